@@ -1,0 +1,159 @@
+import { Command, Flags, Errors, type Interfaces } from '@oclif/core';
+import { resolve } from 'node:path';
+import { EXIT_CODES, PerpkitError, isPerpkitError, interruptedError } from '../domain/errors.js';
+import { systemClock, type ServiceContext } from '../domain/context.js';
+import { DuckSession } from '../store/duckdb.js';
+import { stderrLogger } from './logger.js';
+
+/** Flags every perpkit command has, with one meaning everywhere (../shared/DESIGN.md). */
+export const sharedFlags = {
+  'data-dir': Flags.string({
+    description: 'Root of the datasets. Default: $PERPKIT_DATA_DIR, else ./data.',
+    helpGroup: 'GLOBAL',
+  }),
+  json: Flags.boolean({
+    description: 'Print one JSON document on stdout (errors as {"error": {...}}), nothing else.',
+    default: false,
+    helpGroup: 'GLOBAL',
+  }),
+  quiet: Flags.boolean({
+    description: 'Print no progress or info on stderr (warnings and errors still go there).',
+    default: false,
+    helpGroup: 'GLOBAL',
+  }),
+};
+
+export type SharedFlags = Interfaces.InferredFlags<typeof sharedFlags>;
+
+/** Seconds a command gets to wind down after the first Ctrl-C before it is ended with 130. */
+const INTERRUPT_GRACE_MS = 5000;
+
+/**
+ * Base of every perpkit command: shared flags, the error-to-exit-code mapping (also under --json,
+ * which oclif's own JSON mode does not do), SIGINT/SIGTERM handling and the service context.
+ * Subclasses implement `execute` and `present`.
+ */
+export abstract class PerpkitCommand<R = unknown> extends Command {
+  static baseFlags = sharedFlags;
+  // perpkit prints its own JSON (see run/catch); oclif's --json handling is off.
+  static enableJsonFlag = false;
+
+  protected jsonMode = false;
+  protected quiet = false;
+  private abort = new AbortController();
+  private session: DuckSession | undefined;
+  private signalHandlers: Array<[NodeJS.Signals, () => void]> = [];
+
+  /** Does the work; returns the result printed by `present` (or as JSON). */
+  protected abstract execute(): Promise<R>;
+
+  /** Prints a human-readable result on stdout. */
+  protected abstract present(result: R): void;
+
+  async run(): Promise<void> {
+    // Parse the shared flags early so errors in the command's own flags still honour --json.
+    this.jsonMode = this.argv.includes('--json');
+    this.quiet = this.argv.includes('--quiet');
+    this.installSignalHandlers();
+    const result = await this.execute();
+    if (this.jsonMode) process.stdout.write(`${JSON.stringify(result, jsonReplacer)}\n`);
+    else this.present(result);
+    process.exitCode = EXIT_CODES.ok;
+  }
+
+  /** Resolved data dir: --data-dir, else PERPKIT_DATA_DIR, else ./data. */
+  protected dataDir(flag: string | undefined): string {
+    return resolve(flag ?? process.env['PERPKIT_DATA_DIR'] ?? 'data');
+  }
+
+  protected async context(): Promise<ServiceContext> {
+    if (!this.session) this.session = await DuckSession.open();
+    return {
+      db: this.session,
+      log: stderrLogger({ quiet: this.quiet }),
+      clock: systemClock,
+      signal: this.abort.signal,
+    };
+  }
+
+  private installSignalHandlers(): void {
+    for (const sig of ['SIGINT', 'SIGTERM'] as NodeJS.Signals[]) {
+      const handler = (): void => {
+        if (this.abort.signal.aborted) process.exit(sig === 'SIGINT' ? 130 : 143);
+        process.stderr.write(`\n${sig} received: stopping after the current step (again to force)\n`);
+        this.abort.abort(interruptedError(`interrupted by ${sig}`));
+        setTimeout(() => process.exit(EXIT_CODES.interrupted), INTERRUPT_GRACE_MS).unref();
+      };
+      process.on(sig, handler);
+      this.signalHandlers.push([sig, handler]);
+    }
+  }
+
+  async catch(err: unknown): Promise<void> {
+    const { code, payload, text } = describeError(err, this.abort.signal.aborted);
+    process.exitCode = code;
+    if (this.jsonMode) process.stdout.write(`${JSON.stringify({ error: payload })}\n`);
+    else process.stderr.write(`${text}\n`);
+  }
+
+  async finally(): Promise<void> {
+    for (const [sig, h] of this.signalHandlers) process.off(sig, h);
+    this.signalHandlers = [];
+    if (this.session) {
+      this.session.close();
+      this.session = undefined;
+    }
+  }
+}
+
+/** Maps any thrown value to the exit code, the JSON error payload and the stderr text. */
+export function describeError(
+  err: unknown,
+  aborted = false,
+): { code: number; payload: Record<string, unknown>; text: string } {
+  if (isPerpkitError(err)) {
+    const payload: Record<string, unknown> = { kind: err.kind, code: err.exitCode, message: err.message };
+    if (err.hint) payload['hint'] = err.hint;
+    if (err.details) payload['details'] = err.details;
+    const text = `error: ${err.message}${err.hint ? `\n${err.hint}` : ''}`;
+    return { code: err.exitCode, payload, text };
+  }
+  if (aborted) return describeError(interruptedError());
+  // oclif's own parse errors (unknown flag, missing required flag, bad option) are usage errors.
+  if (err instanceof Errors.CLIError || isOclifParseError(err)) {
+    const message = (err as Error).message.replace(/\n\s*See more help with --help$/m, '');
+    return describeError(
+      new PerpkitError('usage', message, { hint: 'see --help for the flags this command takes' }),
+    );
+  }
+  const e = err instanceof Error ? err : new Error(String(err));
+  return {
+    code: EXIT_CODES.bug,
+    payload: { kind: 'bug', code: EXIT_CODES.bug, message: e.message },
+    text: `error (unexpected; please report it with the command you ran): ${e.message}${
+      process.env['PERPKIT_DEBUG'] ? `\n${e.stack ?? ''}` : ''
+    }`,
+  };
+}
+
+function isOclifParseError(err: unknown): boolean {
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    'oclif' in err &&
+    typeof (err as { oclif?: { exit?: unknown } }).oclif?.exit === 'number'
+  );
+}
+
+/** JSON.stringify replacer: bigints as numbers when safe, else strings. */
+export function jsonReplacer(_key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') {
+    return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)
+      ? Number(value)
+      : value.toString();
+  }
+  return value;
+}
+
+/** Re-exported so commands need one import. */
+export { PerpkitError };

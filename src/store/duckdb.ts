@@ -1,0 +1,70 @@
+import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+
+/** Named values for DuckDB prepared parameters ($name in SQL). */
+export type SqlParams = Record<string, DuckDBValue>;
+
+/** Row as returned by DuckDB, with JSON-friendly values (timestamps as ISO strings, big ints as strings). */
+export type JsonRow = Record<string, unknown>;
+
+/**
+ * One DuckDB database (in memory by default) with one connection. Every value reaches SQL as a
+ * prepared parameter; nothing is interpolated into SQL text by this class.
+ */
+export class DuckSession {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    readonly conn: DuckDBConnection,
+  ) {}
+
+  static async open(options: { threads?: number; memoryLimit?: string } = {}): Promise<DuckSession> {
+    const config: Record<string, string> = { TimeZone: 'UTC' };
+    if (options.threads !== undefined) config['threads'] = String(options.threads);
+    if (options.memoryLimit !== undefined) config['memory_limit'] = options.memoryLimit;
+    const instance = await DuckDBInstance.create(':memory:', config);
+    const conn = await instance.connect();
+    return new DuckSession(instance, conn);
+  }
+
+  /** Runs a statement for its effect. */
+  async exec(sql: string, params?: SqlParams): Promise<void> {
+    if (params && Object.keys(params).length > 0) await this.conn.run(sql, params);
+    else await this.conn.run(sql);
+  }
+
+  /** Runs a query and returns its rows as plain JSON-friendly objects. */
+  async all(sql: string, params?: SqlParams): Promise<JsonRow[]> {
+    const reader =
+      params && Object.keys(params).length > 0
+        ? await this.conn.runAndReadAll(sql, params)
+        : await this.conn.runAndReadAll(sql);
+    return reader.getRowObjectsJson() as JsonRow[];
+  }
+
+  /** Runs a query and returns its rows with native JS values (numbers, bigints, DuckDB value objects). */
+  async rows(sql: string, params?: SqlParams): Promise<Record<string, DuckDBValue>[]> {
+    const reader =
+      params && Object.keys(params).length > 0
+        ? await this.conn.runAndReadAll(sql, params)
+        : await this.conn.runAndReadAll(sql);
+    return reader.getRowObjects();
+  }
+
+  /** First column of the first row, or undefined. */
+  async scalar(sql: string, params?: SqlParams): Promise<unknown> {
+    const rows = await this.all(sql, params);
+    const first = rows[0];
+    if (!first) return undefined;
+    return Object.values(first)[0];
+  }
+
+  close(): void {
+    this.conn.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+/** Quotes an identifier for DuckDB. Only for names from perpkit's own allow-lists (dataset columns). */
+export function quoteIdent(name: string): string {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`refusing identifier ${JSON.stringify(name)}`);
+  return `"${name}"`;
+}
