@@ -17,7 +17,8 @@ export class DuckSession {
   ) {}
 
   static async open(options: { threads?: number; memoryLimit?: string } = {}): Promise<DuckSession> {
-    const config: Record<string, string> = { TimeZone: 'UTC' };
+    // Timestamps are TIMESTAMP (UTC by convention, no zone): no ICU needed, same results everywhere.
+    const config: Record<string, string> = {};
     if (options.threads !== undefined) config['threads'] = String(options.threads);
     if (options.memoryLimit !== undefined) config['memory_limit'] = options.memoryLimit;
     const instance = await DuckDBInstance.create(':memory:', config);

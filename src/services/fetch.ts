@@ -1,0 +1,219 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { timestampValue } from '@duckdb/node-api';
+import type { ServiceContext } from '../domain/context.js';
+import { DEFAULT_SOURCE_DELAYS, type SourceDelays } from '../domain/config.js';
+import { DATASETS, DATASET_NAMES, isSlug, timeframeSeconds, type DatasetName } from '../domain/datasets.js';
+import { missingError, usageError } from '../domain/errors.js';
+import { quoteIdent } from '../store/duckdb.js';
+import { datasetFiles, listOf, SCAN_SQL, writeRows, writeTable, type WriteResult } from '../store/dataset.js';
+import { loadQuery } from '../store/queries.js';
+import { binanceInstrumentRows, scanCandleFiles } from '../sources/binance-candles.js';
+
+export type FetchSource = 'files' | 'sample';
+
+export interface FetchOptions {
+  /** resolved data dir */
+  root: string;
+  source: FetchSource;
+  /** files: a folder or file of the supported formats */
+  path?: string;
+  /** keep only these symbols; a base asset (BTC) matches all its symbols (BTC-PERP, BTC-SPOT) */
+  symbols?: string[];
+  /** event_time bounds, epoch microseconds, [from, to) */
+  from?: number;
+  to?: number;
+  delays?: SourceDelays;
+}
+
+export interface ImportedFile {
+  path: string;
+  dataset: DatasetName;
+  venue: string;
+  symbol: string;
+  price?: string;
+  timeframe?: string;
+  rows: number;
+}
+
+export interface FetchResult {
+  source: FetchSource;
+  data_dir: string;
+  /** files read (files source) or sample partitions read (sample source) */
+  inputs: ImportedFile[];
+  /** files found but not in a supported format, with the reason */
+  skipped: Array<{ path: string; reason: string }>;
+  writes: WriteResult[];
+  elapsed_ms: number;
+}
+
+/** The bundled sample: <package>/data/sample, found from this module's location. */
+export function sampleDir(): string {
+  return join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'data', 'sample');
+}
+
+function symbolMatches(filter: string[] | undefined, symbol: string): boolean {
+  if (!filter || filter.length === 0) return true;
+  return filter.some((f) => f === symbol || symbol.startsWith(`${f}-`));
+}
+
+function checkSymbols(symbols: string[] | undefined): void {
+  for (const s of symbols ?? []) {
+    if (!isSlug(s)) {
+      throw usageError(`--symbols value ${JSON.stringify(s)} is not a valid symbol (letters, digits, - _ . only)`, {
+        hint: 'give symbols such as BTC-PERP,ETH-SPOT or base assets such as BTC,ETH',
+      });
+    }
+  }
+}
+
+const tsParam = (us: number | undefined): ReturnType<typeof timestampValue> | null =>
+  us === undefined ? null : timestampValue(BigInt(us));
+
+export async function fetchData(opts: FetchOptions, ctx: ServiceContext): Promise<FetchResult> {
+  const started = ctx.clock.now();
+  checkSymbols(opts.symbols);
+  if (opts.from !== undefined && opts.to !== undefined && opts.from >= opts.to) {
+    throw usageError('--from must be before --to');
+  }
+  const result =
+    opts.source === 'files' ? await importFiles(opts, ctx) : await importSample(opts, ctx);
+  return { ...result, source: opts.source, data_dir: opts.root, elapsed_ms: ctx.clock.now() - started };
+}
+
+async function importFiles(
+  opts: FetchOptions,
+  ctx: ServiceContext,
+): Promise<Omit<FetchResult, 'source' | 'data_dir' | 'elapsed_ms'>> {
+  const { db, log } = ctx;
+  if (!opts.path) throw usageError('--source files needs --path DIR (a folder of Binance candle/funding CSVs)');
+  if (!existsSync(opts.path)) {
+    throw missingError(`no such file or folder: ${opts.path}`, {
+      hint: 'give --path the folder holding spot/ and usdm/ candle CSVs, e.g. ../shared/data/binance-candles',
+    });
+  }
+  const delays = opts.delays ?? DEFAULT_SOURCE_DELAYS;
+  const scanned = scanCandleFiles(opts.path);
+  const skipped = scanned
+    .filter((s) => s.file === null)
+    .map((s) => ({ path: s.path, reason: 'not a recognised Binance candle or funding CSV name' }));
+  const files = scanned.flatMap((s) => (s.file && symbolMatches(opts.symbols, s.file.symbol) ? [s.file] : []));
+  for (const s of skipped) log.warn(`skipped ${s.path}: ${s.reason}`);
+  if (files.length === 0) {
+    throw missingError(`no importable files under ${opts.path}${opts.symbols ? ` for symbols ${opts.symbols.join(',')}` : ''}`, {
+      hint: 'expected names like usdm/BTC_USDT_USDT-1h-futures.csv.gz, usdm/BTC_USDT_USDT-8h-funding_rate.csv.gz, spot/BTC_USDT-5m.csv.gz',
+    });
+  }
+  const ingest = tsParam(ctx.clock.now() * 1000);
+  const bounds = { from: tsParam(opts.from), to: tsParam(opts.to) };
+  const barsQ = loadQuery('import/binance_candles');
+  const fundQ = loadQuery('import/binance_funding');
+  const inputs: ImportedFile[] = [];
+  const staged: Partial<Record<'bars' | 'funding', boolean>> = {};
+  const base = existsSync(opts.path) ? opts.path : '.';
+  let n = 0;
+  for (const f of files) {
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    log.progress(`reading ${++n}/${files.length} ${f.path}`);
+    const table = f.kind === 'bars' ? '__stage_bars' : '__stage_funding';
+    const source = `binance-candles:${relative(base, f.path) || f.path}`;
+    const sql = f.kind === 'bars' ? barsQ.sql : fundQ.sql;
+    const params =
+      f.kind === 'bars'
+        ? {
+            path: f.path,
+            venue: f.venue,
+            symbol: f.symbol,
+            price: f.price,
+            timeframe: f.timeframe,
+            tf_seconds: timeframeSeconds(f.timeframe),
+            delay_ms: delays.binance_bar_delay_ms,
+            source,
+            ingest_time: ingest,
+            ...bounds,
+          }
+        : {
+            path: f.path,
+            venue: f.venue,
+            symbol: f.symbol,
+            delay_ms: delays.binance_funding_delay_ms,
+            source,
+            ingest_time: ingest,
+            interval_hours: f.interval_hours,
+            ...bounds,
+          };
+    const verb = staged[f.kind] ? `INSERT INTO ${quoteIdent(table)} SELECT * FROM (\n${sql}\n)` : `CREATE OR REPLACE TEMP TABLE ${quoteIdent(table)} AS SELECT * FROM (\n${sql}\n)`;
+    const before = staged[f.kind] ? Number(await db.scalar(`SELECT count(*) FROM ${quoteIdent(table)}`)) : 0;
+    await db.exec(verb, params);
+    staged[f.kind] = true;
+    const after = Number(await db.scalar(`SELECT count(*) FROM ${quoteIdent(table)}`));
+    inputs.push({
+      path: f.path,
+      dataset: f.kind,
+      venue: f.venue,
+      symbol: f.symbol,
+      ...(f.kind === 'bars' ? { price: f.price, timeframe: f.timeframe } : {}),
+      rows: after - before,
+    });
+  }
+  log.progressDone();
+  const writes: WriteResult[] = [];
+  try {
+    for (const kind of ['bars', 'funding'] as const) {
+      if (!staged[kind]) continue;
+      log.info(`writing ${kind}...`);
+      writes.push(await writeTable(ctx, { root: opts.root, spec: DATASETS[kind] }, `__stage_${kind}`));
+    }
+    writes.push(
+      await writeRows(ctx, { root: opts.root, spec: DATASETS.instruments }, binanceInstrumentRows(files, ctx.clock.now() * 1000)),
+    );
+  } finally {
+    await db.exec('DROP TABLE IF EXISTS __stage_bars; DROP TABLE IF EXISTS __stage_funding;');
+  }
+  return { inputs, skipped, writes };
+}
+
+/** Loads the bundled sample (a perpkit data dir itself) into the data dir, rows as they are. */
+async function importSample(
+  opts: FetchOptions,
+  ctx: ServiceContext,
+): Promise<Omit<FetchResult, 'source' | 'data_dir' | 'elapsed_ms'>> {
+  const dir = sampleDir();
+  if (!existsSync(dir)) throw missingError(`the bundled sample is missing at ${dir}; the installation is incomplete`);
+  const inputs: ImportedFile[] = [];
+  const writes: WriteResult[] = [];
+  for (const name of DATASET_NAMES) {
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    const spec = DATASETS[name];
+    const files = (await datasetFiles(dir, spec)).filter((f) => {
+      const sym = /symbol=([^/]+)/.exec(f)?.[1] ?? '';
+      return symbolMatches(opts.symbols, sym);
+    });
+    if (files.length === 0) continue;
+    const cols = [...spec.partitionKeys, ...spec.columns.map((c) => c.name)].map(quoteIdent).join(', ');
+    await ctx.db.exec(
+      `CREATE OR REPLACE TEMP TABLE __stage_sample AS SELECT ${cols} FROM ${SCAN_SQL}
+       WHERE ($from IS NULL OR event_time >= $from) AND ($to IS NULL OR event_time < $to)`,
+      { files: listOf(files), from: tsParam(opts.from), to: tsParam(opts.to) },
+    );
+    const summary = await ctx.db.all(
+      `SELECT venue, symbol, ${spec.partitionKeys.includes('price') ? 'price, timeframe,' : ''} count(*)::BIGINT AS n
+       FROM __stage_sample GROUP BY ALL ORDER BY ALL`,
+    );
+    for (const s of summary) {
+      inputs.push({
+        path: relative(dirname(dir), join(dir, name)),
+        dataset: name,
+        venue: String(s['venue']),
+        symbol: String(s['symbol']),
+        ...(s['price'] !== undefined ? { price: String(s['price']), timeframe: String(s['timeframe']) } : {}),
+        rows: Number(s['n']),
+      });
+    }
+    ctx.log.info(`writing ${name}...`);
+    writes.push(await writeTable(ctx, { root: opts.root, spec }, '__stage_sample'));
+  }
+  await ctx.db.exec('DROP TABLE IF EXISTS __stage_sample');
+  return { inputs, skipped: [], writes };
+}

@@ -1,0 +1,432 @@
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { listValue, type DuckDBListValue } from '@duckdb/node-api';
+import { join } from 'node:path';
+import type { ServiceContext } from '../domain/context.js';
+import {
+  allColumns,
+  isSlug,
+  rowSchema,
+  SLUG_RE,
+  type ColumnSpec,
+  type DatasetSpec,
+} from '../domain/datasets.js';
+import { usageError, validationError } from '../domain/errors.js';
+import { quoteIdent, type DuckSession } from './duckdb.js';
+import { acquireLock, commitSwaps, fsyncTree, newTxid, recover, stagingDir, type Swap } from './txn.js';
+
+/** Result of one write into a dataset. */
+export interface WriteResult {
+  dataset: string;
+  /** rows handed to the writer */
+  rows_in: number;
+  /** rows whose natural key was new */
+  rows_added: number;
+  /** rows whose natural key existed with other values (the new values win) */
+  rows_replaced: number;
+  /** rows identical to what was stored (ingest_time aside); kept as stored */
+  rows_unchanged: number;
+  /** rows dropped because a later row in the same batch had the same natural key */
+  rows_duplicate_in_batch: number;
+  partitions_written: number;
+  partitions_unchanged: number;
+}
+
+const q = quoteIdent;
+
+/** The folder of one partition, from its key values (already validated as slugs). */
+export function partitionPath(root: string, spec: DatasetSpec, values: Record<string, string>): string {
+  const parts = [root, spec.name];
+  for (const k of spec.partitionKeys) parts.push(`${k}=${values[k]}`);
+  if (spec.timeKey) parts.push(`${spec.timeKey}=${values[spec.timeKey]}`);
+  return join(...parts);
+}
+
+/** SQL expression of the time partition value of a row. */
+function timeKeyExpr(spec: DatasetSpec): string | null {
+  if (spec.timeKey === 'month') return `strftime(event_time, '%Y-%m')`;
+  if (spec.timeKey === 'date') return `strftime(event_time, '%Y-%m-%d')`;
+  return null;
+}
+
+interface Violation {
+  column: string;
+  check: string;
+  rows: number;
+  example: string | null;
+}
+
+/** SQL predicates that a valid value of the column satisfies (NULL handling included). */
+function checksFor(c: ColumnSpec, isPartitionKey: boolean): Array<[string, string]> {
+  const col = q(c.name);
+  const out: Array<[string, string]> = [];
+  if (!c.nullable) out.push(['missing value (NULL)', `${col} IS NOT NULL`]);
+  if (c.type === 'DOUBLE') {
+    out.push(['not a finite number (NaN or infinity)', `${col} IS NULL OR isfinite(${col})`]);
+    if (c.positive) out.push(['must be > 0', `${col} IS NULL OR NOT isfinite(${col}) OR ${col} > 0`]);
+    if (c.nonNegative) out.push(['must be >= 0', `${col} IS NULL OR NOT isfinite(${col}) OR ${col} >= 0`]);
+  }
+  if (c.allowed) {
+    const list = c.allowed.map((v) => `'${v.replace(/'/g, "''")}'`).join(', ');
+    out.push([`must be one of ${c.allowed.join(', ')}`, `${col} IS NULL OR ${col} IN (${list})`]);
+  } else if (isPartitionKey) {
+    out.push([
+      'not a safe partition value (letters, digits, - _ . only; no "..")',
+      `${col} IS NULL OR (regexp_full_match(${col}, $slug_re) AND NOT contains(${col}, '..'))`,
+    ]);
+  }
+  return out;
+}
+
+/**
+ * Checks a staged table against the dataset schema: every column present, values castable,
+ * the column rules of the spec, and available_time >= event_time. Throws exit 3 naming the
+ * dataset, column, first bad value and row count; nothing is written.
+ */
+async function validateStage(db: DuckSession, spec: DatasetSpec, stage: string): Promise<void> {
+  const cols = allColumns(spec);
+  const present = (await db.all(`SELECT column_name FROM (DESCRIBE ${q(stage)})`)).map((r) => String(r['column_name']));
+  const missing = cols.filter((c) => !present.includes(c.name)).map((c) => c.name);
+  const extra = present.filter((p) => !cols.some((c) => c.name === p) && p !== '__ord');
+  if (missing.length || extra.length) {
+    throw validationError(
+      `${spec.name}: ${missing.length ? `missing column(s) ${missing.join(', ')}` : ''}${missing.length && extra.length ? '; ' : ''}${
+        extra.length ? `unknown column(s) ${extra.join(', ')}` : ''
+      }; nothing was written`,
+      { details: { dataset: spec.name, missing_columns: missing, unknown_columns: extra } },
+    );
+  }
+  const violations: Violation[] = [];
+  // Values that do not cast to the column type.
+  for (const c of cols) {
+    const bad = await db.all(
+      `SELECT count(*)::BIGINT AS n, min(${q(c.name)}::VARCHAR) AS example FROM ${q(stage)}
+       WHERE ${q(c.name)} IS NOT NULL AND TRY_CAST(${q(c.name)} AS ${c.type}) IS NULL`,
+    );
+    const n = Number(bad[0]?.['n'] ?? 0);
+    if (n > 0) violations.push({ column: c.name, check: `not a ${c.type}`, rows: n, example: String(bad[0]?.['example']) });
+  }
+  if (violations.length === 0) {
+    const checks: Array<{ column: string; check: string; pred: string }> = [];
+    for (const c of cols) {
+      for (const [check, pred] of checksFor(c, spec.partitionKeys.includes(c.name as never))) {
+        checks.push({ column: c.name, check, pred });
+      }
+    }
+    checks.push({
+      column: 'available_time',
+      check: 'available_time is earlier than event_time',
+      pred: 'available_time IS NULL OR event_time IS NULL OR available_time >= event_time',
+    });
+    const typed = `(SELECT ${cols.map((c) => `TRY_CAST(${q(c.name)} AS ${c.type}) AS ${q(c.name)}`).join(', ')} FROM ${q(stage)})`;
+    const select = checks
+      .map(
+        (ch, i) =>
+          `count(*) FILTER (WHERE NOT (${ch.pred}))::BIGINT AS n${i}, min(${q(ch.column)}::VARCHAR) FILTER (WHERE NOT (${ch.pred})) AS e${i}`,
+      )
+      .join(', ');
+    const usesSlug = checks.some((ch) => ch.pred.includes('$slug_re'));
+    const [row] = await db.all(`SELECT ${select} FROM ${typed}`, usesSlug ? { slug_re: SLUG_RE.source } : undefined);
+    checks.forEach((ch, i) => {
+      const n = Number(row?.[`n${i}`] ?? 0);
+      if (n > 0) {
+        const e = row?.[`e${i}`];
+        violations.push({ column: ch.column, check: ch.check, rows: n, example: e === null || e === undefined ? null : String(e) });
+      }
+    });
+  }
+  if (violations.length) {
+    const total = Number(await db.scalar(`SELECT count(*) FROM ${q(stage)}`));
+    const lines = violations.map(
+      (v) => `  column ${v.column}: ${v.check}: ${v.rows} row(s), e.g. ${v.example === null ? 'NULL' : JSON.stringify(v.example)}`,
+    );
+    throw validationError(`${spec.name}: refused ${total} row(s); nothing was written:\n${lines.join('\n')}`, {
+      hint: 'fix the input (or the importer mapping) and run again',
+      details: { dataset: spec.name, rows_in: total, violations },
+    });
+  }
+}
+
+export interface WriteOptions {
+  /** Root of the datasets (resolved data dir). */
+  root: string;
+  spec: DatasetSpec;
+}
+
+/**
+ * Writes the rows of a DuckDB table (columns = the dataset's columns, partition keys included)
+ * into the dataset: validated, merged with what is stored on the natural key, atomic.
+ */
+export async function writeTable(ctx: ServiceContext, opts: WriteOptions, stage: string): Promise<WriteResult> {
+  const { db } = ctx;
+  const { spec, root } = opts;
+  await validateStage(db, spec, stage);
+  const cols = allColumns(spec);
+  const key = spec.naturalKey;
+  const tk = timeKeyExpr(spec);
+  const partCols = [...spec.partitionKeys.map(String), ...(spec.timeKey ? ['__tk'] : [])];
+  const rowsIn = Number(await db.scalar(`SELECT count(*) FROM ${q(stage)}`));
+
+  // Typed copy with a batch ordinal; within the batch the last row of a natural key wins.
+  const hasOrd = (await db.all(`SELECT column_name FROM (DESCRIBE ${q(stage)})`)).some((r) => r['column_name'] === '__ord');
+  await db.exec(`CREATE OR REPLACE TEMP TABLE __new AS
+    SELECT * EXCLUDE (__rn) FROM (
+      SELECT ${cols.map((c) => `CAST(${q(c.name)} AS ${c.type}) AS ${q(c.name)}`).join(', ')}
+        ${tk ? `, ${tk.replace(/event_time/g, `CAST(event_time AS TIMESTAMP)`)} AS __tk` : ''},
+        row_number() OVER (PARTITION BY ${key.map((k) => `CAST(${q(k)} AS ${cols.find((c) => c.name === k)?.type ?? 'VARCHAR'})`).join(', ')}
+                           ORDER BY ${hasOrd ? '__ord' : 'NULL'} DESC) AS __rn
+      FROM ${q(stage)}) WHERE __rn = 1`);
+  const rowsNew = Number(await db.scalar(`SELECT count(*) FROM __new`));
+
+  const partitions = (await db.all(
+    `SELECT DISTINCT ${partCols.map(q).join(', ')} FROM __new ORDER BY ${partCols.map(q).join(', ')}`,
+  )) as Array<Record<string, string>>;
+
+  const lock = await acquireLock(root);
+  try {
+    recover(root);
+    // Existing rows of the touched partitions.
+    const partDirs = partitions.map((p) =>
+      partitionPath(root, spec, { ...p, ...(spec.timeKey ? { [spec.timeKey]: String(p['__tk']) } : {}) }),
+    );
+    const existingFiles = partDirs.flatMap((d) => parquetFilesIn(d));
+    const storedCols = spec.columns.map((c) => q(c.name)).join(', ');
+    if (existingFiles.length) {
+      await db.exec(
+        `CREATE OR REPLACE TEMP TABLE __old AS
+         SELECT ${spec.partitionKeys.map((k) => `${q(k)}::VARCHAR AS ${q(k)}`).join(', ')}, ${storedCols}
+           ${spec.timeKey ? `, ${q(spec.timeKey)}::VARCHAR AS __tk` : ''}, true AS __present
+         FROM read_parquet($files, hive_partitioning = true, hive_types_autocast = false, union_by_name = true)`,
+        { files: listOf(existingFiles) },
+      );
+    } else {
+      await db.exec(`CREATE OR REPLACE TEMP TABLE __old AS SELECT *, true AS __present FROM __new LIMIT 0`);
+    }
+    const keyJoin = key.map((k) => `o.${q(k)} IS NOT DISTINCT FROM n.${q(k)}`).join(' AND ');
+    const sameValues = cols
+      .filter((c) => c.name !== 'ingest_time')
+      .map((c) => `o.${q(c.name)} IS NOT DISTINCT FROM n.${q(c.name)}`)
+      .join(' AND ');
+    // Classify each new row: unchanged (identical but ingest_time), replaced (key exists), added.
+    await db.exec(`CREATE OR REPLACE TEMP TABLE __cls AS
+      SELECT n.*, CASE WHEN o.__present IS NULL THEN 'added' WHEN ${sameValues} THEN 'unchanged' ELSE 'replaced' END AS __state
+      FROM __new n LEFT JOIN __old o ON ${keyJoin}`);
+    const counts = await db.all(`SELECT __state, count(*)::BIGINT AS n FROM __cls GROUP BY ALL`);
+    const count = (s: string): number => Number(counts.find((r) => r['__state'] === s)?.['n'] ?? 0);
+    const changedParts = (await db.all(
+      `SELECT DISTINCT ${partCols.map(q).join(', ')} FROM __cls WHERE __state <> 'unchanged' ORDER BY ALL`,
+    )) as Array<Record<string, string>>;
+
+    const txid = newTxid(ctx.clock.now());
+    const stage_root = stagingDir(root, txid);
+    const swaps: Swap[] = [];
+    let i = 0;
+    for (const p of changedParts) {
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      const values: Record<string, string> = { ...p, ...(spec.timeKey ? { [spec.timeKey]: String(p['__tk']) } : {}) };
+      for (const [k, v] of Object.entries(values)) {
+        if (k !== '__tk' && !isSlug(v)) throw usageError(`refusing partition value ${JSON.stringify(v)} for ${k}`);
+      }
+      const final = partitionPath(root, spec, values);
+      const rel = final.slice(root.length + 1);
+      const staged = join(stage_root, rel);
+      mkdirSync(staged, { recursive: true });
+      const where = partCols.map((c) => `${q(c)} = $${c.replace(/^__/, 'p_')}`).join(' AND ');
+      const params: Record<string, string> = {};
+      for (const c of partCols) params[c.replace(/^__/, 'p_')] = String(p[c]);
+      // Kept stored rows whose key is not re-written, plus every new row that is not 'unchanged'.
+      await db.exec(
+        `COPY (
+           SELECT ${storedCols} FROM (
+             SELECT ${storedCols} FROM __old o WHERE ${where}
+               AND NOT EXISTS (SELECT 1 FROM __cls n WHERE ${keyJoin} AND n.__state <> 'unchanged')
+             UNION ALL
+             SELECT ${storedCols} FROM __cls WHERE ${where} AND __state <> 'unchanged')
+           ORDER BY ${key.filter((k) => spec.columns.some((c) => c.name === k)).map(q).join(', ')}
+         ) TO '${join(staged, 'part-0.parquet').replace(/'/g, "''")}' (FORMAT parquet, COMPRESSION zstd)`,
+        params,
+      );
+      swaps.push({ final, staged, backup: join(root, '.perpkit', 'trash', txid, rel) });
+      ctx.log.progress(`${spec.name}: staged ${++i}/${changedParts.length} partitions`);
+    }
+    ctx.log.progressDone();
+    if (swaps.length) {
+      fsyncTree(stage_root);
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      commitSwaps(root, txid, swaps);
+    }
+    return {
+      dataset: spec.name,
+      rows_in: rowsIn,
+      rows_added: count('added'),
+      rows_replaced: count('replaced'),
+      rows_unchanged: count('unchanged'),
+      rows_duplicate_in_batch: rowsIn - rowsNew,
+      partitions_written: swaps.length,
+      partitions_unchanged: partitions.length - swaps.length,
+    };
+  } finally {
+    lock.release();
+    await db.exec('DROP TABLE IF EXISTS __new; DROP TABLE IF EXISTS __old; DROP TABLE IF EXISTS __cls;');
+  }
+}
+
+/**
+ * Writes JS rows (times as integer epoch microseconds) into a dataset: each row is checked with
+ * the dataset's zod schema first, then handed to writeTable.
+ */
+export async function writeRows(
+  ctx: ServiceContext,
+  opts: WriteOptions,
+  rows: ReadonlyArray<Record<string, unknown>>,
+): Promise<WriteResult> {
+  const schema = rowSchema(opts.spec);
+  const problems = new Map<string, { rows: number; example: unknown }>();
+  rows.forEach((r) => {
+    const res = schema.safeParse(r);
+    if (!res.success) {
+      for (const issue of res.error.issues) {
+        const col = issue.path.join('.') || '(row)';
+        const k = `${col}: ${issue.message}`;
+        const prev = problems.get(k);
+        if (prev) prev.rows++;
+        else problems.set(k, { rows: 1, example: issue.path.length ? r[String(issue.path[0])] : undefined });
+      }
+    }
+  });
+  if (problems.size) {
+    const lines = [...problems.entries()].map(
+      ([k, v]) => `  column ${k}: ${v.rows} row(s), e.g. ${JSON.stringify(v.example, (_k, x) => (typeof x === 'number' && !Number.isFinite(x) ? String(x) : x))}`,
+    );
+    throw validationError(`${opts.spec.name}: refused ${rows.length} row(s); nothing was written:\n${lines.join('\n')}`, {
+      hint: 'fix the input (or the importer mapping) and run again',
+      details: { dataset: opts.spec.name, rows_in: rows.length, violations: [...problems.keys()] },
+    });
+  }
+  const cols = allColumns(opts.spec);
+  const stage = '__rows_stage';
+  const colType = (c: ColumnSpec): string => (c.type === 'TIMESTAMP' ? 'BIGINT' : c.type);
+  await ctx.db.exec(
+    `CREATE OR REPLACE TEMP TABLE ${stage}_raw (__ord BIGINT, ${cols.map((c) => `${q(c.name)} ${colType(c)}`).join(', ')})`,
+  );
+  const appender = await ctx.db.conn.createAppender(`${stage}_raw`, 'main', 'temp');
+  rows.forEach((r, i) => {
+    appender.appendBigInt(BigInt(i));
+    for (const c of cols) {
+      const v = r[c.name];
+      if (v === null || v === undefined) appender.appendNull();
+      else if (c.type === 'TIMESTAMP') appender.appendBigInt(BigInt(v as number));
+      else if (c.type === 'DOUBLE') appender.appendDouble(v as number);
+      else if (c.type === 'BIGINT') appender.appendBigInt(BigInt(v as number | bigint));
+      else if (c.type === 'BOOLEAN') appender.appendBoolean(v as boolean);
+      else appender.appendVarchar(String(v));
+    }
+    appender.endRow();
+  });
+  appender.closeSync();
+  await ctx.db.exec(
+    `CREATE OR REPLACE TEMP TABLE ${stage} AS SELECT __ord, ${cols
+      .map((c) => (c.type === 'TIMESTAMP' ? `make_timestamp(${q(c.name)}) AS ${q(c.name)}` : q(c.name)))
+      .join(', ')} FROM ${stage}_raw`,
+  );
+  try {
+    return await writeTable(ctx, opts, stage);
+  } finally {
+    await ctx.db.exec(`DROP TABLE IF EXISTS ${stage}; DROP TABLE IF EXISTS ${stage}_raw;`);
+  }
+}
+
+/** Parquet files directly inside a partition folder (hidden and temporary files skipped). */
+function parquetFilesIn(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.parquet') && !f.startsWith('.'))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+/** A LIST(VARCHAR) parameter value. */
+export function listOf(values: string[]): DuckDBListValue {
+  return listValue(values);
+}
+
+/** What to read from a dataset; every filter is optional. Times are epoch microseconds, [from, to). */
+export interface ReadFilter {
+  venue?: string[];
+  symbol?: string[];
+  price?: string[];
+  timeframe?: string[];
+  from?: number;
+  to?: number;
+}
+
+const pad = (n: number): string => String(n).padStart(2, '0');
+const monthOf = (us: number): string => {
+  const d = new Date(us / 1000);
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}`;
+};
+const dateOf = (us: number): string => `${monthOf(us)}-${pad(new Date(us / 1000).getUTCDate())}`;
+
+/**
+ * The Parquet files of a dataset that can hold rows matching the filter: partition folders are
+ * pruned by venue, symbol, price, timeframe and by the time key against [from, to).
+ * Finishes an interrupted write first when no other writer is active.
+ */
+export async function datasetFiles(root: string, spec: DatasetSpec, filter: ReadFilter = {}): Promise<string[]> {
+  for (const k of ['venue', 'symbol', 'price', 'timeframe'] as const) {
+    for (const v of filter[k] ?? []) {
+      if (!isSlug(v)) throw usageError(`--${k === 'symbol' ? 'symbols' : k} value ${JSON.stringify(v)} is not a valid name (letters, digits, - _ . only)`);
+    }
+  }
+  await recoverIfIdle(root);
+  const base = join(root, spec.name);
+  if (!existsSync(base)) return [];
+  let dirs = [base];
+  for (const k of spec.partitionKeys) {
+    const allowed = filter[k as keyof ReadFilter] as string[] | undefined;
+    dirs = dirs.flatMap((d) =>
+      readdirSync(d, { withFileTypes: true })
+        .filter((e) => e.isDirectory() && e.name.startsWith(`${k}=`))
+        .filter((e) => !allowed || allowed.includes(e.name.slice(k.length + 1)))
+        .map((e) => join(d, e.name)),
+    );
+  }
+  if (spec.timeKey) {
+    const tkName = spec.timeKey;
+    const fmt = tkName === 'month' ? monthOf : dateOf;
+    const lo = filter.from !== undefined ? fmt(filter.from) : undefined;
+    // 'to' is exclusive: the partition holding to-1µs is the last one that can match.
+    const hi = filter.to !== undefined ? fmt(filter.to - 1) : undefined;
+    dirs = dirs.flatMap((d) =>
+      readdirSync(d, { withFileTypes: true })
+        .filter((e) => e.isDirectory() && e.name.startsWith(`${tkName}=`))
+        .filter((e) => {
+          const v = e.name.slice(tkName.length + 1);
+          return (lo === undefined || v >= lo) && (hi === undefined || v <= hi);
+        })
+        .map((e) => join(d, e.name)),
+    );
+  }
+  return dirs.flatMap(parquetFilesIn).sort();
+}
+
+async function recoverIfIdle(root: string): Promise<void> {
+  if (!existsSync(join(root, '.perpkit'))) return;
+  let lock;
+  try {
+    lock = await acquireLock(root, 0);
+  } catch {
+    return; // a live writer is at work; its own commit finishes the job
+  }
+  try {
+    recover(root);
+  } finally {
+    lock.release();
+  }
+}
+
+/**
+ * SQL text of a relation over the given files with hive partition columns as VARCHAR; bind the
+ * files as $files (use listOf). Time filtering is left to the caller's WHERE clause.
+ */
+export const SCAN_SQL =
+  'read_parquet($files, hive_partitioning = true, hive_types_autocast = false, union_by_name = true)';
