@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { timestampValue } from '@duckdb/node-api';
@@ -111,13 +111,14 @@ async function importFiles(
   const fundQ = loadQuery('import/binance_funding');
   const inputs: ImportedFile[] = [];
   const staged: Partial<Record<'bars' | 'funding', boolean>> = {};
-  const base = existsSync(opts.path) ? opts.path : '.';
+  // Lineage names the file relative to --path (just its name when --path is the file): no local paths.
+  const base = statSync(opts.path).isDirectory() ? opts.path : dirname(opts.path);
   let n = 0;
   for (const f of files) {
     if (ctx.signal.aborted) throw ctx.signal.reason;
     log.progress(`reading ${++n}/${files.length} ${f.path}`);
     const table = f.kind === 'bars' ? '__stage_bars' : '__stage_funding';
-    const source = `binance-candles:${relative(base, f.path) || f.path}`;
+    const source = `binance-candles:${relative(base, f.path)}`;
     const sql = f.kind === 'bars' ? barsQ.sql : fundQ.sql;
     const params =
       f.kind === 'bars'

@@ -1,0 +1,76 @@
+import { existsSync } from 'node:fs';
+import type { ServiceContext } from '../domain/context.js';
+import { DATASETS, DATASET_NAMES, type DatasetName } from '../domain/datasets.js';
+import { missingError, usageError } from '../domain/errors.js';
+import { datasetFiles, listOf, type ReadFilter } from '../store/dataset.js';
+import { runQuery } from '../store/queries.js';
+
+export interface DatasetsOptions {
+  root: string;
+  datasets?: string[];
+  venue?: string[];
+  symbols?: string[];
+}
+
+/** One stored series: a dataset, venue, symbol (and price type and timeframe for bars). */
+export interface DatasetSummaryRow {
+  dataset: DatasetName;
+  venue: string;
+  symbol: string;
+  price: string | null;
+  timeframe: string | null;
+  first_event_time: string;
+  last_event_time: string;
+  first_available_time: string;
+  last_available_time: string;
+  rows: number;
+  partitions: number;
+  /** largest available_time - event_time, milliseconds */
+  max_delay_ms: number;
+}
+
+export interface DatasetsResult {
+  data_dir: string;
+  datasets: DatasetSummaryRow[];
+}
+
+export async function summarizeDatasets(opts: DatasetsOptions, ctx: ServiceContext): Promise<DatasetsResult> {
+  const names = opts.datasets ?? [...DATASET_NAMES];
+  for (const n of names) {
+    if (!(DATASET_NAMES as readonly string[]).includes(n)) {
+      throw usageError(`unknown dataset ${JSON.stringify(n)}`, { hint: `known datasets: ${DATASET_NAMES.join(', ')}` });
+    }
+  }
+  if (!existsSync(opts.root)) {
+    throw missingError(`data dir ${opts.root} does not exist`, {
+      hint: 'run "perpkit fetch --source sample" to load the bundled sample, or pass --data-dir',
+    });
+  }
+  const filter: ReadFilter = {
+    ...(opts.venue ? { venue: opts.venue } : {}),
+    ...(opts.symbols ? { symbol: opts.symbols } : {}),
+  };
+  const out: DatasetSummaryRow[] = [];
+  for (const name of names as DatasetName[]) {
+    const files = await datasetFiles(opts.root, DATASETS[name], filter);
+    if (files.length === 0) continue;
+    const rows = await runQuery(ctx.db, 'store/summary', { files: listOf(files), bars: name === 'bars' });
+    for (const r of rows) {
+      out.push({
+        dataset: name,
+        venue: String(r['venue']),
+        symbol: String(r['symbol']),
+        price: (r['price'] as string | null) ?? null,
+        timeframe: (r['timeframe'] as string | null) ?? null,
+        first_event_time: String(r['first_event_time']),
+        last_event_time: String(r['last_event_time']),
+        first_available_time: String(r['first_available_time']),
+        last_available_time: String(r['last_available_time']),
+        rows: Number(r['rows']),
+        partitions: Number(r['partitions']),
+        max_delay_ms: Number(r['max_delay_ms']),
+      });
+    }
+  }
+  return { data_dir: opts.root, datasets: out };
+}
