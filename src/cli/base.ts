@@ -63,7 +63,8 @@ export abstract class PerpkitCommand<R = unknown> extends Command {
 
   /** Resolved data dir: --data-dir, else PERPKIT_DATA_DIR, else ./data. */
   protected dataDir(flag: string | undefined): string {
-    return resolve(flag ?? process.env['PERPKIT_DATA_DIR'] ?? 'data');
+    const env = process.env['PERPKIT_DATA_DIR'];
+    return resolve(flag ?? (env && env.length > 0 ? env : 'data'));
   }
 
   protected async context(): Promise<ServiceContext> {

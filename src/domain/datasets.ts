@@ -269,7 +269,10 @@ function zodFor(c: ColumnSpec): z.ZodType {
       t = micros;
       break;
     case 'DOUBLE': {
-      let n = z.number().refine(Number.isFinite, { message: 'must be a finite number' });
+      // Same wording as the SQL checks of the store, whichever path a row takes.
+      let n: z.ZodType<number> = z.custom<number>((v) => typeof v === 'number' && Number.isFinite(v), {
+        message: 'not a finite number (NaN or infinity)',
+      });
       if (c.positive) n = n.refine((v) => v > 0, { message: 'must be > 0' });
       if (c.nonNegative) n = n.refine((v) => v >= 0, { message: 'must be >= 0' });
       t = n;

@@ -38,7 +38,7 @@ export function timeframeSeconds(timeframe: string): number | null {
 
 /** Per-period rate equivalent to an annual rate compounded over `periodsPerYear` periods. */
 export function perPeriodRate(annualRate: number, periodsPerYear: number): number {
-  return Math.pow(1 + annualRate, 1 / periodsPerYear) - 1;
+  return Math.expm1(Math.log1p(annualRate) / periodsPerYear);
 }
 
 /** Total compounded return: prod(1 + r_t) - 1. 0 for an empty series. */

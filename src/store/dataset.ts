@@ -430,3 +430,29 @@ async function recoverIfIdle(root: string): Promise<void> {
  */
 export const SCAN_SQL =
   'read_parquet($files, hive_partitioning = true, hive_types_autocast = false, union_by_name = true)';
+
+/**
+ * Content hash of a dataset (or the part the filter selects): md5 over every row (partition keys
+ * and stored columns) in natural-key order. Equal hashes = equal data, whatever the file layout.
+ */
+export async function contentHash(
+  ctx: Pick<ServiceContext, 'db'>,
+  root: string,
+  spec: DatasetSpec,
+  filter: ReadFilter = {},
+  /** columns left out of the hash, e.g. ingest_time to compare the data of two runs */
+  exclude: string[] = [],
+): Promise<{ hash: string; rows: number; files: number }> {
+  const files = await datasetFiles(root, spec, filter);
+  if (files.length === 0) return { hash: 'empty', rows: 0, files: 0 };
+  const cols = allColumns(spec)
+    .filter((c) => !exclude.includes(c.name))
+    .map((c) => q(c.name));
+  const order = spec.naturalKey.map(q).join(', ');
+  const [row] = await ctx.db.all(
+    `SELECT md5(string_agg(row_text, chr(10) ORDER BY ${order}))::VARCHAR AS hash, count(*)::BIGINT AS n FROM (
+       SELECT ${cols.join(', ')}, CAST(struct_pack(${cols.join(', ')}) AS VARCHAR) AS row_text FROM ${SCAN_SQL})`,
+    { files: listOf(files) },
+  );
+  return { hash: String(row?.['hash']), rows: Number(row?.['n']), files: files.length };
+}

@@ -76,20 +76,32 @@ export function commitSwaps(root: string, txid: string, swaps: Swap[]): void {
   } finally {
     closeSync(fd);
   }
+  faultPoint('before-journal');
   renameSync(tmp, join(txnDir, `${txid}.json`)); // commit point
-  rollForward(root, journal);
+  faultPoint('after-journal');
+  rollForward(root, journal, true);
 }
 
-function rollForward(root: string, journal: Journal): void {
-  for (const s of journal.swaps) {
-    if (!existsSync(s.staged)) continue; // this swap is done
+/**
+ * Test hook for the crash tests: PERPKIT_FAULT_KILL=<point> makes the writer SIGKILL itself there
+ * (before-journal, after-journal, mid-swap:N, after-swap:N). Unset in normal use: no effect.
+ */
+function faultPoint(point: string): void {
+  if (process.env['PERPKIT_FAULT_KILL'] === point) process.kill(process.pid, 'SIGKILL');
+}
+
+function rollForward(root: string, journal: Journal, writer = false): void {
+  journal.swaps.forEach((s, i) => {
+    if (!existsSync(s.staged)) return; // this swap is done
     if (existsSync(s.final)) {
       mkdirSync(dirname(s.backup), { recursive: true });
       renameSync(s.final, s.backup);
+      if (writer) faultPoint(`mid-swap:${i}`);
     }
     mkdirSync(dirname(s.final), { recursive: true });
     renameSync(s.staged, s.final);
-  }
+    if (writer) faultPoint(`after-swap:${i}`);
+  });
   rmSync(metaPath(root, 'trash', journal.txid), { recursive: true, force: true });
   rmSync(stagingDir(root, journal.txid), { recursive: true, force: true });
   rmSync(metaPath(root, 'txn', `${journal.txid}.json`), { force: true });

@@ -1,0 +1,73 @@
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { afterEach } from 'vitest';
+import { DuckSession } from '../src/store/duckdb.js';
+import { silentLogger, type ServiceContext } from '../src/domain/context.js';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const FIXTURES = join(ROOT, 'test', 'fixtures');
+export const CANDLES = join(FIXTURES, 'binance-candles');
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  while (cleanups.length) cleanups.pop()?.();
+});
+
+/** A fresh temp dir, removed after the test. */
+export function tempDir(prefix = 'perpkit-test-'): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  cleanups.push(() => rmSync(d, { recursive: true, force: true }));
+  return d;
+}
+
+/** A service context on its own in-memory DuckDB, closed after the test. */
+export async function testContext(nowMs = Date.parse('2026-11-22T12:00:00Z')): Promise<ServiceContext> {
+  const db = await DuckSession.open();
+  cleanups.push(() => db.close());
+  return { db, log: silentLogger, clock: { now: () => nowMs }, signal: new AbortController().signal };
+}
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  signal: NodeJS.Signals | null;
+}
+
+/** Runs the real built CLI (bin/run.js over dist/). */
+export function runCli(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): CliRun {
+  const env: Record<string, string | undefined> = { ...process.env, ...options.env };
+  if (!options.env?.['PERPKIT_DATA_DIR']) delete env['PERPKIT_DATA_DIR'];
+  const r: SpawnSyncReturns<string> = spawnSync(process.execPath, [join(ROOT, 'bin', 'run.js'), ...args], {
+    cwd: options.cwd ?? ROOT,
+    env,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, signal: r.signal };
+}
+
+/** sha256 of every file under a folder (relative path + bytes), for "no files changed" checks. */
+export function treeHash(dir: string): string {
+  const h = createHash('sha256');
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d).sort()) {
+      const p = join(d, e);
+      if (statSync(p).isDirectory()) walk(p);
+      else {
+        h.update(relative(dir, p));
+        h.update(readFileSync(p));
+      }
+    }
+  };
+  try {
+    walk(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  return h.digest('hex');
+}

@@ -1,0 +1,235 @@
+import { describe, it, expect } from 'vitest';
+import {
+  annualVolatility,
+  averageDrawdown,
+  cagr,
+  calmarRatio,
+  conditionalValueAtRisk,
+  downsideDeviation,
+  drawdownEpisodes,
+  drawdownSeries,
+  exposure,
+  hitRate,
+  maxDrawdown,
+  maxDrawdownDuration,
+  periodsPerYearFromBarSeconds,
+  perPeriodRate,
+  profitFactor,
+  returnsMetrics,
+  sharpeRatio,
+  sortinoRatio,
+  timeframeSeconds,
+  totalReturn,
+  tradeCount,
+  turnover,
+  valueAtRisk,
+  winLossRatio,
+} from '../../src/stats/returns.js';
+import { kurtosis, skewness } from '../../src/stats/descriptive.js';
+import { mulberry32, normalArray } from '../../src/stats/random.js';
+
+const f64 = (xs: number[]): Float64Array => Float64Array.from(xs);
+
+describe('annualisation on a 24/7 calendar', () => {
+  it('derives periods per year from the bar length (365 days, not 252 x 24)', () => {
+    expect(periodsPerYearFromBarSeconds(3600)).toBe(8760);
+    expect(periodsPerYearFromBarSeconds(60)).toBe(525600);
+    expect(periodsPerYearFromBarSeconds(86400)).toBe(365);
+    expect(timeframeSeconds('1h')).toBe(3600);
+    expect(timeframeSeconds('5m')).toBe(300);
+    expect(timeframeSeconds('1d')).toBe(86400);
+    expect(timeframeSeconds('hourly')).toBeNull();
+    expect(() => periodsPerYearFromBarSeconds(0)).toThrow(RangeError);
+  });
+
+  it('converts an annual risk-free rate to a compounding per-period rate', () => {
+    expect(Math.expm1(Math.log1p(perPeriodRate(0.05, 8760)) * 8760)).toBeCloseTo(0.05, 14);
+    expect(perPeriodRate(0.05, 8760)).toBeCloseTo(5.5697e-6, 9);
+  });
+});
+
+describe('metrics worked by hand on [0.10, -0.10]', () => {
+  const r = f64([0.1, -0.1]);
+  it('total return, CAGR, volatility, Sharpe', () => {
+    // 1.1 * 0.9 - 1 = -0.01; with 2 periods a year the CAGR equals the total.
+    expect(totalReturn(r)).toBeCloseTo(-0.01, 15);
+    expect(cagr(r, 2)).toBeCloseTo(-0.01, 15);
+    // std ddof 1 of (0.1, -0.1) = sqrt(0.02 / 1) = 0.141421...; times sqrt(2) = 0.2.
+    expect(annualVolatility(r, 2)).toBeCloseTo(0.2, 15);
+    expect(sharpeRatio(r, 2)).toBeCloseTo(0, 15);
+  });
+  it('drawdown: equity 1.1 then 0.99, so 0.99 / 1.1 - 1 = -0.1 for one period, unrecovered', () => {
+    expect(maxDrawdown(r)).toBeCloseTo(-0.1, 15);
+    expect(maxDrawdownDuration(r)).toBe(1);
+    expect(drawdownEpisodes(r)).toEqual([{ start: 1, end: 1, depth: maxDrawdown(r), length: 1, recovered: false }]);
+    // Calmar = CAGR / |MDD| = -0.01 / 0.1.
+    expect(calmarRatio(r, 2)).toBeCloseTo(-0.1, 14);
+  });
+  it('Sortino: downside deviation over all periods = sqrt((0 + 0.01) / 2)', () => {
+    expect(downsideDeviation(r)).toBeCloseTo(Math.sqrt(0.005), 15);
+    expect(sortinoRatio(r, 2)).toBeCloseTo(0, 15);
+  });
+  it('hit rate, profit factor, win/loss', () => {
+    expect(hitRate(r)).toBe(0.5);
+    expect(profitFactor(r)).toBeCloseTo(1, 15);
+    expect(winLossRatio(r)).toBeCloseTo(1, 15);
+  });
+});
+
+describe('drawdown worked by hand', () => {
+  it('counts a first-period loss, durations and episode depths', () => {
+    // equity: 0.9, 0.99, 1.089 (new peak), 0.9801, 1.1781 (new peak)
+    const r = f64([-0.1, 0.1, 0.1, -0.1, 0.202]);
+    const dd = drawdownSeries(r);
+    expect(dd[0]).toBeCloseTo(-0.1, 15);
+    expect(dd[1]).toBeCloseTo(-0.01, 15);
+    expect(dd[2]).toBe(0);
+    expect(dd[3]).toBeCloseTo(-0.1, 14);
+    expect(dd[4]).toBe(0);
+    expect(maxDrawdownDuration(r)).toBe(2);
+    expect(drawdownEpisodes(r).map((e) => e.length)).toEqual([2, 1]);
+    expect(averageDrawdown(r)).toBeCloseTo(-0.1, 14);
+    expect(maxDrawdown(f64([0.01, 0.02]))).toBe(0);
+    expect(averageDrawdown(f64([0.01, 0.02]))).toBe(0);
+  });
+});
+
+describe('hit rate counts zero returns as neither hit nor miss', () => {
+  it('excludes zeros from the denominator', () => {
+    expect(hitRate(f64([0.01, 0, 0, -0.01, 0.02]))).toBeCloseTo(2 / 3, 15);
+    expect(hitRate(f64([0, 0]))).toBeNull();
+  });
+});
+
+describe('VaR and CVaR (empyrical definitions)', () => {
+  it('VaR is the linear-interpolated 5th percentile; CVaR the mean of the k + 1 worst, k = floor((n - 1) 0.05)', () => {
+    const r = f64(Array.from({ length: 21 }, (_, i) => (i - 10) / 100)); // -0.10 .. 0.10
+    // position (21 - 1) * 0.05 = 1 -> the 2nd smallest, -0.09; k = 1 -> mean(-0.10, -0.09).
+    expect(valueAtRisk(r)).toBeCloseTo(-0.09, 15);
+    expect(conditionalValueAtRisk(r)).toBeCloseTo(-0.095, 15);
+    const r2 = f64([0.03, -0.02, 0.01, -0.05]);
+    // sorted -0.05, -0.02, 0.01, 0.03; position 0.15 -> -0.05 + 0.15 * 0.03
+    expect(valueAtRisk(r2)).toBeCloseTo(-0.0455, 15);
+    expect(conditionalValueAtRisk(r2)).toBeCloseTo(-0.05, 15);
+  });
+});
+
+describe('against numpy/scipy with empyrical formulas (test/fixtures/stats/reference.py)', () => {
+  const small = f64([0.01, -0.02, 0.03, 0.0, -0.01, 0.02, -0.03, 0.015, 0.005, -0.004, 0.0, 0.012]);
+  const ref = {
+    total_return: 0.026747678883477066,
+    cagr: 0.026747678883477066,
+    annual_volatility: 0.05857085840710766,
+    sharpe: 0.4780534341050763,
+    sortino: 0.7440916048338274,
+    max_drawdown: -0.030000000000000027,
+    calmar: 0.8915892961159014,
+    var: -0.0245,
+    cvar: -0.03,
+    skewness: -0.3339688821736562,
+    kurtosis: 2.533545551211054,
+    hit_rate: 0.6,
+    profit_factor: 1.4375,
+    win_loss_ratio: 0.9583333333333333,
+  };
+  it('matches every metric to 1e-12', () => {
+    const m = returnsMetrics(small, { periodsPerYear: 12 });
+    for (const [k, v] of Object.entries(ref)) {
+      const got = m[k as keyof typeof ref];
+      expect(got, k).not.toBeNull();
+      expect(Math.abs((got as number) - v), k).toBeLessThan(1e-12);
+    }
+    expect(m.excess_kurtosis).toBeCloseTo(ref.kurtosis - 3, 12);
+    expect(m.notes).toEqual({ turnover: 'no position column given', trades: 'no position column given', exposure: 'no position column given' });
+  });
+});
+
+describe('non-finite cases give documented nulls with reasons', () => {
+  it('zero variance', () => {
+    const m = returnsMetrics(f64([0.01, 0.01, 0.01]), { periodsPerYear: 8760 });
+    expect(m.sharpe).toBeNull();
+    expect(m.notes['sharpe']).toMatch(/zero variance/);
+    expect(m.skewness).toBeNull();
+    expect(m.sortino).toBeNull();
+    expect(m.notes['sortino']).toMatch(/no return below/);
+    expect(m.profit_factor).toBeNull();
+    expect(m.notes['profit_factor']).toMatch(/no losing period/);
+    expect(m.calmar).toBeNull();
+    expect(m.max_drawdown).toBe(0);
+    expect(JSON.stringify(m)).not.toMatch(/NaN|Infinity/);
+  });
+  it('empty and single-return series do not throw and carry no NaN', () => {
+    for (const r of [f64([]), f64([0.02])]) {
+      const m = returnsMetrics(r, { periodsPerYear: 8760 }, new Float64Array(r.length));
+      for (const v of Object.values(m)) if (typeof v === 'number') expect(Number.isFinite(v)).toBe(true);
+      expect(m.sharpe).toBeNull();
+      expect(m.notes['sharpe']).toBeDefined();
+    }
+  });
+  it('all-zero returns', () => {
+    const m = returnsMetrics(f64([0, 0, 0]), { periodsPerYear: 365 });
+    expect(m.hit_rate).toBeNull();
+    expect(m.notes['hit_rate']).toMatch(/every return is 0/);
+    expect(m.win_loss_ratio).toBeNull();
+  });
+  it('a wipe-out gives CAGR -1', () => {
+    expect(cagr(f64([0.1, -1, 0.2]), 8760)).toBe(-1);
+  });
+});
+
+describe('positions: turnover, trades, exposure', () => {
+  it('counts the initial entry', () => {
+    const p = f64([0, 1, 1, -1, 0, 0]);
+    // |0| + |1| + 0 + |-2| + |1| + 0 = 4 over 6 periods, times 12 periods per year = 8
+    expect(turnover(p, 12)).toBeCloseTo(8, 15);
+    expect(tradeCount(p)).toBe(3);
+    expect(exposure(p)).toBeCloseTo(0.5, 15);
+    const m = returnsMetrics(f64([0, 0.01, 0.02, -0.01, 0, 0]), { periodsPerYear: 12 }, p);
+    expect(m.trades).toBe(3);
+    expect(m.notes['trades']).toBeUndefined();
+  });
+});
+
+describe('properties', () => {
+  it('Sharpe scales with the square root of periods per year', () => {
+    const r = normalArray(500, 11, 0.0005, 0.01);
+    const base = sharpeRatio(r, 1)!;
+    for (const ppy of [365, 8760, 525600]) expect(sharpeRatio(r, ppy)! / base).toBeCloseTo(Math.sqrt(ppy), 9);
+  });
+
+  it('order-free metrics are invariant to shuffling; path metrics see the order', () => {
+    const r = normalArray(300, 5, 0.0002, 0.01);
+    const shuffled = Float64Array.from(r);
+    const u = mulberry32(99);
+    for (let i = shuffled.length - 1; i > 0; i--) {
+      const j = Math.floor(u() * (i + 1));
+      [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+    }
+    const a = returnsMetrics(r, { periodsPerYear: 8760 });
+    const b = returnsMetrics(shuffled, { periodsPerYear: 8760 });
+    for (const k of ['total_return', 'cagr', 'annual_volatility', 'sharpe', 'sortino', 'hit_rate', 'profit_factor', 'win_loss_ratio', 'var', 'cvar', 'skewness', 'kurtosis'] as const) {
+      expect(Math.abs((a[k] as number) - (b[k] as number)), k).toBeLessThan(1e-9 * Math.max(1, Math.abs(a[k] as number)));
+    }
+    expect(a.max_drawdown).not.toBe(b.max_drawdown);
+  });
+
+  it('drawdown is never positive and the maximum drawdown is its minimum', () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const r = normalArray(200, seed, 0, 0.05);
+      const dd = drawdownSeries(r);
+      expect(dd.every((x) => x <= 0)).toBe(true);
+      expect(maxDrawdown(r)).toBe(Math.min(0, ...dd));
+      expect(averageDrawdown(r)).toBeGreaterThanOrEqual(maxDrawdown(r));
+      expect(averageDrawdown(r)).toBeLessThanOrEqual(0);
+    }
+  });
+
+  it('skewness and kurtosis are scale and shift invariant; a normal sample has kurtosis near 3 (raw)', () => {
+    const r = normalArray(20000, 3);
+    expect(kurtosis(r)).toBeGreaterThan(2.9);
+    expect(kurtosis(r)).toBeLessThan(3.1);
+    const s = r.map((x) => 0.01 * x + 0.5);
+    expect(skewness(s)).toBeCloseTo(skewness(r), 9);
+    expect(kurtosis(s)).toBeCloseTo(kurtosis(r), 9);
+  });
+});
