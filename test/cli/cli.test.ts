@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { join } from 'node:path';
+import { CANDLES, runCli, tempDir, treeHash } from '../helpers.js';
+
+const PIPELINE = ['fetch', 'record', 'validate', 'features', 'split', 'research', 'train', 'backtest', 'report'];
+
+describe('perpkit CLI', () => {
+  it('lists every pipeline command in --help', () => {
+    const r = runCli(['--help']);
+    expect(r.code).toBe(0);
+    for (const c of [...PIPELINE, 'datasets']) expect(r.stdout).toMatch(new RegExp(`^\\s+${c}\\s`, 'm'));
+  });
+
+  it('a command that is not built says so and exits 2, also under --json', () => {
+    for (const c of ['record', 'validate', 'features', 'split', 'research', 'train', 'backtest', 'report']) {
+      const h = runCli([c, '--help']);
+      expect(h.code, `${c} --help`).toBe(0);
+      expect(h.stdout).toContain('not built yet');
+      const r = runCli([c]);
+      expect(r.code, c).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toContain(`perpkit ${c} is not built yet`);
+      const j = runCli([c, '--json']);
+      expect(j.code).toBe(2);
+      const doc = JSON.parse(j.stdout) as { error: { code: number; kind: string; message: string } };
+      expect(doc.error).toMatchObject({ code: 2, kind: 'usage' });
+    }
+  });
+
+  it('bad flags are usage errors (exit 2), as one JSON document under --json', () => {
+    const r = runCli(['fetch', '--no-such-flag', '--json']);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 2, kind: 'usage' } });
+    const s = runCli(['fetch', '--source', 'nowhere']);
+    expect(s.code).toBe(2);
+    expect(s.stderr).toMatch(/nowhere/);
+    const t = runCli(['fetch', '--from', 'yesterday', '--data-dir', tempDir()]);
+    expect(t.code).toBe(2);
+    expect(t.stderr).toContain('--from');
+  });
+
+  it('refuses a symbol that is not a safe name (exit 2) and writes nothing', () => {
+    const dir = tempDir();
+    for (const sym of ['../../x', 'a/b']) {
+      const r = runCli(['fetch', '--source', 'files', '--path', CANDLES, '--symbols', sym, '--data-dir', dir, '--json']);
+      expect(r.code).toBe(2);
+      expect(JSON.parse(r.stdout).error.message).toContain(sym);
+    }
+    expect(treeHash(dir)).toBe(treeHash(tempDir()));
+  });
+
+  it('a missing input path is exit 4 with the next step', () => {
+    const r = runCli(['fetch', '--source', 'files', '--path', '/no/such/dir', '--data-dir', tempDir()]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain('/no/such/dir');
+    expect(r.stderr).toContain('--path');
+    const d = runCli(['datasets', '--data-dir', '/no/such/data', '--json']);
+    expect(d.code).toBe(4);
+    expect(JSON.parse(d.stdout).error.hint).toContain('perpkit fetch --source sample');
+  });
+
+  it('a CSV with a bad value is refused with exit 3 naming the column, value and count; stored data unchanged', () => {
+    const dir = tempDir();
+    expect(runCli(['fetch', '--source', 'files', '--path', join(CANDLES, 'spot'), '--data-dir', dir, '--quiet']).code).toBe(0);
+    const before = treeHash(dir);
+    // The real spot 5m file with two closes replaced by NaN.
+    const bad = tempDir();
+    const lines = gunzipSync(readFileSync(join(CANDLES, 'spot', 'BTC_USDT-5m.csv.gz'))).toString('utf8').trimEnd().split('\n');
+    lines[3] = lines[3]!.replace(/,[^,]*,([^,]*)$/, ',NaN,$1');
+    lines[4] = lines[4]!.replace(/,[^,]*,([^,]*)$/, ',NaN,$1');
+    mkdirSync(join(bad, 'spot'));
+    writeFileSync(join(bad, 'spot', 'BTC_USDT-5m.csv.gz'), gzipSync(lines.join('\n') + '\n'));
+    const r = runCli(['fetch', '--source', 'files', '--path', bad, '--data-dir', dir]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('bars');
+    expect(r.stderr).toContain('column close');
+    expect(r.stderr).toContain('2 row(s)');
+    expect(r.stderr).toContain('NaN');
+    const j = runCli(['fetch', '--source', 'files', '--path', bad, '--data-dir', dir, '--json']);
+    expect(j.code).toBe(3);
+    expect(JSON.parse(j.stdout).error.details.violations[0]).toMatchObject({ column: 'close', rows: 2 });
+    expect(treeHash(dir)).toBe(before);
+  });
+
+  it('uses PERPKIT_DATA_DIR when --data-dir is not given', () => {
+    const dir = tempDir();
+    const r = runCli(['fetch', '--source', 'files', '--path', join(CANDLES, 'spot'), '--json'], { env: { PERPKIT_DATA_DIR: dir } });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).data_dir).toBe(dir);
+    const l = runCli(['datasets', '--json'], { env: { PERPKIT_DATA_DIR: dir } });
+    expect(JSON.parse(l.stdout).datasets.map((d: { symbol: string; timeframe: string }) => `${d.symbol}/${d.timeframe}`)).toEqual([
+      'BTC-SPOT/1h',
+      'BTC-SPOT/5m',
+      'BTC-SPOT/null',
+    ]);
+  });
+});
