@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { listValue, type DuckDBListValue } from '@duckdb/node-api';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { ServiceContext } from '../domain/context.js';
 import {
   allColumns,
@@ -29,6 +29,8 @@ export interface WriteResult {
   rows_duplicate_in_batch: number;
   partitions_written: number;
   partitions_unchanged: number;
+  /** partitions deleted by a replace write (in scope, nothing staged for them) */
+  partitions_deleted: number;
 }
 
 const q = quoteIdent;
@@ -150,6 +152,13 @@ export interface WriteOptions {
   /** Root of the datasets (resolved data dir). */
   root: string;
   spec: DatasetSpec;
+  /**
+   * Replace instead of merge: every stored partition matching this filter (partition keys and
+   * time range by partition) is replaced by the staged rows for it, and deleted when none are
+   * staged. For derived datasets recomputed over a scope (e.g. a quarantine). Staged rows must
+   * fall inside the scope.
+   */
+  replace?: ReadFilter;
 }
 
 /**
@@ -189,6 +198,12 @@ export async function writeTable(ctx: ServiceContext, opts: WriteOptions, stage:
       partitionPath(root, spec, { ...p, ...(spec.timeKey ? { [spec.timeKey]: String(p['__tk']) } : {}) }),
     );
     const existingFiles = partDirs.flatMap((d) => parquetFilesIn(d));
+    const scopeDirs = opts.replace ? [...new Set(listFiles(root, spec, opts.replace).map((f) => dirname(f)))] : [];
+    const scope = opts.replace;
+    const outside = scope
+      ? partitions.filter((p) => spec.partitionKeys.some((k) => scope[k] !== undefined && !scope[k]?.includes(String(p[k]))))
+      : [];
+    if (outside.length) throw new Error(`replace write of ${spec.name}: staged rows fall outside the scope (${JSON.stringify(outside[0])})`);
     const storedCols = spec.columns.map((c) => q(c.name)).join(', ');
     if (existingFiles.length) {
       await db.exec(
@@ -212,8 +227,15 @@ export async function writeTable(ctx: ServiceContext, opts: WriteOptions, stage:
       FROM __new n LEFT JOIN __old o ON ${keyJoin}`);
     const counts = await db.all(`SELECT __state, count(*)::BIGINT AS n FROM __cls GROUP BY ALL`);
     const count = (s: string): number => Number(counts.find((r) => r['__state'] === s)?.['n'] ?? 0);
+    // Merge: a partition changes when a staged row is not 'unchanged'. Replace: also when it
+    // stores rows that are not staged again.
     const changedParts = (await db.all(
-      `SELECT DISTINCT ${partCols.map(q).join(', ')} FROM __cls WHERE __state <> 'unchanged' ORDER BY ALL`,
+      opts.replace
+        ? `SELECT ${partCols.map(q).join(', ')} FROM (
+             SELECT ${partCols.map(q).join(', ')}, count(*) FILTER (WHERE __state <> 'unchanged') AS ch, count(*) AS n FROM __cls GROUP BY ALL) c
+           LEFT JOIN (SELECT ${partCols.map(q).join(', ')}, count(*) AS n_old FROM __old GROUP BY ALL) o USING (${partCols.map(q).join(', ')})
+           WHERE ch > 0 OR coalesce(n_old, 0) <> n ORDER BY ALL`
+        : `SELECT DISTINCT ${partCols.map(q).join(', ')} FROM __cls WHERE __state <> 'unchanged' ORDER BY ALL`,
     )) as Array<Record<string, string>>;
 
     const txid = newTxid(ctx.clock.now());
@@ -233,12 +255,15 @@ export async function writeTable(ctx: ServiceContext, opts: WriteOptions, stage:
       const where = partCols.map((c) => `${q(c)} = $${c.replace(/^__/, 'p_')}`).join(' AND ');
       const params: Record<string, string> = {};
       for (const c of partCols) params[c.replace(/^__/, 'p_')] = String(p[c]);
-      // Kept stored rows whose key is not re-written, plus every new row that is not 'unchanged'.
+      // Stored rows kept (merge: unless re-written; replace: only if staged again unchanged, which
+      // keeps their first ingest_time), plus every staged row that is new or changed.
+      const keepOld = opts.replace
+        ? `EXISTS (SELECT 1 FROM __cls n WHERE ${keyJoin} AND n.__state = 'unchanged')`
+        : `NOT EXISTS (SELECT 1 FROM __cls n WHERE ${keyJoin} AND n.__state <> 'unchanged')`;
       await db.exec(
         `COPY (
            SELECT ${storedCols} FROM (
-             SELECT ${storedCols} FROM __old o WHERE ${where}
-               AND NOT EXISTS (SELECT 1 FROM __cls n WHERE ${keyJoin} AND n.__state <> 'unchanged')
+             SELECT ${storedCols} FROM __old o WHERE ${where} AND ${keepOld}
              UNION ALL
              SELECT ${storedCols} FROM __cls WHERE ${where} AND __state <> 'unchanged')
            ORDER BY ${key.filter((k) => spec.columns.some((c) => c.name === k)).map(q).join(', ')}
@@ -249,8 +274,16 @@ export async function writeTable(ctx: ServiceContext, opts: WriteOptions, stage:
       ctx.log.progress(`${spec.name}: staged ${++i}/${changedParts.length} partitions`);
     }
     ctx.log.progressDone();
+    // Replace: stored partitions in scope with nothing staged are deleted.
+    let deleted = 0;
+    for (const d of scopeDirs) {
+      if (partDirs.includes(d)) continue;
+      const rel = d.slice(root.length + 1);
+      swaps.push({ final: d, staged: null, backup: join(root, '.perpkit', 'trash', txid, rel) });
+      deleted++;
+    }
     if (swaps.length) {
-      fsyncTree(stage_root);
+      if (existsSync(stage_root)) fsyncTree(stage_root);
       if (ctx.signal.aborted) throw ctx.signal.reason;
       commitSwaps(root, txid, swaps);
     }
@@ -261,8 +294,9 @@ export async function writeTable(ctx: ServiceContext, opts: WriteOptions, stage:
       rows_replaced: count('replaced'),
       rows_unchanged: count('unchanged'),
       rows_duplicate_in_batch: rowsIn - rowsNew,
-      partitions_written: swaps.length,
-      partitions_unchanged: partitions.length - swaps.length,
+      partitions_written: swaps.length - deleted,
+      partitions_unchanged: partitions.length - (swaps.length - deleted),
+      partitions_deleted: deleted,
     };
   } finally {
     lock.release();
@@ -372,12 +406,17 @@ const dateOf = (us: number): string => `${monthOf(us)}-${pad(new Date(us / 1000)
  * Finishes an interrupted write first when no other writer is active.
  */
 export async function datasetFiles(root: string, spec: DatasetSpec, filter: ReadFilter = {}): Promise<string[]> {
+  await recoverIfIdle(root);
+  return listFiles(root, spec, filter);
+}
+
+/** datasetFiles without finishing interrupted writes (for callers holding the writer lock). */
+function listFiles(root: string, spec: DatasetSpec, filter: ReadFilter = {}): string[] {
   for (const k of ['venue', 'symbol', 'price', 'timeframe'] as const) {
     for (const v of filter[k] ?? []) {
       if (!isSlug(v)) throw usageError(`--${k === 'symbol' ? 'symbols' : k} value ${JSON.stringify(v)} is not a valid name (letters, digits, - _ . only)`);
     }
   }
-  await recoverIfIdle(root);
   const base = join(root, spec.name);
   if (!existsSync(base)) return [];
   let dirs = [base];

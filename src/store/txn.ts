@@ -30,8 +30,8 @@ import { upstreamError } from '../domain/errors.js';
 export interface Swap {
   /** live partition folder */
   final: string;
-  /** staged replacement */
-  staged: string;
+  /** staged replacement; null deletes the live folder */
+  staged: string | null;
   /** where the live folder goes before it is deleted */
   backup: string;
 }
@@ -92,6 +92,14 @@ function faultPoint(point: string): void {
 
 function rollForward(root: string, journal: Journal, writer = false): void {
   journal.swaps.forEach((s, i) => {
+    if (s.staged === null) {
+      if (existsSync(s.final)) {
+        mkdirSync(dirname(s.backup), { recursive: true });
+        renameSync(s.final, s.backup);
+        if (writer) faultPoint(`after-swap:${i}`);
+      }
+      return;
+    }
     if (!existsSync(s.staged)) return; // this swap is done
     if (existsSync(s.final)) {
       mkdirSync(dirname(s.backup), { recursive: true });

@@ -216,3 +216,33 @@ describe('writer lock', () => {
     expect(existsSync(join(root, '.perpkit', 'lock'))).toBe(false);
   });
 });
+
+describe('replace writes (derived datasets recomputed over a scope)', () => {
+  it('replaces the partitions in scope, deletes those with nothing staged, leaves the rest', async () => {
+    const ctx = await testContext();
+    const root = tempDir();
+    const april = (o: Record<string, unknown> = {}): Record<string, unknown> =>
+      bar(0, { event_time: T0 + 800 * H, available_time: T0 + 800 * H, open_time: T0 + 799 * H, ...o });
+    await writeRows(ctx, { root, spec: DATASETS.bars }, [bar(0), bar(1), april(), bar(0, { symbol: 'ETH-PERP' })]);
+    const ethBefore = treeHash(join(root, 'bars', 'venue=binance-usdm', 'symbol=ETH-PERP'));
+    // Recompute BTC-PERP: only bar 1 survives (March); April has nothing staged.
+    const r = await writeRows(ctx, { root, spec: DATASETS.bars, replace: { symbol: ['BTC-PERP'] } }, [bar(1)]);
+    expect(r).toMatchObject({ rows_unchanged: 1, partitions_written: 1, partitions_deleted: 1 });
+    const rows = await ctx.db.all(`SELECT symbol, close FROM ${SCAN_SQL} ORDER BY symbol, event_time`, {
+      files: listOf(await datasetFiles(root, DATASETS.bars)),
+    });
+    expect(rows).toEqual([
+      { symbol: 'BTC-PERP', close: 42647.9 },
+      { symbol: 'ETH-PERP', close: 42503.5 },
+    ]);
+    expect(treeHash(join(root, 'bars', 'venue=binance-usdm', 'symbol=ETH-PERP'))).toBe(ethBefore);
+    // The same replace again changes nothing.
+    const again = await writeRows(ctx, { root, spec: DATASETS.bars, replace: { symbol: ['BTC-PERP'] } }, [bar(1)]);
+    expect(again).toMatchObject({ partitions_written: 0, partitions_deleted: 0, partitions_unchanged: 1 });
+    // An empty replace deletes the scope.
+    const none = await writeRows(ctx, { root, spec: DATASETS.bars, replace: { symbol: ['BTC-PERP'] } }, []);
+    expect(none.partitions_deleted).toBe(1);
+    expect(await datasetFiles(root, DATASETS.bars, { symbol: ['BTC-PERP'] })).toEqual([]);
+    await expect(writeRows(ctx, { root, spec: DATASETS.bars, replace: { symbol: ['ETH-PERP'] } }, [bar(2)])).rejects.toThrow(/outside the scope/);
+  });
+});
