@@ -39,7 +39,7 @@ Periods per year follow a 24/7, 365-day calendar: inferred from the median gap o
     '<%= config.bin %> stats --returns strategy.parquet --column pnl --position-column position --json',
     '<%= config.bin %> stats --returns strategy.csv --dsr --trials 100 --trials-sharpe-variance 0.5',
     '<%= config.bin %> stats --pbo trials.csv --blocks 16',
-    '<%= config.bin %> stats --dsr --sharpe 2.5 --periods-per-year 250 --observations 1250 --trials 100 --trials-sharpe-variance 0.5 --skew=-3 --kurtosis 10',
+    '<%= config.bin %> stats --dsr --sharpe 2.5 --periods-per-year 250 --observations 1250 --trials 100 --trials-sharpe-variance 0.5 --skew -3 --kurtosis 10',
   ];
 
   static flags = {
@@ -56,7 +56,7 @@ Periods per year follow a 24/7, 365-day calendar: inferred from the median gap o
     blocks: Flags.integer({ description: `CSCV blocks S for --pbo (even). Default: ${STATS_DEFAULTS.blocks}.`, min: 2 }),
     sharpe: Flags.string({ description: 'Annualised Sharpe ratio of the selected strategy (--dsr without --returns).' }),
     observations: Flags.integer({ description: 'Number of returns T behind --sharpe.', min: 2 }),
-    skew: Flags.string({ description: 'Skewness of the returns behind --sharpe. Default: 0. Negative values: --skew=-3.' }),
+    skew: Flags.string({ description: 'Skewness of the returns behind --sharpe. Default: 0.' }),
     kurtosis: Flags.string({ description: 'RAW kurtosis (3 = normal, not excess) of the returns behind --sharpe. Default: 3.' }),
     trials: Flags.integer({ description: 'Number of trials N the strategy was selected from (--dsr).', min: 1 }),
     'trials-sharpe-variance': Flags.string({ description: "Variance of the trials' annualised Sharpe ratios (--dsr)." }),
