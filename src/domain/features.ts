@@ -1,0 +1,137 @@
+import { z } from 'zod';
+import { PRICE_TYPES } from './datasets.js';
+
+/**
+ * The feature catalog: every feature perpkit computes, with its family, the input it reads, its
+ * lookback, unit, meaning and the hypothesis it serves (H1-H6 of the research proposal 000; seed
+ * sections of design 004). The SQL in queries/features/<family>.sql computes them; this list is
+ * the allow-list of feature column names.
+ */
+export const FEATURE_FAMILIES = ['price', 'volume', 'derivatives', 'cross_asset', 'perp_spot', 'regime'] as const;
+export type FeatureFamily = (typeof FEATURE_FAMILIES)[number];
+
+/** The inputs a feature reads; each joined input reports its age as <input>_age_ms. */
+export const FEATURE_INPUTS = ['perp_bars', 'funding', 'open_interest', 'spot_bars', 'btc_bars', 'grid'] as const;
+export type FeatureInput = (typeof FEATURE_INPUTS)[number];
+
+export interface FeatureSpec {
+  name: string;
+  family: FeatureFamily;
+  /** the table of queries/features that computes it */
+  query: 'price' | 'volume' | 'funding' | 'open_interest' | 'basis' | 'cross_asset' | 'derived';
+  input: FeatureInput;
+  /** rows of its input the value depends on (bars, or prints for funding/OI); EMAs: their truncated window */
+  lookback: number;
+  unit: string;
+  meaning: string;
+  hypothesis: string;
+}
+
+const f = (
+  name: string,
+  family: FeatureFamily,
+  query: FeatureSpec['query'],
+  input: FeatureInput,
+  lookback: number,
+  unit: string,
+  meaning: string,
+  hypothesis = '',
+): FeatureSpec => ({ name, family, query, input, lookback, unit, meaning, hypothesis });
+
+/** Truncated EMA windows (rows): the neglected weight (1-alpha)^W is below 1e-6. */
+export const EMA_WINDOW = 190;
+
+export const FEATURES: readonly FeatureSpec[] = [
+  ...[1, 4, 12, 24, 48, 168].map((k) =>
+    f(`roc_${k}`, 'price', 'price', 'perp_bars', k, 'fraction', `rate of change of the perp close over ${k} bars (close / close ${k} bars ago - 1)`, 'seed §7.1'),
+  ),
+  f('logret_1', 'price', 'price', 'perp_bars', 1, 'log return', 'log return of the last bar', 'seed §7.1'),
+  f('rv_24', 'price', 'price', 'perp_bars', 24, 'per-bar stdev of log returns', 'realised volatility over 24 bars', 'seed §7.1'),
+  f('rv_168', 'price', 'price', 'perp_bars', 168, 'per-bar stdev of log returns', 'realised volatility over 168 bars', 'seed §7.1'),
+  f('hl_range', 'price', 'price', 'perp_bars', 1, 'fraction of close', 'high-low range of the last bar', 'seed §7.1'),
+  f('dist_ma_24', 'price', 'price', 'perp_bars', 24, 'fraction', 'close over its 24-bar simple moving average, minus 1', 'seed §7.1'),
+  f('dist_ma_168', 'price', 'price', 'perp_bars', 168, 'fraction', 'close over its 168-bar simple moving average, minus 1', 'seed §7.1'),
+  f('rsi_14', 'price', 'price', 'perp_bars', EMA_WINDOW, '0-100', "RSI 14 with Wilder's smoothing (EMA alpha 1/14)", 'seed §7.1'),
+  f('macd', 'price', 'price', 'perp_bars', EMA_WINDOW, 'fraction of close', 'MACD line: EMA12 - EMA26 of the close, over the close', 'seed §7.1'),
+  f('macd_signal', 'price', 'price', 'perp_bars', 2 * EMA_WINDOW, 'fraction of close', 'MACD signal: EMA9 of the MACD line', 'seed §7.1'),
+  f('macd_hist', 'price', 'price', 'perp_bars', 2 * EMA_WINDOW, 'fraction of close', 'MACD histogram: MACD line - signal', 'seed §7.1'),
+  f('bb_pctb_20', 'price', 'price', 'perp_bars', 20, 'fraction of band width', 'Bollinger %b (20 bars, 2 population stdevs): 0 = lower band, 1 = upper', 'seed §7.1'),
+  f('vol_ratio_24', 'volume', 'volume', 'perp_bars', 24, 'ratio', 'bar volume over its 24-bar mean (current bar included)', 'seed §7.2'),
+  f('vwap_dist_24', 'volume', 'volume', 'perp_bars', 24, 'fraction', 'close over the 24-bar VWAP of the typical price, minus 1', 'seed §7.2'),
+  f('rv_ratio_24_168', 'volume', 'volume', 'perp_bars', 168, 'ratio', 'short/long volatility ratio: rv_24 / rv_168', 'seed §7.2, §5.1.4'),
+  f('parkinson_24', 'volume', 'volume', 'perp_bars', 24, 'per-bar volatility', 'Parkinson high-low volatility over 24 bars', 'seed §7.2'),
+  f('volume_trend_24', 'volume', 'volume', 'perp_bars', 24, 'fraction of mean volume per bar', 'least-squares slope of volume over 24 bars, over the mean volume', 'seed §7.2'),
+  f('funding_rate', 'derivatives', 'funding', 'funding', 1, 'fraction per settlement interval', 'last settled funding rate (longs pay when > 0)', 'seed §7.3, H2'),
+  f('funding_mean_24', 'derivatives', 'funding', 'funding', 24, 'fraction per interval', 'mean of the last 24 settled rates', 'seed §7.3'),
+  f('funding_z_168', 'derivatives', 'funding', 'funding', 168, 'z-score', 'last rate against the mean and stdev of the last 168', 'seed §7.3'),
+  f('funding_cum_24', 'derivatives', 'funding', 'funding', 24, 'fraction', 'sum of the last 24 settled rates', 'seed §7.3'),
+  f('funding_cum_168', 'derivatives', 'funding', 'funding', 168, 'fraction', 'sum of the last 168 settled rates', 'seed §7.3'),
+  f('funding_pos_share_48', 'derivatives', 'funding', 'funding', 48, 'fraction', 'share of positive rates among the last 48 (persistence)', 'seed §7.3'),
+  f('oi_chg_1', 'derivatives', 'open_interest', 'open_interest', 1, 'fraction', 'open-interest change over the last print', 'seed §7.3'),
+  f('oi_chg_24', 'derivatives', 'open_interest', 'open_interest', 24, 'fraction', 'open-interest change over 24 prints', 'seed §7.3'),
+  f('oi_dist_168', 'derivatives', 'open_interest', 'open_interest', 168, 'fraction', 'open interest over its 168-print mean, minus 1', 'seed §7.3'),
+  f('price_oi_divergence', 'derivatives', 'derived', 'grid', 24, 'flag 0/1', '1 when the 24-bar price change and 24-print OI change have opposite signs', 'seed §7.3'),
+  f('basis', 'perp_spot', 'basis', 'spot_bars', 1, 'fraction', 'perp close / spot close - 1 at the same bar close', 'H1, seed §7.3'),
+  f('mark_basis', 'perp_spot', 'basis', 'spot_bars', 1, 'fraction', 'perp mark close / spot close - 1 (NULL without mark bars)', 'H1, seed §7.3'),
+  f('basis_mean_24', 'perp_spot', 'basis', 'spot_bars', 24, 'fraction', 'mean basis over 24 bars', 'H1'),
+  f('basis_z_168', 'perp_spot', 'basis', 'spot_bars', 168, 'z-score', 'basis against its 168-bar mean and stdev', 'H1'),
+  f('basis_pctile_168', 'perp_spot', 'basis', 'spot_bars', 168, 'fraction', 'share of the last 168 basis values at or below the current one', 'H1'),
+  f('basis_slope_24', 'perp_spot', 'basis', 'spot_bars', 24, 'fraction per bar', 'least-squares slope of the basis over 24 bars', 'H1'),
+  f('basis_sign_run', 'perp_spot', 'basis', 'spot_bars', 1, 'bars', 'bars since the basis last changed sign (persistence)', 'H1'),
+  f('basis_half_life_168', 'perp_spot', 'basis', 'spot_bars', 168, 'bars', 'half-life of an AR(1) fit of the basis over 168 bars (NULL unless 0 < phi < 1)', 'H1'),
+  f('funding_basis_gap', 'perp_spot', 'derived', 'grid', 24, 'fraction', 'carry alignment: 24-bar mean basis minus the last settled funding rate', 'H2'),
+  f('funding_basis_gap_vel_8', 'perp_spot', 'derived', 'grid', 32, 'fraction', 'change of funding_basis_gap over the last 8 decisions', 'H2'),
+  ...[1, 3, 6].map((k) =>
+    f(`perp_spot_ret_delta_${k}`, 'perp_spot', 'basis', 'spot_bars', k, 'fraction', `perp return minus spot return over ${k} bars (lead-lag)`, 'H3'),
+  ),
+  f('flow_div_barproxy_24', 'perp_spot', 'basis', 'spot_bars', 24, '-2..2', 'perp minus spot signed-flow imbalance over 24 bars; flow proxied by bar volume signed by bar direction (no trades)', 'H4'),
+  f('perp_spot_activity_24', 'perp_spot', 'basis', 'spot_bars', 24, 'ratio', 'perp over spot quote volume over 24 bars', 'H5'),
+  f('settle_time_to_next_h', 'perp_spot', 'derived', 'grid', 0, 'hours', 'time to the next funding settlement (instrument cadence, from 00:00 UTC)', 'H6'),
+  f('settle_in_window', 'perp_spot', 'derived', 'grid', 0, 'flag 0/1', '1 within the settlement window before a settlement', 'H6'),
+  f('beta_btc_168', 'cross_asset', 'cross_asset', 'btc_bars', 168, 'ratio', 'beta of 1-bar log returns to the BTC perp over 168 bars', 'seed §7.4'),
+  f('corr_btc_168', 'cross_asset', 'cross_asset', 'btc_bars', 168, 'correlation', 'correlation of 1-bar log returns with the BTC perp over 168 bars', 'seed §7.4'),
+  ...[1, 2, 4].map((k) =>
+    f(`corr_btc_lag${k}_168`, 'cross_asset', 'cross_asset', 'btc_bars', 168 + k, 'correlation', `correlation with BTC's return ${k} bars earlier, over 168 bars`, 'seed §7.4'),
+  ),
+  f('rel_strength_btc_24', 'cross_asset', 'cross_asset', 'btc_bars', 24, 'fraction', '24-bar return minus the BTC perp 24-bar return', 'seed §7.4'),
+  f('funding_diff_btc', 'cross_asset', 'derived', 'grid', 1, 'fraction per interval', 'last settled funding minus the BTC perp last settled funding', 'seed §7.4'),
+  f('vol_regime', 'regime', 'derived', 'grid', 168, '-1/0/1', 'volatility regime from rv_ratio_24_168: low below 0.7, high above 1.5 (seed §5.1.4)', 'seed §5.1.4'),
+  f('trend_regime', 'regime', 'derived', 'grid', 168, '-1/1', 'trend regime: 1 when the 24-bar SMA is above the 168-bar SMA', 'seed §5.1'),
+  f('liq_cascade', 'regime', 'derived', 'grid', 24, 'flag 0/1', 'liquidation-cascade detector: 2 of 3 of |return| > 2 rv_24, volume > 3x mean, OI drop > 5%', 'seed §5.1.2'),
+];
+
+export const FEATURE_NAMES: readonly string[] = FEATURES.map((x) => x.name);
+
+/** Age columns written next to the features: one per joined input. */
+export const AGE_COLUMNS = ['perp_bars_age_ms', 'funding_age_ms', 'open_interest_age_ms', 'spot_bars_age_ms', 'btc_bars_age_ms'] as const;
+
+/** Features configuration; every number with its default and reason. */
+export const FeaturesConfigSchema = z.object({
+  /** decision_time = bar close + this, ms; covers the default 2 s bar and 5 s funding publication delays */
+  decision_latency_ms: z.number().int().nonnegative().default(5_000),
+  /** a bar-derived input older than this many bars at the decision time is stale (NULL) */
+  bar_max_age_bars: z.number().positive().default(1.5),
+  /** funding older than its settlement interval plus this grace is stale, hours */
+  funding_grace_hours: z.number().nonnegative().default(1),
+  /** settlement interval assumed when the instrument does not say, hours */
+  default_funding_interval_hours: z.number().positive().default(8),
+  /** open interest older than this is stale, ms */
+  open_interest_max_age_ms: z.number().int().positive().default(2 * 3_600_000),
+  /** rows loaded before --from for lookbacks, in bars (covers the longest window: MACD signal 2 x 190) */
+  warmup_bars: z.number().int().positive().default(600),
+  /** funding prints loaded before --from for lookbacks */
+  warmup_funding_prints: z.number().int().positive().default(200),
+  vol_regime_low: z.number().default(0.7),
+  vol_regime_high: z.number().default(1.5),
+  /** settle_in_window is 1 this long before a settlement, ms */
+  settle_window_ms: z.number().int().nonnegative().default(30 * 60_000),
+  cascade_z: z.number().default(2),
+  cascade_volume: z.number().default(3),
+  cascade_oi_drop: z.number().default(0.05),
+  /** the perp the cross-asset family compares against */
+  btc_symbol: z.string().default('BTC-PERP'),
+  /** price type of the bars the price and volume families read */
+  price: z.enum(PRICE_TYPES).default('last'),
+});
+export type FeaturesConfig = z.infer<typeof FeaturesConfigSchema>;
+export const DEFAULT_FEATURES_CONFIG: FeaturesConfig = FeaturesConfigSchema.parse({});

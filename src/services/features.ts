@@ -1,0 +1,735 @@
+import { timestampValue } from '@duckdb/node-api';
+import type { ServiceContext } from '../domain/context.js';
+import { DATASETS, isSlug, timeframeSeconds, BAR_TIMEFRAMES, type DatasetName, type DatasetSpec, type ColumnSpec } from '../domain/datasets.js';
+import { missingError, usageError } from '../domain/errors.js';
+import {
+  AGE_COLUMNS,
+  DEFAULT_FEATURES_CONFIG,
+  EMA_WINDOW,
+  FEATURES,
+  FeaturesConfigSchema,
+  type FeatureFamily,
+  type FeaturesConfig,
+  type FeatureSpec,
+} from '../domain/features.js';
+import { quoteIdent as q, type SqlParams } from '../store/duckdb.js';
+import { datasetFiles, listOf, SCAN_SQL, writeTable, type WriteResult } from '../store/dataset.js';
+import { loadQuery } from '../store/queries.js';
+
+/** EMA block length for queries/features/ema.sql (must exceed EMA_WINDOW). */
+const EMA_BLOCK = 2048;
+const US_PER_MS = 1000;
+
+export interface FeaturesOptions {
+  root: string;
+  venue: string;
+  /** perps to compute; default: every perp of the venue in instruments */
+  symbols?: string[];
+  timeframe: string;
+  /** decision times in [from, to), epoch µs; default: everything stored */
+  from?: number;
+  to?: number;
+  /** families to compute; the others are written as NULL. Default: all */
+  families?: FeatureFamily[];
+  config?: Partial<FeaturesConfig>;
+}
+
+export interface FeaturesResult {
+  data_dir: string;
+  venue: string;
+  timeframe: string;
+  symbols: string[];
+  families: FeatureFamily[];
+  rows: number;
+  /** per input: decision rows where it was older than its maximum age (its features are NULL there) */
+  stale: Record<string, number>;
+  /** per input: decision rows where it had no row at all yet */
+  missing: Record<string, number>;
+  /** what is not there and why (no spot reference, no OI data, ...) */
+  notes: string[];
+  timings_ms: Record<string, number>;
+  write?: WriteResult;
+}
+
+interface Plan {
+  root: string;
+  venue: string;
+  timeframe: string;
+  tfUs: number;
+  symbols: string[];
+  /** symbol -> spot reference and funding interval */
+  refs: Map<string, { spot_venue: string | null; spot_symbol: string | null; funding_interval_hours: number }>;
+  cfg: FeaturesConfig;
+  from: number | undefined;
+  to: number | undefined;
+}
+
+const ts = (us: number | undefined): ReturnType<typeof timestampValue> | null =>
+  us === undefined ? null : timestampValue(BigInt(Math.round(us)));
+
+/** The features dataset: one row per (venue, symbol, timeframe, decision time = event_time). */
+export function featuresSpec(): DatasetSpec {
+  const clocks = DATASETS.bars.columns.filter((c) => ['event_time', 'available_time', 'source', 'ingest_time'].includes(c.name));
+  const cols: ColumnSpec[] = [
+    ...clocks.map((c) =>
+      c.name === 'event_time'
+        ? { ...c, doc: 'decision time: bar close + decision latency, UTC' }
+        : c.name === 'available_time'
+          ? { ...c, doc: 'equal to the decision time: every value was computed from rows available then' }
+          : c,
+    ),
+    ...AGE_COLUMNS.map((a) => ({ name: a, type: 'BIGINT' as const, nullable: true, doc: 'age of the input at the decision time (decision_time - its event_time), ms; NULL if none yet' })),
+    ...FEATURES.map((x) => ({ name: x.name, type: 'DOUBLE' as const, nullable: true, doc: `${x.meaning} [${x.unit}]` })),
+  ];
+  return {
+    // Derived dataset: same store, its own spec (not a raw dataset of DATASET_NAMES).
+    name: 'features' as DatasetName,
+    doc: 'point-in-time features on the decision grid',
+    partitionKeys: ['venue', 'symbol', 'timeframe'],
+    timeKey: 'month',
+    columns: cols,
+    naturalKey: ['venue', 'symbol', 'timeframe', 'event_time'],
+  };
+}
+
+async function plan(opts: FeaturesOptions, ctx: ServiceContext): Promise<Plan> {
+  const cfg = FeaturesConfigSchema.parse({ ...DEFAULT_FEATURES_CONFIG, ...(opts.config ?? {}) });
+  if (!isSlug(opts.venue)) throw usageError(`--venue ${JSON.stringify(opts.venue)} is not a valid venue name`);
+  if (!(opts.timeframe in BAR_TIMEFRAMES)) {
+    throw usageError(`--timeframe ${opts.timeframe} is not known`, { hint: `use one of ${Object.keys(BAR_TIMEFRAMES).join(', ')}` });
+  }
+  for (const s of opts.symbols ?? []) if (!isSlug(s)) throw usageError(`--symbols value ${JSON.stringify(s)} is not a valid symbol`);
+  const instFiles = await datasetFiles(opts.root, DATASETS.instruments, { venue: [opts.venue] });
+  if (instFiles.length === 0) {
+    throw missingError(`no instruments for venue ${opts.venue} under ${opts.root}`, {
+      hint: 'run "perpkit fetch --source sample" (or a fetch of that venue) first',
+    });
+  }
+  const inst = await ctx.db.all(
+    `SELECT symbol, spot_venue, spot_symbol, funding_interval_hours FROM ${SCAN_SQL} WHERE kind = 'perp'
+     QUALIFY row_number() OVER (PARTITION BY symbol ORDER BY event_time DESC) = 1 ORDER BY symbol`,
+    { files: listOf(instFiles) },
+  );
+  const perps = inst.map((r) => String(r['symbol']));
+  const symbols = opts.symbols ?? perps;
+  const unknown = symbols.filter((s) => !perps.includes(s));
+  if (unknown.length) {
+    throw missingError(`no perp instrument ${unknown.join(', ')} on ${opts.venue}`, { hint: `perps stored for ${opts.venue}: ${perps.join(', ') || 'none'}` });
+  }
+  const refs = new Map<string, { spot_venue: string | null; spot_symbol: string | null; funding_interval_hours: number }>();
+  for (const r of inst) {
+    refs.set(String(r['symbol']), {
+      spot_venue: (r['spot_venue'] as string | null) ?? null,
+      spot_symbol: (r['spot_symbol'] as string | null) ?? null,
+      funding_interval_hours: Number(r['funding_interval_hours'] ?? cfg.default_funding_interval_hours),
+    });
+  }
+  return {
+    root: opts.root,
+    venue: opts.venue,
+    timeframe: opts.timeframe,
+    tfUs: timeframeSeconds(opts.timeframe) * 1_000_000,
+    symbols,
+    refs,
+    cfg,
+    from: opts.from,
+    to: opts.to,
+  };
+}
+
+/** Loads one bar series into table `into` (appending), rolled up from a finer stored timeframe if needed. */
+async function stageBars(
+  ctx: ServiceContext,
+  p: Plan,
+  into: string,
+  src: { venue: string; symbol: string; price: string },
+  asSymbol: string,
+  lowerUs: number | undefined,
+): Promise<string | null> {
+  const target = timeframeSeconds(p.timeframe);
+  const candidates = Object.entries(BAR_TIMEFRAMES)
+    .filter(([, s]) => s <= target && target % s === 0)
+    .sort((a, b) => b[1] - a[1]);
+  for (const [tf, secs] of candidates) {
+    const files = await datasetFiles(p.root, DATASETS.bars, {
+      venue: [src.venue],
+      symbol: [src.symbol],
+      price: [src.price],
+      timeframe: [tf],
+      ...(lowerUs !== undefined ? { from: lowerUs } : {}),
+      ...(p.to !== undefined ? { to: p.to + 86_400_000_000 } : {}),
+    });
+    if (files.length === 0) continue;
+    const params: SqlParams = { files: listOf(files), lower: ts(lowerUs), upper: ts(p.to), sym: asSymbol };
+    if (secs === target) {
+      await ctx.db.exec(
+        `INSERT INTO ${q(into)} SELECT $sym, event_time, available_time, open_time, open, high, low, close, volume FROM ${SCAN_SQL}
+         WHERE ($lower IS NULL OR event_time >= $lower) AND ($upper IS NULL OR available_time < $upper)`,
+        params,
+      );
+    } else {
+      // Roll up complete buckets only; a rolled-up bar is available when its last part is.
+      await ctx.db.exec(
+        `INSERT INTO ${q(into)}
+         SELECT $sym, max(event_time), max(available_time), min(open_time), arg_min(open, event_time), max(high), min(low),
+                arg_max(close, event_time), sum(volume)
+         FROM ${SCAN_SQL}
+         WHERE ($lower IS NULL OR event_time >= $lower) AND ($upper IS NULL OR available_time < $upper)
+         GROUP BY time_bucket(to_seconds($secs), open_time)
+         HAVING count(*) = $parts`,
+        { ...params, secs: target, parts: target / secs },
+      );
+    }
+    return tf;
+  }
+  return null;
+}
+
+const BAR_COLS = '(symbol VARCHAR, event_time TIMESTAMP, available_time TIMESTAMP, open_time TIMESTAMP, open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE, volume DOUBLE)';
+
+/** Loads every input the families need into raw_* tables. */
+async function stageInputs(ctx: ServiceContext, p: Plan, notes: string[]): Promise<void> {
+  const root = p.root;
+  const lower = p.from !== undefined ? p.from - p.cfg.warmup_bars * p.tfUs : undefined;
+  for (const t of ['raw_perp', 'raw_spot', 'raw_mark']) await ctx.db.exec(`CREATE OR REPLACE TEMP TABLE ${t} ${BAR_COLS}`);
+  const perpSyms = [...new Set([...p.symbols, ...(p.refs.has(p.cfg.btc_symbol) ? [p.cfg.btc_symbol] : [])])];
+  for (const s of perpSyms) {
+    const tf = await stageBars(ctx, p, 'raw_perp', { venue: p.venue, symbol: s, price: p.cfg.price }, s, lower);
+    if (tf === null) {
+      if (!p.symbols.includes(s)) {
+        notes.push(`no ${p.cfg.price} bars of ${s} at ${p.timeframe}: cross-asset features are NULL`);
+        continue;
+      }
+      throw missingError(`no ${p.cfg.price} bars of ${p.venue}/${s} at ${p.timeframe} or a finer timeframe that divides it`, {
+        hint: `run "perpkit datasets --symbols ${s}" to see what is stored`,
+      });
+    }
+    if (tf !== p.timeframe) notes.push(`${s}: ${p.timeframe} bars rolled up from ${tf}`);
+    const mtf = await stageBars(ctx, p, 'raw_mark', { venue: p.venue, symbol: s, price: 'mark' }, s, lower);
+    if (mtf === null && p.symbols.includes(s)) notes.push(`${s}: no mark bars at ${p.timeframe}: mark_basis is NULL`);
+    const ref = p.refs.get(s);
+    if (p.symbols.includes(s)) {
+      if (ref?.spot_venue && ref.spot_symbol) {
+        const stf = await stageBars(ctx, p, 'raw_spot', { venue: ref.spot_venue, symbol: ref.spot_symbol, price: 'last' }, s, lower);
+        if (stf === null) notes.push(`${s}: no bars of its spot reference ${ref.spot_venue}/${ref.spot_symbol}: perp-spot features are NULL`);
+        else if (stf !== p.timeframe) notes.push(`${s}: spot ${ref.spot_symbol} ${p.timeframe} bars rolled up from ${stf}`);
+      } else notes.push(`${s}: no spot reference in instruments: perp-spot features are NULL`);
+    }
+  }
+  // Funding and open interest: every perp (BTC too, for funding_diff_btc).
+  const fundFiles = await datasetFiles(root, DATASETS.funding, { venue: [p.venue], symbol: perpSyms });
+  await ctx.db.exec(`CREATE OR REPLACE TEMP TABLE raw_funding (symbol VARCHAR, event_time TIMESTAMP, available_time TIMESTAMP, funding_rate DOUBLE)`);
+  if (fundFiles.length) {
+    const flower = p.from !== undefined ? p.from - p.cfg.warmup_funding_prints * 8 * 3_600_000_000 : undefined;
+    await ctx.db.exec(
+      `INSERT INTO raw_funding SELECT symbol, event_time, available_time, funding_rate FROM ${SCAN_SQL}
+       WHERE ($lower IS NULL OR event_time >= $lower) AND ($upper IS NULL OR available_time < $upper)`,
+      { files: listOf(fundFiles), lower: ts(flower), upper: ts(p.to) },
+    );
+  } else notes.push('no funding stored for these perps: funding features are NULL');
+  const oiFiles = await datasetFiles(root, DATASETS.open_interest, { venue: [p.venue], symbol: perpSyms });
+  await ctx.db.exec(`CREATE OR REPLACE TEMP TABLE raw_oi (symbol VARCHAR, event_time TIMESTAMP, available_time TIMESTAMP, open_interest DOUBLE)`);
+  if (oiFiles.length) {
+    await ctx.db.exec(
+      `INSERT INTO raw_oi SELECT symbol, event_time, available_time, open_interest FROM ${SCAN_SQL}
+       WHERE ($lower IS NULL OR event_time >= $lower) AND ($upper IS NULL OR available_time < $upper)`,
+      { files: listOf(oiFiles), lower: ts(lower), upper: ts(p.to) },
+    );
+  } else notes.push('no open interest stored for these perps: OI features are NULL');
+}
+
+async function run(ctx: ServiceContext, name: string, into: string, params: SqlParams = {}): Promise<void> {
+  const query = loadQuery(`features/${name}`);
+  const bound: SqlParams = {};
+  for (const k of query.params) {
+    if (!(k in params)) throw new Error(`features/${name}: no value for $${k}`);
+    bound[k] = params[k] as SqlParams[string];
+  }
+  await ctx.db.exec(`CREATE OR REPLACE TEMP TABLE ${q(into)} AS ${query.sql}`, bound);
+}
+
+/**
+ * Computes every family from the raw_* input tables into the temp table feat_out (one row per
+ * symbol and decision time). Pure function of raw_* and the plan: the leakage harness re-runs it
+ * on modified inputs.
+ */
+async function compute(ctx: ServiceContext, p: Plan, families: FeatureFamily[], timings: Record<string, number>): Promise<void> {
+  const db = ctx.db;
+  const clock = (): number => performance.now();
+  const tfParams = { tf_us: BigInt(p.tfUs) };
+  let t = clock();
+  const base = async (raw: string, out: string): Promise<void> => {
+    await db.exec(`CREATE OR REPLACE TEMP TABLE in_bars AS SELECT * FROM ${q(raw)}`);
+    await run(ctx, 'bars_base', out, tfParams);
+  };
+  await base('raw_perp', 'perp_base');
+  await base('raw_spot', 'spot_base');
+  await base('raw_mark', 'mark_base');
+  await db.exec(`CREATE OR REPLACE TEMP TABLE btc_base AS SELECT * FROM perp_base WHERE symbol = $btc`, { btc: p.cfg.btc_symbol });
+  timings['inputs'] = clock() - t;
+
+  // EMAs for RSI and MACD, in two passes (the MACD signal is an EMA of the MACD line).
+  t = clock();
+  await db.exec(`CREATE OR REPLACE TEMP TABLE ema_in AS
+    WITH d AS (SELECT symbol, rn, close,
+      CASE WHEN t_us - lag(t_us) OVER s = $tf_us THEN close - lag(close) OVER s END AS delta
+      FROM perp_base WINDOW s AS (PARTITION BY symbol ORDER BY rn))
+    SELECT 'ema12' AS series, symbol, rn, 2.0 / 13 AS alpha, close AS x FROM d
+    UNION ALL SELECT 'ema26', symbol, rn, 2.0 / 27, close FROM d
+    UNION ALL SELECT 'rsi_gain', symbol, rn, 1.0 / 14, greatest(delta, 0) FROM d
+    UNION ALL SELECT 'rsi_loss', symbol, rn, 1.0 / 14, greatest(-delta, 0) FROM d`, tfParams);
+  const emaParams = { window: BigInt(EMA_WINDOW), block: BigInt(EMA_BLOCK) };
+  await run(ctx, 'ema', 'perp_ema', emaParams);
+  await db.exec(`CREATE OR REPLACE TEMP TABLE ema_in AS
+    SELECT 'macd_signal' AS series, p.symbol, p.rn, 2.0 / 10 AS alpha, (a.ema - b.ema) / p.close AS x
+    FROM perp_base p
+    LEFT JOIN perp_ema a ON a.series = 'ema12' AND a.symbol = p.symbol AND a.rn = p.rn
+    LEFT JOIN perp_ema b ON b.series = 'ema26' AND b.symbol = p.symbol AND b.rn = p.rn`);
+  await run(ctx, 'ema', 'perp_ema2', emaParams);
+  await db.exec(`INSERT INTO perp_ema SELECT * FROM perp_ema2`);
+  timings['ema'] = clock() - t;
+
+  const want = (fam: FeatureFamily): boolean => families.includes(fam);
+  const tables: Array<{ table: string; input: string; query: FeatureSpec['query'] }> = [];
+  const step = async (name: FeatureSpec['query'], table: string, input: string, params: SqlParams = {}): Promise<void> => {
+    const t0 = clock();
+    if (name === 'funding') await db.exec(`CREATE OR REPLACE TEMP TABLE in_funding AS SELECT * FROM raw_funding`);
+    if (name === 'open_interest') await db.exec(`CREATE OR REPLACE TEMP TABLE in_oi AS SELECT * FROM raw_oi`);
+    await run(ctx, name, table, params);
+    tables.push({ table, input, query: name });
+    timings[name] = clock() - t0;
+  };
+  await step('price', 'f_price', 'perp_bars', tfParams);
+  await step('volume', 'f_volume', 'perp_bars', tfParams);
+  await step('funding', 'f_funding', 'funding');
+  await step('open_interest', 'f_oi', 'open_interest');
+  await step('basis', 'f_basis', 'spot_bars', tfParams);
+  await step('cross_asset', 'f_cross', 'btc_bars', tfParams);
+
+  // Decision grid: closes of the perp's bars + decision latency, inside [from, to).
+  t = clock();
+  const intervals = p.symbols.map((s) => `('${s}', ${p.refs.get(s)?.funding_interval_hours ?? p.cfg.default_funding_interval_hours})`).join(', ');
+  await db.exec(
+    `CREATE OR REPLACE TEMP TABLE grid AS
+     SELECT b.symbol, b.event_time + to_milliseconds($lat) AS decision_time, i.h AS funding_interval_hours
+     FROM perp_base b JOIN (VALUES ${intervals}) i(sym, h) ON i.sym = b.symbol
+     WHERE ($from IS NULL OR b.event_time + to_milliseconds($lat) >= $from)
+       AND ($to IS NULL OR b.event_time + to_milliseconds($lat) < $to)`,
+    { lat: BigInt(p.cfg.decision_latency_ms), from: ts(p.from), to: ts(p.to) },
+  );
+
+  // Point-in-time assembly: each family table joined ASOF on its availability, with its age and
+  // its maximum age (past it, the family's values are NULL).
+  const fmaxAge = (input: string): string => {
+    switch (input) {
+      case 'funding':
+        return `((g.funding_interval_hours + ${p.cfg.funding_grace_hours}) * 3600000)`;
+      case 'open_interest':
+        return String(p.cfg.open_interest_max_age_ms);
+      default:
+        return String(Math.round((p.cfg.bar_max_age_bars * p.tfUs) / US_PER_MS));
+    }
+  };
+  const selects: string[] = [];
+  const joins: string[] = [];
+  const ages = new Map<string, string>();
+  tables.forEach((tb, i) => {
+    const a = `f${i}`;
+    joins.push(
+      `ASOF LEFT JOIN (SELECT * FROM ${q(tb.table)} QUALIFY row_number() OVER (PARTITION BY symbol, feat_available_time ORDER BY rn DESC) = 1) ${a}
+         ON ${a}.symbol = g.symbol AND ${a}.feat_available_time <= g.decision_time`,
+    );
+    const age = `(epoch_ms(g.decision_time) - epoch_ms(${a}.event_time))`;
+    if (!ages.has(tb.input)) ages.set(tb.input, `${age}`);
+    for (const feat of FEATURES.filter((x) => x.query === tb.query)) {
+      const fresh = `${age} <= ${fmaxAge(tb.input)}`;
+      const v = want(feat.family) ? `CASE WHEN ${fresh} AND isfinite(${a}.${q(feat.name)}) THEN ${a}.${q(feat.name)} END` : 'NULL::DOUBLE';
+      selects.push(`${v} AS ${q(feat.name)}`);
+    }
+    selects.push(`${age}::BIGINT AS ${q(`${tb.input}_age_ms`)}`.replace(/AS "(\w+)_age_ms"/, (_m, n: string) => `AS "${n}_age_ms__${i}"`));
+    selects.push(`(${age} > ${fmaxAge(tb.input)}) AS "stale__${i}"`);
+  });
+  // BTC's own funding at each decision time, for funding_diff_btc.
+  joins.push(
+    `ASOF LEFT JOIN (SELECT * FROM f_funding WHERE symbol = $btc QUALIFY row_number() OVER (PARTITION BY feat_available_time ORDER BY rn DESC) = 1) fb
+       ON fb.feat_available_time <= g.decision_time`,
+  );
+  selects.push(
+    `CASE WHEN (epoch_ms(g.decision_time) - epoch_ms(fb.event_time)) <= ${fmaxAge('funding')} THEN fb.funding_rate END AS btc_funding_rate`,
+  );
+  await db.exec(
+    `CREATE OR REPLACE TEMP TABLE feat_grid AS SELECT g.symbol, g.decision_time, g.funding_interval_hours, ${selects.join(',\n')}
+     FROM grid g ${joins.join('\n')}`,
+    { btc: p.cfg.btc_symbol },
+  );
+  await run(ctx, 'derived', 'f_derived', {
+    vol_low: p.cfg.vol_regime_low,
+    vol_high: p.cfg.vol_regime_high,
+    settle_window_ms: BigInt(p.cfg.settle_window_ms),
+    cascade_z: p.cfg.cascade_z,
+    cascade_volume: p.cfg.cascade_volume,
+    cascade_oi_drop: p.cfg.cascade_oi_drop,
+  });
+  // One age column per input (the first table reading it), features in catalog order.
+  const ageCols = AGE_COLUMNS.map((a) => {
+    const input = a.replace(/_age_ms$/, '');
+    const i = tables.findIndex((tb) => tb.input === input);
+    return i < 0 ? `NULL::BIGINT AS ${q(a)}` : `fg."${input}_age_ms__${i}" AS ${q(a)}`;
+  });
+  const featCols = FEATURES.map((x) =>
+    x.query === 'derived'
+      ? want(x.family)
+        ? `CASE WHEN isfinite(d.${q(x.name)}) THEN d.${q(x.name)}::DOUBLE END AS ${q(x.name)}`
+        : `NULL::DOUBLE AS ${q(x.name)}`
+      : `fg.${q(x.name)}`,
+  );
+  const staleCols = tables.map((tb, i) => `fg."stale__${i}" AS "stale__${tb.input}"`);
+  await db.exec(
+    `CREATE OR REPLACE TEMP TABLE feat_out AS
+     SELECT fg.symbol, fg.decision_time, ${ageCols.join(', ')}, ${featCols.join(', ')}, ${staleCols.join(', ')}
+     FROM feat_grid fg JOIN f_derived d USING (symbol, decision_time)`,
+  );
+  timings['assemble'] = clock() - t;
+}
+
+export async function buildFeatures(opts: FeaturesOptions, ctx: ServiceContext): Promise<FeaturesResult> {
+  const p = await plan(opts, ctx);
+  const families = opts.families ?? ['price', 'volume', 'derivatives', 'cross_asset', 'perp_spot', 'regime'];
+  const notes: string[] = [];
+  const timings: Record<string, number> = {};
+  const t0 = performance.now();
+  ctx.log.info(`features: staging inputs for ${p.symbols.join(', ')} at ${p.timeframe}`);
+  await stageInputs(ctx, p, notes);
+  if (ctx.signal.aborted) throw ctx.signal.reason;
+  ctx.log.info('features: computing');
+  await compute(ctx, p, families, timings);
+  if (ctx.signal.aborted) throw ctx.signal.reason;
+  const inputs = [...new Set(FEATURES.filter((x) => x.input !== 'grid').map((x) => x.input))];
+  const stale: Record<string, number> = {};
+  const missing: Record<string, number> = {};
+  for (const input of inputs) {
+    const age = q(`${input}_age_ms`);
+    const [r] = await ctx.db.all(
+      `SELECT count(*) FILTER (WHERE "stale__${input}")::BIGINT AS stale, count(*) FILTER (WHERE ${age} IS NULL)::BIGINT AS missing FROM feat_out`,
+    );
+    stale[input] = Number(r?.['stale'] ?? 0);
+    missing[input] = Number(r?.['missing'] ?? 0);
+  }
+  const rows = Number(await ctx.db.scalar('SELECT count(*) FROM feat_out'));
+  const spec = featuresSpec();
+  const now = ctx.clock.now() * US_PER_MS;
+  await ctx.db.exec(
+    `CREATE OR REPLACE TEMP TABLE feat_stage AS
+     SELECT $venue AS venue, symbol, $tf AS timeframe, decision_time AS event_time, decision_time AS available_time,
+            $source AS source, $now AS ingest_time, ${spec.columns.slice(4).map((c) => q(c.name)).join(', ')}
+     FROM feat_out`,
+    { venue: p.venue, tf: p.timeframe, source: 'perpkit-features', now: timestampValue(BigInt(now)) },
+  );
+  ctx.log.info(`features: writing ${rows} rows`);
+  const t1 = performance.now();
+  const write = await writeTable(ctx, { root: opts.root, spec }, 'feat_stage');
+  timings['write'] = performance.now() - t1;
+  timings['total'] = performance.now() - t0;
+  for (const [input, n] of Object.entries(stale)) if (n > 0) ctx.log.warn(`${n} decision rows had stale ${input} (features from it are NULL there)`);
+  return {
+    data_dir: opts.root,
+    venue: p.venue,
+    timeframe: p.timeframe,
+    symbols: p.symbols,
+    families,
+    rows,
+    stale,
+    missing,
+    notes,
+    timings_ms: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])),
+    write,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Labels
+
+export interface LabelsOptions {
+  root: string;
+  venue: string;
+  symbols?: string[];
+  /** timeframe of the decision grid (the features' timeframe) */
+  timeframe: string;
+  /** timeframe of the bars whose opens are the entry and exit prices; default: timeframe */
+  label_timeframe?: string;
+  /** e.g. ["1h", "4h"]: label horizons; each must be a multiple of the label bars */
+  horizons: string[];
+  from?: number;
+  to?: number;
+  /** after the decision, ms */
+  exec_latency_ms?: number;
+  /** round-trip cost as a fraction; default: 2 x the instrument's taker fee */
+  round_trip_cost?: number;
+  config?: Partial<FeaturesConfig>;
+}
+
+export interface LabelsResult {
+  data_dir: string;
+  venue: string;
+  timeframe: string;
+  label_timeframe: string;
+  horizons: string[];
+  rows: number;
+  /** decision rows per horizon with no label (no exit bar yet, or a gap at the exit) */
+  unlabeled: Record<string, number>;
+  write?: WriteResult;
+}
+
+export function labelsSpec(): DatasetSpec {
+  const clocks = DATASETS.bars.columns.filter((c) => ['event_time', 'available_time', 'source', 'ingest_time'].includes(c.name));
+  const t = (name: string, doc: string): ColumnSpec => ({ name, type: 'TIMESTAMP', nullable: false, doc });
+  const d = (name: string, doc: string, nullable = false): ColumnSpec => ({ name, type: 'DOUBLE', nullable, doc });
+  return {
+    name: 'labels' as DatasetName,
+    doc: 'forward-return labels on the decision grid, one row per horizon; never joined to features outside split/research/train/backtest',
+    partitionKeys: ['venue', 'symbol', 'timeframe'],
+    timeKey: 'month',
+    columns: [
+      ...clocks.map((c) =>
+        c.name === 'event_time'
+          ? { ...c, doc: 'decision time the label belongs to, UTC' }
+          : c.name === 'available_time'
+            ? { ...c, doc: 'when the label is known: its label_end_time' }
+            : c,
+      ),
+      { name: 'horizon', type: 'VARCHAR', nullable: false, doc: 'label horizon, e.g. 4h' },
+      { name: 'horizon_ms', type: 'BIGINT', nullable: false, doc: 'label horizon, ms' },
+      t('entry_time', 'open time of the entry bar: first bar opening at or after decision + execution latency'),
+      d('entry_price', 'entry price: open of the entry bar, quote currency'),
+      t('exit_time', 'open time of the exit bar: first bar opening at or after entry + horizon'),
+      d('exit_price', 'exit price: open of the exit bar, quote currency'),
+      t('label_end_time', 'end of the label window (the exit time); purging uses [event_time, label_end_time]'),
+      d('fwd_return', 'exit_price / entry_price - 1 (a long position), fraction'),
+      d('round_trip_cost', 'cost of entering and leaving, fraction of notional'),
+      d('cost_return', 'fwd_return - round_trip_cost, fraction'),
+    ],
+    naturalKey: ['venue', 'symbol', 'timeframe', 'event_time', 'horizon'],
+  };
+}
+
+const durationMs = (text: string): number => {
+  const m = /^(\d+)(m|h|d)$/.exec(text);
+  if (!m) throw usageError(`bad horizon ${JSON.stringify(text)}; use minutes, hours or days such as 5m, 1h, 24h, 1d`);
+  return Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'm' | 'h' | 'd'];
+};
+
+export async function buildLabels(opts: LabelsOptions, ctx: ServiceContext): Promise<LabelsResult> {
+  const p = await plan(opts, ctx);
+  const ltf = opts.label_timeframe ?? opts.timeframe;
+  if (!(ltf in BAR_TIMEFRAMES)) throw usageError(`--label-timeframe ${ltf} is not known`);
+  const barMs = timeframeSeconds(ltf) * 1000;
+  const horizons = opts.horizons.map((h) => ({ h, ms: durationMs(h) }));
+  for (const { h, ms } of horizons) {
+    if (ms < barMs || ms % barMs !== 0) {
+      throw usageError(`horizon ${h} is not a multiple of the ${ltf} label bars`, {
+        hint: `use horizons of whole ${ltf} bars, or finer label bars with --label-timeframe`,
+      });
+    }
+  }
+  const execLatency = opts.exec_latency_ms ?? 1000;
+  // Decision grid: the same closes + latency as the features.
+  await ctx.db.exec(`CREATE OR REPLACE TEMP TABLE raw_perp ${BAR_COLS}`);
+  await ctx.db.exec(`CREATE OR REPLACE TEMP TABLE label_bars_raw ${BAR_COLS}`);
+  const maxH = Math.max(...horizons.map((x) => x.ms));
+  const lp: Plan = { ...p, to: p.to !== undefined ? p.to + (maxH + 2 * barMs) * 1000 + execLatency * 1000 : undefined };
+  for (const s of p.symbols) {
+    if ((await stageBars(ctx, p, 'raw_perp', { venue: p.venue, symbol: s, price: p.cfg.price }, s, p.from)) === null) {
+      throw missingError(`no ${p.cfg.price} bars of ${p.venue}/${s} at ${p.timeframe}`);
+    }
+    const lplan: Plan = { ...lp, timeframe: ltf, tfUs: barMs * 1000 };
+    if ((await stageBars(ctx, lplan, 'label_bars_raw', { venue: p.venue, symbol: s, price: 'last' }, s, p.from)) === null) {
+      throw missingError(`no last bars of ${p.venue}/${s} at ${ltf} for the entry and exit prices`);
+    }
+  }
+  await ctx.db.exec(
+    `CREATE OR REPLACE TEMP TABLE label_grid AS SELECT DISTINCT symbol, event_time + to_milliseconds($lat) AS decision_time FROM raw_perp
+     WHERE ($from IS NULL OR event_time + to_milliseconds($lat) >= $from) AND ($to IS NULL OR event_time + to_milliseconds($lat) < $to)`,
+    { lat: BigInt(p.cfg.decision_latency_ms), from: ts(p.from), to: ts(p.to) },
+  );
+  await ctx.db.exec(`CREATE OR REPLACE TEMP TABLE label_bars AS SELECT DISTINCT symbol, open_time, open FROM label_bars_raw`);
+  await ctx.db.exec(
+    `CREATE OR REPLACE TEMP TABLE label_horizons AS SELECT * FROM (VALUES ${horizons.map(({ h, ms }) => `('${h}', ${ms}::BIGINT)`).join(', ')}) v(horizon, horizon_ms)`,
+  );
+  const instFiles = await datasetFiles(p.root, DATASETS.instruments, { venue: [p.venue], symbol: p.symbols });
+  await ctx.db.exec(
+    `CREATE OR REPLACE TEMP TABLE label_costs AS
+     SELECT symbol, coalesce($cost, 2 * taker_fee, 0) AS round_trip_cost FROM ${SCAN_SQL}
+     QUALIFY row_number() OVER (PARTITION BY symbol ORDER BY event_time DESC) = 1`,
+    { files: listOf(instFiles), cost: opts.round_trip_cost ?? null },
+  );
+  await run(ctx, 'labels', 'label_out', { exec_latency_ms: BigInt(execLatency), bar_ms: BigInt(barMs) });
+  const unl = await ctx.db.all(`SELECT horizon, count(*) FILTER (WHERE label_end_time IS NULL)::BIGINT AS n FROM label_out GROUP BY ALL ORDER BY ALL`);
+  const spec = labelsSpec();
+  await ctx.db.exec(
+    `CREATE OR REPLACE TEMP TABLE label_stage AS
+     SELECT $venue AS venue, symbol, $tf AS timeframe, decision_time AS event_time, label_end_time AS available_time,
+            $source AS source, $now AS ingest_time, horizon, horizon_ms, entry_time, entry_price, exit_time, exit_price,
+            label_end_time, fwd_return, round_trip_cost, cost_return
+     FROM label_out WHERE label_end_time IS NOT NULL`,
+    { venue: p.venue, tf: p.timeframe, source: `perpkit-labels:${ltf}`, now: timestampValue(BigInt(ctx.clock.now() * US_PER_MS)) },
+  );
+  const rows = Number(await ctx.db.scalar('SELECT count(*) FROM label_stage'));
+  const write = await writeTable(ctx, { root: p.root, spec }, 'label_stage');
+  return {
+    data_dir: p.root,
+    venue: p.venue,
+    timeframe: p.timeframe,
+    label_timeframe: ltf,
+    horizons: opts.horizons,
+    rows,
+    unlabeled: Object.fromEntries(unl.map((r) => [String(r['horizon']), Number(r['n'])])),
+    write,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Leakage harness
+
+export interface LeakageOptions extends FeaturesOptions {
+  cutoffs: number;
+  seed?: number;
+}
+
+export interface LeakageDifference {
+  cutoff: string;
+  mode: 'drop' | 'perturb';
+  symbol: string;
+  decision_time: string;
+  column: string;
+  full: number | null;
+  modified: number | null;
+}
+
+export interface LeakageResult {
+  cutoffs: string[];
+  compared_rows: number;
+  compared_values: number;
+  /** rows of input data with available_time > cutoff that were dropped or perturbed, summed */
+  modified_input_rows: number;
+  differences: LeakageDifference[];
+  ok: boolean;
+}
+
+const RAW_TABLES = ['raw_perp', 'raw_spot', 'raw_mark', 'raw_funding', 'raw_oi'] as const;
+
+/**
+ * For random cutoffs T: recompute every feature with each input row whose available_time > T
+ * dropped, and again with those rows perturbed, and require every value at decision times <= T to
+ * be bit-identical to the computation on the unmodified inputs (../shared/DESIGN.md, PIT rule 6).
+ */
+export async function checkLeakage(opts: LeakageOptions, ctx: ServiceContext): Promise<LeakageResult> {
+  const p = await plan(opts, ctx);
+  const notes: string[] = [];
+  await stageInputs(ctx, p, notes);
+  const db = ctx.db;
+  for (const t of RAW_TABLES) await db.exec(`CREATE OR REPLACE TEMP TABLE ${q(`keep_${t}`)} AS SELECT * FROM ${q(t)}`);
+  const range = await db.all(
+    `SELECT epoch_us(min(event_time))::BIGINT AS lo, epoch_us(max(event_time))::BIGINT AS hi FROM keep_raw_perp WHERE symbol IN (SELECT unnest($syms))`,
+    { syms: listOf(p.symbols) },
+  );
+  const lo = Number(range[0]?.['lo']);
+  const hi = Number(range[0]?.['hi']);
+  const warmUs = p.cfg.warmup_bars * p.tfUs;
+  const spanUs = 48 * p.tfUs; // decision times compared before each cutoff
+  const aheadUs = 48 * p.tfUs; // rows after the cutoff that get dropped or perturbed
+  if (!(hi - lo > warmUs + spanUs)) {
+    throw missingError(`not enough ${p.timeframe} bars for the leakage check (need more than ${p.cfg.warmup_bars + 48} bars)`);
+  }
+  // Seeded cutoffs (xorshift), placed after a full warm-up; a cutoff lands between two bar closes.
+  let state = (opts.seed ?? 42) >>> 0 || 1;
+  const rand = (): number => {
+    state ^= state << 13;
+    state >>>= 0;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    state >>>= 0;
+    return state / 4294967296;
+  };
+  const cutoffs: number[] = [];
+  for (let i = 0; i < opts.cutoffs; i++) cutoffs.push(Math.round(lo + warmUs + spanUs + rand() * (hi - lo - warmUs - spanUs)));
+  const families = opts.families ?? [...new Set(FEATURES.map((x) => x.family))];
+  const cols = [...AGE_COLUMNS, ...FEATURES.map((x) => x.name)];
+  const differences: LeakageDifference[] = [];
+  let comparedRows = 0;
+  let modified = 0;
+  const priceCols: Record<string, string[]> = {
+    raw_perp: ['open', 'high', 'low', 'close', 'volume'],
+    raw_spot: ['open', 'high', 'low', 'close', 'volume'],
+    raw_mark: ['open', 'high', 'low', 'close'],
+    raw_funding: ['funding_rate'],
+    raw_oi: ['open_interest'],
+  };
+  for (const [ci, T] of cutoffs.entries()) {
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    ctx.log.progress(`leakage: cutoff ${ci + 1}/${cutoffs.length}`);
+    const params = { lower: ts(T - warmUs - spanUs), upper: ts(T + aheadUs), cut: ts(T) };
+    const cp: Plan = { ...p, from: T - spanUs, to: T + 1 };
+    const restrict = async (mode: 'full' | 'drop' | 'perturb'): Promise<void> => {
+      for (const t of RAW_TABLES) {
+        const window = `event_time >= $lower AND event_time < $upper`;
+        if (mode === 'full') {
+          await db.exec(`CREATE OR REPLACE TEMP TABLE ${q(t)} AS SELECT * FROM ${q(`keep_${t}`)} WHERE ${window}`, { lower: params.lower, upper: params.upper });
+        }
+        else if (mode === 'drop') {
+          await db.exec(`CREATE OR REPLACE TEMP TABLE ${q(t)} AS SELECT * FROM ${q(`keep_${t}`)} WHERE ${window} AND available_time <= $cut`, params);
+        } else {
+          // Perturb every later row: values scaled by a row-dependent factor, clocks kept.
+          const repl = (priceCols[t] ?? []).map((c) => `${q(c)} * (1.5 + 0.25 * sin(epoch(event_time))) AS ${q(c)}`).join(', ');
+          await db.exec(
+            `CREATE OR REPLACE TEMP TABLE ${q(t)} AS
+             SELECT * FROM ${q(`keep_${t}`)} WHERE ${window} AND available_time <= $cut
+             UNION ALL SELECT * REPLACE (${repl}) FROM ${q(`keep_${t}`)} WHERE ${window} AND available_time > $cut`,
+            params,
+          );
+        }
+      }
+    };
+    await restrict('full');
+    for (const t of RAW_TABLES) {
+      modified += Number(await db.scalar(`SELECT count(*) FROM ${q(t)} WHERE available_time > $cut`, { cut: ts(T) }));
+    }
+    await compute(ctx, cp, families, {});
+    await db.exec(`CREATE OR REPLACE TEMP TABLE leak_full AS SELECT * FROM feat_out WHERE decision_time <= $cut`, { cut: ts(T) });
+    comparedRows += Number(await db.scalar('SELECT count(*) FROM leak_full'));
+    for (const mode of ['drop', 'perturb'] as const) {
+      await restrict(mode);
+      await compute(ctx, cp, families, {});
+      const diffs = await db.all(
+        `SELECT a.symbol, strftime(coalesce(a.decision_time, b.decision_time), '%Y-%m-%dT%H:%M:%S.%gZ') AS t, c.col,
+                c.va AS full, c.vb AS modified
+         FROM leak_full a FULL JOIN (SELECT * FROM feat_out WHERE decision_time <= $cut) b USING (symbol, decision_time)
+         CROSS JOIN LATERAL (SELECT unnest([${cols.map((c) => `'${c}'`).join(', ')}]) AS col,
+                                    unnest([${cols.map((c) => `a.${q(c)}::DOUBLE`).join(', ')}]) AS va,
+                                    unnest([${cols.map((c) => `b.${q(c)}::DOUBLE`).join(', ')}]) AS vb) c
+         WHERE c.va IS DISTINCT FROM c.vb OR a.symbol IS NULL OR b.symbol IS NULL
+         LIMIT 50`,
+        { cut: ts(T) },
+      );
+      for (const d of diffs) {
+        differences.push({
+          cutoff: new Date(T / 1000).toISOString(),
+          mode,
+          symbol: String(d['symbol']),
+          decision_time: String(d['t']),
+          column: String(d['col']),
+          full: d['full'] === null ? null : Number(d['full']),
+          modified: d['modified'] === null ? null : Number(d['modified']),
+        });
+      }
+    }
+  }
+  ctx.log.progressDone();
+  return {
+    cutoffs: cutoffs.map((T) => new Date(T / 1000).toISOString()),
+    compared_rows: comparedRows,
+    compared_values: comparedRows * cols.length,
+    modified_input_rows: modified,
+    differences,
+    ok: differences.length === 0,
+  };
+}
