@@ -1,7 +1,8 @@
 -- Price family (seed §7.1) on the perp's last-price bars. Rolling windows end at the current row
 -- and are NULL unless they hold exactly their n consecutive bars (warm-up and gaps give NULL).
 -- Input: temp tables perp_base (from features/bars_base) and perp_ema(series, symbol, rn, ema) with
--- series ema12, ema26, macd_signal (EMA9 of macd/close), rsi_gain, rsi_loss (Wilder, alpha 1/14).
+-- series ema12, ema26, macd_signal (EMA9 of the MACD line ema12 - ema26), rsi_gain, rsi_loss
+-- (Wilder, alpha 1/14). MACD values are divided by the current close to be comparable across assets.
 -- $tf_us BIGINT   bar length, microseconds
 -- Returns: symbol, rn, event_time, feat_available_time and the price features of the catalog.
 WITH e AS (
@@ -31,8 +32,8 @@ SELECT symbol, rn, event_time, feat_available_time,
   CASE WHEN rsi_loss = 0 AND rsi_gain = 0 THEN 50 WHEN rsi_loss = 0 THEN 100
        ELSE 100 - 100 / (1 + rsi_gain / rsi_loss) END AS rsi_14,
   (ema12 - ema26) / close AS macd,
-  macd_signal AS macd_signal,
-  (ema12 - ema26) / close - macd_signal AS macd_hist,
+  macd_signal / close AS macd_signal,
+  (ema12 - ema26 - macd_signal) / close AS macd_hist,
   CASE WHEN t_us - lag(t_us, 19) OVER s = 19 * $tf_us AND stddev_pop(close) OVER w20 > 0
        THEN (close - (avg(close) OVER w20 - 2 * stddev_pop(close) OVER w20)) / (4 * stddev_pop(close) OVER w20) END AS bb_pctb_20
 FROM b

@@ -1,7 +1,148 @@
-import { NotBuiltCommand } from '../cli/not-built.js';
+import { Flags } from '@oclif/core';
+import { PerpkitCommand } from '../cli/base.js';
+import { parseDurationFlag, parseList, parseTimeFlag } from '../cli/parse.js';
+import { formatTable } from '../cli/table.js';
+import { usageError, validationError } from '../domain/errors.js';
+import { DEFAULT_FEATURES_CONFIG, FEATURE_FAMILIES, FEATURES, type FeatureFamily, type FeatureSpec } from '../domain/features.js';
+import {
+  buildFeatures,
+  buildLabels,
+  checkLeakage,
+  type FeaturesResult,
+  type LabelsResult,
+  type LeakageResult,
+} from '../services/features.js';
 
-export default class Features extends NotBuiltCommand {
-  static summary = 'Compute point-in-time features on a decision grid (ASOF joins on available_time) into the features dataset.';
-  static description = 'Status: not built yet. Running it prints what is missing and exits 2; it changes no data.';
-  static issue = 7;
+type Result =
+  | { mode: 'list'; features: FeatureSpec[] }
+  | ({ mode: 'features' } & FeaturesResult)
+  | ({ mode: 'labels' } & LabelsResult)
+  | ({ mode: 'leakage' } & LeakageResult);
+
+export default class Features extends PerpkitCommand<Result> {
+  static summary = 'Compute point-in-time features (and, apart, labels) on a decision grid; prove no feature sees the future.';
+  static description = `Decision times are the bar closes of --timeframe plus --decision-latency. Every input is joined
+ASOF on available_time <= decision time; each joined input reports its age (<input>_age_ms) and past
+its maximum age its features are NULL (counted and reported). Windows are trailing and end at the
+current row; warm-up and gaps give NULL, never 0. Writes the "features" dataset
+(venue/symbol/timeframe/month); a run rewrites whole rows for its decision times.
+
+Modes:
+  (default)          compute the feature families of --set into the features dataset
+  --list             the catalog: name, family, input, lookback, unit, meaning, hypothesis
+  --labels           forward returns for --horizons into the separate "labels" dataset (entry at the
+                     first bar open after decision + --exec-latency; label_end_time = exit)
+  --check-leakage    for --cutoffs random times T, drop and then perturb every input row with
+                     available_time > T, recompute, and require every value at decision times <= T
+                     to be bit-identical; exit 3 with the differences if not`;
+
+  static examples = [
+    '<%= config.bin %> features --venue binance-usdm --timeframe 1h',
+    '<%= config.bin %> features --venue binance-usdm --symbols ETH-PERP --timeframe 15m --set price,perp_spot --from 2026-03-14',
+    '<%= config.bin %> features --labels --venue binance-usdm --timeframe 1h --horizons 1h,4h,24h',
+    '<%= config.bin %> features --check-leakage --venue binance-usdm --timeframe 1h --cutoffs 200',
+    '<%= config.bin %> features --list --json',
+  ];
+
+  static flags = {
+    set: Flags.string({ description: `Families to compute, comma-separated, or "all": ${FEATURE_FAMILIES.join(', ')}.`, default: 'all' }),
+    venue: Flags.string({ description: 'Venue of the perps.', default: 'binance-usdm' }),
+    symbols: Flags.string({ description: 'Perps to compute (default: every perp of the venue in instruments).' }),
+    timeframe: Flags.string({ description: 'Bar timeframe of the decision grid (1m, 5m, 15m, 1h, ...).', default: '1h' }),
+    from: Flags.string({ description: 'First decision time (UTC).' }),
+    to: Flags.string({ description: 'Decision times before this (UTC).' }),
+    'decision-latency': Flags.string({ description: `Decision time after the bar close (default ${DEFAULT_FEATURES_CONFIG.decision_latency_ms / 1000}s).` }),
+    list: Flags.boolean({ description: 'Print the feature catalog.', default: false }),
+    labels: Flags.boolean({ description: 'Write forward-return labels instead of features.', default: false }),
+    horizons: Flags.string({ description: 'Label horizons (with --labels).', default: '1h,4h,24h' }),
+    'label-timeframe': Flags.string({ description: 'Bars whose opens are the entry and exit prices (default: --timeframe).' }),
+    'exec-latency': Flags.string({ description: 'Execution latency after the decision, for label entries.', default: '1s' }),
+    'round-trip-cost': Flags.string({ description: 'Round-trip cost for cost_return, fraction (default: 2 x the instrument taker fee).' }),
+    'check-leakage': Flags.boolean({ description: 'Run the leakage harness.', default: false }),
+    cutoffs: Flags.integer({ description: 'Random cutoffs for --check-leakage.', default: 200, min: 1 }),
+    seed: Flags.integer({ description: 'Seed of the cutoffs for --check-leakage.', default: 42 }),
+  };
+
+  protected async execute(): Promise<Result> {
+    const { flags } = await this.parse(Features);
+    if (flags.list) return { mode: 'list', features: [...FEATURES] };
+    const families = flags.set === 'all' ? undefined : (parseList(flags.set) as FeatureFamily[] | undefined);
+    for (const fam of families ?? []) {
+      if (!(FEATURE_FAMILIES as readonly string[]).includes(fam)) throw usageError(`unknown family ${fam} in --set`, { hint: `families: ${FEATURE_FAMILIES.join(', ')}` });
+    }
+    const latency = parseDurationFlag('decision-latency', flags['decision-latency']);
+    const from = parseTimeFlag('from', flags.from);
+    const to = parseTimeFlag('to', flags.to);
+    const symbols = parseList(flags.symbols);
+    const base = {
+      root: this.dataDir(flags['data-dir']),
+      venue: flags.venue,
+      timeframe: flags.timeframe,
+      ...(symbols ? { symbols } : {}),
+      ...(from !== undefined ? { from } : {}),
+      ...(to !== undefined ? { to } : {}),
+      ...(families ? { families } : {}),
+      ...(latency !== undefined ? { config: { decision_latency_ms: latency } } : {}),
+    };
+    const ctx = await this.context();
+    if (flags['check-leakage']) {
+      const r = await checkLeakage({ ...base, cutoffs: flags.cutoffs, seed: flags.seed }, ctx);
+      if (!r.ok) {
+        const first = r.differences.slice(0, 10).map((d) => `  ${d.mode} cutoff ${d.cutoff}: ${d.symbol} ${d.decision_time} ${d.column}: ${d.full} vs ${d.modified}`);
+        throw validationError(`leakage check failed: ${r.differences.length} value(s) at decision times <= the cutoff changed when later input rows changed:\n${first.join('\n')}`, {
+          details: { ...r },
+        });
+      }
+      return { mode: 'leakage', ...r };
+    }
+    if (flags.labels) {
+      const horizons = parseList(flags.horizons) ?? [];
+      const exec = parseDurationFlag('exec-latency', flags['exec-latency']);
+      const cost = flags['round-trip-cost'] === undefined ? undefined : Number(flags['round-trip-cost']);
+      if (cost !== undefined && !(Number.isFinite(cost) && cost >= 0)) throw usageError('--round-trip-cost must be a fraction >= 0, e.g. 0.0012');
+      return {
+        mode: 'labels',
+        ...(await buildLabels(
+          {
+            ...base,
+            horizons,
+            ...(flags['label-timeframe'] ? { label_timeframe: flags['label-timeframe'] } : {}),
+            ...(exec !== undefined ? { exec_latency_ms: exec } : {}),
+            ...(cost !== undefined ? { round_trip_cost: cost } : {}),
+          },
+          ctx,
+        )),
+      };
+    }
+    return { mode: 'features', ...(await buildFeatures(base, ctx)) };
+  }
+
+  protected present(r: Result): void {
+    const out = process.stdout;
+    switch (r.mode) {
+      case 'list':
+        out.write(formatTable(r.features.map((x) => ({ name: x.name, family: x.family, input: x.input, lookback: x.lookback, unit: x.unit, hypothesis: x.hypothesis, meaning: x.meaning }))));
+        return;
+      case 'leakage':
+        out.write(
+          formatTable([
+            { cutoffs: r.cutoffs.length, compared_rows: r.compared_rows, compared_values: r.compared_values, modified_input_rows: r.modified_input_rows, differences: r.differences.length, result: r.ok ? 'pass' : 'FAIL' },
+          ]),
+        );
+        return;
+      case 'labels':
+        out.write(formatTable([{ dataset: 'labels', timeframe: r.timeframe, label_timeframe: r.label_timeframe, horizons: r.horizons.join(','), rows: r.rows, ...Object.fromEntries(Object.entries(r.unlabeled).map(([h, n]) => [`unlabeled_${h}`, n])) }]));
+        return;
+      case 'features':
+        out.write(
+          formatTable(
+            Object.keys(r.stale).map((input) => ({ input, stale_rows: r.stale[input] ?? 0, rows_without_input: r.missing[input] ?? 0 })),
+          ),
+        );
+        if (!this.quiet) {
+          process.stderr.write(`${r.rows} decision rows for ${r.symbols.join(', ')} at ${r.timeframe}; families ${r.families.join(', ')}\n`);
+          for (const n of r.notes) process.stderr.write(`note: ${n}\n`);
+        }
+    }
+  }
 }

@@ -53,7 +53,7 @@ export const FEATURES: readonly FeatureSpec[] = [
   f('dist_ma_168', 'price', 'price', 'perp_bars', 168, 'fraction', 'close over its 168-bar simple moving average, minus 1', 'seed §7.1'),
   f('rsi_14', 'price', 'price', 'perp_bars', EMA_WINDOW, '0-100', "RSI 14 with Wilder's smoothing (EMA alpha 1/14)", 'seed §7.1'),
   f('macd', 'price', 'price', 'perp_bars', EMA_WINDOW, 'fraction of close', 'MACD line: EMA12 - EMA26 of the close, over the close', 'seed §7.1'),
-  f('macd_signal', 'price', 'price', 'perp_bars', 2 * EMA_WINDOW, 'fraction of close', 'MACD signal: EMA9 of the MACD line', 'seed §7.1'),
+  f('macd_signal', 'price', 'price', 'perp_bars', 2 * EMA_WINDOW, 'fraction of close', 'MACD signal: EMA9 of the MACD line (EMA12 - EMA26), over the close', 'seed §7.1'),
   f('macd_hist', 'price', 'price', 'perp_bars', 2 * EMA_WINDOW, 'fraction of close', 'MACD histogram: MACD line - signal', 'seed §7.1'),
   f('bb_pctb_20', 'price', 'price', 'perp_bars', 20, 'fraction of band width', 'Bollinger %b (20 bars, 2 population stdevs): 0 = lower band, 1 = upper', 'seed §7.1'),
   f('vol_ratio_24', 'volume', 'volume', 'perp_bars', 24, 'ratio', 'bar volume over its 24-bar mean (current bar included)', 'seed §7.2'),
