@@ -1,6 +1,6 @@
 -- Summary of one dataset: what is stored per venue, symbol and (for bars) price type and timeframe.
 -- $files LIST(VARCHAR)  the dataset's Parquet files (from the store's pruned file listing)
--- $bars BOOLEAN          true for the bars dataset (group by its price and timeframe partitions)
+-- $bars BOOLEAN          true for datasets partitioned by timeframe (bars: also price; features, labels)
 -- Returns: venue, symbol, price, timeframe (NULL unless bars), first_event_time, last_event_time,
 -- first_available_time, last_available_time (ISO text, UTC), rows, partitions (files), max_delay_ms
 -- (largest available_time - event_time, milliseconds).

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PRICE_TYPES } from './datasets.js';
+import { DATASETS, PRICE_TYPES, type ColumnSpec, type DatasetName, type DatasetSpec } from './datasets.js';
 
 /**
  * The feature catalog: every feature perpkit computes, with its family, the input it reads, its
@@ -86,6 +86,7 @@ export const FEATURES: readonly FeatureSpec[] = [
   ),
   f('flow_div_barproxy_24', 'perp_spot', 'basis', 'spot_bars', 24, '-2..2', 'perp minus spot signed-flow imbalance over 24 bars; flow proxied by bar volume signed by bar direction (no trades)', 'H4'),
   f('perp_spot_activity_24', 'perp_spot', 'basis', 'spot_bars', 24, 'ratio', 'perp over spot quote volume over 24 bars', 'H5'),
+  f('liquidity_stress', 'perp_spot', 'derived', 'grid', 24, 'ratio', "liquidity stress: the last bar's high-low range over rv_24 (range relative to volatility; no spreads in bar data)", 'H5'),
   f('settle_time_to_next_h', 'perp_spot', 'derived', 'grid', 0, 'hours', 'time to the next funding settlement (instrument cadence, from 00:00 UTC)', 'H6'),
   f('settle_in_window', 'perp_spot', 'derived', 'grid', 0, 'flag 0/1', '1 within the settlement window before a settlement', 'H6'),
   f('beta_btc_168', 'cross_asset', 'cross_asset', 'btc_bars', 168, 'ratio', 'beta of 1-bar log returns to the BTC perp over 168 bars', 'seed §7.4'),
@@ -135,3 +136,67 @@ export const FeaturesConfigSchema = z.object({
 });
 export type FeaturesConfig = z.infer<typeof FeaturesConfigSchema>;
 export const DEFAULT_FEATURES_CONFIG: FeaturesConfig = FeaturesConfigSchema.parse({});
+
+/** The features dataset: one row per (venue, symbol, timeframe, decision time = event_time). */
+export function featuresSpec(): DatasetSpec {
+  const clocks = DATASETS.bars.columns.filter((c) => ['event_time', 'available_time', 'source', 'ingest_time'].includes(c.name));
+  const cols: ColumnSpec[] = [
+    ...clocks.map((c) =>
+      c.name === 'event_time'
+        ? { ...c, doc: 'decision time: bar close + decision latency, UTC' }
+        : c.name === 'available_time'
+          ? { ...c, doc: 'equal to the decision time: every value was computed from rows available then' }
+          : c,
+    ),
+    ...AGE_COLUMNS.map((a) => ({ name: a, type: 'BIGINT' as const, nullable: true, doc: 'age of the input at the decision time (decision_time - its event_time), ms; NULL if none yet' })),
+    ...FEATURES.map((x) => ({ name: x.name, type: 'DOUBLE' as const, nullable: true, doc: `${x.meaning} [${x.unit}]` })),
+  ];
+  return {
+    // Derived dataset: same store, its own spec (not a raw dataset of DATASET_NAMES).
+    name: 'features' as DatasetName,
+    doc: 'point-in-time features on the decision grid',
+    partitionKeys: ['venue', 'symbol', 'timeframe'],
+    timeKey: 'month',
+    columns: cols,
+    naturalKey: ['venue', 'symbol', 'timeframe', 'event_time'],
+  };
+}
+
+
+export function labelsSpec(): DatasetSpec {
+  const clocks = DATASETS.bars.columns.filter((c) => ['event_time', 'available_time', 'source', 'ingest_time'].includes(c.name));
+  const t = (name: string, doc: string): ColumnSpec => ({ name, type: 'TIMESTAMP', nullable: false, doc });
+  const d = (name: string, doc: string, nullable = false): ColumnSpec => ({ name, type: 'DOUBLE', nullable, doc });
+  return {
+    name: 'labels' as DatasetName,
+    doc: 'forward-return labels on the decision grid, one row per horizon; never joined to features outside split/research/train/backtest',
+    partitionKeys: ['venue', 'symbol', 'timeframe'],
+    timeKey: 'month',
+    columns: [
+      ...clocks.map((c) =>
+        c.name === 'event_time'
+          ? { ...c, doc: 'decision time the label belongs to, UTC' }
+          : c.name === 'available_time'
+            ? { ...c, doc: 'when the label is known: its label_end_time' }
+            : c,
+      ),
+      { name: 'horizon', type: 'VARCHAR', nullable: false, doc: 'label horizon, e.g. 4h' },
+      { name: 'horizon_ms', type: 'BIGINT', nullable: false, doc: 'label horizon, ms' },
+      t('entry_time', 'open time of the entry bar: first bar opening at or after decision + execution latency'),
+      d('entry_price', 'entry price: open of the entry bar, quote currency'),
+      t('exit_time', 'open time of the exit bar: first bar opening at or after entry + horizon'),
+      d('exit_price', 'exit price: open of the exit bar, quote currency'),
+      t('label_end_time', 'end of the label window (the exit time); purging uses [event_time, label_end_time]'),
+      d('fwd_return', 'exit_price / entry_price - 1 (a long position), fraction'),
+      d('round_trip_cost', 'cost of entering and leaving, fraction of notional'),
+      d('cost_return', 'fwd_return - round_trip_cost, fraction'),
+    ],
+    naturalKey: ['venue', 'symbol', 'timeframe', 'event_time', 'horizon'],
+  };
+}
+
+
+/** Derived datasets written by perpkit steps (besides the raw datasets of DATASETS). */
+export function derivedSpecs(): DatasetSpec[] {
+  return [featuresSpec(), labelsSpec()];
+}

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { ServiceContext } from '../domain/context.js';
-import { DATASETS, DATASET_NAMES, type DatasetName } from '../domain/datasets.js';
+import { DATASETS, DATASET_NAMES, type DatasetSpec } from '../domain/datasets.js';
+import { derivedSpecs } from '../domain/features.js';
 import { missingError, usageError } from '../domain/errors.js';
 import { datasetFiles, listOf, type ReadFilter } from '../store/dataset.js';
 import { runQuery } from '../store/queries.js';
@@ -14,7 +15,7 @@ export interface DatasetsOptions {
 
 /** One stored series: a dataset, venue, symbol (and price type and timeframe for bars). */
 export interface DatasetSummaryRow {
-  dataset: DatasetName;
+  dataset: string;
   venue: string;
   symbol: string;
   price: string | null;
@@ -35,11 +36,11 @@ export interface DatasetsResult {
 }
 
 export async function summarizeDatasets(opts: DatasetsOptions, ctx: ServiceContext): Promise<DatasetsResult> {
-  const names = opts.datasets ?? [...DATASET_NAMES];
+  const specs: DatasetSpec[] = [...DATASET_NAMES.map((n) => DATASETS[n]), ...derivedSpecs()];
+  const known = specs.map((s) => String(s.name));
+  const names = opts.datasets ?? known;
   for (const n of names) {
-    if (!(DATASET_NAMES as readonly string[]).includes(n)) {
-      throw usageError(`unknown dataset ${JSON.stringify(n)}`, { hint: `known datasets: ${DATASET_NAMES.join(', ')}` });
-    }
+    if (!known.includes(n)) throw usageError(`unknown dataset ${JSON.stringify(n)}`, { hint: `known datasets: ${known.join(', ')}` });
   }
   if (!existsSync(opts.root)) {
     throw missingError(`data dir ${opts.root} does not exist`, {
@@ -51,10 +52,11 @@ export async function summarizeDatasets(opts: DatasetsOptions, ctx: ServiceConte
     ...(opts.symbols ? { symbol: opts.symbols } : {}),
   };
   const out: DatasetSummaryRow[] = [];
-  for (const name of names as DatasetName[]) {
-    const files = await datasetFiles(opts.root, DATASETS[name], filter);
+  for (const name of names) {
+    const spec = specs.find((s) => s.name === name) as DatasetSpec;
+    const files = await datasetFiles(opts.root, spec, filter);
     if (files.length === 0) continue;
-    const rows = await runQuery(ctx.db, 'store/summary', { files: listOf(files), bars: name === 'bars' });
+    const rows = await runQuery(ctx.db, 'store/summary', { files: listOf(files), bars: spec.partitionKeys.includes('timeframe') });
     for (const r of rows) {
       out.push({
         dataset: name,

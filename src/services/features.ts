@@ -1,7 +1,8 @@
 import { timestampValue } from '@duckdb/node-api';
 import type { ServiceContext } from '../domain/context.js';
-import { DATASETS, isSlug, timeframeSeconds, BAR_TIMEFRAMES, type DatasetName, type DatasetSpec, type ColumnSpec } from '../domain/datasets.js';
+import { DATASETS, isSlug, timeframeSeconds, BAR_TIMEFRAMES } from '../domain/datasets.js';
 import { missingError, usageError } from '../domain/errors.js';
+export { featuresSpec, labelsSpec };
 import {
   AGE_COLUMNS,
   DEFAULT_FEATURES_CONFIG,
@@ -13,6 +14,7 @@ import {
   type FeatureSpec,
 } from '../domain/features.js';
 import { quoteIdent as q, type SqlParams } from '../store/duckdb.js';
+import { featuresSpec, labelsSpec } from '../domain/features.js';
 import { datasetFiles, listOf, SCAN_SQL, writeTable, type WriteResult } from '../store/dataset.js';
 import { loadQuery } from '../store/queries.js';
 
@@ -66,31 +68,6 @@ interface Plan {
 
 const ts = (us: number | undefined): ReturnType<typeof timestampValue> | null =>
   us === undefined ? null : timestampValue(BigInt(Math.round(us)));
-
-/** The features dataset: one row per (venue, symbol, timeframe, decision time = event_time). */
-export function featuresSpec(): DatasetSpec {
-  const clocks = DATASETS.bars.columns.filter((c) => ['event_time', 'available_time', 'source', 'ingest_time'].includes(c.name));
-  const cols: ColumnSpec[] = [
-    ...clocks.map((c) =>
-      c.name === 'event_time'
-        ? { ...c, doc: 'decision time: bar close + decision latency, UTC' }
-        : c.name === 'available_time'
-          ? { ...c, doc: 'equal to the decision time: every value was computed from rows available then' }
-          : c,
-    ),
-    ...AGE_COLUMNS.map((a) => ({ name: a, type: 'BIGINT' as const, nullable: true, doc: 'age of the input at the decision time (decision_time - its event_time), ms; NULL if none yet' })),
-    ...FEATURES.map((x) => ({ name: x.name, type: 'DOUBLE' as const, nullable: true, doc: `${x.meaning} [${x.unit}]` })),
-  ];
-  return {
-    // Derived dataset: same store, its own spec (not a raw dataset of DATASET_NAMES).
-    name: 'features' as DatasetName,
-    doc: 'point-in-time features on the decision grid',
-    partitionKeys: ['venue', 'symbol', 'timeframe'],
-    timeKey: 'month',
-    columns: cols,
-    naturalKey: ['venue', 'symbol', 'timeframe', 'event_time'],
-  };
-}
 
 async function plan(opts: FeaturesOptions, ctx: ServiceContext): Promise<Plan> {
   const cfg = FeaturesConfigSchema.parse({ ...DEFAULT_FEATURES_CONFIG, ...(opts.config ?? {}) });
@@ -478,38 +455,6 @@ export interface LabelsResult {
   /** decision rows per horizon with no label (no exit bar yet, or a gap at the exit) */
   unlabeled: Record<string, number>;
   write?: WriteResult;
-}
-
-export function labelsSpec(): DatasetSpec {
-  const clocks = DATASETS.bars.columns.filter((c) => ['event_time', 'available_time', 'source', 'ingest_time'].includes(c.name));
-  const t = (name: string, doc: string): ColumnSpec => ({ name, type: 'TIMESTAMP', nullable: false, doc });
-  const d = (name: string, doc: string, nullable = false): ColumnSpec => ({ name, type: 'DOUBLE', nullable, doc });
-  return {
-    name: 'labels' as DatasetName,
-    doc: 'forward-return labels on the decision grid, one row per horizon; never joined to features outside split/research/train/backtest',
-    partitionKeys: ['venue', 'symbol', 'timeframe'],
-    timeKey: 'month',
-    columns: [
-      ...clocks.map((c) =>
-        c.name === 'event_time'
-          ? { ...c, doc: 'decision time the label belongs to, UTC' }
-          : c.name === 'available_time'
-            ? { ...c, doc: 'when the label is known: its label_end_time' }
-            : c,
-      ),
-      { name: 'horizon', type: 'VARCHAR', nullable: false, doc: 'label horizon, e.g. 4h' },
-      { name: 'horizon_ms', type: 'BIGINT', nullable: false, doc: 'label horizon, ms' },
-      t('entry_time', 'open time of the entry bar: first bar opening at or after decision + execution latency'),
-      d('entry_price', 'entry price: open of the entry bar, quote currency'),
-      t('exit_time', 'open time of the exit bar: first bar opening at or after entry + horizon'),
-      d('exit_price', 'exit price: open of the exit bar, quote currency'),
-      t('label_end_time', 'end of the label window (the exit time); purging uses [event_time, label_end_time]'),
-      d('fwd_return', 'exit_price / entry_price - 1 (a long position), fraction'),
-      d('round_trip_cost', 'cost of entering and leaving, fraction of notional'),
-      d('cost_return', 'fwd_return - round_trip_cost, fraction'),
-    ],
-    naturalKey: ['venue', 'symbol', 'timeframe', 'event_time', 'horizon'],
-  };
 }
 
 const durationMs = (text: string): number => {
