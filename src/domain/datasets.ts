@@ -49,6 +49,7 @@ export const DATASET_NAMES = [
   'open_interest',
   'derivative_ticker',
   'instruments',
+  'quarantine',
 ] as const;
 export type DatasetName = (typeof DATASET_NAMES)[number];
 
@@ -227,6 +228,32 @@ export const DATASETS: Record<DatasetName, DatasetSpec> = {
       time('expiry', 'expiry of a dated future, UTC; null for perps and spot', true),
     ],
     naturalKey: ['venue', 'symbol', 'event_time'],
+  }),
+  quarantine: spec({
+    name: 'quarantine',
+    doc:
+      'rows that perpkit validate found bad, by key, with the check and reason; raw data is never changed, later steps exclude these keys',
+    partitionKeys: ['venue', 'symbol'],
+    timeKey: null,
+    columns: [
+      time('event_time', 'event_time of the offending row, UTC'),
+      time(
+        'available_time',
+        'when the verdict could first have been reached: the offending row\'s available_time, or its event_time when that row claims to be available before it happened (so never before event_time), UTC',
+      ),
+      text('source', 'the validation query that flagged the row, e.g. "perpkit-validate:bars_ohlc"', false),
+      time('ingest_time', 'when perpkit validate first stored this verdict (kept while the row stays flagged), UTC'),
+      text('dataset', 'dataset of the offending row, e.g. bars', false),
+      text('price', 'price type of an offending bar (last, mark, index); null for other datasets'),
+      text('timeframe', 'timeframe of an offending bar, e.g. 1h; null for other datasets'),
+      text('check', 'name of the failed check, e.g. ohlc_inconsistent', false),
+      text('severity', 'severity of the check: error, warn or info', false, ['error', 'warn', 'info']),
+      text('reason', 'why the row was flagged, with the measured values', false),
+      text('row_key', 'natural key of the offending row as JSON text (times as ISO-8601 UTC)', false),
+      time('row_available_time', 'available_time of the offending row as stored (may be before event_time), UTC', true),
+      text('row_source', 'source (lineage) of the offending row'),
+    ],
+    naturalKey: ['venue', 'symbol', 'dataset', 'check', 'row_key'],
   }),
 };
 
