@@ -46,7 +46,8 @@ export function runCli(args: string[], options: { env?: Record<string, string>; 
     cwd: options.cwd ?? ROOT,
     env,
     encoding: 'utf8',
-    timeout: 120_000,
+    timeout: 300_000,
+    maxBuffer: 512 * 1024 * 1024,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, signal: r.signal };
 }

@@ -1,7 +1,158 @@
-import { NotBuiltCommand } from '../cli/not-built.js';
+import { Flags } from '@oclif/core';
+import { PerpkitCommand } from '../cli/base.js';
+import { parseDurationFlag, parseList, parseTimeFlag } from '../cli/parse.js';
+import { usageError } from '../domain/errors.js';
+import { SCHEMES, type Scheme } from '../domain/split.js';
+import {
+  createSplit,
+  loadSplit,
+  parseSelector,
+  readSegment,
+  renderTimeline,
+  type ReadSegmentResult,
+  type SplitFile,
+  type SplitResult,
+} from '../services/split.js';
 
-export default class Split extends NotBuiltCommand {
-  static summary = 'Write chronological splits (holdout with buffers, walk-forward, purged k-fold, CPCV) with a sealed test set.';
-  static description = 'Status: not built yet. Running it prints what is missing and exits 2; it changes no data.';
-  static issue = 8;
+type Result =
+  | ({ mode: 'create' } & SplitResult)
+  | { mode: 'show'; split: SplitFile }
+  | ({ mode: 'read'; split: string; segment: string; dataset: string; data: Array<Record<string, unknown>> } & Omit<ReadSegmentResult, 'table'>);
+
+const dur = (name: string, v: string | undefined): number | undefined => {
+  const ms = parseDurationFlag(name, v);
+  return ms === undefined ? undefined : ms * 1000;
+};
+
+export default class Split extends PerpkitCommand<Result> {
+  static summary = 'Chronological splits of the labelled decision rows: holdout with buffers, walk-forward, purged k-fold, CPCV; a sealed test set.';
+  static description = `Writes <data-dir>/splits/<name>.json with the exact time boundaries of every segment or fold, row
+counts per symbol, the purge and embargo applied, and the content hashes of the features and labels
+it was computed on. It copies no data; readers (--read, and later steps) apply it.
+
+Rows are the labelled decisions of the labels dataset (perpkit features --labels); a row's label
+window is [decision_time, label_end_time of its longest horizon].
+  holdout       train/validation/test by time (--train/--validation/--test, default 0.6/0.2/0.2) with a
+                --buffer between segments (default: longest label horizon + longest feature lookback);
+                training rows whose label reaches the next segment are purged. The test segment is
+                sealed: --read test needs --unseal-test, is recorded in the ledger, and a second
+                unsealing is reported as a repeated look.
+  walk-forward  --train-window/--test-window/--step (default 180d/30d/30d), --window rolling|expanding,
+                --buffer between train and test, purging as above.
+  purged-kfold  --groups contiguous groups (default 5); each is the test block once; training rows whose
+                label window overlaps the block are purged, and rows within --embargo after it removed.
+  cpcv          combinatorial purged CV: --groups N (default 6), --test-groups k (default 2): C(N,k) splits.`;
+
+  static examples = [
+    '<%= config.bin %> split --name main --scheme holdout',
+    '<%= config.bin %> split --name wf --scheme walk-forward --train-window 180d --test-window 30d --step 30d',
+    '<%= config.bin %> split --name cv --scheme cpcv --groups 6 --test-groups 2 --embargo 2d',
+    '<%= config.bin %> split --show main',
+    '<%= config.bin %> split --read main --segment train --dataset features > train.ndjson',
+    '<%= config.bin %> split --read main --segment test --dataset labels --unseal-test --json',
+  ];
+
+  static flags = {
+    name: Flags.string({ description: 'Name of the split to create.' }),
+    scheme: Flags.string({ description: 'Splitting scheme.', options: [...SCHEMES], default: 'holdout' }),
+    venue: Flags.string({ description: 'Venue of the labels.', default: 'binance-usdm' }),
+    symbols: Flags.string({ description: 'Symbols (default: all labelled).' }),
+    timeframe: Flags.string({ description: 'Timeframe of the decision grid.', default: '1h' }),
+    horizons: Flags.string({ description: 'Label horizons to use (default: all stored).' }),
+    from: Flags.string({ description: 'First decision time (UTC).' }),
+    to: Flags.string({ description: 'Decision times before this (UTC).' }),
+    train: Flags.string({ description: 'holdout: train share.', default: '0.6' }),
+    validation: Flags.string({ description: 'holdout: validation share (0 for none).', default: '0.2' }),
+    test: Flags.string({ description: 'holdout: test share.', default: '0.2' }),
+    buffer: Flags.string({ description: 'Gap between segments (holdout, walk-forward), e.g. 3d. Default: longest label + longest lookback.' }),
+    'train-window': Flags.string({ description: 'walk-forward train window.', default: '180d' }),
+    'test-window': Flags.string({ description: 'walk-forward test window.', default: '30d' }),
+    step: Flags.string({ description: 'walk-forward step.', default: '30d' }),
+    window: Flags.string({ description: 'walk-forward train window kind.', options: ['rolling', 'expanding'], default: 'rolling' }),
+    groups: Flags.integer({ description: 'purged-kfold / cpcv: number of groups (default 5 / 6).', min: 2 }),
+    'test-groups': Flags.integer({ description: 'cpcv: test groups per split (default 2).', min: 1 }),
+    embargo: Flags.string({ description: 'purged-kfold / cpcv: embargo after each test block. Default: longest feature lookback.' }),
+    replace: Flags.boolean({ description: 'Overwrite an existing split of this name with a new definition.', default: false }),
+    show: Flags.string({ description: 'Print the timeline of an existing split.' }),
+    read: Flags.string({ description: 'Print the rows of a split segment as NDJSON (with --segment, --dataset).' }),
+    segment: Flags.string({ description: 'With --read: train, validation, test, or fold-N-train / fold-N-test.' }),
+    dataset: Flags.string({ description: 'With --read: features or labels.', options: ['features', 'labels'], default: 'features' }),
+    'unseal-test': Flags.boolean({ description: 'Allow reading the sealed test segment (recorded in the ledger).', default: false }),
+  };
+
+  protected async execute(): Promise<Result> {
+    const { flags } = await this.parse(Split);
+    const root = this.dataDir(flags['data-dir']);
+    if (flags.show) return { mode: 'show', split: loadSplit(root, flags.show) };
+    const ctx = await this.context();
+    if (flags.read) {
+      if (!flags.segment) throw usageError('--read needs --segment (train, validation, test, fold-N-train, fold-N-test)');
+      const r = await readSegment(
+        {
+          root,
+          name: flags.read,
+          selector: parseSelector(flags.segment),
+          dataset: flags.dataset as 'features' | 'labels',
+          unseal_test: flags['unseal-test'],
+          command: 'split --read',
+          args: { read: flags.read, segment: flags.segment, dataset: flags.dataset },
+        },
+        ctx,
+      );
+      const data = await ctx.db.all(`SELECT * FROM ${r.table}`);
+      const { table: _t, ...rest } = r;
+      return { mode: 'read', split: flags.read, segment: flags.segment, dataset: flags.dataset, data, ...rest };
+    }
+    if (!flags.name) throw usageError('give --name to create a split, --show NAME to print one, or --read NAME --segment S to read rows');
+    const num = (name: string, v: string): number => {
+      const x = Number(v);
+      if (!Number.isFinite(x) || x < 0) throw usageError(`--${name} must be a number >= 0, got ${v}`);
+      return x;
+    };
+    const from = parseTimeFlag('from', flags.from);
+    const to = parseTimeFlag('to', flags.to);
+    const symbols = parseList(flags.symbols);
+    const horizons = parseList(flags.horizons);
+    const buffer = dur('buffer', flags.buffer);
+    const embargo = dur('embargo', flags.embargo);
+    const r = await createSplit(
+      {
+        root,
+        name: flags.name,
+        scheme: flags.scheme as Scheme,
+        venue: flags.venue,
+        timeframe: flags.timeframe,
+        ...(symbols ? { symbols } : {}),
+        ...(horizons ? { horizons } : {}),
+        ...(from !== undefined ? { from } : {}),
+        ...(to !== undefined ? { to } : {}),
+        holdout: { train: num('train', flags.train), validation: num('validation', flags.validation), test: num('test', flags.test), ...(buffer !== undefined ? { buffer_us: buffer } : {}) },
+        walk_forward: {
+          train_us: dur('train-window', flags['train-window']) as number,
+          test_us: dur('test-window', flags['test-window']) as number,
+          step_us: dur('step', flags.step) as number,
+          window: flags.window as 'rolling' | 'expanding',
+          ...(buffer !== undefined ? { buffer_us: buffer } : {}),
+        },
+        cv: {
+          ...(flags.groups !== undefined ? { groups: flags.groups } : {}),
+          ...(flags['test-groups'] !== undefined ? { test_groups: flags['test-groups'] } : {}),
+          ...(embargo !== undefined ? { embargo_us: embargo } : {}),
+        },
+        replace: flags.replace,
+      },
+      ctx,
+    );
+    return { mode: 'create', ...r };
+  }
+
+  protected present(r: Result): void {
+    if (r.mode === 'read') {
+      for (const row of r.data) process.stdout.write(`${JSON.stringify(row)}\n`);
+      if (!this.quiet) process.stderr.write(`${r.rows} rows of ${r.dataset}, split ${r.split} ${r.segment}${r.repeated_look ? ` (REPEATED LOOK: unsealed ${r.previous_unsealings.length} time(s) before)` : ''}\n`);
+      return;
+    }
+    process.stdout.write(renderTimeline(r.split));
+    if (r.mode === 'create' && !this.quiet) process.stderr.write(`wrote ${r.path}${r.replaced ? ' (replaced the previous definition)' : ''}\n`);
+  }
 }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import type { ServiceContext } from '../domain/context.js';
 import { DATASETS, DATASET_NAMES, type DatasetSpec } from '../domain/datasets.js';
 import { derivedSpecs } from '../domain/features.js';
+import { ledgerSpec } from '../store/ledger.js';
 import { missingError, usageError } from '../domain/errors.js';
 import { datasetFiles, listOf, type ReadFilter } from '../store/dataset.js';
 import { runQuery } from '../store/queries.js';
@@ -36,7 +37,7 @@ export interface DatasetsResult {
 }
 
 export async function summarizeDatasets(opts: DatasetsOptions, ctx: ServiceContext): Promise<DatasetsResult> {
-  const specs: DatasetSpec[] = [...DATASET_NAMES.map((n) => DATASETS[n]), ...derivedSpecs()];
+  const specs: DatasetSpec[] = [...DATASET_NAMES.map((n) => DATASETS[n]), ...derivedSpecs(), ledgerSpec()];
   const known = specs.map((s) => String(s.name));
   const names = opts.datasets ?? known;
   for (const n of names) {
@@ -56,12 +57,14 @@ export async function summarizeDatasets(opts: DatasetsOptions, ctx: ServiceConte
     const spec = specs.find((s) => s.name === name) as DatasetSpec;
     const files = await datasetFiles(opts.root, spec, filter);
     if (files.length === 0) continue;
-    const rows = await runQuery(ctx.db, 'store/summary', { files: listOf(files), bars: spec.partitionKeys.includes('timeframe') });
+    const rows = spec.partitionKeys.includes('symbol')
+      ? await runQuery(ctx.db, 'store/summary', { files: listOf(files), bars: spec.partitionKeys.includes('timeframe') })
+      : await runQuery(ctx.db, 'store/summary_unkeyed', { files: listOf(files) });
     for (const r of rows) {
       out.push({
         dataset: name,
-        venue: String(r['venue']),
-        symbol: String(r['symbol']),
+        venue: (r['venue'] as string | null) ?? '',
+        symbol: (r['symbol'] as string | null) ?? '',
         price: (r['price'] as string | null) ?? null,
         timeframe: (r['timeframe'] as string | null) ?? null,
         first_event_time: String(r['first_event_time']),

@@ -208,7 +208,7 @@ export async function writeTable(ctx: ServiceContext, opts: WriteOptions, stage:
     if (existingFiles.length) {
       await db.exec(
         `CREATE OR REPLACE TEMP TABLE __old AS
-         SELECT ${spec.partitionKeys.map((k) => `${q(k)}::VARCHAR AS ${q(k)}`).join(', ')}, ${storedCols}
+         SELECT ${[...spec.partitionKeys.map((k) => `${q(k)}::VARCHAR AS ${q(k)}`), storedCols].join(', ')}
            ${spec.timeKey ? `, ${q(spec.timeKey)}::VARCHAR AS __tk` : ''}, true AS __present
          FROM read_parquet($files, hive_partitioning = true, hive_types_autocast = false, union_by_name = true)`,
         { files: listOf(existingFiles) },

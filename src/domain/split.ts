@@ -1,0 +1,232 @@
+import { z } from 'zod';
+
+/**
+ * Splits of labelled decision rows into train / validation / test, walk-forward folds, purged
+ * k-fold and combinatorial purged CV (Lopez de Prado, Advances in Financial Machine Learning, ch. 7
+ * and 12). Pure functions: times are epoch microseconds; intervals are half-open [start, end).
+ *
+ * A row is a decision (symbol, decision_time d) whose label window is [d, label_end]. Purging
+ * removes training rows whose label window overlaps the test block's span (its first decision to
+ * the last label end in it); the embargo removes training rows that start within `embargo` after
+ * a test block. Both are expressed as time intervals that training excludes, so a reader applies a
+ * split by decision_time alone and the exclusion is conservative (a whole time range, all symbols).
+ */
+
+export const SCHEMES = ['holdout', 'walk-forward', 'purged-kfold', 'cpcv'] as const;
+export type Scheme = (typeof SCHEMES)[number];
+
+export interface LabelledRow {
+  symbol: string;
+  /** decision time, µs */
+  d: number;
+  /** end of the longest label window of the row, µs */
+  end: number;
+}
+
+export type Interval = [number, number];
+
+export interface Segment {
+  name: string;
+  /** decision times of the segment: union of half-open intervals */
+  intervals: Interval[];
+  rows: Record<string, number>;
+}
+
+export interface Fold {
+  index: number;
+  /** test group indices (k-fold: one; CPCV: several) */
+  test_groups?: number[];
+  train: Segment;
+  test: Segment;
+  /** decision-time ranges removed from training: purge before, embargo after each test block */
+  purged: Interval[];
+  embargoed: Interval[];
+  /** training rows removed by purge and embargo */
+  removed_rows: number;
+}
+
+export const HoldoutParams = z.object({
+  train: z.number().positive().default(0.6),
+  validation: z.number().nonnegative().default(0.2),
+  test: z.number().positive().default(0.2),
+  /** gap between consecutive segments, µs */
+  buffer_us: z.number().nonnegative(),
+});
+
+export const WalkForwardParams = z.object({
+  train_us: z.number().positive(),
+  test_us: z.number().positive(),
+  step_us: z.number().positive(),
+  window: z.enum(['rolling', 'expanding']).default('rolling'),
+  /** gap between a train window's end and its test window's start, µs */
+  buffer_us: z.number().nonnegative(),
+});
+
+export const KFoldParams = z.object({
+  groups: z.number().int().min(2),
+  /** test groups per split: 1 for purged k-fold, p for CPCV */
+  test_groups: z.number().int().min(1),
+  embargo_us: z.number().nonnegative(),
+});
+
+const countBySymbol = (rows: LabelledRow[], inSeg: (r: LabelledRow) => boolean): Record<string, number> => {
+  const out: Record<string, number> = {};
+  for (const r of rows) if (inSeg(r)) out[r.symbol] = (out[r.symbol] ?? 0) + 1;
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
+};
+
+export const inIntervals = (t: number, iv: Interval[]): boolean => iv.some(([a, b]) => t >= a && t < b);
+
+/** Removes the parts of `base` covered by any of `cut`. */
+export function subtract(base: Interval[], cut: Interval[]): Interval[] {
+  let out = base.map((x) => [...x] as Interval);
+  for (const [ca, cb] of cut) {
+    const next: Interval[] = [];
+    for (const [a, b] of out) {
+      if (cb <= a || ca >= b) next.push([a, b]);
+      else {
+        if (ca > a) next.push([a, ca]);
+        if (cb < b) next.push([cb, b]);
+      }
+    }
+    out = next;
+  }
+  return out.filter(([a, b]) => b > a);
+}
+
+export function mergeIntervals(iv: Interval[]): Interval[] {
+  const s = [...iv].sort((x, y) => x[0] - y[0]);
+  const out: Interval[] = [];
+  for (const [a, b] of s) {
+    const last = out[out.length - 1];
+    if (last && a <= last[1]) last[1] = Math.max(last[1], b);
+    else out.push([a, b]);
+  }
+  return out;
+}
+
+function segment(name: string, intervals: Interval[], rows: LabelledRow[]): Segment {
+  const iv = mergeIntervals(intervals);
+  return { name, intervals: iv, rows: countBySymbol(rows, (r) => inIntervals(r.d, iv)) };
+}
+
+/**
+ * Purge and embargo around one test block [t0, t1) of decision times: training may not hold a row
+ * whose label window [d, end] reaches t0 or later while d is before the block's last label end,
+ * nor a row starting within the embargo after the block. Returns the excluded time ranges.
+ */
+export function purgeAround(rows: LabelledRow[], t0: number, t1: number, embargoUs: number): { purge: Interval; embargo: Interval } {
+  const inBlock = rows.filter((r) => r.d >= t0 && r.d < t1);
+  const lastEnd = inBlock.reduce((m, r) => Math.max(m, r.end), t1);
+  // earliest decision before the block whose label window reaches into it
+  const firstOverlap = rows.filter((r) => r.d < t0 && r.end >= t0).reduce((m, r) => Math.min(m, r.d), t0);
+  // rows after the block whose decision falls inside the block's label span overlap it too
+  return { purge: [firstOverlap, t0], embargo: [t1, Math.max(t1, lastEnd + 1) + embargoUs] };
+}
+
+export function holdout(rows: LabelledRow[], from: number, to: number, p: z.infer<typeof HoldoutParams>): { segments: Segment[]; purged_rows: number } {
+  const total = p.train + p.validation + p.test;
+  const span = to - from;
+  const t1 = from + Math.round((span * p.train) / total);
+  const t2 = from + Math.round((span * (p.train + p.validation)) / total);
+  // Buffers sit at the start of the later segment; purging then removes any earlier row whose
+  // label still reaches the next segment (a label longer than the buffer, or a gap-delayed exit).
+  const trainIv: Interval[] = [[from, t1]];
+  const valIv: Interval[] = p.validation > 0 ? [[t1 + p.buffer_us, t2]] : [];
+  const testStart = (p.validation > 0 ? t2 : t1) + p.buffer_us;
+  const testIv: Interval[] = [[testStart, to]];
+  const nextStartOf = (iv: Interval[]): number => (iv === trainIv ? (valIv[0]?.[0] ?? testStart) : testStart);
+  let purged = 0;
+  const purgeTail = (iv: Interval[]): Interval[] => {
+    const next = nextStartOf(iv);
+    const overlap = rows.filter((r) => inIntervals(r.d, iv) && r.end >= next);
+    purged += overlap.length;
+    if (overlap.length === 0) return iv;
+    const cut = Math.min(...overlap.map((r) => r.d));
+    return subtract(iv, [[cut, Number.MAX_SAFE_INTEGER]]);
+  };
+  const train = purgeTail(trainIv);
+  const val = valIv.length ? purgeTail(valIv) : [];
+  const segs = [segment('train', train, rows), ...(p.validation > 0 ? [segment('validation', val, rows)] : []), segment('test', testIv, rows)];
+  for (const s of segs) if (s.intervals.length === 0 || s.intervals.every(([a, b]) => b <= a)) throw new Error(`segment ${s.name} is empty: the range is too short for the buffer`);
+  return { segments: segs, purged_rows: purged };
+}
+
+export function walkForward(rows: LabelledRow[], from: number, to: number, p: z.infer<typeof WalkForwardParams>): Fold[] {
+  const folds: Fold[] = [];
+  // A fold whose test window holds no row (a gap in the data) is left out.
+  for (let trainEnd = from + p.train_us; trainEnd + p.buffer_us < to; trainEnd += p.step_us) {
+    const testStart = trainEnd + p.buffer_us;
+    const testEnd = Math.min(testStart + p.test_us, to);
+    const trainStart = p.window === 'rolling' ? trainEnd - p.train_us : from;
+    const { purge } = purgeAround(rows, testStart, testEnd, 0);
+    const trainIv = subtract([[trainStart, trainEnd]], [purge]);
+    const removed = rows.filter((r) => r.d >= trainStart && r.d < trainEnd && !inIntervals(r.d, trainIv)).length;
+    const hasTest = rows.some((r) => r.d >= testStart && r.d < testEnd);
+    if (hasTest) folds.push({
+      index: folds.length,
+      train: segment('train', trainIv, rows),
+      test: segment('test', [[testStart, testEnd]], rows),
+      purged: purge[1] > purge[0] ? [purge] : [],
+      embargoed: [],
+      removed_rows: removed,
+    });
+    if (testEnd >= to) break;
+  }
+  return folds;
+}
+
+/** k contiguous groups of decision times with (nearly) equal row counts. */
+export function groupBoundaries(rows: LabelledRow[], groups: number, from: number, to: number): number[] {
+  const ds = rows.map((r) => r.d).sort((a, b) => a - b);
+  const cuts = [from];
+  for (let g = 1; g < groups; g++) {
+    const d = ds[Math.floor((g * ds.length) / groups)];
+    if (d === undefined) throw new Error('not enough rows for the groups');
+    cuts.push(Math.max(d, (cuts[cuts.length - 1] as number) + 1));
+  }
+  cuts.push(to);
+  return cuts;
+}
+
+export function* combinations(n: number, k: number): Generator<number[]> {
+  const c = Array.from({ length: k }, (_, i) => i);
+  for (;;) {
+    yield [...c];
+    let i = k - 1;
+    while (i >= 0 && c[i] === n - k + i) i--;
+    if (i < 0) return;
+    (c[i] as number)++;
+    for (let j = i + 1; j < k; j++) c[j] = (c[j - 1] as number) + 1;
+  }
+}
+
+/** Purged k-fold (test_groups 1) and combinatorial purged CV (test_groups p). */
+export function purgedCv(rows: LabelledRow[], from: number, to: number, p: z.infer<typeof KFoldParams>): { boundaries: number[]; folds: Fold[] } {
+  if (p.test_groups >= p.groups) throw new Error('test groups must be fewer than groups');
+  const b = groupBoundaries(rows, p.groups, from, to);
+  const folds: Fold[] = [];
+  let i = 0;
+  for (const testGroups of combinations(p.groups, p.test_groups)) {
+    const testIv: Interval[] = mergeIntervals(testGroups.map((g) => [b[g] as number, b[g + 1] as number]));
+    const purged: Interval[] = [];
+    const embargoed: Interval[] = [];
+    for (const [t0, t1] of testIv) {
+      const { purge, embargo } = purgeAround(rows, t0, t1, p.embargo_us);
+      if (purge[1] > purge[0]) purged.push(purge);
+      embargoed.push(embargo);
+    }
+    const trainIv = subtract(subtract([[from, to]], testIv), [...purged, ...embargoed]);
+    const removed = rows.filter((r) => !inIntervals(r.d, testIv) && !inIntervals(r.d, trainIv)).length;
+    folds.push({
+      index: i++,
+      test_groups: testGroups,
+      train: segment('train', trainIv, rows),
+      test: segment('test', testIv, rows),
+      purged: mergeIntervals(purged),
+      embargoed: mergeIntervals(embargoed),
+      removed_rows: removed,
+    });
+  }
+  return { boundaries: b, folds };
+}

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { cpSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, runCli, tempDir } from '../helpers.js';
+
+describe('perpkit split (CLI, real sample)', () => {
+  it('holdout with a sealed test: refused without --unseal-test, recorded in the ledger, repeated look reported', () => {
+    const dir = tempDir();
+    cpSync(join(ROOT, 'data', 'sample'), dir, { recursive: true });
+    const l = runCli(['features', '--labels', '--data-dir', dir, '--from', '2025-06-01', '--horizons', '1h,4h', '--quiet']);
+    expect(l.code, l.stderr).toBe(0);
+    const c = runCli(['split', '--name', 'main', '--data-dir', dir, '--buffer', '2d', '--json']);
+    expect(c.code, c.stderr).toBe(0);
+    const split = JSON.parse(c.stdout).split as { segments: Array<{ name: string; intervals: string[][]; rows: Record<string, number>; sealed?: boolean }>; inputs: Record<string, { hash: string }> };
+    expect(split.segments.map((s) => s.name)).toEqual(['train', 'validation', 'test']);
+    expect(split.segments[2]?.sealed).toBe(true);
+    expect(split.inputs['labels']?.hash).toMatch(/^[0-9a-f]{32}$/);
+    expect(existsSync(join(dir, 'splits', 'main.json'))).toBe(true);
+    // Same definition again: unchanged. Another definition: refused unless --replace.
+    expect(runCli(['split', '--name', 'main', '--data-dir', dir, '--buffer', '2d', '--quiet']).code).toBe(0);
+    const other = runCli(['split', '--name', 'main', '--data-dir', dir, '--buffer', '3d']);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain('--replace');
+    const show = runCli(['split', '--show', 'main', '--data-dir', dir]);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toMatch(/train\s+2025-06-01/);
+    expect(show.stdout).toContain('[sealed]');
+    expect(show.stdout).toMatch(/buffer\s+\S+ -> \S+/);
+
+    const sealed = runCli(['split', '--read', 'main', '--segment', 'test', '--dataset', 'labels', '--data-dir', dir, '--json']);
+    expect(sealed.code).toBe(2);
+    expect(JSON.parse(sealed.stdout).error.message).toContain('sealed');
+    const train = runCli(['split', '--read', 'main', '--segment', 'train', '--dataset', 'labels', '--data-dir', dir]);
+    expect(train.code).toBe(0);
+    const trainRows = train.stdout.trim().split('\n').map((x) => JSON.parse(x) as { event_time: string });
+    const total = Object.values(split.segments[0]?.rows ?? {}).reduce((a, b) => a + b, 0);
+    expect(trainRows.length).toBe(total * 2); // two horizons per decision row
+    const testStart = split.segments[2]?.intervals[0]?.[0] as string;
+    expect(trainRows.every((r) => `${r.event_time.replace(' ', 'T')}Z` < testStart)).toBe(true);
+
+    const first = runCli(['split', '--read', 'main', '--segment', 'test', '--dataset', 'labels', '--unseal-test', '--data-dir', dir, '--json']);
+    expect(first.code, first.stderr).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({ repeated_look: false, previous_unsealings: [] });
+    const second = runCli(['split', '--read', 'main', '--segment', 'test', '--dataset', 'labels', '--unseal-test', '--data-dir', dir, '--json']);
+    expect(JSON.parse(second.stdout)).toMatchObject({ repeated_look: true });
+    expect(second.stderr).toContain('repeated look');
+    const ledger = JSON.parse(runCli(['datasets', '--datasets', 'ledger', '--data-dir', dir, '--json']).stdout).datasets;
+    expect(ledger[0].rows).toBe(2);
+  });
+
+  it('walk-forward and CPCV files list every fold with purge and embargo', () => {
+    const dir = tempDir();
+    cpSync(join(ROOT, 'data', 'sample'), dir, { recursive: true });
+    expect(runCli(['features', '--labels', '--data-dir', dir, '--from', '2025-01-01', '--horizons', '4h', '--quiet']).code).toBe(0);
+    const wf = runCli(['split', '--name', 'wf', '--scheme', 'walk-forward', '--train-window', '90d', '--test-window', '30d', '--step', '30d', '--buffer', '1d', '--data-dir', dir, '--json']);
+    expect(wf.code, wf.stderr).toBe(0);
+    const folds = JSON.parse(wf.stdout).split.folds as Array<{ train: { intervals: string[][] }; test: { intervals: string[][] } }>;
+    expect(folds.length).toBeGreaterThan(8);
+    for (const f of folds) expect((f.train.intervals.at(-1) as string[])[1] as string <= ((f.test.intervals[0] as string[])[0] as string)).toBe(true);
+    const cv = JSON.parse(readFileSync(join(dir, 'splits', 'wf.json'), 'utf8'));
+    expect(cv.params).toMatchObject({ train_days: 90, test_days: 30, window: 'rolling' });
+    const cp = runCli(['split', '--name', 'cv', '--scheme', 'cpcv', '--groups', '6', '--test-groups', '2', '--embargo', '1d', '--data-dir', dir, '--json']);
+    expect(cp.code, cp.stderr).toBe(0);
+    const s = JSON.parse(cp.stdout).split;
+    expect(s.folds).toHaveLength(15);
+    expect(s.folds[0].embargoed.length).toBeGreaterThan(0);
+    const rd = runCli(['split', '--read', 'cv', '--segment', 'fold-3-test', '--dataset', 'labels', '--data-dir', dir]);
+    expect(rd.code).toBe(0);
+    expect(rd.stdout.trim().split('\n').length).toBeGreaterThan(100);
+    expect(runCli(['split', '--read', 'cv', '--segment', 'fold-99-test', '--data-dir', dir]).code).toBe(2);
+    expect(runCli(['split', '--show', 'nope', '--data-dir', dir]).code).toBe(4);
+  });
+});

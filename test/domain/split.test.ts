@@ -1,0 +1,145 @@
+import { describe, expect, it } from 'vitest';
+import {
+  combinations,
+  holdout,
+  inIntervals,
+  purgedCv,
+  subtract,
+  walkForward,
+  type Fold,
+  type Interval,
+  type LabelledRow,
+} from '../../src/domain/split.js';
+
+const H = 3_600_000_000; // µs
+
+/** Seeded generator (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Hourly decision rows for several symbols with random gaps and horizons; a label may end late (gap at the exit). */
+function makeRows(r: () => number): { rows: LabelledRow[]; horizon: number } {
+  const horizon = (1 + Math.floor(r() * 48)) * H;
+  const n = 500 + Math.floor(r() * 1500);
+  const symbols = ['A', 'B', 'C'].slice(0, 1 + Math.floor(r() * 3));
+  const rows: LabelledRow[] = [];
+  let t = Date.parse('2025-01-01T00:00:05Z') * 1000;
+  for (let i = 0; i < n; i++) {
+    t += r() < 0.03 ? Math.floor(1 + r() * 72) * H : H; // gaps
+    for (const s of symbols) {
+      if (r() < 0.05) continue; // a symbol missing a row
+      const late = r() < 0.02 ? Math.floor(r() * 24) * H : 0;
+      rows.push({ symbol: s, d: t, end: t + horizon + late });
+    }
+  }
+  return { rows, horizon };
+}
+
+/** The purging guarantee: no train row's label window overlaps any test row's label window or decision time. */
+function assertNoOverlap(rows: LabelledRow[], f: Fold, embargo: number): void {
+  const train = rows.filter((x) => inIntervals(x.d, f.train.intervals));
+  const test = rows.filter((x) => inIntervals(x.d, f.test.intervals));
+  expect(test.length).toBeGreaterThan(0);
+  for (const tr of train) {
+    expect(inIntervals(tr.d, f.test.intervals)).toBe(false);
+    for (const te of test) {
+      const overlap = tr.d <= te.end && te.d <= tr.end;
+      if (overlap) throw new Error(`fold ${f.index}: train row ${tr.symbol}@${tr.d}..${tr.end} overlaps test row ${te.d}..${te.end}`);
+    }
+  }
+  // embargo: no train row starts within `embargo` after the end of a test block's labels
+  for (const [, t1] of f.test.intervals) {
+    const blockEnd = Math.max(t1, ...test.filter((x) => x.d < t1).map((x) => x.end));
+    for (const tr of train) if (tr.d >= t1) expect(tr.d).toBeGreaterThanOrEqual(blockEnd + embargo);
+  }
+}
+
+describe('split properties over random configurations', () => {
+  it('holdout: segments disjoint, in time order, buffers respected, no label reaches the next segment', () => {
+    for (let seed = 1; seed <= 30; seed++) {
+      const r = rng(seed);
+      const { rows, horizon } = makeRows(r);
+      const from = (rows[0] as LabelledRow).d;
+      const to = (rows[rows.length - 1] as LabelledRow).d + 1;
+      const buffer = Math.floor(r() * 3 * horizon);
+      const h = holdout(rows, from, to, { train: 0.6, validation: 0.2, test: 0.2, buffer_us: buffer });
+      const [train, val, test] = h.segments as [(typeof h.segments)[0], (typeof h.segments)[0], (typeof h.segments)[0]];
+      const seg = (x: LabelledRow): string[] => h.segments.filter((s) => inIntervals(x.d, s.intervals)).map((s) => s.name);
+      for (const x of rows) expect(seg(x).length).toBeLessThanOrEqual(1);
+      const last = (iv: Interval[]): number => (iv[iv.length - 1] as Interval)[1];
+      const first = (iv: Interval[]): number => (iv[0] as Interval)[0];
+      expect(first(val.intervals) - last(train.intervals)).toBeGreaterThanOrEqual(buffer);
+      expect(first(test.intervals) - last(val.intervals)).toBeGreaterThanOrEqual(buffer);
+      const valStart = first(val.intervals);
+      const testStart = first(test.intervals);
+      for (const x of rows) {
+        if (inIntervals(x.d, train.intervals)) expect(x.end).toBeLessThan(valStart);
+        if (inIntervals(x.d, val.intervals)) expect(x.end).toBeLessThan(testStart);
+      }
+      // deterministic
+      expect(holdout(rows, from, to, { train: 0.6, validation: 0.2, test: 0.2, buffer_us: buffer })).toEqual(h);
+    }
+  });
+
+  it('walk-forward: train before test, no overlap of label windows, windows of the requested lengths', () => {
+    for (let seed = 100; seed <= 130; seed++) {
+      const r = rng(seed);
+      const { rows, horizon } = makeRows(r);
+      const from = (rows[0] as LabelledRow).d;
+      const to = (rows[rows.length - 1] as LabelledRow).d + 1;
+      const trainUs = (200 + Math.floor(r() * 400)) * H;
+      const testUs = (50 + Math.floor(r() * 100)) * H;
+      const window = r() < 0.5 ? 'rolling' : 'expanding';
+      const buffer = Math.floor(r() * 2 * horizon);
+      const folds = walkForward(rows, from, to, { train_us: trainUs, test_us: testUs, step_us: testUs, window, buffer_us: buffer });
+      expect(folds.length).toBeGreaterThan(0);
+      for (const f of folds) {
+        const trEnd = Math.max(...f.train.intervals.map((iv) => iv[1]));
+        const teStart = Math.min(...f.test.intervals.map((iv) => iv[0]));
+        expect(teStart - trEnd).toBeGreaterThanOrEqual(buffer);
+        if (window === 'rolling') expect(Math.min(...f.train.intervals.map((iv) => iv[0]))).toBeGreaterThanOrEqual(trEnd - trainUs);
+        if (f.test.intervals.length) assertNoOverlap(rows, f, 0);
+      }
+      for (let i = 1; i < folds.length; i++) expect((folds[i] as Fold).test.intervals[0]?.[0]).toBeGreaterThan((folds[i - 1] as Fold).test.intervals[0]?.[0] as number);
+    }
+  });
+
+  it('purged k-fold and CPCV: every group tested, no overlap, embargo respected, C(N,k) splits', () => {
+    for (let seed = 200; seed <= 215; seed++) {
+      const r = rng(seed);
+      const { rows } = makeRows(r);
+      const from = (rows[0] as LabelledRow).d;
+      const to = (rows[rows.length - 1] as LabelledRow).d + 1;
+      const groups = 3 + Math.floor(r() * 6);
+      const k = 1 + Math.floor(r() * Math.min(3, groups - 1));
+      const embargo = Math.floor(r() * 48) * H;
+      const cv = purgedCv(rows, from, to, { groups, test_groups: k, embargo_us: embargo });
+      const binom = (n: number, m: number): number => (m === 0 ? 1 : (n * binom(n - 1, m - 1)) / m);
+      expect(cv.folds.length).toBe(Math.round(binom(groups, k)));
+      const tested = new Set(cv.folds.flatMap((f) => f.test_groups ?? []));
+      expect(tested.size).toBe(groups);
+      for (const f of cv.folds) {
+        assertNoOverlap(rows, f, embargo);
+        // train and test are disjoint and everything else is accounted for as removed
+        const inTrain = rows.filter((x) => inIntervals(x.d, f.train.intervals)).length;
+        const inTest = rows.filter((x) => inIntervals(x.d, f.test.intervals)).length;
+        expect(inTrain + inTest + f.removed_rows).toBe(rows.length);
+      }
+    }
+  });
+
+  it('helpers: combinations of 16 choose 8 is 12,870; interval subtraction', () => {
+    let n = 0;
+    for (const _ of combinations(16, 8)) n++;
+    expect(n).toBe(12870);
+    expect(subtract([[0, 10]], [[2, 4], [8, 20]])).toEqual([[0, 2], [4, 8]]);
+  });
+});
