@@ -6,12 +6,19 @@ import { DEFAULT_SOURCE_DELAYS } from '../domain/config.js';
 import { fetchData, type FetchResult } from '../services/fetch.js';
 
 export default class Fetch extends PerpkitCommand<FetchResult> {
-  static summary = 'Load market data into the datasets: the bundled sample, or candle/funding files.';
+  static summary = 'Load market data into the datasets: the bundled sample, candle/funding files, or the synthetic generator.';
   static description = `Sources built so far:
   sample  the bundled real sample (Binance USD-M perps BTC/ETH/SOL 15m+1h bars, 1h mark, 8h funding; spot 5m+1h)
   files   Binance candle and funding CSVs in the freqtrade layout (spot/BASE_USDT-TF.csv.gz,
           usdm/BASE_USDT_USDT-TF-futures|mark.csv.gz, usdm/BASE_USDT_USDT-8h-funding_rate.csv.gz)
-Exchange REST (ccxt) and synthetic sources are not built yet.
+  synthetic  a seeded simulated venue with planted, documented effects (H1-H6) and ground truth:
+          perp + spot per base asset (BTC, ETH, SOL, XRP, DOGE): last, mark and index bars,
+          funding, open interest, derivative_ticker (predicted funding), instruments, optional
+          trades + quotes (--with-ticks); regimes and effects used go to
+          <data-dir>/synthetic/ground_truth/<venue>/. --effects none keeps the marginals with no
+          effect at all (a tool that finds an edge there fools its user). Same seed and arguments
+          give bit-identical files.
+Exchange REST (ccxt) is not built yet.
 
 Rows get event_time (bar close, funding settlement) and available_time = event_time + the source's
 publication delay (--bar-delay, --funding-delay). Writes are atomic and idempotent: running the same
@@ -21,12 +28,14 @@ import twice leaves the data identical; overlapping imports merge on each datase
     '<%= config.bin %> fetch --source sample',
     '<%= config.bin %> fetch --source files --path ../shared/data/binance-candles --symbols BTC,ETH',
     '<%= config.bin %> fetch --source files --path ./candles --from 2026-03-14 --to 2026-04-01 --json',
+    '<%= config.bin %> fetch --source synthetic --symbols BTC,ETH,SOL,XRP,DOGE --from 2025-01-01 --to 2026-01-01 --seed 42',
+    '<%= config.bin %> fetch --source synthetic --symbols BTC --from 2025-01-01 --to 2025-01-08 --effects none --with-ticks',
   ];
 
   static flags = {
     source: Flags.string({
       description: 'Where the data comes from.',
-      options: ['sample', 'files'],
+      options: ['sample', 'files', 'synthetic'],
       default: 'sample',
     }),
     path: Flags.string({ description: 'Folder or file to import (with --source files).' }),
@@ -41,6 +50,18 @@ import twice leaves the data identical; overlapping imports merge on each datase
     'funding-delay': Flags.string({
       description: `Publication delay of a settled funding rate (default ${DEFAULT_SOURCE_DELAYS.binance_funding_delay_ms}ms).`,
     }),
+    timeframe: Flags.string({ description: 'Bar timeframe (1m, 5m, 15m, 1h, ...) of --source synthetic. Default: 1m.' }),
+    seed: Flags.integer({ description: 'Seed of --source synthetic (0 .. 4294967295); same seed and arguments = identical files.', default: 42 }),
+    effects: Flags.string({
+      description: 'Planted effects of --source synthetic: default, none (same marginals, no effect), or a JSON file of overrides.',
+      default: 'default',
+    }),
+    'funding-cadence': Flags.string({
+      description: 'Funding of --source synthetic: coinbase (hourly accrual, settled 00:00/12:00 UTC) or binance (every 8 h).',
+      options: ['coinbase', 'binance'],
+      default: 'coinbase',
+    }),
+    'with-ticks': Flags.boolean({ description: 'Also generate trades and quotes (--source synthetic; at most 31 days).', default: false }),
   };
 
   protected async execute(): Promise<FetchResult> {
@@ -54,11 +75,18 @@ import twice leaves the data identical; overlapping imports merge on each datase
     return fetchData(
       {
         root: this.dataDir(flags['data-dir']),
-        source: flags.source as 'sample' | 'files',
+        source: flags.source as 'sample' | 'files' | 'synthetic',
         ...(flags.path !== undefined ? { path: flags.path } : {}),
         ...(symbols ? { symbols } : {}),
         ...(from !== undefined ? { from } : {}),
         ...(to !== undefined ? { to } : {}),
+        synthetic: {
+          ...(flags.timeframe !== undefined ? { timeframe: flags.timeframe } : {}),
+          seed: flags.seed,
+          effects: flags.effects,
+          funding_cadence: flags['funding-cadence'] as 'coinbase' | 'binance',
+          with_ticks: flags['with-ticks'],
+        },
         delays: {
           binance_bar_delay_ms: barDelay ?? DEFAULT_SOURCE_DELAYS.binance_bar_delay_ms,
           binance_funding_delay_ms: fundingDelay ?? DEFAULT_SOURCE_DELAYS.binance_funding_delay_ms,
@@ -84,6 +112,9 @@ import twice leaves the data identical; overlapping imports merge on each datase
     );
     if (!this.quiet) {
       process.stderr.write(`fetched from ${r.source} into ${r.data_dir} in ${(r.elapsed_ms / 1000).toFixed(1)} s\n`);
+      if (r.synthetic) {
+        process.stderr.write(`synthetic: seed ${r.synthetic.seed}, effects ${r.synthetic.effects}; ground truth in ${r.synthetic.ground_truth}\n`);
+      }
     }
   }
 }

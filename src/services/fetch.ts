@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { timestampValue } from '@duckdb/node-api';
@@ -10,8 +10,27 @@ import { quoteIdent } from '../store/duckdb.js';
 import { datasetFiles, listOf, SCAN_SQL, writeRows, writeTable, type WriteResult } from '../store/dataset.js';
 import { loadQuery } from '../store/queries.js';
 import { binanceInstrumentRows, scanCandleFiles } from '../sources/binance-candles.js';
+import { DEFAULT_EFFECTS, effectsFrom, NO_EFFECTS, type Effects, type FundingCadence } from '../sources/synthetic/effects.js';
+import { ASSETS } from '../sources/synthetic/calibration.js';
+import { effectsTag, generateSynthetic, type SyntheticResult } from './synthetic.js';
 
-export type FetchSource = 'files' | 'sample';
+export type FetchSource = 'files' | 'sample' | 'synthetic';
+
+/** Options of --source synthetic (src/sources/synthetic/README.md). */
+export interface SyntheticFetchOptions {
+  /** bar timeframe (default 1m) */
+  timeframe?: string;
+  /** PRNG seed (default 42) */
+  seed?: number;
+  /** default, none, or a JSON file of effect overrides (default: default) */
+  effects?: string;
+  /** coinbase (hourly accrual, settlement twice a day) or binance (8h); default coinbase */
+  funding_cadence?: FundingCadence;
+  /** also trades and quotes (spans of at most 31 days) */
+  with_ticks?: boolean;
+  /** venue name of the generated data (default synthetic; no CLI flag: --venue means a REST venue) */
+  venue?: string;
+}
 
 export interface FetchOptions {
   /** resolved data dir */
@@ -25,6 +44,7 @@ export interface FetchOptions {
   from?: number;
   to?: number;
   delays?: SourceDelays;
+  synthetic?: SyntheticFetchOptions;
 }
 
 export interface ImportedFile {
@@ -46,6 +66,8 @@ export interface FetchResult {
   skipped: Array<{ path: string; reason: string }>;
   writes: WriteResult[];
   elapsed_ms: number;
+  /** synthetic source: rows written, ground-truth folder, seed and effects used, timings */
+  synthetic?: Omit<SyntheticResult, 'writes'> & { seed: number; effects: string; venue: string };
 }
 
 /** The bundled sample: <package>/data/sample, found from this module's location. */
@@ -78,7 +100,11 @@ export async function fetchData(opts: FetchOptions, ctx: ServiceContext): Promis
     throw usageError('--from must be before --to');
   }
   const result =
-    opts.source === 'files' ? await importFiles(opts, ctx) : await importSample(opts, ctx);
+    opts.source === 'files'
+      ? await importFiles(opts, ctx)
+      : opts.source === 'synthetic'
+        ? await fetchSynthetic(opts, ctx)
+        : await importSample(opts, ctx);
   return { ...result, source: opts.source, data_dir: opts.root, elapsed_ms: ctx.clock.now() - started };
 }
 
@@ -217,4 +243,71 @@ async function importSample(
   }
   await ctx.db.exec('DROP TABLE IF EXISTS __stage_sample');
   return { inputs, skipped: [], writes };
+}
+
+/** Resolves --effects: default, none, or a JSON file of overrides deep-merged into the defaults. */
+export function resolveEffects(value: string | undefined): { effects: Effects; name: string } {
+  if (value === undefined || value === 'default') return { effects: DEFAULT_EFFECTS, name: 'default' };
+  if (value === 'none') return { effects: NO_EFFECTS, name: 'none' };
+  if (!existsSync(value)) {
+    throw missingError(`--effects: no such file ${value}`, { hint: 'give default, none, or a JSON file of effect overrides (see src/sources/synthetic/README.md)' });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(value, 'utf8'));
+  } catch (err) {
+    throw usageError(`--effects ${value}: not valid JSON (${(err as Error).message})`);
+  }
+  try {
+    const effects = effectsFrom(json);
+    return { effects, name: effectsTag(effects) };
+  } catch (err) {
+    const issues = (err as { issues?: Array<{ path: PropertyKey[]; message: string }> }).issues;
+    const text = issues ? issues.map((i) => `${i.path.map(String).join('.')}: ${i.message}`).join('; ') : (err as Error).message;
+    throw usageError(`--effects ${value}: ${text}`, { hint: 'see the effect parameters and their ranges in src/sources/synthetic/effects.ts' });
+  }
+}
+
+/** Base assets from --symbols (BTC, BTC-PERP and BTC-SPOT all mean BTC); default all calibrated. */
+function syntheticBases(symbols: string[] | undefined): string[] {
+  if (!symbols || symbols.length === 0) return Object.keys(ASSETS);
+  const out: string[] = [];
+  for (const s of symbols) {
+    const b = s.replace(/-(PERP|SPOT)$/, '');
+    if (!out.includes(b)) out.push(b);
+  }
+  return out;
+}
+
+async function fetchSynthetic(
+  opts: FetchOptions,
+  ctx: ServiceContext,
+): Promise<Omit<FetchResult, 'source' | 'data_dir' | 'elapsed_ms'>> {
+  const syn = opts.synthetic ?? {};
+  if (opts.from === undefined || opts.to === undefined) {
+    throw usageError('--source synthetic needs --from and --to (the span to generate)', {
+      hint: 'e.g. perpkit fetch --source synthetic --symbols BTC,ETH --from 2025-01-01 --to 2025-02-01 --seed 42',
+    });
+  }
+  const { effects, name } = resolveEffects(syn.effects);
+  const seed = syn.seed ?? 42;
+  const venue = syn.venue ?? 'synthetic';
+  const r = await generateSynthetic(
+    {
+      root: opts.root,
+      venue,
+      bases: syntheticBases(opts.symbols),
+      from: opts.from,
+      to: opts.to,
+      timeframe: syn.timeframe ?? '1m',
+      seed,
+      effects,
+      effects_name: name,
+      cadence: syn.funding_cadence ?? 'coinbase',
+      with_ticks: syn.with_ticks ?? false,
+    },
+    ctx,
+  );
+  const { writes, ...rest } = r;
+  return { inputs: [], skipped: [], writes, synthetic: { ...rest, seed, effects: name, venue } };
 }
