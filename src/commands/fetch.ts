@@ -3,9 +3,12 @@ import { PerpkitCommand } from '../cli/base.js';
 import { parseDurationFlag, parseList, parseTimeFlag } from '../cli/parse.js';
 import { formatTable } from '../cli/table.js';
 import { DEFAULT_SOURCE_DELAYS } from '../domain/config.js';
+import { usageError } from '../domain/errors.js';
+import { DEFAULT_VENUE_DATASETS, DEFAULT_VENUE_FETCH_CONFIG, VENUE_DATASETS, VENUES, type VenueDataset, type VenueId } from '../domain/venue-config.js';
 import { fetchData, type FetchResult } from '../services/fetch.js';
+import { fetchVenue, type FetchVenueResult } from '../services/fetch-venue.js';
 
-export default class Fetch extends PerpkitCommand<FetchResult> {
+export default class Fetch extends PerpkitCommand<FetchResult | FetchVenueResult> {
   static summary = 'Load market data into the datasets: the bundled sample, candle/funding files, or the synthetic generator.';
   static description = `Sources built so far:
   sample  the bundled real sample (Binance USD-M perps BTC/ETH/SOL 15m+1h bars, 1h mark, 8h funding; spot 5m+1h)
@@ -18,7 +21,14 @@ export default class Fetch extends PerpkitCommand<FetchResult> {
           <data-dir>/synthetic/ground_truth/<venue>/. --effects none keeps the marginals with no
           effect at all (a tool that finds an edge there fools its user). Same seed and arguments
           give bit-identical files.
-Exchange REST (ccxt) is not built yet.
+  --venue coinbase|coinbase-intx|binance-usdm|binance-spot
+          exchange REST through ccxt: bars (last/mark/index), trades, funding, open interest,
+          instruments. Coinbase US perps are discovered from product metadata (BTC PERP = BIP,
+          contract size 0.01 BTC) and mapped to BTC-PERP with spot reference BTC-USD. Without
+          --from each symbol and dataset resumes after its last stored event_time (cron-safe);
+          rate-limited to the venue's public limit, retried with backoff, exit 5 when the venue
+          stays unavailable (re-run without --from to resume). Base URL override:
+          $PERPKIT_VENUE_BASE_URL_<VENUE>; credentials only from the environment.
 
 Rows get event_time (bar close, funding settlement) and available_time = event_time + the source's
 publication delay (--bar-delay, --funding-delay). Writes are atomic and idempotent: running the same
@@ -30,6 +40,8 @@ import twice leaves the data identical; overlapping imports merge on each datase
     '<%= config.bin %> fetch --source files --path ./candles --from 2026-03-14 --to 2026-04-01 --json',
     '<%= config.bin %> fetch --source synthetic --symbols BTC,ETH,SOL,XRP,DOGE --from 2025-01-01 --to 2026-01-01 --seed 42',
     '<%= config.bin %> fetch --source synthetic --symbols BTC --from 2025-01-01 --to 2025-01-08 --effects none --with-ticks',
+    '<%= config.bin %> fetch --venue coinbase --symbols BTC-PERP,ETH-PERP --datasets instruments,bars,funding,open_interest --timeframe 1m --from 2026-04-01',
+    '<%= config.bin %> fetch --venue coinbase --timeframe 1m',
   ];
 
   static flags = {
@@ -62,9 +74,20 @@ import twice leaves the data identical; overlapping imports merge on each datase
       default: 'coinbase',
     }),
     'with-ticks': Flags.boolean({ description: 'Also generate trades and quotes (--source synthetic; at most 31 days).', default: false }),
+    venue: Flags.string({
+      description: "Fetch from this venue's REST API (through ccxt) instead of --source. Base URL override: $PERPKIT_VENUE_BASE_URL_<VENUE>.",
+      options: [...VENUES],
+    }),
+    datasets: Flags.string({
+      description: `With --venue, comma-separated: ${VENUE_DATASETS.join(',')} (mark/index = bars of that price). Default: ${DEFAULT_VENUE_DATASETS.join(',')}.`,
+    }),
+    'rate-limit': Flags.string({ description: "With --venue: requests per second (default: the venue's public limit, e.g. 10 for Coinbase)." }),
+    'max-retries': Flags.integer({ description: 'With --venue: retries of one request on 429/5xx/timeouts before exit 5 (default 5).', min: 0 }),
+    'trade-delay': Flags.string({ description: 'With --venue: publication delay of a trade, for available_time (default 1s).' }),
+    'oi-delay': Flags.string({ description: 'With --venue: publication delay of Binance open-interest history (default 5m).' }),
   };
 
-  protected async execute(): Promise<FetchResult> {
+  protected async execute(): Promise<FetchResult | FetchVenueResult> {
     const { flags } = await this.parse(Fetch);
     const barDelay = parseDurationFlag('bar-delay', flags['bar-delay']);
     const fundingDelay = parseDurationFlag('funding-delay', flags['funding-delay']);
@@ -72,6 +95,37 @@ import twice leaves the data identical; overlapping imports merge on each datase
     const to = parseTimeFlag('to', flags.to);
     const symbols = parseList(flags.symbols);
     const ctx = await this.context();
+    if (flags.venue !== undefined) {
+      if (this.argv.includes('--source')) throw usageError('--venue reads from the venue REST API; do not combine it with --source');
+      const datasets = parseList(flags.datasets) as VenueDataset[] | undefined;
+      const rate = flags['rate-limit'] !== undefined ? Number(flags['rate-limit']) : undefined;
+      if (rate !== undefined && !(rate > 0)) throw usageError(`--rate-limit must be a positive number, got ${flags['rate-limit']}`);
+      const tradeDelay = parseDurationFlag('trade-delay', flags['trade-delay']);
+      const oiDelay = parseDurationFlag('oi-delay', flags['oi-delay']);
+      return fetchVenue(
+        {
+          root: this.dataDir(flags['data-dir']),
+          venue: flags.venue as VenueId,
+          ...(symbols ? { symbols } : {}),
+          ...(datasets ? { datasets } : {}),
+          ...(flags.timeframe ? { timeframe: flags.timeframe } : {}),
+          ...(from !== undefined ? { from } : {}),
+          ...(to !== undefined ? { to } : {}),
+          config: {
+            ...(rate !== undefined ? { requests_per_second: rate } : {}),
+            ...(flags['max-retries'] !== undefined ? { retry: { ...DEFAULT_VENUE_FETCH_CONFIG.retry, max_retries: flags['max-retries'] } } : {}),
+            delays: {
+              ...DEFAULT_VENUE_FETCH_CONFIG.delays,
+              ...(barDelay !== undefined ? { bars_ms: barDelay } : {}),
+              ...(fundingDelay !== undefined ? { funding_ms: fundingDelay } : {}),
+              ...(tradeDelay !== undefined ? { trades_ms: tradeDelay } : {}),
+              ...(oiDelay !== undefined ? { open_interest_ms: oiDelay } : {}),
+            },
+          },
+        },
+        ctx,
+      );
+    }
     return fetchData(
       {
         root: this.dataDir(flags['data-dir']),
@@ -96,7 +150,32 @@ import twice leaves the data identical; overlapping imports merge on each datase
     );
   }
 
-  protected present(r: FetchResult): void {
+  protected present(r: FetchResult | FetchVenueResult): void {
+    if (r.source === 'venue') {
+      process.stdout.write(
+        formatTable(
+          r.tasks.map((t) => ({
+            symbol: t.symbol,
+            dataset: t.dataset,
+            timeframe: t.timeframe ?? '',
+            status: t.status,
+            requests: t.requests,
+            rows: t.rows,
+            last_event_time: t.last_event_time === null ? '' : new Date(t.last_event_time / 1000).toISOString(),
+          })),
+        ),
+      );
+      if (!this.quiet) {
+        for (const u of r.unlisted) process.stderr.write(`not listed on ${r.venue}: ${u.symbol} (${u.reason})\n`);
+        for (const u of r.unsupported) process.stderr.write(`not published by ${r.venue}: ${u.dataset} for ${u.symbol} (${u.reason})\n`);
+        process.stderr.write(
+          `fetched from ${r.venue} into ${r.data_dir}: ${r.http.requests} requests (${r.http.retries} retries)${
+            r.request_rate_per_s ? `, ${r.request_rate_per_s.toFixed(1)} requests/s` : ''
+          } in ${(r.elapsed_ms / 1000).toFixed(1)} s\n`,
+        );
+      }
+      return;
+    }
     process.stdout.write(
       formatTable(
         r.writes.map((w) => ({

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, tempDir, testContext } from '../helpers.js';
 import { MockVenue } from './mock-venue.js';
@@ -10,13 +9,7 @@ import { stored } from './util.js';
  * The real CLI (bin/run.js over dist/) against the mock venue, pointed there through
  * PERPKIT_VENUE_BASE_URL_<VENUE>. The mock answers from this process, so the CLI runs
  * asynchronously (spawnSync would block the event loop the mock needs).
- *
- * Skipped until `fetch --venue` is wired into src/commands/fetch.ts (see WIRING-fetch-venue.md):
- * the suite turns itself on when the built fetch command calls fetchVenue. Once wired, replace
- * `describe.skipIf(!WIRED)` with `describe`.
  */
-const FETCH_JS = join(ROOT, 'dist', 'commands', 'fetch.js');
-const WIRED = existsSync(FETCH_JS) && readFileSync(FETCH_JS, 'utf8').includes('fetchVenue');
 
 let mock: MockVenue;
 beforeAll(async () => {
@@ -41,7 +34,7 @@ function run(args: string[], env: Record<string, string> = {}): Promise<{ code: 
 
 const RANGE = ['--from', '2026-03-14', '--to', '2026-03-18'];
 
-describe.skipIf(!WIRED)('perpkit fetch --venue (real CLI against the mock venue)', () => {
+describe('perpkit fetch --venue (real CLI against the mock venue)', () => {
   it('coinbase: fetches the listed perp, names the unlisted ones on stderr, stores bars and instruments', async () => {
     const dir = tempDir();
     const r = await run([
