@@ -1,9 +1,9 @@
 /**
- * Runs every benchmark (bench/*.bench.ts and bench/pbo.ts), each in its own child process so
+ * Runs every benchmark (bench/*.bench.ts), each in its own child process so
  * peak memory and JIT state do not leak between them, and prints a summary table. Each
  * benchmark saves its own results under bench/results/.
  *
- * Run: npx tsx bench/run.ts   (package.json: "bench": "tsx bench/run.ts")
+ * Run: npm run bench [-- NAME...]   (e.g. npm run bench -- pbo)
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -11,10 +11,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const files = [
-  ...readdirSync(here).filter((f) => f.endsWith('.bench.ts')).sort(),
-  ...(readdirSync(here).includes('pbo.ts') ? ['pbo.ts'] : []),
-];
+const only = process.argv.slice(2);
+const files = readdirSync(here)
+  .filter((f) => f.endsWith('.bench.ts'))
+  .filter((f) => only.length === 0 || only.some((o) => f.startsWith(o)))
+  .sort();
 const rows: Array<{ bench: string; status: string; seconds: string; summary: string }> = [];
 for (const f of files) {
   const t0 = performance.now();

@@ -126,12 +126,11 @@ describe('PBO behaviour', () => {
     expect(() => probabilityOfBacktestOverfitting(noise(10, 3, 1), { blocks: 16 })).toThrow(/too few/);
   });
 
-  it('runs T 1000, N 50, S 16 well inside the 5 s budget', () => {
-    const t0 = performance.now();
+  it('runs the benchmark workload T 1000, N 50, S 16 through all 12,870 combinations', () => {
+    // Its speed is measured in bench/pbo.bench.ts, not asserted here (shared, noisy machines).
     const r = probabilityOfBacktestOverfitting(noise(1000, 50, 42), { blocks: 16 });
-    const ms = performance.now() - t0;
     expect(r.combinations).toBe(12870);
-    // Generous bound for shared machines; bench/pbo.ts records the real timing.
-    expect(ms).toBeLessThan(5000);
+    expect(r.pbo).toBeGreaterThan(0.2);
+    expect(r.pbo).toBeLessThan(0.8);
   });
 });

@@ -4,7 +4,7 @@
  * smaller shapes so the scaling in N and S can be compared within one run (machines are shared and
  * noisy: compare ratios, not absolute times across runs).
  *
- * Run: npx tsx bench/pbo.ts   (writes bench/results/pbo.json)
+ * Run: npm run bench -- pbo   (writes bench/results/pbo.json)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
