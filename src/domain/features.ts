@@ -110,8 +110,12 @@ export const AGE_COLUMNS = ['perp_bars_age_ms', 'funding_age_ms', 'open_interest
 export const FeaturesConfigSchema = z.object({
   /** decision_time = bar close + this, ms; covers the default 2 s bar and 5 s funding publication delays */
   decision_latency_ms: z.number().int().nonnegative().default(5_000),
-  /** a bar-derived input older than this many bars at the decision time is stale (NULL) */
-  bar_max_age_bars: z.number().positive().default(1.5),
+  /**
+   * a bar-derived input is stale (NULL) when older than the decision latency plus this many bars:
+   * 0.5 keeps only the bar that just closed; a missing, late or quarantined bar makes that
+   * decision's bar features NULL rather than one bar old
+   */
+  bar_max_age_bars: z.number().positive().default(0.5),
   /** funding older than its settlement interval plus this grace is stale, hours */
   funding_grace_hours: z.number().nonnegative().default(1),
   /** settlement interval assumed when the instrument does not say, hours */

@@ -17,6 +17,7 @@ import { quoteIdent as q, type SqlParams } from '../store/duckdb.js';
 import { featuresSpec, labelsSpec } from '../domain/features.js';
 import { datasetFiles, listOf, SCAN_SQL, writeTable, type WriteResult } from '../store/dataset.js';
 import { loadQuery } from '../store/queries.js';
+import { excludeQuarantined } from '../store/quarantine.js';
 
 /** EMA block length for queries/features/ema.sql (must exceed EMA_WINDOW). */
 const EMA_BLOCK = 2048;
@@ -49,6 +50,8 @@ export interface FeaturesResult {
   missing: Record<string, number>;
   /** what is not there and why (no spot reference, no OI data, ...) */
   notes: string[];
+  /** input rows left out because perpkit validate quarantined them, per input series */
+  excluded: Record<string, number>;
   timings_ms: Record<string, number>;
   write?: WriteResult;
 }
@@ -122,6 +125,7 @@ async function stageBars(
   src: { venue: string; symbol: string; price: string },
   asSymbol: string,
   lowerUs: number | undefined,
+  excluded: Record<string, number>,
 ): Promise<string | null> {
   const target = timeframeSeconds(p.timeframe);
   const candidates = Object.entries(BAR_TIMEFRAMES)
@@ -137,12 +141,19 @@ async function stageBars(
       ...(p.to !== undefined ? { to: p.to + 86_400_000_000 } : {}),
     });
     if (files.length === 0) continue;
-    const params: SqlParams = { files: listOf(files), lower: ts(lowerUs), upper: ts(p.to), sym: asSymbol };
+    await ctx.db.exec(
+      `CREATE OR REPLACE TEMP TABLE __bars_src AS
+       SELECT venue, symbol, price, timeframe, event_time, available_time, open_time, open, high, low, close, volume FROM ${SCAN_SQL}
+       WHERE ($lower IS NULL OR event_time >= $lower) AND ($upper IS NULL OR available_time < $upper)`,
+      { files: listOf(files), lower: ts(lowerUs), upper: ts(p.to) },
+    );
+    // Rows quarantined by `perpkit validate` are left out (and counted).
+    const ex = await excludeQuarantined(ctx, { root: p.root, dataset: 'bars', table: '__bars_src' });
+    if (ex.rows_excluded > 0) excluded[`bars ${src.venue}/${src.symbol} ${src.price} ${tf}`] = ex.rows_excluded;
     if (secs === target) {
       await ctx.db.exec(
-        `INSERT INTO ${q(into)} SELECT $sym, event_time, available_time, open_time, open, high, low, close, volume FROM ${SCAN_SQL}
-         WHERE ($lower IS NULL OR event_time >= $lower) AND ($upper IS NULL OR available_time < $upper)`,
-        params,
+        `INSERT INTO ${q(into)} SELECT $sym, event_time, available_time, open_time, open, high, low, close, volume FROM __bars_src`,
+        { sym: asSymbol },
       );
     } else {
       // Roll up complete buckets only; a rolled-up bar is available when its last part is.
@@ -150,13 +161,13 @@ async function stageBars(
         `INSERT INTO ${q(into)}
          SELECT $sym, max(event_time), max(available_time), min(open_time), arg_min(open, event_time), max(high), min(low),
                 arg_max(close, event_time), sum(volume)
-         FROM ${SCAN_SQL}
-         WHERE ($lower IS NULL OR event_time >= $lower) AND ($upper IS NULL OR available_time < $upper)
+         FROM __bars_src
          GROUP BY time_bucket(to_seconds($secs), open_time)
          HAVING count(*) = $parts`,
-        { ...params, secs: target, parts: target / secs },
+        { sym: asSymbol, secs: target, parts: target / secs },
       );
     }
+    await ctx.db.exec('DROP TABLE IF EXISTS __bars_src');
     return tf;
   }
   return null;
@@ -165,13 +176,13 @@ async function stageBars(
 const BAR_COLS = '(symbol VARCHAR, event_time TIMESTAMP, available_time TIMESTAMP, open_time TIMESTAMP, open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE, volume DOUBLE)';
 
 /** Loads every input the families need into raw_* tables. */
-async function stageInputs(ctx: ServiceContext, p: Plan, notes: string[]): Promise<void> {
+async function stageInputs(ctx: ServiceContext, p: Plan, notes: string[], excluded: Record<string, number>): Promise<void> {
   const root = p.root;
   const lower = p.from !== undefined ? p.from - p.cfg.warmup_bars * p.tfUs : undefined;
   for (const t of ['raw_perp', 'raw_spot', 'raw_mark']) await ctx.db.exec(`CREATE OR REPLACE TEMP TABLE ${t} ${BAR_COLS}`);
   const perpSyms = [...new Set([...p.symbols, ...(p.refs.has(p.cfg.btc_symbol) ? [p.cfg.btc_symbol] : [])])];
   for (const s of perpSyms) {
-    const tf = await stageBars(ctx, p, 'raw_perp', { venue: p.venue, symbol: s, price: p.cfg.price }, s, lower);
+    const tf = await stageBars(ctx, p, 'raw_perp', { venue: p.venue, symbol: s, price: p.cfg.price }, s, lower, excluded);
     if (tf === null) {
       if (!p.symbols.includes(s)) {
         notes.push(`no ${p.cfg.price} bars of ${s} at ${p.timeframe}: cross-asset features are NULL`);
@@ -182,12 +193,12 @@ async function stageInputs(ctx: ServiceContext, p: Plan, notes: string[]): Promi
       });
     }
     if (tf !== p.timeframe) notes.push(`${s}: ${p.timeframe} bars rolled up from ${tf}`);
-    const mtf = await stageBars(ctx, p, 'raw_mark', { venue: p.venue, symbol: s, price: 'mark' }, s, lower);
+    const mtf = await stageBars(ctx, p, 'raw_mark', { venue: p.venue, symbol: s, price: 'mark' }, s, lower, excluded);
     if (mtf === null && p.symbols.includes(s)) notes.push(`${s}: no mark bars at ${p.timeframe}: mark_basis is NULL`);
     const ref = p.refs.get(s);
     if (p.symbols.includes(s)) {
       if (ref?.spot_venue && ref.spot_symbol) {
-        const stf = await stageBars(ctx, p, 'raw_spot', { venue: ref.spot_venue, symbol: ref.spot_symbol, price: 'last' }, s, lower);
+        const stf = await stageBars(ctx, p, 'raw_spot', { venue: ref.spot_venue, symbol: ref.spot_symbol, price: 'last' }, s, lower, excluded);
         if (stf === null) notes.push(`${s}: no bars of its spot reference ${ref.spot_venue}/${ref.spot_symbol}: perp-spot features are NULL`);
         else if (stf !== p.timeframe) notes.push(`${s}: spot ${ref.spot_symbol} ${p.timeframe} bars rolled up from ${stf}`);
       } else notes.push(`${s}: no spot reference in instruments: perp-spot features are NULL`);
@@ -199,19 +210,25 @@ async function stageInputs(ctx: ServiceContext, p: Plan, notes: string[]): Promi
   if (fundFiles.length) {
     const flower = p.from !== undefined ? p.from - p.cfg.warmup_funding_prints * 8 * 3_600_000_000 : undefined;
     await ctx.db.exec(
-      `INSERT INTO raw_funding SELECT symbol, event_time, available_time, funding_rate FROM ${SCAN_SQL}
+      `CREATE OR REPLACE TEMP TABLE __funding_src AS SELECT venue, symbol, event_time, available_time, funding_rate FROM ${SCAN_SQL}
        WHERE ($lower IS NULL OR event_time >= $lower) AND ($upper IS NULL OR available_time < $upper)`,
       { files: listOf(fundFiles), lower: ts(flower), upper: ts(p.to) },
     );
+    const ex = await excludeQuarantined(ctx, { root, dataset: 'funding', table: '__funding_src' });
+    if (ex.rows_excluded > 0) excluded[`funding ${p.venue}`] = ex.rows_excluded;
+    await ctx.db.exec(`INSERT INTO raw_funding SELECT symbol, event_time, available_time, funding_rate FROM __funding_src; DROP TABLE __funding_src`);
   } else notes.push('no funding stored for these perps: funding features are NULL');
   const oiFiles = await datasetFiles(root, DATASETS.open_interest, { venue: [p.venue], symbol: perpSyms });
   await ctx.db.exec(`CREATE OR REPLACE TEMP TABLE raw_oi (symbol VARCHAR, event_time TIMESTAMP, available_time TIMESTAMP, open_interest DOUBLE)`);
   if (oiFiles.length) {
     await ctx.db.exec(
-      `INSERT INTO raw_oi SELECT symbol, event_time, available_time, open_interest FROM ${SCAN_SQL}
+      `CREATE OR REPLACE TEMP TABLE __oi_src AS SELECT venue, symbol, event_time, available_time, open_interest FROM ${SCAN_SQL}
        WHERE ($lower IS NULL OR event_time >= $lower) AND ($upper IS NULL OR available_time < $upper)`,
       { files: listOf(oiFiles), lower: ts(lower), upper: ts(p.to) },
     );
+    const ex = await excludeQuarantined(ctx, { root, dataset: 'open_interest', table: '__oi_src' });
+    if (ex.rows_excluded > 0) excluded[`open_interest ${p.venue}`] = ex.rows_excluded;
+    await ctx.db.exec(`INSERT INTO raw_oi SELECT symbol, event_time, available_time, open_interest FROM __oi_src; DROP TABLE __oi_src`);
   } else notes.push('no open interest stored for these perps: OI features are NULL');
 }
 
@@ -283,16 +300,20 @@ async function compute(ctx: ServiceContext, p: Plan, families: FeatureFamily[], 
   await step('basis', 'f_basis', 'spot_bars', tfParams);
   await step('cross_asset', 'f_cross', 'btc_bars', tfParams);
 
-  // Decision grid: closes of the perp's bars + decision latency, inside [from, to).
+  // Decision grid: every bar close of the timeframe between the perp's first and last stored bar
+  // (a regular clock: a missing or quarantined bar leaves a decision row whose inputs are stale,
+  // not a hole), + decision latency, inside [from, to).
   t = clock();
   const intervals = p.symbols.map((s) => `('${s}', ${p.refs.get(s)?.funding_interval_hours ?? p.cfg.default_funding_interval_hours})`).join(', ');
   await db.exec(
     `CREATE OR REPLACE TEMP TABLE grid AS
-     SELECT b.symbol, b.event_time + to_milliseconds($lat) AS decision_time, i.h AS funding_interval_hours
-     FROM perp_base b JOIN (VALUES ${intervals}) i(sym, h) ON i.sym = b.symbol
-     WHERE ($from IS NULL OR b.event_time + to_milliseconds($lat) >= $from)
-       AND ($to IS NULL OR b.event_time + to_milliseconds($lat) < $to)`,
-    { lat: BigInt(p.cfg.decision_latency_ms), from: ts(p.from), to: ts(p.to) },
+     WITH span AS (SELECT symbol, min(event_time) AS t0, max(event_time) AS t1 FROM perp_base GROUP BY symbol),
+     closes AS (SELECT symbol, unnest(generate_series(t0, t1, to_microseconds($tf_us::BIGINT))) AS close_time FROM span)
+     SELECT c.symbol, c.close_time + to_milliseconds($lat) AS decision_time, i.h AS funding_interval_hours
+     FROM closes c JOIN (VALUES ${intervals}) i(sym, h) ON i.sym = c.symbol
+     WHERE ($from IS NULL OR c.close_time + to_milliseconds($lat) >= $from)
+       AND ($to IS NULL OR c.close_time + to_milliseconds($lat) < $to)`,
+    { lat: BigInt(p.cfg.decision_latency_ms), from: ts(p.from), to: ts(p.to), tf_us: BigInt(p.tfUs) },
   );
 
   // Point-in-time assembly: each family table joined ASOF on its availability, with its age and
@@ -304,7 +325,7 @@ async function compute(ctx: ServiceContext, p: Plan, families: FeatureFamily[], 
       case 'open_interest':
         return String(p.cfg.open_interest_max_age_ms);
       default:
-        return String(Math.round((p.cfg.bar_max_age_bars * p.tfUs) / US_PER_MS));
+        return String(p.cfg.decision_latency_ms + Math.round((p.cfg.bar_max_age_bars * p.tfUs) / US_PER_MS));
     }
   };
   const selects: string[] = [];
@@ -376,7 +397,9 @@ export async function buildFeatures(opts: FeaturesOptions, ctx: ServiceContext):
   const timings: Record<string, number> = {};
   const t0 = performance.now();
   ctx.log.info(`features: staging inputs for ${p.symbols.join(', ')} at ${p.timeframe}`);
-  await stageInputs(ctx, p, notes);
+  const excluded: Record<string, number> = {};
+  await stageInputs(ctx, p, notes, excluded);
+  for (const [k, n] of Object.entries(excluded)) ctx.log.warn(`excluded ${n} quarantined row(s) of ${k}`);
   if (ctx.signal.aborted) throw ctx.signal.reason;
   ctx.log.info('features: computing');
   await compute(ctx, p, families, timings);
@@ -418,6 +441,7 @@ export async function buildFeatures(opts: FeaturesOptions, ctx: ServiceContext):
     stale,
     missing,
     notes,
+    excluded,
     timings_ms: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])),
     write,
   };
@@ -454,6 +478,8 @@ export interface LabelsResult {
   rows: number;
   /** decision rows per horizon with no label (no exit bar yet, or a gap at the exit) */
   unlabeled: Record<string, number>;
+  /** bars left out because perpkit validate quarantined them */
+  excluded: Record<string, number>;
   write?: WriteResult;
 }
 
@@ -481,20 +507,24 @@ export async function buildLabels(opts: LabelsOptions, ctx: ServiceContext): Pro
   await ctx.db.exec(`CREATE OR REPLACE TEMP TABLE raw_perp ${BAR_COLS}`);
   await ctx.db.exec(`CREATE OR REPLACE TEMP TABLE label_bars_raw ${BAR_COLS}`);
   const maxH = Math.max(...horizons.map((x) => x.ms));
+  const excluded: Record<string, number> = {};
   const lp: Plan = { ...p, to: p.to !== undefined ? p.to + (maxH + 2 * barMs) * 1000 + execLatency * 1000 : undefined };
   for (const s of p.symbols) {
-    if ((await stageBars(ctx, p, 'raw_perp', { venue: p.venue, symbol: s, price: p.cfg.price }, s, p.from)) === null) {
+    if ((await stageBars(ctx, p, 'raw_perp', { venue: p.venue, symbol: s, price: p.cfg.price }, s, p.from, excluded)) === null) {
       throw missingError(`no ${p.cfg.price} bars of ${p.venue}/${s} at ${p.timeframe}`);
     }
     const lplan: Plan = { ...lp, timeframe: ltf, tfUs: barMs * 1000 };
-    if ((await stageBars(ctx, lplan, 'label_bars_raw', { venue: p.venue, symbol: s, price: 'last' }, s, p.from)) === null) {
+    if ((await stageBars(ctx, lplan, 'label_bars_raw', { venue: p.venue, symbol: s, price: 'last' }, s, p.from, excluded)) === null) {
       throw missingError(`no last bars of ${p.venue}/${s} at ${ltf} for the entry and exit prices`);
     }
   }
   await ctx.db.exec(
-    `CREATE OR REPLACE TEMP TABLE label_grid AS SELECT DISTINCT symbol, event_time + to_milliseconds($lat) AS decision_time FROM raw_perp
-     WHERE ($from IS NULL OR event_time + to_milliseconds($lat) >= $from) AND ($to IS NULL OR event_time + to_milliseconds($lat) < $to)`,
-    { lat: BigInt(p.cfg.decision_latency_ms), from: ts(p.from), to: ts(p.to) },
+    `CREATE OR REPLACE TEMP TABLE label_grid AS
+     WITH span AS (SELECT symbol, min(event_time) AS t0, max(event_time) AS t1 FROM raw_perp GROUP BY symbol),
+     closes AS (SELECT symbol, unnest(generate_series(t0, t1, to_microseconds($tf_us::BIGINT))) AS close_time FROM span)
+     SELECT symbol, close_time + to_milliseconds($lat) AS decision_time FROM closes
+     WHERE ($from IS NULL OR close_time + to_milliseconds($lat) >= $from) AND ($to IS NULL OR close_time + to_milliseconds($lat) < $to)`,
+    { lat: BigInt(p.cfg.decision_latency_ms), from: ts(p.from), to: ts(p.to), tf_us: BigInt(p.tfUs) },
   );
   await ctx.db.exec(`CREATE OR REPLACE TEMP TABLE label_bars AS SELECT DISTINCT symbol, open_time, open FROM label_bars_raw`);
   await ctx.db.exec(
@@ -528,6 +558,7 @@ export async function buildLabels(opts: LabelsOptions, ctx: ServiceContext): Pro
     horizons: opts.horizons,
     rows,
     unlabeled: Object.fromEntries(unl.map((r) => [String(r['horizon']), Number(r['n'])])),
+    excluded,
     write,
   };
 }
@@ -577,7 +608,7 @@ const RAW_TABLES = ['raw_perp', 'raw_spot', 'raw_mark', 'raw_funding', 'raw_oi']
 export async function checkLeakage(opts: LeakageOptions, ctx: ServiceContext): Promise<LeakageResult> {
   const p = await plan(opts, ctx);
   const notes: string[] = [];
-  await stageInputs(ctx, p, notes);
+  await stageInputs(ctx, p, notes, {});
   const db = ctx.db;
   for (const t of RAW_TABLES) await db.exec(`CREATE OR REPLACE TEMP TABLE ${q(`keep_${t}`)} AS SELECT * FROM ${q(t)}`);
   const range = await db.all(

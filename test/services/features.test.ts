@@ -210,18 +210,23 @@ describe('feature engine on the real sample', () => {
       .map((x) => ({ venue: 'binance-usdm', symbol: 'SOL-PERP', price: 'last', timeframe: '1h', event_time: x.t * 1000, available_time: x.avail * 1000, source: 'test', ingest_time: 0, open_time: (x.t - H) * 1000, open: x.open, high: x.high, low: x.low, close: x.close, volume: x.volume, quote_volume: null, trade_count: null }));
     await writeRows(ctx, { root: gapRoot, spec: DATASETS.bars }, rows);
     const r = await buildFeatures({ root: gapRoot, venue: 'binance-usdm', symbols: ['SOL-PERP'], timeframe: '1h' }, ctx);
-    expect(r.rows).toBe(299);
+    expect(r.rows).toBe(300); // a regular grid: the missing bar's decision is there, with stale inputs
+    expect(r.stale['perp_bars']).toBe(1);
     const files = await datasetFiles(gapRoot, featuresSpec());
     const out = await readRows(ctx, `SELECT epoch_ms(event_time) AS d, roc_1, rv_24, dist_ma_24, perp_bars_age_ms FROM $SCAN ORDER BY event_time`, files);
     expect(out.slice(0, 24).every((x) => x['rv_24'] === null)).toBe(true); // warm-up
     expect(out[24]?.['rv_24']).not.toBeNull();
+    const atGap = out.findIndex((x) => Number(x['d']) === (b[gapAt] as Bar).t + 5000);
+    expect(Number(out[atGap]?.['perp_bars_age_ms'])).toBe(H + 5000); // the bar before the hole
+    expect(out[atGap]?.['roc_1']).toBeNull();
+    expect(out[atGap]?.['rv_24']).toBeNull();
     const afterGap = out.findIndex((x) => Number(x['d']) === (b[gapAt + 1] as Bar).t + 5000);
     expect(out[afterGap]?.['roc_1']).toBeNull(); // previous row is two bars back
     expect(out[afterGap + 1]?.['roc_1']).not.toBeNull();
     expect(out.slice(afterGap, afterGap + 23).every((x) => x['dist_ma_24'] === null)).toBe(true);
     expect(out[afterGap + 24]?.['dist_ma_24']).not.toBeNull();
     // no funding or spot in this data dir: missing, reported, NULL
-    expect(r.missing['funding']).toBe(299);
+    expect(r.missing['funding']).toBe(300);
     expect(r.notes.join('\n')).toMatch(/no funding stored/);
   });
 
@@ -286,5 +291,36 @@ describe('leakage harness', () => {
     );
     expect(r.ok).toBe(false);
     expect(new Set(r.differences.map((d) => d.column))).toEqual(new Set(['roc_1']));
+  });
+});
+
+describe('quarantine', () => {
+  it('bars quarantined by validate are left out of features and labels, and counted', async () => {
+    const ctx = await testContext();
+    const dir = tempDir();
+    cpSync(join(ROOT, 'data', 'sample'), dir, { recursive: true });
+    // A bad print: one real ETH-PERP 1h bar with its close and high scaled by 1.4 (the writer accepts
+    // it: it is a valid price, only implausible), then validate quarantines it.
+    const files = await datasetFiles(dir, DATASETS.bars, { symbol: ['ETH-PERP'], price: ['last'], timeframe: ['1h'], from: Date.parse('2026-03-20T00:00:00Z') * 1000, to: Date.parse('2026-03-21T00:00:00Z') * 1000 });
+    const [bar] = await readRows(ctx, `SELECT * EXCLUDE (month) FROM $SCAN WHERE event_time = TIMESTAMP '2026-03-20 12:00:00'`, files);
+    expect(bar).toBeDefined();
+    const row = { ...(bar as Record<string, unknown>) };
+    const us = (v: unknown): number => Date.parse(`${String(v).replace(' ', 'T')}Z`) * 1000;
+    for (const k of ['event_time', 'available_time', 'ingest_time', 'open_time']) row[k] = us(row[k]);
+    row['close'] = Number(row['close']) * 1.4;
+    row['high'] = Number(row['close']);
+    row['trade_count'] = row['trade_count'] === null ? null : Number(row['trade_count']);
+    await writeRows(ctx, { root: dir, spec: DATASETS.bars }, [row]);
+    const { runCli } = await import('../helpers.js');
+    const v = runCli(['validate', '--data-dir', dir, '--datasets', 'bars', '--symbols', 'ETH-PERP', '--json']);
+    expect([0, 3]).toContain(v.code);
+    const r = await buildFeatures({ root: dir, venue: 'binance-usdm', symbols: ['ETH-PERP'], timeframe: '1h', from: Date.parse('2026-03-19T00:00:00Z') * 1000, to: Date.parse('2026-03-22T00:00:00Z') * 1000 }, ctx);
+    expect(r.excluded).toEqual({ 'bars binance-usdm/ETH-PERP last 1h': 1 });
+    const out = await readRows(ctx, `SELECT perp_bars_age_ms, roc_1 FROM $SCAN WHERE event_time = TIMESTAMP '2026-03-20 12:00:05'`, await datasetFiles(dir, featuresSpec(), { symbol: ['ETH-PERP'] }));
+    // the decision after the excluded bar sees only the bar before it: one bar old, stale, NULL
+    expect(Number(out[0]?.['perp_bars_age_ms'])).toBe(H + 5000);
+    expect(out[0]?.['roc_1']).toBeNull();
+    const l = await buildLabels({ root: dir, venue: 'binance-usdm', symbols: ['ETH-PERP'], timeframe: '1h', horizons: ['1h'], from: Date.parse('2026-03-19T00:00:00Z') * 1000, to: Date.parse('2026-03-22T00:00:00Z') * 1000 }, ctx);
+    expect(l.excluded).toEqual({ 'bars binance-usdm/ETH-PERP last 1h': 1 });
   });
 });
