@@ -1,7 +1,7 @@
 # perpkit pipeline on the bundled sample. Each step is a file target, so make redoes only what
 # changed: edit a source file and the build reruns; touch nothing and `make demo` just prints.
-#   make demo            build, load the sample into $(DATA), summarise it, build features and labels
-#                        (1h, all perps), and run the leakage check on them
+#   make demo            build, load the sample into $(DATA), validate it (quarantine), build features
+#                        and labels (1h, all perps), run the leakage check, write a holdout split
 #   make demo DATA=/tmp/pk
 DATA    ?= data
 PERPKIT := node bin/run.js
@@ -15,8 +15,9 @@ SAMPLE_FILES := $(shell find data/sample -type f -name '*.parquet')
 TF       ?= 1h
 HORIZONS ?= 1h,4h,24h
 
-demo: $(DATA)/datasets.json $(STAMPS)/features-$(TF) $(STAMPS)/labels-$(TF) $(STAMPS)/leakage-$(TF)
+demo: $(DATA)/datasets.json $(STAMPS)/leakage-$(TF) $(DATA)/splits/demo-$(TF).json
 	@$(PERPKIT) datasets --data-dir $(DATA)
+	@$(PERPKIT) split --show demo-$(TF) --data-dir $(DATA)
 
 build: dist/.built
 
@@ -33,23 +34,31 @@ $(STAMPS)/sample: dist/.built $(SAMPLE_FILES)
 $(DATA)/datasets.json: $(STAMPS)/sample
 	$(PERPKIT) datasets --data-dir $(DATA) --json > $@.tmp && mv $@.tmp $@
 
-# Step 3: point-in-time features on the bar closes of $(TF).
-$(STAMPS)/features-$(TF): $(STAMPS)/sample
+# Step 3: data-quality gates; offending rows go to the quarantine, which later steps exclude.
+$(DATA)/reports/validate.json: $(STAMPS)/sample
+	$(PERPKIT) validate --data-dir $(DATA) --json > $@.tmp && mv $@.tmp $@
+
+# Step 4: point-in-time features on the bar closes of $(TF).
+$(STAMPS)/features-$(TF): $(DATA)/reports/validate.json
 	$(PERPKIT) features --data-dir $(DATA) --timeframe $(TF)
 	@touch $@
 
-# Step 4: forward-return labels, a separate dataset.
-$(STAMPS)/labels-$(TF): $(STAMPS)/sample
+# Step 5: forward-return labels, a separate dataset.
+$(STAMPS)/labels-$(TF): $(DATA)/reports/validate.json
 	$(PERPKIT) features --labels --data-dir $(DATA) --timeframe $(TF) --horizons $(HORIZONS)
 	@touch $@
 
-# Step 5: the leakage harness over the perp/spot window (no feature may see the future).
+# Step 6: the leakage harness over the perp/spot window (no feature may see the future).
 $(STAMPS)/leakage-$(TF): $(STAMPS)/features-$(TF)
 	$(PERPKIT) features --check-leakage --cutoffs 20 --data-dir $(DATA) --timeframe $(TF) --from 2026-03-01 --to 2026-04-14
 	@touch $@
+
+# Step 7: a chronological 60/20/20 holdout split with buffers and a sealed test segment.
+$(DATA)/splits/demo-$(TF).json: $(STAMPS)/features-$(TF) $(STAMPS)/labels-$(TF)
+	$(PERPKIT) split --name demo-$(TF) --scheme holdout --timeframe $(TF) --data-dir $(DATA) --replace
 
 test: dist/.built
 	npx vitest run
 
 clean-demo:
-	rm -rf $(STAMPS) $(DATA)/datasets.json
+	rm -rf $(STAMPS) $(DATA)/datasets.json $(DATA)/reports/validate.json
