@@ -25,8 +25,6 @@ export const sharedFlags = {
 
 export type SharedFlags = Interfaces.InferredFlags<typeof sharedFlags>;
 
-/** Seconds a command gets to wind down after the first Ctrl-C before it is ended with 130. */
-const INTERRUPT_GRACE_MS = 5000;
 
 /**
  * Base of every perpkit command: shared flags, the error-to-exit-code mapping (also under --json,
@@ -35,6 +33,12 @@ const INTERRUPT_GRACE_MS = 5000;
  */
 export abstract class PerpkitCommand<R = unknown> extends Command {
   static baseFlags = sharedFlags;
+  /**
+   * How long a command gets to wind down after the first Ctrl-C/SIGTERM before it is ended with
+   * 130 (a second signal ends it at once). Writes are atomic, so ending early loses no stored data;
+   * commands that flush buffered data on a signal (record) get longer.
+   */
+  static interruptGraceMs = 5000;
   // perpkit prints its own JSON (see run/catch); oclif's --json handling is off.
   static enableJsonFlag = false;
 
@@ -83,7 +87,8 @@ export abstract class PerpkitCommand<R = unknown> extends Command {
         if (this.abort.signal.aborted) process.exit(sig === 'SIGINT' ? 130 : 143);
         process.stderr.write(`\n${sig} received: stopping after the current step (again to force)\n`);
         this.abort.abort(interruptedError(`interrupted by ${sig}`));
-        setTimeout(() => process.exit(EXIT_CODES.interrupted), INTERRUPT_GRACE_MS).unref();
+        const grace = (this.constructor as typeof PerpkitCommand).interruptGraceMs;
+        setTimeout(() => process.exit(EXIT_CODES.interrupted), grace).unref();
       };
       process.on(sig, handler);
       this.signalHandlers.push([sig, handler]);

@@ -1,4 +1,4 @@
-import { DuckDBConnection, DuckDBInstance, DuckDBListValue, LIST, VARCHAR, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 
 /** Named values for DuckDB prepared parameters ($name in SQL). */
 export type SqlParams = Record<string, DuckDBValue>;
@@ -28,7 +28,7 @@ export class DuckSession {
 
   /** Runs a statement for its effect. */
   async exec(sql: string, params?: SqlParams): Promise<void> {
-    if (params && Object.keys(params).length > 0) await this.conn.run(sql, params, typesOf(params));
+    if (params && Object.keys(params).length > 0) await this.conn.run(sql, params);
     else await this.conn.run(sql);
   }
 
@@ -36,7 +36,7 @@ export class DuckSession {
   async all(sql: string, params?: SqlParams): Promise<JsonRow[]> {
     const reader =
       params && Object.keys(params).length > 0
-        ? await this.conn.runAndReadAll(sql, params, typesOf(params))
+        ? await this.conn.runAndReadAll(sql, params)
         : await this.conn.runAndReadAll(sql);
     return reader.getRowObjectsJson() as JsonRow[];
   }
@@ -45,7 +45,7 @@ export class DuckSession {
   async rows(sql: string, params?: SqlParams): Promise<Record<string, DuckDBValue>[]> {
     const reader =
       params && Object.keys(params).length > 0
-        ? await this.conn.runAndReadAll(sql, params, typesOf(params))
+        ? await this.conn.runAndReadAll(sql, params)
         : await this.conn.runAndReadAll(sql);
     return reader.getRowObjects();
   }
@@ -62,18 +62,6 @@ export class DuckSession {
     this.conn.closeSync();
     this.instance.closeSync();
   }
-}
-
-/**
- * Types the binder cannot infer: an empty list has no item type, and perpkit's list parameters
- * are lists of names or paths, so an empty one is typed VARCHAR[].
- */
-function typesOf(params: SqlParams): Record<string, DuckDBType | undefined> {
-  const types: Record<string, DuckDBType | undefined> = {};
-  for (const [k, v] of Object.entries(params)) {
-    if (v instanceof DuckDBListValue && v.items.length === 0) types[k] = LIST(VARCHAR);
-  }
-  return types;
 }
 
 /** Quotes an identifier for DuckDB. Only for names from perpkit's own allow-lists (dataset columns). */
