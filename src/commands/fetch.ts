@@ -13,7 +13,12 @@ export default class Fetch extends PerpkitCommand<FetchResult | FetchVenueResult
   static description = `Sources built so far:
   sample  the bundled real sample (Binance USD-M perps BTC/ETH/SOL 15m+1h bars, 1h mark, 8h funding; spot 5m+1h)
   files   Binance candle and funding CSVs in the freqtrade layout (spot/BASE_USDT-TF.csv.gz,
-          usdm/BASE_USDT_USDT-TF-futures|mark.csv.gz, usdm/BASE_USDT_USDT-8h-funding_rate.csv.gz)
+          usdm/BASE_USDT_USDT-TF-futures|mark.csv.gz, usdm/BASE_USDT_USDT-8h-funding_rate.csv.gz);
+          Binance raw WebSocket recordings (spot|usdm|cm/<sym>_YYYYMMDD.gz, one "<receive ns> <json>"
+          a line: trades, quotes, book snapshot + diffs replayed with update-id checks, gaps as
+          book rows of update_type gap; receive clock corrected by +1.28 s, see the README);
+          Tardis CSVs (trades, quotes, book_snapshot_N, incremental_book_L2, derivative_ticker),
+          recognised by their header
   synthetic  a seeded simulated venue with planted, documented effects (H1-H6) and ground truth:
           perp + spot per base asset (BTC, ETH, SOL, XRP, DOGE): last, mark and index bars,
           funding, open interest, derivative_ticker (predicted funding), instruments, optional
@@ -191,6 +196,13 @@ import twice leaves the data identical; overlapping imports merge on each datase
     );
     if (!this.quiet) {
       process.stderr.write(`fetched from ${r.source} into ${r.data_dir} in ${(r.elapsed_ms / 1000).toFixed(1)} s\n`);
+      if (r.ticks) {
+        const lines = r.ticks.files.reduce((a, f) => a + f.lines, 0);
+        const gaps = r.ticks.files.reduce((a, f) => a + (f.binance?.gaps.length ?? 0), 0);
+        process.stderr.write(
+          `tick files: ${r.ticks.files.length} files, ${lines} messages, ${Math.round(r.ticks.messages_per_s)} messages/s read+mapped (${Math.round(r.ticks.messages_per_s_total)}/s with the writes), ${gaps} book sequence gap(s)\n`,
+        );
+      }
       if (r.synthetic) {
         process.stderr.write(`synthetic: seed ${r.synthetic.seed}, effects ${r.synthetic.effects}; ground truth in ${r.synthetic.ground_truth}\n`);
       }

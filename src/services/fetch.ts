@@ -10,6 +10,9 @@ import { quoteIdent } from '../store/duckdb.js';
 import { datasetFiles, listOf, SCAN_SQL, writeRows, writeTable, type WriteResult } from '../store/dataset.js';
 import { loadQuery } from '../store/queries.js';
 import { binanceInstrumentRows, scanCandleFiles } from '../sources/binance-candles.js';
+import { classifyBinanceTickFile, fileHead } from '../sources/ticks/binance-raw.js';
+import { importTickFiles, type TickFile, type TickImportResult } from '../sources/ticks/import.js';
+import { classifyTardisHeader } from '../sources/ticks/tardis.js';
 import { DEFAULT_EFFECTS, effectsFrom, NO_EFFECTS, type Effects, type FundingCadence } from '../sources/synthetic/effects.js';
 import { ASSETS } from '../sources/synthetic/calibration.js';
 import { effectsTag, generateSynthetic, type SyntheticResult } from './synthetic.js';
@@ -66,6 +69,8 @@ export interface FetchResult {
   skipped: Array<{ path: string; reason: string }>;
   writes: WriteResult[];
   elapsed_ms: number;
+  /** files source: what the tick files (Binance raw-stream recordings, Tardis CSVs) held */
+  ticks?: Omit<TickImportResult, 'writes'>;
   /** synthetic source: rows written, ground-truth folder, seed and effects used, timings */
   synthetic?: Omit<SyntheticResult, 'writes'> & { seed: number; effects: string; venue: string };
 }
@@ -121,24 +126,54 @@ async function importFiles(
   }
   const delays = opts.delays ?? DEFAULT_SOURCE_DELAYS;
   const scanned = scanCandleFiles(opts.path);
-  const skipped = scanned
-    .filter((s) => s.file === null)
-    .map((s) => ({ path: s.path, reason: 'not a recognised Binance candle or funding CSV name' }));
+  // Not a candle CSV: maybe a tick file (Binance raw-stream recording or Tardis CSV), by content.
+  const tickFiles: TickFile[] = [];
+  const skipped: Array<{ path: string; reason: string }> = [];
+  for (const s of scanned.filter((x) => x.file === null)) {
+    const t = await classifyTickFile(s.path);
+    if (t === null) skipped.push({ path: s.path, reason: 'not a recognised Binance candle/funding CSV, Binance tick recording or Tardis CSV' });
+    else if (t.format === 'tardis' || symbolMatches(opts.symbols, t.symbol)) tickFiles.push(t);
+  }
   const files = scanned.flatMap((s) => (s.file && symbolMatches(opts.symbols, s.file.symbol) ? [s.file] : []));
   for (const s of skipped) log.warn(`skipped ${s.path}: ${s.reason}`);
-  if (files.length === 0) {
+  if (files.length === 0 && tickFiles.length === 0) {
     throw missingError(`no importable files under ${opts.path}${opts.symbols ? ` for symbols ${opts.symbols.join(',')}` : ''}`, {
-      hint: 'expected names like usdm/BTC_USDT_USDT-1h-futures.csv.gz, usdm/BTC_USDT_USDT-8h-funding_rate.csv.gz, spot/BTC_USDT-5m.csv.gz',
+      hint: 'expected names like usdm/BTC_USDT_USDT-1h-futures.csv.gz, usdm/BTC_USDT_USDT-8h-funding_rate.csv.gz, spot/BTC_USDT-5m.csv.gz, Binance tick recordings (usdm/btcusdt_20240808.gz) or Tardis CSVs',
     });
   }
+  // Lineage names the file relative to --path (just its name when --path is the file): no local paths.
+  const base = statSync(opts.path).isDirectory() ? opts.path : dirname(opts.path);
+  let ticks: TickImportResult | undefined;
+  if (tickFiles.length) {
+    ticks = await importTickFiles(
+      {
+        root: opts.root,
+        files: tickFiles,
+        base,
+        ...(opts.from !== undefined ? { from: opts.from } : {}),
+        ...(opts.to !== undefined ? { to: opts.to } : {}),
+        ...(opts.symbols ? { symbols: (sym: string) => symbolMatches(opts.symbols, sym) } : {}),
+      },
+      ctx,
+    );
+  }
+  const tickInputs: ImportedFile[] = (ticks?.files ?? []).flatMap((f) =>
+    Object.entries(f.rows).map(([dataset, rows]) => ({
+      path: f.path,
+      dataset: dataset as DatasetName,
+      venue: f.instruments.map((i) => i.venue).join(','),
+      symbol: f.instruments.map((i) => i.symbol).join(','),
+      rows: rows ?? 0,
+    })),
+  );
+  const tickPart = ticks ? (({ writes: _w, ...rest }) => rest)(ticks) : undefined;
+  if (files.length === 0) return { inputs: tickInputs, skipped, writes: ticks?.writes ?? [], ...(tickPart ? { ticks: tickPart } : {}) };
   const ingest = tsParam(ctx.clock.now() * 1000);
   const bounds = { from: tsParam(opts.from), to: tsParam(opts.to) };
   const barsQ = loadQuery('import/binance_candles');
   const fundQ = loadQuery('import/binance_funding');
   const inputs: ImportedFile[] = [];
   const staged: Partial<Record<'bars' | 'funding', boolean>> = {};
-  // Lineage names the file relative to --path (just its name when --path is the file): no local paths.
-  const base = statSync(opts.path).isDirectory() ? opts.path : dirname(opts.path);
   let n = 0;
   for (const f of files) {
     if (ctx.signal.aborted) throw ctx.signal.reason;
@@ -185,7 +220,7 @@ async function importFiles(
     });
   }
   log.progressDone();
-  const writes: WriteResult[] = [];
+  const writes: WriteResult[] = [...(ticks?.writes ?? [])];
   try {
     for (const kind of ['bars', 'funding'] as const) {
       if (!staged[kind]) continue;
@@ -198,7 +233,17 @@ async function importFiles(
   } finally {
     await db.exec('DROP TABLE IF EXISTS __stage_bars; DROP TABLE IF EXISTS __stage_funding;');
   }
-  return { inputs, skipped, writes };
+  return { inputs: [...tickInputs, ...inputs], skipped, writes, ...(tickPart ? { ticks: tickPart } : {}) };
+}
+
+/** A Binance raw-stream recording or a Tardis CSV, recognised by name and first lines; else null. */
+async function classifyTickFile(path: string): Promise<TickFile | null> {
+  if (!/\.(gz|csv|txt)$/.test(path)) return null;
+  const head = await fileHead(path, 200);
+  const b = classifyBinanceTickFile(path, head);
+  if (b) return { format: 'binance-raw', ...b };
+  const kind = classifyTardisHeader(head.split('\n', 1)[0] ?? '');
+  return kind ? { format: 'tardis', path, kind } : null;
 }
 
 /** Loads the bundled sample (a perpkit data dir itself) into the data dir, rows as they are. */
