@@ -1,6 +1,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { VENUE_STATIC } from '../domain/config.js';
+import { binanceInstrument } from './venues/binance.js';
 import { timeframeSeconds } from '../domain/datasets.js';
 
 /**
@@ -77,32 +78,13 @@ export function binanceInstrumentRows(
   for (const f of files) seen.set(`${f.venue}/${f.symbol}`, f);
   const rows: Array<Record<string, unknown>> = [];
   for (const f of [...seen.values()].sort((a, b) => `${a.venue}/${a.symbol}`.localeCompare(`${b.venue}/${b.symbol}`))) {
-    const perp = f.venue === 'binance-usdm';
-    const fees = VENUE_STATIC[f.venue];
     rows.push({
-      venue: f.venue,
-      symbol: f.symbol,
+      ...binanceInstrument(f.venue, f.symbol, f.base),
       // Static metadata known for the whole history: valid from the epoch on.
       event_time: 0,
       available_time: 0,
       source: 'perpkit-static:binance',
       ingest_time: ingestTime,
-      venue_symbol: `${f.base}USDT`,
-      kind: perp ? 'perp' : 'spot',
-      base: f.base,
-      quote: fees.quote,
-      settle: perp ? 'USDT' : null,
-      contract_size: 1,
-      tick_size: null,
-      lot_size: null,
-      funding_interval_hours: perp ? VENUE_STATIC['binance-usdm'].funding_interval_hours : null,
-      funding_accrual_hours: perp ? VENUE_STATIC['binance-usdm'].funding_interval_hours : null,
-      maker_fee: fees.maker_fee,
-      taker_fee: fees.taker_fee,
-      fee_tiers: JSON.stringify([{ min_volume_30d: 0, maker: fees.maker_fee, taker: fees.taker_fee }]),
-      spot_venue: perp ? 'binance-spot' : null,
-      spot_symbol: perp ? `${f.base}-SPOT` : null,
-      expiry: null,
     });
   }
   return rows;

@@ -10,20 +10,9 @@ import {
   type Interval,
   type LabelledRow,
 } from '../../src/domain/split.js';
+import { mulberry32 as rng } from '../../src/stats/random.js';
 
 const H = 3_600_000_000; // µs
-
-/** Seeded generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Hourly decision rows for several symbols with random gaps and horizons; a label may end late (gap at the exit). */
 function makeRows(r: () => number): { rows: LabelledRow[]; horizon: number } {
