@@ -31,9 +31,14 @@ export interface WriteResult {
   partitions_unchanged: number;
   /** partitions deleted by a replace write (in scope, nothing staged for them) */
   partitions_deleted: number;
+  /** partitions that got their new rows as an added part file (rows after everything stored) */
+  partitions_appended: number;
 }
 
 const q = quoteIdent;
+
+/** Part files a partition may collect through appends before a write compacts it into one. */
+const MAX_PART_FILES = 32;
 
 /** The folder of one partition, from its key values (already validated as slugs). */
 export function partitionPath(root: string, spec: DatasetSpec, values: Record<string, string>): string {
@@ -197,7 +202,24 @@ export async function writeTable(ctx: ServiceContext, opts: WriteOptions, stage:
     const partDirs = partitions.map((p) =>
       partitionPath(root, spec, { ...p, ...(spec.timeKey ? { [spec.timeKey]: String(p['__tk']) } : {}) }),
     );
-    const existingFiles = partDirs.flatMap((d) => parquetFilesIn(d));
+    // Append path: a partition whose stored rows all happened before every staged row (tick data
+    // arriving in time order) gets the new rows as one more part file instead of a rewrite; every
+    // natural key holds event_time, so no staged row can repeat a stored key. A partition with
+    // MAX_PART_FILES files is compacted by the merge path (one file again).
+    const appendDirs = new Set<string>();
+    if (!opts.replace && key.includes('event_time') && spec.timeKey) {
+      const mins = await db.all(
+        `SELECT ${partCols.map(q).join(', ')}, epoch_us(min(event_time))::BIGINT AS lo FROM __new GROUP BY ALL`,
+      );
+      for (const m of mins) {
+        const dir = partitionPath(root, spec, { ...(m as Record<string, string>), [spec.timeKey]: String(m['__tk']) });
+        const files = parquetFilesIn(dir);
+        if (files.length === 0 || files.length >= MAX_PART_FILES) continue;
+        const hi = await db.scalar(`SELECT epoch_us(max(event_time))::BIGINT FROM read_parquet($files)`, { files: listOf(files) });
+        if (hi !== null && hi !== undefined && Number(m['lo']) > Number(hi)) appendDirs.add(dir);
+      }
+    }
+    const existingFiles = partDirs.filter((d) => !appendDirs.has(d)).flatMap((d) => parquetFilesIn(d));
     const scopeDirs = opts.replace ? [...new Set(listFiles(root, spec, opts.replace).map((f) => dirname(f)))] : [];
     const scope = opts.replace;
     const outside = scope
@@ -252,6 +274,8 @@ export async function writeTable(ctx: ServiceContext, opts: WriteOptions, stage:
       const rel = final.slice(root.length + 1);
       const staged = join(stage_root, rel);
       mkdirSync(staged, { recursive: true });
+      const append = appendDirs.has(final);
+      const fileName = append ? `part-${txid}.parquet` : 'part-0.parquet';
       const where = partCols.map((c) => `${q(c)} = $${c.replace(/^__/, 'p_')}`).join(' AND ');
       const params: Record<string, string> = {};
       for (const c of partCols) params[c.replace(/^__/, 'p_')] = String(p[c]);
@@ -267,10 +291,11 @@ export async function writeTable(ctx: ServiceContext, opts: WriteOptions, stage:
              UNION ALL
              SELECT ${storedCols} FROM __cls WHERE ${where} AND __state <> 'unchanged')
            ORDER BY ${key.filter((k) => spec.columns.some((c) => c.name === k)).map(q).join(', ')}
-         ) TO '${join(staged, 'part-0.parquet').replace(/'/g, "''")}' (FORMAT parquet, COMPRESSION zstd)`,
+         ) TO '${join(staged, fileName).replace(/'/g, "''")}' (FORMAT parquet, COMPRESSION zstd)`,
         params,
       );
-      swaps.push({ final, staged, backup: join(root, '.perpkit', 'trash', txid, rel) });
+      if (append) swaps.push({ final: join(final, fileName), staged: join(staged, fileName), backup: '', add: true });
+      else swaps.push({ final, staged, backup: join(root, '.perpkit', 'trash', txid, rel) });
       ctx.log.progress(`${spec.name}: staged ${++i}/${changedParts.length} partitions`);
     }
     ctx.log.progressDone();
@@ -297,6 +322,7 @@ export async function writeTable(ctx: ServiceContext, opts: WriteOptions, stage:
       partitions_written: swaps.length - deleted,
       partitions_unchanged: partitions.length - (swaps.length - deleted),
       partitions_deleted: deleted,
+      partitions_appended: swaps.filter((x) => x.add).length,
     };
   } finally {
     lock.release();

@@ -34,6 +34,8 @@ export interface Swap {
   staged: string | null;
   /** where the live folder goes before it is deleted */
   backup: string;
+  /** append: `staged` is one file moved to `final` inside the live folder (no backup) */
+  add?: boolean;
 }
 
 interface Journal {
@@ -92,6 +94,14 @@ function faultPoint(point: string): void {
 
 function rollForward(root: string, journal: Journal, writer = false): void {
   journal.swaps.forEach((s, i) => {
+    if (s.add) {
+      if (s.staged !== null && existsSync(s.staged)) {
+        mkdirSync(dirname(s.final), { recursive: true });
+        renameSync(s.staged, s.final);
+        if (writer) faultPoint(`after-swap:${i}`);
+      }
+      return;
+    }
     if (s.staged === null) {
       if (existsSync(s.final)) {
         mkdirSync(dirname(s.backup), { recursive: true });
