@@ -45,15 +45,18 @@ try {
     genSeconds = (performance.now() - t) / 1000;
   }
   // Floor: scan and sort the inputs the engine reads, nothing else.
-  const files = [
-    ...(await datasetFiles(root, DATASETS.bars, { venue: ['synthetic'], timeframe: ['1m'] })),
-    ...(await datasetFiles(root, DATASETS.funding, { venue: ['synthetic'] })),
-  ];
+  const barFiles = await datasetFiles(root, DATASETS.bars, { venue: ['synthetic'], timeframe: ['1m'] });
+  const fundingFiles = await datasetFiles(root, DATASETS.funding, { venue: ['synthetic'] });
   let t = performance.now();
-  const scanned = await db.scalar(
+  const scannedBars = await db.scalar(
     `SELECT count(*) FROM (SELECT symbol, price, event_time, available_time, close FROM ${SCAN_SQL} ORDER BY symbol, price, available_time, event_time)`,
-    { files: listOf(files) },
+    { files: listOf(barFiles) },
   );
+  const scannedFunding = await db.scalar(
+    `SELECT count(*) FROM (SELECT symbol, event_time, available_time, funding_rate FROM ${SCAN_SQL} ORDER BY symbol, available_time, event_time)`,
+    { files: listOf(fundingFiles) },
+  );
+  const scanned = Number(scannedBars) + Number(scannedFunding);
   const floorSeconds = (performance.now() - t) / 1000;
   t = performance.now();
   const r = await buildFeatures({ root, venue: 'synthetic', timeframe: '1m' }, ctx);
