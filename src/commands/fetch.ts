@@ -9,7 +9,7 @@ import { fetchData, type FetchResult } from '../services/fetch.js';
 import { fetchVenue, type FetchVenueResult } from '../services/fetch-venue.js';
 
 export default class Fetch extends PerpkitCommand<FetchResult | FetchVenueResult> {
-  static summary = 'Load market data into the datasets: the bundled sample, candle/funding files, or the synthetic generator.';
+  static summary = 'Load market data into the datasets: the bundled sample, candle and tick files, the synthetic generator, or exchange REST (--venue).';
   static description = `Sources built so far:
   sample  the bundled real sample (Binance USD-M perps BTC/ETH/SOL 15m+1h bars, 1h mark, 8h funding; spot 5m+1h)
   files   Binance candle and funding CSVs in the freqtrade layout (spot/BASE_USDT-TF.csv.gz,
