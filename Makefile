@@ -32,10 +32,12 @@ $(STAMPS)/sample: dist/.built $(SAMPLE_FILES)
 
 # Step 2: summary of what is stored (JSON, for later steps and for people).
 $(DATA)/datasets.json: $(STAMPS)/sample
+	@mkdir -p $(@D)
 	$(PERPKIT) datasets --data-dir $(DATA) --json > $@.tmp && mv $@.tmp $@
 
 # Step 3: data-quality gates; offending rows go to the quarantine, which later steps exclude.
 $(DATA)/reports/validate.json: $(STAMPS)/sample
+	@mkdir -p $(@D)
 	$(PERPKIT) validate --data-dir $(DATA) --json > $@.tmp && mv $@.tmp $@
 
 # Step 4: point-in-time features on the bar closes of $(TF).
