@@ -177,7 +177,6 @@ const BAR_COLS = '(symbol VARCHAR, event_time TIMESTAMP, available_time TIMESTAM
 
 /** Loads every input the families need into raw_* tables. */
 async function stageInputs(ctx: ServiceContext, p: Plan, notes: string[], excluded: Record<string, number>): Promise<void> {
-  const root = p.root;
   const lower = p.from !== undefined ? p.from - p.cfg.warmup_bars * p.tfUs : undefined;
   for (const t of ['raw_perp', 'raw_spot', 'raw_mark']) await ctx.db.exec(`CREATE OR REPLACE TEMP TABLE ${t} ${BAR_COLS}`);
   const perpSyms = [...new Set([...p.symbols, ...(p.refs.has(p.cfg.btc_symbol) ? [p.cfg.btc_symbol] : [])])];
@@ -205,31 +204,43 @@ async function stageInputs(ctx: ServiceContext, p: Plan, notes: string[], exclud
     }
   }
   // Funding and open interest: every perp (BTC too, for funding_diff_btc).
-  const fundFiles = await datasetFiles(root, DATASETS.funding, { venue: [p.venue], symbol: perpSyms });
-  await ctx.db.exec(`CREATE OR REPLACE TEMP TABLE raw_funding (symbol VARCHAR, event_time TIMESTAMP, available_time TIMESTAMP, funding_rate DOUBLE)`);
-  if (fundFiles.length) {
-    const flower = p.from !== undefined ? p.from - p.cfg.warmup_funding_prints * 8 * 3_600_000_000 : undefined;
-    await ctx.db.exec(
-      `CREATE OR REPLACE TEMP TABLE __funding_src AS SELECT venue, symbol, event_time, available_time, funding_rate FROM ${SCAN_SQL}
-       WHERE ($lower IS NULL OR event_time >= $lower) AND ($upper IS NULL OR available_time < $upper)`,
-      { files: listOf(fundFiles), lower: ts(flower), upper: ts(p.to) },
-    );
-    const ex = await excludeQuarantined(ctx, { root, dataset: 'funding', table: '__funding_src' });
-    if (ex.rows_excluded > 0) excluded[`funding ${p.venue}`] = ex.rows_excluded;
-    await ctx.db.exec(`INSERT INTO raw_funding SELECT symbol, event_time, available_time, funding_rate FROM __funding_src; DROP TABLE __funding_src`);
-  } else notes.push('no funding stored for these perps: funding features are NULL');
-  const oiFiles = await datasetFiles(root, DATASETS.open_interest, { venue: [p.venue], symbol: perpSyms });
-  await ctx.db.exec(`CREATE OR REPLACE TEMP TABLE raw_oi (symbol VARCHAR, event_time TIMESTAMP, available_time TIMESTAMP, open_interest DOUBLE)`);
-  if (oiFiles.length) {
-    await ctx.db.exec(
-      `CREATE OR REPLACE TEMP TABLE __oi_src AS SELECT venue, symbol, event_time, available_time, open_interest FROM ${SCAN_SQL}
-       WHERE ($lower IS NULL OR event_time >= $lower) AND ($upper IS NULL OR available_time < $upper)`,
-      { files: listOf(oiFiles), lower: ts(lower), upper: ts(p.to) },
-    );
-    const ex = await excludeQuarantined(ctx, { root, dataset: 'open_interest', table: '__oi_src' });
-    if (ex.rows_excluded > 0) excluded[`open_interest ${p.venue}`] = ex.rows_excluded;
-    await ctx.db.exec(`INSERT INTO raw_oi SELECT symbol, event_time, available_time, open_interest FROM __oi_src; DROP TABLE __oi_src`);
-  } else notes.push('no open interest stored for these perps: OI features are NULL');
+  const fundingLower = p.from !== undefined ? p.from - p.cfg.warmup_funding_prints * 8 * 3_600_000_000 : undefined;
+  if (!(await stageSeries(ctx, p, 'funding', 'funding_rate', 'raw_funding', perpSyms, fundingLower, excluded))) {
+    notes.push('no funding stored for these perps: funding features are NULL');
+  }
+  if (!(await stageSeries(ctx, p, 'open_interest', 'open_interest', 'raw_oi', perpSyms, lower, excluded))) {
+    notes.push('no open interest stored for these perps: OI features are NULL');
+  }
+}
+
+/**
+ * Loads one value column of a per-print dataset (funding, open interest) into `into`
+ * (symbol, event_time, available_time, <column>), quarantined rows left out and counted.
+ * Returns false when nothing is stored.
+ */
+async function stageSeries(
+  ctx: ServiceContext,
+  p: Plan,
+  dataset: 'funding' | 'open_interest',
+  column: 'funding_rate' | 'open_interest',
+  into: string,
+  symbols: string[],
+  lowerUs: number | undefined,
+  excluded: Record<string, number>,
+): Promise<boolean> {
+  const col = q(column);
+  await ctx.db.exec(`CREATE OR REPLACE TEMP TABLE ${q(into)} (symbol VARCHAR, event_time TIMESTAMP, available_time TIMESTAMP, ${col} DOUBLE)`);
+  const files = await datasetFiles(p.root, DATASETS[dataset], { venue: [p.venue], symbol: symbols });
+  if (files.length === 0) return false;
+  await ctx.db.exec(
+    `CREATE OR REPLACE TEMP TABLE __series_src AS SELECT venue, symbol, event_time, available_time, ${col} FROM ${SCAN_SQL}
+     WHERE ($lower IS NULL OR event_time >= $lower) AND ($upper IS NULL OR available_time < $upper)`,
+    { files: listOf(files), lower: ts(lowerUs), upper: ts(p.to) },
+  );
+  const ex = await excludeQuarantined(ctx, { root: p.root, dataset, table: '__series_src' });
+  if (ex.rows_excluded > 0) excluded[`${dataset} ${p.venue}`] = ex.rows_excluded;
+  await ctx.db.exec(`INSERT INTO ${q(into)} SELECT symbol, event_time, available_time, ${col} FROM __series_src; DROP TABLE __series_src`);
+  return true;
 }
 
 async function run(ctx: ServiceContext, name: string, into: string, params: SqlParams = {}): Promise<void> {

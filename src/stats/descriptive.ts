@@ -118,23 +118,29 @@ export function rankAverage(x: Float64Array): Float64Array {
   return ranks;
 }
 
-/** Pearson correlation of two equal-length arrays. NaN when n < 2 or either has zero variance. */
-export function pearson(x: Float64Array, y: Float64Array): number {
-  const n = x.length;
-  if (n !== y.length) throw new RangeError(`pearson: lengths differ (${n} vs ${y.length})`);
-  if (n < 2) return Number.NaN;
+/** Means and centred sums of products of two equal-length arrays (shared by pearson and linearFit). */
+function centeredMoments(x: Float64Array, y: Float64Array): { mx: number; my: number; sxy: number; sxx: number; syy: number } {
   const mx = mean(x);
   const my = mean(y);
   let sxy = 0;
   let sxx = 0;
   let syy = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < x.length; i++) {
     const dx = x[i]! - mx;
     const dy = y[i]! - my;
     sxy += dx * dy;
     sxx += dx * dx;
     syy += dy * dy;
   }
+  return { mx, my, sxy, sxx, syy };
+}
+
+/** Pearson correlation of two equal-length arrays. NaN when n < 2 or either has zero variance. */
+export function pearson(x: Float64Array, y: Float64Array): number {
+  const n = x.length;
+  if (n !== y.length) throw new RangeError(`pearson: lengths differ (${n} vs ${y.length})`);
+  if (n < 2) return Number.NaN;
+  const { sxy, sxx, syy } = centeredMoments(x, y);
   if (!(sxx > 0) || !(syy > 0)) return Number.NaN;
   const r = sxy / Math.sqrt(sxx * syy);
   return Math.max(-1, Math.min(1, r));
@@ -156,18 +162,7 @@ export function spearman(x: Float64Array, y: Float64Array): number {
 export function linearFit(x: Float64Array, y: Float64Array): { slope: number; intercept: number; r_squared: number } {
   const n = x.length;
   if (n < 2) return { slope: Number.NaN, intercept: Number.NaN, r_squared: Number.NaN };
-  const mx = mean(x);
-  const my = mean(y);
-  let sxy = 0;
-  let sxx = 0;
-  let syy = 0;
-  for (let i = 0; i < n; i++) {
-    const dx = x[i]! - mx;
-    const dy = y[i]! - my;
-    sxy += dx * dy;
-    sxx += dx * dx;
-    syy += dy * dy;
-  }
+  const { mx, my, sxy, sxx, syy } = centeredMoments(x, y);
   if (!(sxx > 0)) return { slope: Number.NaN, intercept: Number.NaN, r_squared: Number.NaN };
   const slope = sxy / sxx;
   return { slope, intercept: my - slope * mx, r_squared: syy > 0 ? (sxy * sxy) / (sxx * syy) : Number.NaN };
