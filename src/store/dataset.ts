@@ -103,15 +103,18 @@ async function validateStage(db: DuckSession, spec: DatasetSpec, stage: string):
     );
   }
   const violations: Violation[] = [];
-  // Values that do not cast to the column type.
-  for (const c of cols) {
-    const bad = await db.all(
-      `SELECT count(*)::BIGINT AS n, min(${q(c.name)}::VARCHAR) AS example FROM ${q(stage)}
-       WHERE ${q(c.name)} IS NOT NULL AND TRY_CAST(${q(c.name)} AS ${c.type}) IS NULL`,
-    );
-    const n = Number(bad[0]?.['n'] ?? 0);
-    if (n > 0) violations.push({ column: c.name, check: `not a ${c.type}`, rows: n, example: String(bad[0]?.['example']) });
-  }
+  // Values that do not cast to the column type: one scan for all columns.
+  const castSelect = cols
+    .map((c, i) => {
+      const bad = `${q(c.name)} IS NOT NULL AND TRY_CAST(${q(c.name)} AS ${c.type}) IS NULL`;
+      return `count(*) FILTER (WHERE ${bad})::BIGINT AS n${i}, min(${q(c.name)}::VARCHAR) FILTER (WHERE ${bad}) AS e${i}`;
+    })
+    .join(', ');
+  const [cast] = await db.all(`SELECT ${castSelect} FROM ${q(stage)}`);
+  cols.forEach((c, i) => {
+    const n = Number(cast?.[`n${i}`] ?? 0);
+    if (n > 0) violations.push({ column: c.name, check: `not a ${c.type}`, rows: n, example: String(cast?.[`e${i}`]) });
+  });
   if (violations.length === 0) {
     const checks: Array<{ column: string; check: string; pred: string }> = [];
     for (const c of cols) {

@@ -296,3 +296,17 @@ describe('append path (rows after everything stored)', () => {
     expect(existsSync(join(root, '.perpkit', 'txn', 'tx1.json'))).toBe(false);
   });
 });
+
+describe('values that do not fit the column type', () => {
+  it('are refused with the column, the type and an example', async () => {
+    const ctx = await testContext();
+    const root = tempDir();
+    const { writeTable } = await import('../../src/store/dataset.js');
+    await ctx.db.exec(`CREATE TEMP TABLE st AS SELECT 'binance-usdm' AS venue, 'BTC-PERP' AS symbol,
+      TIMESTAMP '2026-03-14 00:00:00' AS event_time, TIMESTAMP '2026-03-14 00:00:05' AS available_time,
+      'x' AS source, TIMESTAMP '2026-03-14 00:00:05' AS ingest_time, 'one basis point' AS funding_rate,
+      '8' AS funding_interval_hours, NULL AS mark_price`);
+    await expectRefused(writeTable(ctx, { root, spec: DATASETS.funding }, 'st'), 'validation', 'funding_rate', 'not a DOUBLE', 'one basis point');
+    expect(existsSync(join(root, 'funding'))).toBe(false);
+  });
+});
