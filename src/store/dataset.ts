@@ -89,7 +89,8 @@ function checksFor(c: ColumnSpec, isPartitionKey: boolean): Array<[string, strin
  * the column rules of the spec, and available_time >= event_time. Throws exit 3 naming the
  * dataset, column, first bad value and row count; nothing is written.
  */
-async function validateStage(db: DuckSession, spec: DatasetSpec, stage: string): Promise<void> {
+/** Returns the staged table's column names. */
+async function validateStage(db: DuckSession, spec: DatasetSpec, stage: string): Promise<string[]> {
   const cols = allColumns(spec);
   const present = (await db.all(`SELECT column_name FROM (DESCRIBE ${q(stage)})`)).map((r) => String(r['column_name']));
   const missing = cols.filter((c) => !present.includes(c.name)).map((c) => c.name);
@@ -154,6 +155,7 @@ async function validateStage(db: DuckSession, spec: DatasetSpec, stage: string):
       details: { dataset: spec.name, rows_in: total, violations },
     });
   }
+  return present;
 }
 
 export interface WriteOptions {
@@ -176,7 +178,7 @@ export interface WriteOptions {
 export async function writeTable(ctx: ServiceContext, opts: WriteOptions, stage: string): Promise<WriteResult> {
   const { db } = ctx;
   const { spec, root } = opts;
-  await validateStage(db, spec, stage);
+  const stagedCols = await validateStage(db, spec, stage);
   const cols = allColumns(spec);
   const key = spec.naturalKey;
   const tk = timeKeyExpr(spec);
@@ -184,7 +186,7 @@ export async function writeTable(ctx: ServiceContext, opts: WriteOptions, stage:
   const rowsIn = Number(await db.scalar(`SELECT count(*) FROM ${q(stage)}`));
 
   // Typed copy with a batch ordinal; within the batch the last row of a natural key wins.
-  const hasOrd = (await db.all(`SELECT column_name FROM (DESCRIBE ${q(stage)})`)).some((r) => r['column_name'] === '__ord');
+  const hasOrd = stagedCols.includes('__ord');
   await db.exec(`CREATE OR REPLACE TEMP TABLE __new AS
     SELECT * EXCLUDE (__rn) FROM (
       SELECT ${cols.map((c) => `CAST(${q(c.name)} AS ${c.type}) AS ${q(c.name)}`).join(', ')}
