@@ -4,6 +4,7 @@ import { systemClock, type ServiceContext } from '../../src/domain/context.js';
 import { datasetFiles, listOf, SCAN_SQL } from '../../src/store/dataset.js';
 import { record, type RecordOptions, type RecordResult } from '../../src/services/record.js';
 import { isoToMicrosPrecise } from '../../src/sources/ws/protocol.js';
+import { monotonicClock } from '../../src/sources/ws/connection.js';
 import { tempDir, testContext } from '../helpers.js';
 import { at, intx, startMockWs, type Step } from './mock-ws.js';
 
@@ -33,14 +34,19 @@ const INTX_ENV = { COINBASE_INTX_API_KEY: 'k', COINBASE_INTX_API_SECRET: 'c2Vjcm
 /** Runs the recorder until `until` holds (or the deadline), then stops it like a signal does. */
 async function runUntil(
   opts: Omit<RecordOptions, 'root'>,
-  until: (seen: { root: string }) => boolean,
+  until: (seen: { root: string; clockReads: number }) => boolean,
   deadlineMs = 15_000,
 ): Promise<{ r: RecordResult; root: string; ctx: ServiceContext }> {
   const root = tempDir();
   const { ctx, abort } = await liveContext();
-  const p = record({ flush_ms: 200, backoff_base_ms: 50, backoff_max_ms: 200, ...opts, root }, ctx);
+  // The recorder reads its receive clock once per frame received and once per closed connection:
+  // counting the reads tells a test when frames the mock sent have really arrived.
+  const base = monotonicClock();
+  let clockReads = 0;
+  const clock = { nowUs: (): number => (clockReads++, base.nowUs()) };
+  const p = record({ flush_ms: 200, backoff_base_ms: 50, backoff_max_ms: 200, clock, ...opts, root }, ctx);
   const t0 = Date.now();
-  while (!until({ root }) && Date.now() - t0 < deadlineMs) await new Promise((res) => setTimeout(res, 50));
+  while (!until({ root, clockReads }) && Date.now() - t0 < deadlineMs) await new Promise((res) => setTimeout(res, 50));
   abort.abort(new Error('test stop'));
   return { r: await p, root, ctx };
 }
@@ -52,7 +58,7 @@ describe('record: replay of real messages', () => {
     try {
       const { r, root, ctx } = await runUntil(
         { venue: 'coinbase', symbols: ['BTC-USD'], channels: ['ticker', 'level2', 'market_trades'], url: mock.url },
-        () => (mock.sent[0]?.length ?? 0) >= 6,
+        ({ clockReads }) => (mock.sent[0]?.length ?? 0) >= 6 && clockReads >= (mock.sent[0]?.length ?? 0),
       );
       // one subscribe per channel, heartbeats added
       expect(mock.subscriptions[0]?.map((s) => s['channel']).sort()).toEqual(['heartbeats', 'level2', 'market_trades', 'ticker']);
@@ -90,7 +96,7 @@ describe('record: replay of real messages', () => {
     try {
       const { r, root, ctx } = await runUntil(
         { venue: 'coinbase-intx', symbols: ['BTC-PERP'], channels: ['LEVEL1', 'LEVEL2', 'MATCH'], url: mock.url, env: INTX_ENV },
-        () => (mock.sent[0]?.length ?? 0) >= 4,
+        ({ clockReads }) => (mock.sent[0]?.length ?? 0) >= 4 && clockReads >= (mock.sent[0]?.length ?? 0),
       );
       const sub = mock.subscriptions[0]?.[0] as Record<string, unknown>;
       expect(sub).toMatchObject({ type: 'SUBSCRIBE', product_ids: ['BTC-PERP'], channels: ['LEVEL1', 'LEVEL2', 'MATCH'], key: 'k', passphrase: 'p' });
@@ -125,7 +131,9 @@ describe('record: the real world', () => {
     try {
       const { r, root, ctx } = await runUntil(
         { venue: 'coinbase', symbols: ['BTC-USD'], channels: ['level2', 'market_trades'], url: mock.url, stale_ms: 600 },
-        () => (mock.sent[2]?.length ?? 0) >= 4,
+        // all frames of the third connection sent, and every frame sent so far (plus the two
+        // closed connections) received
+        ({ clockReads }) => (mock.sent[2]?.length ?? 0) >= 4 && clockReads >= mock.sent.reduce((a, x) => a + x.length, 0) + 2,
       );
       expect(r.connects).toBeGreaterThanOrEqual(3);
       expect(r.reconnects.map((x) => x.reason).slice(0, 2)).toEqual(['closed by peer', 'stale']);
@@ -153,7 +161,8 @@ describe('record: the real world', () => {
     try {
       const { r, root, ctx } = await runUntil(
         { venue: 'coinbase', symbols: ['BTC-USD'], channels: ['level2'], url: mock.url },
-        () => (mock.sent[1]?.length ?? 0) >= 2,
+        // the raw malformed frame is not in `sent`; the resync closes one connection
+        ({ clockReads }) => (mock.sent[1]?.length ?? 0) >= 2 && clockReads >= mock.sent.reduce((a, x) => a + x.length, 0) + 2,
       );
       expect(r.malformed).toBe(1);
       expect(r.gaps).toHaveLength(1);
