@@ -1,30 +1,46 @@
--- Forward-return labels (kept apart from features): for each decision time, enter at the first
--- executable price after decision_time + the execution latency (here: the open of the first bar
--- opening at or after it, as no quotes are used) and exit at the open of the first bar opening at or
--- after entry + horizon. A label is known only when it ends: available_time = label_end_time = exit.
--- Labels whose exit bar opens more than one bar late (a gap) are NULL.
--- Input: temp tables label_grid(symbol, decision_time), label_bars(symbol, open_time, open),
--- label_horizons(horizon VARCHAR, horizon_ms BIGINT), label_costs(symbol, round_trip_cost DOUBLE)
+-- Forward-return labels (kept apart from features). For each decision time, entry is the first
+-- executable price at or after decision_time + the execution latency on the finest data present
+-- for the symbol at that time (label_px: trades where stored, else the opens of the finest bars),
+-- and exit is the first such price at or after decision_time + latency + horizon. An entry or exit
+-- later than intended by at least its source's tolerance (one bar of that timeframe; for trades a
+-- fixed limit) is a gap: the label is NULL (counted by the caller), never a drifted price.
+-- A label is known when its exit price is: available_time = the exit row's available_time.
+-- reads: label_grid, label_px, label_horizons, label_costs
+-- creates: label_out
 -- $exec_latency_ms BIGINT   execution latency after the decision, ms
--- $bar_ms BIGINT            length of the label bars, ms
--- Returns: symbol, decision_time, horizon, horizon_ms, entry_time, entry_price, exit_time, exit_price,
--- label_end_time, fwd_return, round_trip_cost, cost_return.
-WITH e AS (
-  SELECT g.symbol, g.decision_time, b.open_time AS entry_time, b.open AS entry_price
-  FROM label_grid g
-  ASOF LEFT JOIN label_bars b ON b.symbol = g.symbol AND b.open_time >= g.decision_time + to_milliseconds($exec_latency_ms)
+-- Input columns: label_grid(symbol, decision_time); label_px(symbol, px_time, price, available_time,
+-- tol_ms BIGINT, source VARCHAR), one row per (symbol, px_time), the finest source kept;
+-- label_horizons(horizon VARCHAR, horizon_ms BIGINT); label_costs(symbol, round_trip_cost DOUBLE).
+-- Returns: symbol, decision_time, horizon, horizon_ms, entry_time, entry_price, entry_source,
+-- exit_time, exit_price, exit_source, exit_available_time, label_end_time, fwd_return,
+-- round_trip_cost, cost_return (label columns NULL where a gap was found).
+WITH t AS (
+  SELECT symbol, decision_time, decision_time + to_milliseconds($exec_latency_ms) AS target_entry FROM label_grid
+), e AS (
+  SELECT t.*, p.px_time AS entry_time, p.price AS entry_price, p.tol_ms AS entry_tol_ms, p.source AS entry_source
+  FROM t ASOF LEFT JOIN label_px p ON p.symbol = t.symbol AND p.px_time >= t.target_entry
 ), x AS (
-  SELECT e.*, h.horizon, h.horizon_ms, e.entry_time + to_milliseconds(h.horizon_ms) AS target_exit
+  SELECT e.*, h.horizon, h.horizon_ms, e.target_entry + to_milliseconds(h.horizon_ms) AS target_exit
   FROM e CROSS JOIN label_horizons h
 ), y AS (
-  SELECT x.*, b.open_time AS exit_time, b.open AS exit_price
-  FROM x ASOF LEFT JOIN label_bars b ON b.symbol = x.symbol AND b.open_time >= x.target_exit
+  SELECT x.*, p.px_time AS exit_time, p.price AS exit_price, p.tol_ms AS exit_tol_ms, p.source AS exit_source,
+         p.available_time AS exit_available_time
+  FROM x ASOF LEFT JOIN label_px p ON p.symbol = x.symbol AND p.px_time >= x.target_exit
+), ok AS (
+  SELECT y.*, coalesce(entry_time < target_entry + to_milliseconds(entry_tol_ms)
+                       AND exit_time < target_exit + to_milliseconds(exit_tol_ms), false) AS good
+  FROM y
 )
-SELECT y.symbol, y.decision_time, y.horizon, y.horizon_ms, y.entry_time, y.entry_price,
-  CASE WHEN y.exit_time < y.target_exit + to_milliseconds($bar_ms) THEN y.exit_time END AS exit_time,
-  CASE WHEN y.exit_time < y.target_exit + to_milliseconds($bar_ms) THEN y.exit_price END AS exit_price,
-  CASE WHEN y.exit_time < y.target_exit + to_milliseconds($bar_ms) THEN y.exit_time END AS label_end_time,
-  CASE WHEN y.exit_time < y.target_exit + to_milliseconds($bar_ms) THEN y.exit_price / y.entry_price - 1 END AS fwd_return,
+SELECT ok.symbol, ok.decision_time, ok.horizon, ok.horizon_ms,
+  CASE WHEN good THEN entry_time END AS entry_time,
+  CASE WHEN good THEN entry_price END AS entry_price,
+  CASE WHEN good THEN entry_source END AS entry_source,
+  CASE WHEN good THEN exit_time END AS exit_time,
+  CASE WHEN good THEN exit_price END AS exit_price,
+  CASE WHEN good THEN exit_source END AS exit_source,
+  CASE WHEN good THEN exit_available_time END AS exit_available_time,
+  CASE WHEN good THEN exit_time END AS label_end_time,
+  CASE WHEN good THEN exit_price / entry_price - 1 END AS fwd_return,
   c.round_trip_cost,
-  CASE WHEN y.exit_time < y.target_exit + to_milliseconds($bar_ms) THEN y.exit_price / y.entry_price - 1 - c.round_trip_cost END AS cost_return
-FROM y LEFT JOIN label_costs c USING (symbol)
+  CASE WHEN good THEN exit_price / entry_price - 1 - c.round_trip_cost END AS cost_return
+FROM ok LEFT JOIN label_costs c USING (symbol)

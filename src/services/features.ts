@@ -6,21 +6,19 @@ export { featuresSpec, labelsSpec };
 import {
   AGE_COLUMNS,
   DEFAULT_FEATURES_CONFIG,
-  EMA_WINDOW,
+  FEATURE_FAMILIES,
   FEATURES,
   FeaturesConfigSchema,
   type FeatureFamily,
   type FeaturesConfig,
-  type FeatureSpec,
 } from '../domain/features.js';
-import { quoteIdent as q, type SqlParams } from '../store/duckdb.js';
+import { quoteIdent as q } from '../store/duckdb.js';
+import { computeFeatures, type ComputeResult } from './features/compute.js';
 import { featuresSpec, labelsSpec } from '../domain/features.js';
 import { datasetFiles, listOf, SCAN_SQL, writeTable, type WriteResult } from '../store/dataset.js';
-import { loadQuery } from '../store/queries.js';
+import { runStep } from '../store/steps.js';
 import { excludeQuarantined } from '../store/quarantine.js';
 
-/** EMA block length for queries/features/ema.sql (must exceed EMA_WINDOW). */
-const EMA_BLOCK = 2048;
 const US_PER_MS = 1000;
 
 export interface FeaturesOptions {
@@ -229,181 +227,56 @@ async function stageSeries(
   excluded: Record<string, number>,
 ): Promise<boolean> {
   const col = q(column);
-  await ctx.db.exec(`CREATE OR REPLACE TEMP TABLE ${q(into)} (symbol VARCHAR, event_time TIMESTAMP, available_time TIMESTAMP, ${col} DOUBLE)`);
+  // funding keeps each print's settlement interval (windows of prints are consecutive on it)
+  const extra = dataset === 'funding' ? ', funding_interval_hours' : '';
+  await ctx.db.exec(
+    `CREATE OR REPLACE TEMP TABLE ${q(into)} (symbol VARCHAR, event_time TIMESTAMP, available_time TIMESTAMP, ${col} DOUBLE${dataset === 'funding' ? ', funding_interval_hours DOUBLE' : ''})`,
+  );
   const files = await datasetFiles(p.root, DATASETS[dataset], { venue: [p.venue], symbol: symbols });
   if (files.length === 0) return false;
   await ctx.db.exec(
-    `CREATE OR REPLACE TEMP TABLE __series_src AS SELECT venue, symbol, event_time, available_time, ${col} FROM ${SCAN_SQL}
+    `CREATE OR REPLACE TEMP TABLE __series_src AS SELECT venue, symbol, event_time, available_time, ${col}${extra} FROM ${SCAN_SQL}
      WHERE ($lower IS NULL OR event_time >= $lower) AND ($upper IS NULL OR available_time < $upper)`,
     { files: listOf(files), lower: ts(lowerUs), upper: ts(p.to) },
   );
   const ex = await excludeQuarantined(ctx, { root: p.root, dataset, table: '__series_src' });
   if (ex.rows_excluded > 0) excluded[`${dataset} ${p.venue}`] = ex.rows_excluded;
-  await ctx.db.exec(`INSERT INTO ${q(into)} SELECT symbol, event_time, available_time, ${col} FROM __series_src; DROP TABLE __series_src`);
+  await ctx.db.exec(`INSERT INTO ${q(into)} SELECT symbol, event_time, available_time, ${col}${extra} FROM __series_src; DROP TABLE __series_src`);
   return true;
 }
 
-async function run(ctx: ServiceContext, name: string, into: string, params: SqlParams = {}): Promise<void> {
-  const query = loadQuery(`features/${name}`);
-  const bound: SqlParams = {};
-  for (const k of query.params) {
-    if (!(k in params)) throw new Error(`features/${name}: no value for $${k}`);
-    bound[k] = params[k] as SqlParams[string];
-  }
-  await ctx.db.exec(`CREATE OR REPLACE TEMP TABLE ${q(into)} AS ${query.sql}`, bound);
+/** The engine over the staged raw_* tables (a pure function of them and the plan: the leakage harness re-runs it). */
+async function compute(ctx: ServiceContext, p: Plan, timings: Record<string, number>): Promise<ComputeResult> {
+  const fundingHours = new Map<string, number>();
+  for (const [s, r] of p.refs) fundingHours.set(s, r.funding_interval_hours);
+  return computeFeatures(ctx, { symbols: p.symbols, tfUs: p.tfUs, cfg: p.cfg, fundingHours, from: p.from, to: p.to }, timings);
 }
 
 /**
- * Computes every family from the raw_* input tables into the temp table feat_out (one row per
- * symbol and decision time). Pure function of raw_* and the plan: the leakage harness re-runs it
- * on modified inputs.
+ * A partial build (--set) replaces only its families' columns: the others are taken from the rows
+ * already stored for the same decisions (NULL where there are none).
  */
-async function compute(ctx: ServiceContext, p: Plan, families: FeatureFamily[], timings: Record<string, number>): Promise<void> {
-  const db = ctx.db;
-  const clock = (): number => performance.now();
-  const tfParams = { tf_us: BigInt(p.tfUs) };
-  let t = clock();
-  const base = async (raw: string, out: string): Promise<void> => {
-    await db.exec(`CREATE OR REPLACE TEMP TABLE in_bars AS SELECT * FROM ${q(raw)}`);
-    await run(ctx, 'bars_base', out, tfParams);
-  };
-  await base('raw_perp', 'perp_base');
-  await base('raw_spot', 'spot_base');
-  await base('raw_mark', 'mark_base');
-  await db.exec(`CREATE OR REPLACE TEMP TABLE btc_base AS SELECT * FROM perp_base WHERE symbol = $btc`, { btc: p.cfg.btc_symbol });
-  timings['inputs'] = clock() - t;
-
-  // EMAs for RSI and MACD, in two passes (the MACD signal is an EMA of the MACD line).
-  t = clock();
-  await db.exec(`CREATE OR REPLACE TEMP TABLE ema_in AS
-    WITH d AS (SELECT symbol, rn, close,
-      CASE WHEN t_us - lag(t_us) OVER s = $tf_us THEN close - lag(close) OVER s END AS delta
-      FROM perp_base WINDOW s AS (PARTITION BY symbol ORDER BY rn))
-    SELECT 'ema12' AS series, symbol, rn, 2.0 / 13 AS alpha, close AS x FROM d
-    UNION ALL SELECT 'ema26', symbol, rn, 2.0 / 27, close FROM d
-    UNION ALL SELECT 'rsi_gain', symbol, rn, 1.0 / 14, greatest(delta, 0) FROM d
-    UNION ALL SELECT 'rsi_loss', symbol, rn, 1.0 / 14, greatest(-delta, 0) FROM d`, tfParams);
-  const emaParams = { window: BigInt(EMA_WINDOW), block: BigInt(EMA_BLOCK) };
-  await run(ctx, 'ema', 'perp_ema', emaParams);
-  await db.exec(`CREATE OR REPLACE TEMP TABLE ema_in AS
-    SELECT 'macd_signal' AS series, p.symbol, p.rn, 2.0 / 10 AS alpha, a.ema - b.ema AS x
-    FROM perp_base p
-    LEFT JOIN perp_ema a ON a.series = 'ema12' AND a.symbol = p.symbol AND a.rn = p.rn
-    LEFT JOIN perp_ema b ON b.series = 'ema26' AND b.symbol = p.symbol AND b.rn = p.rn`);
-  await run(ctx, 'ema', 'perp_ema2', emaParams);
-  await db.exec(`INSERT INTO perp_ema SELECT * FROM perp_ema2`);
-  timings['ema'] = clock() - t;
-
-  const want = (fam: FeatureFamily): boolean => families.includes(fam);
-  const tables: Array<{ table: string; input: string; query: FeatureSpec['query'] }> = [];
-  const step = async (name: FeatureSpec['query'], table: string, input: string, params: SqlParams = {}): Promise<void> => {
-    const t0 = clock();
-    if (name === 'funding') await db.exec(`CREATE OR REPLACE TEMP TABLE in_funding AS SELECT * FROM raw_funding`);
-    if (name === 'open_interest') await db.exec(`CREATE OR REPLACE TEMP TABLE in_oi AS SELECT * FROM raw_oi`);
-    await run(ctx, name, table, params);
-    tables.push({ table, input, query: name });
-    timings[name] = clock() - t0;
-  };
-  await step('price', 'f_price', 'perp_bars', tfParams);
-  await step('volume', 'f_volume', 'perp_bars', tfParams);
-  await step('funding', 'f_funding', 'funding');
-  await step('open_interest', 'f_oi', 'open_interest');
-  await step('basis', 'f_basis', 'spot_bars', tfParams);
-  await step('cross_asset', 'f_cross', 'btc_bars', tfParams);
-
-  // Decision grid: every bar close of the timeframe between the perp's first and last stored bar
-  // (a regular clock: a missing or quarantined bar leaves a decision row whose inputs are stale,
-  // not a hole), + decision latency, inside [from, to).
-  t = clock();
-  const intervals = p.symbols.map((s) => `('${s}', ${p.refs.get(s)?.funding_interval_hours ?? p.cfg.default_funding_interval_hours})`).join(', ');
-  await db.exec(
-    `CREATE OR REPLACE TEMP TABLE grid AS
-     WITH span AS (SELECT symbol, min(event_time) AS t0, max(event_time) AS t1 FROM perp_base GROUP BY symbol),
-     closes AS (SELECT symbol, unnest(generate_series(t0, t1, to_microseconds($tf_us::BIGINT))) AS close_time FROM span)
-     SELECT c.symbol, c.close_time + to_milliseconds($lat) AS decision_time, i.h AS funding_interval_hours
-     FROM closes c JOIN (VALUES ${intervals}) i(sym, h) ON i.sym = c.symbol
-     WHERE ($from IS NULL OR c.close_time + to_milliseconds($lat) >= $from)
-       AND ($to IS NULL OR c.close_time + to_milliseconds($lat) < $to)`,
-    { lat: BigInt(p.cfg.decision_latency_ms), from: ts(p.from), to: ts(p.to), tf_us: BigInt(p.tfUs) },
+async function keepOtherFamilies(ctx: ServiceContext, p: Plan, families: FeatureFamily[]): Promise<void> {
+  const others = FEATURES.filter((x) => !families.includes(x.family)).map((x) => x.name);
+  if (others.length === 0) return;
+  const files = await datasetFiles(p.root, featuresSpec(), { venue: [p.venue], symbol: p.symbols, timeframe: [p.timeframe] });
+  if (files.length === 0) {
+    await ctx.db.exec(`CREATE OR REPLACE TEMP TABLE feat_stage AS SELECT * REPLACE (${others.map((c) => `NULL::DOUBLE AS ${q(c)}`).join(', ')}) FROM feat_stage`);
+    return;
+  }
+  await ctx.db.exec(
+    `CREATE OR REPLACE TEMP TABLE feat_stage AS
+     SELECT s.* REPLACE (${others.map((c) => `prev.${q(c)} AS ${q(c)}`).join(', ')})
+     FROM feat_stage s
+     LEFT JOIN (SELECT symbol, event_time, ${others.map(q).join(', ')} FROM ${SCAN_SQL} WHERE venue = $venue AND timeframe = $tf) prev
+       USING (symbol, event_time)`,
+    { files: listOf(files), venue: p.venue, tf: p.timeframe },
   );
-
-  // Point-in-time assembly: each family table joined ASOF on its availability, with its age and
-  // its maximum age (past it, the family's values are NULL).
-  const fmaxAge = (input: string): string => {
-    switch (input) {
-      case 'funding':
-        return `((g.funding_interval_hours + ${p.cfg.funding_grace_hours}) * 3600000)`;
-      case 'open_interest':
-        return String(p.cfg.open_interest_max_age_ms);
-      default:
-        return String(p.cfg.decision_latency_ms + Math.round((p.cfg.bar_max_age_bars * p.tfUs) / US_PER_MS));
-    }
-  };
-  const selects: string[] = [];
-  const joins: string[] = [];
-  const ages = new Map<string, string>();
-  tables.forEach((tb, i) => {
-    const a = `f${i}`;
-    joins.push(
-      `ASOF LEFT JOIN (SELECT * FROM ${q(tb.table)} QUALIFY row_number() OVER (PARTITION BY symbol, feat_available_time ORDER BY rn DESC) = 1) ${a}
-         ON ${a}.symbol = g.symbol AND ${a}.feat_available_time <= g.decision_time`,
-    );
-    const age = `(epoch_ms(g.decision_time) - epoch_ms(${a}.event_time))`;
-    if (!ages.has(tb.input)) ages.set(tb.input, `${age}`);
-    for (const feat of FEATURES.filter((x) => x.query === tb.query)) {
-      const fresh = `${age} <= ${fmaxAge(tb.input)}`;
-      const v = want(feat.family) ? `CASE WHEN ${fresh} AND isfinite(${a}.${q(feat.name)}) THEN ${a}.${q(feat.name)} END` : 'NULL::DOUBLE';
-      selects.push(`${v} AS ${q(feat.name)}`);
-    }
-    selects.push(`${age}::BIGINT AS ${q(`${tb.input}_age_ms`)}`.replace(/AS "(\w+)_age_ms"/, (_m, n: string) => `AS "${n}_age_ms__${i}"`));
-    selects.push(`(${age} > ${fmaxAge(tb.input)}) AS "stale__${i}"`);
-  });
-  // BTC's own funding at each decision time, for funding_diff_btc.
-  joins.push(
-    `ASOF LEFT JOIN (SELECT * FROM f_funding WHERE symbol = $btc QUALIFY row_number() OVER (PARTITION BY feat_available_time ORDER BY rn DESC) = 1) fb
-       ON fb.feat_available_time <= g.decision_time`,
-  );
-  selects.push(
-    `CASE WHEN (epoch_ms(g.decision_time) - epoch_ms(fb.event_time)) <= ${fmaxAge('funding')} THEN fb.funding_rate END AS btc_funding_rate`,
-  );
-  await db.exec(
-    `CREATE OR REPLACE TEMP TABLE feat_grid AS SELECT g.symbol, g.decision_time, g.funding_interval_hours, ${selects.join(',\n')}
-     FROM grid g ${joins.join('\n')}`,
-    { btc: p.cfg.btc_symbol },
-  );
-  await run(ctx, 'derived', 'f_derived', {
-    vol_low: p.cfg.vol_regime_low,
-    vol_high: p.cfg.vol_regime_high,
-    settle_window_ms: BigInt(p.cfg.settle_window_ms),
-    cascade_z: p.cfg.cascade_z,
-    cascade_volume: p.cfg.cascade_volume,
-    cascade_oi_drop: p.cfg.cascade_oi_drop,
-  });
-  // One age column per input (the first table reading it), features in catalog order.
-  const ageCols = AGE_COLUMNS.map((a) => {
-    const input = a.replace(/_age_ms$/, '');
-    const i = tables.findIndex((tb) => tb.input === input);
-    return i < 0 ? `NULL::BIGINT AS ${q(a)}` : `fg."${input}_age_ms__${i}" AS ${q(a)}`;
-  });
-  const featCols = FEATURES.map((x) =>
-    x.query === 'derived'
-      ? want(x.family)
-        ? `CASE WHEN isfinite(d.${q(x.name)}) THEN d.${q(x.name)}::DOUBLE END AS ${q(x.name)}`
-        : `NULL::DOUBLE AS ${q(x.name)}`
-      : `fg.${q(x.name)}`,
-  );
-  const staleCols = tables.map((tb, i) => `fg."stale__${i}" AS "stale__${tb.input}"`);
-  await db.exec(
-    `CREATE OR REPLACE TEMP TABLE feat_out AS
-     SELECT fg.symbol, fg.decision_time, ${ageCols.join(', ')}, ${featCols.join(', ')}, ${staleCols.join(', ')}
-     FROM feat_grid fg JOIN f_derived d USING (symbol, decision_time)`,
-  );
-  timings['assemble'] = clock() - t;
 }
 
 export async function buildFeatures(opts: FeaturesOptions, ctx: ServiceContext): Promise<FeaturesResult> {
   const p = await plan(opts, ctx);
-  const families = opts.families ?? ['price', 'volume', 'derivatives', 'cross_asset', 'perp_spot', 'regime'];
+  const families = opts.families ?? [...FEATURE_FAMILIES];
   const notes: string[] = [];
   const timings: Record<string, number> = {};
   const t0 = performance.now();
@@ -413,19 +286,8 @@ export async function buildFeatures(opts: FeaturesOptions, ctx: ServiceContext):
   for (const [k, n] of Object.entries(excluded)) ctx.log.warn(`excluded ${n} quarantined row(s) of ${k}`);
   if (ctx.signal.aborted) throw ctx.signal.reason;
   ctx.log.info('features: computing');
-  await compute(ctx, p, families, timings);
+  const { stale, missing } = await compute(ctx, p, timings);
   if (ctx.signal.aborted) throw ctx.signal.reason;
-  const inputs = [...new Set(FEATURES.filter((x) => x.input !== 'grid').map((x) => x.input))];
-  const stale: Record<string, number> = {};
-  const missing: Record<string, number> = {};
-  for (const input of inputs) {
-    const age = q(`${input}_age_ms`);
-    const [r] = await ctx.db.all(
-      `SELECT count(*) FILTER (WHERE "stale__${input}")::BIGINT AS stale, count(*) FILTER (WHERE ${age} IS NULL)::BIGINT AS missing FROM feat_out`,
-    );
-    stale[input] = Number(r?.['stale'] ?? 0);
-    missing[input] = Number(r?.['missing'] ?? 0);
-  }
   const rows = Number(await ctx.db.scalar('SELECT count(*) FROM feat_out'));
   const spec = featuresSpec();
   const now = ctx.clock.now() * US_PER_MS;
@@ -436,6 +298,7 @@ export async function buildFeatures(opts: FeaturesOptions, ctx: ServiceContext):
      FROM feat_out`,
     { venue: p.venue, tf: p.timeframe, source: 'perpkit-features', now: timestampValue(BigInt(now)) },
   );
+  await keepOtherFamilies(ctx, p, families);
   ctx.log.info(`features: writing ${rows} rows`);
   const t1 = performance.now();
   const write = await writeTable(ctx, { root: opts.root, spec }, 'feat_stage');
@@ -467,9 +330,9 @@ export interface LabelsOptions {
   symbols?: string[];
   /** timeframe of the decision grid (the features' timeframe) */
   timeframe: string;
-  /** timeframe of the bars whose opens are the entry and exit prices; default: timeframe */
+  /** only bars of this timeframe price entries and exits; default: the finest data present (trades, then bars up to the decision timeframe) */
   label_timeframe?: string;
-  /** e.g. ["1h", "4h"]: label horizons; each must be a multiple of the label bars */
+  /** e.g. ["1h", "4h"]: label horizons */
   horizons: string[];
   from?: number;
   to?: number;
@@ -484,7 +347,10 @@ export interface LabelsResult {
   data_dir: string;
   venue: string;
   timeframe: string;
+  /** --label-timeframe, or "finest" */
   label_timeframe: string;
+  /** per symbol: the sources that priced entries and exits (bars:<tf>, trades) */
+  price_sources: Record<string, string[]>;
   horizons: string[];
   rows: number;
   /** decision rows per horizon with no label (no exit bar yet, or a gap at the exit) */
@@ -502,45 +368,76 @@ const durationMs = (text: string): number => {
 
 export async function buildLabels(opts: LabelsOptions, ctx: ServiceContext): Promise<LabelsResult> {
   const p = await plan(opts, ctx);
-  const ltf = opts.label_timeframe ?? opts.timeframe;
-  if (!(ltf in BAR_TIMEFRAMES)) throw usageError(`--label-timeframe ${ltf} is not known`);
-  const barMs = timeframeSeconds(ltf) * 1000;
-  const horizons = opts.horizons.map((h) => ({ h, ms: durationMs(h) }));
-  for (const { h, ms } of horizons) {
-    if (ms < barMs || ms % barMs !== 0) {
-      throw usageError(`horizon ${h} is not a multiple of the ${ltf} label bars`, {
-        hint: `use horizons of whole ${ltf} bars, or finer label bars with --label-timeframe`,
-      });
-    }
+  if (opts.label_timeframe !== undefined && !(opts.label_timeframe in BAR_TIMEFRAMES)) {
+    throw usageError(`--label-timeframe ${opts.label_timeframe} is not known`, { hint: `use one of ${Object.keys(BAR_TIMEFRAMES).join(', ')}` });
   }
+  if (opts.horizons.length === 0) throw usageError('--horizons is empty', { hint: 'give label horizons such as 1h,4h,24h' });
+  const horizons = opts.horizons.map((h) => ({ h, ms: durationMs(h) }));
   const execLatency = opts.exec_latency_ms ?? 1000;
-  // Decision grid: the same closes + latency as the features.
-  await ctx.db.exec(`CREATE OR REPLACE TEMP TABLE raw_perp ${BAR_COLS}`);
-  await ctx.db.exec(`CREATE OR REPLACE TEMP TABLE label_bars_raw ${BAR_COLS}`);
   const maxH = Math.max(...horizons.map((x) => x.ms));
   const excluded: Record<string, number> = {};
-  const lp: Plan = { ...p, to: p.to !== undefined ? p.to + (maxH + 2 * barMs) * 1000 + execLatency * 1000 : undefined };
+  // Decision grid: the same closes + latency as the features.
+  await ctx.db.exec(`CREATE OR REPLACE TEMP TABLE raw_perp ${BAR_COLS}`);
   for (const s of p.symbols) {
     if ((await stageBars(ctx, p, 'raw_perp', { venue: p.venue, symbol: s, price: p.cfg.price }, s, p.from, excluded)) === null) {
       throw missingError(`no ${p.cfg.price} bars of ${p.venue}/${s} at ${p.timeframe}`);
     }
-    const lplan: Plan = { ...lp, timeframe: ltf, tfUs: barMs * 1000 };
-    if ((await stageBars(ctx, lplan, 'label_bars_raw', { venue: p.venue, symbol: s, price: 'last' }, s, p.from, excluded)) === null) {
-      throw missingError(`no last bars of ${p.venue}/${s} at ${ltf} for the entry and exit prices`);
-    }
   }
+  await runStep(ctx, 'features/label_grid', { lat: BigInt(p.cfg.decision_latency_ms), from: ts(p.from), to: ts(p.to), tf_us: BigInt(p.tfUs) });
+  // Prices: every stored last-price timeframe up to the decision timeframe (or only --label-timeframe),
+  // and trades where stored; the finest source at each instant wins.
+  const upper = p.to !== undefined ? p.to + (maxH + execLatency + 2 * timeframeSeconds(p.timeframe) * 1000) * 1000 : undefined;
+  const lower = p.from;
   await ctx.db.exec(
-    `CREATE OR REPLACE TEMP TABLE label_grid AS
-     WITH span AS (SELECT symbol, min(event_time) AS t0, max(event_time) AS t1 FROM raw_perp GROUP BY symbol),
-     closes AS (SELECT symbol, unnest(generate_series(t0, t1, to_microseconds($tf_us::BIGINT))) AS close_time FROM span)
-     SELECT symbol, close_time + to_milliseconds($lat) AS decision_time FROM closes
-     WHERE ($from IS NULL OR close_time + to_milliseconds($lat) >= $from) AND ($to IS NULL OR close_time + to_milliseconds($lat) < $to)`,
-    { lat: BigInt(p.cfg.decision_latency_ms), from: ts(p.from), to: ts(p.to), tf_us: BigInt(p.tfUs) },
+    'CREATE OR REPLACE TEMP TABLE label_src (symbol VARCHAR, px_time TIMESTAMP, price DOUBLE, available_time TIMESTAMP, tol_ms BIGINT, source VARCHAR)',
   );
-  await ctx.db.exec(`CREATE OR REPLACE TEMP TABLE label_bars AS SELECT DISTINCT symbol, open_time, open FROM label_bars_raw`);
-  await ctx.db.exec(
-    `CREATE OR REPLACE TEMP TABLE label_horizons AS SELECT * FROM (VALUES ${horizons.map(({ h, ms }) => `('${h}', ${ms}::BIGINT)`).join(', ')}) v(horizon, horizon_ms)`,
-  );
+  const limit = timeframeSeconds(opts.label_timeframe ?? p.timeframe);
+  const tfs = Object.entries(BAR_TIMEFRAMES).filter(([tf, secs]) => (opts.label_timeframe ? tf === opts.label_timeframe : secs <= limit));
+  const sources: Record<string, string[]> = {};
+  for (const s of p.symbols) {
+    for (const [tf, secs] of tfs) {
+      const files = await datasetFiles(p.root, DATASETS.bars, {
+        venue: [p.venue], symbol: [s], price: ['last'], timeframe: [tf],
+        ...(lower !== undefined ? { from: lower } : {}),
+        ...(upper !== undefined ? { to: upper } : {}),
+      });
+      if (files.length === 0) continue;
+      await ctx.db.exec(
+        `CREATE OR REPLACE TEMP TABLE __label_bars AS SELECT venue, symbol, price, timeframe, event_time, available_time, open_time, open FROM ${SCAN_SQL}
+         WHERE ($lower IS NULL OR event_time >= $lower) AND ($upper IS NULL OR open_time < $upper)`,
+        { files: listOf(files), lower: ts(lower), upper: ts(upper) },
+      );
+      const ex = await excludeQuarantined(ctx, { root: p.root, dataset: 'bars', table: '__label_bars' });
+      if (ex.rows_excluded > 0) excluded[`bars ${p.venue}/${s} last ${tf}`] = ex.rows_excluded;
+      await ctx.db.exec(
+        'INSERT INTO label_src SELECT symbol, open_time, open, available_time, $tol, $src FROM __label_bars',
+        { tol: BigInt(secs * 1000), src: `bars:${tf}` },
+      );
+      await ctx.db.exec('DROP TABLE __label_bars');
+      (sources[s] ??= []).push(`bars:${tf}`);
+    }
+    if (!opts.label_timeframe) {
+      const tFiles = await datasetFiles(p.root, DATASETS.trades, {
+        venue: [p.venue], symbol: [s],
+        ...(lower !== undefined ? { from: lower } : {}),
+        ...(upper !== undefined ? { to: upper } : {}),
+      });
+      if (tFiles.length > 0) {
+        await ctx.db.exec(
+          `INSERT INTO label_src SELECT symbol, event_time, price, available_time, $tol, 'trades' FROM ${SCAN_SQL}
+           WHERE ($lower IS NULL OR event_time >= $lower) AND ($upper IS NULL OR event_time < $upper)`,
+          { files: listOf(tFiles), lower: ts(lower), upper: ts(upper), tol: BigInt(p.cfg.label_trade_max_gap_ms) },
+        );
+        (sources[s] ??= []).push('trades');
+      }
+    }
+    if (!sources[s]) throw missingError(`no last bars of ${p.venue}/${s} at ${opts.label_timeframe ?? `${p.timeframe} or finer`} for the entry and exit prices`);
+  }
+  await runStep(ctx, 'features/label_px');
+  await ctx.db.exec('CREATE OR REPLACE TEMP TABLE label_horizons AS SELECT unnest($names) AS horizon, unnest($ms)::BIGINT AS horizon_ms', {
+    names: listOf(horizons.map((x) => x.h)),
+    ms: listOf(horizons.map((x) => String(x.ms))),
+  });
   const instFiles = await datasetFiles(p.root, DATASETS.instruments, { venue: [p.venue], symbol: p.symbols });
   await ctx.db.exec(
     `CREATE OR REPLACE TEMP TABLE label_costs AS
@@ -548,27 +445,30 @@ export async function buildLabels(opts: LabelsOptions, ctx: ServiceContext): Pro
      QUALIFY row_number() OVER (PARTITION BY symbol ORDER BY event_time DESC) = 1`,
     { files: listOf(instFiles), cost: opts.round_trip_cost ?? null },
   );
-  await run(ctx, 'labels', 'label_out', { exec_latency_ms: BigInt(execLatency), bar_ms: BigInt(barMs) });
+  await runStep(ctx, 'features/labels', { exec_latency_ms: BigInt(execLatency) });
   const unl = await ctx.db.all(`SELECT horizon, count(*) FILTER (WHERE label_end_time IS NULL)::BIGINT AS n FROM label_out GROUP BY ALL ORDER BY ALL`);
   const spec = labelsSpec();
   await ctx.db.exec(
     `CREATE OR REPLACE TEMP TABLE label_stage AS
-     SELECT $venue AS venue, symbol, $tf AS timeframe, decision_time AS event_time, label_end_time AS available_time,
-            $source AS source, $now AS ingest_time, horizon, horizon_ms, entry_time, entry_price, exit_time, exit_price,
+     SELECT $venue AS venue, symbol, $tf AS timeframe, decision_time AS event_time, exit_available_time AS available_time,
+            $source AS source, $now AS ingest_time, horizon, horizon_ms, entry_time, entry_price, entry_source, exit_time, exit_price, exit_source,
             label_end_time, fwd_return, round_trip_cost, cost_return
      FROM label_out WHERE label_end_time IS NOT NULL`,
-    { venue: p.venue, tf: p.timeframe, source: `perpkit-labels:${ltf}`, now: timestampValue(BigInt(ctx.clock.now() * US_PER_MS)) },
+    { venue: p.venue, tf: p.timeframe, source: 'perpkit-labels', now: timestampValue(BigInt(ctx.clock.now() * US_PER_MS)) },
   );
   const rows = Number(await ctx.db.scalar('SELECT count(*) FROM label_stage'));
   const write = await writeTable(ctx, { root: p.root, spec }, 'label_stage');
+  const unlabeled = Object.fromEntries(unl.map((r) => [String(r['horizon']), Number(r['n'])]));
+  for (const [h, n] of Object.entries(unlabeled)) if (n > 0) ctx.log.warn(`${n} decision rows have no ${h} label (no price yet, or a gap at the entry or exit)`);
   return {
     data_dir: p.root,
     venue: p.venue,
     timeframe: p.timeframe,
-    label_timeframe: ltf,
+    label_timeframe: opts.label_timeframe ?? 'finest',
+    price_sources: sources,
     horizons: opts.horizons,
     rows,
-    unlabeled: Object.fromEntries(unl.map((r) => [String(r['horizon']), Number(r['n'])])),
+    unlabeled,
     excluded,
     write,
   };
@@ -646,7 +546,6 @@ export async function checkLeakage(opts: LeakageOptions, ctx: ServiceContext): P
   };
   const cutoffs: number[] = [];
   for (let i = 0; i < opts.cutoffs; i++) cutoffs.push(Math.round(lo + warmUs + spanUs + rand() * (hi - lo - warmUs - spanUs)));
-  const families = opts.families ?? [...new Set(FEATURES.map((x) => x.family))];
   const cols = [...AGE_COLUMNS, ...FEATURES.map((x) => x.name)];
   const differences: LeakageDifference[] = [];
   let comparedRows = 0;
@@ -663,7 +562,9 @@ export async function checkLeakage(opts: LeakageOptions, ctx: ServiceContext): P
     if (ctx.signal.aborted) throw ctx.signal.reason;
     ctx.log.progress(`leakage: cutoff ${ci + 1}/${cutoffs.length}`);
     const params = { lower: ts(T - warmUs - spanUs), upper: ts(T + aheadUs), cut: ts(T) };
-    const cp: Plan = { ...p, from: T - spanUs, to: T + 1 };
+    // The grid runs past the cutoff (a feature reading later decision rows must be caught too);
+    // only decisions <= T are compared.
+    const cp: Plan = { ...p, from: T - spanUs, to: T + aheadUs };
     const restrict = async (mode: 'full' | 'drop' | 'perturb'): Promise<void> => {
       for (const t of RAW_TABLES) {
         const window = `event_time >= $lower AND event_time < $upper`;
@@ -688,14 +589,14 @@ export async function checkLeakage(opts: LeakageOptions, ctx: ServiceContext): P
     for (const t of RAW_TABLES) {
       modified += Number(await db.scalar(`SELECT count(*) FROM ${q(t)} WHERE available_time > $cut`, { cut: ts(T) }));
     }
-    await compute(ctx, cp, families, {});
+    await compute(ctx, cp, {});
     await opts.afterCompute?.(ctx);
     await db.exec(`CREATE OR REPLACE TEMP TABLE leak_full AS SELECT * FROM feat_out WHERE decision_time <= $cut`, { cut: ts(T) });
     comparedRows += Number(await db.scalar('SELECT count(*) FROM leak_full'));
     nonNull += Number(await db.scalar(`SELECT ${cols.map((c) => `count(${q(c)})`).join(' + ')} FROM leak_full`));
     for (const mode of ['drop', 'perturb'] as const) {
       await restrict(mode);
-      await compute(ctx, cp, families, {});
+      await compute(ctx, cp, {});
       await opts.afterCompute?.(ctx);
       const diffs = await db.all(
         `SELECT a.symbol, strftime(coalesce(a.decision_time, b.decision_time), '%Y-%m-%dT%H:%M:%S.%gZ') AS t, c.col,

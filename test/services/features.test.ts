@@ -230,30 +230,62 @@ describe('feature engine on the real sample', () => {
     expect(r.notes.join('\n')).toMatch(/no funding stored/);
   });
 
-  it('labels: entry at the next bar open after decision + latency, label_end_time at the exit, cost deducted', async () => {
+  it('labels: entry and exit on the finest bars present after decision + latency (+ horizon), label known when its exit price is', async () => {
     const ctx = await testContext();
     const r = await buildLabels({ root, venue: 'binance-usdm', symbols: ['ETH-PERP'], timeframe: '1h', horizons: ['1h', '4h'], from: Date.parse('2026-03-01T00:00:00Z') * 1000, to: Date.parse('2026-03-08T00:00:00Z') * 1000 }, ctx);
     expect(r.rows).toBe(7 * 24 * 2);
-    const b = await bars(ctx, 'binance-usdm', 'ETH-PERP');
-    const byOpen = new Map(b.map((x) => [x.t - H, x]));
+    expect(r.price_sources['ETH-PERP']).toEqual(['bars:15m', 'bars:1h']);
+    // every bar open of either timeframe is a candidate price; the earliest at or after the target wins
+    const b15 = await bars(ctx, 'binance-usdm', 'ETH-PERP', '15m');
+    const b1h = await bars(ctx, 'binance-usdm', 'ETH-PERP', '1h');
+    const opens = new Map<number, { open: number; avail: number; src: string }>();
+    for (const x of b1h) opens.set(x.t - H, { open: x.open, avail: x.avail, src: 'bars:1h' });
+    for (const x of b15) opens.set(x.t - H / 4, { open: x.open, avail: x.avail, src: 'bars:15m' });
+    const times = [...opens.keys()].sort((a, b) => a - b);
+    const firstAtOrAfter = (t: number): number => times.find((x) => x >= t) as number;
     const files = await datasetFiles(root, labelsSpec(), { symbol: ['ETH-PERP'] });
-    const rows = await readRows(ctx, `SELECT epoch_ms(event_time) AS d, horizon, epoch_ms(entry_time) AS en, entry_price, epoch_ms(exit_time) AS ex, exit_price, epoch_ms(label_end_time) AS le, epoch_ms(available_time) AS av, fwd_return, cost_return, round_trip_cost FROM $SCAN`, files);
+    const rows = await readRows(ctx, `SELECT epoch_ms(event_time) AS d, horizon, epoch_ms(entry_time) AS en, entry_price, entry_source, epoch_ms(exit_time) AS ex, exit_price, exit_source, epoch_ms(label_end_time) AS le, epoch_ms(available_time) AS av, fwd_return, cost_return, round_trip_cost FROM $SCAN`, files);
     for (const x of rows) {
       const d = Number(x['d']);
       const en = Number(x['en']);
-      expect(en).toBeGreaterThanOrEqual(d + 1000);
-      expect(en - d).toBeLessThanOrEqual(H);
-      expect(x['entry_price']).toBe(byOpen.get(en)?.open);
+      expect(en).toBe(firstAtOrAfter(d + 1000));
+      expect(en - d).toBeLessThanOrEqual(H / 4); // 15m bars exist here: entry within one 15m bar, not an hour later
+      expect(x['entry_price']).toBe(opens.get(en)?.open);
+      expect(x['entry_source']).toBe(opens.get(en)?.src);
       const hMs = x['horizon'] === '1h' ? H : 4 * H;
-      expect(Number(x['ex'])).toBe(en + hMs);
-      expect(x['exit_price']).toBe(byOpen.get(en + hMs)?.open);
+      expect(Number(x['ex'])).toBe(firstAtOrAfter(d + 1000 + hMs));
+      expect(x['exit_price']).toBe(opens.get(Number(x['ex']))?.open);
       expect(Number(x['le'])).toBe(Number(x['ex']));
-      expect(Number(x['av'])).toBe(Number(x['le']));
+      expect(Number(x['av'])).toBe(opens.get(Number(x['ex']))?.avail); // known when the exit bar is published
       expect(Math.abs(Number(x['fwd_return']) - (Number(x['exit_price']) / Number(x['entry_price']) - 1))).toBeLessThan(1e-15);
       expect(x['round_trip_cost']).toBe(0.001); // 2 x Binance VIP0 taker 0.05%
       expect(Math.abs(Number(x['cost_return']) - (Number(x['fwd_return']) - 0.001))).toBeLessThan(1e-15);
     }
-    await expect(buildLabels({ root, venue: 'binance-usdm', timeframe: '1h', horizons: ['5m'] }, ctx)).rejects.toMatchObject({ kind: 'usage' });
+    // --label-timeframe 1h restricts the prices to 1h bar opens: entry an hour after the decision
+    const r1 = await buildLabels({ root, venue: 'binance-usdm', symbols: ['ETH-PERP'], timeframe: '1h', label_timeframe: '1h', horizons: ['1h'], from: Date.parse('2026-03-01T00:00:00Z') * 1000, to: Date.parse('2026-03-02T00:00:00Z') * 1000 }, ctx);
+    expect(r1.price_sources['ETH-PERP']).toEqual(['bars:1h']);
+    await expect(buildLabels({ root, venue: 'binance-usdm', timeframe: '1h', horizons: ['5x'] }, ctx)).rejects.toMatchObject({ kind: 'usage' });
+    await expect(buildLabels({ root, venue: 'binance-usdm', timeframe: '1h', horizons: [] }, ctx)).rejects.toMatchObject({ kind: 'usage' });
+  });
+
+  it('labels: a gap at the exit gives no label (counted), never a price from later', async () => {
+    const ctx = await testContext();
+    const dir = tempDir();
+    cpSync(join(ROOT, 'data', 'sample', 'instruments'), join(dir, 'instruments'), { recursive: true });
+    const b = (await bars(ctx, 'binance-usdm', 'SOL-PERP')).slice(0, 60);
+    const hole = 30; // bar opening at b[30].t - 1h is missing
+    const rows = b
+      .filter((_, i) => i !== hole)
+      .map((x) => ({ venue: 'binance-usdm', symbol: 'SOL-PERP', price: 'last', timeframe: '1h', event_time: x.t * 1000, available_time: x.avail * 1000, source: 'test', ingest_time: 0, open_time: (x.t - H) * 1000, open: x.open, high: x.high, low: x.low, close: x.close, volume: x.volume, quote_volume: null, trade_count: null }));
+    await writeRows(ctx, { root: dir, spec: DATASETS.bars }, rows);
+    const r = await buildLabels({ root: dir, venue: 'binance-usdm', symbols: ['SOL-PERP'], timeframe: '1h', horizons: ['1h'] }, ctx);
+    // decisions whose entry or exit bar is the missing one: entry at it (decision 2 bars before) and exit at it (3 before)
+    expect(r.unlabeled['1h']).toBeGreaterThanOrEqual(2);
+    const files = await datasetFiles(dir, labelsSpec());
+    const out = await readRows(ctx, `SELECT epoch_ms(entry_time) AS en, epoch_ms(exit_time) AS ex FROM $SCAN`, files);
+    const missingOpen = (b[hole] as Bar).t - H;
+    expect(out.some((x) => Number(x['en']) > missingOpen && Number(x['en']) - missingOpen <= H && Number(x['ex']) - Number(x['en']) > H)).toBe(false);
+    for (const x of out) expect(Number(x['ex']) - Number(x['en'])).toBe(H);
   });
 });
 
@@ -270,7 +302,7 @@ describe('leakage harness', () => {
     expect(r.compared_non_null).toBeGreaterThan(r.compared_values * 0.5);
   });
 
-  it('catches a planted leak (a feature that reads the next bar)', async () => {
+  it('catches a planted leak through input rows (a feature that reads the next bar)', async () => {
     const ctx = await testContext();
     const r = await checkLeakage(
       {
@@ -283,7 +315,7 @@ describe('leakage harness', () => {
         afterCompute: async (c) => {
           // roc_1 replaced by the next bar's return: information from after the decision time
           await c.db.exec(`UPDATE feat_out SET roc_1 = n.next_ret FROM (
-            SELECT symbol, rn, event_time, lead(close) OVER (PARTITION BY symbol ORDER BY rn) / close - 1 AS next_ret FROM perp_base) n
+            SELECT symbol, event_time, lead(close) OVER (PARTITION BY symbol ORDER BY event_time) / close - 1 AS next_ret FROM raw_perp) n
             WHERE n.symbol = feat_out.symbol AND n.event_time + INTERVAL 5 SECOND = feat_out.decision_time`);
         },
       },
@@ -291,6 +323,30 @@ describe('leakage harness', () => {
     );
     expect(r.ok).toBe(false);
     expect(new Set(r.differences.map((d) => d.column))).toEqual(new Set(['roc_1']));
+  });
+
+  it('catches a planted leak through later decision rows (lead instead of lag over the grid)', async () => {
+    const ctx = await testContext();
+    const r = await checkLeakage(
+      {
+        root,
+        venue: 'binance-usdm',
+        symbols: ['ETH-PERP'],
+        timeframe: '1h',
+        cutoffs: 3,
+        from: Date.parse('2026-03-01T00:00:00Z') * 1000,
+        afterCompute: async (c) => {
+          // a velocity that reads the decision 8 rows ahead: no input row after T is read directly,
+          // only a later grid row, so only a grid that runs past the cutoff can see it
+          await c.db.exec(`UPDATE feat_out SET hl_range = n.ahead FROM (
+            SELECT symbol, decision_time, lead(hl_range, 8) OVER (PARTITION BY symbol ORDER BY decision_time) AS ahead FROM feat_out) n
+            WHERE n.symbol = feat_out.symbol AND n.decision_time = feat_out.decision_time`);
+        },
+      },
+      ctx,
+    );
+    expect(r.ok).toBe(false);
+    expect(new Set(r.differences.map((d) => d.column))).toEqual(new Set(['hl_range']));
   });
 });
 

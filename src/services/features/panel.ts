@@ -1,0 +1,164 @@
+import { DuckDBDataChunk, DOUBLE, type DuckDBDoubleVector } from '@duckdb/node-api';
+import type { DuckSession } from '../../store/duckdb.js';
+import { quoteIdent as q } from '../../store/duckdb.js';
+
+/**
+ * Moving staged inputs from DuckDB into typed arrays on a regular bar axis, and computed columns
+ * back. Times are epoch microseconds held in doubles (exact below 2^53).
+ */
+
+/** One bar series on a symbol's axis: slot j closes at t0 + j * bar; NaN where no bar. */
+export interface BarSeries {
+  avail: Float64Array;
+  open: Float64Array;
+  high: Float64Array;
+  low: Float64Array;
+  close: Float64Array;
+  volume: Float64Array;
+  /** slots that hold a bar */
+  count: number;
+}
+
+/** Irregular prints (funding, open interest) in event-time order. */
+export interface Prints {
+  ev: Float64Array;
+  avail: Float64Array;
+  value: Float64Array;
+  /** funding: settlement interval of each print, hours (NaN when not stated) */
+  interval: Float64Array;
+}
+
+export interface Axis {
+  /** close time of slot 0, µs */
+  t0: number;
+  /** bar length, µs */
+  tf: number;
+  /** slots */
+  n: number;
+  /** absolute slot index of slot 0 (t0 / tf): anchors the running-sum restarts */
+  abs0: number;
+}
+
+async function readColumns(db: DuckSession, sql: string, params: Record<string, string>, ncols: number): Promise<Float64Array[]> {
+  const result = await db.conn.run(sql, params);
+  const parts: number[][] = Array.from({ length: ncols }, () => []);
+  const chunks: DuckDBDataChunk[] = [];
+  let rows = 0;
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) break;
+    chunks.push(chunk);
+    rows += chunk.rowCount;
+  }
+  const out = parts.map(() => new Float64Array(rows));
+  let off = 0;
+  for (const chunk of chunks) {
+    const m = chunk.rowCount;
+    for (let c = 0; c < ncols; c++) {
+      const v = chunk.getColumnVector(c) as DuckDBDoubleVector;
+      const dst = out[c] as Float64Array;
+      for (let i = 0; i < m; i++) {
+        const x = v.getItem(i);
+        dst[off + i] = x === null ? NaN : x;
+      }
+    }
+    off += m;
+  }
+  return out;
+}
+
+/** Event-time range of a symbol's bars in a staged table, or null when it has none. */
+export async function barRange(db: DuckSession, table: string, symbol: string): Promise<{ t0: number; t1: number } | null> {
+  const [c] = await readColumns(
+    db,
+    `SELECT epoch_us(min(event_time))::DOUBLE, epoch_us(max(event_time))::DOUBLE FROM ${q(table)} WHERE symbol = $s`,
+    { s: symbol },
+    2,
+  ).then((cols) => [cols]);
+  const t0 = c?.[0]?.[0];
+  const t1 = c?.[1]?.[0];
+  if (t0 === undefined || t1 === undefined || !Number.isFinite(t0) || !Number.isFinite(t1)) return null;
+  return { t0, t1 };
+}
+
+/** A staged bar table's rows of one symbol placed on the axis (bars off the grid or outside it are left out). */
+export async function loadBars(db: DuckSession, table: string, symbol: string, axis: Axis): Promise<BarSeries> {
+  const [ev, avail, open, high, low, close, volume] = await readColumns(
+    db,
+    `SELECT epoch_us(event_time)::DOUBLE, epoch_us(available_time)::DOUBLE, open, high, low, close, volume
+     FROM ${q(table)} WHERE symbol = $s ORDER BY event_time`,
+    { s: symbol },
+    7,
+  );
+  const mk = (): Float64Array => new Float64Array(axis.n).fill(NaN);
+  const s: BarSeries = { avail: mk(), open: mk(), high: mk(), low: mk(), close: mk(), volume: mk(), count: 0 };
+  const m = ev?.length ?? 0;
+  for (let i = 0; i < m; i++) {
+    const off = (ev![i]! - axis.t0) / axis.tf;
+    if (!Number.isInteger(off) || off < 0 || off >= axis.n) continue;
+    s.avail[off] = avail![i]!;
+    s.open[off] = open![i]!;
+    s.high[off] = high![i]!;
+    s.low[off] = low![i]!;
+    s.close[off] = close![i]!;
+    s.volume[off] = volume![i]!;
+    s.count++;
+  }
+  return s;
+}
+
+/** A staged print table's rows of one symbol, in event-time order. */
+export async function loadPrints(db: DuckSession, table: string, column: string, symbol: string, withInterval: boolean): Promise<Prints> {
+  const cols = await readColumns(
+    db,
+    `SELECT epoch_us(event_time)::DOUBLE, epoch_us(available_time)::DOUBLE, ${q(column)}::DOUBLE,
+            ${withInterval ? 'funding_interval_hours::DOUBLE' : 'NULL::DOUBLE'}
+     FROM ${q(table)} WHERE symbol = $s ORDER BY event_time, available_time`,
+    { s: symbol },
+    4,
+  );
+  return { ev: cols[0]!, avail: cols[1]!, value: cols[2]!, interval: cols[3]! };
+}
+
+/** Writes rows of double columns (NaN = NULL) into a new temp table, one data chunk at a time. */
+export class DoubleTableWriter {
+  private constructor(
+    private readonly db: DuckSession,
+    private readonly table: string,
+    private readonly ncols: number,
+    private readonly appender: Awaited<ReturnType<DuckSession['conn']['createAppender']>>,
+  ) {}
+
+  static async create(db: DuckSession, table: string, columns: string[]): Promise<DoubleTableWriter> {
+    await db.exec(`CREATE OR REPLACE TEMP TABLE ${q(table)} (${columns.map((c) => `${q(c)} DOUBLE`).join(', ')})`);
+    const appender = await db.conn.createAppender(table, 'main', 'temp');
+    return new DoubleTableWriter(db, table, columns.length, appender);
+  }
+
+  /** Appends `rows` rows; column c's value at row i is cols[c][offset + i]. */
+  append(cols: Float64Array[], offset: number, rows: number): void {
+    const CH = 2048;
+    const types = Array.from({ length: this.ncols }, () => DOUBLE);
+    for (let start = 0; start < rows; start += CH) {
+      const m = Math.min(CH, rows - start);
+      const chunk = DuckDBDataChunk.create(types, m);
+      for (let c = 0; c < this.ncols; c++) {
+        const v = chunk.getColumnVector(c) as DuckDBDoubleVector;
+        const src = cols[c] as Float64Array;
+        for (let i = 0; i < m; i++) {
+          const x = src[offset + start + i] as number;
+          v.setItem(i, Number.isNaN(x) ? null : x);
+        }
+        v.flush();
+      }
+      this.appender.appendDataChunk(chunk);
+    }
+  }
+
+  close(): string {
+    this.appender.flushSync();
+    this.appender.closeSync();
+    void this.db;
+    return this.table;
+  }
+}
