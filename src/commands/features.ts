@@ -24,14 +24,19 @@ export default class Features extends PerpkitCommand<Result> {
   static description = `Decision times are the bar closes of --timeframe plus --decision-latency. Every input is joined
 ASOF on available_time <= decision time; each joined input reports its age (<input>_age_ms) and past
 its maximum age its features are NULL (counted and reported). Windows are trailing and end at the
-current row; warm-up and gaps give NULL, never 0. Writes the "features" dataset
-(venue/symbol/timeframe/month); a run rewrites whole rows for its decision times.
+current row; a window of n bars is the n most recent bars by event time and counts only when
+they are n consecutive bars (warm-up and gaps give NULL, never 0). A value at decision time T comes
+from the most recent complete window all of whose rows have available_time <= T, so a late bar
+delays the windows that hold it. Writes the "features" dataset (venue/symbol/timeframe/month);
+--set replaces only its families' columns and keeps the others as stored.
 
 Modes:
   (default)          compute the feature families of --set into the features dataset
   --list             the catalog: name, family, input, lookback, unit, meaning, hypothesis
-  --labels           forward returns for --horizons into the separate "labels" dataset (entry at the
-                     first bar open after decision + --exec-latency; label_end_time = exit)
+  --labels           forward returns for --horizons into the separate "labels" dataset: entry at the
+                     first price at or after decision + --exec-latency on the finest data present
+                     (trades, else the finest bar opens), exit at decision + latency + horizon;
+                     a gap at either end gives no label (counted); label_end_time = exit
   --check-leakage    for --cutoffs random times T, drop and then perturb every input row with
                      available_time > T, recompute, and require every value at decision times <= T
                      to be bit-identical; exit 3 with the differences if not`;
@@ -55,7 +60,7 @@ Modes:
     list: Flags.boolean({ description: 'Print the feature catalog.', default: false }),
     labels: Flags.boolean({ description: 'Write forward-return labels instead of features.', default: false }),
     horizons: Flags.string({ description: 'Label horizons (with --labels).', default: '1h,4h,24h' }),
-    'label-timeframe': Flags.string({ description: 'Bars whose opens are the entry and exit prices (default: --timeframe).' }),
+    'label-timeframe': Flags.string({ description: 'Price entries and exits only on bar opens of this timeframe (default: the finest data present: trades, then the finest bars up to --timeframe).' }),
     'exec-latency': Flags.string({ description: 'Execution latency after the decision, for label entries.', default: '1s' }),
     'round-trip-cost': Flags.string({ description: 'Round-trip cost for cost_return, fraction (default: 2 x the instrument taker fee).' }),
     'check-leakage': Flags.boolean({ description: 'Run the leakage harness.', default: false }),
@@ -131,7 +136,7 @@ Modes:
         );
         return;
       case 'labels':
-        out.write(formatTable([{ dataset: 'labels', timeframe: r.timeframe, label_timeframe: r.label_timeframe, horizons: r.horizons.join(','), rows: r.rows, ...Object.fromEntries(Object.entries(r.unlabeled).map(([h, n]) => [`unlabeled_${h}`, n])) }]));
+        out.write(formatTable([{ dataset: 'labels', timeframe: r.timeframe, label_timeframe: r.label_timeframe, priced_by: [...new Set(Object.values(r.price_sources).flat())].join(','), horizons: r.horizons.join(','), rows: r.rows, ...Object.fromEntries(Object.entries(r.unlabeled).map(([h, n]) => [`unlabeled_${h}`, n])) }]));
         return;
       case 'features':
         out.write(

@@ -26,7 +26,7 @@ describe('perpkit features (CLI)', () => {
     expect(doc.missing['open_interest']).toBe(doc.rows); // the sample has no OI
     const l = runCli(['features', '--labels', '--data-dir', dir, '--symbols', 'SOL-PERP', '--from', '2026-04-01', '--horizons', '1h,4h', '--json']);
     expect(l.code, l.stderr).toBe(0);
-    expect(JSON.parse(l.stdout)).toMatchObject({ label_timeframe: '1h', horizons: ['1h', '4h'] });
+    expect(JSON.parse(l.stdout)).toMatchObject({ label_timeframe: 'finest', horizons: ['1h', '4h'], price_sources: { 'SOL-PERP': ['bars:15m', 'bars:1h'] } });
     const ls = runCli(['datasets', '--data-dir', dir, '--json']);
     expect(ls.code).toBe(0);
     const bad = runCli(['features', '--data-dir', dir, '--set', 'astrology']);

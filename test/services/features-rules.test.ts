@@ -234,3 +234,18 @@ describe('window rules against row loops (gap, late bar, missed funding print, z
     expect(flat?.['liquidity_stress']).toBe(0);
   });
 });
+
+describe('partial builds', () => {
+  it('--set price replaces only the price columns and keeps every other family as stored', async () => {
+    const ctx = await testContext();
+    const files = await datasetFiles(root, featuresSpec());
+    const cols = ['roc_1', 'rsi_14', 'basis_mean_24', 'funding_mean_24', 'vol_ratio_24', 'corr_btc_168'];
+    const q = `SELECT epoch_ms(event_time) AS d, ${cols.join(', ')} FROM ${SCAN_SQL} ORDER BY event_time`;
+    const before = await ctx.db.all(q, { files: listOf(files) });
+    expect(before.filter((r) => r['basis_mean_24'] !== null).length).toBeGreaterThan(100);
+    const r = await buildFeatures({ root, venue: 'binance-usdm', symbols: ['BTC-PERP'], timeframe: '1h', families: ['price'] }, ctx);
+    expect(r.write?.rows_replaced ?? 0).toBe(0); // same values: nothing rewritten
+    const after = await ctx.db.all(q, { files: listOf(await datasetFiles(root, featuresSpec())) });
+    expect(after).toEqual(before);
+  });
+});
