@@ -1,0 +1,110 @@
+import { timestampValue } from '@duckdb/node-api';
+import type { ServiceContext } from '../../domain/context.js';
+import { FEATURE_FAMILIES, FEATURES, featuresSpec, type FeatureFamily } from '../../domain/features.js';
+import { quoteIdent as q } from '../../store/duckdb.js';
+import { writeTable, type WriteResult } from '../../store/dataset.js';
+import { release, scan } from '../../store/read.js';
+import { computeFeatures, type ComputeResult } from './compute.js';
+import { stageInputs } from './inputs.js';
+import { plan, US_PER_MS, type FeaturesOptions, type Plan } from './plan.js';
+
+export interface FeaturesResult {
+  data_dir: string;
+  venue: string;
+  timeframe: string;
+  symbols: string[];
+  families: FeatureFamily[];
+  rows: number;
+  /** per input: decision rows where it was older than its maximum age (its features are NULL there) */
+  stale: Record<string, number>;
+  /** per input: decision rows where it had no row at all yet */
+  missing: Record<string, number>;
+  /** what is not there and why (no spot reference, no OI data, ...) */
+  notes: string[];
+  /** input rows left out because perpkit validate quarantined them, per input series */
+  excluded: Record<string, number>;
+  timings_ms: Record<string, number>;
+  write?: WriteResult;
+}
+
+export async function compute(ctx: ServiceContext, p: Plan, timings: Record<string, number>): Promise<ComputeResult> {
+  const fundingHours = new Map<string, number>();
+  for (const [s, r] of p.refs) fundingHours.set(s, r.funding_interval_hours);
+  return computeFeatures(ctx, { symbols: p.symbols, tfUs: p.tfUs, cfg: p.cfg, fundingHours, from: p.from, to: p.to }, timings);
+}
+
+/**
+ * A partial build (--set) replaces only its families' columns: the others are taken from the rows
+ * already stored for the same decisions (NULL where there are none).
+ */
+async function keepOtherFamilies(ctx: ServiceContext, p: Plan, families: FeatureFamily[]): Promise<void> {
+  const others = FEATURES.filter((x) => !families.includes(x.family)).map((x) => x.name);
+  if (others.length === 0) return;
+  const prev = await scan(ctx, p.root, featuresSpec(), {
+    venue: [p.venue],
+    symbol: p.symbols,
+    timeframe: [p.timeframe],
+    ...(p.from !== undefined ? { from: p.from, event_from: p.from } : {}),
+    ...(p.to !== undefined ? { to: p.to } : {}),
+    columns: ['symbol', 'event_time', ...others],
+    prefix: 'feat_prev',
+  });
+  if (prev.files === 0) {
+    await ctx.db.exec(`CREATE OR REPLACE TEMP TABLE feat_stage AS SELECT * REPLACE (${others.map((c) => `NULL::DOUBLE AS ${q(c)}`).join(', ')}) FROM feat_stage`);
+    return;
+  }
+  await ctx.db.exec(
+    `CREATE OR REPLACE TEMP TABLE feat_stage AS
+     SELECT s.* REPLACE (${others.map((c) => `prev.${q(c)} AS ${q(c)}`).join(', ')})
+     FROM feat_stage s LEFT JOIN ${q(prev.table)} prev USING (symbol, event_time)`,
+  );
+  await release(ctx, prev.table);
+}
+
+export async function buildFeatures(opts: FeaturesOptions, ctx: ServiceContext): Promise<FeaturesResult> {
+  const p = await plan(opts, ctx);
+  const families = opts.families ?? [...FEATURE_FAMILIES];
+  const notes: string[] = [];
+  const timings: Record<string, number> = {};
+  const t0 = performance.now();
+  ctx.log.info(`features: staging inputs for ${p.symbols.join(', ')} at ${p.timeframe}`);
+  const excluded: Record<string, number> = {};
+  await stageInputs(ctx, p, notes, excluded);
+  for (const [k, n] of Object.entries(excluded)) ctx.log.warn(`excluded ${n} quarantined row(s) of ${k}`);
+  if (ctx.signal.aborted) throw ctx.signal.reason;
+  ctx.log.info('features: computing');
+  const { stale, missing } = await compute(ctx, p, timings);
+  if (ctx.signal.aborted) throw ctx.signal.reason;
+  const rows = Number(await ctx.db.scalar('SELECT count(*) FROM feat_out'));
+  const spec = featuresSpec();
+  const now = ctx.clock.now() * US_PER_MS;
+  await ctx.db.exec(
+    `CREATE OR REPLACE TEMP TABLE feat_stage AS
+     SELECT $venue AS venue, symbol, $tf AS timeframe, decision_time AS event_time, decision_time AS available_time,
+            $source AS source, $now AS ingest_time, ${spec.columns.slice(4).map((c) => q(c.name)).join(', ')}
+     FROM feat_out`,
+    { venue: p.venue, tf: p.timeframe, source: 'perpkit-features', now: timestampValue(BigInt(now)) },
+  );
+  await keepOtherFamilies(ctx, p, families);
+  ctx.log.info(`features: writing ${rows} rows`);
+  const t1 = performance.now();
+  const write = await writeTable(ctx, { root: opts.root, spec }, 'feat_stage');
+  timings['write'] = performance.now() - t1;
+  timings['total'] = performance.now() - t0;
+  for (const [input, n] of Object.entries(stale)) if (n > 0) ctx.log.warn(`${n} decision rows had stale ${input} (features from it are NULL there)`);
+  return {
+    data_dir: opts.root,
+    venue: p.venue,
+    timeframe: p.timeframe,
+    symbols: p.symbols,
+    families,
+    rows,
+    stale,
+    missing,
+    notes,
+    excluded,
+    timings_ms: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])),
+    write,
+  };
+}
+
