@@ -44,6 +44,7 @@ Modes:
   static examples = [
     '<%= config.bin %> features --venue binance-usdm --timeframe 1h',
     '<%= config.bin %> features --venue binance-usdm --symbols ETH-PERP --timeframe 15m --set price,perp_spot --from 2026-03-14',
+    '<%= config.bin %> features --venue binance-usdm --timeframe 1h --incremental',
     '<%= config.bin %> features --labels --venue binance-usdm --timeframe 1h --horizons 1h,4h,24h',
     '<%= config.bin %> features --check-leakage --venue binance-usdm --timeframe 1h --cutoffs 200',
     '<%= config.bin %> features --list --json',
@@ -63,6 +64,10 @@ Modes:
     'label-timeframe': Flags.string({ description: 'Price entries and exits only on bar opens of this timeframe (default: the finest data present: trades, then the finest bars up to --timeframe).' }),
     'exec-latency': Flags.string({ description: 'Execution latency after the decision, for label entries.', default: '1s' }),
     'round-trip-cost': Flags.string({ description: 'Round-trip cost for cost_return, fraction (default: 2 x the instrument taker fee).' }),
+    incremental: Flags.boolean({
+      description: 'Recompute only decisions at or after the earliest input row stored since the last build (the cron case); writes what a full build would.',
+      default: false,
+    }),
     'check-leakage': Flags.boolean({ description: 'Run the leakage harness.', default: false }),
     cutoffs: Flags.integer({ description: 'Random cutoffs for --check-leakage.', default: 200, min: 1 }),
     seed: Flags.integer({ description: 'Seed of the cutoffs for --check-leakage.', default: 42 }),
@@ -119,7 +124,7 @@ Modes:
         )),
       };
     }
-    return { mode: 'features', ...(await buildFeatures(base, ctx)) };
+    return { mode: 'features', ...(await buildFeatures({ ...base, ...(flags.incremental ? { incremental: true } : {}) }, ctx)) };
   }
 
   protected present(r: Result): void {

@@ -30,6 +30,8 @@ export interface ScanOptions extends ReadFilter {
   available_before?: number;
   /** keep only rows with open_time < this (µs; bars) */
   open_before?: number;
+  /** keep only rows first stored after this (ingest_time > it, µs) */
+  ingested_after?: number;
   /** keep quarantined rows (default: left out and counted) */
   include_quarantined?: boolean;
   /** name prefix of the temp table */
@@ -73,6 +75,10 @@ export async function scan(ctx: Pick<ServiceContext, 'db'>, root: string, spec: 
   if (o.available_before !== undefined) {
     where.push('available_time < $available_before');
     params['available_before'] = us(o.available_before);
+  }
+  if (o.ingested_after !== undefined) {
+    where.push('ingest_time > $ingested_after');
+    params['ingested_after'] = us(o.ingested_after);
   }
   if (o.open_before !== undefined) {
     where.push('open_time < $open_before');

@@ -3,7 +3,8 @@ import type { ServiceContext } from '../../domain/context.js';
 import { FEATURE_FAMILIES, FEATURES, featuresSpec, type FeatureFamily } from '../../domain/features.js';
 import { quoteIdent as q } from '../../store/duckdb.js';
 import { writeTable, type WriteResult } from '../../store/dataset.js';
-import { release, scan } from '../../store/read.js';
+import { release, scan, type ScanOptions } from '../../store/read.js';
+import { DATASETS, type DatasetSpec } from '../../domain/datasets.js';
 import { computeFeatures, type ComputeResult } from './compute.js';
 import { stageInputs } from './inputs.js';
 import { plan, US_PER_MS, type FeaturesOptions, type Plan } from './plan.js';
@@ -24,6 +25,8 @@ export interface FeaturesResult {
   /** input rows left out because perpkit validate quarantined them, per input series */
   excluded: Record<string, number>;
   timings_ms: Record<string, number>;
+  /** with incremental: the first decision time recomputed (null: nothing new since the last build) */
+  recomputed_from?: string | null;
   write?: WriteResult;
 }
 
@@ -61,12 +64,58 @@ async function keepOtherFamilies(ctx: ServiceContext, p: Plan, families: Feature
   await release(ctx, prev.table);
 }
 
+/**
+ * The first decision time an incremental build must recompute: the earliest event_time of any input
+ * row stored after the scope's features were last written (a backfilled old bar counts from its own
+ * time), or undefined when nothing new arrived; null when no features are stored (a full build).
+ */
+async function incrementalStart(ctx: ServiceContext, p: Plan): Promise<number | null | undefined> {
+  const last = await scan(ctx, p.root, featuresSpec(), { venue: [p.venue], symbol: p.symbols, timeframe: [p.timeframe], columns: ['ingest_time'], prefix: 'feat_last' });
+  if (last.files === 0 || last.rows === 0) return null;
+  const lastBuild = Number(await ctx.db.scalar(`SELECT epoch_us(max(ingest_time)) FROM ${q(last.table)}`));
+  await release(ctx, last.table);
+  const perps = [...new Set([...p.symbols, p.cfg.btc_symbol])];
+  const spots = p.symbols.map((s) => p.refs.get(s)).filter((r): r is NonNullable<typeof r> => !!r?.spot_venue && !!r.spot_symbol);
+  const reads: Array<[DatasetSpec, ScanOptions]> = [
+    [DATASETS.bars, { venue: [p.venue], symbol: perps }],
+    [DATASETS.funding, { venue: [p.venue], symbol: perps }],
+    [DATASETS.open_interest, { venue: [p.venue], symbol: perps }],
+    ...spots.map((r): [DatasetSpec, ScanOptions] => [DATASETS.bars, { venue: [r.spot_venue as string], symbol: [r.spot_symbol as string] }]),
+  ];
+  let first: number | undefined;
+  for (const [spec, o] of reads) {
+    const s = await scan(ctx, p.root, spec, { ...o, ingested_after: lastBuild, columns: ['event_time'], include_quarantined: true, prefix: 'new_rows' });
+    if (s.rows > 0) {
+      const t = Number(await ctx.db.scalar(`SELECT epoch_us(min(event_time)) FROM ${q(s.table)}`));
+      first = first === undefined ? t : Math.min(first, t);
+    }
+    await release(ctx, s.table);
+  }
+  return first;
+}
+
 export async function buildFeatures(opts: FeaturesOptions, ctx: ServiceContext): Promise<FeaturesResult> {
-  const p = await plan(opts, ctx);
+  let p = await plan(opts, ctx);
   const families = opts.families ?? [...FEATURE_FAMILIES];
   const notes: string[] = [];
   const timings: Record<string, number> = {};
   const t0 = performance.now();
+  let recomputedFrom: string | null | undefined;
+  if (opts.incremental) {
+    const start = await incrementalStart(ctx, p);
+    if (start === undefined) {
+      ctx.log.info('features: nothing stored since the last build; nothing to recompute');
+      const none = Object.fromEntries(['perp_bars', 'funding', 'open_interest', 'spot_bars', 'btc_bars'].map((k) => [k, 0]));
+      return { data_dir: opts.root, venue: p.venue, timeframe: p.timeframe, symbols: p.symbols, families, rows: 0, stale: none, missing: { ...none }, notes, excluded: {}, timings_ms: {}, recomputed_from: null };
+    }
+    if (start !== null) {
+      // a new row at event time t can change every decision at or after t, and none before
+      const from = Math.max(start, p.from ?? -Infinity);
+      p = { ...p, from };
+      recomputedFrom = new Date(from / 1000).toISOString();
+      ctx.log.info(`features: incremental: recomputing decisions from ${recomputedFrom}`);
+    }
+  }
   ctx.log.info(`features: staging inputs for ${p.symbols.join(', ')} at ${p.timeframe}`);
   const excluded: Record<string, number> = {};
   await stageInputs(ctx, p, notes, excluded);
@@ -104,6 +153,7 @@ export async function buildFeatures(opts: FeaturesOptions, ctx: ServiceContext):
     notes,
     excluded,
     timings_ms: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])),
+    ...(recomputedFrom !== undefined ? { recomputed_from: recomputedFrom } : {}),
     write,
   };
 }

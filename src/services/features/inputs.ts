@@ -5,6 +5,7 @@ import { quoteIdent as q } from '../../store/duckdb.js';
 import { release, scan } from '../../store/read.js';
 import { runStep } from '../../store/steps.js';
 import type { Plan } from './plan.js';
+import { BLOCK } from './kernels.js';
 
 /**
  * Staging of the engine's inputs through the store's read side: bars (rolled up from a finer
@@ -54,7 +55,9 @@ export const BAR_COLS = '(symbol VARCHAR, event_time TIMESTAMP, available_time T
 
 /** Loads every input the families need into raw_* tables. */
 export async function stageInputs(ctx: ServiceContext, p: Plan, notes: string[], excluded: Record<string, number>): Promise<void> {
-  const lower = p.from !== undefined ? p.from - p.cfg.warmup_bars * p.tfUs : undefined;
+  // Warm-up: from the last running-sum restart anchor before --from, minus the longest lookback,
+  // so that every value from --from on is bit-identical to a full build's (kernels.ts, BLOCK).
+  const lower = p.from !== undefined ? (Math.floor(Math.floor(p.from / p.tfUs) / BLOCK) * BLOCK - p.cfg.warmup_bars) * p.tfUs : undefined;
   for (const t of ['raw_perp', 'raw_spot', 'raw_mark']) await ctx.db.exec(`CREATE OR REPLACE TEMP TABLE ${t} ${BAR_COLS}`);
   const perpSyms = [...new Set([...p.symbols, ...(p.refs.has(p.cfg.btc_symbol) ? [p.cfg.btc_symbol] : [])])];
   for (const s of perpSyms) {
@@ -85,7 +88,9 @@ export async function stageInputs(ctx: ServiceContext, p: Plan, notes: string[],
   if (!(await stageSeries(ctx, p, 'funding', 'funding_rate', 'raw_funding', perpSyms, fundingLower, excluded))) {
     notes.push('no funding stored for these perps: funding features are NULL');
   }
-  if (!(await stageSeries(ctx, p, 'open_interest', 'open_interest', 'raw_oi', perpSyms, lower, excluded))) {
+  // open interest: enough prints for its longest window (168) at the widest gap that still counts as consecutive
+  const oiLower = lower !== undefined ? Math.min(lower, (p.from as number) - 200 * p.cfg.open_interest_max_gap_ms * 1000) : undefined;
+  if (!(await stageSeries(ctx, p, 'open_interest', 'open_interest', 'raw_oi', perpSyms, oiLower, excluded))) {
     notes.push('no open interest stored for these perps: OI features are NULL');
   }
 }

@@ -19,6 +19,11 @@ export interface FeaturesOptions {
   /** families to compute; the others are written as NULL. Default: all */
   families?: FeatureFamily[];
   config?: Partial<FeaturesConfig>;
+  /**
+   * recompute only decisions at or after the earliest input row stored since the last build of
+   * this scope (and write the same values a full rebuild would)
+   */
+  incremental?: boolean;
 }
 
 export interface Plan {
