@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DATASETS } from '../../src/domain/datasets.js';
@@ -247,5 +247,34 @@ describe('partial builds', () => {
     expect(r.write?.rows_replaced ?? 0).toBe(0); // same values: nothing rewritten
     const after = await ctx.db.all(q, { files: listOf(await datasetFiles(root, featuresSpec())) });
     expect(after).toEqual(before);
+  });
+});
+
+describe('roll-ups', () => {
+  it('a 1h bar is built from 15m bars only when all four are there (a missing 15m bar leaves the hour out, never a 3-part bar)', async () => {
+    const ctx = await testContext();
+    const dir = mkdtempSync(join(tmpdir(), 'perpkit-rollup-'));
+    cpSync(join(ROOT, 'data', 'sample', 'instruments'), join(dir, 'instruments'), { recursive: true });
+    const q15 = (await rowsOf(ctx, 'binance-usdm', 'SOL-PERP', '15m')).slice(0, 15 * 4);
+    const missing = (q15.filter((x) => x.t % H === 0)[10] as Bar).t - H / 4; // third quarter of the 11th full hour
+    const rows = q15.filter((x) => x.t !== missing).map((x) => ({ ...barRow('binance-usdm', 'SOL-PERP', x), timeframe: '15m', open_time: (x.t - H / 4) * 1000 }));
+    await writeRows(ctx, { root: dir, spec: DATASETS.bars }, rows);
+    const r = await buildFeatures({ root: dir, venue: 'binance-usdm', symbols: ['SOL-PERP'], timeframe: '1h', families: ['price'] }, ctx);
+    expect(r.notes.join('\n')).toMatch(/rolled up from 15m/);
+    const files = await datasetFiles(dir, featuresSpec());
+    const out = await ctx.db.all(`SELECT epoch_ms(event_time) AS d, perp_bars_age_ms AS age, hl_range FROM ${SCAN_SQL} ORDER BY event_time`, { files: listOf(files) });
+    // the rolled-up hour closing at missing's hour end is absent: that decision sees the previous hour (stale, NULL)
+    const hourEnd = Math.ceil(missing / H) * H;
+    const row = out.find((x) => Number(x['d']) === hourEnd + LAT);
+    expect(Number(row?.['age'])).toBe(H + LAT);
+    expect(row?.['hl_range']).toBeNull();
+    // a complete hour: high/low over its four parts
+    const end = q15.findIndex((x, i) => i >= 3 && x.t % H === 0);
+    const firstHour = q15.slice(end - 3, end + 1);
+    const first = out.find((x) => Number(x['d']) === (firstHour[3] as Bar).t + LAT);
+    const hi = Math.max(...firstHour.map((x) => x.high));
+    const lo = Math.min(...firstHour.map((x) => x.low));
+    expect(Number(first?.['hl_range'])).toBeCloseTo((hi - lo) / (firstHour[3] as Bar).close, 12);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
