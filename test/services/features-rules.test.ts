@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,6 +65,8 @@ beforeAll(async () => {
   })));
   await buildFeatures({ root, venue: 'binance-usdm', symbols: ['BTC-PERP'], timeframe: '1h' }, ctx);
 }, 120_000);
+
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 /** The bars of the window of L consecutive closes ending at t, if all exist and arrived by T. */
 function window(series: Map<number, Bar>, t: number, L: number, T: number): Bar[] | null {
