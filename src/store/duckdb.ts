@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 
 /** DuckDB memory limit unless PERPKIT_DUCKDB_MEMORY_LIMIT says otherwise (see README, Defaults). */
@@ -28,6 +30,9 @@ export class DuckSession {
     // RSS at 3 GB, 114 s and 15.4 GB uncapped). PERPKIT_DUCKDB_MEMORY_LIMIT overrides it (e.g. 8GB).
     const limit = options.memoryLimit ?? process.env['PERPKIT_DUCKDB_MEMORY_LIMIT'] ?? DEFAULT_MEMORY_LIMIT;
     if (limit !== '') config['memory_limit'] = limit;
+    // Spill files go to the system temp folder, never into the user's working directory (DuckDB's
+    // default for an in-memory database is ./.tmp).
+    config['temp_directory'] = process.env['PERPKIT_DUCKDB_TEMP_DIR'] ?? join(tmpdir(), `perpkit-duckdb-${process.pid}`);
     const instance = await DuckDBInstance.create(':memory:', config);
     const conn = await instance.connect();
     return new DuckSession(instance, conn);

@@ -2,7 +2,7 @@ import type { ServiceContext } from '../../domain/context.js';
 import { AGE_COLUMNS, FEATURES, type FeatureInput, type FeaturesConfig } from '../../domain/features.js';
 import { basisFamily, crossFamily, fundingFamily, openInterestFamily, priceFamily, printRuns, volumeFamily, type Emit } from './families.js';
 import { listOf } from '../../store/dataset.js';
-import { barRange, DoubleTableWriter, loadBars, loadPrints, type Axis, type BarSeries, type Prints } from './panel.js';
+import { barRange, DoubleTableWriter, loadBars, loadPrints, nanToNull, type Axis, type BarSeries, type Prints } from './panel.js';
 
 /**
  * The feature engine: for each symbol, its staged inputs (temp tables raw_perp, raw_spot, raw_mark,
@@ -220,7 +220,7 @@ export async function computeFeatures(ctx: ServiceContext, p: ComputePlan, timin
   await ctx.db.exec(
     `CREATE OR REPLACE TEMP TABLE feat_out AS
      SELECT s.symbol, make_timestamp(f.decision_us::BIGINT) AS decision_time,
-            ${AGE_COLUMNS.map((a) => `f."${a}"::BIGINT AS "${a}"`).join(', ')}, ${featNames.map((x) => `f."${x}"`).join(', ')}
+            ${AGE_COLUMNS.map((a) => `${nanToNull(a, '::BIGINT')} AS "${a}"`).join(', ')}, ${featNames.map((x) => `${nanToNull(x)} AS "${x}"`).join(', ')}
      FROM feat_raw f JOIN (SELECT unnest($syms) AS symbol, generate_subscripts($syms, 1) - 1 AS i) s ON s.i = f.symbol_index::INTEGER`,
     { syms: listOf(p.symbols) },
   );
