@@ -16,8 +16,7 @@ TF       ?= 1h
 HORIZONS ?= 1h,4h,24h
 
 demo: $(DATA)/datasets.json $(STAMPS)/leakage-$(TF) $(DATA)/splits/demo-$(TF).json
-	@$(PERPKIT) datasets --data-dir $(DATA)
-	@$(PERPKIT) split --show demo-$(TF) --data-dir $(DATA)
+	@node scripts/demo-summary.mjs $(DATA) $(TF)
 
 build: dist/.built
 
