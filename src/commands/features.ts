@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { Flags } from '@oclif/core';
 import { PerpkitCommand } from '../cli/base.js';
 import { parseDurationFlag, parseList, parseTimeFlag } from '../cli/parse.js';
@@ -7,6 +8,8 @@ import { DEFAULT_FEATURES_CONFIG, FEATURE_FAMILIES, FEATURES, type FeatureFamily
 import {
   buildFeatures,
   buildLabels,
+  builtFamilies,
+  type BuiltFamily,
   checkLeakage,
   type FeaturesResult,
   type LabelsResult,
@@ -14,7 +17,7 @@ import {
 } from '../services/features.js';
 
 type Result =
-  | { mode: 'list'; features: FeatureSpec[] }
+  | { mode: 'list'; features: FeatureSpec[]; built: BuiltFamily[] }
   | ({ mode: 'features' } & FeaturesResult)
   | ({ mode: 'labels' } & LabelsResult)
   | ({ mode: 'leakage' } & LeakageResult);
@@ -32,7 +35,8 @@ delays the windows that hold it. Writes the "features" dataset (venue/symbol/tim
 
 Modes:
   (default)          compute the feature families of --set into the features dataset
-  --list             the catalog: name, family, input, lookback, unit, meaning, hypothesis
+  --list             the catalog: name, family, input, lookback, unit, meaning, hypothesis; and which
+                     families are built in the data dir (venue, timeframe, symbols, decision range)
   --labels           forward returns for --horizons into the separate "labels" dataset: entry at the
                      first price at or after decision + --exec-latency on the finest data present
                      (trades, else the finest bar opens), exit at decision + latency + horizon;
@@ -75,7 +79,10 @@ Modes:
 
   protected async execute(): Promise<Result> {
     const { flags } = await this.parse(Features);
-    if (flags.list) return { mode: 'list', features: [...FEATURES] };
+    if (flags.list) {
+      const built = existsSync(this.dataDir(flags['data-dir'])) ? await builtFamilies(await this.context(), this.dataDir(flags['data-dir'])) : [];
+      return { mode: 'list', features: [...FEATURES], built };
+    }
     const families = flags.set === 'all' ? undefined : (parseList(flags.set) as FeatureFamily[] | undefined);
     for (const fam of families ?? []) {
       if (!(FEATURE_FAMILIES as readonly string[]).includes(fam)) throw usageError(`unknown family ${fam} in --set`, { hint: `families: ${FEATURE_FAMILIES.join(', ')}` });
@@ -132,6 +139,10 @@ Modes:
     switch (r.mode) {
       case 'list':
         out.write(formatTable(r.features.map((x) => ({ name: x.name, family: x.family, input: x.input, lookback: x.lookback, unit: x.unit, hypothesis: x.hypothesis, meaning: x.meaning }))));
+        if (r.built.length) {
+          out.write('\nbuilt in this data dir:\n');
+          out.write(formatTable(r.built.map((b) => ({ ...b }))));
+        } else if (!this.quiet) process.stderr.write('no features built in this data dir yet\n');
         return;
       case 'leakage':
         out.write(

@@ -17,7 +17,7 @@ export type FeatureInput = (typeof FEATURE_INPUTS)[number];
 export interface FeatureSpec {
   name: string;
   family: FeatureFamily;
-  /** the table of queries/features that computes it */
+  /** the computation that produces it: a window family of services/features/families.ts, or 'derived' (combined at the decision time) */
   query: 'price' | 'volume' | 'funding' | 'open_interest' | 'basis' | 'cross_asset' | 'derived';
   input: FeatureInput;
   /**

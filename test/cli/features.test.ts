@@ -27,6 +27,10 @@ describe('perpkit features (CLI)', () => {
     const l = runCli(['features', '--labels', '--data-dir', dir, '--symbols', 'SOL-PERP', '--from', '2026-04-01', '--horizons', '1h,4h', '--json']);
     expect(l.code, l.stderr).toBe(0);
     expect(JSON.parse(l.stdout)).toMatchObject({ label_timeframe: 'finest', horizons: ['1h', '4h'], price_sources: { 'SOL-PERP': ['bars:15m', 'bars:1h'] } });
+    const list = JSON.parse(runCli(['features', '--list', '--json', '--data-dir', dir]).stdout) as { built: Array<{ family: string; timeframe: string; symbols: number; first: string }> };
+    const price = list.built.find((b) => b.family === 'price' && b.timeframe === '1h');
+    expect(price?.symbols).toBe(1);
+    expect(price?.first).toBe('2026-03-01T00:00:05.000Z');
     const ls = runCli(['datasets', '--data-dir', dir, '--json']);
     expect(ls.code).toBe(0);
     const bad = runCli(['features', '--data-dir', dir, '--set', 'astrology']);

@@ -158,3 +158,44 @@ export async function buildFeatures(opts: FeaturesOptions, ctx: ServiceContext):
   };
 }
 
+
+export interface BuiltFamily {
+  venue: string;
+  timeframe: string;
+  family: FeatureFamily;
+  symbols: number;
+  /** decision rows where at least one of the family's features has a value */
+  rows_with_values: number;
+  first: string | null;
+  last: string | null;
+}
+
+/** Which families are built in a data dir, for which venues, timeframes and decision range. */
+export async function builtFamilies(ctx: ServiceContext, root: string): Promise<BuiltFamily[]> {
+  const s = await scan(ctx, root, featuresSpec(), { prefix: 'feat_built' });
+  if (s.files === 0) return [];
+  const out: BuiltFamily[] = [];
+  for (const family of FEATURE_FAMILIES) {
+    const cols = FEATURES.filter((x) => x.family === family).map((x) => q(x.name));
+    const any = cols.length === 1 ? `${cols[0]} IS NOT NULL` : `coalesce(${cols.join(', ')}) IS NOT NULL`;
+    const rows = await ctx.db.all(
+      `SELECT venue, timeframe, count(DISTINCT symbol) FILTER (WHERE ${any})::BIGINT AS symbols, count(*) FILTER (WHERE ${any})::BIGINT AS n,
+              strftime(min(event_time) FILTER (WHERE ${any}), '%Y-%m-%dT%H:%M:%S.%gZ') AS first,
+              strftime(max(event_time) FILTER (WHERE ${any}), '%Y-%m-%dT%H:%M:%S.%gZ') AS last
+       FROM ${q(s.table)} GROUP BY ALL ORDER BY ALL`,
+    );
+    for (const r of rows) {
+      out.push({
+        venue: String(r['venue']),
+        timeframe: String(r['timeframe']),
+        family,
+        symbols: Number(r['symbols']),
+        rows_with_values: Number(r['n']),
+        first: (r['first'] as string | null) ?? null,
+        last: (r['last'] as string | null) ?? null,
+      });
+    }
+  }
+  await release(ctx, s.table);
+  return out;
+}
