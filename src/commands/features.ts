@@ -68,6 +68,7 @@ Modes:
     'label-timeframe': Flags.string({ description: 'Price entries and exits only on bar opens of this timeframe (default: the finest data present: trades, then the finest bars up to --timeframe).' }),
     'exec-latency': Flags.string({ description: 'Execution latency after the decision, for label entries.', default: '1s' }),
     'round-trip-cost': Flags.string({ description: 'Round-trip cost for cost_return, fraction (default: 2 x the instrument taker fee).' }),
+    timings: Flags.boolean({ description: 'Print the time of each step (load, windows, prints, derived, write, ...) on stderr.', default: false }),
     incremental: Flags.boolean({
       description: 'Recompute only decisions at or after the earliest input row stored since the last build (the cron case); writes what a full build would.',
       default: false,
@@ -77,8 +78,11 @@ Modes:
     seed: Flags.integer({ description: 'Seed of the cutoffs for --check-leakage.', default: 42 }),
   };
 
+  private showTimings = false;
+
   protected async execute(): Promise<Result> {
     const { flags } = await this.parse(Features);
+    this.showTimings = flags.timings;
     if (flags.list) {
       const built = existsSync(this.dataDir(flags['data-dir'])) ? await builtFamilies(await this.context(), this.dataDir(flags['data-dir'])) : [];
       return { mode: 'list', features: [...FEATURES], built };
@@ -160,6 +164,7 @@ Modes:
             Object.keys(r.stale).map((input) => ({ input, stale_rows: r.stale[input] ?? 0, rows_without_input: r.missing[input] ?? 0 })),
           ),
         );
+        if (this.showTimings) process.stderr.write(formatTable(Object.entries(r.timings_ms).map(([step, ms]) => ({ step, ms }))));
         if (!this.quiet) {
           process.stderr.write(`${r.rows} decision rows for ${r.symbols.join(', ')} at ${r.timeframe}; families ${r.families.join(', ')}\n`);
           for (const n of r.notes) process.stderr.write(`note: ${n}\n`);
