@@ -118,7 +118,9 @@ export async function buildFeatures(opts: FeaturesOptions, ctx: ServiceContext):
   }
   ctx.log.info(`features: staging inputs for ${p.symbols.join(', ')} at ${p.timeframe}`);
   const excluded: Record<string, number> = {};
+  const ts0 = performance.now();
   await stageInputs(ctx, p, notes, excluded);
+  timings['stage'] = performance.now() - ts0;
   for (const [k, n] of Object.entries(excluded)) ctx.log.warn(`excluded ${n} quarantined row(s) of ${k}`);
   if (ctx.signal.aborted) throw ctx.signal.reason;
   ctx.log.info('features: computing');
