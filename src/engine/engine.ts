@@ -211,7 +211,7 @@ class Engine {
   private readonly events: EngineResult['events'] = [];
 
   constructor(
-    private readonly data: MarketData,
+    readonly data: MarketData,
     private readonly cfg: BacktestConfig,
     private readonly strategy: Strategy,
   ) {
@@ -401,7 +401,8 @@ class Engine {
       else if (type === ORDER_LIMIT) {
         const lp = bk.price.get(id);
         if (side > 0 ? l <= lp - pen : h >= lp + pen) {
-          ref = lp;
+          // at the limit; when the whole bar traded through it, at the bar's worst price for us
+          ref = side > 0 ? Math.min(lp, h) : Math.max(lp, l);
           maker = 1;
         } else {
           i++;
@@ -788,30 +789,44 @@ class Engine {
 
   private makeContext(): StrategyContext {
     // One object for the whole run: the strategy is called with it at every decision.
-    const self = this;
-    const d = this.data.decisions;
-    return {
-      get time() {
-        return self.now;
-      },
-      get symbol() {
-        return self.decisionSym;
-      },
-      symbols: this.data.symbols,
-      feature: (c) => (c >= 0 && c < d.values.length ? d.values[c]![self.decisionRow]! : Number.NaN),
-      close: (s) => self.lastClose[s] ?? Number.NaN,
-      position: (s) => self.pf.qty[s] ?? 0,
-      pending: (s) => (s >= 0 && s < self.n ? self.book.pending(s) : 0),
-      equity: () => self.pf.equity(),
-      target: (s, w) => self.target(s, w),
-      market: (s, q, ro = false) => self.submit(s, ORDER_MARKET, q, Number.NaN, ro),
-      limit: (s, q, p, ro = false) => (p > 0 ? self.submit(s, ORDER_LIMIT, q, p, ro) : -1),
-      stop: (s, q, p, ro = false) => (p > 0 ? self.submit(s, ORDER_STOP, q, p, ro) : -1),
-      cancel: (s) => {
-        if (s >= 0 && s < self.n) self.book.cancelAll(s, 'replaced');
-      },
-      random: () => self.uniform(),
-    };
+    return new DecisionContext(this);
+  }
+
+  currentTime(): number {
+    return this.now;
+  }
+
+  currentSymbol(): number {
+    return this.decisionSym;
+  }
+
+  column(c: number): number {
+    const v = this.data.decisions.values;
+    return c >= 0 && c < v.length ? v[c]![this.decisionRow]! : Number.NaN;
+  }
+
+  lastCloseOf(s: number): number {
+    return this.lastClose[s] ?? Number.NaN;
+  }
+
+  positionOf(s: number): number {
+    return this.pf.qty[s] ?? 0;
+  }
+
+  pendingOf(s: number): number {
+    return s >= 0 && s < this.n ? this.book.pending(s) : 0;
+  }
+
+  equityNow(): number {
+    return this.pf.equity();
+  }
+
+  cancel(s: number): void {
+    if (s >= 0 && s < this.n) this.book.cancelAll(s, 'replaced');
+  }
+
+  random(): number {
+    return this.uniform();
   }
 
   private result(): EngineResult {
@@ -848,4 +863,65 @@ class Engine {
   }
 }
 
-export { KILL_REASONS, DD_STATE_NAMES, ORDER_STOP };
+/** The StrategyContext handed to strategies: a thin view of the engine, allocated once. */
+class DecisionContext implements StrategyContext {
+  readonly symbols: readonly string[];
+
+  constructor(private readonly e: Engine) {
+    this.symbols = e.data.symbols;
+  }
+
+  get time(): number {
+    return this.e.currentTime();
+  }
+
+  get symbol(): number {
+    return this.e.currentSymbol();
+  }
+
+  feature(c: number): number {
+    return this.e.column(c);
+  }
+
+  close(s: number): number {
+    return this.e.lastCloseOf(s);
+  }
+
+  position(s: number): number {
+    return this.e.positionOf(s);
+  }
+
+  pending(s: number): number {
+    return this.e.pendingOf(s);
+  }
+
+  equity(): number {
+    return this.e.equityNow();
+  }
+
+  target(s: number, w: number): void {
+    this.e.target(s, w);
+  }
+
+  market(s: number, q: number, ro = false): number {
+    return this.e.submit(s, ORDER_MARKET, q, Number.NaN, ro);
+  }
+
+  limit(s: number, q: number, p: number, ro = false): number {
+    return p > 0 ? this.e.submit(s, ORDER_LIMIT, q, p, ro) : -1;
+  }
+
+  stop(s: number, q: number, p: number, ro = false): number {
+    return p > 0 ? this.e.submit(s, ORDER_STOP, q, p, ro) : -1;
+  }
+
+  cancel(s: number): void {
+    this.e.cancel(s);
+  }
+
+  random(): number {
+    return this.e.random();
+  }
+}
+
+export { KILL_REASONS, DD_STATE_NAMES };

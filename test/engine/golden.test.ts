@@ -38,15 +38,16 @@ describe('fees: a round trip, taker vs maker (Binance VIP 0: maker 0.02 %, taker
     expect(r.counters.final_equity).toBeCloseTo(100003.896, 9);
   });
 
-  it('limit orders: buy 101.5 fills in bar 2 (low 101), sell 105 fills in bar 4 (high 107), maker fees', () => {
+  it('limit orders: buy 101.5 fills in bar 2 (low 101), sell 105 fills in bar 4 at its low 105.5, maker fees', () => {
     // buy limit 101.5 arrives 1h + 5.25 s; bar 2 low 101 <= 101.5 - 0.01 -> filled at 101.5 (no
-    // price improvement); fee 101.5 x 0.0002 = 0.0203. Sell limit 105: bar 4 high 107 >= 105.01
-    // -> 105; fee 0.021. Cash = 100000 + 3.5 - 0.0203 - 0.021 = 100003.4587
+    // price improvement); fee 101.5 x 0.0002 = 0.0203. Sell limit 105: bar 4 traded entirely above
+    // it (low 105.5): filled at the bar's worst price for a seller, 105.5 (inside the bar's range);
+    // fee 105.5 x 0.0002 = 0.0211. Cash = 100000 + 4 - 0.0203 - 0.0211 = 100003.9586
     const strat = scripted((ctx, i) => (i === 0 ? ctx.limit(0, 1, 101.5) : ctx.limit(0, -1, 105)));
     const r = runEngine(market({ bars: [bars(rows)], instruments: ins, decisions: d }), plainConfig(), strat);
-    expect(Array.from(r.fills.price)).toEqual([101.5, 105]);
+    expect(Array.from(r.fills.price)).toEqual([101.5, 105.5]);
     expect(Array.from(r.fills.maker)).toEqual([1, 1]);
-    expect(r.counters.final_equity).toBeCloseTo(100003.4587, 9);
+    expect(r.counters.final_equity).toBeCloseTo(100003.9586, 9);
   });
 });
 
