@@ -372,6 +372,12 @@ class Engine {
         i++;
         continue;
       }
+      if (ot >= bk.cancelAt.get(id)) {
+        bk.status.set(id, 2);
+        bk.reason.set(id, 7);
+        list.splice(i, 1);
+        continue;
+      }
       if (ot >= ins.valid_to || ot < ins.valid_from) {
         bk.status.set(id, 2);
         bk.reason.set(id, 1);
@@ -380,7 +386,17 @@ class Engine {
         continue;
       }
       let rem = bk.remaining.get(id);
-      if (bk.reduceOnly.get(id) === 1) {
+      if (bk.origin.get(id) === 1 || bk.origin.get(id) === 2) {
+        // a flattening order closes whatever is held when it executes
+        rem = -this.pf.qty[s]!;
+        if (rem === 0) {
+          bk.status.set(id, 2);
+          bk.reason.set(id, 6);
+          list.splice(i, 1);
+          continue;
+        }
+        bk.remaining.set(id, rem);
+      } else if (bk.reduceOnly.get(id) === 1) {
         const q = this.pf.qty[s]!;
         if (q === 0 || Math.sign(q) === Math.sign(rem)) {
           bk.status.set(id, 2);
@@ -677,10 +693,10 @@ class Engine {
   /** Market orders closing every position (origin 1 drawdown, 2 kill switch); open orders cancelled. */
   private flatten(origin: number): void {
     for (let s = 0; s < this.n; s++) {
-      this.book.cancelAll(s, 'replaced');
-      const q = this.pf.qty[s]!;
-      if (q !== 0) {
-        const id = this.book.add(s, ORDER_MARKET, -q, Number.NaN, this.now, this.now + this.latencyUs, true, origin);
+      this.book.requestCancel(s, this.now + this.latencyUs, true);
+      const q = this.pf.qty[s]! + this.book.pending(s);
+      if (q !== 0 || this.pf.qty[s] !== 0) {
+        const id = this.book.add(s, ORDER_MARKET, -(q || this.pf.qty[s]!), Number.NaN, this.now, this.now + this.latencyUs, true, origin);
         this.book.open[s]!.push(id);
       }
     }
@@ -780,11 +796,13 @@ class Engine {
       if (this.filtered(s)) notional = Math.sign(notional) === Math.sign(q) ? Math.sign(notional) * Math.min(Math.abs(notional), Math.abs(q * p)) : 0;
     }
     const tq = roundToLot(notional / p, this.data.instruments[s]!.lot_base);
-    this.book.cancelAll(s, 'replaced');
-    const delta = tq - q;
+    // resting limits and stops of s are withdrawn; market orders in flight will fill, so they count
+    this.book.requestCancel(s, this.now + this.latencyUs, false);
+    const have = q + this.book.pending(s);
+    const delta = tq - have;
     if (Math.abs(delta * p) < sz.min_order_notional) return;
-    if (tq !== 0 && q !== 0 && Math.sign(tq) === Math.sign(q) && Math.abs(delta) < sz.rebalance_threshold * Math.abs(q)) return;
-    this.submit(s, ORDER_MARKET, delta, Number.NaN, tq === 0 || (Math.abs(tq) < Math.abs(q) && Math.sign(tq) === Math.sign(q)));
+    if (tq !== 0 && have !== 0 && Math.sign(tq) === Math.sign(have) && Math.abs(delta) < sz.rebalance_threshold * Math.abs(have)) return;
+    this.submit(s, ORDER_MARKET, delta, Number.NaN, tq === 0 || (Math.abs(tq) < Math.abs(have) && Math.sign(tq) === Math.sign(have)));
   }
 
   private makeContext(): StrategyContext {
@@ -822,7 +840,7 @@ class Engine {
   }
 
   cancel(s: number): void {
-    if (s >= 0 && s < this.n) this.book.cancelAll(s, 'replaced');
+    if (s >= 0 && s < this.n) this.book.requestCancel(s, this.now + this.latencyUs, true);
   }
 
   random(): number {

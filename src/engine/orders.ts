@@ -54,6 +54,11 @@ export class OrderBook {
   readonly origin = new I32Col();
   /** stop orders: 1 once triggered (they then fill like market orders) */
   readonly triggered = new I32Col();
+  /**
+   * when a cancel request reaches the venue, µs (Infinity: none). A cancel travels with the same
+   * latency as an order, so an order that fills in a bar opening before then still fills.
+   */
+  readonly cancelAt = new F64Col();
   /** open orders per symbol, oldest first */
   readonly open: number[][];
 
@@ -79,6 +84,7 @@ export class OrderBook {
     this.reason.push(0);
     this.origin.push(origin);
     this.triggered.push(0);
+    this.cancelAt.push(Infinity);
     return id;
   }
 
@@ -98,10 +104,18 @@ export class OrderBook {
     list.length = 0;
   }
 
-  /** Signed size of the open orders of a symbol. */
+  /** Requests the cancellation of the open orders of a symbol, effective at the venue at `at` (µs). */
+  requestCancel(sym: number, at: number, marketToo: boolean): void {
+    for (const id of this.open[sym]!) {
+      if (!marketToo && this.type.get(id) === ORDER_MARKET) continue;
+      if (at < this.cancelAt.get(id)) this.cancelAt.set(id, at);
+    }
+  }
+
+  /** Signed size of the open orders of a symbol not being cancelled. */
   pending(sym: number): number {
     let p = 0;
-    for (const id of this.open[sym]!) p += this.remaining.get(id);
+    for (const id of this.open[sym]!) if (this.cancelAt.get(id) === Infinity) p += this.remaining.get(id);
     return p;
   }
 }
