@@ -142,6 +142,7 @@ class Engine {
   private readonly mLow: Float64Array;
   private readonly mClose: Float64Array;
   private readonly dirty: Uint8Array;
+  private readonly hasMark: Uint8Array;
   // funding schedule
   private readonly nextDue: Float64Array;
   private readonly dueStepUs: Float64Array;
@@ -225,7 +226,8 @@ class Engine {
     this.dd = new DrawdownController(cfg.drawdown);
     this.sigma = new Rolling(n, cfg.slippage.sigma_bars);
     this.sigmaRef = new Rolling(n, cfg.slippage.sigma_ref_bars);
-    this.volRoll = new Rolling(n, cfg.sizing.vol_bars);
+    // one window when the vol-target and the slippage reference windows coincide (the default)
+    this.volRoll = cfg.sizing.vol_bars === cfg.slippage.sigma_ref_bars ? this.sigmaRef : new Rolling(n, cfg.sizing.vol_bars);
     const barUs = data.bars[0]?.timeframe_us ?? HOUR_US;
     this.adv = new Rolling(n, Math.max(1, Math.round((cfg.slippage.adv_days * DAY_US) / barUs)));
     this.slip = slippageParams(cfg.slippage);
@@ -240,6 +242,7 @@ class Engine {
     this.mLow = f();
     this.mClose = f();
     this.dirty = new Uint8Array(n);
+    this.hasMark = Uint8Array.from(data.mark, (m) => (m ? 1 : 0));
     this.nextDue = f();
     this.dueStepUs = f();
     this.lastRate = f();
@@ -320,13 +323,13 @@ class Engine {
       const lr = Math.log(close / prev);
       this.sigma.push(s, lr);
       this.sigmaRef.push(s, lr);
-      this.volRoll.push(s, lr);
+      if (this.volRoll !== this.sigmaRef) this.volRoll.push(s, lr);
     }
     const v = b.volume[r]!;
     if (v === v) this.adv.push(s, v * close);
     this.lastClose[s] = close;
     this.lastBarTime[s] = this.now;
-    if (!this.data.mark[s]) {
+    if (this.hasMark[s] === 0) {
       this.mOpen[s] = b.open[r]!;
       this.mHigh[s] = b.high[r]!;
       this.mLow[s] = b.low[r]!;
@@ -607,32 +610,33 @@ class Engine {
       if (mc === mc) pf.markPx[s] = mc;
     }
     for (let s = 0; s < this.n; s++) if (pf.qty[s] !== 0) this.checkFunding(s);
-    const equity = pf.equity();
+    const equity = pf.revalue();
     const t = this.now;
+    // the controller sees the equity first, so the row carries the state it leads to
+    const changed = this.dd.update(equity, t);
     if (this.barSinceRecord && t >= this.data.start) {
       this.barSinceRecord = false;
-      this.recordEquity(equity);
+      this.recordEquity();
     }
-    if (this.dd.update(equity, t)) {
+    if (changed) {
       this.event('drawdown_state', -1, `${DD_STATE_NAMES[this.dd.state]} at drawdown ${(this.dd.drawdown * 100).toFixed(2)}%`);
       if (this.dd.state === DD_HALTED) this.flatten(1);
     }
     if (this.cfg.kill_switch.enabled && this.killed === KILL_NONE) this.checkKill(equity);
   }
 
-  private recordEquity(equity: number): void {
+  /** One equity row from the aggregates of the last revalue(). */
+  private recordEquity(): void {
     const pf = this.pf;
     const e = this.eq;
-    let net = 0;
-    for (let s = 0; s < this.n; s++) net += pf.qty[s]! * pf.markPx[s]!;
     e.time.push(this.now);
-    e.equity.push(equity);
+    e.equity.push(pf.aggEquity);
     e.cash.push(pf.cash);
-    e.unrealised.push(pf.unrealised());
-    e.accrued_funding.push(pf.accruedTotal());
-    e.margin_used.push(pf.marginUsed());
-    e.gross.push(pf.gross());
-    e.net.push(net);
+    e.unrealised.push(pf.aggUnrealised);
+    e.accrued_funding.push(pf.aggAccrued);
+    e.margin_used.push(pf.aggMargin);
+    e.gross.push(pf.aggGross);
+    e.net.push(pf.aggNet);
     e.drawdown.push(this.dd.drawdown);
     e.state.push(this.dd.state);
   }

@@ -64,6 +64,43 @@ export class Portfolio {
     return this.cash + this.unrealised() + this.accruedTotal();
   }
 
+  // Aggregates of the last `revalue()`, one pass over the symbols per margin step.
+  aggUnrealised = 0;
+  aggAccrued = 0;
+  aggMargin = 0;
+  aggGross = 0;
+  aggNet = 0;
+  aggEquity = 0;
+
+  /** Computes every aggregate in one pass; returns equity. */
+  revalue(): number {
+    let u = 0;
+    let a = 0;
+    let m = 0;
+    let g = 0;
+    let nt = 0;
+    const qty = this.qty;
+    const px = this.markPx;
+    for (let s = 0; s < qty.length; s++) {
+      a += this.accrued[s]!;
+      const q = qty[s]!;
+      if (q === 0) continue;
+      const p = px[s]!;
+      u += q * (p - this.entry[s]!);
+      m += this.margin[s]!;
+      const v = q * p;
+      nt += v;
+      g += v < 0 ? -v : v;
+    }
+    this.aggUnrealised = u;
+    this.aggAccrued = a;
+    this.aggMargin = m;
+    this.aggGross = g;
+    this.aggNet = nt;
+    this.aggEquity = this.cash + u + a;
+    return this.aggEquity;
+  }
+
   /**
    * Applies a fill of `dq` (signed base units) at `price` with `fee` (quote currency); returns the
    * realised P&L. Increasing a position posts notional x imr of margin; reducing releases margin

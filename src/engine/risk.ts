@@ -38,7 +38,8 @@ export class Rolling {
     this.ring[i] = x;
     this.s1[s] = this.s1[s]! + x;
     this.s2[s] = this.s2[s]! + x * x;
-    this.pos[s] = (this.pos[s]! + 1) % w;
+    const np = this.pos[s]! + 1;
+    this.pos[s] = np === w ? 0 : np;
   }
 
   /** true once `window` values were pushed */

@@ -10,7 +10,6 @@ import { BacktestConfigSchema, type BacktestConfig, type FeeTier } from '../doma
 import type { ServiceContext } from '../domain/context.js';
 import { DATASETS, isSlug, timeframeSeconds } from '../domain/datasets.js';
 import { missingError, usageError, validationError } from '../domain/errors.js';
-import { featuresSpec } from '../domain/features.js';
 import { isoFromMicros } from '../domain/time.js';
 import { feeSchedule, resolveFeeTier } from '../engine/costs.js';
 import { DD_STATE_NAMES, runEngine, type EngineResult } from '../engine/engine.js';
@@ -19,7 +18,7 @@ import { ORDER_STATUS, ORDER_TYPES, ORIGINS, REASONS } from '../engine/orders.js
 import type { BarSeries, DecisionSeries, FundingSeries, InstrumentInfo, MarketData } from '../engine/types.js';
 import { returnsMetrics, sharpeRatio, type ReturnsMetrics } from '../stats/index.js';
 import { loadStrategy, zodMessage } from '../strategies/index.js';
-import { contentHash, datasetFiles, listOf, SCAN_SQL } from '../store/dataset.js';
+import { datasetFiles, listOf, SCAN_SQL } from '../store/dataset.js';
 import { quoteIdent } from '../store/duckdb.js';
 import { appendLedger, sha256 } from '../store/ledger.js';
 import { loadSplit, parseSelector, readSegment, selectorIntervals } from './split.js';
@@ -332,6 +331,13 @@ interface Loaded {
 }
 
 async function load(o: BacktestOptions, config: BacktestConfig, strategyColumns: readonly string[], ctx: ServiceContext): Promise<Loaded> {
+  let t = performance.now();
+  const lap = (what: string): void => {
+    const now = performance.now();
+    ctx.log.progress(`backtest: ${what} ${(now - t).toFixed(0)} ms`);
+    if (process.env['PERPKIT_DEBUG']) ctx.log.info(`backtest: ${what} ${(now - t).toFixed(0)} ms`);
+    t = now;
+  };
   const split = loadSplit(o.root, o.split);
   const selector = parseSelector(o.segment);
   const intervals = selectorIntervals(split, selector);
@@ -346,6 +352,7 @@ async function load(o: BacktestOptions, config: BacktestConfig, strategyColumns:
     ctx,
   );
   const decisions = await readDecisions(ctx, seg.table, symbols, [...strategyColumns]);
+  lap('decision rows');
   if (decisions.time.length === 0) throw missingError(`no decision rows in segment ${o.segment} of split ${o.split}`, { hint: 'rebuild the features for the split range' });
 
   // the finest traded-price timeframe that covers the start for every symbol
@@ -379,6 +386,7 @@ async function load(o: BacktestOptions, config: BacktestConfig, strategyColumns:
     }
   }
   if (!execTf) throw missingError(`no traded-price bars cover the start of segment ${o.segment} (${isoFromMicros(start)}) for every symbol`, { hint: 'fetch bars for the split range' });
+  lap('bars');
   if (execTf !== ordered[0]) warnings.push(`executing on ${execTf} bars: the finer ${ordered[0]} bars do not cover the segment start`);
 
   const markTfs = symbols.map((s) => storedTimeframes(o.root, venue, s, 'mark'));
@@ -397,23 +405,22 @@ async function load(o: BacktestOptions, config: BacktestConfig, strategyColumns:
     if (!f) warnings.push(`no funding prints for ${s}: a position held across a due print is a missing print`);
     funding.push(f);
   }
+  lap('mark and funding');
   const insRows = await readInstruments(ctx, o.root, venue, symbols, end);
   const instruments = symbols.map((s, i) => {
     if (!insRows.has(s)) warnings.push(`no instruments row for ${s}: default tick size, funding interval and the venue's fee schedule`);
     return instrumentInfo(s, venue, insRows.get(s), config, bars[i]!.open_time[0]!);
   });
 
-  const scope = { venue: [venue], symbol: symbols };
-  const hashes: Record<string, string> = {};
-  const inputs: Array<[string, typeof DATASETS.bars, { timeframe?: string[] }]> = [
-    ['bars', DATASETS.bars, {}],
-    ['funding', DATASETS.funding, {}],
-    ['instruments', DATASETS.instruments, {}],
-    ['features', featuresSpec(), { timeframe: [split.timeframe] }],
-  ];
-  for (const [name, spec, extra] of inputs) {
-    hashes[name] = (await contentHash(ctx, o.root, spec, { ...scope, ...extra }, ['ingest_time'])).hash;
-  }
+  // Hashes of exactly what the engine reads (the loaded columns), not of whole datasets: cheap,
+  // and a change anywhere in the rows used changes them.
+  const hashes: Record<string, string> = {
+    bars: arraysHash(bars.flatMap((b) => barArrays(b))),
+    mark: arraysHash(mark.flatMap((b) => (b ? barArrays(b) : [new Float64Array(0)]))),
+    funding: arraysHash(funding.flatMap((f) => (f ? [f.event_time, f.available_time, f.rate, f.interval_hours, f.mark] : [new Float64Array(0)]))),
+    instruments: sha256(JSON.stringify(instruments, (_k, v: unknown) => (v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : v))),
+    features: arraysHash([decisions.time, Float64Array.from(decisions.sym), ...decisions.values], decisions.columns.join(',')),
+  };
   return {
     data: { symbols, instruments, bars, mark, funding, decisions, start, end },
     venue,
@@ -424,6 +431,20 @@ async function load(o: BacktestOptions, config: BacktestConfig, strategyColumns:
     intervals,
     repeated_look: seg.repeated_look,
   };
+}
+
+function barArrays(b: BarSeries): Float64Array[] {
+  return [b.open_time, b.close_time, b.available_time, b.open, b.high, b.low, b.close, b.volume];
+}
+
+function arraysHash(arrays: Float64Array[], prefix = ''): string {
+  const h = createHash('sha256');
+  h.update(prefix);
+  for (const a of arrays) {
+    h.update(String(a.length));
+    h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  }
+  return h.digest('hex');
 }
 
 // ---- outputs -------------------------------------------------------------------------------------
