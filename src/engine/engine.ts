@@ -252,7 +252,8 @@ class Engine {
       const ins = data.instruments[s]!;
       const acc = ins.funding_accrual_hours > 0 ? ins.funding_accrual_hours : ins.funding_interval_hours;
       this.accrues[s] = acc < ins.funding_interval_hours ? 1 : 0;
-      this.dueStepUs[s] = (acc > 0 ? acc : cfg.funding.default_interval_hours) * HOUR_US;
+      // until a print says otherwise, the next one is expected at the settlement grid
+      this.dueStepUs[s] = (ins.funding_interval_hours > 0 ? ins.funding_interval_hours : cfg.funding.default_interval_hours) * HOUR_US;
       const b = data.bars[s]!;
       const first = b.open_time.length > 0 ? b.open_time[0]! : data.start;
       const last = b.close_time.length > 0 ? b.close_time[b.close_time.length - 1]! : data.end;
@@ -525,21 +526,26 @@ class Engine {
     const rate = f.rate[r]!;
     const q = this.pf.qty[s]!;
     const et = f.event_time[r]!;
+    const ih = f.interval_hours[r]!;
+    const ins = this.data.instruments[s]!;
+    // On an accruing venue a print covering less than the settlement interval is an accrual; the
+    // settlement prints themselves (what a settled-funding dataset holds) settle in cash.
+    const accrual = this.accrues[s] === 1 && (ih > 0 ? ih < ins.funding_interval_hours : true);
     if (q !== 0) {
       const mark = this.fundingMark(s, f.mark[r]!);
       const amount = -q * mark * rate;
-      this.bookFunding(s, et, rate, q, mark, amount, this.accrues[s] ? FUND_ACCRUAL : FUND_SETTLEMENT);
+      this.bookFunding(s, et, rate, q, mark, amount, accrual ? FUND_ACCRUAL : FUND_SETTLEMENT);
     }
     this.lastRate[s] = rate;
-    const ih = f.interval_hours[r]!;
-    const step = this.accrues[s] || !(ih > 0) ? this.dueStepUs[s]! : ih * HOUR_US;
+    // the next print is due one interval of this print later (the data's own schedule)
+    const step = ih > 0 ? ih * HOUR_US : accrual ? ins.funding_accrual_hours * HOUR_US : this.dueStepUs[s]!;
     this.dueStepUs[s] = step;
     this.nextDue[s] = et + step;
   }
 
   /** Books a funding amount: into accrued funding on accruing venues, else into cash. */
   private bookFunding(s: number, t: number, rate: number, q: number, mark: number, amount: number, kind: number): void {
-    if (kind === FUND_ACCRUAL || (this.accrues[s] && kind !== FUND_SETTLEMENT)) this.pf.accrued[s] = this.pf.accrued[s]! + amount;
+    if (kind === FUND_ACCRUAL) this.pf.accrued[s] = this.pf.accrued[s]! + amount;
     else this.pf.cash += amount;
     const fu = this.fund;
     fu.time.push(t);

@@ -176,6 +176,23 @@ describe('funding cash flows', () => {
     expect(kinds.filter((k) => k === 'settlement')).toHaveLength(1);
   });
 
+  it('Coinbase with settled prints only (12 h rows, as the funding dataset stores them): cash at each settlement, nothing missing', () => {
+    // Long 1 at 100 from 1h; prints at 12h (+0.0012 per 12 h -> pays 0.12) and 24h (-0.0006 -> receives 0.06).
+    const ins = [instrument('BTC-PERP', { funding_interval_hours: 12, funding_accrual_hours: 1 })];
+    const f = funding([
+      { t: at(12), rate: 0.0012, interval: 12 },
+      { t: at(24), rate: -0.0006, interval: 12 },
+    ]);
+    const r = runEngine(
+      market({ bars: [bars(flat(30))], funding: [f], instruments: ins, decisions: decisions([at(1)]) }),
+      plainConfig({ execution: { latency_ms: 0 }, funding: { missing: 'error' } }),
+      scripted((ctx) => ctx.market(0, 1)),
+    );
+    expect([...r.funding.kind].map((k) => FUNDING_KINDS[k])).toEqual(['settlement', 'settlement']);
+    expect(r.counters.final_equity - 100000).toBeCloseTo(-0.06, 9);
+    expect(Math.max(...Array.from(r.equity.accrued_funding).map(Math.abs))).toBe(0);
+  });
+
   it('accrued (unpaid) funding reduces the margin before the liquidation test', () => {
     // long 1 @ 100, leverage 10: margin 10; with -1 accrued: (100 - 9) / (1 - 0.005) = 91.457286
     const p = new Portfolio(1, 1000, 0.1, 0.005);
