@@ -354,3 +354,29 @@ describe('volume cap', () => {
     expect(Array.from(r.fills.price)).toEqual([102, 103, 104]);
   });
 });
+
+describe('cancels travel with the latency', () => {
+  it('a market order in flight is not cancelled by the next target: it fills, and the new target trades the difference', () => {
+    // fixed notional 100 at 100 = 1 unit. Decision 1h+5s: target 1 -> buy arrives 1h+5.25s, fills at
+    // bar 2's open (2h), which the engine learns at 3h. Decision 2h+5s: target 0. The buy counts as
+    // pending (it has reached the venue), so one sell of 1 is sent; it fills at bar 3's open (3h).
+    // Cancelling the buy at 2h+5s instead would have traded nothing: a lookahead-free engine cannot
+    // know at 2h+5s that the 2h open was not yet traded.
+    const rows: Ohlc[] = [
+      [100, 100, 100, 100],
+      [100, 100, 100, 100],
+      [101, 102, 100, 101],
+      [103, 104, 102, 103],
+      [103, 104, 102, 103],
+    ];
+    const cfg = plainConfig({ sizing: { mode: 'fixed_notional', notional: 100 } });
+    const r = runEngine(
+      market({ bars: [bars(rows)], decisions: decisions([at(1) + S5, at(2) + S5]) }),
+      cfg,
+      scripted((ctx, i) => ctx.target(0, i === 0 ? 1 : 0)),
+    );
+    expect(Array.from(r.fills.qty)).toEqual([1, -1]);
+    expect(Array.from(r.fills.price)).toEqual([101, 103]);
+    expect(r.counters.final_equity).toBeCloseTo(100002, 9);
+  });
+});
