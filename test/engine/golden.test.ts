@@ -259,6 +259,16 @@ describe('liquidation on the mark price', () => {
     expect(r.counters.final_equity).toBeCloseTo(99990, 9);
     expect(r.events.find((e) => e.kind === 'liquidation')?.detail).toMatch(/absorbed 10\.16/);
   });
+  it('a short is liquidated on a wick of the mark high', () => {
+    // short 1 at 100, margin 10: liquidation price = (10 + 100) / (1 + 0.005) = 109.4527363;
+    // mark bar 2 high 110 -> filled at max(109.4527, open 100) = 109.4527363;
+    // pnl -9.4527363, fee 0.002 x 109.4527363 = 0.2189055; cash change -9.6716418
+    const mark: Ohlc[] = [trade[0]!, trade[1]!, [100, 110, 99, 100], trade[3]!];
+    const r = runEngine(market({ bars: [bars(trade)], mark: [bars(mark)], decisions: decisions([at(1)]) }), cfg, scripted((ctx) => ctx.market(0, -1)));
+    expect(r.counters.liquidations).toBe(1);
+    expect(r.fills.price[1]).toBeCloseTo(109.4527363, 6);
+    expect(r.counters.final_equity).toBeCloseTo(100000 - 9.6716418, 6);
+  });
   it('no liquidation when the mark low stays above the liquidation price', () => {
     const mark: Ohlc[] = [trade[0]!, trade[1]!, [100, 100.5, 90.5, 99], trade[3]!];
     const r = runEngine(market({ bars: [bars(trade)], mark: [bars(mark)], decisions: decisions([at(1)]) }), cfg, scripted((ctx) => ctx.market(0, 1)));
