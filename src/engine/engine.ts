@@ -187,17 +187,17 @@ class Engine {
     bar_low: new F64Col(),
     bar_high: new F64Col(),
   };
-  private readonly eq = {
-    time: new F64Col(4096),
-    equity: new F64Col(4096),
-    cash: new F64Col(4096),
-    unrealised: new F64Col(4096),
-    accrued_funding: new F64Col(4096),
-    margin_used: new F64Col(4096),
-    gross: new F64Col(4096),
-    net: new F64Col(4096),
-    drawdown: new F64Col(4096),
-    state: new I32Col(4096),
+  private readonly eq: {
+    time: F64Col;
+    equity: F64Col;
+    cash: F64Col;
+    unrealised: F64Col;
+    accrued_funding: F64Col;
+    margin_used: F64Col;
+    gross: F64Col;
+    net: F64Col;
+    drawdown: F64Col;
+    state: I32Col;
   };
   private readonly fund = {
     time: new F64Col(),
@@ -218,6 +218,21 @@ class Engine {
   ) {
     const n = data.symbols.length;
     this.n = n;
+    // one equity row per bar timestamp: with aligned symbols about the longest bar series
+    let rows = 16;
+    for (const b of data.bars) rows = Math.max(rows, b.close.length + 16);
+    this.eq = {
+      time: new F64Col(rows),
+      equity: new F64Col(rows),
+      cash: new F64Col(rows),
+      unrealised: new F64Col(rows),
+      accrued_funding: new F64Col(rows),
+      margin_used: new F64Col(rows),
+      gross: new F64Col(rows),
+      net: new F64Col(rows),
+      drawdown: new F64Col(rows),
+      state: new I32Col(rows),
+    };
     if (data.bars.length !== n || data.mark.length !== n || data.funding.length !== n || data.instruments.length !== n) {
       throw new Error('engine: bars, mark, funding and instruments must have one entry per symbol');
     }
