@@ -122,7 +122,12 @@ export const BacktestConfigSchema = z
       .prefault({}),
     margin: z
       .object({
-        mode: z.enum(['isolated']).default('isolated'),
+        /**
+         * isolated: each position's loss is capped at its own margin, liquidated on its own price;
+         * cross: the account's equity backs every position, all are liquidated together when it
+         * falls to the total maintenance margin (loss capped at the account's equity)
+         */
+        mode: z.enum(['isolated', 'cross']).default('isolated'),
         /** leverage of each position: initial margin = notional / leverage */
         leverage: z.number().positive().default(3),
         /** maintenance margin, fraction of notional at mark (Binance BTC tier 1: 0.4 %) */

@@ -143,6 +143,9 @@ class Engine {
   private readonly mClose: Float64Array;
   private readonly dirty: Uint8Array;
   private readonly hasMark: Uint8Array;
+  private readonly cross: boolean;
+  private readonly crossO: Float64Array;
+  private readonly crossAdv: Float64Array;
   // funding schedule
   private readonly nextDue: Float64Array;
   private readonly dueStepUs: Float64Array;
@@ -258,6 +261,9 @@ class Engine {
     this.mClose = f();
     this.dirty = new Uint8Array(n);
     this.hasMark = Uint8Array.from(data.mark, (m) => (m ? 1 : 0));
+    this.cross = cfg.margin.mode === 'cross';
+    this.crossO = new Float64Array(n);
+    this.crossAdv = new Float64Array(n);
     this.nextDue = f();
     this.dueStepUs = f();
     this.lastRate = f();
@@ -618,11 +624,12 @@ class Engine {
 
   private step(): void {
     const pf = this.pf;
+    if (this.cross) this.crossMarginCheck();
     for (let s = 0; s < this.n; s++) {
       if (this.dirty[s] === 0) continue;
       this.dirty[s] = 0;
       const q = pf.qty[s]!;
-      if (q !== 0) {
+      if (q !== 0 && !this.cross) {
         const liq = pf.liquidationPrice(s);
         const adverse = q > 0 ? this.mLow[s]! : this.mHigh[s]!;
         if (q > 0 ? adverse <= liq : adverse >= liq) this.liquidate(s, liq);
@@ -682,6 +689,68 @@ class Engine {
       s,
       `${q > 0 ? 'long' : 'short'} ${Math.abs(q)} entry ${entry} liquidation price ${liq} filled ${px}; margin ${margin}; cash ${change}; fee ${fee}; loss beyond margin absorbed ${absorbed}`,
     );
+  }
+
+  /**
+   * Cross margin: each position's mark moves from its bar's open to its adverse extreme along
+   * one path, o + lambda (adverse - o), lambda in [0, 1] (symbols without a new mark bar stay at
+   * their mark). Equity - maintenance is linear in lambda: A + lambda B. Liquidation when it is
+   * negative at the extremes; every position closes at lambda* = -A / B (0 when the open already
+   * breaches: a gap), each paying the liquidation fee; the account's loss is capped at its equity.
+   */
+  private crossMarginCheck(): void {
+    const pf = this.pf;
+    const mmr = pf.mmr;
+    let a = pf.cash + pf.accruedTotal();
+    let b = 0;
+    let any = false;
+    for (let s = 0; s < this.n; s++) {
+      const q = pf.qty[s]!;
+      if (q === 0) continue;
+      any = true;
+      let o = pf.markPx[s]!;
+      let adv = o;
+      if (this.dirty[s] === 1) {
+        o = this.mOpen[s]!;
+        adv = q > 0 ? this.mLow[s]! : this.mHigh[s]!;
+      }
+      this.crossO[s] = o;
+      this.crossAdv[s] = adv;
+      const aq = q < 0 ? -q : q;
+      a += q * (o - pf.entry[s]!) - mmr * aq * o;
+      const d = adv - o;
+      b += q * d - mmr * aq * d;
+    }
+    if (!any || a + b >= 0) return;
+    const lambda = a <= 0 ? 0 : -a / b;
+    const rate = this.cfg.margin.liquidation_fee_rate;
+    const before = pf.cash;
+    const parts: string[] = [];
+    for (let s = 0; s < this.n; s++) {
+      const q = pf.qty[s]!;
+      if (q === 0) continue;
+      const o = this.crossO[s]!;
+      const px = o + lambda * (this.crossAdv[s]! - o);
+      const pnl = q * (px - pf.entry[s]!);
+      const fee = Math.abs(q) * px * rate;
+      pf.cash += pnl - fee;
+      this.book.cancelAll(s, 'replaced');
+      const id = this.book.add(s, ORDER_MARKET, -q, Number.NaN, this.now, this.now, true, 3);
+      this.book.status.set(id, ST_FILLED);
+      this.book.remaining.set(id, 0);
+      pf.flat(s);
+      this.recordFill(id, s, this.now, -q, px, o, fee, rate, 0, 0, 0, 1, pnl, this.dirty[s] === 1 ? this.mLow[s]! : px, this.dirty[s] === 1 ? this.mHigh[s]! : px);
+      this.c.liquidations++;
+      parts.push(`${this.data.symbols[s]} ${q} at ${px}`);
+    }
+    pf.cash += pf.accruedTotal();
+    pf.accrued.fill(0);
+    let absorbed = 0;
+    if (pf.cash < 0) {
+      absorbed = -pf.cash;
+      pf.cash = 0;
+    }
+    this.event('liquidation', -1, `cross margin: account liquidated (lambda ${lambda}): ${parts.join(', ')}; cash ${before} -> ${pf.cash}; loss beyond equity absorbed ${absorbed}`);
   }
 
   private checkKill(equity: number): void {

@@ -390,3 +390,52 @@ describe('cancels travel with the latency', () => {
     expect(r.counters.final_equity).toBeCloseTo(100002, 9);
   });
 });
+
+describe('cross margin', () => {
+  // Cash 25, leverage 10, maintenance 0.5 %, liquidation fee 0.2 %. Long 1 A at 100 and long 1 B
+  // at 100 (bar 1 opens). Mark bar 2: A opens 100 and wicks to `low`, B stays at 100.
+  const run = (mode: string, aLow: number, aOpen = 100) => {
+    const trade: Ohlc[] = [
+      [100, 100, 100, 100],
+      [100, 100, 100, 100],
+      [aOpen, 100, aLow, 99],
+      [99, 99, 99, 99],
+    ];
+    const cfg = plainConfig({
+      initial_cash: 25,
+      execution: { latency_ms: 0 },
+      margin: { mode, leverage: 10, maintenance_rate: 0.005, liquidation_fee_rate: 0.002 },
+    });
+    return runEngine(
+      market({ bars: [bars(trade), bars(flat(4))], mark: [bars(trade), bars(flat(4))], decisions: decisions([at(1), at(1)], [0, 1]) }),
+      cfg,
+      scripted((ctx) => ctx.market(ctx.symbol, 1)),
+    );
+  };
+  it('the account is liquidated where equity meets the total maintenance margin, every position at once', () => {
+    // A + lambda B with A = 25 - 0.005 x 200 = 24 and, for a wick to 70 (d = -30),
+    // B = -30 + 0.005 x 30 = -29.85: negative at the extreme -> lambda = 24 / 29.85 = 0.8040201.
+    // A closes at 100 - 30 lambda = 75.8793970, B at 100. Check: equity 25 - 24.120603 = 0.879397 =
+    // 0.005 x (75.879397 + 100). Fees 0.1517588 + 0.2; cash = 25 - 24.1206030 - 0.3517588 = 0.5276382
+    const r = run('cross', 70);
+    expect(r.counters.liquidations).toBe(2);
+    expect(r.fills.price[2]).toBeCloseTo(75.879397, 5);
+    expect(r.fills.price[3]).toBe(100);
+    expect(r.counters.final_equity).toBeCloseTo(0.5276382, 6);
+  });
+  it('a wick to 85 is covered by the account (A + B = 24 - 14.925 > 0), while isolated margin liquidates A alone', () => {
+    expect(run('cross', 85).counters.liquidations).toBe(0);
+    // isolated: A's margin 10 -> liquidation price 90 / 0.995 = 90.4523 > 85
+    const iso = run('isolated', 85);
+    expect(iso.counters.liquidations).toBe(1);
+    expect(iso.fills.sym[2]).toBe(0);
+  });
+  it('a gap (A opens at 70) closes everything at the opens and caps the account loss at its equity', () => {
+    // A = 25 - 30 - 0.005 x 170 = -5.85 <= 0 -> lambda 0: A at 70, B at 100;
+    // cash = 25 - 30 - 0.14 - 0.2 = -5.34 -> 0, 5.34 absorbed
+    const r = run('cross', 70, 70);
+    expect(Array.from(r.fills.price.slice(2))).toEqual([70, 100]);
+    expect(r.counters.final_equity).toBe(0);
+    expect(r.events.find((e) => e.kind === 'liquidation')?.detail).toMatch(/absorbed 5\.34/);
+  });
+});
