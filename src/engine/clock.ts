@@ -9,16 +9,18 @@
  * four typed arrays out, nothing allocated per event afterwards.
  */
 
+/** a top-of-book quote (execution of market orders where quotes exist) */
+export const EV_QUOTE = 0;
 /** a bar of traded prices (the execution series of a symbol) */
-export const EV_BAR = 0;
+export const EV_BAR = 1;
 /** a mark-price bar */
-export const EV_MARK = 1;
+export const EV_MARK = 2;
 /** a funding print (settlement, or accrual on venues that accrue hourly) */
-export const EV_FUNDING = 2;
+export const EV_FUNDING = 3;
 /** a scheduled settlement of accrued funding (venues that accrue between settlements) */
-export const EV_SETTLE = 3;
+export const EV_SETTLE = 4;
 /** a decision row (features/predictions) handed to the strategy */
-export const EV_DECISION = 4;
+export const EV_DECISION = 5;
 
 export interface ClockStream {
   kind: number;

@@ -3,7 +3,7 @@ import { validationError } from '../domain/errors.js';
 import { isoFromMicros } from '../domain/time.js';
 import { mulberry32, normalGenerator } from '../stats/random.js';
 import type { Strategy, StrategyContext } from '../strategies/strategy.js';
-import { buildClock, EV_BAR, EV_DECISION, EV_FUNDING, EV_MARK, EV_SETTLE, type Clock, type ClockStream } from './clock.js';
+import { buildClock, EV_BAR, EV_DECISION, EV_FUNDING, EV_MARK, EV_QUOTE, EV_SETTLE, type Clock, type ClockStream } from './clock.js';
 import { F64Col, I32Col } from './columns.js';
 import { slippageBps, slippageParams, type SlippageParams } from './costs.js';
 import { FUND_ACCRUAL, FUND_MISSING_LAST, FUND_MISSING_ZERO, FUND_SETTLEMENT, settlementTimes } from './funding.js';
@@ -143,6 +143,7 @@ class Engine {
   private readonly mClose: Float64Array;
   private readonly dirty: Uint8Array;
   private readonly hasMark: Uint8Array;
+  private readonly hasQuotes: Uint8Array;
   private readonly cross: boolean;
   private readonly crossO: Float64Array;
   private readonly crossAdv: Float64Array;
@@ -261,6 +262,7 @@ class Engine {
     this.mClose = f();
     this.dirty = new Uint8Array(n);
     this.hasMark = Uint8Array.from(data.mark, (m) => (m ? 1 : 0));
+    this.hasQuotes = Uint8Array.from(data.symbols, (_, s) => (data.quotes?.[s] ? 1 : 0));
     this.cross = cfg.margin.mode === 'cross';
     this.crossO = new Float64Array(n);
     this.crossAdv = new Float64Array(n);
@@ -289,6 +291,8 @@ class Engine {
     const streams: ClockStream[] = [];
     for (let s = 0; s < this.n; s++) {
       streams.push({ kind: EV_BAR, sym: s, time: d.bars[s]!.available_time });
+      const qs = d.quotes?.[s];
+      if (qs) streams.push({ kind: EV_QUOTE, sym: s, time: qs.available_time });
       const m = d.mark[s];
       if (m) streams.push({ kind: EV_MARK, sym: s, time: m.available_time });
       const fu = d.funding[s];
@@ -311,6 +315,8 @@ class Engine {
       if (k === EV_BAR) {
         this.onBar(s, r);
         pendingStep = true;
+      } else if (k === EV_QUOTE) {
+        if (this.book.open[s]!.length > 0) this.onQuote(s, r);
       } else if (k === EV_MARK) {
         this.onMark(s, r);
         pendingStep = true;
@@ -393,49 +399,19 @@ class Engine {
     let i = 0;
     while (i < list.length) {
       const id = list[i]!;
-      if (bk.arrival.get(id) > ot) {
+      const type = bk.type.get(id);
+      // where quotes exist, market orders and triggered stops execute at quotes (onQuote)
+      if (this.hasQuotes[s] === 1 && (type === ORDER_MARKET || bk.triggered.get(id) === 1)) {
         i++;
         continue;
       }
-      if (ot >= bk.cancelAt.get(id)) {
-        bk.status.set(id, 2);
-        bk.reason.set(id, 7);
-        list.splice(i, 1);
+      const rem = this.eligible(id, s, ot, list, i);
+      if (rem !== rem) {
+        i++;
         continue;
       }
-      if (ot >= ins.valid_to || ot < ins.valid_from) {
-        bk.status.set(id, 2);
-        bk.reason.set(id, 1);
-        this.c.outside_universe++;
-        list.splice(i, 1);
-        continue;
-      }
-      let rem = bk.remaining.get(id);
-      if (bk.origin.get(id) === 1 || bk.origin.get(id) === 2) {
-        // a flattening order closes whatever is held when it executes
-        rem = -this.pf.qty[s]!;
-        if (rem === 0) {
-          bk.status.set(id, 2);
-          bk.reason.set(id, 6);
-          list.splice(i, 1);
-          continue;
-        }
-        bk.remaining.set(id, rem);
-      } else if (bk.reduceOnly.get(id) === 1) {
-        const q = this.pf.qty[s]!;
-        if (q === 0 || Math.sign(q) === Math.sign(rem)) {
-          bk.status.set(id, 2);
-          bk.reason.set(id, 6);
-          list.splice(i, 1);
-          continue;
-        }
-        if (Math.abs(rem) > Math.abs(q)) {
-          rem = -q;
-          bk.remaining.set(id, rem);
-        }
-      }
+      if (rem === 0) continue;
       const side = rem > 0 ? 1 : -1;
-      const type = bk.type.get(id);
       let ref: number;
       let maker = 0;
       if (type === ORDER_MARKET || bk.triggered.get(id) === 1) ref = o;
@@ -453,6 +429,10 @@ class Engine {
         const sp = bk.price.get(id);
         if (side > 0 ? h >= sp : l <= sp) {
           bk.triggered.set(id, 1);
+          if (this.hasQuotes[s] === 1) {
+            i++; // fills at the next quote
+            continue;
+          }
           ref = side > 0 ? Math.max(sp, o) : Math.min(sp, o);
         } else {
           i++;
@@ -490,6 +470,108 @@ class Engine {
         i++;
       }
     }
+  }
+
+  /**
+   * Whether open order `id` (at list[i]) may execute at time t: NaN = not yet (keep it), 0 = it
+   * was removed from the list (cancel reached the venue, outside the universe, nothing left to
+   * reduce), else the signed size to fill (flattening and reduce-only orders resized to the
+   * position now).
+   */
+  private eligible(id: number, s: number, t: number, list: number[], i: number): number {
+    const bk = this.book;
+    if (bk.arrival.get(id) > t) return Number.NaN;
+    const ins = this.data.instruments[s]!;
+    let reason = 0;
+    if (t >= bk.cancelAt.get(id)) reason = 7;
+    else if (t >= ins.valid_to || t < ins.valid_from) {
+      reason = 1;
+      this.c.outside_universe++;
+    }
+    let rem = bk.remaining.get(id);
+    if (reason === 0) {
+      const q = this.pf.qty[s]!;
+      if (bk.origin.get(id) === 1 || bk.origin.get(id) === 2) {
+        // a flattening order closes whatever is held when it executes
+        rem = -q;
+        if (rem === 0) reason = 6;
+        else bk.remaining.set(id, rem);
+      } else if (bk.reduceOnly.get(id) === 1) {
+        if (q === 0 || Math.sign(q) === Math.sign(rem)) reason = 6;
+        else if (Math.abs(rem) > Math.abs(q)) {
+          rem = -q;
+          bk.remaining.set(id, rem);
+        }
+      }
+    }
+    if (reason !== 0) {
+      bk.status.set(id, 2);
+      bk.reason.set(id, reason);
+      list.splice(i, 1);
+      return 0;
+    }
+    return rem;
+  }
+
+  /**
+   * Executes market orders and triggered stops of s at quote r: buys at the ask, sells at the bid
+   * (the quoted half-spread replaces the configured estimate), plus the rest of the slippage
+   * formula; at most the size shown at the touch, which one fill uses up.
+   */
+  private onQuote(s: number, r: number): void {
+    const qs = this.data.quotes![s]!;
+    const bid = qs.bid[r]!;
+    const ask = qs.ask[r]!;
+    if (!(bid > 0 && ask >= bid)) return;
+    const t = qs.event_time[r]!;
+    const bs = qs.bid_size[r]!;
+    const as = qs.ask_size[r]!;
+    let availBuy = as === as ? as : Infinity;
+    let availSell = bs === bs ? bs : Infinity;
+    const mid = (bid + ask) / 2;
+    const ins = this.data.instruments[s]!;
+    const list = this.book.open[s]!;
+    const bk = this.book;
+    let i = 0;
+    while (i < list.length) {
+      const id = list[i]!;
+      if (!(bk.type.get(id) === ORDER_MARKET || bk.triggered.get(id) === 1)) {
+        i++;
+        continue;
+      }
+      const rem = this.eligible(id, s, t, list, i);
+      if (rem !== rem) {
+        i++;
+        continue;
+      }
+      if (rem === 0) continue;
+      const side = rem > 0 ? 1 : -1;
+      const qty = Math.min(Math.abs(rem), side > 0 ? availBuy : availSell);
+      if (!(qty > 0)) {
+        i++;
+        continue;
+      }
+      const touch = side > 0 ? ask : bid;
+      const g = this.slip.noise > 0 ? this.gauss() : 0;
+      let extra = slippageBps(this.slip, this.sigma.std(s), this.sigmaRef.std(s), qty * touch, this.advOf(s), g);
+      if (this.slip.mode === 2) extra = Math.max(0, extra - this.slip.half_spread_bps);
+      const px = touch * (1 + (side * extra) / 1e4);
+      const fee = qty * px * ins.taker_fee;
+      const realised = this.pf.fill(s, side * qty, px, fee, t);
+      this.recordFill(id, s, t, side * qty, px, mid, fee, ins.taker_fee, 0, ((px - mid) / mid) * 1e4 * side, qty * Math.abs(px - mid), 0, realised, bid, ask);
+      if (side > 0) availBuy -= qty;
+      else availSell -= qty;
+      const left = rem - side * qty;
+      if (Math.abs(left) <= 1e-12 * Math.max(1, Math.abs(rem))) {
+        bk.remaining.set(id, 0);
+        bk.status.set(id, ST_FILLED);
+        list.splice(i, 1);
+      } else {
+        bk.remaining.set(id, left);
+        i++;
+      }
+    }
+    this.dirty[s] = 1;
   }
 
   private recordFill(

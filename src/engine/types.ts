@@ -21,6 +21,17 @@ export interface BarSeries {
   volume: Float64Array;
 }
 
+/** Top-of-book quotes of one symbol, sorted by available_time. */
+export interface QuoteSeries {
+  event_time: Float64Array;
+  available_time: Float64Array;
+  bid: Float64Array;
+  ask: Float64Array;
+  /** sizes at the touch, base units; NaN when unknown (no size cap then) */
+  bid_size: Float64Array;
+  ask_size: Float64Array;
+}
+
 /** Settled (or accrued) funding prints of one symbol, sorted by available_time. */
 export interface FundingSeries {
   /** settlement or accrual time, µs */
@@ -72,6 +83,11 @@ export interface MarketData {
   bars: BarSeries[];
   /** mark bars per symbol, or null: the traded bars stand in for mark (said in the results) */
   mark: Array<BarSeries | null>;
+  /**
+   * quotes per symbol, or null: where present, market orders (and triggered stops) fill at the
+   * first quote at or after their arrival (buys at the ask, sells at the bid), not at a bar open
+   */
+  quotes?: Array<QuoteSeries | null>;
   /** funding per symbol, or null for none (a position held across a due print is then "missing") */
   funding: Array<FundingSeries | null>;
   decisions: DecisionSeries;

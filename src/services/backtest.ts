@@ -15,7 +15,7 @@ import { feeSchedule, resolveFeeTier } from '../engine/costs.js';
 import { DD_STATE_NAMES, runEngine, type EngineResult } from '../engine/engine.js';
 import { FUNDING_KINDS } from '../engine/funding.js';
 import { ORDER_STATUS, ORDER_TYPES, ORIGINS, REASONS } from '../engine/orders.js';
-import type { BarSeries, DecisionSeries, FundingSeries, InstrumentInfo, MarketData } from '../engine/types.js';
+import type { BarSeries, DecisionSeries, FundingSeries, InstrumentInfo, MarketData, QuoteSeries } from '../engine/types.js';
 import { returnsMetrics, sharpeRatio, type ReturnsMetrics } from '../stats/index.js';
 import { loadStrategy, zodMessage } from '../strategies/index.js';
 import { datasetFiles, listOf, SCAN_SQL } from '../store/dataset.js';
@@ -226,6 +226,21 @@ async function readFunding(ctx: ServiceContext, root: string, venue: string, sym
   return { event_time: f(0), available_time: f(1), rate: f(2), interval_hours: f(3), mark: f(4) };
 }
 
+async function readQuotes(ctx: ServiceContext, root: string, venue: string, symbol: string, from: number, to: number): Promise<QuoteSeries | null> {
+  const files = await datasetFiles(root, DATASETS.quotes, { venue: [venue], symbol: [symbol], from, to });
+  if (files.length === 0) return null;
+  const reader = await ctx.db.conn.runAndReadAll(
+    `SELECT epoch_us(event_time)::DOUBLE, epoch_us(available_time)::DOUBLE, coalesce(bid_price, 'NaN'::DOUBLE), coalesce(ask_price, 'NaN'::DOUBLE),
+            coalesce(bid_size, 'NaN'::DOUBLE), coalesce(ask_size, 'NaN'::DOUBLE)
+     FROM ${SCAN_SQL} WHERE event_time >= $from AND event_time < $to ORDER BY available_time, event_time`,
+    { files: listOf(files), from: timestampValue(BigInt(Math.round(from))), to: timestampValue(BigInt(Math.round(to))) },
+  );
+  const cols = reader.getColumnsJS() as number[][];
+  if ((cols[0] ?? []).length === 0) return null;
+  const f = (i: number): Float64Array => Float64Array.from(cols[i] ?? []);
+  return { event_time: f(0), available_time: f(1), bid: f(2), ask: f(3), bid_size: f(4), ask_size: f(5) };
+}
+
 interface InstrumentRow {
   symbol: string;
   tick_size: number | null;
@@ -405,7 +420,11 @@ async function load(o: BacktestOptions, config: BacktestConfig, strategyColumns:
     if (!f) warnings.push(`no funding prints for ${s}: a position held across a due print is a missing print`);
     funding.push(f);
   }
-  lap('mark and funding');
+  const quotes: Array<QuoteSeries | null> = [];
+  for (const s of symbols) quotes.push(await readQuotes(ctx, o.root, venue, s, start, end));
+  const withQuotes = symbols.filter((_, i) => quotes[i] !== null);
+  if (withQuotes.length > 0) warnings.push(`market orders of ${withQuotes.join(', ')} execute on quotes (buy at the ask, sell at the bid)`);
+  lap('mark, funding and quotes');
   const insRows = await readInstruments(ctx, o.root, venue, symbols, end);
   const instruments = symbols.map((s, i) => {
     if (!insRows.has(s)) warnings.push(`no instruments row for ${s}: default tick size, funding interval and the venue's fee schedule`);
@@ -421,8 +440,9 @@ async function load(o: BacktestOptions, config: BacktestConfig, strategyColumns:
     instruments: sha256(JSON.stringify(instruments, (_k, v: unknown) => (v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : v))),
     features: arraysHash([decisions.time, Float64Array.from(decisions.sym), ...decisions.values], decisions.columns.join(',')),
   };
+  if (withQuotes.length > 0) hashes['quotes'] = arraysHash(quotes.flatMap((q) => (q ? [q.event_time, q.available_time, q.bid, q.ask, q.bid_size, q.ask_size] : [new Float64Array(0)])));
   return {
-    data: { symbols, instruments, bars, mark, funding, decisions, start, end },
+    data: { symbols, instruments, bars, mark, funding, quotes, decisions, start, end },
     venue,
     execTf,
     markTf,

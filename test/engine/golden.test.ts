@@ -439,3 +439,25 @@ describe('cross margin', () => {
     expect(r.events.find((e) => e.kind === 'liquidation')?.detail).toMatch(/absorbed 5\.34/);
   });
 });
+
+describe('execution on quotes where they exist', () => {
+  it('a market buy fills at the ask of the first quote after its arrival, not at the next bar open', () => {
+    // decision 1h+5s, arrival 1h+5.25s. Quotes: 1h+3s (before arrival: unused), 1h+10s bid 100.9
+    // ask 101.1 size 0.4, 1h+20s bid 101 ask 101.2 size 5. Buy 1: 0.4 at 101.1 (the size shown),
+    // 0.6 at 101.2. Slippage recorded against the mid: 10 bps (0.4 x 0.1 + 0.6 x 0.1 = 0.1).
+    const q = {
+      event_time: Float64Array.from([at(1) + 3e6, at(1) + 10e6, at(1) + 20e6]),
+      available_time: Float64Array.from([at(1) + 3e6, at(1) + 10e6, at(1) + 20e6]),
+      bid: Float64Array.from([99, 100.9, 101]),
+      ask: Float64Array.from([99.2, 101.1, 101.2]),
+      bid_size: Float64Array.from([5, 5, 5]),
+      ask_size: Float64Array.from([5, 0.4, 5]),
+    };
+    const data = { ...market({ bars: [bars(flat(4))], decisions: decisions([at(1) + S5]) }), quotes: [q] };
+    const r = runEngine(data, plainConfig(), scripted((ctx) => ctx.market(0, 1)));
+    expect(Array.from(r.fills.qty)).toEqual([0.4, expect.closeTo(0.6, 12)]);
+    expect(Array.from(r.fills.price)).toEqual([101.1, 101.2]);
+    expect(Array.from(r.fills.time)).toEqual([at(1) + 10e6, at(1) + 20e6]);
+    expect(r.fills.slippage_cost[0]! + r.fills.slippage_cost[1]!).toBeCloseTo(0.1, 9);
+  });
+});
