@@ -66,6 +66,27 @@ describe('perpkit backtest (CLI, real sample)', () => {
     expect(m.outputs.fills.rows).toBeGreaterThan(0);
     const ledger = JSON.parse((await cli(['datasets', '--datasets', 'ledger', '--data-dir', dir, '--json'])).stdout).datasets;
     expect(ledger[0].rows).toBeGreaterThanOrEqual(1);
+    // the metrics agree with the outputs they summarise
+    const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')).metrics;
+    const ctx = await testContext();
+    const [f] = await ctx.db.all(
+      `SELECT sum(fee) FILTER (WHERE liquidation = 0) AS fees, sum(slippage_cost) AS slip, count(*)::INTEGER AS n,
+              bool_and(price BETWEEN bar_low AND bar_high) AS inside FROM read_parquet($p)`,
+      { p: join(out, 'fills.parquet') },
+    );
+    expect(f?.['n']).toBe(metrics.fills);
+    expect(Number(f?.['fees'])).toBeCloseTo(metrics.costs.fees, 6);
+    expect(Number(f?.['slip'])).toBeCloseTo(metrics.costs.slippage, 6);
+    expect(f?.['inside']).toBe(true);
+    const [e] = await ctx.db.all(
+      `SELECT last(equity ORDER BY time) AS eq, max(abs(equity - cash - unrealised - accrued_funding)) AS gap FROM read_parquet($p)`,
+      { p: join(out, 'equity.parquet') },
+    );
+    expect(Number(e?.['eq'])).toBeCloseTo(metrics.final_equity, 6);
+    expect(Number(e?.['gap'])).toBeLessThan(1e-6);
+    expect(metrics.total_return).toBeCloseTo(metrics.final_equity / metrics.initial_equity - 1, 9);
+    const [fu] = await ctx.db.all(`SELECT coalesce(sum(amount), 0) AS s FROM read_parquet($p)`, { p: join(out, 'funding_payments.parquet') });
+    expect(Number(fu?.['s'])).toBeCloseTo(metrics.costs.funding, 6);
   });
 
   it('--rerun gives bit-identical outputs (and --json prints one document)', async () => {
