@@ -24,9 +24,9 @@ export class F64Col {
     this.buf[i] = x;
   }
 
-  /** a copy trimmed to the length */
+  /** the filled part, as a view (no copy: the column is not pushed to after this) */
   toArray(): Float64Array {
-    return this.buf.slice(0, this.length);
+    return this.buf.subarray(0, this.length);
   }
 }
 
@@ -56,7 +56,8 @@ export class I32Col {
     this.buf[i] = x;
   }
 
+  /** the filled part, as a view (no copy) */
   toArray(): Int32Array {
-    return this.buf.slice(0, this.length);
+    return this.buf.subarray(0, this.length);
   }
 }
