@@ -935,6 +935,7 @@ class Engine {
       const equity = this.pf.equity();
       const grossAfter = this.pf.gross() - Math.abs(this.pf.qty[s]! * p) + Math.abs(after * p);
       if (grossAfter > this.cfg.sizing.max_gross_leverage * equity * (1 + 1e-9)) reason = 'leverage';
+      else if (Math.abs(after * p) > this.cfg.sizing.max_position_pct * equity * (1 + 1e-9)) reason = 'leverage';
       else if ((Math.abs(after) - Math.abs(q)) * p * this.pf.imr > equity - this.pf.marginUsed()) reason = 'margin';
     }
     if (reason !== '') {

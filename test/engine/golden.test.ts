@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { runEngine } from '../../src/engine/engine.js';
 import { FUNDING_KINDS } from '../../src/engine/funding.js';
-import { ORIGINS } from '../../src/engine/orders.js';
+import { ORIGINS, REASONS } from '../../src/engine/orders.js';
 import { Portfolio } from '../../src/engine/portfolio.js';
 import { at, bars, decisions, flat, funding, instrument, market, plainConfig, scripted, type Ohlc } from './fixture.js';
 
@@ -459,5 +459,20 @@ describe('execution on quotes where they exist', () => {
     expect(Array.from(r.fills.price)).toEqual([101.1, 101.2]);
     expect(Array.from(r.fills.time)).toEqual([at(1) + 10e6, at(1) + 20e6]);
     expect(r.fills.slippage_cost[0]! + r.fills.slippage_cost[1]!).toBeCloseTo(0.1, 9);
+  });
+});
+
+describe('caps checked before an order is accepted', () => {
+  it('an order beyond max_position_pct or max_gross_leverage of equity is rejected (reason leverage)', () => {
+    // equity 100000, price 100: max position 20 % = 200 units; gross cap 3 x = 3000 units
+    const cfg = plainConfig({ sizing: { max_position_pct: 0.2, max_gross_leverage: 3 } });
+    const r = runEngine(
+      market({ bars: [bars(flat(4)), bars(flat(4))], decisions: decisions([at(1), at(1), at(1)], [0, 0, 1]) }),
+      cfg,
+      scripted((ctx, i) => ctx.market(ctx.symbol, i === 0 ? 201 : i === 1 ? 200 : -150)),
+    );
+    expect(Array.from(r.orders.status)).toEqual([3, 1, 1]); // rejected, filled, filled
+    expect(r.orders.reason[0]).toBe(REASONS.indexOf('leverage'));
+    expect(r.counters.rejected).toBe(1);
   });
 });
