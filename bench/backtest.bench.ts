@@ -1,0 +1,231 @@
+/**
+ * Backtest engine throughput on a W1-shaped workload held in typed arrays: 5 symbols x 1 M
+ * one-minute bars (5 M bar events) with mark bars off, 8 h funding prints and hourly decision rows,
+ * generated in memory with a seeded random walk (no store I/O: this measures the engine).
+ *
+ *  floor     a bare loop over the same bar columns in clock order (reads open/high/low/close/volume
+ *            of every bar event, sums them): what "doing nothing" per event costs
+ *  trivial   the engine with a trivial strategy (sign of the last hour's return, vol-target sizing,
+ *            formula slippage, funding, margin, every risk control on)
+ *  regime    the seed §6.1B regime strategy over the same data (issue budget: 10 s)
+ *
+ * events/s = clock events (bars + funding + decisions) / wall time of runEngine (clock build
+ * included). Each run prints a checksum of its outputs so a change in results shows.
+ * Machines are shared and noisy: compare ratios within one run.
+ *
+ * Run: npm run bench -- backtest   [--bars N per symbol]   (writes bench/results/backtest.json)
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseBacktestConfig } from '../src/domain/backtest.js';
+import { runEngine, type EngineResult } from '../src/engine/engine.js';
+import type { BarSeries, FundingSeries, MarketData } from '../src/engine/types.js';
+import { mulberry32 } from '../src/stats/random.js';
+import { regimeStrategy } from '../src/strategies/regime.js';
+import type { Strategy } from '../src/strategies/strategy.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const arg = process.argv.indexOf('--bars');
+const BARS = arg > 0 ? Number(process.argv[arg + 1]) : 1_000_000;
+const SYMBOLS = 5;
+const MIN_US = 60_000_000;
+const HOUR_US = 60 * MIN_US;
+const T0 = Date.UTC(2025, 0, 1) * 1000;
+const TARGET_EPS = 5_000_000;
+const REPEATS = 3;
+
+function makeData(): MarketData {
+  const rnd = mulberry32(42);
+  const symbols = Array.from({ length: SYMBOLS }, (_, s) => `SYM${s}-PERP`);
+  const bars: BarSeries[] = [];
+  const funding: FundingSeries[] = [];
+  const hours = Math.floor(BARS / 60);
+  const dTime = new Float64Array(hours * SYMBOLS);
+  const dSym = new Uint16Array(hours * SYMBOLS);
+  const dRet = new Float64Array(hours * SYMBOLS).fill(Number.NaN);
+  for (let s = 0; s < SYMBOLS; s++) {
+    const f = (): Float64Array => new Float64Array(BARS);
+    const b: BarSeries = { timeframe_us: MIN_US, open_time: f(), close_time: f(), available_time: f(), open: f(), high: f(), low: f(), close: f(), volume: f() };
+    let p = 100 * (s + 1);
+    for (let k = 0; k < BARS; k++) {
+      const o = p;
+      const c = o * (1 + (rnd() - 0.5) * 0.002);
+      b.open_time[k] = T0 + k * MIN_US;
+      b.close_time[k] = T0 + (k + 1) * MIN_US;
+      b.available_time[k] = T0 + (k + 1) * MIN_US + 2_000_000;
+      b.open[k] = o;
+      b.close[k] = c;
+      b.high[k] = Math.max(o, c) * (1 + rnd() * 0.0005);
+      b.low[k] = Math.min(o, c) * (1 - rnd() * 0.0005);
+      b.volume[k] = 5_000 + rnd() * 10_000;
+      p = c;
+    }
+    bars.push(b);
+    const n = Math.floor(BARS / 480);
+    const g = (): Float64Array => new Float64Array(n);
+    const fu: FundingSeries = { event_time: g(), available_time: g(), rate: g(), interval_hours: g(), mark: g() };
+    for (let i = 0; i < n; i++) {
+      fu.event_time[i] = T0 + (i + 1) * 8 * HOUR_US;
+      fu.available_time[i] = fu.event_time[i]! + 5_000_000;
+      fu.rate[i] = (rnd() - 0.4) * 0.0005;
+      fu.interval_hours[i] = 8;
+      fu.mark[i] = Number.NaN;
+    }
+    funding.push(fu);
+  }
+  for (let h = 1; h <= hours; h++) {
+    for (let s = 0; s < SYMBOLS; s++) {
+      const j = (h - 1) * SYMBOLS + s;
+      dTime[j] = T0 + h * HOUR_US + 5_000_000;
+      dSym[j] = s;
+      const c = bars[s]!.close;
+      if (h >= 2) dRet[j] = c[h * 60 - 1]! / c[(h - 1) * 60 - 1]! - 1;
+    }
+  }
+  return {
+    symbols,
+    instruments: symbols.map((symbol) => ({
+      symbol,
+      venue: 'synthetic',
+      tick_size: 0.01,
+      lot_base: 0.001,
+      maker_fee: 0.0002,
+      taker_fee: 0.0005,
+      funding_interval_hours: 8,
+      funding_accrual_hours: 8,
+      valid_from: -Infinity,
+      valid_to: Infinity,
+    })),
+    bars,
+    mark: symbols.map(() => null),
+    funding,
+    decisions: { time: dTime, sym: dSym, columns: ['ret_1h'], values: [dRet] },
+    start: T0,
+    end: Infinity,
+  };
+}
+
+function trivial(): Strategy {
+  return {
+    name: 'trivial',
+    onDecision(ctx) {
+      const x = ctx.feature(0);
+      if (x === x) ctx.target(ctx.symbol, x > 0 ? 1 : -1);
+    },
+  };
+}
+
+/** The bare loop: every bar event of every symbol in clock order, reading its columns. */
+function floor(d: MarketData): { ms: number; events: number; checksum: number } {
+  const t0 = performance.now();
+  const heads = new Uint32Array(SYMBOLS);
+  let sum = 0;
+  let events = 0;
+  for (;;) {
+    let best = -1;
+    let bt = Infinity;
+    for (let s = 0; s < SYMBOLS; s++) {
+      const b = d.bars[s]!;
+      const h = heads[s]!;
+      if (h < b.available_time.length && b.available_time[h]! < bt) {
+        bt = b.available_time[h]!;
+        best = s;
+      }
+    }
+    if (best < 0) break;
+    const b = d.bars[best]!;
+    const k = heads[best]!;
+    sum += b.open[k]! + b.high[k]! + b.low[k]! + b.close[k]! + b.volume[k]!;
+    heads[best] = k + 1;
+    events++;
+  }
+  return { ms: performance.now() - t0, events, checksum: sum };
+}
+
+function checksum(r: EngineResult): string {
+  const h = createHash('sha256');
+  for (const a of [r.fills.price, r.fills.qty, r.equity.equity, r.funding.amount]) h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  return h.digest('hex').slice(0, 16);
+}
+
+const tGen = performance.now();
+const data = makeData();
+const genMs = performance.now() - tGen;
+const config = parseBacktestConfig({ kill_switch: { daily_loss: 0.5 } });
+floor(data); // warm-up
+const fl = floor(data);
+/** The first `bars` bars of every series (views), for the JIT warm-up run. */
+function head(d: MarketData, bars: number): MarketData {
+  const cut = d.bars[0]!.available_time[bars - 1]!;
+  const nd = d.decisions.time.findIndex((t) => t > cut);
+  const n = nd < 0 ? d.decisions.time.length : nd;
+  return {
+    ...d,
+    bars: d.bars.map((b) => ({
+      timeframe_us: b.timeframe_us,
+      open_time: b.open_time.subarray(0, bars),
+      close_time: b.close_time.subarray(0, bars),
+      available_time: b.available_time.subarray(0, bars),
+      open: b.open.subarray(0, bars),
+      high: b.high.subarray(0, bars),
+      low: b.low.subarray(0, bars),
+      close: b.close.subarray(0, bars),
+      volume: b.volume.subarray(0, bars),
+    })),
+    funding: d.funding.map(() => null),
+    decisions: { ...d.decisions, time: d.decisions.time.subarray(0, n), sym: d.decisions.sym.subarray(0, n), values: d.decisions.values.map((v) => v.subarray(0, n)) },
+  };
+}
+// JIT warm-up of the engine and both strategies on a slice, so no timed run pays for compilation
+const warm = head(data, Math.min(BARS, 50_000));
+const warmConfig = { ...config, funding: { ...config.funding, missing: 'zero' as const } }; // the slice has no funding
+runEngine(warm, warmConfig, trivial());
+runEngine(warm, warmConfig, regimeStrategy({}));
+const runs: Array<{ name: string; ms: number; events: number; fills: number; final_equity: number; checksum: string }> = [];
+for (const [name, make] of [
+  ['regime (§6.1B)', () => regimeStrategy({})],
+  ['trivial', trivial],
+] as const) {
+  // best of REPEATS (shared machines: the minimum is the least disturbed run)
+  let ms = Infinity;
+  let r: EngineResult | undefined;
+  for (let i = 0; i < REPEATS; i++) {
+    const t0 = performance.now();
+    r = runEngine(data, config, make());
+    const dt = performance.now() - t0;
+    process.stderr.write(`${name}: ${dt.toFixed(0)} ms\n`);
+    if (dt < ms) ms = dt;
+  }
+  if (!r) throw new Error('no run');
+  runs.push({ name, ms, events: r.counters.events, fills: r.fills.qty.length, final_equity: r.counters.final_equity, checksum: checksum(r) });
+}
+
+const rows = [
+  ['floor (bare loop over the bar columns)', fl.ms, fl.events, '', '', fl.checksum.toFixed(2)],
+  ...runs.map((r) => [r.name, r.ms, r.events, String(r.fills), r.final_equity.toFixed(2), r.checksum]),
+] as Array<[string, number, number, string, string, string]>;
+const header = ['run', 'ms', 'events', 'events/s', 'fills', 'final equity', 'checksum'];
+const body = rows.map(([n, ms, ev, fills, eq, ck]) => [n, ms.toFixed(0), String(ev), ((ev / ms) * 1000).toExponential(2), fills, eq, ck]);
+const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
+const fmt = (r: string[]): string => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+console.log(`data: ${SYMBOLS} symbols x ${BARS} 1m bars generated in ${genMs.toFixed(0)} ms`);
+console.log(fmt(header));
+for (const r of body) console.log(fmt(r));
+const triv = runs.find((r) => r.name === 'trivial')!;
+const eps = (triv.events / triv.ms) * 1000;
+const result = {
+  when: new Date().toISOString(),
+  cpus: cpus().length,
+  node: process.version,
+  bars_per_symbol: BARS,
+  symbols: SYMBOLS,
+  floor: { ms: fl.ms, events: fl.events, events_per_s: (fl.events / fl.ms) * 1000, checksum: fl.checksum },
+  runs: runs.map((r) => ({ ...r, events_per_s: (r.events / r.ms) * 1000 })),
+  target_events_per_s: TARGET_EPS,
+};
+mkdirSync(join(here, 'results'), { recursive: true });
+writeFileSync(join(here, 'results', 'backtest.json'), `${JSON.stringify(result, null, 2)}\n`);
+console.log(`\ntrivial strategy: ${eps.toExponential(2)} events/s (${(eps / result.floor.events_per_s).toFixed(2)} x the floor); target ${TARGET_EPS.toExponential(0)}: ${eps >= TARGET_EPS ? 'met' : 'NOT met'}`);
