@@ -82,7 +82,7 @@ export function corruptFilesError(problems: readonly FileProblem[], root?: strin
   return validationError(
     `${problems.length === 1 ? 'a Parquet file' : `${problems.length} Parquet files`} in ${root ?? 'the data dir'} cannot be read:\n${[...first, ...more].join('\n')}`,
     {
-      hint: `run "perpkit validate${root ? ` --data-dir ${root}` : ''}": it moves damaged files aside into ${join(root ?? '<data-dir>', QUARANTINE_FILES_DIR)} (nothing is deleted); then re-fetch what they held`,
+      hint: `run "perpkit validate${root ? ` --data-dir ${root}` : ''}": it moves damaged files aside into ${join(root ?? '<data-dir>', QUARANTINE_FILES_DIR)} (nothing is deleted); then re-fetch or rebuild what they held`,
       details: { corrupt_files: problems.map((p) => ({ file: p.file, size: p.size, reason: p.reason })) },
     },
   );
