@@ -264,6 +264,7 @@ async function makeSplit(o: SplitOptions, ctx: ServiceContext): Promise<SplitRes
     } else {
       const p = KFoldParams.parse({ ...shape, embargo_us: o.cv?.embargo_us ?? lookbackUs });
       const gen = purgedCvFolds(rows, from, to, p);
+      ctx.log.info(`split ${o.name}: computing ${gen.count} fold(s) over ${rows.length} decision rows`);
       const cv = { boundaries: gen.boundaries, folds: await collectFolds(gen.folds, ctx, `split ${o.name} (${o.scheme})`) };
       split = {
         ...base,

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { cpSync, existsSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, runCli, tempDir } from '../helpers.js';
+import { ROOT, runCli, tempDir, treeHash } from '../helpers.js';
 
 describe('perpkit split (CLI, real sample)', () => {
   it('holdout with a sealed test: refused without --unseal-test, recorded in the ledger, repeated look reported', () => {
@@ -69,5 +70,80 @@ describe('perpkit split (CLI, real sample)', () => {
     expect(rd.stdout.trim().split('\n').length).toBeGreaterThan(100);
     expect(runCli(['split', '--read', 'cv', '--segment', 'fold-99-test', '--data-dir', dir]).code).toBe(2);
     expect(runCli(['split', '--show', 'nope', '--data-dir', dir]).code).toBe(4);
+  });
+});
+
+describe('perpkit split refusals (CLI)', () => {
+  it('CPCV with billions of folds: exit 2 at once with the count, nothing written', () => {
+    const dir = tempDir();
+    const before = treeHash(dir);
+    const t0 = Date.now();
+    const r = runCli(['split', '--name', 'big', '--scheme', 'cpcv', '--groups', '40', '--test-groups', '20', '--data-dir', dir]);
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('C(40,20) = 137,846,528,820 folds; the limit is 1,000');
+    expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
+    expect(r.stdout).toBe('');
+    expect(treeHash(dir)).toBe(before);
+    const j = runCli(['split', '--name', 'big', '--scheme', 'purged-kfold', '--groups', '1001', '--data-dir', dir, '--json']);
+    expect(j.code).toBe(2);
+    expect(JSON.parse(j.stdout).error).toMatchObject({ kind: 'usage', details: { folds: 1001, limit: 1000 } });
+  });
+
+  it('a read whose labels changed since the split: exit 3 unless --allow-changed; counts read back equal the recorded ones', () => {
+    const dir = tempDir();
+    cpSync(join(ROOT, 'data', 'sample'), dir, { recursive: true });
+    expect(runCli(['features', '--labels', '--data-dir', dir, '--from', '2026-01-01', '--horizons', '1h', '--quiet']).code).toBe(0);
+    const c = runCli(['split', '--name', 'h', '--buffer', '1d', '--data-dir', dir, '--json']);
+    expect(c.code, c.stderr).toBe(0);
+    const split = JSON.parse(c.stdout).split as { to: string; segments: Array<{ name: string; rows: Record<string, number> }> };
+    expect(split.to).toMatch(/\.\d{6}Z$/);
+    for (const seg of split.segments) {
+      const r = runCli(['split', '--read', 'h', '--segment', seg.name, '--dataset', 'labels', '--unseal-test', '--data-dir', dir]);
+      expect(r.code, r.stderr).toBe(0);
+      const recorded = Object.values(seg.rows).reduce((a, b) => a + b, 0);
+      expect(r.stdout.trim().split('\n').length, seg.name).toBe(recorded); // one horizon: one row per decision
+      expect(r.stderr).toContain(`(${recorded} decision rows)`);
+    }
+    // A month of labels gone (as after a rebuild over a shorter range): the split no longer describes them.
+    rmSync(join(dir, 'labels', 'venue=binance-usdm', 'symbol=BTC-PERP', 'timeframe=1h', 'month=2026-01'), { recursive: true });
+    const before = treeHash(dir);
+    const bad = runCli(['split', '--read', 'h', '--segment', 'train', '--dataset', 'labels', '--data-dir', dir]);
+    expect(bad.code, bad.stderr).toBe(3);
+    expect(bad.stderr).toContain('the data of split h changed since it was written: labels');
+    expect(bad.stderr).toContain('--allow-changed');
+    expect(bad.stdout).toBe('');
+    expect(treeHash(dir)).toBe(before);
+    const ok = runCli(['split', '--read', 'h', '--segment', 'train', '--dataset', 'labels', '--allow-changed', '--data-dir', dir, '--json']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout).changed_inputs[0].dataset).toBe('labels');
+    const ledger = JSON.parse(runCli(['datasets', '--datasets', 'ledger', '--data-dir', dir, '--json']).stdout).datasets;
+    expect(ledger[0].rows).toBe(2); // the unsealing of test above, and this access with the new hashes
+  });
+
+  it('SIGTERM during a long CPCV split: exit 130 promptly, no split written', async () => {
+    const dir = tempDir();
+    cpSync(join(ROOT, 'data', 'sample'), dir, { recursive: true });
+    expect(runCli(['features', '--labels', '--data-dir', dir, '--horizons', '1h', '--quiet']).code).toBe(0);
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'run.js'), 'split', '--name', 'cv', '--scheme', 'cpcv', '--groups', '12', '--test-groups', '6', '--embargo', '1h', '--data-dir', dir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    let sent = 0;
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (stderr.includes('computing 924 fold(s)') && !sent) {
+        setTimeout(() => {
+          sent = Date.now();
+          child.kill('SIGTERM');
+        }, 1000);
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(sent).toBeGreaterThan(0);
+    expect(code, stderr).toBe(130);
+    expect(Date.now() - sent).toBeLessThan(4000);
+    expect(stderr).toContain('SIGTERM');
+    expect(existsSync(join(dir, 'splits', 'cv.json'))).toBe(false);
   });
 });
