@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { StatementType } from '@duckdb/node-api';
 import { join } from 'node:path';
 import type { ServiceContext } from '../domain/context.js';
 import { DATASETS, type DatasetSpec } from '../domain/datasets.js';
@@ -206,7 +207,15 @@ export async function runSql(opts: SqlOptions, ctx: ServiceContext): Promise<Sql
   ctx.signal.addEventListener('abort', stop);
   try {
     if (ctx.signal.aborted) throw ctx.signal.reason;
-    const reader = await ctx.db.conn.runAndReadAll(opts.sql);
+    // Second check, by the engine's binder: the prepared statement must be a SELECT. (The file
+    // guard alone would let COPY ... TO <a listed file> (USE_TMP_FILE false) overwrite it.)
+    const prepared = await ctx.db.conn.prepare(opts.sql);
+    if (prepared.statementType !== StatementType.SELECT) {
+      throw usageError('refused: the query is not a single read-only SELECT (statements that write, attach, copy, install or change settings are not run)', {
+        hint: READ_ONLY_HINT,
+      });
+    }
+    const reader = await prepared.runAndReadAll();
     return {
       columns: reader.columnNames(),
       types: reader.columnTypes().map((t) => t.toString()),
