@@ -33,6 +33,7 @@ describe('damaged Parquet files in the data dir (CLI)', () => {
       ['datasets', ['datasets', '--data-dir', dir], BARS],
       ['features', ['features', '--data-dir', dir, '--from', '2025-06-01', '--to', '2025-07-01', '--quiet'], BARS],
       ['split', ['split', '--name', 'x', '--data-dir', dir], relative(dir, labels)],
+      ['sql', ['sql', 'SELECT count(*) FROM funding', '--data-dir', dir], BARS],
     ];
     for (const [name, args, file] of runs) {
       const r = runCli(args);
