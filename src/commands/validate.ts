@@ -16,8 +16,12 @@ stored data, never changing it. Writes:
   - the quarantine dataset: offending rows by key with check, severity and reason, replaced for each
     validated dataset, venue and symbol (re-runs are idempotent; fixed rows drop out). Later steps
     exclude quarantined rows and report how many.
-Exits 3 when a check at or above --fail-on (default error) finds rows; under --json the error
-document carries the whole report in error.details.report.
+Damaged Parquet files anywhere in the data dir (0 bytes, truncated: every other command refuses
+to read past them) are moved aside first, into <data-dir>/.perpkit/quarantine-files/<time>/ with a
+record per file in records.ndjson there (nothing is deleted; move a file back to restore it), and
+the rest is checked.
+Exits 3 when a check at or above --fail-on (default error) finds rows or a damaged file was moved;
+under --json the error document carries the whole report in error.details.report.
 Checks: gaps (seed: > 5 bars; known weekly closures recognised), duplicates, misaligned and
 out-of-order timestamps, OHLC consistency, non-positive/non-finite prices, negative volume, outliers
 cross-checked against mark/spot, available_time < event_time, events after their fetch time,
