@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { PerpkitCommand } from '../cli/base.js';
 import { parseDurationFlag, parseList, parseTimeFlag } from '../cli/parse.js';
 import { usageError } from '../domain/errors.js';
-import { SCHEMES, type Scheme } from '../domain/split.js';
+import { MAX_CV_FOLDS, SCHEMES, type Scheme } from '../domain/split.js';
 import {
   createSplit,
   loadSplit,
@@ -42,7 +42,7 @@ window is [decision_time, label_end_time of its longest horizon].
   purged-kfold  --groups contiguous groups (default 5); each is the test block once; training rows whose
                 label window overlaps the block are purged, and rows within --embargo after it removed.
   cpcv          combinatorial purged CV: --groups N (default 6), --test-groups k (default 2): C(N,k) splits.
-Purged k-fold and CPCV refuse more than 1,000 folds (exit 2, before any work), and any fold left
+Purged k-fold and CPCV refuse more than ${MAX_CV_FOLDS.toLocaleString('en-US')} folds (exit 2, before any work), and any fold left
 with 0 training rows after purge and embargo (exit 2; nothing written). Times in the file are UTC
 with microseconds, the unit boundaries are computed in.
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -199,6 +200,25 @@ describe('perpkit sql', () => {
     const ctx = await testContext();
     const err = await runSql({ root: dir, sql: 'SELECT 1' }, ctx).catch((e: unknown) => e);
     expect(isPerpkitError(err) && err.exitCode).toBe(3);
+  });
+
+  it('Ctrl-C during a long query: exit 130, nothing printed on stdout', async () => {
+    const dir = copy();
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'run.js'), 'sql', 'SELECT count(*) FROM range(1000000000000) a WHERE hash(a.range) = 0', '--data-dir', dir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    await new Promise((r) => setTimeout(r, 4000));
+    const sent = Date.now();
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(code, stderr).toBe(130);
+    expect(Date.now() - sent).toBeLessThan(4000);
+    expect(stdout).toBe('');
+    expect(stderr).not.toContain('unexpected');
   });
 
   it('--init prints the same views and macros for DuckDB; loaded elsewhere they give the same answers', async () => {
