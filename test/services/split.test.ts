@@ -60,9 +60,6 @@ describe('split service (real sample)', () => {
     const root = copy();
     const ctx = await testContext();
     const h = await createSplit(base(root, { holdout: { buffer_us: 86_400_000_000 } }), ctx);
-    // Boundaries are stored with microseconds; the last one is the last decision + 1 µs.
-    expect(h.split.to).toMatch(/\.\d{6}Z$/);
-    expect(h.split.to.endsWith('001Z')).toBe(true);
     const stored = loadSplit(root, 'main');
     expect(stored.segments).toEqual(h.split.segments);
     for (const seg of stored.segments ?? []) {
@@ -73,6 +70,9 @@ describe('split service (real sample)', () => {
       else expect(r.rows, seg.name).toBe(totalRows(seg.rows) * 2);
       expect(r.changed_inputs).toEqual([]);
     }
+    // Boundaries are stored with microseconds; the last one is the last decision + 1 µs.
+    expect(h.split.to).toMatch(/\.\d{6}Z$/);
+    expect(h.split.to.endsWith('001Z')).toBe(true);
     const cv = await createSplit(base(root, { name: 'cv', scheme: 'cpcv', cv: { groups: 5, test_groups: 2, embargo_us: 86_400_000_000 } }), ctx);
     expect(cv.split.folds).toHaveLength(10);
     for (const f of cv.split.folds ?? []) {
