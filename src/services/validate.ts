@@ -18,7 +18,7 @@ import {
 } from '../domain/validate-config.js';
 import { datasetFiles, listOf, SCAN_SQL, writeTable, type WriteResult } from '../store/dataset.js';
 import type { SqlParams } from '../store/duckdb.js';
-import { allParquetFiles, corruptFileFromEngineError, findCorruptFiles, quarantineFiles, type QuarantinedFile } from '../store/integrity.js';
+import { allParquetFiles, corruptFileFromEngineError, findCorruptFiles, probeParquetFiles, quarantineFiles, type QuarantinedFile } from '../store/integrity.js';
 import { loadQuery } from '../store/queries.js';
 
 /** Datasets validate can check (market data; instruments are read as metadata, quarantine is its output). */
@@ -202,14 +202,25 @@ function reportName(runMs: number): string {
 }
 
 export async function validateData(opts: ValidateOptions, ctx: ServiceContext): Promise<ValidateResult> {
+  // Files set aside by a first attempt are reported by the second.
+  const moved: QuarantinedFile[] = [];
   try {
-    return await runValidation(opts, ctx);
+    return await runValidation(opts, ctx, false, moved);
   } catch (err) {
-    throw corruptFileFromEngineError(err, opts.root) ?? err;
+    const corrupt = corruptFileFromEngineError(err, opts.root);
+    if (!corrupt || !existsSync(opts.root)) throw corrupt ?? err;
+    // A data page damaged between intact ends surfaced while checking: decode every file to find
+    // it, set it aside with the others, and check again.
+    ctx.log.warn('validate: a Parquet file failed to decode; reading every file to find it');
+    try {
+      return await runValidation(opts, ctx, true, moved);
+    } catch (again) {
+      throw corruptFileFromEngineError(again, opts.root) ?? again;
+    }
   }
 }
 
-async function runValidation(opts: ValidateOptions, ctx: ServiceContext): Promise<ValidateResult> {
+async function runValidation(opts: ValidateOptions, ctx: ServiceContext, deep: boolean, moved: QuarantinedFile[]): Promise<ValidateResult> {
   const started = ctx.clock.now();
   const config = opts.config ?? DEFAULT_VALIDATE_CONFIG;
   const failOn = opts.failOn ?? 'error';
@@ -240,8 +251,14 @@ async function runValidation(opts: ValidateOptions, ctx: ServiceContext): Promis
   }
 
   // Damaged files anywhere in the data dir block every read: set them aside first, then check the rest.
-  const corrupt = await quarantineFiles(opts.root, findCorruptFiles(allParquetFiles(opts.root)), started);
-  for (const c of corrupt) ctx.log.warn(`validate: ${c.file} ${c.reason}; moved to ${c.moved_to}`);
+  const everyFile = allParquetFiles(opts.root);
+  const byteProblems = findCorruptFiles(everyFile);
+  const damaged = new Set(byteProblems.map((p) => p.file));
+  const decodeProblems = await probeParquetFiles(ctx.db, everyFile.filter((f) => !damaged.has(f)), deep, ctx.signal);
+  const fresh = await quarantineFiles(opts.root, [...byteProblems, ...decodeProblems], started);
+  moved.push(...fresh);
+  const corrupt = [...moved];
+  for (const c of fresh) ctx.log.warn(`validate: ${c.file} ${c.reason}; moved to ${c.moved_to}`);
 
   // Files in scope, per dataset.
   const scoped: Partial<Record<DatasetName, string[]>> = {};

@@ -1,6 +1,7 @@
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { PerpkitError, validationError } from '../domain/errors.js';
+import type { DuckSession } from './duckdb.js';
 import { acquireLock, META_DIR } from './txn.js';
 
 /**
@@ -101,7 +102,7 @@ const ENGINE_CORRUPT_PATTERNS = [
   /Corrupt(?:ed)? (?:parquet )?file '([^']+)'/i,
   /parquet file '([^']+)'.*(?:corrupt|invalid|truncated)/i,
 ];
-const ENGINE_CORRUPT_UNNAMED = [/Couldn't deserialize thrift/i, /don't know what type/i, /decompress/i, /Parquet.*(?:corrupt|invalid)/i];
+const ENGINE_CORRUPT_UNNAMED = [/Couldn't deserialize thrift/i, /don't know what type/i, /TProtocolException/i, /decompress/i, /Parquet.*(?:corrupt|invalid)/i];
 
 /**
  * Maps a DuckDB error raised while reading a damaged Parquet file to the same PerpkitError as the
@@ -124,6 +125,26 @@ export function corruptFileFromEngineError(err: unknown, root?: string): Perpkit
     });
   }
   return null;
+}
+
+/**
+ * Asks DuckDB to decode each file: its footer (parquet_metadata, cheap) or, with deep, every value
+ * (a full read). Finds the damage the byte check cannot see: a garbled footer or data page between
+ * intact magics. For validate; files the byte check already refused should be left out.
+ */
+export async function probeParquetFiles(db: DuckSession, files: readonly string[], deep: boolean, signal?: AbortSignal): Promise<FileProblem[]> {
+  const out: FileProblem[] = [];
+  const sql = deep ? 'SELECT max(COLUMNS(*)::VARCHAR) FROM read_parquet($f)' : 'SELECT count(*) FROM parquet_metadata($f)';
+  for (const f of files) {
+    if (signal?.aborted) throw signal.reason;
+    try {
+      await db.all(sql, { f });
+    } catch (err) {
+      if (!corruptFileFromEngineError(err)) throw err;
+      out.push({ file: f, size: statSync(f).size, reason: deep ? 'is damaged (a data page cannot be decoded)' : 'is damaged (its footer cannot be decoded)' });
+    }
+  }
+  return out;
 }
 
 /** Every Parquet file under the data dir, hidden folders (.perpkit: staging, trash) left out. */

@@ -96,4 +96,25 @@ describe('damaged Parquet files in the data dir (CLI)', () => {
     expect(doc.error.details.report.corrupt_files[0]?.file).toBe(only);
     expect(existsSync(join(dir, doc.error.details.report.corrupt_files[0]?.moved_to as string))).toBe(true);
   });
+
+  it('a data page damaged between intact ends: reads exit 3 sending the user to validate, which finds and moves it', () => {
+    const dir = sample();
+    const f = join(dir, FUNDING);
+    const b = readFileSync(f);
+    for (let i = 8; i < 200; i++) b[i] = (b[i] as number) ^ 0x5a;
+    writeFileSync(f, b);
+    const before = treeHash(dir);
+    const q = runCli(['sql', 'SELECT max(event_time), max(funding_rate) FROM funding', '--data-dir', dir]);
+    expect(q.code, q.stderr).toBe(3);
+    expect(q.stderr).toContain('perpkit validate');
+    expectClean(q);
+    expect(treeHash(dir)).toBe(before);
+    const v = runCli(['validate', '--data-dir', dir, '--datasets', 'funding']);
+    expect(v.code, v.stderr).toBe(3);
+    expect(v.stderr).toContain(`${FUNDING} is damaged (a data page cannot be decoded)`);
+    expectClean(v);
+    expect(existsSync(f)).toBe(false);
+    const again = runCli(['sql', 'SELECT count(*) AS n FROM funding', '--data-dir', dir, '--format', 'csv']);
+    expect(again.code, again.stderr).toBe(0);
+  });
 });

@@ -8,6 +8,7 @@ import {
   allParquetFiles,
   checkParquetFile,
   corruptFileFromEngineError,
+  probeParquetFiles,
   quarantinedFileRecords,
   quarantineFiles,
 } from '../../src/store/integrity.js';
@@ -124,5 +125,28 @@ describe('Parquet integrity check', () => {
     const again = await quarantineFiles(dir, [{ file: f, size: 0, reason: 'is empty (0 bytes)' }], Date.parse('2026-11-22T12:00:00Z'));
     expect(again[0]?.moved_to).toBe(`.perpkit/quarantine-files/20261122T120000Z-1/${PART}`);
     expect(quarantinedFileRecords(dir)).toHaveLength(2);
+  });
+
+  it('probeParquetFiles finds damage between intact ends: a garbled footer (cheap probe) or data page (deep probe)', async () => {
+    const ctx = await testContext();
+    const dir = sampleCopy();
+    const footer = join(dir, PART);
+    const page = join(dir, PART.replace('BTC-PERP', 'ETH-PERP'));
+    const good = join(dir, PART.replace('BTC-PERP', 'SOL-PERP'));
+    const f = readFileSync(footer);
+    const len = f.readUInt32LE(f.length - 8);
+    for (let i = f.length - 8 - len + 10; i < f.length - 18; i++) f[i] = (f[i] as number) ^ 0x5a;
+    writeFileSync(footer, f);
+    const p = readFileSync(page);
+    for (let i = 8; i < 200; i++) p[i] = (p[i] as number) ^ 0x5a;
+    writeFileSync(page, p);
+    // Both pass the byte check: the magics and the footer length are intact.
+    expect([footer, page, good].map(checkParquetFile)).toEqual([null, null, null]);
+    expect((await probeParquetFiles(ctx.db, [footer, page, good], false)).map((x) => x.file)).toEqual([footer]);
+    const deep = await probeParquetFiles(ctx.db, [footer, page, good], true);
+    expect(deep.map((x) => [x.file, x.reason])).toEqual([
+      [footer, 'is damaged (a data page cannot be decoded)'],
+      [page, 'is damaged (a data page cannot be decoded)'],
+    ]);
   });
 });
