@@ -211,7 +211,18 @@ describe('perpkit sql', () => {
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    await new Promise((r) => setTimeout(r, 4000));
+    // Interrupt once the CLI is past start-up (DuckDB's library loaded, then a margin for the
+    // session to open): a signal before perpkit installs its handlers would just kill Node.
+    const t0 = Date.now();
+    const loaded = (): boolean => {
+      try {
+        return readFileSync(`/proc/${child.pid}/maps`, 'utf8').includes('duckdb');
+      } catch {
+        return Date.now() - t0 > 6000; // no /proc: fall back to a fixed wait
+      }
+    };
+    while (!loaded() && Date.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 2500));
     const sent = Date.now();
     child.kill('SIGINT');
     const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));

@@ -149,7 +149,7 @@ describe('fold counts, times in µs', () => {
     const rows: LabelledRow[] = Array.from({ length: 100 }, (_, i) => ({ symbol: 'A', d: i * H, end: i * H + H }));
     const t0 = Date.now();
     expect(() => purgedCvFolds(rows, 0, 100 * H, { groups: 40, test_groups: 20, embargo_us: 0 })).toThrow(/137,846,528,820 folds; the limit is 1,000/);
-    expect(Date.now() - t0).toBeLessThan(100);
+    expect(Date.now() - t0).toBeLessThan(5000); // enumerating them would never end
     expect(MAX_CV_FOLDS).toBe(1000);
     expect(() => purgedCvFolds(rows, 0, 100 * H, { groups: 14, test_groups: 7, embargo_us: 0 })).toThrow(/3,432 folds/);
     expect(purgedCvFolds(rows, 0, 100 * H, { groups: 12, test_groups: 6, embargo_us: 0 }).count).toBe(924);

@@ -142,7 +142,7 @@ describe('split service (real sample)', () => {
     const ctx = await testContext();
     const t0 = Date.now();
     const err = await refusal(createSplit(base(root, { name: 'big', scheme: 'cpcv', cv: { groups: 40, test_groups: 20 } }), ctx));
-    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(Date.now() - t0).toBeLessThan(10_000); // enumerating them would never end
     expect(err.exitCode).toBe(2);
     expect(err.message).toContain('137,846,528,820 folds');
     expect(err.message).toContain('the limit is 1,000');
