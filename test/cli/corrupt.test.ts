@@ -4,6 +4,12 @@ import { join, relative } from 'node:path';
 import { allParquetFiles } from '../../src/store/integrity.js';
 import { ROOT, runCli, tempDir, treeHash, type CliRun } from '../helpers.js';
 
+/** runCli after a turn of the event loop: runCli blocks it, and vitest's worker must answer its RPC between calls. */
+async function run(args: string[]): Promise<CliRun> {
+  await new Promise((r) => setImmediate(r));
+  return runCli(args);
+}
+
 /** Real sample partitions (bundled Binance data) that the tests damage. */
 const BARS = 'bars/venue=binance-usdm/symbol=BTC-PERP/price=last/timeframe=1h/month=2025-06/part-0.parquet';
 const FUNDING = 'funding/venue=binance-usdm/symbol=ETH-PERP/month=2025-06/part-0.parquet';
@@ -21,9 +27,9 @@ function expectClean(r: CliRun): void {
 }
 
 describe('damaged Parquet files in the data dir (CLI)', () => {
-  it('every reading command names the file and sends the user to validate (exit 3), changing nothing', () => {
+  it('every reading command names the file and sends the user to validate (exit 3), changing nothing', async () => {
     const dir = sample();
-    const l = runCli(['features', '--labels', '--data-dir', dir, '--from', '2026-01-01', '--horizons', '1h', '--quiet']);
+    const l = await run(['features', '--labels', '--data-dir', dir, '--from', '2026-01-01', '--horizons', '1h', '--quiet']);
     expect(l.code, l.stderr).toBe(0);
     const labels = allParquetFiles(join(dir, 'labels'))[0] as string;
     truncateSync(labels, 10);
@@ -36,7 +42,7 @@ describe('damaged Parquet files in the data dir (CLI)', () => {
       ['sql', ['sql', 'SELECT count(*) FROM funding', '--data-dir', dir], BARS],
     ];
     for (const [name, args, file] of runs) {
-      const r = runCli(args);
+      const r = await run(args);
       expect(r.code, `${name}: ${r.stderr}`).toBe(3);
       expect(r.stderr, name).toContain(file);
       expect(r.stderr, name).toContain('perpkit validate');
@@ -44,7 +50,7 @@ describe('damaged Parquet files in the data dir (CLI)', () => {
       expectClean(r);
       expect(treeHash(dir), name).toBe(before);
     }
-    const j = runCli(['datasets', '--data-dir', dir, '--json']);
+    const j = await run(['datasets', '--data-dir', dir, '--json']);
     expect(j.code).toBe(3);
     const doc = JSON.parse(j.stdout) as { error: { kind: string; message: string; hint: string; details: { corrupt_files: Array<{ file: string }> } } };
     expect(doc.error.kind).toBe('validation');
@@ -52,12 +58,12 @@ describe('damaged Parquet files in the data dir (CLI)', () => {
     expect(treeHash(dir)).toBe(before);
   });
 
-  it('validate names the file, moves it aside with a record and exits 3; then the data reads again', () => {
+  it('validate names the file, moves it aside with a record and exits 3; then the data reads again', async () => {
     const dir = sample();
     truncateSync(join(dir, BARS), 1000);
     writeFileSync(join(dir, FUNDING), '');
     const bytes = readFileSync(join(dir, BARS));
-    const v = runCli(['validate', '--data-dir', dir]);
+    const v = await run(['validate', '--data-dir', dir]);
     expect(v.code, v.stderr).toBe(3);
     expectClean(v);
     expect(v.stderr).toContain(`${BARS} is truncated or damaged`);
@@ -74,22 +80,22 @@ describe('damaged Parquet files in the data dir (CLI)', () => {
     expect(barsRec?.size).toBe(1000);
     expect(readFileSync(join(dir, barsRec?.moved_to as string))).toEqual(bytes); // nothing deleted
     // Other commands read the rest again; validate no longer reports the moved files.
-    const ls = runCli(['datasets', '--data-dir', dir, '--json']);
+    const ls = await run(['datasets', '--data-dir', dir, '--json']);
     expect(ls.code, ls.stderr).toBe(0);
-    const again = runCli(['validate', '--data-dir', dir, '--json']);
+    const again = await run(['validate', '--data-dir', dir, '--json']);
     expect(again.stdout).not.toContain('damaged_file');
     const doc = JSON.parse(again.stdout) as { corrupt_files?: unknown[]; error?: { details: { report: { corrupt_files: unknown[] } } } };
     expect(doc.corrupt_files ?? doc.error?.details.report.corrupt_files).toEqual([]);
   });
 
-  it('validate --json with only a damaged file: exit 3, the file in the error document', () => {
+  it('validate --json with only a damaged file: exit 3, the file in the error document', async () => {
     const dir = tempDir();
     cpSync(join(ROOT, 'data', 'sample', 'funding', 'venue=binance-usdm', 'symbol=BTC-PERP'), join(dir, 'funding', 'venue=binance-usdm', 'symbol=BTC-PERP'), {
       recursive: true,
     });
     const only = 'funding/venue=binance-usdm/symbol=BTC-PERP/month=2025-06/part-0.parquet';
     truncateSync(join(dir, only), 0);
-    const v = runCli(['validate', '--data-dir', dir, '--datasets', 'funding', '--json']);
+    const v = await run(['validate', '--data-dir', dir, '--datasets', 'funding', '--json']);
     expect(v.code, v.stderr).toBe(3);
     const doc = JSON.parse(v.stdout) as { error: { message: string; details: { report: { corrupt_files: Array<{ file: string; moved_to: string }> } } } };
     expect(doc.error.message).toContain(only);
@@ -97,24 +103,24 @@ describe('damaged Parquet files in the data dir (CLI)', () => {
     expect(existsSync(join(dir, doc.error.details.report.corrupt_files[0]?.moved_to as string))).toBe(true);
   });
 
-  it('a data page damaged between intact ends: reads exit 3 sending the user to validate, which finds and moves it', () => {
+  it('a data page damaged between intact ends: reads exit 3 sending the user to validate, which finds and moves it', async () => {
     const dir = sample();
     const f = join(dir, FUNDING);
     const b = readFileSync(f);
     for (let i = 8; i < 200; i++) b[i] = (b[i] as number) ^ 0x5a;
     writeFileSync(f, b);
     const before = treeHash(dir);
-    const q = runCli(['sql', 'SELECT max(event_time), max(funding_rate) FROM funding', '--data-dir', dir]);
+    const q = await run(['sql', 'SELECT max(event_time), max(funding_rate) FROM funding', '--data-dir', dir]);
     expect(q.code, q.stderr).toBe(3);
     expect(q.stderr).toContain('perpkit validate');
     expectClean(q);
     expect(treeHash(dir)).toBe(before);
-    const v = runCli(['validate', '--data-dir', dir, '--datasets', 'funding']);
+    const v = await run(['validate', '--data-dir', dir, '--datasets', 'funding']);
     expect(v.code, v.stderr).toBe(3);
     expect(v.stderr).toContain(`${FUNDING} is damaged (a data page cannot be decoded)`);
     expectClean(v);
     expect(existsSync(f)).toBe(false);
-    const again = runCli(['sql', 'SELECT count(*) AS n FROM funding', '--data-dir', dir, '--format', 'csv']);
+    const again = await run(['sql', 'SELECT count(*) AS n FROM funding', '--data-dir', dir, '--format', 'csv']);
     expect(again.code, again.stderr).toBe(0);
   });
 });

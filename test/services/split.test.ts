@@ -7,21 +7,27 @@ import { totalRows } from '../../src/domain/split.js';
 import { ledgerRows } from '../../src/store/ledger.js';
 import { allParquetFiles } from '../../src/store/integrity.js';
 import { createSplit, loadSplit, readSegment, type SegmentSelector, type SplitOptions } from '../../src/services/split.js';
-import { ROOT, runCli, tempDir, testContext, treeHash } from '../helpers.js';
+import { ROOT, runCli, type CliRun, tempDir, testContext, treeHash } from '../helpers.js';
+
+/** runCli after a turn of the event loop: runCli blocks it, and vitest's worker must answer its RPC between calls. */
+async function run(args: string[]): Promise<CliRun> {
+  await new Promise((r) => setImmediate(r));
+  return runCli(args);
+}
 
 /**
  * Features and labels (1h, horizons 1h and 4h) of the bundled real sample from 2026-01-01, built
  * once with the CLI; each test works on its own copy.
  */
 let template = '';
-beforeAll(() => {
+beforeAll(async () => {
   template = mkdtempSync(join(tmpdir(), 'perpkit-split-template-'));
   cpSync(join(ROOT, 'data', 'sample'), template, { recursive: true });
   for (const args of [
     ['features', '--from', '2026-01-01'],
     ['features', '--labels', '--from', '2026-01-01', '--horizons', '1h,4h'],
   ]) {
-    const r = runCli([...args, '--data-dir', template, '--quiet']);
+    const r = await run([...args, '--data-dir', template, '--quiet']);
     if (r.code !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
   }
 });
