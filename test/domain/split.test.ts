@@ -20,6 +20,9 @@ import { mulberry32 as rng } from '../../src/stats/random.js';
 
 const H = 3_600_000_000; // µs
 
+/** A turn of the event loop between long synchronous checks, so vitest's worker can answer its RPC. */
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
 /** Hourly decision rows for several symbols with random gaps and horizons; a label may end late (gap at the exit). */
 function makeRows(r: () => number): { rows: LabelledRow[]; horizon: number } {
   const horizon = (1 + Math.floor(r() * 48)) * H;
@@ -58,8 +61,9 @@ function assertNoOverlap(rows: LabelledRow[], f: Fold, embargo: number): void {
 }
 
 describe('split properties over random configurations', () => {
-  it('holdout: segments disjoint, in time order, buffers respected, no label reaches the next segment', () => {
+  it('holdout: segments disjoint, in time order, buffers respected, no label reaches the next segment', async () => {
     for (let seed = 1; seed <= 30; seed++) {
+      await tick();
       const r = rng(seed);
       const { rows, horizon } = makeRows(r);
       const from = (rows[0] as LabelledRow).d;
@@ -84,8 +88,9 @@ describe('split properties over random configurations', () => {
     }
   });
 
-  it('walk-forward: train before test, no overlap of label windows, windows of the requested lengths', () => {
+  it('walk-forward: train before test, no overlap of label windows, windows of the requested lengths', async () => {
     for (let seed = 100; seed <= 130; seed++) {
+      await tick();
       const r = rng(seed);
       const { rows, horizon } = makeRows(r);
       const from = (rows[0] as LabelledRow).d;
@@ -107,8 +112,9 @@ describe('split properties over random configurations', () => {
     }
   });
 
-  it('purged k-fold and CPCV: every group tested, no overlap, embargo respected, C(N,k) splits', () => {
+  it('purged k-fold and CPCV: every group tested, no overlap, embargo respected, C(N,k) splits', async () => {
     for (let seed = 200; seed <= 215; seed++) {
+      await tick();
       const r = rng(seed);
       const { rows } = makeRows(r);
       const from = (rows[0] as LabelledRow).d;
