@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { PerpkitCommand } from '../cli/base.js';
 import { parseDurationFlag, parseList, parseTimeFlag } from '../cli/parse.js';
 import { usageError } from '../domain/errors.js';
-import { SCHEMES, type Scheme } from '../domain/split.js';
+import { MAX_CV_FOLDS, SCHEMES, type Scheme } from '../domain/split.js';
 import {
   createSplit,
   loadSplit,
@@ -41,7 +41,14 @@ window is [decision_time, label_end_time of its longest horizon].
                 --buffer between train and test, purging as above.
   purged-kfold  --groups contiguous groups (default 5); each is the test block once; training rows whose
                 label window overlaps the block are purged, and rows within --embargo after it removed.
-  cpcv          combinatorial purged CV: --groups N (default 6), --test-groups k (default 2): C(N,k) splits.`;
+  cpcv          combinatorial purged CV: --groups N (default 6), --test-groups k (default 2): C(N,k) splits.
+Purged k-fold and CPCV refuse more than ${MAX_CV_FOLDS.toLocaleString('en-US')} folds (exit 2, before any work), and any fold left
+with 0 training rows after purge and embargo (exit 2; nothing written). Times in the file are UTC
+with microseconds, the unit boundaries are computed in.
+
+--read checks that the features and labels still hash as recorded in the split file; if they
+changed it exits 3 unless --allow-changed, which reads anyway and records the new hashes in the
+ledger. Ctrl-C/SIGTERM stop a long split between folds (exit 130; nothing written).`;
 
   static examples = [
     '<%= config.bin %> split --name main --scheme holdout',
@@ -78,6 +85,10 @@ window is [decision_time, label_end_time of its longest horizon].
     segment: Flags.string({ description: 'With --read: train, validation, test, or fold-N-train / fold-N-test.' }),
     dataset: Flags.string({ description: 'With --read: features or labels.', options: ['features', 'labels'], default: 'features' }),
     'unseal-test': Flags.boolean({ description: 'Allow reading the sealed test segment (recorded in the ledger).', default: false }),
+    'allow-changed': Flags.boolean({
+      description: 'With --read: read even though the features or labels changed since the split was written (the new hashes are recorded in the ledger). Without it such a read exits 3.',
+      default: false,
+    }),
   };
 
   protected async execute(): Promise<Result> {
@@ -94,12 +105,14 @@ window is [decision_time, label_end_time of its longest horizon].
           selector: parseSelector(flags.segment),
           dataset: flags.dataset as 'features' | 'labels',
           unseal_test: flags['unseal-test'],
+          allow_changed: flags['allow-changed'],
           command: 'split --read',
           args: { read: flags.read, segment: flags.segment, dataset: flags.dataset },
         },
         ctx,
       );
-      const data = await ctx.db.all(`SELECT * FROM ${r.table}`);
+      const data = await ctx.db.all(`SELECT * FROM "${r.table}"`);
+      await ctx.db.exec(`DROP TABLE IF EXISTS "${r.table}"`);
       const { table: _t, ...rest } = r;
       return { mode: 'read', split: flags.read, segment: flags.segment, dataset: flags.dataset, data, ...rest };
     }
@@ -149,7 +162,7 @@ window is [decision_time, label_end_time of its longest horizon].
   protected present(r: Result): void {
     if (r.mode === 'read') {
       for (const row of r.data) process.stdout.write(`${JSON.stringify(row)}\n`);
-      if (!this.quiet) process.stderr.write(`${r.rows} rows of ${r.dataset}, split ${r.split} ${r.segment}${r.repeated_look ? ` (REPEATED LOOK: unsealed ${r.previous_unsealings.length} time(s) before)` : ''}\n`);
+      if (!this.quiet) process.stderr.write(`${r.rows} rows of ${r.dataset} (${r.decision_rows} decision rows), split ${r.split} ${r.segment}${r.changed_inputs.length ? ` (CHANGED DATA: ${r.changed_inputs.map((c) => c.dataset).join(', ')})` : ''}${r.repeated_look ? ` (REPEATED LOOK: unsealed ${r.previous_unsealings.length} time(s) before)` : ''}\n`);
       return;
     }
     process.stdout.write(renderTimeline(r.split));

@@ -16,8 +16,12 @@ stored data, never changing it. Writes:
   - the quarantine dataset: offending rows by key with check, severity and reason, replaced for each
     validated dataset, venue and symbol (re-runs are idempotent; fixed rows drop out). Later steps
     exclude quarantined rows and report how many.
-Exits 3 when a check at or above --fail-on (default error) finds rows; under --json the error
-document carries the whole report in error.details.report.
+Damaged Parquet files anywhere in the data dir (0 bytes, truncated: every other command refuses
+to read past them) are moved aside first, into <data-dir>/.perpkit/quarantine-files/<time>/ with a
+record per file in records.ndjson there (nothing is deleted; move a file back to restore it), and
+the rest is checked.
+Exits 3 when a check at or above --fail-on (default error) finds rows or a damaged file was moved;
+under --json the error document carries the whole report in error.details.report.
 Checks: gaps (seed: > 5 bars; known weekly closures recognised), duplicates, misaligned and
 out-of-order timestamps, OHLC consistency, non-positive/non-finite prices, negative volume, outliers
 cross-checked against mark/spot, available_time < event_time, events after their fetch time,
@@ -63,19 +67,35 @@ mark coverage. Thresholds: --config FILE (JSON, see src/domain/validate-config.t
       // The report is complete and written; the exit code says the data failed.
       if (!this.jsonMode) this.present(result);
       const n = result.findings.filter((f) => result.failing_checks.includes(f.check)).reduce((a, f) => a + f.count, 0);
-      throw validationError(
-        `validation failed: ${n} row(s) in check(s) ${result.failing_checks.join(', ')} at or above ${result.fail_on}; report: ${result.report_path}`,
-        {
-          hint: `quarantined rows are excluded by later steps; fix the data and run "perpkit validate" again, or raise --fail-on`,
-          details: { report: result },
-        },
-      );
+      const parts: string[] = [];
+      if (result.corrupt_files.length) {
+        parts.push(
+          `${result.corrupt_files.length} damaged Parquet file(s) moved aside:\n${result.corrupt_files.map((c) => `  ${c.file} ${c.reason} -> ${c.moved_to}`).join('\n')}`,
+        );
+      }
+      if (result.failing_checks.length) parts.push(`${n} row(s) in check(s) ${result.failing_checks.join(', ')} at or above ${result.fail_on}`);
+      throw validationError(`validation failed: ${parts.join('; ')}\nreport: ${result.report_path}`, {
+        hint: result.corrupt_files.length
+          ? `re-fetch the data the damaged files held (their records: ${result.data_dir}/.perpkit/quarantine-files/records.ndjson; move a file back to restore it), then run "perpkit validate" again`
+          : `quarantined rows are excluded by later steps; fix the data and run "perpkit validate" again, or raise --fail-on`,
+        details: { report: result },
+      });
     }
     return result;
   }
 
   protected present(r: ValidateResult): void {
-    const rows = r.findings.map((f) => ({
+    const damaged = r.corrupt_files.map((c) => ({
+      severity: 'error',
+      dataset: c.file.split('/')[0] ?? '',
+      venue: /(?:^|\/)venue=([^/]+)/.exec(c.file)?.[1] ?? '',
+      symbol: /(?:^|\/)symbol=([^/]+)/.exec(c.file)?.[1] ?? '',
+      check: 'damaged_file',
+      count: 1,
+      quarantined: 'moved aside',
+      first_example: truncate(`${c.file} ${c.reason}`, 110),
+    }));
+    const rows = [...damaged, ...r.findings.map((f) => ({
       severity: f.severity,
       dataset: f.dataset,
       venue: f.venue,
@@ -84,13 +104,13 @@ mark coverage. Thresholds: --config FILE (JSON, see src/domain/validate-config.t
       count: f.count,
       quarantined: f.quarantined ? 'yes' : 'no',
       first_example: truncate(f.examples[0]?.reason ?? '', 110),
-    }));
+    }))];
     process.stdout.write(rows.length ? formatTable(rows) : '(no findings: every check passed)\n');
     if (!this.quiet) {
       const passed = r.checks.filter((c) => c.enabled && c.count === 0).length;
       process.stderr.write(
         `${r.summary.error} error, ${r.summary.warn} warn, ${r.summary.info} info row(s); ${passed} of ${r.checks.filter((c) => c.enabled).length} checks passed; ` +
-          `${r.quarantine.rows} row(s) quarantined; report ${r.report_path}\n`,
+          `${r.quarantine.rows} row(s) quarantined; ${r.corrupt_files.length ? `${r.corrupt_files.length} damaged file(s) moved aside; ` : ''}report ${r.report_path}\n`,
       );
     }
   }

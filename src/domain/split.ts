@@ -153,7 +153,12 @@ export function holdout(rows: LabelledRow[], from: number, to: number, p: z.infe
 }
 
 export function walkForward(rows: LabelledRow[], from: number, to: number, p: z.infer<typeof WalkForwardParams>): Fold[] {
-  const folds: Fold[] = [];
+  return [...walkForwardFolds(rows, from, to, p)];
+}
+
+/** Walk-forward folds one at a time, so a caller can stay responsive (signals) between folds. */
+export function* walkForwardFolds(rows: LabelledRow[], from: number, to: number, p: z.infer<typeof WalkForwardParams>): Generator<Fold> {
+  let index = 0;
   // A fold whose test window holds no row (a gap in the data) is left out.
   for (let trainEnd = from + p.train_us; trainEnd + p.buffer_us < to; trainEnd += p.step_us) {
     const testStart = trainEnd + p.buffer_us;
@@ -163,17 +168,16 @@ export function walkForward(rows: LabelledRow[], from: number, to: number, p: z.
     const trainIv = subtract([[trainStart, trainEnd]], [purge]);
     const removed = rows.filter((r) => r.d >= trainStart && r.d < trainEnd && !inIntervals(r.d, trainIv)).length;
     const hasTest = rows.some((r) => r.d >= testStart && r.d < testEnd);
-    if (hasTest) folds.push({
-      index: folds.length,
+    if (hasTest) yield {
+      index: index++,
       train: segment('train', trainIv, rows),
       test: segment('test', [[testStart, testEnd]], rows),
       purged: purge[1] > purge[0] ? [purge] : [],
       embargoed: [],
       removed_rows: removed,
-    });
+    };
     if (testEnd >= to) break;
   }
-  return folds;
 }
 
 /** k contiguous groups of decision times with (nearly) equal row counts. */
@@ -201,11 +205,41 @@ export function* combinations(n: number, k: number): Generator<number[]> {
   }
 }
 
+/**
+ * Most folds a purged k-fold or CPCV split may have. Every fold is a train/test evaluation later
+ * (and a trial in the ledger), and computing one costs a pass over the rows per test block, so a
+ * count far above this is a typo (--groups 40 --test-groups 20 is 137,846,528,820 folds), not a
+ * plan. C(12,6) = 924 fits; C(14,7) = 3,432 does not.
+ */
+export const MAX_CV_FOLDS = 1_000;
+
+/** C(n, k) as a number (exact below 2^53, which covers every count compared with MAX_CV_FOLDS). */
+export function combinationCount(n: number, k: number): number {
+  if (k < 0 || k > n) return 0;
+  let c = 1;
+  for (let i = 1; i <= Math.min(k, n - k); i++) c = (c * (n - Math.min(k, n - k) + i)) / i;
+  return Math.round(c);
+}
+
 /** Purged k-fold (test_groups 1) and combinatorial purged CV (test_groups p). */
 export function purgedCv(rows: LabelledRow[], from: number, to: number, p: z.infer<typeof KFoldParams>): { boundaries: number[]; folds: Fold[] } {
-  if (p.test_groups >= p.groups) throw new Error('test groups must be fewer than groups');
+  const g = purgedCvFolds(rows, from, to, p);
+  return { boundaries: g.boundaries, folds: [...g.folds] };
+}
+
+/**
+ * The group boundaries and a generator of the folds (one per combination of test groups), so a
+ * caller can check for interruption between folds. Refuses more than MAX_CV_FOLDS folds up front.
+ */
+export function purgedCvFolds(rows: LabelledRow[], from: number, to: number, p: z.infer<typeof KFoldParams>): { boundaries: number[]; count: number; folds: Generator<Fold> } {
+  if (p.test_groups >= p.groups) throw new Error(`test groups (${p.test_groups}) must be fewer than groups (${p.groups})`);
+  const count = combinationCount(p.groups, p.test_groups);
+  if (count > MAX_CV_FOLDS) throw new Error(`${p.groups} groups with ${p.test_groups} test groups make ${count.toLocaleString('en-US')} folds; the limit is ${MAX_CV_FOLDS.toLocaleString('en-US')}`);
   const b = groupBoundaries(rows, p.groups, from, to);
-  const folds: Fold[] = [];
+  return { boundaries: b, count, folds: cvFolds(rows, from, to, p, b) };
+}
+
+function* cvFolds(rows: LabelledRow[], from: number, to: number, p: z.infer<typeof KFoldParams>, b: number[]): Generator<Fold> {
   let i = 0;
   for (const testGroups of combinations(p.groups, p.test_groups)) {
     const testIv: Interval[] = mergeIntervals(testGroups.map((g) => [b[g] as number, b[g + 1] as number]));
@@ -218,7 +252,7 @@ export function purgedCv(rows: LabelledRow[], from: number, to: number, p: z.inf
     }
     const trainIv = subtract(subtract([[from, to]], testIv), [...purged, ...embargoed]);
     const removed = rows.filter((r) => !inIntervals(r.d, testIv) && !inIntervals(r.d, trainIv)).length;
-    folds.push({
+    yield {
       index: i++,
       test_groups: testGroups,
       train: segment('train', trainIv, rows),
@@ -226,7 +260,30 @@ export function purgedCv(rows: LabelledRow[], from: number, to: number, p: z.inf
       purged: mergeIntervals(purged),
       embargoed: mergeIntervals(embargoed),
       removed_rows: removed,
-    });
+    };
   }
-  return { boundaries: b, folds };
 }
+
+/**
+ * Times as stored in split files: ISO-8601 UTC with microseconds ("2026-03-14T12:00:00.000001Z"),
+ * so boundaries computed in µs read back to the same µs (a millisecond ISO string moved a
+ * boundary such as "last decision + 1 µs" onto the last decision and lost its rows).
+ */
+export function isoMicros(us: number): string {
+  if (!Number.isSafeInteger(us)) throw new Error(`time ${us} is not an integer number of microseconds`);
+  const ms = Math.floor(us / 1000);
+  const rest = us - ms * 1000;
+  return new Date(ms).toISOString().replace(/Z$/, `${String(rest).padStart(3, '0')}Z`);
+}
+
+/** Inverse of isoMicros; also reads the millisecond strings of older split files. */
+export function parseIsoMicros(text: string): number {
+  const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?Z$/.exec(text);
+  if (!m) throw new Error(`bad time ${JSON.stringify(text)} in split file`);
+  const whole = Date.parse(`${m[1]}Z`);
+  if (Number.isNaN(whole)) throw new Error(`bad time ${JSON.stringify(text)} in split file`);
+  return whole * 1000 + Number((m[2] ?? '').padEnd(6, '0'));
+}
+
+/** Total rows of a per-symbol count. */
+export const totalRows = (r: Record<string, number>): number => Object.values(r).reduce((a, b) => a + b, 0);

@@ -1,25 +1,31 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { timestampValue } from '@duckdb/node-api';
 import type { ServiceContext } from '../domain/context.js';
 import { isSlug, timeframeSeconds } from '../domain/datasets.js';
-import { missingError, usageError } from '../domain/errors.js';
+import { missingError, usageError, validationError } from '../domain/errors.js';
 import { FEATURES, featuresSpec, labelsSpec } from '../domain/features.js';
 import {
   HoldoutParams,
   KFoldParams,
+  MAX_CV_FOLDS,
   WalkForwardParams,
+  combinationCount,
   holdout,
-  purgedCv,
-  walkForward,
+  isoMicros,
+  parseIsoMicros,
+  purgedCvFolds,
+  totalRows,
+  walkForwardFolds,
   type Fold,
   type Interval,
   type LabelledRow,
   type Scheme,
   type Segment,
 } from '../domain/split.js';
-import { isoFromMicros } from '../domain/time.js';
-import { contentHash, datasetFiles, listOf, SCAN_SQL } from '../store/dataset.js';
+import { contentHash, datasetFiles, listOf, SCAN_SQL, type ReadFilter } from '../store/dataset.js';
+import { corruptFileFromEngineError } from '../store/integrity.js';
 import { quoteIdent } from '../store/duckdb.js';
 import { appendLedger, ledgerRows, sha256 } from '../store/ledger.js';
 
@@ -44,6 +50,9 @@ export interface SplitOptions {
   replace?: boolean;
 }
 
+/** The split file's times: ISO-8601 UTC with microseconds (see isoMicros). */
+const isoFromMicros = isoMicros;
+
 /** The file splits/<name>.json: everything a reader needs, no data copied. */
 export interface SplitFile {
   name: string;
@@ -62,6 +71,8 @@ export interface SplitFile {
   /** rows: labelled decisions (symbol, decision_time) */
   rows: Record<string, number>;
   inputs: Record<string, { hash: string; rows: number }>;
+  /** the rows the input hashes cover: venue, timeframe and these symbols (absent in older files: every symbol) */
+  inputs_scope?: { venue: string; timeframe: string; symbols: string[] };
   params: Record<string, unknown>;
   /** holdout */
   segments?: Array<{ name: string; intervals: Array<[string, string]>; rows: Record<string, number>; sealed?: boolean }>;
@@ -83,7 +94,7 @@ export interface SplitFile {
 export const splitPath = (root: string, name: string): string => join(root, 'splits', `${name}.json`);
 
 const iso = (iv: Interval[]): Array<[string, string]> => iv.map(([a, b]) => [isoFromMicros(a), isoFromMicros(b)]);
-const fromIso = (iv: Array<[string, string]>): Interval[] => iv.map(([a, b]) => [Date.parse(a) * 1000, Date.parse(b) * 1000]);
+const fromIso = (iv: Array<[string, string]>): Interval[] => iv.map(([a, b]) => [parseIsoMicros(a), parseIsoMicros(b)]);
 const hours = (us: number): number => Math.round((us / 3_600_000_000) * 1000) / 1000;
 
 /** Labelled decision rows of the scope: one per (symbol, decision time), label end = the longest horizon's. */
@@ -138,7 +149,56 @@ export interface SplitResult {
 }
 
 export async function createSplit(o: SplitOptions, ctx: ServiceContext): Promise<SplitResult> {
+  try {
+    return await makeSplit(o, ctx);
+  } catch (err) {
+    throw corruptFileFromEngineError(err, o.root) ?? err;
+  }
+}
+
+/** Groups and test groups of a purged k-fold or CPCV split, refused before any work when the fold count is too large. */
+function cvShape(o: SplitOptions): { groups: number; test_groups: number } {
+  const groups = o.cv?.groups ?? (o.scheme === 'cpcv' ? 6 : 5);
+  const test_groups = o.scheme === 'cpcv' ? (o.cv?.test_groups ?? 2) : 1;
+  if (!Number.isInteger(groups) || groups < 2) throw usageError(`--groups must be an integer >= 2, got ${groups}`);
+  if (!Number.isInteger(test_groups) || test_groups < 1) throw usageError(`--test-groups must be an integer >= 1, got ${test_groups}`);
+  if (test_groups >= groups) throw usageError(`--test-groups (${test_groups}) must be fewer than --groups (${groups})`);
+  const count = combinationCount(groups, test_groups);
+  if (count > MAX_CV_FOLDS) {
+    throw usageError(
+      `${o.scheme} with --groups ${groups} --test-groups ${test_groups} makes C(${groups},${test_groups}) = ${count.toLocaleString('en-US')} folds; the limit is ${MAX_CV_FOLDS.toLocaleString('en-US')}`,
+      { hint: 'use fewer --groups or --test-groups (e.g. --groups 6 --test-groups 2: 15 folds; --groups 10 --test-groups 2: 45)', details: { folds: count, limit: MAX_CV_FOLDS } },
+    );
+  }
+  return { groups, test_groups };
+}
+
+/** Runs a fold generator, yielding to the event loop between folds so SIGINT/SIGTERM are seen; refuses a fold left with 0 training rows. */
+async function collectFolds(folds: Iterable<Fold>, ctx: ServiceContext, what: string): Promise<Fold[]> {
+  const out: Fold[] = [];
+  let last = Date.now();
+  for (const f of folds) {
+    if (Date.now() - last > 50) {
+      await new Promise((r) => setImmediate(r));
+      last = Date.now();
+    }
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    if (totalRows(f.train.rows) === 0) {
+      throw usageError(
+        `${what}: fold ${f.index}${f.test_groups ? ` (test groups ${f.test_groups.join(',')})` : ''} has 0 training rows after purge and embargo (${f.removed_rows} removed, ${totalRows(f.test.rows)} in its test block)`,
+        { hint: 'use fewer --groups, a shorter --embargo or --buffer, or a longer range; nothing was written' },
+      );
+    }
+    out.push(f);
+    ctx.log.progress(`${what}: ${out.length} fold(s)`);
+  }
+  ctx.log.progressDone();
+  return out;
+}
+
+async function makeSplit(o: SplitOptions, ctx: ServiceContext): Promise<SplitResult> {
   if (!isSlug(o.name)) throw usageError(`--name ${JSON.stringify(o.name)} is not a valid split name (letters, digits, - _ .)`);
+  const shape = o.scheme === 'purged-kfold' || o.scheme === 'cpcv' ? cvShape(o) : undefined;
   const { rows, horizons, maxHorizonUs } = await labelledRows(o, ctx);
   const from = o.from ?? (rows[0] as LabelledRow).d;
   const to = o.to ?? (rows[rows.length - 1] as LabelledRow).d + 1;
@@ -146,12 +206,8 @@ export async function createSplit(o: SplitOptions, ctx: ServiceContext): Promise
   const defaultBuffer = maxHorizonUs + lookbackUs;
   const bySymbol: Record<string, number> = {};
   for (const r of rows) bySymbol[r.symbol] = (bySymbol[r.symbol] ?? 0) + 1;
-  const scope = { venue: [o.venue], timeframe: [o.timeframe], ...(o.symbols ? { symbol: o.symbols } : {}) };
-  const inputs: SplitFile['inputs'] = {};
-  for (const spec of [featuresSpec(), labelsSpec()]) {
-    const h = await contentHash(ctx, o.root, spec, scope, ['ingest_time']);
-    inputs[spec.name] = { hash: h.hash, rows: h.rows };
-  }
+  const inputsScope = { venue: o.venue, timeframe: o.timeframe, symbols: Object.keys(bySymbol).sort() };
+  const inputs = await inputHashes(ctx, o.root, inputsScope);
   const base: SplitFile = {
     name: o.name,
     scheme: o.scheme,
@@ -166,6 +222,7 @@ export async function createSplit(o: SplitOptions, ctx: ServiceContext): Promise
     longest_lookback_hours: hours(lookbackUs),
     rows: bySymbol,
     inputs,
+    inputs_scope: inputsScope,
     params: {},
   };
   const foldOut = (f: Fold): NonNullable<SplitFile['folds']>[number] => ({
@@ -197,20 +254,18 @@ export async function createSplit(o: SplitOptions, ctx: ServiceContext): Promise
         window: o.walk_forward?.window ?? 'rolling',
         buffer_us: o.walk_forward?.buffer_us ?? defaultBuffer,
       });
-      const folds = walkForward(rows, from, to, p);
-      if (folds.length === 0) throw new Error('no fold fits: shorten --train-window or widen the range');
+      const folds = await collectFolds(walkForwardFolds(rows, from, to, p), ctx, `split ${o.name} (walk-forward)`);
+      if (folds.length === 0) throw usageError('no walk-forward fold fits in the range', { hint: 'shorten --train-window/--test-window, or widen --from/--to' });
       split = {
         ...base,
         params: { window: p.window, train_days: p.train_us / DAY_US, test_days: p.test_us / DAY_US, step_days: p.step_us / DAY_US, buffer_hours: hours(p.buffer_us) },
         folds: folds.map(foldOut),
       };
     } else {
-      const p = KFoldParams.parse({
-        groups: o.cv?.groups ?? (o.scheme === 'cpcv' ? 6 : 5),
-        test_groups: o.scheme === 'cpcv' ? (o.cv?.test_groups ?? 2) : 1,
-        embargo_us: o.cv?.embargo_us ?? lookbackUs,
-      });
-      const cv = purgedCv(rows, from, to, p);
+      const p = KFoldParams.parse({ ...shape, embargo_us: o.cv?.embargo_us ?? lookbackUs });
+      const gen = purgedCvFolds(rows, from, to, p);
+      ctx.log.info(`split ${o.name}: computing ${gen.count} fold(s) over ${rows.length} decision rows`);
+      const cv = { boundaries: gen.boundaries, folds: await collectFolds(gen.folds, ctx, `split ${o.name} (${o.scheme})`) };
       split = {
         ...base,
         params: { groups: p.groups, test_groups: p.test_groups, embargo_hours: hours(p.embargo_us) },
@@ -219,7 +274,7 @@ export async function createSplit(o: SplitOptions, ctx: ServiceContext): Promise
       };
     }
   } catch (err) {
-    if (err instanceof Error && !('kind' in err)) throw usageError(`cannot split: ${err.message}`);
+    if (err instanceof Error && !('kind' in err) && !ctx.signal.aborted) throw usageError(`cannot split: ${err.message}`);
     throw err;
   }
   const path = splitPath(o.root, o.name);
@@ -267,6 +322,38 @@ export function selectorIntervals(split: SplitFile, sel: SegmentSelector): Inter
   return fromIso(f[sel.side].intervals);
 }
 
+/** Content hashes (ingest_time left out) of the features and labels a split covers. */
+async function inputHashes(ctx: ServiceContext, root: string, scope: { venue: string; timeframe: string; symbols?: string[] }): Promise<SplitFile['inputs']> {
+  const filter: ReadFilter = { venue: [scope.venue], timeframe: [scope.timeframe], ...(scope.symbols ? { symbol: scope.symbols } : {}) };
+  const inputs: SplitFile['inputs'] = {};
+  for (const spec of [featuresSpec(), labelsSpec()]) {
+    const h = await contentHash(ctx, root, spec, filter, ['ingest_time']);
+    inputs[spec.name] = { hash: h.hash, rows: h.rows };
+  }
+  return inputs;
+}
+
+export interface InputChange {
+  dataset: string;
+  recorded: { hash: string; rows: number };
+  now: { hash: string; rows: number };
+}
+
+/**
+ * Compares the features and labels a split was computed on with what is stored now. A split
+ * applied to changed data has boundaries, purges and row counts that no longer describe it.
+ */
+export async function checkSplitInputs(ctx: ServiceContext, root: string, split: SplitFile): Promise<{ current: SplitFile['inputs']; changed: InputChange[] }> {
+  const scope = split.inputs_scope ?? { venue: split.venue, timeframe: split.timeframe };
+  const current = await inputHashes(ctx, root, scope);
+  const changed: InputChange[] = [];
+  for (const [dataset, rec] of Object.entries(split.inputs)) {
+    const now = current[dataset] ?? { hash: 'empty', rows: 0 };
+    if (now.hash !== rec.hash) changed.push({ dataset, recorded: rec, now });
+  }
+  return { current, changed };
+}
+
 export interface ReadSegmentOptions {
   root: string;
   name: string;
@@ -274,27 +361,44 @@ export interface ReadSegmentOptions {
   dataset: 'features' | 'labels';
   /** required to read the sealed test segment of a holdout split */
   unseal_test?: boolean;
+  /** read even though the features or labels changed since the split was written (recorded in the ledger) */
+  allow_changed?: boolean;
   /** for the ledger: the command and arguments that read it */
   command: string;
   args: unknown;
 }
 
 export interface ReadSegmentResult {
-  /** temp table holding the rows */
+  /** temp table holding the rows, named uniquely per call (drop it when done) */
   table: string;
   rows: number;
+  /** decision rows (distinct symbol, decision time): equal to the split file's count for the segment when the data is unchanged */
+  decision_rows: number;
   /** this split's test segment was unsealed before: every result that uses it must say so */
   repeated_look: boolean;
   /** unsealings of this split before this one */
   previous_unsealings: string[];
+  /** inputs that changed since the split was written (read anyway with allow_changed) */
+  changed_inputs: InputChange[];
 }
 
 /**
  * The one way steps read the rows of a segment or fold: the split's intervals on decision time
- * (event_time), the split's scope (venue, timeframe, symbols). Reading a sealed test segment needs
- * unseal_test, is recorded in the ledger, and a repeated look is reported.
+ * (event_time), the split's scope (venue, timeframe, symbols). The features and labels must still
+ * hash as when the split was written (else exit 3, or allow_changed, which records the new hashes
+ * in the ledger). Reading a sealed test segment needs unseal_test, is recorded in the ledger, and
+ * a repeated look is reported. Each call creates its own temp table, so several reads (features
+ * and labels, several folds) can be open at once.
  */
 export async function readSegment(o: ReadSegmentOptions, ctx: ServiceContext): Promise<ReadSegmentResult> {
+  try {
+    return await readSegmentRows(o, ctx);
+  } catch (err) {
+    throw corruptFileFromEngineError(err, o.root) ?? err;
+  }
+}
+
+async function readSegmentRows(o: ReadSegmentOptions, ctx: ServiceContext): Promise<ReadSegmentResult> {
   const split = loadSplit(o.root, o.name);
   const intervals = selectorIntervals(split, o.selector);
   const sealed = 'segment' in o.selector && split.segments?.find((s) => s.name === 'test')?.sealed === true && o.selector.segment === 'test';
@@ -305,34 +409,64 @@ export async function readSegment(o: ReadSegmentOptions, ctx: ServiceContext): P
         hint: 'pass --unseal-test to read it; every unsealing is recorded in the ledger and a second one is reported as a repeated look',
       });
     }
-    previous = (await ledgerRows(ctx, o.root, { kind: 'unseal', split_name: o.name })).map((r) => r.event_time);
   }
   const spec = o.dataset === 'features' ? featuresSpec() : labelsSpec();
   const files = await datasetFiles(o.root, spec, { venue: [split.venue], timeframe: [split.timeframe], symbol: split.symbols });
   if (files.length === 0) throw missingError(`no ${o.dataset} for split ${o.name}'s scope`, { hint: 'rebuild them with perpkit features' });
+  const { current, changed } = await checkSplitInputs(ctx, o.root, split);
+  const recorded = Object.fromEntries(Object.entries(split.inputs).map(([k, v]) => [k, v.hash]));
+  const now = Object.fromEntries(Object.entries(current).map(([k, v]) => [k, v.hash]));
+  if (changed.length) {
+    const what = changed.map((c) => `${c.dataset} (${c.recorded.rows} rows, hash ${c.recorded.hash.slice(0, 12)} when written; now ${c.now.rows} rows, hash ${c.now.hash.slice(0, 12)})`).join(', ');
+    if (!o.allow_changed) {
+      throw validationError(`the data of split ${o.name} changed since it was written: ${what}`, {
+        hint: `its boundaries, purges and counts describe the old data: re-create it ("perpkit split --name ${o.name} --replace ..."), or pass --allow-changed to read anyway (recorded in the ledger)`,
+        details: { split: o.name, changed },
+      });
+    }
+    ctx.log.warn(`split ${o.name}: reading changed data (--allow-changed): ${what}; recorded in the ledger`);
+  }
+  if (sealed) previous = (await ledgerRows(ctx, o.root, { kind: 'unseal', split_name: o.name })).map((r) => r.event_time);
   const ivSql = intervals.map((_, i) => `(event_time >= $a${i} AND event_time < $b${i})`).join(' OR ') || 'false';
   const params: Record<string, ReturnType<typeof timestampValue> | ReturnType<typeof listOf>> = { files: listOf(files) };
   intervals.forEach(([a, b], i) => {
     params[`a${i}`] = timestampValue(BigInt(a));
     params[`b${i}`] = timestampValue(BigInt(Math.min(b, 9e15)));
   });
-  const table = 'segment_rows';
-  await ctx.db.exec(`CREATE OR REPLACE TEMP TABLE ${quoteIdent(table)} AS SELECT * FROM ${SCAN_SQL} WHERE ${ivSql} ORDER BY event_time, symbol`, params);
-  const rows = Number(await ctx.db.scalar(`SELECT count(*) FROM ${quoteIdent(table)}`));
+  const table = `segment_${o.dataset}_${randomBytes(6).toString('hex')}`;
+  await ctx.db.exec(`CREATE TEMP TABLE ${quoteIdent(table)} AS SELECT * FROM ${SCAN_SQL} WHERE ${ivSql} ORDER BY event_time, symbol`, params);
+  const [counts] = await ctx.db.all(
+    `SELECT count(*)::BIGINT AS n, count(DISTINCT (symbol, event_time))::BIGINT AS d FROM ${quoteIdent(table)}`,
+  );
+  const rows = Number(counts?.['n']);
+  const decisionRows = Number(counts?.['d']);
+  const segmentName = 'segment' in o.selector ? o.selector.segment : `fold-${o.selector.fold}-${o.selector.side}`;
+  if (changed.length) {
+    await appendLedger(ctx, o.root, {
+      kind: 'access',
+      command: o.command,
+      args: o.args,
+      config: split.params,
+      data_hashes: now,
+      split_name: o.name,
+      segment: segmentName,
+      detail: { allow_changed: true, split_hashes: recorded, changed: changed.map((c) => c.dataset), rows },
+    });
+  }
   if (sealed) {
     await appendLedger(ctx, o.root, {
       kind: 'unseal',
       command: o.command,
       args: o.args,
       config: split.params,
-      data_hashes: Object.fromEntries(Object.entries(split.inputs).map(([k, v]) => [k, v.hash])),
+      data_hashes: now,
       split_name: o.name,
       segment: 'test',
-      detail: { rows, previous_unsealings: previous.length },
+      detail: { rows, previous_unsealings: previous.length, ...(changed.length ? { split_hashes: recorded } : {}) },
     });
     if (previous.length) ctx.log.warn(`repeated look: the test segment of split ${o.name} was unsealed ${previous.length} time(s) before (first ${previous[0]})`);
   }
-  return { table, rows, repeated_look: previous.length > 0, previous_unsealings: previous };
+  return { table, rows, decision_rows: decisionRows, repeated_look: previous.length > 0, previous_unsealings: previous, changed_inputs: changed };
 }
 
 /** A text timeline of a split for people. */

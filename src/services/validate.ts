@@ -18,6 +18,7 @@ import {
 } from '../domain/validate-config.js';
 import { datasetFiles, listOf, SCAN_SQL, writeTable, type WriteResult } from '../store/dataset.js';
 import type { SqlParams } from '../store/duckdb.js';
+import { allParquetFiles, corruptFileFromEngineError, findCorruptFiles, probeParquetFiles, quarantineFiles, type QuarantinedFile } from '../store/integrity.js';
 import { loadQuery } from '../store/queries.js';
 
 /** Datasets validate can check (market data; instruments are read as metadata, quarantine is its output). */
@@ -75,8 +76,10 @@ export interface ValidateResult {
   run_time: string;
   report_path: string;
   fail_on: Severity;
-  /** a check at or above fail_on found rows: the command exits 3 */
+  /** a check at or above fail_on found rows, or damaged files were set aside: the command exits 3 */
   failed: boolean;
+  /** damaged Parquet files (0 bytes, truncated) found anywhere in the data dir and moved aside this run */
+  corrupt_files: QuarantinedFile[];
   failing_checks: CheckName[];
   scope: { datasets: string[]; venue: string[] | null; symbols: string[] | null; series: Array<{ dataset: string; venue: string; symbol: string; files: number }> };
   summary: Record<Severity, number>;
@@ -199,6 +202,25 @@ function reportName(runMs: number): string {
 }
 
 export async function validateData(opts: ValidateOptions, ctx: ServiceContext): Promise<ValidateResult> {
+  // Files set aside by a first attempt are reported by the second.
+  const moved: QuarantinedFile[] = [];
+  try {
+    return await runValidation(opts, ctx, false, moved);
+  } catch (err) {
+    const corrupt = corruptFileFromEngineError(err, opts.root);
+    if (!corrupt || !existsSync(opts.root)) throw corrupt ?? err;
+    // A data page damaged between intact ends surfaced while checking: decode every file to find
+    // it, set it aside with the others, and check again.
+    ctx.log.warn('validate: a Parquet file failed to decode; reading every file to find it');
+    try {
+      return await runValidation(opts, ctx, true, moved);
+    } catch (again) {
+      throw corruptFileFromEngineError(again, opts.root) ?? again;
+    }
+  }
+}
+
+async function runValidation(opts: ValidateOptions, ctx: ServiceContext, deep: boolean, moved: QuarantinedFile[]): Promise<ValidateResult> {
   const started = ctx.clock.now();
   const config = opts.config ?? DEFAULT_VALIDATE_CONFIG;
   const failOn = opts.failOn ?? 'error';
@@ -228,6 +250,16 @@ export async function validateData(opts: ValidateOptions, ctx: ServiceContext): 
     });
   }
 
+  // Damaged files anywhere in the data dir block every read: set them aside first, then check the rest.
+  const everyFile = allParquetFiles(opts.root);
+  const byteProblems = findCorruptFiles(everyFile);
+  const damaged = new Set(byteProblems.map((p) => p.file));
+  const decodeProblems = await probeParquetFiles(ctx.db, everyFile.filter((f) => !damaged.has(f)), deep, ctx.signal);
+  const fresh = await quarantineFiles(opts.root, [...byteProblems, ...decodeProblems], started);
+  moved.push(...fresh);
+  const corrupt = [...moved];
+  for (const c of fresh) ctx.log.warn(`validate: ${c.file} ${c.reason}; moved to ${c.moved_to}`);
+
   // Files in scope, per dataset.
   const scoped: Partial<Record<DatasetName, string[]>> = {};
   const seriesList: ValidateResult['scope']['series'] = [];
@@ -248,7 +280,7 @@ export async function validateData(opts: ValidateOptions, ctx: ServiceContext): 
       seriesList.push({ dataset: d, venue, symbol, files: n });
     }
   }
-  if (seriesList.length === 0) {
+  if (seriesList.length === 0 && corrupt.length === 0) {
     throw missingError(
       `no ${datasets.join('/')} data under ${opts.root}${opts.venue ? ` for venue ${opts.venue.join(',')}` : ''}${
         opts.symbols ? ` for symbols ${opts.symbols.join(',')}` : ''
@@ -484,8 +516,9 @@ export async function validateData(opts: ValidateOptions, ctx: ServiceContext): 
     run_time: runTime,
     report_path: reportPath,
     fail_on: failOn,
-    failed: failing.length > 0,
+    failed: failing.length > 0 || corrupt.length > 0,
     failing_checks: failing,
+    corrupt_files: corrupt,
     scope: { datasets, venue: opts.venue ?? null, symbols: opts.symbols ?? null, series: seriesList },
     summary,
     checks: checkRuns,

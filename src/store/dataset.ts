@@ -12,6 +12,7 @@ import {
 } from '../domain/datasets.js';
 import { usageError, validationError } from '../domain/errors.js';
 import { quoteIdent, type DuckSession } from './duckdb.js';
+import { assertParquetFilesIntact } from './integrity.js';
 import { acquireLock, commitSwaps, fsyncTree, newTxid, recover, stagingDir, type Swap } from './txn.js';
 
 /** Result of one write into a dataset. */
@@ -434,11 +435,14 @@ const dateOf = (us: number): string => `${monthOf(us)}-${pad(new Date(us / 1000)
 /**
  * The Parquet files of a dataset that can hold rows matching the filter: partition folders are
  * pruned by venue, symbol, price, timeframe and by the time key against [from, to).
- * Finishes an interrupted write first when no other writer is active.
+ * Finishes an interrupted write first when no other writer is active. A damaged file among them
+ * (0 bytes, truncated: see integrity.ts) is refused with exit 3 naming it and "run perpkit validate".
  */
 export async function datasetFiles(root: string, spec: DatasetSpec, filter: ReadFilter = {}): Promise<string[]> {
   await recoverIfIdle(root);
-  return listFiles(root, spec, filter);
+  const files = listFiles(root, spec, filter);
+  assertParquetFilesIntact(files, root);
+  return files;
 }
 
 /** datasetFiles without finishing interrupted writes (for callers holding the writer lock). */

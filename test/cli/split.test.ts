@@ -1,15 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { cpSync, existsSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, runCli, tempDir } from '../helpers.js';
+import { ROOT, runCli, type CliRun, tempDir, treeHash } from '../helpers.js';
+
+/** runCli after a turn of the event loop: runCli blocks it, and vitest's worker must answer its RPC between calls. */
+async function run(args: string[]): Promise<CliRun> {
+  await new Promise((r) => setImmediate(r));
+  return runCli(args);
+}
 
 describe('perpkit split (CLI, real sample)', () => {
-  it('holdout with a sealed test: refused without --unseal-test, recorded in the ledger, repeated look reported', () => {
+  it('holdout with a sealed test: refused without --unseal-test, recorded in the ledger, repeated look reported', async () => {
     const dir = tempDir();
     cpSync(join(ROOT, 'data', 'sample'), dir, { recursive: true });
-    const l = runCli(['features', '--labels', '--data-dir', dir, '--from', '2025-06-01', '--horizons', '1h,4h', '--quiet']);
+    const l = await run(['features', '--labels', '--data-dir', dir, '--from', '2025-06-01', '--horizons', '1h,4h', '--quiet']);
     expect(l.code, l.stderr).toBe(0);
-    const c = runCli(['split', '--name', 'main', '--data-dir', dir, '--buffer', '2d', '--json']);
+    const c = await run(['split', '--name', 'main', '--data-dir', dir, '--buffer', '2d', '--json']);
     expect(c.code, c.stderr).toBe(0);
     const split = JSON.parse(c.stdout).split as { segments: Array<{ name: string; intervals: string[][]; rows: Record<string, number>; sealed?: boolean }>; inputs: Record<string, { hash: string }> };
     expect(split.segments.map((s) => s.name)).toEqual(['train', 'validation', 'test']);
@@ -17,20 +24,20 @@ describe('perpkit split (CLI, real sample)', () => {
     expect(split.inputs['labels']?.hash).toMatch(/^[0-9a-f]{32}$/);
     expect(existsSync(join(dir, 'splits', 'main.json'))).toBe(true);
     // Same definition again: unchanged. Another definition: refused unless --replace.
-    expect(runCli(['split', '--name', 'main', '--data-dir', dir, '--buffer', '2d', '--quiet']).code).toBe(0);
-    const other = runCli(['split', '--name', 'main', '--data-dir', dir, '--buffer', '3d']);
+    expect((await run(['split', '--name', 'main', '--data-dir', dir, '--buffer', '2d', '--quiet'])).code).toBe(0);
+    const other = await run(['split', '--name', 'main', '--data-dir', dir, '--buffer', '3d']);
     expect(other.code).toBe(2);
     expect(other.stderr).toContain('--replace');
-    const show = runCli(['split', '--show', 'main', '--data-dir', dir]);
+    const show = await run(['split', '--show', 'main', '--data-dir', dir]);
     expect(show.code).toBe(0);
     expect(show.stdout).toMatch(/train\s+2025-06-01/);
     expect(show.stdout).toContain('[sealed]');
     expect(show.stdout).toMatch(/buffer\s+\S+ -> \S+/);
 
-    const sealed = runCli(['split', '--read', 'main', '--segment', 'test', '--dataset', 'labels', '--data-dir', dir, '--json']);
+    const sealed = await run(['split', '--read', 'main', '--segment', 'test', '--dataset', 'labels', '--data-dir', dir, '--json']);
     expect(sealed.code).toBe(2);
     expect(JSON.parse(sealed.stdout).error.message).toContain('sealed');
-    const train = runCli(['split', '--read', 'main', '--segment', 'train', '--dataset', 'labels', '--data-dir', dir]);
+    const train = await run(['split', '--read', 'main', '--segment', 'train', '--dataset', 'labels', '--data-dir', dir]);
     expect(train.code).toBe(0);
     const trainRows = train.stdout.trim().split('\n').map((x) => JSON.parse(x) as { event_time: string });
     const total = Object.values(split.segments[0]?.rows ?? {}).reduce((a, b) => a + b, 0);
@@ -38,36 +45,111 @@ describe('perpkit split (CLI, real sample)', () => {
     const testStart = split.segments[2]?.intervals[0]?.[0] as string;
     expect(trainRows.every((r) => `${r.event_time.replace(' ', 'T')}Z` < testStart)).toBe(true);
 
-    const first = runCli(['split', '--read', 'main', '--segment', 'test', '--dataset', 'labels', '--unseal-test', '--data-dir', dir, '--json']);
+    const first = await run(['split', '--read', 'main', '--segment', 'test', '--dataset', 'labels', '--unseal-test', '--data-dir', dir, '--json']);
     expect(first.code, first.stderr).toBe(0);
     expect(JSON.parse(first.stdout)).toMatchObject({ repeated_look: false, previous_unsealings: [] });
-    const second = runCli(['split', '--read', 'main', '--segment', 'test', '--dataset', 'labels', '--unseal-test', '--data-dir', dir, '--json']);
+    const second = await run(['split', '--read', 'main', '--segment', 'test', '--dataset', 'labels', '--unseal-test', '--data-dir', dir, '--json']);
     expect(JSON.parse(second.stdout)).toMatchObject({ repeated_look: true });
     expect(second.stderr).toContain('repeated look');
-    const ledger = JSON.parse(runCli(['datasets', '--datasets', 'ledger', '--data-dir', dir, '--json']).stdout).datasets;
+    const ledger = JSON.parse((await run(['datasets', '--datasets', 'ledger', '--data-dir', dir, '--json'])).stdout).datasets;
     expect(ledger[0].rows).toBe(2);
   });
 
-  it('walk-forward and CPCV files list every fold with purge and embargo', () => {
+  it('walk-forward and CPCV files list every fold with purge and embargo', async () => {
     const dir = tempDir();
     cpSync(join(ROOT, 'data', 'sample'), dir, { recursive: true });
-    expect(runCli(['features', '--labels', '--data-dir', dir, '--from', '2025-01-01', '--horizons', '4h', '--quiet']).code).toBe(0);
-    const wf = runCli(['split', '--name', 'wf', '--scheme', 'walk-forward', '--train-window', '90d', '--test-window', '30d', '--step', '30d', '--buffer', '1d', '--data-dir', dir, '--json']);
+    expect((await run(['features', '--labels', '--data-dir', dir, '--from', '2025-01-01', '--horizons', '4h', '--quiet'])).code).toBe(0);
+    const wf = await run(['split', '--name', 'wf', '--scheme', 'walk-forward', '--train-window', '90d', '--test-window', '30d', '--step', '30d', '--buffer', '1d', '--data-dir', dir, '--json']);
     expect(wf.code, wf.stderr).toBe(0);
     const folds = JSON.parse(wf.stdout).split.folds as Array<{ train: { intervals: string[][] }; test: { intervals: string[][] } }>;
     expect(folds.length).toBeGreaterThan(8);
     for (const f of folds) expect((f.train.intervals.at(-1) as string[])[1] as string <= ((f.test.intervals[0] as string[])[0] as string)).toBe(true);
     const cv = JSON.parse(readFileSync(join(dir, 'splits', 'wf.json'), 'utf8'));
     expect(cv.params).toMatchObject({ train_days: 90, test_days: 30, window: 'rolling' });
-    const cp = runCli(['split', '--name', 'cv', '--scheme', 'cpcv', '--groups', '6', '--test-groups', '2', '--embargo', '1d', '--data-dir', dir, '--json']);
+    const cp = await run(['split', '--name', 'cv', '--scheme', 'cpcv', '--groups', '6', '--test-groups', '2', '--embargo', '1d', '--data-dir', dir, '--json']);
     expect(cp.code, cp.stderr).toBe(0);
     const s = JSON.parse(cp.stdout).split;
     expect(s.folds).toHaveLength(15);
     expect(s.folds[0].embargoed.length).toBeGreaterThan(0);
-    const rd = runCli(['split', '--read', 'cv', '--segment', 'fold-3-test', '--dataset', 'labels', '--data-dir', dir]);
+    const rd = await run(['split', '--read', 'cv', '--segment', 'fold-3-test', '--dataset', 'labels', '--data-dir', dir]);
     expect(rd.code).toBe(0);
     expect(rd.stdout.trim().split('\n').length).toBeGreaterThan(100);
-    expect(runCli(['split', '--read', 'cv', '--segment', 'fold-99-test', '--data-dir', dir]).code).toBe(2);
-    expect(runCli(['split', '--show', 'nope', '--data-dir', dir]).code).toBe(4);
+    expect((await run(['split', '--read', 'cv', '--segment', 'fold-99-test', '--data-dir', dir])).code).toBe(2);
+    expect((await run(['split', '--show', 'nope', '--data-dir', dir])).code).toBe(4);
+  });
+});
+
+describe('perpkit split refusals (CLI)', () => {
+  it('CPCV with billions of folds: exit 2 at once with the count, nothing written', async () => {
+    const dir = tempDir();
+    const before = treeHash(dir);
+    const t0 = Date.now();
+    const r = await run(['split', '--name', 'big', '--scheme', 'cpcv', '--groups', '40', '--test-groups', '20', '--data-dir', dir]);
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('C(40,20) = 137,846,528,820 folds; the limit is 1,000');
+    expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
+    expect(r.stdout).toBe('');
+    expect(treeHash(dir)).toBe(before);
+    const j = await run(['split', '--name', 'big', '--scheme', 'purged-kfold', '--groups', '1001', '--data-dir', dir, '--json']);
+    expect(j.code).toBe(2);
+    expect(JSON.parse(j.stdout).error).toMatchObject({ kind: 'usage', details: { folds: 1001, limit: 1000 } });
+  });
+
+  it('a read whose labels changed since the split: exit 3 unless --allow-changed; counts read back equal the recorded ones', async () => {
+    const dir = tempDir();
+    cpSync(join(ROOT, 'data', 'sample'), dir, { recursive: true });
+    expect((await run(['features', '--labels', '--data-dir', dir, '--from', '2026-01-01', '--horizons', '1h', '--quiet'])).code).toBe(0);
+    const c = await run(['split', '--name', 'h', '--buffer', '1d', '--data-dir', dir, '--json']);
+    expect(c.code, c.stderr).toBe(0);
+    const split = JSON.parse(c.stdout).split as { to: string; segments: Array<{ name: string; rows: Record<string, number> }> };
+    expect(split.to).toMatch(/\.\d{6}Z$/);
+    for (const seg of split.segments) {
+      const r = await run(['split', '--read', 'h', '--segment', seg.name, '--dataset', 'labels', '--unseal-test', '--data-dir', dir]);
+      expect(r.code, r.stderr).toBe(0);
+      const recorded = Object.values(seg.rows).reduce((a, b) => a + b, 0);
+      expect(r.stdout.trim().split('\n').length, seg.name).toBe(recorded); // one horizon: one row per decision
+      expect(r.stderr).toContain(`(${recorded} decision rows)`);
+    }
+    // A month of labels gone (as after a rebuild over a shorter range): the split no longer describes them.
+    rmSync(join(dir, 'labels', 'venue=binance-usdm', 'symbol=BTC-PERP', 'timeframe=1h', 'month=2026-01'), { recursive: true });
+    const before = treeHash(dir);
+    const bad = await run(['split', '--read', 'h', '--segment', 'train', '--dataset', 'labels', '--data-dir', dir]);
+    expect(bad.code, bad.stderr).toBe(3);
+    expect(bad.stderr).toContain('the data of split h changed since it was written: labels');
+    expect(bad.stderr).toContain('--allow-changed');
+    expect(bad.stdout).toBe('');
+    expect(treeHash(dir)).toBe(before);
+    const ok = await run(['split', '--read', 'h', '--segment', 'train', '--dataset', 'labels', '--allow-changed', '--data-dir', dir, '--json']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout).changed_inputs[0].dataset).toBe('labels');
+    const ledger = JSON.parse((await run(['datasets', '--datasets', 'ledger', '--data-dir', dir, '--json'])).stdout).datasets;
+    expect(ledger[0].rows).toBe(2); // the unsealing of test above, and this access with the new hashes
+  });
+
+  it('SIGTERM during a long CPCV split: exit 130 promptly, no split written', async () => {
+    const dir = tempDir();
+    cpSync(join(ROOT, 'data', 'sample'), dir, { recursive: true });
+    expect((await run(['features', '--labels', '--data-dir', dir, '--horizons', '1h', '--quiet'])).code).toBe(0);
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'run.js'), 'split', '--name', 'cv', '--scheme', 'cpcv', '--groups', '12', '--test-groups', '6', '--embargo', '1h', '--data-dir', dir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    let sent = 0;
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (stderr.includes('computing 924 fold(s)') && !sent) {
+        setTimeout(() => {
+          sent = Date.now();
+          child.kill('SIGTERM');
+        }, 1000);
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(sent).toBeGreaterThan(0);
+    expect(code, stderr).toBe(130);
+    expect(Date.now() - sent).toBeLessThan(4000);
+    expect(stderr).toContain('SIGTERM');
+    expect(existsSync(join(dir, 'splits', 'cv.json'))).toBe(false);
   });
 });

@@ -1,11 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import {
+  MAX_CV_FOLDS,
+  combinationCount,
   combinations,
   holdout,
   inIntervals,
+  isoMicros,
+  parseIsoMicros,
   purgedCv,
+  purgedCvFolds,
   subtract,
   walkForward,
+  walkForwardFolds,
   type Fold,
   type Interval,
   type LabelledRow,
@@ -13,6 +19,9 @@ import {
 import { mulberry32 as rng } from '../../src/stats/random.js';
 
 const H = 3_600_000_000; // µs
+
+/** A turn of the event loop between long synchronous checks, so vitest's worker can answer its RPC. */
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /** Hourly decision rows for several symbols with random gaps and horizons; a label may end late (gap at the exit). */
 function makeRows(r: () => number): { rows: LabelledRow[]; horizon: number } {
@@ -52,8 +61,9 @@ function assertNoOverlap(rows: LabelledRow[], f: Fold, embargo: number): void {
 }
 
 describe('split properties over random configurations', () => {
-  it('holdout: segments disjoint, in time order, buffers respected, no label reaches the next segment', () => {
+  it('holdout: segments disjoint, in time order, buffers respected, no label reaches the next segment', async () => {
     for (let seed = 1; seed <= 30; seed++) {
+      await tick();
       const r = rng(seed);
       const { rows, horizon } = makeRows(r);
       const from = (rows[0] as LabelledRow).d;
@@ -78,8 +88,9 @@ describe('split properties over random configurations', () => {
     }
   });
 
-  it('walk-forward: train before test, no overlap of label windows, windows of the requested lengths', () => {
+  it('walk-forward: train before test, no overlap of label windows, windows of the requested lengths', async () => {
     for (let seed = 100; seed <= 130; seed++) {
+      await tick();
       const r = rng(seed);
       const { rows, horizon } = makeRows(r);
       const from = (rows[0] as LabelledRow).d;
@@ -101,8 +112,9 @@ describe('split properties over random configurations', () => {
     }
   });
 
-  it('purged k-fold and CPCV: every group tested, no overlap, embargo respected, C(N,k) splits', () => {
+  it('purged k-fold and CPCV: every group tested, no overlap, embargo respected, C(N,k) splits', async () => {
     for (let seed = 200; seed <= 215; seed++) {
+      await tick();
       const r = rng(seed);
       const { rows } = makeRows(r);
       const from = (rows[0] as LabelledRow).d;
@@ -130,5 +142,53 @@ describe('split properties over random configurations', () => {
     for (const _ of combinations(16, 8)) n++;
     expect(n).toBe(12870);
     expect(subtract([[0, 10]], [[2, 4], [8, 20]])).toEqual([[0, 2], [4, 8]]);
+  });
+});
+
+describe('fold counts, times in µs', () => {
+  it('counts combinations exactly and refuses too many folds before enumerating any', () => {
+    expect(combinationCount(6, 2)).toBe(15);
+    expect(combinationCount(12, 6)).toBe(924);
+    expect(combinationCount(40, 20)).toBe(137_846_528_820);
+    expect(combinationCount(5, 1)).toBe(5);
+    for (let n = 2; n < 14; n++) for (let k = 1; k < n; k++) expect(combinationCount(n, k)).toBe([...combinations(n, k)].length);
+    const rows: LabelledRow[] = Array.from({ length: 100 }, (_, i) => ({ symbol: 'A', d: i * H, end: i * H + H }));
+    const t0 = Date.now();
+    expect(() => purgedCvFolds(rows, 0, 100 * H, { groups: 40, test_groups: 20, embargo_us: 0 })).toThrow(/137,846,528,820 folds; the limit is 1,000/);
+    expect(Date.now() - t0).toBeLessThan(5000); // enumerating them would never end
+    expect(MAX_CV_FOLDS).toBe(1000);
+    expect(() => purgedCvFolds(rows, 0, 100 * H, { groups: 14, test_groups: 7, embargo_us: 0 })).toThrow(/3,432 folds/);
+    expect(purgedCvFolds(rows, 0, 100 * H, { groups: 12, test_groups: 6, embargo_us: 0 }).count).toBe(924);
+  });
+
+  it('fold generators give the same folds as the array functions, one at a time', () => {
+    const { rows } = makeRows(rng(7));
+    const from = (rows[0] as LabelledRow).d;
+    const to = (rows[rows.length - 1] as LabelledRow).d + 1;
+    const p = { groups: 6, test_groups: 2, embargo_us: 2 * H };
+    const g = purgedCvFolds(rows, from, to, p);
+    const first = g.folds.next();
+    expect(first.done).toBe(false);
+    expect([first.value, ...g.folds]).toEqual(purgedCv(rows, from, to, p).folds);
+    const wp = { train_us: 200 * H, test_us: 100 * H, step_us: 100 * H, window: 'rolling' as const, buffer_us: 5 * H };
+    expect([...walkForwardFolds(rows, from, to, wp)]).toEqual(walkForward(rows, from, to, wp));
+  });
+
+  it('split-file times keep every microsecond and read older millisecond strings', () => {
+    const r = rng(11);
+    for (let i = 0; i < 2000; i++) {
+      const us = Math.floor(r() * 4_000_000_000_000_000);
+      const s = isoMicros(us);
+      expect(s).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/);
+      expect(parseIsoMicros(s)).toBe(us);
+    }
+    expect(isoMicros(Date.parse('2026-03-14T12:00:00Z') * 1000 + 1)).toBe('2026-03-14T12:00:00.000001Z');
+    expect(parseIsoMicros('2026-03-14T12:00:00.123Z')).toBe(Date.parse('2026-03-14T12:00:00.123Z') * 1000);
+    expect(parseIsoMicros('2026-03-14T12:00:00Z')).toBe(Date.parse('2026-03-14T12:00:00Z') * 1000);
+    expect(() => parseIsoMicros('2026-03-14 12:00')).toThrow(/bad time/);
+    // Lexical order of the strings is time order (the timeline and tests compare them as text).
+    const a = isoMicros(1_000_000_000_000_000);
+    const b = isoMicros(1_000_000_000_000_001);
+    expect(a < b).toBe(true);
   });
 });
