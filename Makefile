@@ -1,7 +1,8 @@
 # perpkit pipeline on the bundled sample. Each step is a file target, so make redoes only what
 # changed: edit a source file and the build reruns; touch nothing and `make demo` just prints.
 #   make demo            build, load the sample into $(DATA), validate it (quarantine), build features
-#                        and labels (1h, all perps), run the leakage check, write a holdout split
+#                        and labels (1h, all perps), run the leakage check, write a holdout split,
+#                        backtest the regime strategy on the validation segment
 #   make demo DATA=/tmp/pk
 DATA    ?= data
 PERPKIT := node bin/run.js
@@ -15,7 +16,7 @@ SAMPLE_FILES := $(shell find data/sample -type f -name '*.parquet')
 TF       ?= 1h
 HORIZONS ?= 1h,4h,24h
 
-demo: $(DATA)/datasets.json $(STAMPS)/leakage-$(TF) $(DATA)/splits/demo-$(TF).json
+demo: $(DATA)/datasets.json $(STAMPS)/leakage-$(TF) $(DATA)/splits/demo-$(TF).json $(STAMPS)/backtest-$(TF)
 	@node scripts/demo-summary.mjs $(DATA) $(TF)
 
 build: dist/.built
@@ -54,9 +55,19 @@ $(STAMPS)/leakage-$(TF): $(STAMPS)/features-$(TF)
 	$(PERPKIT) features --check-leakage --cutoffs 20 --data-dir $(DATA) --timeframe $(TF) --from 2026-03-01 --to 2026-04-14
 	@touch $@
 
-# Step 7: a chronological 60/20/20 holdout split with buffers and a sealed test segment.
+# Step 7: a chronological 60/20/20 holdout split with buffers and a sealed test segment. The demo
+# splits the window where the sample has spot bars (2026-03-14 .. 2026-04-13) so that train and
+# validation hold basis features, with a 25 h buffer (longest label 24 h + one bar): the default
+# buffer (longest label + longest feature lookback, 1,368 h at 1h) would not fit two months.
+SPLIT_FROM   ?= 2026-03-01
+SPLIT_BUFFER ?= 25h
 $(DATA)/splits/demo-$(TF).json: $(STAMPS)/features-$(TF) $(STAMPS)/labels-$(TF)
-	$(PERPKIT) split --name demo-$(TF) --scheme holdout --timeframe $(TF) --data-dir $(DATA) --replace
+	$(PERPKIT) split --name demo-$(TF) --scheme holdout --timeframe $(TF) --from $(SPLIT_FROM) --buffer $(SPLIT_BUFFER) --data-dir $(DATA) --replace
+
+# Step 8: the regime strategy (seed §6.1B) backtested on the validation segment.
+$(STAMPS)/backtest-$(TF): $(DATA)/splits/demo-$(TF).json
+	$(PERPKIT) backtest --strategy regime --split demo-$(TF) --segment validation --data-dir $(DATA)
+	@touch $@
 
 test: dist/.built
 	npx vitest run
