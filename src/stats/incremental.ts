@@ -41,14 +41,33 @@ export interface WalkForwardResiduals {
   r2_lift: number | null;
 }
 
-/** Least-squares coefficients of y on [1, X]; null when there are fewer rows than columns + 2. */
+/**
+ * Least-squares coefficients of y on [1, X] through the normal equations (X'X small: p x p, solved
+ * by SVD so a collinear baseline gives the minimum-norm solution instead of failing); null when
+ * there are fewer rows than columns + 2.
+ */
 export function olsCoefficients(X: number[][], y: number[]): number[] | null {
   const p = (X[0]?.length ?? 0) + 1;
-  if (y.length < p + 2) return null;
-  const A = new Matrix(X.map((r) => [1, ...r]));
-  const b = Matrix.columnVector(y);
-  const beta = solve(A, b, true);
-  return beta.to1DArray();
+  const n = y.length;
+  if (n < p + 2) return null;
+  const xtx = Array.from({ length: p }, () => new Array<number>(p).fill(0));
+  const xty = new Array<number>(p).fill(0);
+  const row = new Array<number>(p).fill(1);
+  for (let i = 0; i < n; i++) {
+    const xi = X[i]!;
+    for (let j = 1; j < p; j++) row[j] = xi[j - 1]!;
+    const yi = y[i]!;
+    for (let a = 0; a < p; a++) {
+      const ra = row[a]!;
+      xty[a] = xty[a]! + ra * yi;
+      const xa = xtx[a]!;
+      for (let b = a; b < p; b++) xa[b] = xa[b]! + ra * row[b]!;
+    }
+  }
+  for (let a = 0; a < p; a++) for (let b = 0; b < a; b++) xtx[a]![b] = xtx[b]![a]!;
+  const beta = solve(new Matrix(xtx), Matrix.columnVector(xty), true);
+  const out = beta.to1DArray();
+  return out.every((v) => Number.isFinite(v)) ? out : null;
 }
 
 function predict(beta: number[], row: number[]): number {

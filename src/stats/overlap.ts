@@ -15,7 +15,7 @@
  *   the Newey-West standard error of that mean (Bartlett weights, `lags` lags) gives the t; the
  *   data-driven effective N is n * gamma_0 / long-run variance.
  */
-import { mean, rankAverage } from './descriptive.js';
+import { mean, pearson } from './descriptive.js';
 import { twoSidedP } from './multiple-testing.js';
 
 /** Newey-West lags for overlapping labels: ceil(horizon / bar) - 1, at least 0. */
@@ -89,6 +89,74 @@ export function neweyWestMeanTest(x: Float64Array, lags: number): MeanTest {
   };
 }
 
+/**
+ * Average ranks 1..n (ties share their mean rank), equal to descriptive.rankAverage, computed
+ * with the engine's native numeric sort and one pass over the sorted values instead of a sort with
+ * a comparator (several times faster on the 10^4-10^6 values of a research cell). Finite input.
+ */
+export function fastRanks(x: Float64Array): Float64Array {
+  const n = x.length;
+  const s = Float64Array.from(x).sort();
+  // One pass over the sorted values: each distinct value gets the mean of its positions (1-based).
+  const rankOf = new Map<number, number>();
+  let i = 0;
+  while (i < n) {
+    let j = i;
+    const v = s[i]!;
+    while (j + 1 < n && s[j + 1] === v) j++;
+    rankOf.set(v, (i + j) / 2 + 1);
+    i = j + 1;
+  }
+  const out = new Float64Array(n);
+  for (let k = 0; k < n; k++) out[k] = rankOf.get(x[k]!) as number;
+  return out;
+}
+
+/**
+ * Integer rank keys: 2 x the average rank (an integer, ties share it). Any subset of the values
+ * is ordered by its keys exactly as by the values, ties included, so `countingRanks` of a subset's
+ * keys gives that subset's own average ranks without sorting again.
+ */
+export function rankKeys(x: Float64Array): Int32Array {
+  return Int32Array.from(fastRanks(x), (r) => 2 * r);
+}
+
+/**
+ * Average ranks 1..m of integer keys in [0, maxKey] by counting sort, O(m + maxKey): the ranks
+ * rankAverage would give for values ordered like the keys.
+ */
+export function countingRanks(keys: Int32Array, maxKey: number): Float64Array {
+  const cnt = new Int32Array(maxKey + 2);
+  for (let i = 0; i < keys.length; i++) cnt[keys[i]!]!++;
+  const avg = new Float64Array(maxKey + 2);
+  let c = 0;
+  for (let k = 0; k < cnt.length; k++) {
+    const m = cnt[k]!;
+    if (m) {
+      avg[k] = c + (m + 1) / 2;
+      c += m;
+    }
+  }
+  const out = new Float64Array(keys.length);
+  for (let i = 0; i < keys.length; i++) out[i] = avg[keys[i]!]!;
+  return out;
+}
+
+/** Spearman contributions (see spearmanContributions) from ranks already computed. */
+export function contributionsFromRanks(rx: Float64Array, ry: Float64Array): Float64Array | null {
+  const zx = zscorePop(rx);
+  const zy = zscorePop(ry);
+  if (!zx || !zy) return null;
+  for (let i = 0; i < zx.length; i++) zx[i] = zx[i]! * zy[i]!;
+  return zx;
+}
+
+/** Spearman correlation with fastRanks (same value as descriptive.spearman). NaN when undefined. */
+export function fastSpearman(x: Float64Array, y: Float64Array): number {
+  if (x.length !== y.length) throw new RangeError(`lengths differ (${x.length} vs ${y.length})`);
+  return pearson(fastRanks(x), fastRanks(y));
+}
+
 /** z-scores with the population standard deviation; null when constant. */
 export function zscorePop(x: Float64Array): Float64Array | null {
   const n = x.length;
@@ -98,7 +166,9 @@ export function zscorePop(x: Float64Array): Float64Array | null {
   for (let i = 0; i < n; i++) ss += (x[i]! - m) ** 2;
   const s = Math.sqrt(ss / n);
   if (!(s > 0)) return null;
-  return Float64Array.from(x, (v) => (v - m) / s);
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = (x[i]! - m) / s;
+  return out;
 }
 
 /**
@@ -107,8 +177,8 @@ export function zscorePop(x: Float64Array): Float64Array | null {
  */
 export function spearmanContributions(x: Float64Array, y: Float64Array): Float64Array | null {
   if (x.length !== y.length) throw new RangeError(`lengths differ (${x.length} vs ${y.length})`);
-  const zx = zscorePop(rankAverage(x));
-  const zy = zscorePop(rankAverage(y));
+  const zx = zscorePop(fastRanks(x));
+  const zy = zscorePop(fastRanks(y));
   if (!zx || !zy) return null;
   return Float64Array.from(zx, (v, i) => v * zy[i]!);
 }

@@ -141,7 +141,7 @@ describe('overlap-aware inference', () => {
     const n = 20_000;
     const r = normalArray(n + h, 5);
     const sums = new Float64Array(n);
-    for (let i = 0; i < n; i++) for (let k = 1; k <= h; k++) sums[i] += r[i + k]!;
+    for (let i = 0; i < n; i++) for (let k = 1; k <= h; k++) sums[i] = sums[i]! + r[i + k]!;
     const atH = neweyWestMeanTest(sums, h - 1);
     expect(atH.effective_n! / (n / h)).toBeGreaterThan(1.3);
     expect(atH.effective_n! / (n / h)).toBeLessThan(1.7);
@@ -279,5 +279,17 @@ describe('incrementality (walk-forward residualisation)', () => {
     }
     // and the last fold's fit is the same too: only its own test labels changed
     expect(r2.pred_base[n - 1]).toBe(r1.pred_base[n - 1]);
+  });
+});
+
+describe('fast ranks', () => {
+  it('equal descriptive.rankAverage and spearman exactly, ties included', async () => {
+    const { rankAverage } = await import('../../src/stats/descriptive.js');
+    const { fastRanks, fastSpearman } = await import('../../src/stats/overlap.js');
+    const x = Float64Array.from(normalArray(5000, 41), (v) => Math.round(v * 4) / 4); // many ties
+    const y = normalArray(5000, 42);
+    expect(Array.from(fastRanks(x))).toEqual(Array.from(rankAverage(x)));
+    expect(fastSpearman(x, y)).toBe(spearman(x, y));
+    expect(Array.from(fastRanks(f64([3, 1, 4.5, 1])))).toEqual([3, 1.5, 4, 1.5]);
   });
 });

@@ -1,10 +1,9 @@
 import { REGIME_CELLS, REGIME_FEATURES, type RegimeDimension, type ResearchConfig } from '../../domain/research.js';
 import { bucketOf, bucketStats, quantileEdges, type BucketStat } from '../../stats/buckets.js';
 import { icStability, icTrend, signStability } from '../../stats/decay.js';
-import { spearman } from '../../stats/descriptive.js';
 import { walkForwardResiduals } from '../../stats/incremental.js';
 import type { Panel } from './panel.js';
-import { ecdf, pooledIcTest, quantileOf, sortedFinite, type PairSeries, type PooledIc } from './pooled.js';
+import { ecdf, pooledIcTest, quantileOf, sliceSpearman, sortedFinite, subsetSeries, withKeys, type PairSeries, type PooledIc } from './pooled.js';
 
 export interface CellResult {
   feature: string;
@@ -87,25 +86,41 @@ export function regimeMasks(panel: Panel, train: Map<string, Map<string, Float64
   return out;
 }
 
-function periodKey(tMs: number, period: ResearchConfig['ic_period']): number {
-  const day = Math.floor(tMs / 86_400_000);
+function periodKeyOfDay(day: number, period: ResearchConfig['ic_period']): number {
   if (period === 'day') return day;
   if (period === 'week') return Math.floor((day + 3) / 7); // weeks starting Monday (1970-01-01 was a Thursday)
-  const d = new Date(tMs);
+  const d = new Date(day * 86_400_000);
   return d.getUTCFullYear() * 12 + d.getUTCMonth();
 }
 
+/** Period key of each time (times in ms); one Date per distinct day, not per row. */
+function periodKeys(time: Float64Array, period: ResearchConfig['ic_period']): Float64Array {
+  const out = new Float64Array(time.length);
+  let lastDay = Number.NaN;
+  let lastKey = Number.NaN;
+  for (let i = 0; i < time.length; i++) {
+    const day = Math.floor(time[i]! / 86_400_000);
+    if (day !== lastDay) {
+      lastDay = day;
+      lastKey = periodKeyOfDay(day, period);
+    }
+    out[i] = lastKey;
+  }
+  return out;
+}
+
 /** Per-period pooled IC (mean over assets of the within-period Spearman IC), dense from first to last period. */
-export function periodIcs(series: readonly PairSeries[], cfg: ResearchConfig): Array<number | null> {
+export function periodIcs(input: readonly PairSeries[], cfg: ResearchConfig): Array<number | null> {
   const acc = new Map<number, [number, number]>();
-  for (const s of series) {
+  for (const s of withKeys(input)) {
+    const keys = periodKeys(s.time, cfg.ic_period);
     let start = 0;
     while (start < s.time.length) {
-      const k = periodKey(s.time[start]!, cfg.ic_period);
+      const k = keys[start]!;
       let end = start;
-      while (end < s.time.length && periodKey(s.time[end]!, cfg.ic_period) === k) end++;
+      while (end < s.time.length && keys[end] === k) end++;
       if (end - start >= cfg.min_obs_per_period) {
-        const r = spearman(s.x.subarray(start, end), s.y.subarray(start, end));
+        const r = sliceSpearman(s, start, end);
         if (Number.isFinite(r)) {
           const e = acc.get(k) ?? [0, 0];
           acc.set(k, [e[0] + r, e[1] + 1]);
@@ -146,16 +161,20 @@ function pairs(panel: Panel, feature: string, horizon: string, mask: (symbol: st
     const y = a.labels.get(horizon);
     if (!x || !y) continue;
     const m = mask(a.symbol);
-    const idx: number[] = [];
+    const keep = (i: number): boolean => Number.isFinite(x[i]!) && Number.isFinite(y[i]!) && (!m || m[i] === 1) && (!extra || extra(a.symbol, i));
+    let count = 0;
+    for (let i = 0; i < x.length; i++) if (keep(i)) count++;
+    const s = { symbol: a.symbol, time: new Float64Array(count), x: new Float64Array(count), y: new Float64Array(count), row: new Int32Array(count) };
+    let k = 0;
     for (let i = 0; i < x.length; i++) {
-      if (Number.isFinite(x[i]!) && Number.isFinite(y[i]!) && (!m || m[i] === 1) && (!extra || extra(a.symbol, i))) idx.push(i);
+      if (!keep(i)) continue;
+      s.time[k] = a.time[i]!;
+      s.x[k] = x[i]!;
+      s.y[k] = y[i]!;
+      s.row[k] = i;
+      k++;
     }
-    out.push({
-      symbol: a.symbol,
-      time: Float64Array.from(idx, (i) => a.time[i]!),
-      x: Float64Array.from(idx, (i) => x[i]!),
-      y: Float64Array.from(idx, (i) => y[i]!),
-    });
+    out.push(s);
   }
   return out;
 }
@@ -191,8 +210,19 @@ function hitRate(series: readonly PairSeries[], train: FeatureHorizonInput['trai
 export function computeFeatureHorizon(o: FeatureHorizonInput): CellResult[] {
   const out: CellResult[] = [];
   const cells: Array<[string, string]> = [['all', 'all'], ...o.dims.flatMap((d) => REGIME_CELLS[d].map((c): [string, string] => [d, c]))];
+  // Every pair of the (feature, horizon), keyed once; each regime cell is a subset of it.
+  const base = withKeys(pairs(o.panel, o.feature, o.horizon, () => null));
   for (const [dim, cell] of cells) {
-    const series = pairs(o.panel, o.feature, o.horizon, (sym) => (dim === 'all' ? null : (o.masks.get(sym)?.get(cellKey(dim, cell)) ?? null)));
+    const series =
+      dim === 'all'
+        ? base
+        : base.map((s) => {
+            const m = o.masks.get(s.symbol)?.get(cellKey(dim, cell));
+            const rows = s.row!;
+            const keep: number[] = [];
+            for (let j = 0; j < rows.length; j++) if (m && m[rows[j]!] === 1) keep.push(j);
+            return subsetSeries(s, Int32Array.from(keep));
+          });
     const n = series.reduce((s, x) => s + x.x.length, 0);
     if (n < o.cfg.min_obs_per_cell) {
       out.push(emptyCell(o, dim, cell, n));

@@ -1,5 +1,6 @@
-import { percentileSorted, sorted, spearman } from '../../stats/descriptive.js';
-import { longRunVariance, spearmanContributions } from '../../stats/overlap.js';
+import { percentileSorted, sorted } from '../../stats/descriptive.js';
+import { pearson } from '../../stats/descriptive.js';
+import { contributionsFromRanks, countingRanks, longRunVariance, rankKeys } from '../../stats/overlap.js';
 import { twoSidedP } from '../../stats/multiple-testing.js';
 
 /** One asset's pairs (finite feature and label) in time order. */
@@ -8,6 +9,70 @@ export interface PairSeries {
   time: Float64Array;
   x: Float64Array;
   y: Float64Array;
+  /** index of each pair in its asset's rows (for regime masks) */
+  row?: Int32Array;
+  /**
+   * Integer rank keys (overlap.rankKeys) of x and y within this asset's full set of pairs, and
+   * across the stacked panel (pkx, pky), so that a subset is ranked by counting sort; computed
+   * here when absent. maxKey bounds them.
+   */
+  keys?: { kx: Int32Array; ky: Int32Array; pkx: Int32Array; pky: Int32Array; maxKey: number; maxPanelKey: number };
+}
+
+/** Adds rank keys (within each asset and across the panel) to series that have none. */
+export function withKeys(series: readonly PairSeries[]): PairSeries[] {
+  if (series.every((s) => s.keys)) return [...series];
+  const total = series.reduce((a, s) => a + s.x.length, 0);
+  const allX = new Float64Array(total);
+  const allY = new Float64Array(total);
+  let o = 0;
+  for (const s of series) {
+    allX.set(s.x, o);
+    allY.set(s.y, o);
+    o += s.x.length;
+  }
+  const pkx = rankKeys(allX);
+  const pky = rankKeys(allY);
+  o = 0;
+  return series.map((s) => {
+    const n = s.x.length;
+    const r: PairSeries = {
+      ...s,
+      keys: { kx: rankKeys(s.x), ky: rankKeys(s.y), pkx: pkx.subarray(o, o + n), pky: pky.subarray(o, o + n), maxKey: 2 * n + 2, maxPanelKey: 2 * total + 2 },
+    };
+    o += n;
+    return r;
+  });
+}
+
+/** The rows `idx` of a keyed series (keys kept: they still order the subset correctly). */
+export function subsetSeries(s: PairSeries, idx: Int32Array): PairSeries {
+  const pick = (a: Float64Array): Float64Array => {
+    const out = new Float64Array(idx.length);
+    for (let j = 0; j < idx.length; j++) out[j] = a[idx[j]!]!;
+    return out;
+  };
+  const pickI = (a: Int32Array): Int32Array => {
+    const out = new Int32Array(idx.length);
+    for (let j = 0; j < idx.length; j++) out[j] = a[idx[j]!]!;
+    return out;
+  };
+  const k = s.keys;
+  return {
+    symbol: s.symbol,
+    time: pick(s.time),
+    x: pick(s.x),
+    y: pick(s.y),
+    ...(s.row ? { row: pickI(s.row) } : {}),
+    ...(k ? { keys: { kx: pickI(k.kx), ky: pickI(k.ky), pkx: pickI(k.pkx), pky: pickI(k.pky), maxKey: k.maxKey, maxPanelKey: k.maxPanelKey } } : {}),
+  };
+}
+
+/** Spearman IC of rows [start, end) of a keyed series. NaN when undefined. */
+export function sliceSpearman(s: PairSeries, start: number, end: number): number {
+  const k = s.keys;
+  if (!k || end - start < 3) return Number.NaN;
+  return pearson(countingRanks(k.kx.subarray(start, end), k.maxKey), countingRanks(k.ky.subarray(start, end), k.maxKey));
 }
 
 export interface PooledIc {
@@ -35,20 +100,22 @@ export interface PooledIc {
  * `lags` lags) accounts for both the label overlap and the correlation between assets at the same
  * time. t = ic / sqrt(lrv / T); effective N = T gamma_0 / lrv (capped at T).
  */
-export function pooledIcTest(series: readonly PairSeries[], lags: number): PooledIc {
+export function pooledIcTest(input: readonly PairSeries[], lags: number): PooledIc {
+  const series = withKeys(input);
   const byTime = new Map<number, [number, number]>();
   const icBy: Record<string, number | null> = {};
   const ics: number[] = [];
   let n = 0;
-  const allX: number[] = [];
-  const allY: number[] = [];
+  const panelKx: Int32Array[] = [];
+  const panelKy: Int32Array[] = [];
+  let maxPanelKey = 0;
   for (const s of series) {
+    const k = s.keys!;
     n += s.x.length;
-    for (let i = 0; i < s.x.length; i++) {
-      allX.push(s.x[i]!);
-      allY.push(s.y[i]!);
-    }
-    const u = s.x.length >= 3 ? spearmanContributions(s.x, s.y) : null;
+    panelKx.push(k.pkx);
+    panelKy.push(k.pky);
+    maxPanelKey = k.maxPanelKey;
+    const u = s.x.length >= 3 ? contributionsFromRanks(countingRanks(k.kx, k.maxKey), countingRanks(k.ky, k.maxKey)) : null;
     if (!u) {
       icBy[s.symbol] = null;
       continue;
@@ -66,7 +133,16 @@ export function pooledIcTest(series: readonly PairSeries[], lags: number): Poole
     icBy[s.symbol] = sum / u.length;
     ics.push(sum / u.length);
   }
-  const panelR = allX.length >= 3 ? spearman(Float64Array.from(allX), Float64Array.from(allY)) : Number.NaN;
+  const concat = (parts: Int32Array[]): Int32Array => {
+    const out = new Int32Array(n);
+    let o = 0;
+    for (const p of parts) {
+      out.set(p, o);
+      o += p.length;
+    }
+    return out;
+  };
+  const panelR = n >= 3 ? pearson(countingRanks(concat(panelKx), maxPanelKey), countingRanks(concat(panelKy), maxPanelKey)) : Number.NaN;
   const base: PooledIc = {
     n,
     assets: ics.length,
