@@ -1,0 +1,30 @@
+import { join } from 'node:path';
+import { runCli } from '../helpers.js';
+
+export interface SyntheticFixture {
+  root: string;
+  split: string;
+}
+
+/**
+ * A small synthetic venue through the real CLI (dist/ must be built): seeded perps and spots,
+ * features on a 15m grid, labels 15m and 1h entered on 1m bars, and a holdout split with a 6 h
+ * buffer (the default buffer, longest label + longest lookback, would exceed a 3-week span).
+ */
+export function buildSynthetic(dir: string, o: { effects: string; seed: number; symbols: string; from: string; to: string }): SyntheticFixture {
+  const root = join(dir, 'data');
+  const steps: string[][] = [
+    ['fetch', '--source', 'synthetic', '--symbols', o.symbols, '--from', o.from, '--to', o.to, '--seed', String(o.seed), '--effects', o.effects],
+    ['features', '--venue', 'synthetic', '--timeframe', '15m'],
+    ['features', '--labels', '--venue', 'synthetic', '--timeframe', '15m', '--label-timeframe', '1m', '--horizons', '15m,1h'],
+    ['split', '--name', 'syn', '--scheme', 'holdout', '--venue', 'synthetic', '--timeframe', '15m', '--buffer', '6h'],
+  ];
+  for (const args of steps) {
+    const r = runCli([...args, '--data-dir', root, '--quiet']);
+    if (r.code !== 0) throw new Error(`perpkit ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+  }
+  return { root, split: 'syn' };
+}
+
+/** Research config for three-week fixtures: daily IC periods so that sign stability has pairs to judge. */
+export const SHORT_SPAN_CONFIG = { ic_period: 'day', min_obs_per_period: 20 } as const;
