@@ -15,7 +15,7 @@ import { buildSynthetic, SHORT_SPAN_CONFIG } from './fixture.js';
 // (synthetic-null.test.ts) gives partial ICs of the other sign and p > 0.05.
 describe('research on synthetic data with planted effects', () => {
   it('recovers the basis mean reversion (H1): negative IC in every basis cell, partial IC significant; writes cells and one ledger trial', async () => {
-    const fx = buildSynthetic(tempDir(), { effects: 'default', seed: 7, symbols: 'BTC,ETH,SOL', from: '2025-01-01', to: '2025-01-22' });
+    const fx = await buildSynthetic(tempDir(), { effects: 'default', seed: 7, symbols: 'BTC,ETH,SOL', from: '2025-01-01', to: '2025-01-22' });
     const ctx = await testContext();
     const r = await runResearch({ root: fx.root, split: fx.split, segment: 'train+validation', hypotheses: ['H1'], config: { ...SHORT_SPAN_CONFIG }, args: { test: true } }, ctx);
     const all = r.cells.filter((c) => c.regime_dim === 'all');

@@ -8,7 +8,7 @@ import { buildSynthetic, SHORT_SPAN_CONFIG } from './fixture.js';
 // and no hypothesis may pass.
 describe('research on synthetic data without effects', () => {
   it('finds at most an FDR share of BH-significant cells and passes no hypothesis', async () => {
-    const fx = buildSynthetic(tempDir(), { effects: 'none', seed: 7, symbols: 'BTC,ETH,SOL', from: '2025-01-01', to: '2025-01-22' });
+    const fx = await buildSynthetic(tempDir(), { effects: 'none', seed: 7, symbols: 'BTC,ETH,SOL', from: '2025-01-01', to: '2025-01-22' });
     const ctx = await testContext();
     const r = await runResearch({ root: fx.root, split: fx.split, segment: 'train+validation', config: { ...SHORT_SPAN_CONFIG }, write: false, args: {} }, ctx);
     expect(r.cells_tested).toBeGreaterThan(100);

@@ -246,8 +246,9 @@ export function computeFeatureHorizon(o: FeatureHorizonInput): CellResult[] {
       p_value: p.p_value,
       hit_rate: hitRate(series, o.train, o.feature, p.ic !== null && p.ic < 0 ? -1 : 1),
       ic_periods: stab.periods,
-      ic_ir: stab.ir,
-      ic_rolling_std: stab.std,
+      // A ratio over one or two periods is noise dressed as stability: three periods at least.
+      ic_ir: stab.periods >= 3 ? stab.ir : null,
+      ic_rolling_std: stab.periods >= 3 ? stab.std : null,
       ic_trend: icTrend(per),
       sign_stability: sign.share,
       sign_pairs: sign.pairs,
