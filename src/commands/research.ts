@@ -123,6 +123,24 @@ How to read the numbers: docs/research.md.`;
         })),
       ),
     );
+    if (r.settlement) {
+      const pick = ['pre_perp', 'post_perp', 'pre_rel', 'post_rel', 'log_volume_ratio'];
+      const rows = r.settlement.rows.filter((x) => pick.includes(x.measure));
+      const key = (x: (typeof rows)[number]): string => `${x.kind} ${x.rate_sign}`;
+      const groups = [...new Set(rows.map(key))];
+      out.push(
+        `settlement event study (H6), ${r.settlement.settlements} settlements, ${r.settlement.bar_timeframe} bars, near +-${r.settlement.near_minutes} min; mean returns in bp, log ratios as is (t clustered by event)\n` +
+          formatTable(
+            groups.map((g) => {
+              const row: Record<string, unknown> = { events: g };
+              for (const x of rows.filter((y) => key(y) === g)) {
+                row[x.measure] = x.mean === null ? '' : `${(x.mean * (x.measure.startsWith('log_') ? 1 : 1e4)).toFixed(x.measure.startsWith('log_') ? 3 : 2)} (${x.t === null ? 'n/a' : x.t.toFixed(1)})`;
+              }
+              return row;
+            }),
+          ),
+      );
+    }
     process.stdout.write(out.join('\n'));
     if (!this.quiet) {
       process.stderr.write(

@@ -86,6 +86,10 @@ export const ResearchConfigSchema = z.object({
   viability: z
     .object({ ic: z.number().default(0.02), ic_ir: z.number().default(0.5), ic_trend: z.number().default(-0.001) })
     .prefault({}),
+  /** settlement event study (H6): near window on each side of a settlement, minutes (the settlement window of the features) */
+  settlement_near_minutes: z.number().int().positive().default(30),
+  /** far window on each side, minutes (issue: -120 to +120) */
+  settlement_far_minutes: z.number().int().positive().default(120),
   /** round-trip cost of the first tradability screen, fraction of notional (null: the labels' round_trip_cost) */
   round_trip_cost: z.number().nonnegative().nullable().default(null),
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ROOT } from '../helpers.js';
 
 /** Runs the built CLI without blocking the test worker (spawnSync would stall vitest's RPC for a minute). */
-function cli(args: string[]): Promise<{ code: number | null; stderr: string }> {
+export function runCliAsync(args: string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
     const env = { ...process.env };
     delete env['PERPKIT_DATA_DIR'];
@@ -33,7 +33,7 @@ export async function buildSynthetic(dir: string, o: { effects: string; seed: nu
     ['split', '--name', 'syn', '--scheme', 'holdout', '--venue', 'synthetic', '--timeframe', '15m', '--buffer', '6h'],
   ];
   for (const args of steps) {
-    const r = await cli([...args, '--data-dir', root, '--quiet']);
+    const r = await runCliAsync([...args, '--data-dir', root, '--quiet']);
     if (r.code !== 0) throw new Error(`perpkit ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
   }
   return { root, split: 'syn' };

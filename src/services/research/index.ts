@@ -14,15 +14,17 @@ import { bhAdjust, holmAdjust } from '../../stats/multiple-testing.js';
 import { neweyWestLags } from '../../stats/overlap.js';
 import { writeRows } from '../../store/dataset.js';
 import { appendLedger, sha256 } from '../../store/ledger.js';
-import { loadSplit } from '../split.js';
+import { loadSplit, selectorIntervals } from '../split.js';
 import { computeFeatureHorizon, regimeMasks, type CellResult } from './cells.js';
-import { loadPanels, type EvalSegment } from './panel.js';
+import { loadPanels, segmentsOf as segmentsOfEval, type EvalSegment } from './panel.js';
 import { loadHypotheses, type LoadedSpec } from './specs.js';
 import { judge, type Verdict } from './verdicts.js';
+import { settlementStudy, type SettlementStudy } from './settlement.js';
 
 export type { CellResult } from './cells.js';
 export type { Verdict, Check } from './verdicts.js';
 export type { EvalSegment } from './panel.js';
+export type { SettlementStudy } from './settlement.js';
 
 export interface ResearchOptions {
   root: string;
@@ -70,6 +72,8 @@ export interface ResearchResult {
   repeated_look: boolean;
   hypotheses: Verdict[];
   cells: CellResult[];
+  /** H6 settlement event study (when H6 is judged); null when no funding or bars */
+  settlement: SettlementStudy | null;
   rows_written: number;
 }
 
@@ -153,6 +157,15 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
     c.p_bh = bh[i] ?? null;
   });
   const verdicts = specs.map((s) => judge(s.spec, cells, cfg, loaded.panel.round_trip_cost));
+  const settlement = specs.some((s) => s.spec.id === 'H6')
+    ? await settlementStudy(
+        ctx,
+        o.root,
+        split,
+        segmentsOfEval(o.segment).flatMap((seg) => selectorIntervals(split, { segment: seg })),
+        { near_minutes: cfg.settlement_near_minutes, far_minutes: cfg.settlement_far_minutes },
+      )
+    : null;
   const specHashes = Object.fromEntries(specs.map((s) => [s.spec.id, s.hash]));
   const dataHashes = Object.fromEntries(Object.entries(split.inputs).map(([k, v]) => [k, v.hash]));
   const nowMs = ctx.clock.now();
@@ -180,6 +193,7 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
     repeated_look: loaded.repeated_look,
     hypotheses: verdicts,
     cells,
+    settlement,
     rows_written: 0,
   };
   if (o.write !== false) {
