@@ -119,6 +119,8 @@ export const HypothesisSpecSchema = z
     regimes: z.array(z.enum(REGIME_DIMENSIONS)).default(['vol']),
     /** the effect is expected to differ between the cells of this dimension (H5) */
     modulation: z.object({ dimension: z.enum(REGIME_DIMENSIONS), low: z.string(), high: z.string() }).optional(),
+    /** the primary test is the settlement event study (H6): perp-minus-spot around settlements vs placebo times */
+    event_study: z.boolean().default(false),
     /** the claim needs a venue-robustness check (lead-lag, proposal 000 default question 3) */
     requires_second_venue: z.boolean().default(false),
     acceptance: z

@@ -103,3 +103,29 @@ describe('hypothesis verdicts', () => {
     expect(flat.verdict).toBe('fail');
   });
 });
+
+describe('H6 verdict by the settlement event study', () => {
+  const study = (t: number, placeboT: number) => ({
+    bar_timeframe: '1m', near_minutes: 30, far_minutes: 120, settlements: 40, note: '',
+    rows: (['settlement', 'placebo'] as const).flatMap((kind) =>
+      (['positive', 'negative'] as const).flatMap((rate_sign) =>
+        (['pre_rel', 'post_rel'] as const).map((measure) => {
+          const tt = kind === 'settlement' && rate_sign === 'positive' && measure === 'pre_rel' ? t : kind === 'placebo' && rate_sign === 'positive' && measure === 'pre_rel' ? placeboT : 0.3;
+          return { kind, rate_sign, measure, events: 40, mean: tt * 1e-4, t: tt, p_value: 2 * (1 - 0.5 * (1 + Math.tanh(Math.abs(tt) * 0.7978845608 * (1 + 0.044715 * tt * tt)))) };
+        }),
+      ),
+    ),
+  });
+  const h6 = spec({ id: 'H6', features: [{ name: 'settle_in_window', expected_sign: 'either' }], event_study: true, acceptance: { stable_across_regimes: false, incremental: false }, failure: { rare_stress: false, sign_instability: false, no_incrementality: false } });
+  const cells = [cell({ feature: 'settle_in_window', p_bh: 0.9 })];
+  it('passes on a significant perp-minus-spot move (Bonferroni over 4) that placebo times do not show', () => {
+    const v = judge(h6, cells, cfg, null, study(-4.5, -0.4));
+    expect(v.checks.find((c) => c.name === 'event_study')!.status).toBe('pass');
+    expect(v.verdict).toBe('pass');
+  });
+  it('fails when placebo times show the same move, or nothing survives Bonferroni; inconclusive without a study', () => {
+    expect(judge(h6, cells, cfg, null, study(-4.5, -4)).verdict).toBe('fail');
+    expect(judge(h6, cells, cfg, null, study(-2.2, 0)).verdict).toBe('fail'); // p ~ 0.028 x 4 > 0.05
+    expect(judge(h6, cells, cfg, null, null).verdict).toBe('inconclusive');
+  });
+});

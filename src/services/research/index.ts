@@ -156,8 +156,7 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
     c.p_holm = holm[i] ?? null;
     c.p_bh = bh[i] ?? null;
   });
-  const verdicts = specs.map((s) => judge(s.spec, cells, cfg, loaded.panel.round_trip_cost));
-  const settlement = specs.some((s) => s.spec.id === 'H6')
+  const settlement = specs.some((s) => s.spec.event_study)
     ? await settlementStudy(
         ctx,
         o.root,
@@ -166,6 +165,7 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
         { near_minutes: cfg.settlement_near_minutes, far_minutes: cfg.settlement_far_minutes },
       )
     : null;
+  const verdicts = specs.map((s) => judge(s.spec, cells, cfg, loaded.panel.round_trip_cost, settlement));
   const specHashes = Object.fromEntries(specs.map((s) => [s.spec.id, s.hash]));
   const dataHashes = Object.fromEntries(Object.entries(split.inputs).map(([k, v]) => [k, v.hash]));
   const nowMs = ctx.clock.now();

@@ -1,11 +1,12 @@
 import type { HypothesisSpec, ResearchConfig } from '../../domain/research.js';
 import { twoSidedP } from '../../stats/multiple-testing.js';
 import type { CellResult } from './cells.js';
+import type { SettlementStudy } from './settlement.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'inconclusive' | 'info';
 
 export interface Check {
-  name: 'significance' | 'modulation' | 'regime_stability' | 'incrementality' | 'rare_stress' | 'sign_stability' | 'venue_robustness' | 'tradability_screen';
+  name: 'significance' | 'modulation' | 'event_study' | 'regime_stability' | 'incrementality' | 'rare_stress' | 'sign_stability' | 'venue_robustness' | 'tradability_screen';
   status: CheckStatus;
   /** the numbers behind the status */
   numbers: Record<string, number | string | null>;
@@ -31,7 +32,7 @@ function signOk(expected: string, ic: number | null): boolean {
 }
 
 /** Verdict of one hypothesis from the cells of the run (see docs/research.md for the rules). */
-export function judge(spec: HypothesisSpec, cells: readonly CellResult[], cfg: ResearchConfig, roundTripCost: number | null): Verdict {
+export function judge(spec: HypothesisSpec, cells: readonly CellResult[], cfg: ResearchConfig, roundTripCost: number | null, study: SettlementStudy | null = null): Verdict {
   const alpha = spec.acceptance.alpha;
   const expected = new Map(spec.features.map((f) => [f.name, f.expected_sign]));
   const mine = cells.filter((c) => expected.has(c.feature) && spec.horizons.includes(c.horizon));
@@ -83,6 +84,10 @@ export function judge(spec: HypothesisSpec, cells: readonly CellResult[], cfg: R
     else if (pAdj !== null && pAdj <= alpha) primary = { name: 'modulation', status: 'pass', numbers, reason: `|IC| differs between ${m.dimension} ${m.high} and ${m.low}: z ${fmt(top.z, 2)}, Bonferroni p ${fmt(pAdj)}` };
     else primary = { name: 'modulation', status: 'fail', numbers, reason: `no significant difference of |IC| between ${m.dimension} cells (best z ${fmt(top.z, 2)}, Bonferroni p ${fmt(pAdj)})` };
   }
+  if (spec.event_study) {
+    checks.push({ ...primary, status: 'info', reason: `(the IC of the settlement features, for reference) ${primary.reason}` });
+    primary = eventStudyCheck(study, alpha);
+  }
   checks.push(primary);
   const d = sgn(best.ic);
   if (spec.acceptance.stable_across_regimes) {
@@ -130,4 +135,33 @@ export function judge(spec: HypothesisSpec, cells: readonly CellResult[], cfg: R
   if (rest.some((c) => c.status === 'fail')) return verdict('fail');
   if (rest.some((c) => c.status === 'inconclusive')) return verdict('inconclusive');
   return verdict('pass');
+}
+
+/**
+ * H6 by the event study: perp-minus-spot before and after settlements, by the sign of the rate
+ * (4 tests, Bonferroni); passes when one is significant and the same measure at placebo times is
+ * not.
+ */
+function eventStudyCheck(study: SettlementStudy | null, alpha: number): Check {
+  if (!study) return { name: 'event_study', status: 'inconclusive', numbers: {}, reason: 'no settlement event study (no funding or bars in the segment)' };
+  const tests = study.rows.filter((r) => r.kind === 'settlement' && r.rate_sign !== 'all' && (r.measure === 'pre_rel' || r.measure === 'post_rel'));
+  const m = tests.length;
+  const best = [...tests].sort((a, b) => (a.p_value ?? 1) - (b.p_value ?? 1))[0];
+  if (!best || best.p_value === null) return { name: 'event_study', status: 'inconclusive', numbers: { settlements: study.settlements }, reason: 'too few settlement events' };
+  const placebo = study.rows.find((r) => r.kind === 'placebo' && r.rate_sign === best.rate_sign && r.measure === best.measure);
+  const pAdj = Math.min(1, best.p_value * m);
+  const numbers = {
+    measure: best.measure,
+    rate_sign: best.rate_sign,
+    mean: best.mean,
+    t: best.t,
+    p_bonferroni: pAdj,
+    events: best.events,
+    placebo_mean: placebo?.mean ?? null,
+    placebo_t: placebo?.t ?? null,
+    placebo_p: placebo?.p_value ?? null,
+  };
+  if (pAdj > alpha) return { name: 'event_study', status: 'fail', numbers, reason: `no significant perp-minus-spot move around settlements (best Bonferroni p ${fmt(pAdj)})` };
+  if (placebo && placebo.p_value !== null && placebo.p_value <= alpha) return { name: 'event_study', status: 'fail', numbers, reason: 'the same move shows at placebo times: not a settlement effect' };
+  return { name: 'event_study', status: 'pass', numbers, reason: `${best.measure} with ${best.rate_sign} rates: ${fmt((best.mean ?? 0) * 1e4, 2)} bp, t ${fmt(best.t, 2)}, Bonferroni p ${fmt(pAdj)}; placebo t ${fmt(placebo?.t ?? null, 2)}` };
 }
