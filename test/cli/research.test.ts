@@ -1,14 +1,14 @@
-import { describe, expect, it } from 'vitest';
-import { cpSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { researchSpec } from '../../src/domain/research.js';
 import { datasetFiles, listOf, SCAN_SQL } from '../../src/store/dataset.js';
 import { ledgerRows } from '../../src/store/ledger.js';
-import { ROOT, runCli, tempDir, testContext } from '../helpers.js';
+import { ROOT, runCli, testContext } from '../helpers.js';
 
 /** The bundled real sample with 1h features and labels from 2026-02-01 (the perp/spot window is 2026-03-14 on) and a holdout split. */
-function sampleWithSplit(): string {
-  const dir = tempDir();
+function sampleWithSplit(dir: string): string {
   cpSync(join(ROOT, 'data', 'sample'), dir, { recursive: true });
   for (const args of [
     ['features', '--from', '2026-02-01'],
@@ -21,10 +21,18 @@ function sampleWithSplit(): string {
   return dir;
 }
 
+// The machine is shared: CLI runs get generous time (each step is a separate test).
+const SLOW = { timeout: 300_000 };
+
 describe('perpkit research (CLI, real sample)', () => {
-  it('prints the verdict table, writes the research dataset and one ledger trial; JSON; the sealed test needs --unseal with a reason; bad input exits 2 or 4', async () => {
+  let dir = '';
+  beforeAll(() => {
+    dir = sampleWithSplit(mkdtempSync(join(tmpdir(), 'perpkit-research-cli-')));
+    return () => rmSync(dir, { recursive: true, force: true });
+  }, 300_000);
+
+  it('prints the verdict table, writes the research dataset and one ledger trial; --json; --no-write leaves no trial', async () => {
     const ctx = await testContext();
-    const dir = sampleWithSplit();
     const table = runCli(['research', '--split', 'demo', '--data-dir', dir]);
     expect(table.code, table.stderr).toBe(0);
     expect(table.stdout).toMatch(/^hypothesis\s+verdict\s+best/m);
@@ -49,6 +57,10 @@ describe('perpkit research (CLI, real sample)', () => {
     const research = Number(await ctx.db.scalar(`SELECT count(*) FROM ${SCAN_SQL}`, { files: listOf(files) }));
     expect(research).toBeGreaterThan(100);
     expect(await ledgerRows(ctx, dir)).toHaveLength(1); // the --no-write run left no trial
+  }, SLOW);
+
+  it('reads the sealed test segment only with --unseal REASON, recorded in the ledger; bad input exits 2 or 4 and records nothing', async () => {
+    const ctx = await testContext();
 
     const sealed = runCli(['research', '--split', 'demo', '--segment', 'test', '--data-dir', dir, '--json']);
     expect(sealed.code).toBe(2);
@@ -77,5 +89,5 @@ describe('perpkit research (CLI, real sample)', () => {
     expect(rows.filter((x) => x.kind === 'unseal')).toHaveLength(2);
     expect(rows.find((x) => x.kind === 'unseal')!.args).toContain('final check of H1');
     expect(unsealed.stderr).not.toContain('repeated look');
-  });
+  }, SLOW);
 });
