@@ -12,7 +12,7 @@ function cell(over: Partial<CellResult>): CellResult {
     p_holm: 0.001, p_bh: 0.001, hit_rate: 0.53, ic_periods: 20, ic_ir: -0.8, ic_rolling_std: 0.07, ic_trend: 0, sign_stability: 0.8,
     sign_pairs: 19, turnover: 0.1, buckets: null, monotonicity: -1, monotonicity_p: 0.0167, spread: -0.002, spread_ci_low: -0.003,
     spread_ci_high: -0.001, partial_ic: -0.05, partial_t_nw: -3.5, partial_p: 0.0005, r2_lift: 0.002, ic_ex_stress: -0.055,
-    p_ex_stress: 0.001, viable: true, ...over,
+    p_ex_stress: 0.001, cs_ic: null, cs_t_nw: null, cs_times: 0, viable: true, ...over,
   };
 }
 

@@ -1,6 +1,7 @@
 import { REGIME_CELLS, REGIME_FEATURES, type RegimeDimension, type ResearchConfig } from '../../domain/research.js';
 import { bucketOf, bucketStats, quantileEdges, type BucketStat } from '../../stats/buckets.js';
 import { icStability, icTrend, signStability } from '../../stats/decay.js';
+import { crossSectionalIC, icSummary } from '../../stats/ic.js';
 import { walkForwardResiduals } from '../../stats/incremental.js';
 import type { Panel } from './panel.js';
 import { ecdf, pooledIcTest, quantileOf, sliceSpearman, sortedFinite, subsetSeries, withKeys, type PairSeries, type PooledIc } from './pooled.js';
@@ -45,6 +46,12 @@ export interface CellResult {
   r2_lift: number | null;
   ic_ex_stress: number | null;
   p_ex_stress: number | null;
+  /** cross-sectional Spearman IC per decision time (alphalens), mean over times; weak with 3-5 assets */
+  cs_ic: number | null;
+  /** Newey-West t of the mean cross-sectional IC */
+  cs_t_nw: number | null;
+  /** decision times with a cross-sectional IC (at least 3 assets) */
+  cs_times: number;
   viable: boolean | null;
 }
 
@@ -185,7 +192,8 @@ function emptyCell(o: FeatureHorizonInput, dim: string, cell: string, n: number)
     effective_n: null, ic: null, ic_panel: null, ic_by_asset: {}, t_naive: null, t_nw: null, se_nw: null, nw_lags: o.lags, p_value: null,
     p_holm: null, p_bh: null, hit_rate: null, ic_periods: 0, ic_ir: null, ic_rolling_std: null, ic_trend: null, sign_stability: null,
     sign_pairs: 0, turnover: null, buckets: null, monotonicity: null, monotonicity_p: null, spread: null, spread_ci_low: null,
-    spread_ci_high: null, partial_ic: null, partial_t_nw: null, partial_p: null, r2_lift: null, ic_ex_stress: null, p_ex_stress: null, viable: null,
+    spread_ci_high: null, partial_ic: null, partial_t_nw: null, partial_p: null, r2_lift: null, ic_ex_stress: null, p_ex_stress: null,
+    cs_ic: null, cs_t_nw: null, cs_times: 0, viable: null,
   };
 }
 
@@ -339,4 +347,21 @@ function allCellExtras(o: FeatureHorizonInput, series: PairSeries[], r: CellResu
   const ex = pooledIcTest(calm, o.lags);
   r.ic_ex_stress = ex.ic;
   r.p_ex_stress = ex.p_value;
+  // Cross-sectional IC per decision time (existing alphalens definition in stats/ic.ts): with
+  // 3-5 assets each is a correlation of 3-5 points, so it is reported, never judged on.
+  const time: number[] = [];
+  const factor: number[] = [];
+  const forward: number[] = [];
+  for (const s of series) {
+    for (let i = 0; i < s.x.length; i++) {
+      time.push(s.time[i]!);
+      factor.push(s.x[i]!);
+      forward.push(s.y[i]!);
+    }
+  }
+  const cs = crossSectionalIC({ time, factor, forward }, 'spearman', 3);
+  const sum = icSummary(cs.ic, o.lags + 1);
+  r.cs_ic = sum.ic_mean;
+  r.cs_t_nw = sum.newey_west_t_stat;
+  r.cs_times = sum.n;
 }
