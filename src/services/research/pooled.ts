@@ -174,10 +174,18 @@ export function pooledIcTest(input: readonly PairSeries[], lags: number): Pooled
   return base;
 }
 
-/** Finite values of an array, sorted ascending. */
+/**
+ * Finite values of an array, sorted ascending; memoised per array object (training columns are
+ * read-only and asked for their quantiles once per cell otherwise).
+ */
+const sortedCache = new WeakMap<object, Float64Array>();
 export function sortedFinite(x: ArrayLike<number> | undefined): Float64Array {
   if (!x) return new Float64Array(0);
-  return sorted(Float64Array.from(Array.from(x).filter((v) => Number.isFinite(v))));
+  const hit = sortedCache.get(x as object);
+  if (hit) return hit;
+  const out = sorted(Float64Array.from(Array.from(x).filter((v) => Number.isFinite(v))));
+  sortedCache.set(x as object, out);
+  return out;
 }
 
 /** Quantile of the finite values (linear interpolation); NaN when there are none. */
