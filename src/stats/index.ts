@@ -15,3 +15,9 @@ export * from './sharpe.js';
 export * from './pbo.js';
 export * from './ic.js';
 export * from './random.js';
+// Research additions (issue 15): overlap-aware inference, multiple testing, buckets, decay, incrementality.
+export * from './multiple-testing.js';
+export * from './overlap.js';
+export * from './buckets.js';
+export * from './decay.js';
+export * from './incremental.js';

@@ -1,0 +1,129 @@
+/**
+ * Benchmark and accuracy run of `perpkit research` on the synthetic W1 workload: 5 perps + 5 spots
+ * of 1-minute bars (default one year), features on the 5m grid, labels 5m/15m/1h/4h/24h entered on
+ * 1m bars, a holdout split. Measures, in one run:
+ *   - speed: every feature of every family x 5 horizons x 6 regime dimensions (the issue's target:
+ *     <= 30 s on W1), and the hypotheses H1-H6 run;
+ *   - recovery: the H1-H6 verdicts and best cells with planted effects (--effects default);
+ *   - the null: with --effects none for each of --null-seeds seeds, the share of cells significant
+ *     after BH (must be <= the FDR level) and whether any hypothesis passes (none may).
+ * Machines are shared and noisy: compare ratios within one run.
+ *
+ * Run: npm run bench -- research [--days N] [--data DIR] [--null-seeds K] [--skip-null]
+ *   (writes bench/results/research.json; --data reuses a data dir holding the effects venue)
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, platform, release, tmpdir, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { silentLogger, type ServiceContext } from '../src/domain/context.js';
+import { FEATURE_NAMES } from '../src/domain/features.js';
+import { REGIME_DIMENSIONS } from '../src/domain/research.js';
+import { buildFeatures, buildLabels } from '../src/services/features.js';
+import { runResearch } from '../src/services/research/index.js';
+import { createSplit } from '../src/services/split.js';
+import { generateSynthetic } from '../src/services/synthetic.js';
+import { DEFAULT_EFFECTS, NO_EFFECTS } from '../src/sources/synthetic/effects.js';
+import { DuckSession } from '../src/store/duckdb.js';
+
+const arg = (name: string): string | undefined => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const days = Number(arg('--days') ?? 365);
+const given = arg('--data');
+const nullSeeds = process.argv.includes('--skip-null') ? 0 : Number(arg('--null-seeds') ?? 2);
+const TARGET_S = 30;
+const HORIZONS = ['5m', '15m', '1h', '4h', '24h'];
+const DAY_US = 86_400_000_000;
+const from = Date.UTC(2025, 0, 1) * 1000;
+const to = from + days * DAY_US;
+
+const db = await DuckSession.open();
+const ctx: ServiceContext = { db, log: silentLogger, clock: { now: () => Date.now() }, signal: new AbortController().signal };
+
+/** Synthetic venue -> 5m features -> labels on 1m bars -> holdout split; seconds of each step. */
+async function prepare(root: string, effects: 'default' | 'none', seed: number): Promise<Record<string, number>> {
+  const t: Record<string, number> = {};
+  let t0 = performance.now();
+  if (!existsSync(join(root, 'bars', 'venue=synthetic'))) {
+    await generateSynthetic(
+      { root, venue: 'synthetic', bases: ['BTC', 'ETH', 'SOL', 'XRP', 'DOGE'], from, to, timeframe: '1m', seed, effects: effects === 'default' ? DEFAULT_EFFECTS : NO_EFFECTS, effects_name: effects, cadence: 'coinbase' },
+      ctx,
+    );
+  }
+  t['generate_s'] = (performance.now() - t0) / 1000;
+  t0 = performance.now();
+  await buildFeatures({ root, venue: 'synthetic', timeframe: '5m' }, ctx);
+  t['features_s'] = (performance.now() - t0) / 1000;
+  t0 = performance.now();
+  await buildLabels({ root, venue: 'synthetic', timeframe: '5m', label_timeframe: '1m', horizons: HORIZONS }, ctx);
+  t['labels_s'] = (performance.now() - t0) / 1000;
+  await createSplit({ root, name: 'bench', scheme: 'holdout', venue: 'synthetic', timeframe: '5m', holdout: { buffer_us: 2 * DAY_US }, replace: true }, ctx);
+  return t;
+}
+
+const round = (x: number | null, d = 4): number | null => (x === null ? null : Number(x.toFixed(d)));
+const roots: string[] = [];
+try {
+  const root = given ?? mkdtempSync(join(tmpdir(), 'perpkit-bench-research-'));
+  if (!given) roots.push(root);
+  const prep = await prepare(root, 'default', 42);
+  // Speed: every feature, 5 horizons, 6 regime dimensions.
+  let t0 = performance.now();
+  const full = await runResearch(
+    { root, split: 'bench', segment: 'train+validation', features: [...FEATURE_NAMES], horizons: HORIZONS, regimes: [...REGIME_DIMENSIONS], write: false, args: { bench: true } },
+    ctx,
+  );
+  const fullSeconds = (performance.now() - t0) / 1000;
+  t0 = performance.now();
+  const hyp = await runResearch({ root, split: 'bench', segment: 'train+validation', horizons: HORIZONS, write: false, args: { bench: true } }, ctx);
+  const hypSeconds = (performance.now() - t0) / 1000;
+  const nulls: Array<Record<string, unknown>> = [];
+  for (let k = 0; k < nullSeeds; k++) {
+    const nroot = mkdtempSync(join(tmpdir(), 'perpkit-bench-research-null-'));
+    roots.push(nroot);
+    await prepare(nroot, 'none', 1000 + k);
+    const r = await runResearch({ root: nroot, split: 'bench', segment: 'train+validation', horizons: HORIZONS, write: false, args: { bench: true } }, ctx);
+    nulls.push({
+      seed: 1000 + k,
+      cells_tested: r.cells_tested,
+      bh_significant: r.bh_significant,
+      bh_share: round(r.bh_significant / Math.max(1, r.cells_tested)),
+      holm_significant: r.holm_significant,
+      passes: r.hypotheses.filter((h) => h.verdict === 'pass').map((h) => h.id),
+      naive_t_over_196: r.cells.filter((c) => c.t_naive !== null && Math.abs(c.t_naive) > 1.96).length,
+      nw_t_over_196: r.cells.filter((c) => c.t_nw !== null && Math.abs(c.t_nw) > 1.96).length,
+    });
+    rmSync(nroot, { recursive: true, force: true });
+  }
+  const result = {
+    benchmark: 'research-w1',
+    recorded_at: new Date().toISOString(),
+    workload: `${days} days, 5 perps + 5 spots (synthetic seed 42, effects default), 5m grid, horizons ${HORIZONS.join(',')}, split holdout train+validation`,
+    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, total_mem_gb: Number((totalmem() / 2 ** 30).toFixed(1)), os: `${platform()} ${release()}`, node: process.version },
+    prepare_seconds: Object.fromEntries(Object.entries(prep).map(([k, v]) => [k, round(v, 1)])),
+    rows: full.rows,
+    full: { features: full.features.length, horizons: full.horizons.length, regimes: full.regimes.length, cells: full.cells_total, cells_tested: full.cells_tested, seconds: round(fullSeconds, 1), bh_significant: full.bh_significant },
+    hypotheses: {
+      seconds: round(hypSeconds, 1),
+      cells: hyp.cells_total,
+      bh_significant: hyp.bh_significant,
+      verdicts: hyp.hypotheses.map((h) => ({ id: h.id, verdict: h.verdict, best: h.best && { ...h.best, ic: round(h.best.ic), t_nw: round(h.best.t_nw, 2), p_bh: round(h.best.p_bh) }, checks: h.checks.map((c) => `${c.name}:${c.status}`) })),
+    },
+    null_runs: nulls,
+    target_s: TARGET_S,
+    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+  };
+  const out = join(dirname(fileURLToPath(import.meta.url)), 'results', 'research.json');
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(JSON.stringify(result, null, 2));
+  console.log(
+    `research W1 (${days} d): all features x ${HORIZONS.length} horizons x ${REGIME_DIMENSIONS.length} regimes = ${full.cells_total} cells in ${result.full.seconds} s (target ${TARGET_S} s); ` +
+      `verdicts ${hyp.hypotheses.map((h) => `${h.id}:${h.verdict}`).join(' ')}; null BH shares ${nulls.map((n) => n['bh_share']).join(', ') || 'not run'}`,
+  );
+} finally {
+  db.close();
+  for (const r of roots) rmSync(r, { recursive: true, force: true });
+}

@@ -1,0 +1,280 @@
+import type { ServiceContext } from '../../domain/context.js';
+import { timeframeSeconds } from '../../domain/datasets.js';
+import { usageError } from '../../domain/errors.js';
+import { FEATURE_FAMILIES, FEATURES, FEATURE_NAMES } from '../../domain/features.js';
+import {
+  REGIME_DIMENSIONS,
+  REGIME_FEATURES,
+  ResearchConfigSchema,
+  researchSpec,
+  type RegimeDimension,
+  type ResearchConfig,
+} from '../../domain/research.js';
+import { bhAdjust, holmAdjust } from '../../stats/multiple-testing.js';
+import { neweyWestLags } from '../../stats/overlap.js';
+import { writeRows } from '../../store/dataset.js';
+import { appendLedger, sha256 } from '../../store/ledger.js';
+import { loadSplit, selectorIntervals } from '../split.js';
+import { computeFeatureHorizon, regimeMasks, type CellResult } from './cells.js';
+import { loadPanels, segmentsOf as segmentsOfEval, type EvalSegment } from './panel.js';
+import { loadHypotheses, type LoadedSpec } from './specs.js';
+import { judge, type Verdict } from './verdicts.js';
+import { settlementStudy, type SettlementStudy } from './settlement.js';
+
+export type { CellResult } from './cells.js';
+export type { Verdict, Check } from './verdicts.js';
+export type { EvalSegment } from './panel.js';
+export type { SettlementStudy } from './settlement.js';
+
+export interface ResearchOptions {
+  root: string;
+  split: string;
+  segment: EvalSegment;
+  /** exactly one of features, families, hypotheses (none = every hypothesis) */
+  features?: string[];
+  families?: string[];
+  hypotheses?: string[];
+  /** label horizons; default: the specs' horizons that the split has (feature mode: all of the split's) */
+  horizons?: string[];
+  /** regime dimensions; default: the specs' (feature mode: all) */
+  regimes?: string[];
+  /** overrides of the research config (validated) */
+  config?: Record<string, unknown>;
+  /** reading the sealed test segment needs a reason, recorded in the ledger */
+  unseal_reason?: string;
+  /** where the H*.yaml specs are (tests); default: the package's hypotheses/ */
+  hypotheses_dir?: string;
+  /** write the research dataset and the ledger trial (default true) */
+  write?: boolean;
+  /** for the ledger */
+  args: unknown;
+}
+
+export interface ResearchResult {
+  run_id: string;
+  split: string;
+  segment: EvalSegment;
+  venue: string;
+  timeframe: string;
+  features: string[];
+  horizons: string[];
+  regimes: RegimeDimension[];
+  config: ResearchConfig;
+  spec_hashes: Record<string, string>;
+  data_hashes: Record<string, string>;
+  rows: number;
+  cells_total: number;
+  /** cells with a p-value: the m of Holm and BH */
+  cells_tested: number;
+  cells_insufficient: number;
+  bh_significant: number;
+  holm_significant: number;
+  repeated_look: boolean;
+  hypotheses: Verdict[];
+  cells: CellResult[];
+  /** H6 settlement event study (when H6 is judged); null when no funding or bars */
+  settlement: SettlementStudy | null;
+  rows_written: number;
+}
+
+function resolveConfig(raw: Record<string, unknown> | undefined): ResearchConfig {
+  const r = ResearchConfigSchema.safeParse(raw ?? {});
+  if (!r.success) throw usageError(`bad research config: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  for (const f of [...r.data.baseline_features, r.data.stress_feature]) {
+    if (!FEATURE_NAMES.includes(f)) throw usageError(`research config names ${JSON.stringify(f)}, not a feature of the catalog`);
+  }
+  return r.data;
+}
+
+function selection(o: ResearchOptions): { features: string[]; specs: LoadedSpec[] } {
+  const given = [o.features, o.families, o.hypotheses].filter((x) => x && x.length).length;
+  if (given > 1) throw usageError('give one of --features, --family, --hypothesis');
+  if (o.features?.length) {
+    const bad = o.features.filter((f) => !FEATURE_NAMES.includes(f));
+    if (bad.length) throw usageError(`unknown feature(s) ${bad.join(', ')}`, { hint: 'perpkit features --list shows the catalog' });
+    return { features: [...new Set(o.features)], specs: [] };
+  }
+  if (o.families?.length) {
+    const bad = o.families.filter((f) => !(FEATURE_FAMILIES as readonly string[]).includes(f));
+    if (bad.length) throw usageError(`unknown family ${bad.join(', ')}; families: ${FEATURE_FAMILIES.join(', ')}`);
+    return { features: FEATURES.filter((f) => o.families!.includes(f.family)).map((f) => f.name), specs: [] };
+  }
+  const specs = loadHypotheses(o.hypotheses?.length ? o.hypotheses : ['all'], ...(o.hypotheses_dir ? [o.hypotheses_dir] : []));
+  return { features: [...new Set(specs.flatMap((s) => s.spec.features.map((f) => f.name)))], specs };
+}
+
+export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Promise<ResearchResult> {
+  const cfg = resolveConfig(o.config);
+  const { features, specs } = selection(o);
+  const split = loadSplit(o.root, o.split);
+  if (o.segment === 'test' && !o.unseal_reason) {
+    throw usageError(`the test segment of split ${o.split} is sealed`, { hint: 'pass --unseal "<reason>" to read it; the reading and the reason are recorded in the ledger' });
+  }
+  if (split.scheme !== 'holdout') throw usageError(`split ${o.split} is ${split.scheme}; research evaluates holdout segments (train, validation, test)`);
+  // Horizons: given ones must be stored; defaults are what the specs ask and the split has.
+  let horizons: string[];
+  if (o.horizons?.length) horizons = o.horizons;
+  else if (specs.length) {
+    const wanted = [...new Set(specs.flatMap((s) => s.spec.horizons))];
+    horizons = wanted.filter((h) => split.horizons.includes(h));
+    const dropped = wanted.filter((h) => !split.horizons.includes(h));
+    if (dropped.length) ctx.log.warn(`horizon(s) ${dropped.join(', ')} of the specs have no labels in split ${o.split}; evaluating ${horizons.join(', ') || 'none'}`);
+    if (!horizons.length) horizons = wanted; // loadPanels reports them as missing (exit 4)
+  } else horizons = split.horizons;
+  const regimeNames = o.regimes?.length ? o.regimes : specs.length ? [...new Set(specs.flatMap((s) => [...s.spec.regimes, ...(s.spec.modulation ? [s.spec.modulation.dimension] : [])]))] : [...REGIME_DIMENSIONS];
+  const badR = regimeNames.filter((r) => !(REGIME_DIMENSIONS as readonly string[]).includes(r));
+  if (badR.length) throw usageError(`unknown regime dimension(s) ${badR.join(', ')}; known: ${REGIME_DIMENSIONS.join(', ')}`);
+  const dims = regimeNames as RegimeDimension[];
+  const needed = [...new Set([...features, ...dims.map((d) => REGIME_FEATURES[d]), ...cfg.baseline_features, cfg.stress_feature])];
+  const loaded = await loadPanels(
+    {
+      root: o.root,
+      split: o.split,
+      segment: o.segment,
+      features: needed,
+      horizons,
+      read: { command: 'research', args: { ...(o.args as object), unseal_reason: o.unseal_reason ?? null }, unseal_test: o.segment === 'test' },
+    },
+    ctx,
+  );
+  const barMs = timeframeSeconds(split.timeframe) * 1000;
+  const masks = regimeMasks(loaded.panel, loaded.train, dims, cfg);
+  const cells: CellResult[] = [];
+  for (const f of features) {
+    for (const h of loaded.horizons) {
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      ctx.log.progress(`research: ${f} ${h.horizon}`);
+      const lags = Math.ceil(cfg.nw_lag_multiplier * neweyWestLags(h.horizon_ms, barMs));
+      cells.push(...computeFeatureHorizon({ panel: loaded.panel, train: loaded.train, masks, dims, feature: f, horizon: h.horizon, horizon_ms: h.horizon_ms, lags, cfg }));
+    }
+  }
+  ctx.log.progressDone();
+  // Multiple-testing control across every cell of the run that has a p-value.
+  const holm = holmAdjust(cells.map((c) => c.p_value));
+  const bh = bhAdjust(cells.map((c) => c.p_value));
+  cells.forEach((c, i) => {
+    c.p_holm = holm[i] ?? null;
+    c.p_bh = bh[i] ?? null;
+  });
+  const settlement = specs.some((s) => s.spec.event_study)
+    ? await settlementStudy(
+        ctx,
+        o.root,
+        split,
+        segmentsOfEval(o.segment).flatMap((seg) => selectorIntervals(split, { segment: seg })),
+        { near_minutes: cfg.settlement_near_minutes, far_minutes: cfg.settlement_far_minutes },
+      )
+    : null;
+  const verdicts = specs.map((s) => judge(s.spec, cells, cfg, loaded.panel.round_trip_cost, settlement));
+  const specHashes = Object.fromEntries(specs.map((s) => [s.spec.id, s.hash]));
+  const dataHashes = Object.fromEntries(Object.entries(split.inputs).map(([k, v]) => [k, v.hash]));
+  const nowMs = ctx.clock.now();
+  const configHash = sha256(cfg);
+  const runId = sha256({ configHash, specHashes, dataHashes, split: o.split, segment: o.segment, features, horizons, dims, nowMs }).slice(0, 16);
+  const tested = cells.filter((c) => c.p_value !== null).length;
+  const result: ResearchResult = {
+    run_id: runId,
+    split: o.split,
+    segment: o.segment,
+    venue: split.venue,
+    timeframe: split.timeframe,
+    features,
+    horizons: loaded.horizons.map((h) => h.horizon),
+    regimes: dims,
+    config: cfg,
+    spec_hashes: specHashes,
+    data_hashes: dataHashes,
+    rows: loaded.panel.rows,
+    cells_total: cells.length,
+    cells_tested: tested,
+    cells_insufficient: cells.filter((c) => c.status === 'insufficient').length,
+    bh_significant: cells.filter((c) => c.p_bh !== null && c.p_bh <= cfg.fdr).length,
+    holm_significant: cells.filter((c) => c.p_holm !== null && c.p_holm <= cfg.fwer).length,
+    repeated_look: loaded.repeated_look,
+    hypotheses: verdicts,
+    cells,
+    settlement,
+    rows_written: 0,
+  };
+  if (o.write !== false) {
+    const us = nowMs * 1000;
+    const rows = cells.map((c) => ({
+      venue: split.venue,
+      timeframe: split.timeframe,
+      event_time: us,
+      available_time: us,
+      source: 'perpkit research',
+      ingest_time: us,
+      run_id: runId,
+      split_name: o.split,
+      segment: o.segment,
+      feature: c.feature,
+      horizon: c.horizon,
+      horizon_ms: c.horizon_ms,
+      regime_dim: c.regime_dim,
+      regime_cell: c.regime_cell,
+      status: c.status,
+      n: c.n,
+      assets: c.assets,
+      effective_n: c.effective_n,
+      ic: c.ic,
+      ic_panel: c.ic_panel,
+      ic_by_asset: JSON.stringify(c.ic_by_asset),
+      t_naive: c.t_naive,
+      t_nw: c.t_nw,
+      nw_lags: c.nw_lags,
+      p_value: c.p_value,
+      p_holm: c.p_holm,
+      p_bh: c.p_bh,
+      hit_rate: c.hit_rate,
+      ic_periods: c.ic_periods,
+      ic_ir: c.ic_ir,
+      ic_rolling_std: c.ic_rolling_std,
+      ic_trend: c.ic_trend,
+      sign_stability: c.sign_stability,
+      turnover: c.turnover,
+      buckets: c.buckets ? JSON.stringify(c.buckets) : null,
+      monotonicity: c.monotonicity,
+      monotonicity_p: c.monotonicity_p,
+      spread: c.spread,
+      spread_ci_low: c.spread_ci_low,
+      spread_ci_high: c.spread_ci_high,
+      round_trip_cost: cfg.round_trip_cost ?? loaded.panel.round_trip_cost,
+      partial_ic: c.partial_ic,
+      partial_t_nw: c.partial_t_nw,
+      r2_lift: c.r2_lift,
+      ic_ex_stress: c.ic_ex_stress,
+      p_ex_stress: c.p_ex_stress,
+      cs_ic: c.cs_ic,
+      cs_t_nw: c.cs_t_nw,
+      cs_times: c.cs_times,
+      viable: c.viable,
+      config_hash: configHash,
+      spec_hashes: JSON.stringify(specHashes),
+      data_hashes: JSON.stringify(dataHashes),
+    }));
+    const w = await writeRows(ctx, { root: o.root, spec: researchSpec() }, rows);
+    result.rows_written = w.rows_in;
+    // One ledger row per run carrying the number of cells tested (per-cell rows would be thousands per run).
+    await appendLedger(ctx, o.root, {
+      kind: 'evaluation',
+      command: 'research',
+      args: o.args,
+      config: { config: cfg, spec_hashes: specHashes },
+      data_hashes: dataHashes,
+      split_name: o.split,
+      segment: o.segment,
+      detail: {
+        run_id: runId,
+        trials: tested,
+        cells_total: cells.length,
+        bh_significant: result.bh_significant,
+        holm_significant: result.holm_significant,
+        spec_hashes: specHashes,
+        verdicts: Object.fromEntries(verdicts.map((v) => [v.id, v.verdict])),
+        unseal_reason: o.unseal_reason ?? null,
+      },
+    });
+  }
+  return result;
+}

@@ -1,0 +1,185 @@
+import type { ServiceContext } from '../../domain/context.js';
+import { missingError, usageError } from '../../domain/errors.js';
+import { FEATURE_NAMES } from '../../domain/features.js';
+import { quoteIdent } from '../../store/duckdb.js';
+import { listOf } from '../../store/dataset.js';
+import { loadQuery, runQuery } from '../../store/queries.js';
+import { readSegment, type SegmentSelector } from '../split.js';
+
+/** One asset's rows of a segment, in decision-time order. */
+export interface AssetSeries {
+  symbol: string;
+  /** decision times, epoch ms, ascending */
+  time: Float64Array;
+  /** feature name -> values (NaN = missing) */
+  features: Map<string, Float64Array>;
+  /** horizon -> forward return at each decision time (NaN = unlabelled) */
+  labels: Map<string, Float64Array>;
+}
+
+export interface Panel {
+  assets: AssetSeries[];
+  rows: number;
+  /** mean round-trip cost of the labels, fraction; null when none */
+  round_trip_cost: number | null;
+}
+
+export type EvalSegment = 'train' | 'validation' | 'train+validation' | 'test';
+
+export interface SegmentRead {
+  command: string;
+  args: unknown;
+  unseal_test: boolean;
+}
+
+/**
+ * Copies the rows of one or more segments of a split into a temp table of our own (`target`,
+ * a fixed name from this module), always through the table readSegment returns.
+ */
+async function copySegments(
+  ctx: ServiceContext,
+  root: string,
+  split: string,
+  segments: Array<'train' | 'validation' | 'test'>,
+  dataset: 'features' | 'labels',
+  target: 'research_features' | 'research_labels' | 'research_train_features',
+  read: SegmentRead,
+): Promise<{ repeated_look: boolean }> {
+  let repeated = false;
+  for (const [i, segment] of segments.entries()) {
+    const sel: SegmentSelector = { segment };
+    const r = await readSegment({ root, name: split, selector: sel, dataset, unseal_test: read.unseal_test, command: read.command, args: read.args }, ctx);
+    repeated ||= r.repeated_look;
+    const src = quoteIdent(r.table);
+    if (i === 0) await ctx.db.exec(`CREATE OR REPLACE TEMP TABLE ${target} AS SELECT * FROM ${src}`);
+    else await ctx.db.exec(`INSERT INTO ${target} BY NAME SELECT * FROM ${src}`);
+    await ctx.db.exec(`DROP TABLE IF EXISTS ${src}`);
+  }
+  return { repeated_look: repeated };
+}
+
+export function segmentsOf(segment: EvalSegment): Array<'train' | 'validation' | 'test'> {
+  if (segment === 'train+validation') return ['train', 'validation'];
+  return [segment];
+}
+
+/** Feature columns of a temp table (checked against the catalog: they are SQL identifiers). */
+async function featureColumns(ctx: ServiceContext, table: string, wanted: string[]): Promise<string[]> {
+  const present = new Set((await ctx.db.all(`SELECT column_name FROM (DESCRIBE ${quoteIdent(table)})`)).map((r) => String(r['column_name'])));
+  const missing = wanted.filter((c) => !present.has(c));
+  if (missing.length) {
+    throw missingError(`the features dataset has no column(s) ${missing.join(', ')}`, { hint: 'rebuild the features with "perpkit features" (all families)' });
+  }
+  for (const c of wanted) if (!FEATURE_NAMES.includes(c)) throw usageError(`unknown feature ${JSON.stringify(c)}`);
+  return wanted;
+}
+
+/** Reads the feature columns of a temp table into per-asset typed arrays. */
+async function readFeatures(ctx: ServiceContext, table: string, cols: string[]): Promise<Map<string, { time: Float64Array; features: Map<string, Float64Array> }>> {
+  const proj = cols.map((c) => quoteIdent(c)).join(', ');
+  const reader = await ctx.db.conn.runAndReadAll(
+    `SELECT symbol, epoch_ms(event_time)::DOUBLE AS t${proj ? `, ${proj}` : ''} FROM ${quoteIdent(table)} ORDER BY symbol, event_time`,
+  );
+  const data = reader.getColumnsObjectJS() as Record<string, unknown[]>;
+  const symbols = (data['symbol'] ?? []) as string[];
+  const times = (data['t'] ?? []) as number[];
+  const out = new Map<string, { time: Float64Array; features: Map<string, Float64Array> }>();
+  let start = 0;
+  while (start < symbols.length) {
+    let end = start;
+    while (end < symbols.length && symbols[end] === symbols[start]) end++;
+    const features = new Map<string, Float64Array>();
+    for (const c of cols) {
+      const col = (data[c] ?? []) as Array<number | null>;
+      const arr = new Float64Array(end - start);
+      for (let i = start; i < end; i++) {
+        const v = col[i];
+        arr[i - start] = v === null || v === undefined ? Number.NaN : Number(v);
+      }
+      features.set(c, arr);
+    }
+    out.set(symbols[start] as string, { time: Float64Array.from(times.slice(start, end), Number), features });
+    start = end;
+  }
+  return out;
+}
+
+export interface LoadPanelOptions {
+  root: string;
+  split: string;
+  segment: EvalSegment;
+  features: string[];
+  horizons: string[];
+  read: SegmentRead;
+}
+
+export interface LoadedPanels {
+  /** the evaluated rows */
+  panel: Panel;
+  /** feature values of the training segment (edges, medians, thresholds are fitted here only) */
+  train: Map<string, Map<string, Float64Array>>;
+  horizons: Array<{ horizon: string; horizon_ms: number }>;
+  repeated_look: boolean;
+}
+
+export async function loadPanels(o: LoadPanelOptions, ctx: ServiceContext): Promise<LoadedPanels> {
+  const f = await copySegments(ctx, o.root, o.split, segmentsOf(o.segment), 'features', 'research_features', o.read);
+  // readSegment reads one dataset per call and records each read of the sealed test segment, so
+  // the labels read of this same run would be reported as a "repeated look" at what the features
+  // read just unsealed. This run's look is the features read; the labels read's warning is dropped
+  // (the ledger still gets both rows; see the report: readSegment should take both datasets).
+  const labelsCtx: ServiceContext = o.segment === 'test' ? { ...ctx, log: { ...ctx.log, warn: (m) => (m.startsWith('repeated look') ? undefined : ctx.log.warn(m)) } } : ctx;
+  await copySegments(labelsCtx, o.root, o.split, segmentsOf(o.segment), 'labels', 'research_labels', o.read);
+  await copySegments(ctx, o.root, o.split, ['train'], 'features', 'research_train_features', { ...o.read, unseal_test: false });
+  const stored = (await runQuery(ctx.db, 'research/horizons')).map((r) => ({ horizon: String(r['horizon']), horizon_ms: Number(r['horizon_ms']) }));
+  const missingH = o.horizons.filter((h) => !stored.some((s) => s.horizon === h));
+  if (stored.length === 0) throw missingError(`no labels in the ${o.segment} segment of split ${o.split}`, { hint: 'run "perpkit features --labels" and re-create the split' });
+  if (missingH.length) {
+    throw missingError(`no labels for horizon(s) ${missingH.join(', ')} in split ${o.split} (stored: ${stored.map((s) => s.horizon).join(', ')})`, {
+      hint: `run "perpkit features --labels --horizons ${o.horizons.join(',')}" and re-create the split, or pass --horizons ${stored.map((s) => s.horizon).join(',')}`,
+    });
+  }
+  const horizons = stored.filter((s) => o.horizons.includes(s.horizon));
+  const cols = await featureColumns(ctx, 'research_features', o.features);
+  const evalRows = await readFeatures(ctx, 'research_features', cols);
+  const trainRows = await readFeatures(ctx, 'research_train_features', cols);
+  // Column-wise read (the query's own SQL and parameters): a JSON row per label is slow on a year of 5m bars.
+  const lq = loadQuery('research/labels_long');
+  const lr = await ctx.db.conn.runAndReadAll(lq.sql, { horizons: listOf(horizons.map((h) => h.horizon)) });
+  const lc = lr.getColumnsObjectJS() as Record<string, unknown[]>;
+  const lSym = (lc['symbol'] ?? []) as string[];
+  const lT = (lc['t'] ?? []) as Array<bigint | number>;
+  const lH = (lc['horizon'] ?? []) as string[];
+  const lRet = (lc['fwd_return'] ?? []) as number[];
+  const lCost = (lc['round_trip_cost'] ?? []) as Array<number | null>;
+  const assets: AssetSeries[] = [];
+  for (const [symbol, v] of evalRows) {
+    const lab = new Map<string, Float64Array>();
+    for (const h of horizons) lab.set(h.horizon, new Float64Array(v.time.length).fill(Number.NaN));
+    assets.push({ symbol, time: v.time, features: v.features, labels: lab });
+  }
+  const bySymbol = new Map(assets.map((a) => [a.symbol, { a, index: new Map<number, number>(Array.from(a.time, (t, i) => [t, i])) }]));
+  let costSum = 0;
+  let costN = 0;
+  for (let k = 0; k < lSym.length; k++) {
+    const s = bySymbol.get(lSym[k] as string);
+    if (!s) continue;
+    const i = s.index.get(Number(lT[k]));
+    if (i === undefined) continue;
+    (s.a.labels.get(lH[k] as string) as Float64Array)[i] = Number(lRet[k]);
+    const c = lCost[k];
+    if (c !== null && c !== undefined && Number.isFinite(c)) {
+      costSum += c;
+      costN++;
+    }
+  }
+  const train = new Map<string, Map<string, Float64Array>>();
+  for (const [symbol, v] of trainRows) train.set(symbol, v.features);
+  await ctx.db.exec('DROP TABLE IF EXISTS research_features; DROP TABLE IF EXISTS research_labels; DROP TABLE IF EXISTS research_train_features;');
+  return {
+    panel: { assets, rows: assets.reduce((s, a) => s + a.time.length, 0), round_trip_cost: costN ? costSum / costN : null },
+    train,
+    horizons,
+    repeated_look: f.repeated_look,
+  };
+}

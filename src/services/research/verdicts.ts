@@ -1,0 +1,167 @@
+import type { HypothesisSpec, ResearchConfig } from '../../domain/research.js';
+import { twoSidedP } from '../../stats/multiple-testing.js';
+import type { CellResult } from './cells.js';
+import type { SettlementStudy } from './settlement.js';
+
+export type CheckStatus = 'pass' | 'fail' | 'inconclusive' | 'info';
+
+export interface Check {
+  name: 'significance' | 'modulation' | 'event_study' | 'regime_stability' | 'incrementality' | 'rare_stress' | 'sign_stability' | 'venue_robustness' | 'tradability_screen';
+  status: CheckStatus;
+  /** the numbers behind the status */
+  numbers: Record<string, number | string | null>;
+  reason: string;
+}
+
+export interface Verdict {
+  id: string;
+  title: string;
+  verdict: 'pass' | 'fail' | 'inconclusive';
+  /** the cell the checks are about: the most significant of the spec's (feature, horizon) cells in the expected direction */
+  best: { feature: string; horizon: string; ic: number | null; t_nw: number | null; p_bh: number | null; effective_n: number | null } | null;
+  checks: Check[];
+  cells_considered: number;
+}
+
+const sgn = (x: number | null): number => (x === null ? 0 : Math.sign(x));
+const fmt = (x: number | null, d = 4): string => (x === null ? 'n/a' : x.toFixed(d));
+
+function signOk(expected: string, ic: number | null): boolean {
+  if (ic === null || ic === 0) return false;
+  return expected === 'either' || (expected === 'positive' ? ic > 0 : ic < 0);
+}
+
+/** Verdict of one hypothesis from the cells of the run (see docs/research.md for the rules). */
+export function judge(spec: HypothesisSpec, cells: readonly CellResult[], cfg: ResearchConfig, roundTripCost: number | null, study: SettlementStudy | null = null): Verdict {
+  const alpha = spec.acceptance.alpha;
+  const expected = new Map(spec.features.map((f) => [f.name, f.expected_sign]));
+  const mine = cells.filter((c) => expected.has(c.feature) && spec.horizons.includes(c.horizon));
+  const all = mine.filter((c) => c.regime_dim === 'all' && c.status === 'ok' && c.t_nw !== null);
+  const inDirection = all.filter((c) => signOk(expected.get(c.feature) as string, c.ic));
+  const byT = (a: CellResult, b: CellResult): number => Math.abs(b.t_nw ?? 0) - Math.abs(a.t_nw ?? 0);
+  const best = [...inDirection].sort(byT)[0] ?? [...all].sort(byT)[0] ?? null;
+  const checks: Check[] = [];
+  const verdict = (v: Verdict['verdict']): Verdict => ({
+    id: spec.id,
+    title: spec.title,
+    verdict: v,
+    best: best && { feature: best.feature, horizon: best.horizon, ic: best.ic, t_nw: best.t_nw, p_bh: best.p_bh, effective_n: best.effective_n },
+    checks,
+    cells_considered: mine.length,
+  });
+  if (!best) {
+    checks.push({ name: 'significance', status: 'inconclusive', numbers: { cells: mine.length }, reason: 'no cell with enough observations' });
+    return verdict('inconclusive');
+  }
+  // Primary check: the effect itself (or, for a modulation hypothesis, the difference between cells).
+  let primary: Check;
+  const dirOk = signOk(expected.get(best.feature) as string, best.ic);
+  const sig = best.p_bh !== null && best.p_bh <= alpha;
+  const sigNumbers = { feature: best.feature, horizon: best.horizon, ic: best.ic, t_nw: best.t_nw, p_value: best.p_value, p_bh: best.p_bh, p_holm: best.p_holm, effective_n: best.effective_n, alpha };
+  if (sig && dirOk) primary = { name: 'significance', status: 'pass', numbers: sigNumbers, reason: `BH-adjusted p ${fmt(best.p_bh)} <= ${alpha} with the expected sign` };
+  else if (sig && !dirOk) primary = { name: 'significance', status: 'fail', numbers: sigNumbers, reason: `significant (BH p ${fmt(best.p_bh)}) but with the opposite sign to the spec's ${expected.get(best.feature)}` };
+  else if ((best.effective_n ?? 0) >= cfg.min_effective_n_to_reject) primary = { name: 'significance', status: 'fail', numbers: sigNumbers, reason: `no cell significant after BH (best p_bh ${fmt(best.p_bh)}) with effective N ${fmt(best.effective_n, 0)}` };
+  else primary = { name: 'significance', status: 'inconclusive', numbers: sigNumbers, reason: `not significant, and effective N ${fmt(best.effective_n, 0)} < ${cfg.min_effective_n_to_reject}: too little data to reject` };
+  if (spec.modulation) {
+    checks.push({ ...primary, status: 'info', reason: `(the feature's own IC, for reference) ${primary.reason}` });
+    const m = spec.modulation;
+    let top: { z: number; feature: string; horizon: string; lo: number | null; hi: number | null } | null = null;
+    let tested = 0;
+    for (const f of spec.features) {
+      for (const h of spec.horizons) {
+        const lo = mine.find((c) => c.feature === f.name && c.horizon === h && c.regime_dim === m.dimension && c.regime_cell === m.low);
+        const hi = mine.find((c) => c.feature === f.name && c.horizon === h && c.regime_dim === m.dimension && c.regime_cell === m.high);
+        if (!lo || !hi || lo.se_nw === null || hi.se_nw === null || lo.ic === null || hi.ic === null) continue;
+        tested++;
+        const z = (Math.abs(hi.ic) - Math.abs(lo.ic)) / Math.sqrt(lo.se_nw ** 2 + hi.se_nw ** 2);
+        if (!top || Math.abs(z) > Math.abs(top.z)) top = { z, feature: f.name, horizon: h, lo: lo.ic, hi: hi.ic };
+      }
+    }
+    const p = top ? twoSidedP(top.z) : null;
+    const pAdj = p === null ? null : Math.min(1, p * tested);
+    const numbers = { dimension: m.dimension, feature: top?.feature ?? null, horizon: top?.horizon ?? null, ic_low: top?.lo ?? null, ic_high: top?.hi ?? null, z: top?.z ?? null, p_bonferroni: pAdj, pairs_tested: tested };
+    if (!top) primary = { name: 'modulation', status: 'inconclusive', numbers, reason: `no pair of sufficient ${m.dimension} cells` };
+    else if (pAdj !== null && pAdj <= alpha) primary = { name: 'modulation', status: 'pass', numbers, reason: `|IC| differs between ${m.dimension} ${m.high} and ${m.low}: z ${fmt(top.z, 2)}, Bonferroni p ${fmt(pAdj)}` };
+    else primary = { name: 'modulation', status: 'fail', numbers, reason: `no significant difference of |IC| between ${m.dimension} cells (best z ${fmt(top.z, 2)}, Bonferroni p ${fmt(pAdj)})` };
+  }
+  if (spec.event_study) {
+    checks.push({ ...primary, status: 'info', reason: `(the IC of the settlement features, for reference) ${primary.reason}` });
+    primary = eventStudyCheck(study, alpha);
+  }
+  checks.push(primary);
+  const d = sgn(best.ic);
+  if (spec.acceptance.stable_across_regimes) {
+    const dims = spec.regimes.map((dim) => {
+      const rc = mine.filter((c) => c.feature === best.feature && c.horizon === best.horizon && c.regime_dim === dim && c.status === 'ok');
+      const agree = rc.filter((c) => sgn(c.ic) === d).length;
+      return { dim, ok: rc.length, share: rc.length ? agree / rc.length : null };
+    });
+    const numbers = Object.fromEntries(dims.flatMap((x) => [[`${x.dim}_cells`, x.ok], [`${x.dim}_same_sign_share`, x.share]]));
+    if (dims.some((x) => x.ok < 2)) checks.push({ name: 'regime_stability', status: 'inconclusive', numbers, reason: 'fewer than 2 sufficient cells in a regime dimension' });
+    else if (dims.every((x) => (x.share ?? 0) >= cfg.min_regime_agreement)) checks.push({ name: 'regime_stability', status: 'pass', numbers, reason: `same sign in >= ${cfg.min_regime_agreement} of the cells of every dimension` });
+    else checks.push({ name: 'regime_stability', status: 'fail', numbers, reason: 'the sign changes across the cells of a regime dimension' });
+  }
+  if (spec.acceptance.incremental || spec.failure.no_incrementality) {
+    const numbers = { partial_ic: best.partial_ic, partial_t_nw: best.partial_t_nw, partial_p: best.partial_p, r2_lift: best.r2_lift, ic: best.ic };
+    if (best.partial_ic === null) checks.push({ name: 'incrementality', status: 'inconclusive', numbers, reason: 'no partial IC (baseline features missing or too few rows per fold)' });
+    else if (sgn(best.partial_ic) === d && best.partial_p !== null && best.partial_p <= alpha) checks.push({ name: 'incrementality', status: 'pass', numbers, reason: `partial IC ${fmt(best.partial_ic)} after the baseline stack, p ${fmt(best.partial_p)}` });
+    else checks.push({ name: 'incrementality', status: 'fail', numbers, reason: `no incrementality: partial IC ${fmt(best.partial_ic)}, p ${fmt(best.partial_p)}` });
+  }
+  if (spec.failure.rare_stress) {
+    const numbers = { ic: best.ic, ic_ex_stress: best.ic_ex_stress, p_ex_stress: best.p_ex_stress, dropped_share: cfg.stress_drop_share, stress_feature: cfg.stress_feature };
+    if (best.ic_ex_stress === null) checks.push({ name: 'rare_stress', status: 'inconclusive', numbers, reason: 'no IC without the stress periods' });
+    else if (sgn(best.ic_ex_stress) === d && best.p_ex_stress !== null && best.p_ex_stress <= alpha) checks.push({ name: 'rare_stress', status: 'pass', numbers, reason: `holds without the top ${cfg.stress_drop_share * 100}% stress decisions` });
+    else checks.push({ name: 'rare_stress', status: 'fail', numbers, reason: `depends on rare stress: without the top ${cfg.stress_drop_share * 100}% stress decisions IC ${fmt(best.ic_ex_stress)}, p ${fmt(best.p_ex_stress)}` });
+  }
+  if (spec.failure.sign_instability) {
+    const numbers = { sign_stability: best.sign_stability, pairs: best.sign_pairs, periods: best.ic_periods, period: cfg.ic_period, min: cfg.min_sign_stability };
+    if (best.sign_pairs < cfg.min_sign_pairs) checks.push({ name: 'sign_stability', status: 'inconclusive', numbers, reason: `only ${best.sign_pairs} adjacent ${cfg.ic_period} pairs (need ${cfg.min_sign_pairs})` });
+    else if ((best.sign_stability ?? 0) >= cfg.min_sign_stability) checks.push({ name: 'sign_stability', status: 'pass', numbers, reason: `same sign in ${fmt(best.sign_stability, 2)} of adjacent ${cfg.ic_period}s` });
+    else checks.push({ name: 'sign_stability', status: 'fail', numbers, reason: `sign instability: same sign in only ${fmt(best.sign_stability, 2)} of adjacent ${cfg.ic_period}s` });
+  }
+  if (spec.requires_second_venue) {
+    checks.push({ name: 'venue_robustness', status: 'inconclusive', numbers: { venues: 1 }, reason: 'inconclusive: no second venue (the same test on a second venue is required for lead-lag claims)' });
+  }
+  const cost = cfg.round_trip_cost ?? roundTripCost;
+  const edge = best.spread === null ? null : Math.abs(best.spread) / 2;
+  checks.push({
+    name: 'tradability_screen',
+    status: 'info',
+    numbers: { gross_edge_per_trade: edge, round_trip_cost: cost, edge_over_cost: edge !== null && cost ? edge / cost : null },
+    reason: 'gross edge per trade = half the top-minus-bottom bucket spread, against the round-trip cost; net tradability is judged by the backtest',
+  });
+  if (primary.status !== 'pass') return verdict(primary.status === 'fail' ? 'fail' : 'inconclusive');
+  const rest = checks.filter((c) => c !== primary && c.status !== 'info');
+  if (rest.some((c) => c.status === 'fail')) return verdict('fail');
+  if (rest.some((c) => c.status === 'inconclusive')) return verdict('inconclusive');
+  return verdict('pass');
+}
+
+/**
+ * H6 by the event study: perp-minus-spot before and after settlements, by the sign of the rate
+ * (4 tests, Bonferroni); passes when one is significant and the same measure at placebo times is
+ * not.
+ */
+function eventStudyCheck(study: SettlementStudy | null, alpha: number): Check {
+  if (!study) return { name: 'event_study', status: 'inconclusive', numbers: {}, reason: 'no settlement event study (no funding or bars in the segment)' };
+  const tests = study.rows.filter((r) => r.kind === 'settlement' && r.rate_sign !== 'all' && (r.measure === 'pre_rel' || r.measure === 'post_rel'));
+  const m = tests.length;
+  const best = [...tests].sort((a, b) => (a.p_value ?? 1) - (b.p_value ?? 1))[0];
+  if (!best || best.p_value === null) return { name: 'event_study', status: 'inconclusive', numbers: { settlements: study.settlements }, reason: 'too few settlement events' };
+  const placebo = study.rows.find((r) => r.kind === 'placebo' && r.rate_sign === best.rate_sign && r.measure === best.measure);
+  const pAdj = Math.min(1, best.p_value * m);
+  const numbers = {
+    measure: best.measure,
+    rate_sign: best.rate_sign,
+    mean: best.mean,
+    t: best.t,
+    p_bonferroni: pAdj,
+    events: best.events,
+    placebo_mean: placebo?.mean ?? null,
+    placebo_t: placebo?.t ?? null,
+    placebo_p: placebo?.p_value ?? null,
+  };
+  if (pAdj > alpha) return { name: 'event_study', status: 'fail', numbers, reason: `no significant perp-minus-spot move around settlements (best Bonferroni p ${fmt(pAdj)})` };
+  if (placebo && placebo.p_value !== null && placebo.p_value <= alpha) return { name: 'event_study', status: 'fail', numbers, reason: 'the same move shows at placebo times: not a settlement effect' };
+  return { name: 'event_study', status: 'pass', numbers, reason: `${best.measure} with ${best.rate_sign} rates: ${fmt((best.mean ?? 0) * 1e4, 2)} bp, t ${fmt(best.t, 2)}, Bonferroni p ${fmt(pAdj)}; placebo t ${fmt(placebo?.t ?? null, 2)}` };
+}

@@ -1,0 +1,93 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { researchSpec } from '../../src/domain/research.js';
+import { datasetFiles, listOf, SCAN_SQL } from '../../src/store/dataset.js';
+import { ledgerRows } from '../../src/store/ledger.js';
+import { ROOT, runCli, testContext } from '../helpers.js';
+
+/** The bundled real sample with 1h features and labels from 2026-02-01 (the perp/spot window is 2026-03-14 on) and a holdout split. */
+function sampleWithSplit(dir: string): string {
+  cpSync(join(ROOT, 'data', 'sample'), dir, { recursive: true });
+  for (const args of [
+    ['features', '--from', '2026-02-01'],
+    ['features', '--labels', '--from', '2026-02-01', '--horizons', '1h,4h'],
+    ['split', '--name', 'demo', '--buffer', '1d'],
+  ]) {
+    const r = runCli([...args, '--data-dir', dir, '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+  }
+  return dir;
+}
+
+// The machine is shared: CLI runs get generous time (each step is a separate test).
+const SLOW = { timeout: 300_000 };
+
+describe('perpkit research (CLI, real sample)', () => {
+  let dir = '';
+  beforeAll(() => {
+    dir = sampleWithSplit(mkdtempSync(join(tmpdir(), 'perpkit-research-cli-')));
+    return () => rmSync(dir, { recursive: true, force: true });
+  }, 300_000);
+
+  it('prints the verdict table, writes the research dataset and one ledger trial; --json; --no-write leaves no trial', async () => {
+    const ctx = await testContext();
+    const table = runCli(['research', '--split', 'demo', '--data-dir', dir]);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/^hypothesis\s+verdict\s+best/m);
+    for (const id of ['H1', 'H2', 'H3', 'H4', 'H5', 'H6']) expect(table.stdout).toMatch(new RegExp(`^${id}\\s+(pass|fail|inconclusive)`, 'm'));
+    expect(table.stderr).toMatch(/run [0-9a-f]{16}: split demo validation/);
+    expect(table.stderr).toMatch(/significant after BH at FDR 0\.05/);
+
+    const json = runCli(['research', '--split', 'demo', '--hypothesis', 'H1', '--horizons', '4h', '--regimes', 'vol', '--data-dir', dir, '--json', '--no-write']);
+    expect(json.code, json.stderr).toBe(0);
+    const r = JSON.parse(json.stdout);
+    expect(r.hypotheses).toHaveLength(1);
+    expect(r.horizons).toEqual(['4h']);
+    // 3 features x 1 horizon x (all + 3 vol cells)
+    expect(r.cells_total).toBe(12);
+    for (const c of r.cells) {
+      if (c.status === 'insufficient') expect(c.ic).toBeNull();
+      else expect(c.n).toBeGreaterThanOrEqual(r.config.min_obs_per_cell);
+    }
+    expect(r.cells_tested).toBe(r.cells.filter((c: { p_value: number | null }) => c.p_value !== null).length);
+
+    const files = await datasetFiles(dir, researchSpec());
+    const research = Number(await ctx.db.scalar(`SELECT count(*) FROM ${SCAN_SQL}`, { files: listOf(files) }));
+    expect(research).toBeGreaterThan(100);
+    expect(await ledgerRows(ctx, dir)).toHaveLength(1); // the --no-write run left no trial
+  }, SLOW);
+
+  it('reads the sealed test segment only with --unseal REASON, recorded in the ledger; bad input exits 2 or 4 and records nothing', async () => {
+    const ctx = await testContext();
+
+    const sealed = runCli(['research', '--split', 'demo', '--segment', 'test', '--data-dir', dir, '--json']);
+    expect(sealed.code).toBe(2);
+    expect(JSON.parse(sealed.stdout).error.message).toContain('sealed');
+    const unsealed = runCli(['research', '--split', 'demo', '--segment', 'test', '--unseal', 'final check of H1', '--hypothesis', 'H1', '--data-dir', dir]);
+    expect(unsealed.code, unsealed.stderr).toBe(0);
+
+    const cases: Array<[string[], number, RegExp]> = [
+      [['--split', 'nope'], 4, /no split nope/],
+      [['--split', 'demo', '--hypothesis', 'H9'], 2, /not one of H1/],
+      [['--split', 'demo', '--features', 'basis', '--family', 'perp_spot'], 2, /one of --features, --family, --hypothesis/],
+      [['--split', 'demo', '--regimes', 'moon'], 2, /unknown regime dimension/],
+      [['--split', 'demo', '--horizons', '15m'], 4, /no labels for horizon\(s\) 15m/],
+      [['--split', 'demo', '--unseal', 'why'], 2, /--unseal is only for --segment test/],
+      [['--split', 'demo', '--features', 'no_such'], 2, /unknown feature/],
+    ];
+    for (const [args, code, msg] of cases) {
+      const x = runCli(['research', ...args, '--data-dir', dir, '--json']);
+      expect(x.code, `${args.join(' ')}: ${x.stdout}${x.stderr}`).toBe(code);
+      expect(JSON.parse(x.stdout).error.message).toMatch(msg);
+    }
+    // one more trial (the unsealed run) and its unsealing with the reason (split's readSegment records
+    // the features and the labels read as two rows); failures record nothing
+    const rows = await ledgerRows(ctx, dir);
+    expect(rows.filter((x) => x.kind === 'evaluation')).toHaveLength(2);
+    expect(rows.filter((x) => x.kind === 'unseal')).toHaveLength(2);
+    expect(rows.find((x) => x.kind === 'unseal')!.args).toContain('final check of H1');
+    expect(unsealed.stderr).not.toContain('repeated look');
+  }, SLOW);
+});

@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_RESEARCH_CONFIG, HypothesisSpecSchema, type HypothesisSpec } from '../../src/domain/research.js';
+import type { CellResult } from '../../src/services/research/cells.js';
+import { judge } from '../../src/services/research/verdicts.js';
+
+const cfg = DEFAULT_RESEARCH_CONFIG;
+
+function cell(over: Partial<CellResult>): CellResult {
+  return {
+    feature: 'basis_z_168', horizon: '1h', horizon_ms: 3_600_000, regime_dim: 'all', regime_cell: 'all', status: 'ok', n: 5000, assets: 3,
+    effective_n: 1500, ic: -0.06, ic_panel: -0.05, ic_by_asset: {}, t_naive: -6, t_nw: -4, se_nw: 0.015, nw_lags: 22, p_value: 6e-5,
+    p_holm: 0.001, p_bh: 0.001, hit_rate: 0.53, ic_periods: 20, ic_ir: -0.8, ic_rolling_std: 0.07, ic_trend: 0, sign_stability: 0.8,
+    sign_pairs: 19, turnover: 0.1, buckets: null, monotonicity: -1, monotonicity_p: 0.0167, spread: -0.002, spread_ci_low: -0.003,
+    spread_ci_high: -0.001, partial_ic: -0.05, partial_t_nw: -3.5, partial_p: 0.0005, r2_lift: 0.002, ic_ex_stress: -0.055,
+    p_ex_stress: 0.001, cs_ic: null, cs_t_nw: null, cs_times: 0, viable: true, ...over,
+  };
+}
+
+const regimeCells = (ics: number[]): CellResult[] =>
+  ['low', 'normal', 'high'].map((c, i) => cell({ regime_dim: 'vol', regime_cell: c, ic: ics[i] ?? null, p_bh: 0.01 }));
+
+const spec = (over: Record<string, unknown> = {}): HypothesisSpec =>
+  HypothesisSpecSchema.parse({
+    id: 'H1',
+    title: 't',
+    statement: 's',
+    features: [{ name: 'basis_z_168', expected_sign: 'negative' }],
+    horizons: ['1h'],
+    regimes: ['vol'],
+    ...over,
+  });
+
+const status = (v: ReturnType<typeof judge>, name: string): string | undefined => v.checks.find((c) => c.name === name)?.status;
+
+describe('hypothesis verdicts', () => {
+  it('passes when significant with the expected sign, stable across regimes, incremental, not stress-driven, sign-stable', () => {
+    const v = judge(spec(), [cell({}), ...regimeCells([-0.05, -0.06, -0.07])], cfg, 0.0006);
+    expect(v.verdict).toBe('pass');
+    expect(v.best?.feature).toBe('basis_z_168');
+    expect(v.checks.map((c) => [c.name, c.status])).toEqual([
+      ['significance', 'pass'],
+      ['regime_stability', 'pass'],
+      ['incrementality', 'pass'],
+      ['rare_stress', 'pass'],
+      ['sign_stability', 'pass'],
+      ['tradability_screen', 'info'],
+    ]);
+    const trade = v.checks.find((c) => c.name === 'tradability_screen')!;
+    expect(trade.numbers['gross_edge_per_trade']).toBeCloseTo(0.001, 12);
+    expect(trade.numbers['edge_over_cost']).toBeCloseTo(0.001 / 0.0006, 9);
+  });
+  it('fails when the effect disappears without the top stress decisions (rare-stress dependence)', () => {
+    const v = judge(spec(), [cell({ ic_ex_stress: 0.01, p_ex_stress: 0.4 }), ...regimeCells([-0.05, -0.06, -0.07])], cfg, null);
+    expect(status(v, 'rare_stress')).toBe('fail');
+    expect(v.verdict).toBe('fail');
+  });
+  it('fails on sign instability across adjacent periods, and is inconclusive with too few periods', () => {
+    expect(judge(spec(), [cell({ sign_stability: 0.4 }), ...regimeCells([-0.05, -0.06, -0.07])], cfg, null).verdict).toBe('fail');
+    const v = judge(spec(), [cell({ sign_pairs: 1, sign_stability: 1 }), ...regimeCells([-0.05, -0.06, -0.07])], cfg, null);
+    expect(status(v, 'sign_stability')).toBe('inconclusive');
+    expect(v.verdict).toBe('inconclusive');
+  });
+  it('fails without incrementality after the baseline stack', () => {
+    const v = judge(spec(), [cell({ partial_ic: -0.004, partial_p: 0.6 }), ...regimeCells([-0.05, -0.06, -0.07])], cfg, null);
+    expect(status(v, 'incrementality')).toBe('fail');
+    expect(v.verdict).toBe('fail');
+  });
+  it('fails when the sign flips across regime cells', () => {
+    const v = judge(spec(), [cell({}), ...regimeCells([0.05, -0.06, 0.07])], cfg, null);
+    expect(status(v, 'regime_stability')).toBe('fail');
+    expect(v.checks.find((c) => c.name === 'regime_stability')!.numbers['vol_same_sign_share']).toBeCloseTo(1 / 3, 12);
+    expect(v.verdict).toBe('fail');
+  });
+  it('significant with the opposite sign to the spec fails; not significant fails only with enough effective N', () => {
+    expect(judge(spec(), [cell({ ic: 0.06, t_nw: 4 }), ...regimeCells([0.05, 0.06, 0.07])], cfg, null).verdict).toBe('fail');
+    const big = judge(spec(), [cell({ p_bh: 0.4, effective_n: 5000 })], cfg, null);
+    expect(big.verdict).toBe('fail');
+    const small = judge(spec(), [cell({ p_bh: 0.4, effective_n: 100 })], cfg, null);
+    expect(small.verdict).toBe('inconclusive');
+    expect(small.checks[0]!.reason).toMatch(/too little data/);
+  });
+  it('lead-lag claims without a second venue are inconclusive at best', () => {
+    const v = judge(spec({ requires_second_venue: true }), [cell({}), ...regimeCells([-0.05, -0.06, -0.07])], cfg, null);
+    expect(status(v, 'venue_robustness')).toBe('inconclusive');
+    expect(v.verdict).toBe('inconclusive');
+  });
+  it('insufficient cells never give a verdict number', () => {
+    const v = judge(spec(), [cell({ status: 'insufficient', ic: null, t_nw: null, p_bh: null })], cfg, null);
+    expect(v.verdict).toBe('inconclusive');
+    expect(v.best).toBeNull();
+  });
+  it('modulation (H5): the |IC| difference between activity cells is z-tested with the NW standard errors', () => {
+    const s = spec({ modulation: { dimension: 'activity', low: 'low', high: 'high' }, acceptance: { stable_across_regimes: false } });
+    const lo = cell({ regime_dim: 'activity', regime_cell: 'low', ic: -0.01, se_nw: 0.01 });
+    const hi = cell({ regime_dim: 'activity', regime_cell: 'high', ic: -0.08, se_nw: 0.01 });
+    const v = judge(s, [cell({}), lo, hi], cfg, null);
+    const m = v.checks.find((c) => c.name === 'modulation')!;
+    expect(m.numbers['z']).toBeCloseTo((0.08 - 0.01) / Math.sqrt(0.0002), 9);
+    expect(m.status).toBe('pass');
+    expect(v.verdict).toBe('pass');
+    const flat = judge(s, [cell({}), lo, { ...hi, ic: -0.012 }], cfg, null);
+    expect(flat.checks.find((c) => c.name === 'modulation')!.status).toBe('fail');
+    expect(flat.verdict).toBe('fail');
+  });
+});
+
+describe('H6 verdict by the settlement event study', () => {
+  const study = (t: number, placeboT: number) => ({
+    bar_timeframe: '1m', near_minutes: 30, far_minutes: 120, settlements: 40, note: '',
+    rows: (['settlement', 'placebo'] as const).flatMap((kind) =>
+      (['positive', 'negative'] as const).flatMap((rate_sign) =>
+        (['pre_rel', 'post_rel'] as const).map((measure) => {
+          const tt = kind === 'settlement' && rate_sign === 'positive' && measure === 'pre_rel' ? t : kind === 'placebo' && rate_sign === 'positive' && measure === 'pre_rel' ? placeboT : 0.3;
+          return { kind, rate_sign, measure, events: 40, mean: tt * 1e-4, t: tt, p_value: 2 * (1 - 0.5 * (1 + Math.tanh(Math.abs(tt) * 0.7978845608 * (1 + 0.044715 * tt * tt)))) };
+        }),
+      ),
+    ),
+  });
+  const h6 = spec({ id: 'H6', features: [{ name: 'settle_in_window', expected_sign: 'either' }], event_study: true, acceptance: { stable_across_regimes: false, incremental: false }, failure: { rare_stress: false, sign_instability: false, no_incrementality: false } });
+  const cells = [cell({ feature: 'settle_in_window', p_bh: 0.9 })];
+  it('passes on a significant perp-minus-spot move (Bonferroni over 4) that placebo times do not show', () => {
+    const v = judge(h6, cells, cfg, null, study(-4.5, -0.4));
+    expect(v.checks.find((c) => c.name === 'event_study')!.status).toBe('pass');
+    expect(v.verdict).toBe('pass');
+  });
+  it('fails when placebo times show the same move, or nothing survives Bonferroni; inconclusive without a study', () => {
+    expect(judge(h6, cells, cfg, null, study(-4.5, -4)).verdict).toBe('fail');
+    expect(judge(h6, cells, cfg, null, study(-2.2, 0)).verdict).toBe('fail'); // p ~ 0.028 x 4 > 0.05
+    expect(judge(h6, cells, cfg, null, null).verdict).toBe('inconclusive');
+  });
+});
