@@ -5,6 +5,7 @@ import { DOUBLE, DuckDBDataChunk, INTEGER, TINYINT, timestampValue, type DuckDBT
 import type { ServiceContext } from '../domain/context.js';
 import { DATASETS, isSlug, timeframeSeconds, type DatasetName } from '../domain/datasets.js';
 import { usageError } from '../domain/errors.js';
+import { SYNTHETIC_DEFAULTS } from '../domain/defaults.js';
 import { writeRows, writeTable, type WriteResult } from '../store/dataset.js';
 import { ASSETS } from '../sources/synthetic/calibration.js';
 import {
@@ -50,7 +51,7 @@ export interface SyntheticResult {
 }
 
 /** Longest span for trades and quotes (they are for short studies; bars cover the long ones). */
-export const MAX_TICK_DAYS = 31;
+export const MAX_TICK_DAYS = SYNTHETIC_DEFAULTS.max_tick_days;
 
 const MINUTE_US = 60_000_000;
 
