@@ -47,6 +47,10 @@ export abstract class PerpkitCommand<R = unknown> extends Command {
     this.jsonMode = this.argv.includes('--json');
     this.quiet = this.argv.includes('--quiet');
     this.installSignalHandlers();
+    // --data-dir means the same everywhere, so it is checked the same everywhere, even by the
+    // commands that do not read it (a file given as the data dir is a mistake worth naming).
+    const dd = dataDirArg(this.argv);
+    if (dd !== undefined) this.dataDir(dd);
     const result = await this.execute();
     if (this.jsonMode) process.stdout.write(`${JSON.stringify(result, jsonReplacer)}\n`);
     else this.present(result);
@@ -65,6 +69,18 @@ export abstract class PerpkitCommand<R = unknown> extends Command {
         hint: `give --data-dir a folder (it is created when missing), or move ${dir} away`,
         details: { flag: 'data-dir', value: dir },
       });
+    }
+    if (!st) {
+      // Not there yet: a file on the way to it means it can never be created.
+      let up = dirname(dir);
+      while (!statOrNull(up) && dirname(up) !== up) up = dirname(up);
+      const ust = statOrNull(up);
+      if (ust && !ust.isDirectory()) {
+        throw usageError(`the data dir ${dir} cannot exist: ${up} is a file, not a folder`, {
+          hint: 'give --data-dir a folder path',
+          details: { flag: 'data-dir', value: dir },
+        });
+      }
     }
     return dir;
   }
@@ -167,6 +183,19 @@ export function describeError(
       process.env['PERPKIT_DEBUG'] ? `\n${e.stack ?? ''}` : ''
     }`,
   };
+}
+
+/** The value of --data-dir (or record's --out-dir) in argv, if given. */
+function dataDirArg(argv: string[]): string | undefined {
+  let found: string | undefined;
+  argv.forEach((a, i) => {
+    if (a === '--') return;
+    for (const name of ['--data-dir', '--out-dir']) {
+      if (a === name && i + 1 < argv.length) found = argv[i + 1];
+      else if (a.startsWith(`${name}=`)) found = a.slice(name.length + 1);
+    }
+  });
+  return found;
 }
 
 function statOrNull(path: string): ReturnType<typeof statSync> | null {

@@ -83,6 +83,20 @@ export async function generateSynthetic(opts: SyntheticOptions, ctx: ServiceCont
     throw usageError(`--from and --to must fall on ${opts.timeframe} bar boundaries for the synthetic source`);
   }
   if (toMin <= fromMin) throw usageError('--from must be before --to');
+  // One simulated path per seed, from a fixed start: any window of it is the same series, so two
+  // overlapping fetches agree on their overlap (no seam, no rows replacing each other).
+  const epochMin = Date.parse(`${SYNTHETIC_DEFAULTS.epoch_iso}T00:00:00Z`) / 60_000;
+  const endMin = Date.parse(`${SYNTHETIC_DEFAULTS.end_iso}T00:00:00Z`) / 60_000;
+  if (fromMin < epochMin || toMin > endMin) {
+    const bad = fromMin < epochMin ? 'from' : 'to';
+    throw usageError(
+      `--${bad} must lie within the simulated market, ${SYNTHETIC_DEFAULTS.epoch_iso} to ${SYNTHETIC_DEFAULTS.end_iso}, got --${bad} ${new Date((bad === 'from' ? fromMin : toMin) * 60_000).toISOString()}`,
+      {
+        hint: `the synthetic venue simulates one path per seed from ${SYNTHETIC_DEFAULTS.epoch_iso}; give --from/--to inside it`,
+        details: { flag: bad, accepted: `${SYNTHETIC_DEFAULTS.epoch_iso} .. ${SYNTHETIC_DEFAULTS.end_iso}` },
+      },
+    );
+  }
   if (opts.with_ticks && toMin - fromMin > MAX_TICK_DAYS * 1440) {
     throw usageError(`--with-ticks covers at most ${MAX_TICK_DAYS} days; the span is ${((toMin - fromMin) / 1440).toFixed(1)} days`, {
       hint: 'generate ticks for a shorter --from/--to span in a second run (bars stay identical: same seed, same draws)',
@@ -92,7 +106,7 @@ export async function generateSynthetic(opts: SyntheticOptions, ctx: ServiceCont
   const market = new SyntheticMarket({
     seed: opts.seed,
     bases: opts.bases,
-    start_minute: fromMin,
+    start_minute: epochMin,
     timeframe_minutes: tfMin,
     effects: opts.effects,
     cadence: opts.cadence,
@@ -129,6 +143,16 @@ export async function generateSynthetic(opts: SyntheticOptions, ctx: ServiceCont
   );
   await db.exec(`INSERT INTO __syn_series VALUES ${seriesRows.join(', ')}`);
 
+  // Run-up from the start of the simulated market to --from: simulated, nothing kept.
+  for (let r = epochMin; r < fromMin; ) {
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    const next = Math.min(fromMin, r + 7 * 1440);
+    log.progress(`synthetic: simulating the run-up to ${new Date(fromMin * 60_000).toISOString().slice(0, 10)} (${new Date(r * 60_000).toISOString().slice(0, 10)})`);
+    const t0 = performance.now();
+    market.run(next - r, false);
+    timings.generate += performance.now() - t0;
+    r = next;
+  }
   const regimes: Array<{ start_minute: number; end_minute: number; regime: number }> = [];
   let m = fromMin;
   try {

@@ -111,6 +111,8 @@ export interface ChunkOutput {
 }
 
 const BPS = 1e-4;
+/** trade ids of a market in minute m are m * this + 1, + 2, ... (far more than any minute holds) */
+const TRADE_IDS_PER_MINUTE = 100_000;
 /**
  * Variance of the flow divergence tanh(0.5 z + 0.7 n1) - tanh(0.5 z + 0.7 n2) for z, n1, n2
  * independent standard normals (Monte Carlo, 4e6 draws: 0.4615).
@@ -136,7 +138,7 @@ export class SyntheticMarket {
   private readonly rBar: Rng[];
   private readonly rPub: Rng[];
   private readonly rFund: Rng[];
-  private readonly rTick: Rng[];
+  private rTick: Rng[];
   private readonly volProfile: number[];
   private readonly intervalMin: number;
   private readonly lag: number;
@@ -238,9 +240,12 @@ export class SyntheticMarket {
     }
   }
 
-  /** Simulates `minutes` minutes from the current position (must be a whole number of bars). */
-  run(minutes: number): ChunkOutput {
-    const o = this.o;
+  /**
+   * Simulates `minutes` minutes from the current position (must be a whole number of bars).
+   * With emit false (the run-up to a window) ticks are not generated; every other draw is.
+   */
+  run(minutes: number, emit = true): ChunkOutput {
+    const o = emit ? this.o : { ...this.o, with_ticks: false };
     const e = o.effects;
     const nA = this.nA;
     const tf = o.timeframe_minutes;
@@ -468,6 +473,10 @@ export class SyntheticMarket {
             const nT = Math.max(1, Math.round(vol / size));
             accT[sid] = accT[sid]! + nT;
             if (ticks) {
+              // Tick draws and trade ids depend only on (seed, asset, minute), not on where the run
+              // started: the same minute gives the same trades in any window.
+              if (k === 0) this.rTick[a] = new Rng(o.seed, `${o.bases[a]}/ticks/${m}`);
+              this.tradeSeq[a * 2 + (k === 0 ? 0 : 1)] = m * TRADE_IDS_PER_MINUTE;
               ticks.minute(this.rTick[a]!, sid, m, op, hiP, loP, cl, vol, nT, k === 0 ? ofiP : ofiS, tick, this.tradeSeq, a * 2 + (k === 0 ? 0 : 1), pub);
             }
           }
