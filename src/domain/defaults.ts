@@ -75,7 +75,7 @@ export interface DefaultRow {
   where: string;
 }
 
-const s = (ms: number): string => (ms % 60_000 === 0 && ms >= 60_000 ? `${ms / 60_000} min` : `${ms / 1000} s`);
+const s = (ms: number): string => (ms % 60_000 === 0 && ms >= 300_000 ? `${ms / 60_000} min` : `${ms / 1000} s`);
 const n = (x: number): string => x.toLocaleString('en-US');
 
 /** The defaults table (the README documents these values). */

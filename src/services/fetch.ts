@@ -1,11 +1,14 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { timestampValue } from '@duckdb/node-api';
 import type { ServiceContext } from '../domain/context.js';
 import { DEFAULT_SOURCE_DELAYS, type SourceDelays } from '../domain/config.js';
 import { DATASETS, DATASET_NAMES, isSlug, timeframeSeconds, type DatasetName } from '../domain/datasets.js';
-import { missingError, usageError, validationError } from '../domain/errors.js';
+import { missingError, usageError, validationError, type PerpkitError } from '../domain/errors.js';
 import { quoteIdent } from '../store/duckdb.js';
 import { datasetFiles, listOf, SCAN_SQL, writeRows, writeTable, type WriteResult } from '../store/dataset.js';
 import { loadQuery } from '../store/queries.js';
@@ -138,6 +141,13 @@ async function importFiles(
   }
   const delays = opts.delays ?? DEFAULT_SOURCE_DELAYS;
   const scanned = scanCandleFiles(opts.path);
+  // A .gz that is not gzip, or a candle file cut short, is refused before anything is read:
+  // DuckDB reads a truncated gzip stream as far as it goes and says nothing.
+  for (const s of scanned) {
+    if (!s.path.endsWith('.gz')) continue;
+    if (s.file) await checkGzip(s.path);
+    else checkGzipMagic(s.path);
+  }
   // Not a candle CSV: maybe a tick file (Binance raw-stream recording or Tardis CSV), by content.
   const tickFiles: TickFile[] = [];
   const skipped: Array<{ path: string; reason: string }> = [];
@@ -319,6 +329,35 @@ async function dedupeStaged(ctx: ServiceContext, table: string, spec: (typeof DA
      ALTER TABLE ${tmp} RENAME TO ${t};`,
   );
   return before - after;
+}
+
+function corruptGzip(path: string, why: string): PerpkitError {
+  return validationError(`the file ${path} is not a readable gzip file (${why}); nothing was imported`, {
+    hint: 'replace it with a good copy (gzip -t FILE tests it), or move it out of the folder',
+    details: { path },
+  });
+}
+
+/** The two gzip magic bytes; an empty or foreign file named .gz is refused. */
+function checkGzipMagic(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    const b = Buffer.alloc(2);
+    const n = readSync(fd, b, 0, 2, 0);
+    if (n < 2 || b[0] !== 0x1f || b[1] !== 0x8b) throw corruptGzip(path, n === 0 ? 'empty file' : 'not gzip data');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Decompresses the whole file, discarding the output: a truncated or damaged stream is refused. */
+async function checkGzip(path: string): Promise<void> {
+  checkGzipMagic(path);
+  try {
+    await pipeline(createReadStream(path), createGunzip(), new Writable({ write: (_c, _e, cb) => cb() }));
+  } catch (err) {
+    throw corruptGzip(path, (err as NodeJS.ErrnoException).code === 'Z_BUF_ERROR' ? 'truncated' : 'damaged');
+  }
 }
 
 /** A Binance raw-stream recording or a Tardis CSV, recognised by name and first lines; else null. */

@@ -10,7 +10,7 @@ import { existsSync, statSync } from 'node:fs';
 import { STATS_DEFAULTS } from '../domain/defaults.js';
 import { resolve } from 'node:path';
 import type { ServiceContext } from '../domain/context.js';
-import { missingError, usageError } from '../domain/errors.js';
+import { missingError, usageError, validationError, type PerpkitError } from '../domain/errors.js';
 import {
   periodsPerYearFromBarSeconds,
   periodSharpe,
@@ -200,22 +200,49 @@ function sourceSql(path: string): string {
 
 async function describeFile(file: string, what: string, ctx: ServiceContext): Promise<{ path: string; columns: ColumnInfo[] }> {
   const path = resolve(file);
+  if (existsSync(path) && statSync(path).isDirectory()) {
+    throw usageError(`${path} is a folder; perpkit stats reads one CSV or Parquet file`, { hint: 'give the path of the file', details: { path } });
+  }
   if (!existsSync(path) || !statSync(path).isFile()) {
     throw missingError(`no ${what} file at ${path}`, {
       hint: `check the path; perpkit stats reads a CSV or Parquet file (${what === 'returns' ? 'a "returns" column of per-period returns, or name it with --column' : 'one numeric column per strategy, one row per period'})`,
       details: { path },
     });
   }
+  const st = statSync(path);
+  if (st.isDirectory()) {
+    throw usageError(`${path} is a folder; perpkit stats reads one CSV or Parquet file`, { hint: 'give the path of the file', details: { path } });
+  }
+  const kind = /\.(parquet|pq)$/i.test(path) ? 'Parquet' : 'CSV';
+  if (st.size === 0) {
+    throw validationError(`${path} is empty (0 bytes): no ${kind} to read`, { hint: 'give a CSV (with a header row) or a Parquet file (.parquet) holding the returns', details: { path } });
+  }
   try {
     const rows = await ctx.db.all(`DESCRIBE SELECT * FROM ${sourceSql(path)}`, { path });
+    const n = Number(await ctx.db.scalar(`SELECT count(*) FROM ${sourceSql(path)}`, { path }));
+    if (n === 0) {
+      throw validationError(`${path} has no rows (only ${rows.length ? `a header: ${rows.map((r) => String(r['column_name'])).join(', ')}` : 'nothing'})`, {
+        hint: `give a ${kind} file with one row per period`,
+        details: { path },
+      });
+    }
     return { path, columns: rows.map((r) => ({ name: String(r['column_name']), type: String(r['column_type']) })) };
   } catch (err) {
-    throw usageError(`cannot read ${path} as ${/\.(parquet|pq)$/i.test(path) ? 'Parquet' : 'CSV'}: ${(err as Error).message.split('\n')[0]}`, {
-      hint: 'give a CSV (with a header row) or a Parquet file (.parquet)',
-      details: { path },
-      cause: err,
-    });
+    if (err instanceof Error && err.name === 'PerpkitError') throw err;
+    throw unreadable(path, kind, err);
   }
+}
+
+/** A file DuckDB cannot read (truncated, corrupt, not the format its name says): data refused, exit 3. */
+function unreadable(path: string, kind: string, err: unknown): PerpkitError {
+  // The engine's wording is kept out of the message: it names its internals, not the user's problem.
+  const engine = (err as Error).message.split('\n')[0] ?? '';
+  const why = /too small|magic bytes|truncat|end of file/i.test(engine) ? 'truncated or not Parquet' : /sniff|CSV/i.test(engine) ? 'not a CSV perpkit can parse' : 'corrupt or not in its format';
+  return validationError(`cannot read ${path} as ${kind}: ${why}`, {
+    hint: 'give a CSV (with a header row) or a Parquet file (.parquet); check the file is complete',
+    details: { path },
+    cause: err,
+  });
 }
 
 function findColumn(columns: ColumnInfo[], name: string, flag: string, path: string): ColumnInfo {
@@ -270,7 +297,7 @@ async function readColumns(
   try {
     rows = await ctx.db.rows(`SELECT ${select.join(', ')} FROM ${sourceSql(path)}${order}`, { path });
   } catch (err) {
-    throw usageError(`cannot read the columns of ${path}: ${(err as Error).message.split('\n')[0]}`, { details: { path }, cause: err });
+    throw unreadable(path, /\.(parquet|pq)$/i.test(path) ? 'Parquet' : 'CSV', err);
   }
   const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
   return {
@@ -325,7 +352,10 @@ async function returnsStats(o: StatsReturnsOptions, ctx: ServiceContext): Promis
   }
   if (dropped > 0) ctx.log.warn(`${dropped} row(s) of ${path} with a missing or non-finite ${posCol ? 'return or position' : 'return'} were left out`);
   if (rets.length === 0) {
-    throw usageError(`column "${col.name}" of ${path} has no finite values`, { details: { path, column: col.name } });
+    throw validationError(`column "${col.name}" of ${path} has no finite values (empty, or only NaN/missing)`, {
+      hint: 'give a file with at least two finite returns',
+      details: { path, column: col.name },
+    });
   }
 
   let ppy: number;
@@ -483,7 +513,7 @@ async function pboStats(o: StatsPboOptions, ctx: ServiceContext): Promise<StatsP
     ctx.log.warn(`${path}: time-like column(s) ${timeLike.map((c) => c.name).join(', ')} skipped, not taken as strategies`);
   }
   if (strategy.length < 2) {
-    throw usageError(`${path} has ${strategy.length} numeric strategy column(s) besides its time-like columns; PBO needs at least 2`, {
+    throw usageError(`${path} has ${strategy.length} numeric strategy column(s); PBO needs at least 2${timeLike.length ? ` (time-like columns ${timeLike.map((c) => c.name).join(', ')} are not strategies)` : ''}`, {
       hint: 'give a T x N table: one row per period, one numeric column of returns per strategy configuration',
       details: { path, columns: columns.map((c) => c.name), time_like_columns: timeLike.map((c) => c.name) },
     });

@@ -73,6 +73,9 @@ function fill(s: string, worker: number): string {
 // The table
 // ---------------------------------------------------------------------------------------------
 
+const KI_FEATURES_ORDER = 'features checks its inputs (exit 4: no labels/instruments) before refusing this argument; validate every flag before reading data';
+const KI_SPLIT_ORDER = 'split checks for labels (exit 4) before refusing this argument; validate every flag before reading data';
+
 const COMMANDS = ['datasets', 'fetch', 'validate', 'features', 'split', 'stats', 'record', 'research', 'train', 'backtest', 'report'];
 const STUBS = ['research', 'train', 'backtest', 'report'];
 
@@ -117,10 +120,7 @@ function rows(): Row[] {
   ds('unknown venue', ['--venue', 'nowhere'], 2);
   ds('path traversal in --venue', ['--venue', '..'], 2);
   ds('empty --venue', ['--venue', ''], 2);
-  ds('corrupt Parquet in the data dir', ['--data-dir', '{CORRUPT}'], 3, {
-    hash: ['{CORRUPT}'],
-    knownIssue: 'item 1 (store read side): a 0-byte/truncated Parquet file must be named with a hint to run validate',
-  });
+  ds('corrupt Parquet in the data dir', ['--data-dir', '{CORRUPT}'], 3, { hash: ['{CORRUPT}'], stderr: /part-[89]\.parquet.*\n.*perpkit validate/ });
   ds('read-only data dir (reading is fine)', ['--data-dir', '{RO}', '--symbols', 'NOPE'], 2, { hash: ['{RO}'], readOnly: true });
 
   // fetch: shared flags
@@ -235,8 +235,10 @@ function rows(): Row[] {
   f('--venue empty --symbols', ['--venue', 'coinbase', '--symbols', ''], 2);
   f('--venue path traversal in --symbols', ['--venue', 'coinbase', '--symbols', '../x'], 2);
   const down = { PERPKIT_VENUE_BASE_URL_BINANCE_SPOT: 'http://127.0.0.1:{PORT}', PERPKIT_VENUE_BASE_URL_BINANCE_USDM: 'http://127.0.0.1:{PORT}' };
-  f('binance-spot unreachable (closed local port)', ['--venue', 'binance-spot', '--symbols', 'BTC', '--max-retries', '0', '--from', '2026-03-14', '--to', '2026-03-15'], 5, { env: down });
-  f('binance-usdm unreachable (closed local port)', ['--venue', 'binance-usdm', '--symbols', 'BTC', '--max-retries', '0', '--from', '2026-03-14', '--to', '2026-03-15'], 5, { env: down });
+  // Not a refusal: a fetch stopped by the venue keeps what it stored (binance instruments are static
+  // facts written first), so these run in a scratch dir and the tree is not compared.
+  f('binance-spot unreachable (closed local port)', ['--venue', 'binance-spot', '--symbols', 'BTC', '--max-retries', '0', '--from', '2026-03-14', '--to', '2026-03-15', '--data-dir', '{SCRATCH}'], 5, { env: down, hash: [] });
+  f('binance-usdm unreachable (closed local port)', ['--venue', 'binance-usdm', '--symbols', 'BTC', '--max-retries', '0', '--from', '2026-03-14', '--to', '2026-03-15', '--data-dir', '{SCRATCH}'], 5, { env: down, hash: [] });
   // fetch: data dirs
   f('read-only data dir', ['--source', 'sample', '--symbols', 'BTC', '--from', '2026-03-14', '--to', '2026-03-15', '--data-dir', '{RO}'], 2, { hash: ['{RO}'], readOnly: true });
   f('data dir inside a read-only dir', ['--source', 'sample', '--symbols', 'BTC', '--data-dir', '{RO}/sub'], 2, { hash: ['{RO}'], readOnly: true });
@@ -251,22 +253,16 @@ function rows(): Row[] {
   va('unknown dataset', ['--datasets', 'nope'], 2);
   va('empty --datasets', ['--datasets', ''], 2);
   va('empty --symbols', ['--symbols', ''], 2);
-  va('path traversal in --symbols', ['--symbols', '../x'], 2, { knownIssue: 'validate passes --symbols to the read side without the slug check of parseSymbols' });
+  va('path traversal in --symbols', ['--symbols', '../x'], 2);
   va('unknown symbol', ['--symbols', 'NOPE-PERP'], 2, { knownIssue: 'validate: an unknown symbol checks nothing and exits 0; use parseSymbols and refuse symbols with no data (exit 2)' });
   va('unknown venue', ['--venue', 'nowhere'], 2, { knownIssue: 'validate: an unknown venue checks nothing and exits 0' });
   va('--config missing', ['--config', '{T}/nope.json'], 4);
   va('--config not JSON', ['--config', '{IN}/notes.txt'], 2);
   va('--config a folder', ['--config', '{IN}'], 2);
   va('--config with a bad threshold', ['--config', '{IN}/validate-bad.json'], 2);
-  va('corrupt Parquet in the data dir', ['--data-dir', '{CORRUPT}'], 3, {
-    hash: [],
-    knownIssue: 'item 1: validate must name and quarantine the broken Parquet file and exit 3',
-  });
-  va('read-only data dir', ['--data-dir', '{RO}'], 2, {
-    hash: ['{RO}'],
-    readOnly: true,
-    knownIssue: 'validate writes its report and quarantine into a read-only data dir: check writability first (PerpkitCommand.writableDataDir) and exit 2',
-  });
+  // item 1 (another engineer) has validate quarantine the file: the tree changes by design.
+  va('corrupt Parquet in the data dir', ['--data-dir', '{CORRUPT}'], 3, { hash: [] });
+  va('read-only data dir', ['--data-dir', '{RO}'], 2, { hash: ['{RO}'], readOnly: true });
 
   // features
   const fe = (what: string, args: string[], code: number, extra: Partial<Row> = {}): void =>
@@ -276,8 +272,8 @@ function rows(): Row[] {
   fe('unknown --set family', ['--set', 'nope'], 2);
   fe('empty --set', ['--set', ''], 2);
   fe('empty --horizons', ['--labels', '--horizons', ''], 2);
-  fe('bad --horizons', ['--labels', '--horizons', '7x'], 2);
-  fe('zero --horizons', ['--labels', '--horizons', '0h'], 2);
+  fe('bad --horizons', ['--labels', '--horizons', '7x'], 2, { knownIssue: KI_FEATURES_ORDER });
+  fe('zero --horizons', ['--labels', '--horizons', '0h'], 2, { knownIssue: KI_FEATURES_ORDER });
   fe('--from not a date', ['--from', 'yesterday'], 2);
   fe('--from after --to', ['--from', '2026-03-15', '--to', '2026-03-14'], 2, { knownIssue: 'features: --from after --to is not refused (use parseTimeRange)' });
   fe('--from year 1800', ['--from', '1800-01-01'], 2);
@@ -285,18 +281,25 @@ function rows(): Row[] {
   fe('--seed not a number', ['--check-leakage', '--seed', 'abc'], 2);
   fe('--decision-latency not a duration', ['--decision-latency', 'soon'], 2);
   fe('--exec-latency not a duration', ['--labels', '--exec-latency', 'x'], 2);
-  for (const x of ['-0.1', 'abc', '2']) fe(`--round-trip-cost ${x}`, ['--labels', `--round-trip-cost=${x}`], 2);
-  fe('--label-timeframe 7m', ['--labels', '--label-timeframe', '7m'], 2);
+  for (const x of ['-0.1', 'abc']) fe(`--round-trip-cost ${x}`, ['--labels', `--round-trip-cost=${x}`], 2);
+  fe('--round-trip-cost 2 (200 %)', ['--labels', '--round-trip-cost=2'], 2, {
+    knownIssue: 'features accepts --round-trip-cost 2 (a 200 % round trip) and builds labels; give it a stated range (parseNumber with min/max)',
+  });
+  fe('--label-timeframe 7m', ['--labels', '--label-timeframe', '7m'], 2, { knownIssue: KI_FEATURES_ORDER });
   fe('empty --symbols', ['--symbols', ''], 2);
   fe('path traversal in --symbols', ['--symbols', '../x'], 2);
-  fe('unknown symbol', ['--symbols', 'NOPE-PERP'], 2);
+  fe('unknown symbol', ['--symbols', 'NOPE-PERP'], 2, { knownIssue: 'features: an unknown symbol is exit 4 ("no perp instrument NOPE-PERP"); item 6 asks for exit 2 naming --symbols and the accepted values' });
   fe('unknown venue', ['--venue', 'nowhere'], 4);
   fe('path traversal in --venue', ['--venue', '../x'], 2);
   fe('corrupt Parquet in the data dir', ['--data-dir', '{CORRUPT}'], 3, {
     hash: ['{CORRUPT}'],
     knownIssue: 'item 1: features must name the broken Parquet file and tell the user to run validate',
   });
-  fe('read-only data dir', ['--data-dir', '{RO}'], 2, { hash: ['{RO}'], readOnly: true });
+  fe('read-only data dir', ['--data-dir', '{RO}'], 2, {
+    hash: ['{RO}'],
+    readOnly: true,
+    knownIssue: 'features does not check that the data dir is writable before work (PerpkitCommand.writableDataDir); here it stops on missing inputs (exit 4) instead',
+  });
 
   // split
   const sp = (what: string, args: string[], code: number, extra: Partial<Row> = {}): void =>
@@ -305,14 +308,15 @@ function rows(): Row[] {
   sp('missing data dir', ['--name', 'x', '--data-dir', '{EMPTY}'], 4, { hash: ['{EMPTY}'] });
   sp('no features or labels', ['--name', 'x'], 4);
   sp('unknown --scheme', ['--name', 'x', '--scheme', 'random'], 2);
-  for (const x of ['1.5', '-0.1', 'abc', '']) sp(`--train ${JSON.stringify(x)}`, ['--name', 'x', `--train=${x}`], 2);
-  sp('--train + --validation > 1', ['--name', 'x', '--train', '0.7', '--validation', '0.5'], 2);
+  for (const x of ['-0.1', 'abc']) sp(`--train ${JSON.stringify(x)}`, ['--name', 'x', `--train=${x}`], 2);
+  for (const x of ['1.5', '']) sp(`--train ${JSON.stringify(x)}`, ['--name', 'x', `--train=${x}`], 2, { knownIssue: KI_SPLIT_ORDER });
+  sp('--train + --validation > 1', ['--name', 'x', '--train', '0.7', '--validation', '0.5'], 2, { knownIssue: `items 2-4 (split): fractions summing to more than 1 must be exit 2; and ${KI_SPLIT_ORDER}` });
   sp('--validation not a number', ['--name', 'x', '--validation', 'abc'], 2);
-  sp('--test 0', ['--name', 'x', '--test', '0'], 2);
+  sp('--test 0', ['--name', 'x', '--test', '0'], 2, { knownIssue: KI_SPLIT_ORDER });
   for (const x of ['1', '0', 'abc']) sp(`--groups ${x}`, ['--name', 'x', '--scheme', 'purged-kfold', `--groups=${x}`], 2);
-  sp('--test-groups >= --groups', ['--name', 'x', '--scheme', 'cpcv', '--groups', '6', '--test-groups', '6'], 2);
+  sp('--test-groups >= --groups', ['--name', 'x', '--scheme', 'cpcv', '--groups', '6', '--test-groups', '6'], 2, { knownIssue: KI_SPLIT_ORDER });
   sp('cpcv with billions of combinations', ['--name', 'x', '--scheme', 'cpcv', '--groups', '40', '--test-groups', '20'], 2, {
-    timeoutMs: 10_000,
+    timeoutMs: 5_000,
     json: false,
     knownIssue: 'item 2: split must refuse combinations above a stated limit before starting (exit 2 with the count)',
   });
@@ -330,8 +334,8 @@ function rows(): Row[] {
   sp('path traversal in --show', ['--show', '../../etc/passwd'], 2);
   sp('path traversal in --read', ['--read', '../x', '--segment', 'train'], 2);
   sp('--from not a date', ['--name', 'x', '--from', 'yesterday'], 2);
-  sp('--from after --to', ['--name', 'x', '--from', '2026-03-15', '--to', '2026-03-14'], 2);
-  sp('--timeframe 7m', ['--name', 'x', '--timeframe', '7m'], 2);
+  sp('--from after --to', ['--name', 'x', '--from', '2026-03-15', '--to', '2026-03-14'], 2, { knownIssue: 'split checks for labels (exit 4) before refusing --from after --to (use parseTimeRange before any read)' });
+  sp('--timeframe 7m', ['--name', 'x', '--timeframe', '7m'], 2, { knownIssue: 'split checks for labels (exit 4) before refusing --timeframe 7m (use parseTimeframe before any read)' });
   sp('empty --symbols', ['--name', 'x', '--symbols', ''], 2);
   sp('empty --horizons', ['--name', 'x', '--horizons', ''], 2);
 
@@ -573,6 +577,8 @@ describe('exit-code contract: the fuzz table', () => {
     const r = runCli(['fetch', '--source', 'sample', '--symbols', 'BTC', '--from', '2026-03-14', '--to', '2026-03-16', '--data-dir', pop, '--quiet']);
     expect(r.code, r.stderr).toBe(0);
     P['POP'] = pop;
+    const realParquet = firstParquet(pop);
+    writeFileSync(join(P['IN'], 'trunc.parquet'), readFileSync(realParquet).subarray(0, Math.floor(statSync(realParquet).size / 2)));
     P['CORRUPT'] = join(T, 'corrupt');
     P['SCRATCH'] = join(T, 'scratch');
     for (const w of [0, 1, 2]) {
@@ -682,8 +688,9 @@ describe('exit-code contract: the fuzz table', () => {
   });
 
   it('bin/run.js itself gives the same exit codes as the runner (a sample of rows)', async () => {
-    const picks = TABLE.map((row, id) => ({ row, id })).filter(({ row, id }) => !row.readOnly && !row.env && id % 23 === 0);
-    expect(picks.length).toBeGreaterThan(10);
+    // Rows that fail fast, one in 40, so this stays a few seconds.
+    const picks = TABLE.map((row, id) => ({ row, id })).filter(({ row, id }) => !row.readOnly && !row.env && (results.get(id)?.ms ?? 1e9) < 200 && id % 80 === 0);
+    expect(picks.length).toBeGreaterThan(5);
     const spawnOne = (args: string[]): Promise<number | null> =>
       new Promise((res) => {
         const env: Record<string, string | undefined> = { ...process.env };
