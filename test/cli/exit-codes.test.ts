@@ -120,7 +120,7 @@ function rows(): Row[] {
   ds('unknown venue', ['--venue', 'nowhere'], 2);
   ds('path traversal in --venue', ['--venue', '..'], 2);
   ds('empty --venue', ['--venue', ''], 2);
-  ds('corrupt Parquet in the data dir', ['--data-dir', '{CORRUPT}'], 3, { hash: ['{CORRUPT}'], stderr: /part-[89]\.parquet.*\n.*perpkit validate/ });
+  ds('corrupt Parquet in the data dir', ['--data-dir', '{CORRUPT}'], 3, { hash: ['{CORRUPT}'], stderr: /part-[89]\.parquet[\s\S]*perpkit validate/ });
   ds('read-only data dir (reading is fine)', ['--data-dir', '{RO}', '--symbols', 'NOPE'], 2, { hash: ['{RO}'], readOnly: true });
 
   // fetch: shared flags

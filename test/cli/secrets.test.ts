@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CREDENTIAL_ENV } from '../../src/domain/venue-config.js';
-import { ROOT, tempDir, testContext } from '../helpers.js';
+import { ROOT, testContext } from '../helpers.js';
 import { MockVenue } from '../venues/mock-venue.js';
 import { intx, startMockWs, type MockWs } from '../record/mock-ws.js';
 
@@ -48,8 +49,9 @@ function run(args: string[], env: Record<string, string> = {}): Promise<{ code: 
   });
 }
 
+/** A data dir kept until every test of the file ran (the last one scans them all). */
 function dir(): string {
-  const d = tempDir('perpkit-secrets-');
+  const d = mkdtempSync(join(tmpdir(), 'perpkit-secrets-'));
   dataDirs.push(d);
   return d;
 }
@@ -67,7 +69,7 @@ function files(d: string): string[] {
   return out;
 }
 
-const RANGE = ['--from', '2026-03-14', '--to', '2026-03-16'];
+const RANGE = ['--from', '2026-03-14', '--to', '2026-03-15'];
 
 describe('secrets never reach output or stored files', () => {
   beforeAll(async () => {
@@ -75,6 +77,7 @@ describe('secrets never reach output or stored files', () => {
   });
   afterAll(async () => {
     await venue.stop();
+    for (const d of dataDirs) rmSync(d, { recursive: true, force: true });
   });
 
   it('fetch --venue, success and failure paths, --json and not', async () => {
@@ -102,7 +105,7 @@ describe('secrets never reach output or stored files', () => {
       PERPKIT_VENUE_BASE_URL_BINANCE_SPOT: 'http://127.0.0.1:1',
     });
     expect(g.code).toBe(5);
-  });
+  }, 300_000);
 
   it('record, success and failure paths', async () => {
     let mock: MockWs | undefined;
@@ -126,7 +129,7 @@ describe('secrets never reach output or stored files', () => {
     expect(closed2.code).toBe(5);
     const bad = await run(['record', '--venue', 'coinbase-intx', '--symbols', 'BTC-PERP', '--channels', 'NOPE', '--data-dir', dir(), '--json']);
     expect(bad.code).toBe(2);
-  });
+  }, 300_000);
 
   it('no secret in any stdout/stderr, file or Parquet row written', async () => {
     expect(outputs.length).toBeGreaterThanOrEqual(11);
