@@ -29,7 +29,7 @@ describe('perpkit CLI', () => {
       const doc = JSON.parse(j.stdout) as { error: { code: number; kind: string; message: string } };
       expect(doc.error).toMatchObject({ code: 2, kind: 'usage' });
     }
-  });
+  }, 300_000);
 
   it('bad flags are usage errors (exit 2), as one JSON document under --json', () => {
     const r = runCli(['fetch', '--no-such-flag', '--json']);

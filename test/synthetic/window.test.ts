@@ -50,19 +50,6 @@ describe('synthetic: the same seed gives the same series for any window', () => 
     }
   });
 
-  it('ticks of a minute are the same whichever window asked for them', async () => {
-    const ctx = await testContext();
-    const a = await gen(ctx, T0 + DAY, T0 + DAY + 3_600_000_000 * 3, true);
-    const b = await gen(ctx, T0 + DAY + 3_600_000_000 * 2, T0 + DAY + 3_600_000_000 * 4, true);
-    const from = T0 + DAY + 3_600_000_000 * 2;
-    const to = T0 + DAY + 3_600_000_000 * 3;
-    for (const name of ['trades', 'quotes'] as const) {
-      const ra = await rows(ctx, a, name, from, to);
-      expect(ra.length, name).toBeGreaterThan(10);
-      expect(await rows(ctx, b, name, from, to), name).toEqual(ra);
-    }
-  });
-
   it('a window outside the simulated market is refused, naming the accepted range', async () => {
     const ctx = await testContext();
     await expect(gen(ctx, Date.UTC(2024, 5, 1) * 1000, Date.UTC(2024, 5, 2) * 1000)).rejects.toMatchObject({

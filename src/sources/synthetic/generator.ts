@@ -111,8 +111,7 @@ export interface ChunkOutput {
 }
 
 const BPS = 1e-4;
-/** trade ids of a market in minute m are m * this + 1, + 2, ... (far more than any minute holds) */
-const TRADE_IDS_PER_MINUTE = 100_000;
+
 /**
  * Variance of the flow divergence tanh(0.5 z + 0.7 n1) - tanh(0.5 z + 0.7 n2) for z, n1, n2
  * independent standard normals (Monte Carlo, 4e6 draws: 0.4615).
@@ -138,7 +137,7 @@ export class SyntheticMarket {
   private readonly rBar: Rng[];
   private readonly rPub: Rng[];
   private readonly rFund: Rng[];
-  private rTick: Rng[];
+  private readonly rTick: Rng[];
   private readonly volProfile: number[];
   private readonly intervalMin: number;
   private readonly lag: number;
@@ -242,7 +241,9 @@ export class SyntheticMarket {
 
   /**
    * Simulates `minutes` minutes from the current position (must be a whole number of bars).
-   * With emit false (the run-up to a window) ticks are not generated; every other draw is.
+   * With emit false (the run-up to a window) ticks are not generated; every other draw is, so
+   * bars, funding, open interest and tickers do not depend on where the window starts (ticks do:
+   * their stream starts at the window).
    */
   run(minutes: number, emit = true): ChunkOutput {
     const o = emit ? this.o : { ...this.o, with_ticks: false };
@@ -473,10 +474,6 @@ export class SyntheticMarket {
             const nT = Math.max(1, Math.round(vol / size));
             accT[sid] = accT[sid]! + nT;
             if (ticks) {
-              // Tick draws and trade ids depend only on (seed, asset, minute), not on where the run
-              // started: the same minute gives the same trades in any window.
-              if (k === 0) this.rTick[a] = new Rng(o.seed, `${o.bases[a]}/ticks/${m}`);
-              this.tradeSeq[a * 2 + (k === 0 ? 0 : 1)] = m * TRADE_IDS_PER_MINUTE;
               ticks.minute(this.rTick[a]!, sid, m, op, hiP, loP, cl, vol, nT, k === 0 ? ofiP : ofiS, tick, this.tradeSeq, a * 2 + (k === 0 ? 0 : 1), pub);
             }
           }
