@@ -1,27 +1,15 @@
-import { Command, Flags, Errors, type Interfaces } from '@oclif/core';
-import { resolve } from 'node:path';
-import { EXIT_CODES, PerpkitError, isPerpkitError, interruptedError } from '../domain/errors.js';
+import { Command, Errors, type Interfaces } from '@oclif/core';
+import { accessSync, constants as fsConstants, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { globalFlags } from './flags.js';
+import { EXIT_CODES, PerpkitError, isPerpkitError, interruptedError, usageError } from '../domain/errors.js';
+import { classifyError } from './error-map.js';
 import { systemClock, type ServiceContext } from '../domain/context.js';
 import { DuckSession } from '../store/duckdb.js';
 import { stderrLogger } from './logger.js';
 
-/** Flags every perpkit command has, with one meaning everywhere (../shared/DESIGN.md). */
-export const sharedFlags = {
-  'data-dir': Flags.string({
-    description: 'Root of the datasets. Default: $PERPKIT_DATA_DIR, else ./data.',
-    helpGroup: 'GLOBAL',
-  }),
-  json: Flags.boolean({
-    description: 'Print one JSON document on stdout (errors as {"error": {...}}), nothing else.',
-    default: false,
-    helpGroup: 'GLOBAL',
-  }),
-  quiet: Flags.boolean({
-    description: 'Print no progress or info on stderr (warnings and errors still go there).',
-    default: false,
-    helpGroup: 'GLOBAL',
-  }),
-};
+/** Flags every perpkit command has, with one meaning everywhere (defined in ./flags.ts). */
+export const sharedFlags = globalFlags;
 
 export type SharedFlags = Interfaces.InferredFlags<typeof sharedFlags>;
 
@@ -59,6 +47,10 @@ export abstract class PerpkitCommand<R = unknown> extends Command {
     this.jsonMode = this.argv.includes('--json');
     this.quiet = this.argv.includes('--quiet');
     this.installSignalHandlers();
+    // --data-dir means the same everywhere, so it is checked the same everywhere, even by the
+    // commands that do not read it (a file given as the data dir is a mistake worth naming).
+    const dd = dataDirArg(this.argv);
+    if (dd !== undefined) this.dataDir(dd);
     const result = await this.execute();
     if (this.jsonMode) process.stdout.write(`${JSON.stringify(result, jsonReplacer)}\n`);
     else this.present(result);
@@ -68,7 +60,56 @@ export abstract class PerpkitCommand<R = unknown> extends Command {
   /** Resolved data dir: --data-dir, else PERPKIT_DATA_DIR, else ./data. */
   protected dataDir(flag: string | undefined): string {
     const env = process.env['PERPKIT_DATA_DIR'];
-    return resolve(flag ?? (env && env.length > 0 ? env : 'data'));
+    const given = flag ?? (env && env.length > 0 ? env : 'data');
+    if (given.trim() === '') throw usageError('--data-dir must be a folder, got ""', { hint: 'leave --data-dir out for $PERPKIT_DATA_DIR or ./data' });
+    const dir = resolve(given);
+    const st = statOrNull(dir);
+    if (st && !st.isDirectory()) {
+      throw usageError(`the data dir ${dir} is a file, not a folder`, {
+        hint: `give --data-dir a folder (it is created when missing), or move ${dir} away`,
+        details: { flag: 'data-dir', value: dir },
+      });
+    }
+    if (!st) {
+      // Not there yet: a file on the way to it means it can never be created.
+      let up = dirname(dir);
+      while (!statOrNull(up) && dirname(up) !== up) up = dirname(up);
+      const ust = statOrNull(up);
+      if (ust && !ust.isDirectory()) {
+        throw usageError(`the data dir ${dir} cannot exist: ${up} is a file, not a folder`, {
+          hint: 'give --data-dir a folder path',
+          details: { flag: 'data-dir', value: dir },
+        });
+      }
+    }
+    return dir;
+  }
+
+  /**
+   * The data dir of a command that writes: as dataDir, and it (or the folder it will be created
+   * in) must be writable, checked before any work is done.
+   */
+  protected writableDataDir(flag: string | undefined): string {
+    const dir = this.dataDir(flag);
+    let probe = dir;
+    while (!statOrNull(probe) && dirname(probe) !== probe) probe = dirname(probe);
+    const st = statOrNull(probe);
+    if (st && !st.isDirectory()) {
+      throw usageError(`the data dir ${dir} cannot be created: ${probe} is a file, not a folder`, {
+        hint: 'give --data-dir a folder path',
+        details: { flag: 'data-dir', value: dir },
+      });
+    }
+    try {
+      accessSync(probe, fsConstants.W_OK);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'EACCES';
+      throw usageError(`the data dir ${dir} is not writable (${probe}: ${code === 'EROFS' ? 'read-only file system' : 'permission denied'})`, {
+        hint: 'give --data-dir a folder you can write to, or fix its permissions',
+        details: { flag: 'data-dir', value: dir, errno: code },
+      });
+    }
+    return dir;
   }
 
   protected async context(): Promise<ServiceContext> {
@@ -132,6 +173,8 @@ export function describeError(
       new PerpkitError('usage', message, { hint: 'see --help for the flags this command takes' }),
     );
   }
+  const mapped = classifyError(err);
+  if (mapped) return describeError(mapped);
   const e = err instanceof Error ? err : new Error(String(err));
   return {
     code: EXIT_CODES.bug,
@@ -140,6 +183,27 @@ export function describeError(
       process.env['PERPKIT_DEBUG'] ? `\n${e.stack ?? ''}` : ''
     }`,
   };
+}
+
+/** The value of --data-dir (or record's --out-dir) in argv, if given. */
+function dataDirArg(argv: string[]): string | undefined {
+  let found: string | undefined;
+  argv.forEach((a, i) => {
+    if (a === '--') return;
+    for (const name of ['--data-dir', '--out-dir']) {
+      if (a === name && i + 1 < argv.length) found = argv[i + 1];
+      else if (a.startsWith(`${name}=`)) found = a.slice(name.length + 1);
+    }
+  });
+  return found;
+}
+
+function statOrNull(path: string): ReturnType<typeof statSync> | null {
+  try {
+    return statSync(path);
+  } catch {
+    return null;
+  }
 }
 
 function isOclifParseError(err: unknown): boolean {

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { PerpkitCommand } from '../cli/base.js';
-import { parseList } from '../cli/parse.js';
+import { symbolsFlag } from '../cli/flags.js';
+import { parseList, parseSymbols } from '../cli/parse.js';
 import { formatTable } from '../cli/table.js';
 import { summarizeDatasets, type DatasetsResult } from '../services/datasets.js';
 
@@ -17,14 +18,14 @@ largest publication delay (available_time - event_time). Reads only file listing
   static flags = {
     datasets: Flags.string({ description: 'Comma-separated datasets to list (bars,funding,...). Default: all.' }),
     venue: Flags.string({ description: 'Comma-separated venues to list. Default: all.' }),
-    symbols: Flags.string({ description: 'Comma-separated symbols to list. Default: all.' }),
+    symbols: symbolsFlag('To list. Default: all.'),
   };
 
   protected async execute(): Promise<DatasetsResult> {
     const { flags } = await this.parse(Datasets);
-    const datasets = parseList(flags.datasets);
-    const venue = parseList(flags.venue);
-    const symbols = parseList(flags.symbols);
+    const datasets = parseList(flags.datasets, 'datasets');
+    const venue = parseSymbols('venue', flags.venue);
+    const symbols = parseSymbols('symbols', flags.symbols);
     return summarizeDatasets(
       {
         root: this.dataDir(flags['data-dir']),

@@ -1,6 +1,8 @@
 import { Flags } from '@oclif/core';
 import { PerpkitCommand } from '../cli/base.js';
-import { parseDurationFlag, parseList, parseTimeFlag } from '../cli/parse.js';
+import { fromFlag, symbolsFlag, timeframeFlag, toFlag } from '../cli/flags.js';
+import { parseDuration, parseInteger, parseList, parseNumber, parseSymbols, parseTimeRange, parseTimeframe } from '../cli/parse.js';
+import { SYNTHETIC_DEFAULTS } from '../domain/defaults.js';
 import { formatTable } from '../cli/table.js';
 import { DEFAULT_SOURCE_DELAYS } from '../domain/config.js';
 import { usageError } from '../domain/errors.js';
@@ -56,19 +58,17 @@ import twice leaves the data identical; overlapping imports merge on each datase
       default: 'sample',
     }),
     path: Flags.string({ description: 'Folder or file to import (with --source files).' }),
-    symbols: Flags.string({
-      description: 'Comma-separated symbols (BTC-PERP,BTC-SPOT) or base assets (BTC,ETH) to keep. Default: all.',
-    }),
-    from: Flags.string({ description: 'Keep rows with event_time >= this UTC time (2026-03-14 or 2026-03-14T12:00:00Z).' }),
-    to: Flags.string({ description: 'Keep rows with event_time < this UTC time.' }),
+    symbols: symbolsFlag('To keep (--source) or fetch (--venue). Default: all (--venue: BTC, ETH, SOL, XRP, DOGE).'),
+    from: fromFlag(),
+    to: toFlag(),
     'bar-delay': Flags.string({
       description: `Publication delay of a bar after its close, for available_time (default ${DEFAULT_SOURCE_DELAYS.binance_bar_delay_ms}ms).`,
     }),
     'funding-delay': Flags.string({
       description: `Publication delay of a settled funding rate (default ${DEFAULT_SOURCE_DELAYS.binance_funding_delay_ms}ms).`,
     }),
-    timeframe: Flags.string({ description: 'Bar timeframe (1m, 5m, 15m, 1h, ...) of --source synthetic. Default: 1m.' }),
-    seed: Flags.integer({ description: 'Seed of --source synthetic (0 .. 4294967295); same seed and arguments = identical files.', default: 42 }),
+    timeframe: timeframeFlag(`Bar timeframe of --source synthetic (default ${SYNTHETIC_DEFAULTS.timeframe}) or --venue.`),
+    seed: Flags.string({ description: `Seed of --source synthetic (0 .. 4294967295; default ${SYNTHETIC_DEFAULTS.seed}); same seed and arguments = identical files.` }),
     effects: Flags.string({
       description: 'Planted effects of --source synthetic: default, none (same marginals, no effect), or a JSON file of overrides.',
       default: 'default',
@@ -87,38 +87,63 @@ import twice leaves the data identical; overlapping imports merge on each datase
       description: `With --venue, comma-separated: ${VENUE_DATASETS.join(',')} (mark/index = bars of that price). Default: ${DEFAULT_VENUE_DATASETS.join(',')}.`,
     }),
     'rate-limit': Flags.string({ description: "With --venue: requests per second (default: the venue's public limit, e.g. 10 for Coinbase)." }),
-    'max-retries': Flags.integer({ description: 'With --venue: retries of one request on 429/5xx/timeouts before exit 5 (default 5).', min: 0 }),
+    'max-retries': Flags.string({ description: 'With --venue: retries of one request on 429/5xx/timeouts before exit 5 (default 5; 0 .. 100).' }),
     'trade-delay': Flags.string({ description: 'With --venue: publication delay of a trade, for available_time (default 1s).' }),
     'oi-delay': Flags.string({ description: 'With --venue: publication delay of Binance open-interest history (default 5m).' }),
   };
 
   protected async execute(): Promise<FetchResult | FetchVenueResult> {
     const { flags } = await this.parse(Fetch);
-    const barDelay = parseDurationFlag('bar-delay', flags['bar-delay']);
-    const fundingDelay = parseDurationFlag('funding-delay', flags['funding-delay']);
-    const from = parseTimeFlag('from', flags.from);
-    const to = parseTimeFlag('to', flags.to);
-    const symbols = parseList(flags.symbols);
+    // Every flag is parsed before anything is read or written: a bad value changes nothing.
+    const barDelay = parseDuration('bar-delay', flags['bar-delay'], { allowZero: true });
+    const fundingDelay = parseDuration('funding-delay', flags['funding-delay'], { allowZero: true });
+    const { from, to } = parseTimeRange(flags.from, flags.to);
+    const symbols = parseSymbols('symbols', flags.symbols);
+    const timeframe = parseTimeframe('timeframe', flags.timeframe);
+    const seed = parseInteger('seed', flags.seed, { min: 0, max: 0xffffffff }) ?? SYNTHETIC_DEFAULTS.seed;
+    const source = flags.source as 'sample' | 'files' | 'synthetic';
+    const venueOnly = (['datasets', 'rate-limit', 'max-retries', 'trade-delay', 'oi-delay'] as const).filter((f) => flags[f] !== undefined);
+    if (flags.venue === undefined && venueOnly.length) {
+      throw usageError(`--${venueOnly[0]} only applies with --venue (exchange REST), not --source ${source}`, {
+        hint: 'add --venue coinbase|coinbase-intx|binance-usdm|binance-spot, or drop the flag',
+        details: { flag: venueOnly[0] },
+      });
+    }
+    if (flags.venue === undefined && source !== 'files' && flags.path !== undefined) {
+      throw usageError(`--path only applies with --source files, not --source ${source}`, { details: { flag: 'path' } });
+    }
+    const synOnly = (['timeframe', 'effects', 'funding-cadence', 'seed'] as const).filter((f) => this.argv.includes(`--${f}`) || this.argv.some((a) => a.startsWith(`--${f}=`)));
+    if (flags.venue === undefined && source !== 'synthetic' && synOnly.length) {
+      throw usageError(`--${synOnly[0]} only applies with --source synthetic${synOnly[0] === 'timeframe' ? ' or --venue' : ''}, not --source ${source}`, {
+        details: { flag: synOnly[0] },
+      });
+    }
+    if (flags.venue !== undefined) {
+      const notVenue = (['path', 'effects', 'funding-cadence', 'seed', 'with-ticks'] as const).filter((f) => this.argv.includes(`--${f}`) || this.argv.some((a) => a.startsWith(`--${f}=`)));
+      if (notVenue.length) throw usageError(`--${notVenue[0]} does not apply with --venue (exchange REST)`, { details: { flag: notVenue[0] } });
+    }
+    if (flags['with-ticks'] && source !== 'synthetic') throw usageError(`--with-ticks only applies with --source synthetic, not --source ${source}`);
+    const root = this.writableDataDir(flags['data-dir']);
     const ctx = await this.context();
     if (flags.venue !== undefined) {
       if (this.argv.includes('--source')) throw usageError('--venue reads from the venue REST API; do not combine it with --source');
-      const datasets = parseList(flags.datasets) as VenueDataset[] | undefined;
-      const rate = flags['rate-limit'] !== undefined ? Number(flags['rate-limit']) : undefined;
-      if (rate !== undefined && !(rate > 0)) throw usageError(`--rate-limit must be a positive number, got ${flags['rate-limit']}`);
-      const tradeDelay = parseDurationFlag('trade-delay', flags['trade-delay']);
-      const oiDelay = parseDurationFlag('oi-delay', flags['oi-delay']);
+      const datasets = parseList(flags.datasets, 'datasets', VENUE_DATASETS) as VenueDataset[] | undefined;
+      const rate = parseNumber('rate-limit', flags['rate-limit'], { min: 0, minExclusive: true, max: 1000 });
+      const maxRetries = parseInteger('max-retries', flags['max-retries'], { min: 0, max: 100 });
+      const tradeDelay = parseDuration('trade-delay', flags['trade-delay'], { allowZero: true });
+      const oiDelay = parseDuration('oi-delay', flags['oi-delay'], { allowZero: true });
       return fetchVenue(
         {
-          root: this.dataDir(flags['data-dir']),
+          root,
           venue: flags.venue as VenueId,
           ...(symbols ? { symbols } : {}),
           ...(datasets ? { datasets } : {}),
-          ...(flags.timeframe ? { timeframe: flags.timeframe } : {}),
+          ...(timeframe ? { timeframe } : {}),
           ...(from !== undefined ? { from } : {}),
           ...(to !== undefined ? { to } : {}),
           config: {
             ...(rate !== undefined ? { requests_per_second: rate } : {}),
-            ...(flags['max-retries'] !== undefined ? { retry: { ...DEFAULT_VENUE_FETCH_CONFIG.retry, max_retries: flags['max-retries'] } } : {}),
+            ...(maxRetries !== undefined ? { retry: { ...DEFAULT_VENUE_FETCH_CONFIG.retry, max_retries: maxRetries } } : {}),
             delays: {
               ...DEFAULT_VENUE_FETCH_CONFIG.delays,
               ...(barDelay !== undefined ? { bars_ms: barDelay } : {}),
@@ -133,15 +158,15 @@ import twice leaves the data identical; overlapping imports merge on each datase
     }
     return fetchData(
       {
-        root: this.dataDir(flags['data-dir']),
-        source: flags.source as 'sample' | 'files' | 'synthetic',
+        root,
+        source,
         ...(flags.path !== undefined ? { path: flags.path } : {}),
         ...(symbols ? { symbols } : {}),
         ...(from !== undefined ? { from } : {}),
         ...(to !== undefined ? { to } : {}),
         synthetic: {
-          ...(flags.timeframe !== undefined ? { timeframe: flags.timeframe } : {}),
-          seed: flags.seed,
+          ...(timeframe !== undefined ? { timeframe } : {}),
+          seed,
           effects: flags.effects,
           funding_cadence: flags['funding-cadence'] as 'coinbase' | 'binance',
           with_ticks: flags['with-ticks'],

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { PerpkitCommand } from '../cli/base.js';
-import { parseDurationFlag, parseList } from '../cli/parse.js';
+import { symbolsFlag } from '../cli/flags.js';
+import { parseDuration, parseInteger, parseList, parseSymbols } from '../cli/parse.js';
 import { formatTable } from '../cli/table.js';
 import { interruptedError, usageError } from '../domain/errors.js';
 import { record, RECORD_DEFAULTS, type RecordResult } from '../services/record.js';
@@ -8,7 +9,7 @@ import { FEEDS, type FeedVenue } from '../sources/ws/protocol.js';
 
 export default class RecordCommand extends PerpkitCommand<RecordResult> {
   // On a signal everything buffered is flushed; a flush of a busy day can take a while.
-  static interruptGraceMs = 120_000;
+  static interruptGraceMs = RECORD_DEFAULTS.interrupt_grace_ms;
   static summary = 'Record live WebSocket data (trades, quotes, book, ticker) with receive-time stamps into the raw datasets.';
   static description = `Venues:
   coinbase        Coinbase Advanced Trade (public): channels ticker -> quotes, level2 -> book (snapshot +
@@ -36,7 +37,7 @@ written, then exit 130; --duration ends the recording normally (exit 0).`;
 
   static flags = {
     venue: Flags.string({ description: 'Venue feed to record.', options: Object.keys(FEEDS), required: true }),
-    symbols: Flags.string({ description: 'Comma-separated symbols (BTC-PERP,BTC-USD) or base assets (BTC).', required: true }),
+    symbols: symbolsFlag('To record (spot: BTC-USD).', { required: true }),
     channels: Flags.string({
       description: `Comma-separated channels. coinbase: ${FEEDS.coinbase.channels.join(',')} (default ${FEEDS.coinbase.defaultChannels.join(',')}); coinbase-intx: ${FEEDS['coinbase-intx'].channels.join(',')} (default all).`,
     }),
@@ -45,10 +46,9 @@ written, then exit 130; --duration ends the recording normally (exit 0).`;
     url: Flags.string({ description: 'WebSocket URL (default: the venue production feed; for proxies and tests). Env: PERPKIT_WS_URL_<VENUE>.' }),
     'stale-timeout': Flags.string({ description: `Reconnect when no frame arrives for this long (default ${RECORD_DEFAULTS.stale_ms / 1000}s).` }),
     'flush-interval': Flags.string({ description: `Write buffered rows at least this often (default ${RECORD_DEFAULTS.flush_ms / 1000}s).` }),
-    'flush-rows': Flags.integer({ description: `Write as soon as this many rows are buffered (default ${RECORD_DEFAULTS.flush_rows}).`, min: 1 }),
-    'max-buffer-rows': Flags.integer({
-      description: `Stop reading the socket while this many rows wait for the writer (default ${RECORD_DEFAULTS.max_buffer_rows}).`,
-      min: 1,
+    'flush-rows': Flags.string({ description: `Write as soon as this many rows are buffered (default ${RECORD_DEFAULTS.flush_rows}; an integer >= 1).` }),
+    'max-buffer-rows': Flags.string({
+      description: `Stop reading the socket while this many rows wait for the writer (default ${RECORD_DEFAULTS.max_buffer_rows}; an integer >= 1).`,
     }),
     duration: Flags.string({ description: 'Stop after this long (e.g. 30m, 1h) and exit 0. Default: until Ctrl-C / SIGTERM.' }),
   };
@@ -59,34 +59,36 @@ written, then exit 130; --duration ends the recording normally (exit 0).`;
       throw usageError('--out-dir and --data-dir are the same flag; give one');
     }
     const venue = flags.venue as FeedVenue;
+    const symbols = parseSymbols('symbols', flags.symbols) ?? [];
+    const channels = parseList(flags.channels, 'channels', FEEDS[venue].channels);
     const symbolMap: Record<string, string> = {};
-    for (const pair of parseList(flags['symbol-map']) ?? []) {
-      const [k, v] = pair.split('=');
-      if (!k || !v) throw usageError(`--symbol-map: expected symbol=product-id, got ${JSON.stringify(pair)}`);
+    for (const pair of parseList(flags['symbol-map'], 'symbol-map') ?? []) {
+      const [k, v, ...rest] = pair.split('=');
+      if (!k || !v || rest.length) throw usageError(`--symbol-map must be symbol=product-id pairs such as ETH-PERP=ETP-20DEC30-CDE, got ${JSON.stringify(pair)}`, { details: { flag: 'symbol-map', value: pair } });
       symbolMap[k] = v;
     }
     const envUrl = process.env[`PERPKIT_WS_URL_${venue.toUpperCase().replace(/-/g, '_')}`];
     const url = flags.url ?? (envUrl && envUrl.length ? envUrl : undefined);
-    if (url !== undefined && !/^wss?:\/\//.test(url)) throw usageError(`--url must be a ws:// or wss:// URL, got ${JSON.stringify(url)}`);
-    const staleMs = parseDurationFlag('stale-timeout', flags['stale-timeout']);
-    const flushMs = parseDurationFlag('flush-interval', flags['flush-interval']);
-    const durationMs = parseDurationFlag('duration', flags.duration);
-    for (const [name, v] of [['stale-timeout', staleMs], ['flush-interval', flushMs], ['duration', durationMs]] as const) {
-      if (v !== undefined && v <= 0) throw usageError(`--${name} must be longer than 0`);
-    }
+    if (url !== undefined && !/^wss?:\/\/[^\s/]+/.test(url)) throw usageError(`--url must be a ws:// or wss:// URL, got ${JSON.stringify(url)}`, { details: { flag: 'url', value: url } });
+    const staleMs = parseDuration('stale-timeout', flags['stale-timeout']);
+    const flushMs = parseDuration('flush-interval', flags['flush-interval']);
+    const durationMs = parseDuration('duration', flags.duration);
+    const flushRows = parseInteger('flush-rows', flags['flush-rows'], { min: 1 });
+    const maxBufferRows = parseInteger('max-buffer-rows', flags['max-buffer-rows'], { min: 1 });
+    const root = this.writableDataDir(flags['out-dir'] ?? flags['data-dir']);
     const ctx = await this.context();
     const r = await record(
       {
-        root: this.dataDir(flags['out-dir'] ?? flags['data-dir']),
+        root,
         venue,
-        symbols: parseList(flags.symbols) ?? [],
-        ...(flags.channels !== undefined ? { channels: parseList(flags.channels) ?? [] } : {}),
+        symbols,
+        ...(channels !== undefined ? { channels } : {}),
         symbol_map: symbolMap,
         ...(url !== undefined ? { url } : {}),
         ...(staleMs !== undefined ? { stale_ms: staleMs } : {}),
         ...(flushMs !== undefined ? { flush_ms: flushMs } : {}),
-        ...(flags['flush-rows'] !== undefined ? { flush_rows: flags['flush-rows'] } : {}),
-        ...(flags['max-buffer-rows'] !== undefined ? { max_buffer_rows: flags['max-buffer-rows'] } : {}),
+        ...(flushRows !== undefined ? { flush_rows: flushRows } : {}),
+        ...(maxBufferRows !== undefined ? { max_buffer_rows: maxBufferRows } : {}),
         ...(durationMs !== undefined ? { duration_ms: durationMs } : {}),
       },
       ctx,

@@ -1,17 +1,11 @@
 import { Flags } from '@oclif/core';
 import { PerpkitCommand } from '../cli/base.js';
 import { usageError } from '../domain/errors.js';
+import { parseInteger, parseNumber } from '../cli/parse.js';
 import { STATS_DEFAULTS, statsService, type DsrSection, type StatsOptions, type StatsResult } from '../services/stats.js';
 
-/** Parses a numeric flag value (oclif has no float flag); a bad value is a usage error. */
-function num(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const v = Number(value);
-  if (value.trim() === '' || !Number.isFinite(v)) {
-    throw usageError(`--${flag} must be a number, got "${value}"`, { details: { flag, value } });
-  }
-  return v;
-}
+/** Largest CSCV block count: C(24, 12) = 2.7 million combinations, seconds; beyond it runs for hours. */
+const MAX_BLOCKS = 24;
 
 function need<T>(flag: string, value: T | undefined, mode: string): T {
   if (value === undefined) throw usageError(`${mode} needs --${flag}`, { hint: 'see "perpkit stats --help"', details: { flag } });
@@ -53,26 +47,43 @@ Periods per year follow a 24/7, 365-day calendar: inferred from the median gap o
     'position-column': Flags.string({ description: 'Position column of --returns (signed fraction of capital held over each period).' }),
     'periods-per-year': Flags.string({ description: 'Periods per year (8760 hourly, 525600 per minute, 365 daily); overrides the time column.' }),
     'risk-free': Flags.string({ description: 'Annual risk-free rate for the Sharpe ratio, fraction. Default: 0.' }),
-    blocks: Flags.integer({ description: `CSCV blocks S for --pbo (even). Default: ${STATS_DEFAULTS.blocks}.`, min: 2 }),
+    blocks: Flags.string({ description: `CSCV blocks S for --pbo (even, 2 .. ${MAX_BLOCKS}). Default: ${STATS_DEFAULTS.blocks}.` }),
     sharpe: Flags.string({ description: 'Annualised Sharpe ratio of the selected strategy (--dsr without --returns).' }),
-    observations: Flags.integer({ description: 'Number of returns T behind --sharpe.', min: 2 }),
+    observations: Flags.string({ description: 'Number of returns T behind --sharpe (an integer >= 2).' }),
     skew: Flags.string({ description: 'Skewness of the returns behind --sharpe. Default: 0.' }),
     kurtosis: Flags.string({ description: 'RAW kurtosis (3 = normal, not excess) of the returns behind --sharpe. Default: 3.' }),
-    trials: Flags.integer({ description: 'Number of trials N the strategy was selected from (--dsr).', min: 1 }),
+    trials: Flags.string({ description: 'Number of trials N the strategy was selected from (--dsr; an integer >= 1).' }),
     'trials-sharpe-variance': Flags.string({ description: "Variance of the trials' annualised Sharpe ratios (--dsr)." }),
     confidence: Flags.string({ description: `Confidence of the minimum track record length. Default: ${STATS_DEFAULTS.confidence}.` }),
   };
 
   protected async execute(): Promise<StatsResult> {
     const { flags } = await this.parse(Stats);
-    const ppy = num('periods-per-year', flags['periods-per-year']);
-    const confidence = num('confidence', flags.confidence);
+    // Every number is parsed and range-checked here, before any file is read.
+    const ppy = parseNumber('periods-per-year', flags['periods-per-year'], { min: 0, minExclusive: true, max: 1e9 });
+    const confidence = parseNumber('confidence', flags.confidence, { min: 0, max: 1, minExclusive: true, maxExclusive: true });
+    const riskFree = parseNumber('risk-free', flags['risk-free'], { min: -1, max: 1 });
+    const blocks = parseInteger('blocks', flags.blocks, { min: 2, max: MAX_BLOCKS });
+    if (blocks !== undefined && blocks % 2 !== 0) throw usageError(`--blocks must be an even integer in [2, ${MAX_BLOCKS}], got "${flags.blocks}"`, { details: { flag: 'blocks', value: flags.blocks } });
+    const trials = parseInteger('trials', flags.trials, { min: 1 });
+    const observations = parseInteger('observations', flags.observations, { min: 2 });
+    const variance = parseNumber('trials-sharpe-variance', flags['trials-sharpe-variance'], { min: 0 });
+    const sharpe = parseNumber('sharpe', flags.sharpe);
+    const skew = parseNumber('skew', flags.skew);
+    const kurtosis = parseNumber('kurtosis', flags.kurtosis, { min: 1 });
+    const given = (f: string): boolean => (flags as Record<string, unknown>)[f] !== undefined && (flags as Record<string, unknown>)[f] !== false;
+    const onlyWith = (mode: string, ok: boolean, names: string[]): void => {
+      const extra = names.filter(given);
+      if (!ok && extra.length) throw usageError(`--${extra[0]} only applies with ${mode}`, { hint: 'see "perpkit stats --help"', details: { flag: extra[0] } });
+    };
+    onlyWith('--pbo', flags.pbo !== undefined, ['blocks']);
+    onlyWith('--returns', flags.returns !== undefined, ['column', 'position-column', 'risk-free']);
+    onlyWith('--dsr without --returns', flags.dsr && flags.returns === undefined, ['sharpe', 'observations', 'skew', 'kurtosis']);
+    if (flags.pbo !== undefined) onlyWith('--returns or --dsr', false, ['trials', 'trials-sharpe-variance', 'periods-per-year', 'confidence']);
     let options: StatsOptions;
     if (flags.pbo !== undefined) {
-      options = { kind: 'pbo', file: flags.pbo, blocks: flags.blocks ?? STATS_DEFAULTS.blocks, timeColumn: flags['time-column'] };
+      options = { kind: 'pbo', file: flags.pbo, blocks: blocks ?? STATS_DEFAULTS.blocks, timeColumn: flags['time-column'] };
     } else if (flags.returns !== undefined) {
-      const trials = flags.trials;
-      const variance = num('trials-sharpe-variance', flags['trials-sharpe-variance']);
       if (flags.dsr || trials !== undefined || variance !== undefined) {
         need('trials', trials, '--dsr');
         need('trials-sharpe-variance', variance, '--dsr');
@@ -84,7 +95,7 @@ Periods per year follow a 24/7, 365-day calendar: inferred from the median gap o
         timeColumn: flags['time-column'],
         positionColumn: flags['position-column'],
         periodsPerYear: ppy,
-        riskFreeAnnual: num('risk-free', flags['risk-free']),
+        riskFreeAnnual: riskFree,
         confidence,
         dsr: trials !== undefined && variance !== undefined ? { trials, trialsSharpeVariance: variance } : undefined,
       };
@@ -92,13 +103,13 @@ Periods per year follow a 24/7, 365-day calendar: inferred from the median gap o
       const mode = '--dsr without --returns';
       options = {
         kind: 'dsr',
-        sharpe: need('sharpe', num('sharpe', flags.sharpe), mode),
+        sharpe: need('sharpe', sharpe, mode),
         periodsPerYear: need('periods-per-year', ppy, mode),
-        observations: need('observations', flags.observations, mode),
-        skewness: num('skew', flags.skew),
-        kurtosis: num('kurtosis', flags.kurtosis),
-        trials: need('trials', flags.trials, mode),
-        trialsSharpeVariance: need('trials-sharpe-variance', num('trials-sharpe-variance', flags['trials-sharpe-variance']), mode),
+        observations: need('observations', observations, mode),
+        skewness: skew,
+        kurtosis,
+        trials: need('trials', trials, mode),
+        trialsSharpeVariance: need('trials-sharpe-variance', variance, mode),
         confidence,
       };
     } else {

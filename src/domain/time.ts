@@ -15,7 +15,10 @@ export function parseUtc(text: string): number {
       ? `${t.replace(' ', 'T')}Z`
       : t;
   const ms = Date.parse(iso);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(t) || Number.isNaN(ms)) {
+  // Date.parse rolls 2026-02-30 over into March: the calendar date must come back as written.
+  const ymd = /^(\d{4})-(\d{2})-(\d{2})/.exec(t);
+  const sameDay = ymd !== null && !Number.isNaN(ms) && (/[+-]\d{2}:?\d{2}$|Z$/i.test(t) && !/^\d{4}-\d{2}-\d{2}$/.test(t) ? true : new Date(ms).toISOString().slice(0, 10) === ymd.slice(1, 4).join('-'));
+  if (!/^\d{4}-\d{2}-\d{2}/.test(t) || Number.isNaN(ms) || !sameDay || Number(ymd?.[3]) > 31 || Number(ymd?.[2]) > 12) {
     throw new Error(`bad time ${JSON.stringify(text)}; use UTC ISO-8601 such as 2026-03-14 or 2026-03-14T12:00:00Z`);
   }
   return ms * US_PER_MS;

@@ -78,5 +78,26 @@ export async function summarizeDatasets(opts: DatasetsOptions, ctx: ServiceConte
       });
     }
   }
+  if (out.length === 0 && (opts.venue || opts.symbols)) {
+    // A filter that matches nothing stored is a mistake worth naming, unless nothing is stored at all.
+    const stored = { venue: new Set<string>(), symbol: new Set<string>() };
+    for (const name of names) {
+      for (const f of await datasetFiles(opts.root, specs.find((s) => s.name === name) as DatasetSpec)) {
+        const v = /venue=([^/]+)/.exec(f)?.[1];
+        const sym = /symbol=([^/]+)/.exec(f)?.[1];
+        if (v) stored.venue.add(v);
+        if (sym) stored.symbol.add(sym);
+      }
+    }
+    if (stored.venue.size || stored.symbol.size) {
+      const flag = opts.venue && !opts.venue.some((v) => stored.venue.has(v)) ? 'venue' : 'symbols';
+      const have = [...(flag === 'venue' ? stored.venue : stored.symbol)].sort();
+      const given = (flag === 'venue' ? opts.venue : opts.symbols) ?? [];
+      throw usageError(`--${flag} ${given.join(',')} matches nothing stored under ${opts.root}`, {
+        hint: `stored ${flag === 'venue' ? 'venues' : 'symbols'}: ${have.join(', ')}`,
+        details: { flag, value: given, accepted: have },
+      });
+    }
+  }
   return { data_dir: opts.root, datasets: out };
 }

@@ -1,6 +1,6 @@
 import type { ServiceContext } from '../domain/context.js';
 import { DATASETS, isSlug, timeframeSeconds, type DatasetName } from '../domain/datasets.js';
-import { isPerpkitError, missingError, upstreamError, usageError } from '../domain/errors.js';
+import { isPerpkitError, upstreamError, usageError } from '../domain/errors.js';
 import {
   baseUrlEnvVar,
   DEFAULT_VENUE_DATASETS,
@@ -157,9 +157,9 @@ export async function fetchVenue(opts: FetchVenueOptions, ctx: ServiceContext): 
   const { resolved, unlisted } = await adapter.resolve(requested, actx(client));
   for (const u of unlisted) ctx.log.warn(`${venue}: ${u.symbol} is not listed: ${u.reason}`);
   if (resolved.length === 0) {
-    throw missingError(`${venue} lists none of the requested symbols (${requested.join(', ')})`, {
-      hint: unlisted.map((u) => `${u.symbol}: ${u.reason}`).join('\n'),
-      details: { venue, unlisted },
+    throw usageError(`--symbols: ${venue} lists none of the requested symbols (${requested.join(', ')})`, {
+      hint: `${unlisted.map((u) => `${u.symbol}: ${u.reason}`).join('\n')}\ngive symbols ${venue} lists, e.g. BTC-PERP or a base asset such as BTC`,
+      details: { flag: 'symbols', value: requested, venue, unlisted },
     });
   }
   if (unlisted.length) {

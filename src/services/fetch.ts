@@ -1,11 +1,14 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { timestampValue } from '@duckdb/node-api';
 import type { ServiceContext } from '../domain/context.js';
 import { DEFAULT_SOURCE_DELAYS, type SourceDelays } from '../domain/config.js';
 import { DATASETS, DATASET_NAMES, isSlug, timeframeSeconds, type DatasetName } from '../domain/datasets.js';
-import { missingError, usageError } from '../domain/errors.js';
+import { missingError, usageError, validationError, type PerpkitError } from '../domain/errors.js';
 import { quoteIdent } from '../store/duckdb.js';
 import { datasetFiles, listOf, SCAN_SQL, writeRows, writeTable, type WriteResult } from '../store/dataset.js';
 import { loadQuery } from '../store/queries.js';
@@ -68,6 +71,8 @@ export interface FetchResult {
   /** files found but not in a supported format, with the reason */
   skipped: Array<{ path: string; reason: string }>;
   writes: WriteResult[];
+  /** files source: exact duplicate rows (same natural key and values) dropped, per dataset */
+  duplicates_dropped?: Partial<Record<'bars' | 'funding', number>>;
   elapsed_ms: number;
   /** files source: what the tick files (Binance raw-stream recordings, Tardis CSVs) held */
   ticks?: Omit<TickImportResult, 'writes'>;
@@ -93,6 +98,16 @@ function checkSymbols(symbols: string[] | undefined): void {
       });
     }
   }
+}
+
+/** Every requested symbol or base asset must match something the source has (exit 2 otherwise). */
+function unknownSymbols(requested: string[], available: string[], where: string): void {
+  const unknown = requested.filter((r) => !available.some((a) => symbolMatches([r], a)));
+  if (unknown.length === 0) return;
+  throw usageError(`--symbols: ${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not in ${where}`, {
+    hint: `${where} has ${available.length ? available.join(', ') : 'no symbols'} (or give a base asset such as ${available[0]?.replace(/-.*$/, '') ?? 'BTC'})`,
+    details: { flag: 'symbols', value: unknown, accepted: available },
+  });
 }
 
 const tsParam = (us: number | undefined): ReturnType<typeof timestampValue> | null =>
@@ -126,15 +141,32 @@ async function importFiles(
   }
   const delays = opts.delays ?? DEFAULT_SOURCE_DELAYS;
   const scanned = scanCandleFiles(opts.path);
+  // A .gz that is not gzip, or a candle file cut short, is refused before anything is read:
+  // DuckDB reads a truncated gzip stream as far as it goes and says nothing.
+  for (const s of scanned) {
+    if (!s.path.endsWith('.gz')) continue;
+    if (s.file) await checkGzip(s.path);
+    else checkGzipMagic(s.path);
+  }
   // Not a candle CSV: maybe a tick file (Binance raw-stream recording or Tardis CSV), by content.
   const tickFiles: TickFile[] = [];
   const skipped: Array<{ path: string; reason: string }> = [];
+  const tickSymbols: string[] = [];
+  let hasTardis = false;
   for (const s of scanned.filter((x) => x.file === null)) {
     const t = await classifyTickFile(s.path);
     if (t === null) skipped.push({ path: s.path, reason: 'not a recognised Binance candle/funding CSV, Binance tick recording or Tardis CSV' });
+    else if (t.format === 'tardis') hasTardis = true;
+    else tickSymbols.push(t.symbol);
+    if (t === null) continue;
     else if (t.format === 'tardis' || symbolMatches(opts.symbols, t.symbol)) tickFiles.push(t);
   }
   const files = scanned.flatMap((s) => (s.file && symbolMatches(opts.symbols, s.file.symbol) ? [s.file] : []));
+  // Tardis files hold many symbols (known only once read); a symbol filter on them is not checked here.
+  if (opts.symbols && !hasTardis && (scanned.some((s) => s.file) || tickSymbols.length)) {
+    const found = [...new Set([...scanned.flatMap((s) => (s.file ? [s.file.symbol] : [])), ...tickSymbols])].sort();
+    unknownSymbols(opts.symbols, found, opts.path);
+  }
   for (const s of skipped) log.warn(`skipped ${s.path}: ${s.reason}`);
   if (files.length === 0 && tickFiles.length === 0) {
     throw missingError(`no importable files under ${opts.path}${opts.symbols ? ` for symbols ${opts.symbols.join(',')}` : ''}`, {
@@ -220,6 +252,24 @@ async function importFiles(
     });
   }
   log.progressDone();
+  const empty = inputs.filter((i) => i.rows === 0);
+  for (const e of empty) log.warn(`${e.path}: no rows${opts.from !== undefined || opts.to !== undefined ? ' in --from/--to' : ''}; nothing imported from it`);
+  if (empty.length === inputs.length && !ticks) {
+    await db.exec('DROP TABLE IF EXISTS __stage_bars; DROP TABLE IF EXISTS __stage_funding;');
+    throw missingError(`no rows to import: ${empty.length === 1 ? `${empty[0]!.path} has` : `the ${empty.length} files under ${opts.path} have`} no data rows${opts.from !== undefined || opts.to !== undefined ? ' within --from/--to' : ''}`, {
+      hint: 'check the files hold date,open,high,low,close[,volume] lines below the header (or widen --from/--to); nothing was written',
+      details: { files: empty.map((e) => e.path) },
+    });
+  }
+  const duplicates: Partial<Record<'bars' | 'funding', number>> = {};
+  for (const kind of ['bars', 'funding'] as const) {
+    if (!staged[kind]) continue;
+    const d = await dedupeStaged(ctx, `__stage_${kind}`, DATASETS[kind]);
+    if (d > 0) {
+      duplicates[kind] = d;
+      log.warn(`${kind}: ${d} duplicate row(s) (same ${DATASETS[kind].naturalKey.join(', ')} and same values) dropped`);
+    }
+  }
   const writes: WriteResult[] = [...(ticks?.writes ?? [])];
   try {
     for (const kind of ['bars', 'funding'] as const) {
@@ -233,7 +283,81 @@ async function importFiles(
   } finally {
     await db.exec('DROP TABLE IF EXISTS __stage_bars; DROP TABLE IF EXISTS __stage_funding;');
   }
-  return { inputs: [...tickInputs, ...inputs], skipped, writes, ...(tickPart ? { ticks: tickPart } : {}) };
+  return {
+    inputs: [...tickInputs, ...inputs],
+    skipped,
+    writes,
+    ...(Object.keys(duplicates).length ? { duplicates_dropped: duplicates } : {}),
+    ...(tickPart ? { ticks: tickPart } : {}),
+  };
+}
+
+/**
+ * Duplicate rows in the staged import (the same bar twice in a file, or in two files): exact
+ * copies (same natural key, same values) are dropped and counted; rows that share a natural key
+ * but disagree refuse the import (exit 3), since there is no telling which one is right.
+ */
+async function dedupeStaged(ctx: ServiceContext, table: string, spec: (typeof DATASETS)[DatasetName]): Promise<number> {
+  const t = quoteIdent(table);
+  const key = spec.naturalKey.map(quoteIdent).join(', ');
+  const values = [...spec.partitionKeys, ...spec.columns.map((c) => c.name)]
+    .filter((c) => c !== 'source' && c !== 'ingest_time')
+    .map(quoteIdent)
+    .join(', ');
+  const conflicts = await ctx.db.all(
+    `SELECT ${key}, count(DISTINCT (${values}))::BIGINT AS versions, list(DISTINCT source) AS sources
+     FROM ${t} GROUP BY ${key} HAVING count(DISTINCT (${values})) > 1 ORDER BY ${key} LIMIT 3`,
+  );
+  if (conflicts.length) {
+    const total = Number(
+      await ctx.db.scalar(`SELECT count(*) FROM (SELECT ${key} FROM ${t} GROUP BY ${key} HAVING count(DISTINCT (${values})) > 1)`),
+    );
+    const c = conflicts[0]!;
+    const example = spec.naturalKey.map((k) => `${k}=${String(c[k])}`).join(' ');
+    throw validationError(`${spec.name}: ${total} key(s) appear more than once with different values, e.g. ${example} (${String(c['sources'])}); nothing was written`, {
+      hint: 'remove the conflicting rows (or the second copy of the file) and re-run',
+      details: { dataset: spec.name, conflicting_keys: total },
+    });
+  }
+  const before = Number(await ctx.db.scalar(`SELECT count(*) FROM ${t}`));
+  const after = Number(await ctx.db.scalar(`SELECT count(*) FROM (SELECT DISTINCT ${key} FROM ${t})`));
+  if (after === before) return 0;
+  const tmp = quoteIdent(`${table}_dedup`);
+  await ctx.db.exec(
+    `CREATE OR REPLACE TEMP TABLE ${tmp} AS SELECT * FROM ${t} QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY source) = 1;
+     DROP TABLE ${t};
+     ALTER TABLE ${tmp} RENAME TO ${t};`,
+  );
+  return before - after;
+}
+
+function corruptGzip(path: string, why: string): PerpkitError {
+  return validationError(`the file ${path} is not a readable gzip file (${why}); nothing was imported`, {
+    hint: 'replace it with a good copy (gzip -t FILE tests it), or move it out of the folder',
+    details: { path },
+  });
+}
+
+/** The two gzip magic bytes; an empty or foreign file named .gz is refused. */
+function checkGzipMagic(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    const b = Buffer.alloc(2);
+    const n = readSync(fd, b, 0, 2, 0);
+    if (n < 2 || b[0] !== 0x1f || b[1] !== 0x8b) throw corruptGzip(path, n === 0 ? 'empty file' : 'not gzip data');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Decompresses the whole file, discarding the output: a truncated or damaged stream is refused. */
+async function checkGzip(path: string): Promise<void> {
+  checkGzipMagic(path);
+  try {
+    await pipeline(createReadStream(path), createGunzip(), new Writable({ write: (_c, _e, cb) => cb() }));
+  } catch (err) {
+    throw corruptGzip(path, (err as NodeJS.ErrnoException).code === 'Z_BUF_ERROR' ? 'truncated' : 'damaged');
+  }
 }
 
 /** A Binance raw-stream recording or a Tardis CSV, recognised by name and first lines; else null. */
@@ -255,6 +379,16 @@ async function importSample(
   if (!existsSync(dir)) throw missingError(`the bundled sample is missing at ${dir}; the installation is incomplete`);
   const inputs: ImportedFile[] = [];
   const writes: WriteResult[] = [];
+  if (opts.symbols) {
+    const all = new Set<string>();
+    for (const name of DATASET_NAMES) {
+      for (const f of await datasetFiles(dir, DATASETS[name])) {
+        const sym = /symbol=([^/]+)/.exec(f)?.[1];
+        if (sym) all.add(sym);
+      }
+    }
+    unknownSymbols(opts.symbols, [...all].sort(), 'the bundled sample');
+  }
   for (const name of DATASET_NAMES) {
     if (ctx.signal.aborted) throw ctx.signal.reason;
     const spec = DATASETS[name];

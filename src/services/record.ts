@@ -1,4 +1,5 @@
 import type { ServiceContext } from '../domain/context.js';
+import { RECORD_DEFAULTS } from '../domain/defaults.js';
 import { DATASETS } from '../domain/datasets.js';
 import { upstreamError, usageError } from '../domain/errors.js';
 import { isSlug } from '../domain/datasets.js';
@@ -19,22 +20,7 @@ import { RowStage, type Row } from '../sources/ticks/stage.js';
  */
 
 /** Defaults of the recorder, in one place (README "Defaults"). */
-export const RECORD_DEFAULTS = {
-  /** no frame (heartbeats included) for this long -> the connection is dropped and renewed */
-  stale_ms: 30_000,
-  /** buffered rows are written at least this often */
-  flush_ms: 10_000,
-  /** ... and as soon as this many rows are buffered */
-  flush_rows: 50_000,
-  /** past this many buffered rows the socket is paused until the writer catches up */
-  max_buffer_rows: 200_000,
-  /** first reconnect delay (doubles per failed attempt, full jitter) and its cap */
-  backoff_base_ms: 500,
-  backoff_max_ms: 30_000,
-  connect_timeout_ms: 10_000,
-  /** recent trade ids remembered per run to drop trades re-sent after a resubscribe */
-  trade_id_memory: 200_000,
-} as const;
+export { RECORD_DEFAULTS };
 
 /** Known Coinbase US perp-style futures: perpkit symbol -> product id (from the product list, "BTC PERP"). */
 export const COINBASE_PERP_PRODUCTS: Record<string, string> = { 'BTC-PERP': 'BIP-20DEC30-CDE' };
@@ -316,7 +302,11 @@ export async function record(opts: RecordOptions, ctx: ServiceContext): Promise<
         r.reconnects.push({ at, reason });
         // Whatever the reason, updates may have been missed until the next snapshot.
         if (session && reason !== 'resync') push({ book: session.gapRows(at, reason) });
-        ctx.log.warn(`${opts.venue}: connection lost (${reason}); reconnecting`);
+        ctx.log.warn(
+          ws.connects === 0
+            ? `${opts.venue}: cannot connect to ${url} (${ws.lastError ?? reason}); retrying`
+            : `${opts.venue}: connection lost (${reason}); reconnecting`,
+        );
       },
     },
     clock,
@@ -354,6 +344,14 @@ export async function record(opts: RecordOptions, ctx: ServiceContext): Promise<
   r.messages_per_s = r.elapsed_ms > 0 ? r.messages / (r.elapsed_ms / 1000) : 0;
   if (writeError) throw writeError;
   if (fatal) throw fatal;
+  if (r.stopped_by === 'duration' && r.messages === 0) {
+    // Nothing could be recorded: an exit 0 here would tell a cron job that all is well.
+    const why = r.connects === 0 ? `no connection could be made in ${(opts.duration_ms ?? 0) / 1000} s${ws.lastError ? ` (last error: ${ws.lastError})` : ''}` : `connected ${r.connects} time(s) but received no message`;
+    throw upstreamError(`${opts.venue}: nothing was recorded from ${url}: ${why}`, {
+      hint: 'check the network (and --url or $PERPKIT_WS_URL_<VENUE>), then re-run; nothing was written',
+      details: { venue: opts.venue, url, connects: r.connects, attempts: r.reconnects.length, messages: 0 },
+    });
+  }
   if (r.clock_skew_rows > 0) ctx.log.warn(`${opts.venue}: ${r.clock_skew_rows} row(s) stamped by the venue after our receive time (is this clock synchronised?); available_time raised to event_time`);
   return r;
 }

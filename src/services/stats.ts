@@ -7,9 +7,10 @@
  * Files are read through DuckDB with the path as a prepared parameter. Never prints to stdout.
  */
 import { existsSync, statSync } from 'node:fs';
+import { STATS_DEFAULTS } from '../domain/defaults.js';
 import { resolve } from 'node:path';
 import type { ServiceContext } from '../domain/context.js';
-import { missingError, usageError } from '../domain/errors.js';
+import { missingError, usageError, validationError, type PerpkitError } from '../domain/errors.js';
 import {
   periodsPerYearFromBarSeconds,
   periodSharpe,
@@ -25,19 +26,7 @@ import {
 } from '../stats/sharpe.js';
 import { probabilityOfBacktestOverfitting } from '../stats/pbo.js';
 
-/** Defaults of `perpkit stats`, documented in one place. */
-export const STATS_DEFAULTS = {
-  /** name of the returns column */
-  column: 'returns',
-  /** CSCV blocks S (the paper's example) */
-  blocks: 16,
-  /** confidence of the minimum track record length */
-  confidence: 0.95,
-  /** VaR / CVaR level */
-  varLevel: 0.95,
-  /** columns taken as the time column when --time-column is not given, first match wins */
-  timeColumns: ['event_time', 'time', 'timestamp', 'date', 'datetime'],
-} as const;
+export { STATS_DEFAULTS };
 
 /** Deflated-Sharpe inputs as researchers report them: annualised Sharpe and annualised variance of the trials' Sharpe. */
 export interface DsrTrialsOptions {
@@ -137,6 +126,8 @@ export interface StatsPboResult {
   strategy_columns: string[];
   /** non-numeric columns that were not taken as strategies */
   ignored_columns: string[];
+  /** numeric columns skipped as times (by name, or integers only increasing with epoch-sized values) */
+  time_like_columns: string[];
   pbo: number;
   combinations: number;
   blocks: number;
@@ -183,6 +174,19 @@ interface ColumnInfo {
 }
 
 const NUMERIC_TYPE = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|REAL|DECIMAL.*)$/;
+const TIME_LIKE_NAME = /(^|_)(ts|time|timestamp|date|datetime|epoch|unix|open_time|close_time|event_time|available_time)(_?(s|ms|us|ns|sec|millis|micros|nanos))?$/i;
+
+/** Integers, strictly increasing, all at least 1e9 (epoch seconds from 2001 on, or finer units). */
+function looksLikeEpoch(values: Array<number | null>): boolean {
+  if (values.length < 2) return false;
+  let prev = -Infinity;
+  for (const v of values) {
+    if (v === null || !Number.isInteger(v) || v < 1e9 || v <= prev) return false;
+    prev = v;
+  }
+  return true;
+}
+
 const TIME_TYPE = /^(DATE|TIMESTAMP.*|VARCHAR)$/;
 
 /** Double-quoted identifier; only used for names read from the file's own schema. */
@@ -196,22 +200,49 @@ function sourceSql(path: string): string {
 
 async function describeFile(file: string, what: string, ctx: ServiceContext): Promise<{ path: string; columns: ColumnInfo[] }> {
   const path = resolve(file);
+  if (existsSync(path) && statSync(path).isDirectory()) {
+    throw usageError(`${path} is a folder; perpkit stats reads one CSV or Parquet file`, { hint: 'give the path of the file', details: { path } });
+  }
   if (!existsSync(path) || !statSync(path).isFile()) {
     throw missingError(`no ${what} file at ${path}`, {
       hint: `check the path; perpkit stats reads a CSV or Parquet file (${what === 'returns' ? 'a "returns" column of per-period returns, or name it with --column' : 'one numeric column per strategy, one row per period'})`,
       details: { path },
     });
   }
+  const st = statSync(path);
+  if (st.isDirectory()) {
+    throw usageError(`${path} is a folder; perpkit stats reads one CSV or Parquet file`, { hint: 'give the path of the file', details: { path } });
+  }
+  const kind = /\.(parquet|pq)$/i.test(path) ? 'Parquet' : 'CSV';
+  if (st.size === 0) {
+    throw validationError(`${path} is empty (0 bytes): no ${kind} to read`, { hint: 'give a CSV (with a header row) or a Parquet file (.parquet) holding the returns', details: { path } });
+  }
   try {
     const rows = await ctx.db.all(`DESCRIBE SELECT * FROM ${sourceSql(path)}`, { path });
+    const n = Number(await ctx.db.scalar(`SELECT count(*) FROM ${sourceSql(path)}`, { path }));
+    if (n === 0) {
+      throw validationError(`${path} has no rows (only ${rows.length ? `a header: ${rows.map((r) => String(r['column_name'])).join(', ')}` : 'nothing'})`, {
+        hint: `give a ${kind} file with one row per period`,
+        details: { path },
+      });
+    }
     return { path, columns: rows.map((r) => ({ name: String(r['column_name']), type: String(r['column_type']) })) };
   } catch (err) {
-    throw usageError(`cannot read ${path} as ${/\.(parquet|pq)$/i.test(path) ? 'Parquet' : 'CSV'}: ${(err as Error).message.split('\n')[0]}`, {
-      hint: 'give a CSV (with a header row) or a Parquet file (.parquet)',
-      details: { path },
-      cause: err,
-    });
+    if (err instanceof Error && err.name === 'PerpkitError') throw err;
+    throw unreadable(path, kind, err);
   }
+}
+
+/** A file DuckDB cannot read (truncated, corrupt, not the format its name says): data refused, exit 3. */
+function unreadable(path: string, kind: string, err: unknown): PerpkitError {
+  // The engine's wording is kept out of the message: it names its internals, not the user's problem.
+  const engine = (err as Error).message.split('\n')[0] ?? '';
+  const why = /too small|magic bytes|truncat|end of file/i.test(engine) ? 'truncated or not Parquet' : /sniff|CSV/i.test(engine) ? 'not a CSV perpkit can parse' : 'corrupt or not in its format';
+  return validationError(`cannot read ${path} as ${kind}: ${why}`, {
+    hint: 'give a CSV (with a header row) or a Parquet file (.parquet); check the file is complete',
+    details: { path },
+    cause: err,
+  });
 }
 
 function findColumn(columns: ColumnInfo[], name: string, flag: string, path: string): ColumnInfo {
@@ -266,7 +297,7 @@ async function readColumns(
   try {
     rows = await ctx.db.rows(`SELECT ${select.join(', ')} FROM ${sourceSql(path)}${order}`, { path });
   } catch (err) {
-    throw usageError(`cannot read the columns of ${path}: ${(err as Error).message.split('\n')[0]}`, { details: { path }, cause: err });
+    throw unreadable(path, /\.(parquet|pq)$/i.test(path) ? 'Parquet' : 'CSV', err);
   }
   const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
   return {
@@ -321,7 +352,10 @@ async function returnsStats(o: StatsReturnsOptions, ctx: ServiceContext): Promis
   }
   if (dropped > 0) ctx.log.warn(`${dropped} row(s) of ${path} with a missing or non-finite ${posCol ? 'return or position' : 'return'} were left out`);
   if (rets.length === 0) {
-    throw usageError(`column "${col.name}" of ${path} has no finite values`, { details: { path, column: col.name } });
+    throw validationError(`column "${col.name}" of ${path} has no finite values (empty, or only NaN/missing)`, {
+      hint: 'give a file with at least two finite returns',
+      details: { path, column: col.name },
+    });
   }
 
   let ppy: number;
@@ -450,8 +484,10 @@ async function pboStats(o: StatsPboOptions, ctx: ServiceContext): Promise<StatsP
   const { path, columns } = await describeFile(o.file, 'strategy returns', ctx);
   const timeCol = pickTimeColumn(columns, o.timeColumn, path);
   const timeNames = new Set<string>(STATS_DEFAULTS.timeColumns);
-  const strategy = columns.filter((c) => NUMERIC_TYPE.test(c.type) && c !== timeCol && !timeNames.has(c.name.toLowerCase()));
-  const ignored = columns.filter((c) => !strategy.includes(c) && c !== timeCol).map((c) => c.name);
+  // A numeric column named like a time (ts, epoch_ms, open_time...) is a clock, not a strategy.
+  const timeLike = columns.filter((c) => NUMERIC_TYPE.test(c.type) && c !== timeCol && (timeNames.has(c.name.toLowerCase()) || TIME_LIKE_NAME.test(c.name)));
+  let strategy = columns.filter((c) => NUMERIC_TYPE.test(c.type) && c !== timeCol && !timeLike.includes(c));
+  const ignored = columns.filter((c) => !strategy.includes(c) && c !== timeCol && !timeLike.includes(c)).map((c) => c.name);
   if (strategy.length < 2) {
     throw usageError(`${path} has ${strategy.length} numeric strategy column(s); PBO needs at least 2`, {
       hint: 'give a T x N table: one row per period, one numeric column of returns per strategy configuration',
@@ -465,6 +501,23 @@ async function pboStats(o: StatsPboOptions, ctx: ServiceContext): Promise<StatsP
     strategy.map((c) => c.name),
     ctx,
   );
+  // ... and so is an integer column that only increases and holds epoch-sized values (seconds or finer).
+  const byContent = strategy.filter((_, j) => looksLikeEpoch(data.values[j]!));
+  if (byContent.length) {
+    const keepIdx = strategy.map((c, j) => (byContent.includes(c) ? -1 : j)).filter((j) => j >= 0);
+    data.values = keepIdx.map((j) => data.values[j]!);
+    strategy = keepIdx.map((j) => strategy[j]!);
+    timeLike.push(...byContent);
+  }
+  if (timeLike.length) {
+    ctx.log.warn(`${path}: time-like column(s) ${timeLike.map((c) => c.name).join(', ')} skipped, not taken as strategies`);
+  }
+  if (strategy.length < 2) {
+    throw usageError(`${path} has ${strategy.length} numeric strategy column(s); PBO needs at least 2${timeLike.length ? ` (time-like columns ${timeLike.map((c) => c.name).join(', ')} are not strategies)` : ''}`, {
+      hint: 'give a T x N table: one row per period, one numeric column of returns per strategy configuration',
+      details: { path, columns: columns.map((c) => c.name), time_like_columns: timeLike.map((c) => c.name) },
+    });
+  }
   const N = strategy.length;
   const T0 = data.values[0]!.length;
   const keep: number[] = [];
@@ -504,6 +557,7 @@ async function pboStats(o: StatsPboOptions, ctx: ServiceContext): Promise<StatsP
     time_column: timeCol?.name ?? null,
     strategy_columns: strategy.map((c) => c.name),
     ignored_columns: ignored,
+    time_like_columns: timeLike.map((c) => c.name),
     pbo: r.pbo,
     combinations: r.combinations,
     blocks: r.blocks,

@@ -5,6 +5,7 @@ import { DOUBLE, DuckDBDataChunk, INTEGER, TINYINT, timestampValue, type DuckDBT
 import type { ServiceContext } from '../domain/context.js';
 import { DATASETS, isSlug, timeframeSeconds, type DatasetName } from '../domain/datasets.js';
 import { usageError } from '../domain/errors.js';
+import { SYNTHETIC_DEFAULTS } from '../domain/defaults.js';
 import { writeRows, writeTable, type WriteResult } from '../store/dataset.js';
 import { ASSETS } from '../sources/synthetic/calibration.js';
 import {
@@ -50,7 +51,7 @@ export interface SyntheticResult {
 }
 
 /** Longest span for trades and quotes (they are for short studies; bars cover the long ones). */
-export const MAX_TICK_DAYS = 31;
+export const MAX_TICK_DAYS = SYNTHETIC_DEFAULTS.max_tick_days;
 
 const MINUTE_US = 60_000_000;
 
@@ -82,6 +83,20 @@ export async function generateSynthetic(opts: SyntheticOptions, ctx: ServiceCont
     throw usageError(`--from and --to must fall on ${opts.timeframe} bar boundaries for the synthetic source`);
   }
   if (toMin <= fromMin) throw usageError('--from must be before --to');
+  // One simulated path per seed, from a fixed start: any window of it is the same series, so two
+  // overlapping fetches agree on their overlap (no seam, no rows replacing each other).
+  const epochMin = Date.parse(`${SYNTHETIC_DEFAULTS.epoch_iso}T00:00:00Z`) / 60_000;
+  const endMin = Date.parse(`${SYNTHETIC_DEFAULTS.end_iso}T00:00:00Z`) / 60_000;
+  if (fromMin < epochMin || toMin > endMin) {
+    const bad = fromMin < epochMin ? 'from' : 'to';
+    throw usageError(
+      `--${bad} must lie within the simulated market, ${SYNTHETIC_DEFAULTS.epoch_iso} to ${SYNTHETIC_DEFAULTS.end_iso}, got --${bad} ${new Date((bad === 'from' ? fromMin : toMin) * 60_000).toISOString()}`,
+      {
+        hint: `the synthetic venue simulates one path per seed from ${SYNTHETIC_DEFAULTS.epoch_iso}; give --from/--to inside it`,
+        details: { flag: bad, accepted: `${SYNTHETIC_DEFAULTS.epoch_iso} .. ${SYNTHETIC_DEFAULTS.end_iso}` },
+      },
+    );
+  }
   if (opts.with_ticks && toMin - fromMin > MAX_TICK_DAYS * 1440) {
     throw usageError(`--with-ticks covers at most ${MAX_TICK_DAYS} days; the span is ${((toMin - fromMin) / 1440).toFixed(1)} days`, {
       hint: 'generate ticks for a shorter --from/--to span in a second run (bars stay identical: same seed, same draws)',
@@ -91,7 +106,7 @@ export async function generateSynthetic(opts: SyntheticOptions, ctx: ServiceCont
   const market = new SyntheticMarket({
     seed: opts.seed,
     bases: opts.bases,
-    start_minute: fromMin,
+    start_minute: epochMin,
     timeframe_minutes: tfMin,
     effects: opts.effects,
     cadence: opts.cadence,
@@ -128,6 +143,16 @@ export async function generateSynthetic(opts: SyntheticOptions, ctx: ServiceCont
   );
   await db.exec(`INSERT INTO __syn_series VALUES ${seriesRows.join(', ')}`);
 
+  // Run-up from the start of the simulated market to --from: simulated, nothing kept.
+  for (let r = epochMin; r < fromMin; ) {
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    const next = Math.min(fromMin, r + 7 * 1440);
+    log.progress(`synthetic: simulating the run-up to ${new Date(fromMin * 60_000).toISOString().slice(0, 10)} (${new Date(r * 60_000).toISOString().slice(0, 10)})`);
+    const t0 = performance.now();
+    market.run(next - r, false);
+    timings.generate += performance.now() - t0;
+    r = next;
+  }
   const regimes: Array<{ start_minute: number; end_minute: number; regime: number }> = [];
   let m = fromMin;
   try {

@@ -29,7 +29,7 @@ describe('perpkit CLI', () => {
       const doc = JSON.parse(j.stdout) as { error: { code: number; kind: string; message: string } };
       expect(doc.error).toMatchObject({ code: 2, kind: 'usage' });
     }
-  });
+  }, 300_000);
 
   it('bad flags are usage errors (exit 2), as one JSON document under --json', () => {
     const r = runCli(['fetch', '--no-such-flag', '--json']);
@@ -97,5 +97,56 @@ describe('perpkit CLI', () => {
       'BTC-SPOT/5m',
       'BTC-SPOT/null',
     ]);
+  });
+
+  it('duplicate CSV bars: exact copies are dropped with a count, conflicting ones refuse the import (exit 3)', () => {
+    const lines = gunzipSync(readFileSync(join(CANDLES, 'spot', 'BTC_USDT-1h.csv.gz'))).toString('utf8').trimEnd().split('\n').slice(0, 6);
+    const src = tempDir();
+    // the same file twice (plain and gzipped) and two repeated lines: 5 bars, 7 + 5 rows read
+    writeFileSync(join(src, 'BTC_USDT-1h.csv'), [...lines, lines[2], lines[3]].join('\n') + '\n');
+    mkdirSync(join(src, 'copy'));
+    writeFileSync(join(src, 'copy', 'BTC_USDT-1h.csv.gz'), gzipSync(lines.join('\n') + '\n'));
+    const dir = tempDir();
+    const r = runCli(['fetch', '--source', 'files', '--path', src, '--data-dir', dir, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { duplicates_dropped: { bars: number }; writes: Array<{ dataset: string; rows_in: number }> };
+    expect(out.duplicates_dropped).toEqual({ bars: 7 });
+    expect(out.writes.find((w) => w.dataset === 'bars')?.rows_in).toBe(5);
+    expect(r.stderr).toContain('bars: 7 duplicate row(s)');
+    // a second version of one bar: no telling which is right
+    const conflict = tempDir();
+    writeFileSync(join(conflict, 'BTC_USDT-1h.csv'), [...lines, `${lines[2]!.split(',')[0]},1,2,0.5,1.5,3`].join('\n') + '\n');
+    const before = treeHash(dir);
+    const c = runCli(['fetch', '--source', 'files', '--path', conflict, '--data-dir', dir]);
+    expect(c.code).toBe(3);
+    expect(c.stderr).toMatch(/bars: 1 key\(s\) appear more than once with different values, e\.g\. .*event_time=2026-03-14 02:00:00/);
+    expect(treeHash(dir)).toBe(before);
+  });
+
+  it('an empty CSV import is exit 4 with a message; nothing is written', () => {
+    const src = tempDir();
+    writeFileSync(join(src, 'BTC_USDT-1h.csv'), 'date,open,high,low,close,volume\n');
+    const dir = tempDir();
+    const r = runCli(['fetch', '--source', 'files', '--path', src, '--data-dir', dir]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain('no rows to import');
+    expect(r.stderr).toContain('BTC_USDT-1h.csv');
+    expect(treeHash(dir)).toBe(treeHash(tempDir()));
+  });
+
+  it('record with no network (a closed local port): exit 5, nothing written', async () => {
+    const { createServer } = await import('node:net');
+    const srv = createServer();
+    await new Promise<void>((res) => srv.listen(0, '127.0.0.1', () => res()));
+    const port = (srv.address() as { port: number }).port;
+    await new Promise<void>((res) => srv.close(() => res()));
+    const dir = tempDir();
+    const r = runCli(['record', '--venue', 'coinbase', '--symbols', 'BTC', '--url', `ws://127.0.0.1:${port}`, '--duration', '2s', '--data-dir', dir, '--json']);
+    expect(r.code).toBe(5);
+    const err = (JSON.parse(r.stdout) as { error: { kind: string; message: string; details: { connects: number } } }).error;
+    expect(err.kind).toBe('upstream');
+    expect(err.message).toMatch(/nothing was recorded .* no connection could be made in 2 s \(last error: connect ECONNREFUSED 127\.0\.0\.1:\d+\)/);
+    expect(err.details.connects).toBe(0);
+    expect(treeHash(dir)).toBe(treeHash(tempDir()));
   });
 });

@@ -193,6 +193,38 @@ describe('perpkit stats --pbo', () => {
   });
 });
 
+describe('perpkit stats --pbo: time-like columns are not strategies (issue 14 item 8)', () => {
+  it('skips a numeric timestamp column by name and an epoch column by content, and says so', () => {
+    const file = join(dir, 'pbo-ts.csv');
+    const lines = ['ts,open_time_ms,a,b,c,d'];
+    for (let i = 0; i < 64; i++) {
+      // "open_time_ms" is found by name, "ts" too; a column "x" of epoch seconds by its content
+      lines.push(`${1_767_225_600 + i * 3600},${(1_767_225_600 + i * 3600) * 1000},${Math.sin(i).toFixed(5)},${Math.cos(i).toFixed(5)},${Math.sin(2 * i).toFixed(5)},${Math.cos(3 * i).toFixed(5)}`);
+    }
+    writeFileSync(file, lines.join('\n') + '\n');
+    const r = run('--pbo', file, '--blocks', '4', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { strategy_columns: string[]; time_like_columns: string[]; strategies: number };
+    expect(out.strategy_columns).toEqual(['a', 'b', 'c', 'd']);
+    expect(out.time_like_columns.sort()).toEqual(['open_time_ms', 'ts']);
+    expect(r.stderr).toMatch(/time-like column\(s\) .*skipped, not taken as strategies/);
+    const epoch = join(dir, 'pbo-epoch.csv');
+    writeFileSync(epoch, ['x,a,b', ...Array.from({ length: 64 }, (_, i) => `${1_767_225_600 + i * 60},${Math.sin(i).toFixed(5)},${Math.cos(i).toFixed(5)}`)].join('\n') + '\n');
+    const e = run('--pbo', epoch, '--blocks', '4', '--json');
+    expect(e.code, e.stderr).toBe(0);
+    expect((JSON.parse(e.stdout) as { strategy_columns: string[]; time_like_columns: string[] }).time_like_columns).toEqual(['x']);
+  });
+
+  it('--confidence outside (0, 1) is exit 2 naming the flag and the range, in every mode', () => {
+    for (const args of [['--returns', FIXTURE], ['--dsr', '--sharpe', '2.5', '--periods-per-year', '250', '--observations', '1250', '--trials', '100', '--trials-sharpe-variance', '0.5']]) {
+      const r = run(...args, '--confidence', '1.5');
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('--confidence must be a number in (0, 1), got "1.5"');
+      expect(r.stdout).toBe('');
+    }
+  });
+});
+
 describe('perpkit stats errors', () => {
   it('missing file: exit 4, names the path and the next step; --json gives one error document', () => {
     const path = join(dir, 'absent.csv');

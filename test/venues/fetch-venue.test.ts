@@ -330,11 +330,12 @@ describe('input checks', () => {
     expect(mock.requests).toHaveLength(0);
   });
 
-  it('exits 4 when the venue lists none of the symbols', async () => {
+  it('exits 2 naming --symbols when the venue lists none of the symbols (issue 14 item 6)', async () => {
     const { ctx } = await capturingContext();
     await expect(fetchVenue(opts({ venue: 'coinbase', root: tempDir(), symbols: ['ETH-PERP'] }), ctx)).rejects.toMatchObject({
-      exitCode: 4,
-      message: expect.stringContaining('ETH-PERP'),
+      exitCode: 2,
+      message: expect.stringMatching(/^--symbols: coinbase lists none of the requested symbols \(ETH-PERP\)/),
+      details: { flag: 'symbols' },
     });
   });
 

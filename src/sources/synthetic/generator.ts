@@ -111,6 +111,7 @@ export interface ChunkOutput {
 }
 
 const BPS = 1e-4;
+
 /**
  * Variance of the flow divergence tanh(0.5 z + 0.7 n1) - tanh(0.5 z + 0.7 n2) for z, n1, n2
  * independent standard normals (Monte Carlo, 4e6 draws: 0.4615).
@@ -238,9 +239,14 @@ export class SyntheticMarket {
     }
   }
 
-  /** Simulates `minutes` minutes from the current position (must be a whole number of bars). */
-  run(minutes: number): ChunkOutput {
-    const o = this.o;
+  /**
+   * Simulates `minutes` minutes from the current position (must be a whole number of bars).
+   * With emit false (the run-up to a window) ticks are not generated; every other draw is, so
+   * bars, funding, open interest and tickers do not depend on where the window starts (ticks do:
+   * their stream starts at the window).
+   */
+  run(minutes: number, emit = true): ChunkOutput {
+    const o = emit ? this.o : { ...this.o, with_ticks: false };
     const e = o.effects;
     const nA = this.nA;
     const tf = o.timeframe_minutes;

@@ -53,6 +53,8 @@ export class WsFeed {
   private wake: (() => void) | null = null;
   /** connections opened (the first included) */
   connects = 0;
+  /** the last socket error (e.g. "connect ECONNREFUSED 127.0.0.1:9"), for the message when nothing connects */
+  lastError: string | null = null;
   /** attempts that failed before a frame arrived */
   failedAttempts = 0;
 
@@ -119,7 +121,8 @@ export class WsFeed {
         const text = isBinary ? '' : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : data.toString();
         this.ev.onFrame(text, recv, id);
       });
-      ws.on('error', () => {
+      ws.on('error', (err: Error) => {
+        this.lastError = err.message;
         if (this.closeReason === null) this.closeReason = 'error';
       });
       ws.on('close', () => {

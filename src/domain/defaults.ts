@@ -1,0 +1,115 @@
+/**
+ * Defaults of the fetch, record, stats and synthetic settings, in one table. Services and flag
+ * descriptions read their numbers from here; test/domain/parsing.test.ts checks every row that
+ * the README documents against README.md, so a default cannot change without its documentation.
+ */
+import { DEFAULT_VENUE_FETCH_CONFIG, RATE_LIMITS_PER_S } from './venue-config.js';
+
+/** Times perpkit accepts on the command line: a plausible range for crypto market data. */
+export const TIME_BOUNDS = {
+  /** the Bitcoin genesis block; nothing in any dataset can be older */
+  min_iso: '2009-01-03',
+  /** exclusive */
+  max_iso: '2100-01-01',
+} as const;
+
+/** `perpkit record` (services/record.ts). */
+export const RECORD_DEFAULTS = {
+  /** no frame (heartbeats included) for this long -> the connection is dropped and renewed */
+  stale_ms: 30_000,
+  /** buffered rows are written at least this often */
+  flush_ms: 10_000,
+  /** ... and as soon as this many rows are buffered */
+  flush_rows: 50_000,
+  /** past this many buffered rows the socket is paused until the writer catches up */
+  max_buffer_rows: 200_000,
+  /** first reconnect delay (doubles per failed attempt, full jitter) and its cap */
+  backoff_base_ms: 500,
+  backoff_max_ms: 30_000,
+  connect_timeout_ms: 10_000,
+  /** recent trade ids remembered per run to drop trades re-sent after a resubscribe */
+  trade_id_memory: 200_000,
+  /** how long the recorder winds down (flushing) after the first Ctrl-C / SIGTERM */
+  interrupt_grace_ms: 120_000,
+} as const;
+
+/** `perpkit stats` (services/stats.ts). */
+export const STATS_DEFAULTS = {
+  /** name of the returns column */
+  column: 'returns',
+  /** CSCV blocks S (the paper's example) */
+  blocks: 16,
+  /** confidence of the minimum track record length */
+  confidence: 0.95,
+  /** VaR / CVaR level */
+  varLevel: 0.95,
+  /** columns taken as the time column when --time-column is not given, first match wins */
+  timeColumns: ['event_time', 'time', 'timestamp', 'date', 'datetime'],
+} as const;
+
+/** `perpkit fetch --source synthetic` (services/synthetic.ts). */
+export const SYNTHETIC_DEFAULTS = {
+  seed: 42,
+  timeframe: '1m',
+  effects: 'default',
+  funding_cadence: 'coinbase',
+  /** trades and quotes (--with-ticks) for spans of at most this many days */
+  max_tick_days: 31,
+  /**
+   * The simulated market starts here and runs forward; every window is cut from this one path, so
+   * the same seed gives the same series for any --from/--to (two overlapping fetches agree).
+   */
+  epoch_iso: '2025-01-01',
+  /** exclusive end of the simulated market (bounds the run-up simulated before --from) */
+  end_iso: '2031-01-01',
+} as const;
+
+export interface DefaultRow {
+  /** the setting, as the README names it */
+  setting: string;
+  /** the value as documented */
+  value: string;
+  /** the flag that overrides it, if any */
+  flag: string;
+  /** where the value lives */
+  where: string;
+}
+
+const s = (ms: number): string => (ms % 60_000 === 0 && ms >= 300_000 ? `${ms / 60_000} min` : `${ms / 1000} s`);
+const n = (x: number): string => x.toLocaleString('en-US');
+
+/** The defaults table (the README documents these values). */
+export function defaultsTable(): DefaultRow[] {
+  const v = DEFAULT_VENUE_FETCH_CONFIG;
+  const r = RECORD_DEFAULTS;
+  return [
+    { setting: 'staleness (no frame → reconnect)', value: s(r.stale_ms), flag: '--stale-timeout', where: 'record' },
+    { setting: 'flush interval / size', value: `${s(r.flush_ms)} / ${n(r.flush_rows)} rows`, flag: '--flush-interval, --flush-rows', where: 'record' },
+    { setting: 'buffer bound (socket paused above it)', value: `${n(r.max_buffer_rows)} rows`, flag: '--max-buffer-rows', where: 'record' },
+    { setting: 'reconnect backoff', value: `${s(r.backoff_base_ms)} doubling to ${s(r.backoff_max_ms)}, jitter`, flag: '', where: 'record' },
+    { setting: 'wind-down after Ctrl-C', value: `${s(r.interrupt_grace_ms)} (a second Ctrl-C ends at once)`, flag: '', where: 'record' },
+    { setting: 'venue request rate', value: `Coinbase ${RATE_LIMITS_PER_S.coinbase}/s, Coinbase International ${RATE_LIMITS_PER_S['coinbase-intx']}/s, Binance USD-M ${RATE_LIMITS_PER_S['binance-usdm']}/s, Binance spot ${RATE_LIMITS_PER_S['binance-spot']}/s`, flag: '--rate-limit', where: 'fetch --venue' },
+    { setting: 'retries of one request', value: `up to ${v.retry.max_retries}`, flag: '--max-retries', where: 'fetch --venue' },
+    { setting: 'retry backoff', value: `exponential backoff from ${s(v.retry.base_delay_ms)} (capped at ${s(v.retry.max_delay_ms)}, with jitter), honouring Retry-After up to ${s(v.retry.max_retry_after_ms)}`, flag: '', where: 'fetch --venue' },
+    { setting: 'request timeout', value: `${s(v.retry.timeout_ms)}`, flag: '', where: 'fetch --venue' },
+    { setting: 'first fetch with nothing stored', value: `${v.initial_lookback_ms / 86_400_000} day back`, flag: '--from', where: 'fetch --venue' },
+    { setting: 'bar publication delay (REST)', value: `close + ${s(v.delays.bars_ms)}`, flag: '--bar-delay', where: 'fetch --venue' },
+    { setting: 'funding publication delay (REST)', value: `settlement + ${s(v.delays.funding_ms)}`, flag: '--funding-delay', where: 'fetch --venue' },
+    { setting: 'trade publication delay (REST)', value: `trades + ${s(v.delays.trades_ms)}`, flag: '--trade-delay', where: 'fetch --venue' },
+    { setting: 'Binance OI history delay', value: `+ ${s(v.delays.open_interest_ms)}`, flag: '--oi-delay', where: 'fetch --venue' },
+    { setting: 'synthetic seed', value: String(SYNTHETIC_DEFAULTS.seed), flag: '--seed', where: 'fetch --source synthetic' },
+    { setting: 'synthetic timeframe', value: SYNTHETIC_DEFAULTS.timeframe, flag: '--timeframe', where: 'fetch --source synthetic' },
+    { setting: 'synthetic ticks span', value: `at most ${SYNTHETIC_DEFAULTS.max_tick_days} days`, flag: '--with-ticks', where: 'fetch --source synthetic' },
+    { setting: 'synthetic market span', value: `${SYNTHETIC_DEFAULTS.epoch_iso} to ${SYNTHETIC_DEFAULTS.end_iso}`, flag: '--from, --to', where: 'fetch --source synthetic' },
+    { setting: 'stats returns column', value: STATS_DEFAULTS.column, flag: '--column', where: 'stats' },
+    { setting: 'stats CSCV blocks', value: String(STATS_DEFAULTS.blocks), flag: '--blocks', where: 'stats' },
+    { setting: 'stats MinTRL confidence', value: String(STATS_DEFAULTS.confidence), flag: '--confidence', where: 'stats' },
+    { setting: 'accepted times', value: `${TIME_BOUNDS.min_iso} to before ${TIME_BOUNDS.max_iso}`, flag: '--from, --to', where: 'every command' },
+  ];
+}
+
+/** The table as Markdown, as the README should carry it. */
+export function defaultsMarkdown(): string {
+  const rows = defaultsTable().map((d) => `| ${d.setting} | ${d.value} | ${d.flag ? `\`${d.flag.split(', ').join('`, `')}\`` : ''} | ${d.where} |`);
+  return ['| setting | default | flag | command |', '|---|---|---|---|', ...rows].join('\n');
+}
