@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { Flags } from '@oclif/core';
 import { PerpkitCommand } from '../cli/base.js';
-import { parseDurationFlag, parseList, parseTimeFlag } from '../cli/parse.js';
+import { parseDuration, parseList, parseNumber, parseSymbols, parseTimeframe, parseTimeRange } from '../cli/parse.js';
 import { formatTable } from '../cli/table.js';
-import { usageError, validationError } from '../domain/errors.js';
+import { validationError } from '../domain/errors.js';
 import { DEFAULT_FEATURES_CONFIG, FEATURE_FAMILIES, FEATURES, type FeatureFamily, type FeatureSpec } from '../domain/features.js';
 import {
   buildFeatures,
@@ -67,7 +67,7 @@ Modes:
     horizons: Flags.string({ description: 'Label horizons (with --labels).', default: '1h,4h,24h' }),
     'label-timeframe': Flags.string({ description: 'Price entries and exits only on bar opens of this timeframe (default: the finest data present: trades, then the finest bars up to --timeframe).' }),
     'exec-latency': Flags.string({ description: 'Execution latency after the decision, for label entries.', default: '1s' }),
-    'round-trip-cost': Flags.string({ description: 'Round-trip cost for cost_return, fraction (default: 2 x the instrument taker fee).' }),
+    'round-trip-cost': Flags.string({ description: 'Round-trip cost for cost_return, a fraction in [0, 0.2] (default: 2 x the instrument taker fee).' }),
     timings: Flags.boolean({ description: 'Print the time of each step (load, windows, prints, derived, write, ...) on stderr.', default: false }),
     incremental: Flags.boolean({
       description: 'Recompute only decisions at or after the earliest input row stored since the last build (the cron case); writes what a full build would.',
@@ -87,18 +87,22 @@ Modes:
       const built = existsSync(this.dataDir(flags['data-dir'])) ? await builtFamilies(await this.context(), this.dataDir(flags['data-dir'])) : [];
       return { mode: 'list', features: [...FEATURES], built };
     }
-    const families = flags.set === 'all' ? undefined : (parseList(flags.set) as FeatureFamily[] | undefined);
-    for (const fam of families ?? []) {
-      if (!(FEATURE_FAMILIES as readonly string[]).includes(fam)) throw usageError(`unknown family ${fam} in --set`, { hint: `families: ${FEATURE_FAMILIES.join(', ')}` });
-    }
-    const latency = parseDurationFlag('decision-latency', flags['decision-latency']);
-    const from = parseTimeFlag('from', flags.from);
-    const to = parseTimeFlag('to', flags.to);
-    const symbols = parseList(flags.symbols);
+    // Every flag is parsed before any data is read, so a bad value is exit 2 whatever is stored.
+    const families = flags.set === 'all' ? undefined : (parseList(flags.set, 'set', FEATURE_FAMILIES) as FeatureFamily[] | undefined);
+    const latency = parseDuration('decision-latency', flags['decision-latency'], { allowZero: true, maxMs: 3_600_000 });
+    const { from, to } = parseTimeRange(flags.from, flags.to);
+    const symbols = parseSymbols('symbols', flags.symbols);
+    const timeframe = parseTimeframe('timeframe', flags.timeframe) as string;
+    const horizons = flags.labels ? (parseList(flags.horizons, 'horizons') ?? []) : [];
+    for (const h of horizons) parseDuration('horizons', h, { maxMs: 366 * 86_400_000 });
+    const labelTf = parseTimeframe('label-timeframe', flags['label-timeframe']);
+    const exec = parseDuration('exec-latency', flags['exec-latency'], { allowZero: true, maxMs: 3_600_000 });
+    const cost = parseNumber('round-trip-cost', flags['round-trip-cost'], { min: 0, max: 0.2 });
+    const root = flags.labels || (!flags['check-leakage']) ? this.writableDataDir(flags['data-dir']) : this.dataDir(flags['data-dir']);
     const base = {
-      root: this.dataDir(flags['data-dir']),
+      root,
       venue: flags.venue,
-      timeframe: flags.timeframe,
+      timeframe,
       ...(symbols ? { symbols } : {}),
       ...(from !== undefined ? { from } : {}),
       ...(to !== undefined ? { to } : {}),
@@ -117,17 +121,13 @@ Modes:
       return { mode: 'leakage', ...r };
     }
     if (flags.labels) {
-      const horizons = parseList(flags.horizons) ?? [];
-      const exec = parseDurationFlag('exec-latency', flags['exec-latency']);
-      const cost = flags['round-trip-cost'] === undefined ? undefined : Number(flags['round-trip-cost']);
-      if (cost !== undefined && !(Number.isFinite(cost) && cost >= 0)) throw usageError('--round-trip-cost must be a fraction >= 0, e.g. 0.0012');
       return {
         mode: 'labels',
         ...(await buildLabels(
           {
             ...base,
             horizons,
-            ...(flags['label-timeframe'] ? { label_timeframe: flags['label-timeframe'] } : {}),
+            ...(labelTf ? { label_timeframe: labelTf } : {}),
             ...(exec !== undefined ? { exec_latency_ms: exec } : {}),
             ...(cost !== undefined ? { round_trip_cost: cost } : {}),
           },

@@ -401,7 +401,8 @@ async function importSample(
     await ctx.db.exec(
       `CREATE OR REPLACE TEMP TABLE __stage_sample AS SELECT ${cols} FROM ${SCAN_SQL}
        WHERE ($from IS NULL OR event_time >= $from) AND ($to IS NULL OR event_time < $to)`,
-      { files: listOf(files), from: tsParam(opts.from), to: tsParam(opts.to) },
+      // instrument versions are valid from their event_time on: a window keeps every version that began before its end
+      { files: listOf(files), from: name === 'instruments' ? null : tsParam(opts.from), to: tsParam(opts.to) },
     );
     const summary = await ctx.db.all(
       `SELECT venue, symbol, ${spec.partitionKeys.includes('price') ? 'price, timeframe,' : ''} count(*)::BIGINT AS n

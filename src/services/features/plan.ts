@@ -60,7 +60,10 @@ export async function plan(opts: FeaturesOptions, ctx: ServiceContext): Promise<
   const symbols = opts.symbols ?? perps;
   const unknown = symbols.filter((s) => !perps.includes(s));
   if (unknown.length) {
-    throw missingError(`no perp instrument ${unknown.join(', ')} on ${opts.venue}`, { hint: `perps stored for ${opts.venue}: ${perps.join(', ') || 'none'}` });
+    throw usageError(`--symbols must be perps stored for ${opts.venue}, got ${unknown.join(', ')}`, {
+      hint: `perps stored for ${opts.venue}: ${perps.join(', ') || 'none'}`,
+      details: { flag: 'symbols', value: unknown, accepted: perps },
+    });
   }
   const refs = new Map<string, { spot_venue: string | null; spot_symbol: string | null; funding_interval_hours: number }>();
   for (const r of inst) {
