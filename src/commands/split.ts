@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { PerpkitCommand } from '../cli/base.js';
-import { parseDurationFlag, parseList, parseTimeFlag } from '../cli/parse.js';
+import { parseDuration, parseDurationFlag, parseList, parseNumber, parseSymbols, parseTimeframe, parseTimeRange } from '../cli/parse.js';
 import { usageError } from '../domain/errors.js';
 import { MAX_CV_FOLDS, SCHEMES, type Scheme } from '../domain/split.js';
 import {
@@ -117,15 +117,23 @@ ledger. Ctrl-C/SIGTERM stop a long split between folds (exit 130; nothing writte
       return { mode: 'read', split: flags.read, segment: flags.segment, dataset: flags.dataset, data, ...rest };
     }
     if (!flags.name) throw usageError('give --name to create a split, --show NAME to print one, or --read NAME --segment S to read rows');
-    const num = (name: string, v: string): number => {
-      const x = Number(v);
-      if (!Number.isFinite(x) || x < 0) throw usageError(`--${name} must be a number >= 0, got ${v}`);
-      return x;
-    };
-    const from = parseTimeFlag('from', flags.from);
-    const to = parseTimeFlag('to', flags.to);
-    const symbols = parseList(flags.symbols);
-    const horizons = parseList(flags.horizons);
+    // Every flag is parsed before any data is read, so a bad value is exit 2 whatever is stored.
+    const frac = (name: string, v: string, open: boolean): number => parseNumber(name, v, { min: 0, max: 1, minExclusive: open }) as number;
+    const holdout = { train: frac('train', flags.train, true), validation: frac('validation', flags.validation, false), test: frac('test', flags.test, true) };
+    if (holdout.train + holdout.validation + holdout.test > 1 + 1e-9) {
+      throw usageError(`--train + --validation + --test must be at most 1, got ${holdout.train} + ${holdout.validation} + ${holdout.test}`, {
+        hint: 'fractions of the time range; leave one out for its default or make them sum to 1',
+        details: { flag: 'train', value: flags.train, accepted: 'fractions summing to at most 1' },
+      });
+    }
+    if (flags.groups !== undefined && flags['test-groups'] !== undefined && flags['test-groups'] >= flags.groups) {
+      throw usageError(`--test-groups must be below --groups, got ${flags['test-groups']} of ${flags.groups}`, { details: { flag: 'test-groups', value: flags['test-groups'] } });
+    }
+    const { from, to } = parseTimeRange(flags.from, flags.to);
+    parseTimeframe('timeframe', flags.timeframe);
+    const symbols = parseSymbols('symbols', flags.symbols);
+    const horizons = parseList(flags.horizons, 'horizons');
+    for (const h of horizons ?? []) parseDuration('horizons', h);
     const buffer = dur('buffer', flags.buffer);
     const embargo = dur('embargo', flags.embargo);
     const r = await createSplit(
@@ -139,7 +147,7 @@ ledger. Ctrl-C/SIGTERM stop a long split between folds (exit 130; nothing writte
         ...(horizons ? { horizons } : {}),
         ...(from !== undefined ? { from } : {}),
         ...(to !== undefined ? { to } : {}),
-        holdout: { train: num('train', flags.train), validation: num('validation', flags.validation), test: num('test', flags.test), ...(buffer !== undefined ? { buffer_us: buffer } : {}) },
+        holdout: { ...holdout, ...(buffer !== undefined ? { buffer_us: buffer } : {}) },
         walk_forward: {
           train_us: dur('train-window', flags['train-window']) as number,
           test_us: dur('test-window', flags['test-window']) as number,

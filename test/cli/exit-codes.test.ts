@@ -73,7 +73,6 @@ function fill(s: string, worker: number): string {
 // The table
 // ---------------------------------------------------------------------------------------------
 
-const KI_SPLIT_ORDER = 'split checks for labels (exit 4) before refusing this argument; validate every flag before reading data';
 
 const COMMANDS = ['datasets', 'fetch', 'validate', 'features', 'split', 'stats', 'record', 'research', 'train', 'backtest', 'report'];
 const STUBS = ['train', 'report'];
@@ -318,10 +317,10 @@ function rows(): Row[] {
   sp('no features or labels', ['--name', 'x'], 4);
   sp('unknown --scheme', ['--name', 'x', '--scheme', 'random'], 2);
   for (const x of ['-0.1', 'abc']) sp(`--train ${JSON.stringify(x)}`, ['--name', 'x', `--train=${x}`], 2);
-  for (const x of ['1.5', '']) sp(`--train ${JSON.stringify(x)}`, ['--name', 'x', `--train=${x}`], 2, { knownIssue: KI_SPLIT_ORDER });
-  sp('--train + --validation > 1', ['--name', 'x', '--train', '0.7', '--validation', '0.5'], 2, { knownIssue: `items 2-4 (split): fractions summing to more than 1 must be exit 2; and ${KI_SPLIT_ORDER}` });
+  for (const x of ['1.5', '']) sp(`--train ${JSON.stringify(x)}`, ['--name', 'x', `--train=${x}`], 2);
+  sp('--train + --validation > 1', ['--name', 'x', '--train', '0.7', '--validation', '0.5'], 2);
   sp('--validation not a number', ['--name', 'x', '--validation', 'abc'], 2);
-  sp('--test 0', ['--name', 'x', '--test', '0'], 2, { knownIssue: KI_SPLIT_ORDER });
+  sp('--test 0', ['--name', 'x', '--test', '0'], 2);
   for (const x of ['1', '0', 'abc']) sp(`--groups ${x}`, ['--name', 'x', '--scheme', 'purged-kfold', `--groups=${x}`], 2);
   sp('--test-groups >= --groups', ['--name', 'x', '--scheme', 'cpcv', '--groups', '6', '--test-groups', '6'], 2);
   sp('cpcv with billions of combinations', ['--name', 'x', '--scheme', 'cpcv', '--groups', '40', '--test-groups', '20'], 2, {
@@ -342,8 +341,8 @@ function rows(): Row[] {
   sp('path traversal in --show', ['--show', '../../etc/passwd'], 2);
   sp('path traversal in --read', ['--read', '../x', '--segment', 'train'], 2);
   sp('--from not a date', ['--name', 'x', '--from', 'yesterday'], 2);
-  sp('--from after --to', ['--name', 'x', '--from', '2026-03-15', '--to', '2026-03-14'], 2, { knownIssue: 'split checks for labels (exit 4) before refusing --from after --to (use parseTimeRange before any read)' });
-  sp('--timeframe 7m', ['--name', 'x', '--timeframe', '7m'], 2, { knownIssue: 'split checks for labels (exit 4) before refusing --timeframe 7m (use parseTimeframe before any read)' });
+  sp('--from after --to', ['--name', 'x', '--from', '2026-03-15', '--to', '2026-03-14'], 2);
+  sp('--timeframe 7m', ['--name', 'x', '--timeframe', '7m'], 2);
   sp('empty --symbols', ['--name', 'x', '--symbols', ''], 2);
   sp('empty --horizons', ['--name', 'x', '--horizons', ''], 2);
 

@@ -259,7 +259,11 @@ describe('roll-ups', () => {
     cpSync(join(ROOT, 'data', 'sample', 'instruments'), join(dir, 'instruments'), { recursive: true });
     const q15 = (await rowsOf(ctx, 'binance-usdm', 'SOL-PERP', '15m')).slice(0, 15 * 4);
     const missing = (q15.filter((x) => x.t % H === 0)[10] as Bar).t - H / 4; // third quarter of the 11th full hour
-    const rows = q15.filter((x) => x.t !== missing).map((x) => ({ ...barRow('binance-usdm', 'SOL-PERP', x), timeframe: '15m', open_time: (x.t - H / 4) * 1000 }));
+    // the last quarter of the 6th full hour is published 2 h late: that hour's bar is available only then
+    const lateQuarter = (q15.filter((x) => x.t % H === 0)[5] as Bar).t;
+    const rows = q15
+      .filter((x) => x.t !== missing)
+      .map((x) => ({ ...barRow('binance-usdm', 'SOL-PERP', x.t === lateQuarter ? { ...x, avail: x.avail + 2 * H } : x), timeframe: '15m', open_time: (x.t - H / 4) * 1000 }));
     await writeRows(ctx, { root: dir, spec: DATASETS.bars }, rows);
     const r = await buildFeatures({ root: dir, venue: 'binance-usdm', symbols: ['SOL-PERP'], timeframe: '1h', families: ['price'] }, ctx);
     expect(r.notes.join('\n')).toMatch(/rolled up from 15m/);
@@ -270,6 +274,9 @@ describe('roll-ups', () => {
     const row = out.find((x) => Number(x['d']) === hourEnd + LAT);
     expect(Number(row?.['age'])).toBe(H + LAT);
     expect(row?.['hl_range']).toBeNull();
+    const lateRow = out.find((x) => Number(x['d']) === lateQuarter + LAT);
+    expect(Number(lateRow?.['age'])).toBe(H + LAT); // the rolled-up hour is not there until its last part is
+    expect(lateRow?.['hl_range']).toBeNull();
     // a complete hour: high/low over its four parts
     const end = q15.findIndex((x, i) => i >= 3 && x.t % H === 0);
     const firstHour = q15.slice(end - 3, end + 1);

@@ -269,6 +269,11 @@ describe('feature engine on the real sample', () => {
       expect(x['round_trip_cost']).toBe(0.001); // 2 x Binance VIP0 taker 0.05%
       expect(Math.abs(Number(x['cost_return']) - (Number(x['fwd_return']) - 0.001))).toBeLessThan(1e-15);
     }
+    for (const x of rows) expect(Number(x['d']) % H).toBe(5000); // decisions at each bar close + the 5 s latency
+    // with no latency at all the target is an hour open, where a 15m and a 1h bar both open: the finest source prices it
+    await buildLabels({ root, venue: 'binance-usdm', symbols: ['ETH-PERP'], timeframe: '1h', horizons: ['1h'], exec_latency_ms: 0, config: { decision_latency_ms: 0 }, from: Date.parse('2026-03-02T00:00:00Z') * 1000, to: Date.parse('2026-03-03T00:00:00Z') * 1000 }, ctx);
+    const shared = await ctx.db.all(`SELECT DISTINCT entry_source, exit_source FROM label_out WHERE label_end_time IS NOT NULL`);
+    expect(shared).toEqual([{ entry_source: 'bars:15m', exit_source: 'bars:15m' }]);
     // --label-timeframe 1h restricts the prices to 1h bar opens: entry an hour after the decision
     const r1 = await buildLabels({ root, venue: 'binance-usdm', symbols: ['ETH-PERP'], timeframe: '1h', label_timeframe: '1h', horizons: ['1h'], from: Date.parse('2026-03-01T00:00:00Z') * 1000, to: Date.parse('2026-03-02T00:00:00Z') * 1000 }, ctx);
     expect(r1.price_sources['ETH-PERP']).toEqual(['bars:1h']);
