@@ -45,10 +45,10 @@ if (split) {
 }
 say('');
 say('outputs:');
-say(`  ${join(dir, 'features')}/   ${join(dir, 'labels')}/   ${join(dir, 'splits')}/   ${join(dir, 'reports')}/`);
+say(`  ${join(dir, 'features')}/   ${join(dir, 'labels')}/   ${join(dir, 'splits')}/   ${join(dir, 'runs')}/ (backtests)   ${join(dir, 'reports')}/`);
 say('');
 say('next:');
 say(`  node bin/run.js features --list                                    # the feature catalog`);
 say(`  node bin/run.js split --read demo-${tf} --segment train --dataset features --data-dir ${dir} | head   # rows of a segment (NDJSON)`);
-say(`  node bin/run.js datasets --data-dir ${dir}                          # what is stored`);
+say(`  node bin/run.js research --split demo-${tf} --hypothesis H1 --data-dir ${dir}    # IC, effective N, BH/Holm, verdict`);
 process.stdout.write(`${lines.join('\n')}\n`);

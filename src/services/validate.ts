@@ -280,6 +280,18 @@ async function runValidation(opts: ValidateOptions, ctx: ServiceContext, deep: b
       seriesList.push({ dataset: d, venue, symbol, files: n });
     }
   }
+  if (seriesList.length === 0 && corrupt.length === 0 && (opts.venue || opts.symbols)) {
+    // data is stored, only not for the venue or symbols asked: a usage error naming what there is
+    const stored = new Set<string>();
+    for (const d of datasets) for (const f of await datasetFiles(opts.root, DATASETS[d])) stored.add(`${seriesOf(f).venue}/${seriesOf(f).symbol}`);
+    if (stored.size > 0) {
+      const flag = opts.symbols ? 'symbols' : 'venue';
+      throw usageError(`--${flag} must name ${flag === 'symbols' ? 'symbols' : 'a venue'} stored under ${opts.root}, got ${(opts.symbols ?? opts.venue ?? []).join(',')}`, {
+        hint: `stored: ${[...stored].sort().join(', ')}`,
+        details: { flag, value: opts.symbols ?? opts.venue, accepted: [...stored].sort() },
+      });
+    }
+  }
   if (seriesList.length === 0 && corrupt.length === 0) {
     throw missingError(
       `no ${datasets.join('/')} data under ${opts.root}${opts.venue ? ` for venue ${opts.venue.join(',')}` : ''}${

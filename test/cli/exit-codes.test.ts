@@ -265,8 +265,8 @@ function rows(): Row[] {
   va('empty --datasets', ['--datasets', ''], 2);
   va('empty --symbols', ['--symbols', ''], 2);
   va('path traversal in --symbols', ['--symbols', '../x'], 2);
-  va('unknown symbol', ['--symbols', 'NOPE-PERP'], 2, { knownIssue: 'validate: an unknown symbol is exit 4 (nothing to check); item 6 asks for exit 2 naming --symbols and the symbols stored' });
-  va('unknown venue', ['--venue', 'nowhere'], 2, { knownIssue: 'validate: an unknown venue is exit 4 (nothing to check); item 6 asks for exit 2 naming --venue and the venues stored' });
+  va('unknown symbol', ['--symbols', 'NOPE-PERP'], 2);
+  va('unknown venue', ['--venue', 'nowhere'], 2);
   va('--config missing', ['--config', '{T}/nope.json'], 4);
   va('--config not JSON', ['--config', '{IN}/notes.txt'], 2);
   va('--config a folder', ['--config', '{IN}'], 2);
