@@ -130,6 +130,13 @@ export function crossSectionalIC(panel: IcPanel, method: IcMethod = 'spearman', 
 export function neweyWestStdError(x: Float64Array, lags: number): number {
   const n = x.length;
   if (n === 0) return Number.NaN;
+  return Math.sqrt(longRunVariance(x, lags).lrv / n);
+}
+
+/** Newey-West long-run variance of a series (Bartlett weights); gamma_k with divisor n. */
+export function longRunVariance(x: Float64Array, lags: number): { gamma0: number; lrv: number } {
+  const n = x.length;
+  if (n === 0) return { gamma0: Number.NaN, lrv: Number.NaN };
   const m = mean(x);
   const L = Math.max(0, Math.min(Math.floor(lags), n - 1));
   const gamma = (k: number): number => {
@@ -137,9 +144,10 @@ export function neweyWestStdError(x: Float64Array, lags: number): number {
     for (let t = k; t < n; t++) s += (x[t]! - m) * (x[t - k]! - m);
     return s / n;
   };
-  let lrv = gamma(0);
+  const g0 = gamma(0);
+  let lrv = g0;
   for (let k = 1; k <= L; k++) lrv += 2 * (1 - k / (L + 1)) * gamma(k);
-  return Math.sqrt(Math.max(lrv, 0) / n);
+  return { gamma0: g0, lrv: Math.max(lrv, 0) };
 }
 
 export interface IcSummary {

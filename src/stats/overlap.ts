@@ -38,22 +38,8 @@ export function effectiveNOverlap(n: number, h: number): number {
   return (n * n) / s;
 }
 
-/** Newey-West long-run variance of a series (Bartlett weights); gamma_k with divisor n. */
-export function longRunVariance(x: Float64Array, lags: number): { gamma0: number; lrv: number } {
-  const n = x.length;
-  if (n === 0) return { gamma0: Number.NaN, lrv: Number.NaN };
-  const m = mean(x);
-  const L = Math.max(0, Math.min(Math.floor(lags), n - 1));
-  const gamma = (k: number): number => {
-    let s = 0;
-    for (let t = k; t < n; t++) s += (x[t]! - m) * (x[t - k]! - m);
-    return s / n;
-  };
-  const g0 = gamma(0);
-  let lrv = g0;
-  for (let k = 1; k <= L; k++) lrv += 2 * (1 - k / (L + 1)) * gamma(k);
-  return { gamma0: g0, lrv: Math.max(lrv, 0) };
-}
+import { longRunVariance } from './ic.js';
+export { longRunVariance };
 
 export interface MeanTest {
   n: number;

@@ -10,8 +10,8 @@ import { timestampValue } from '@duckdb/node-api';
 /**
  * The read side of the store: every read of a dataset goes through here. Reads land in uniquely
  * named temp tables (any number can be open at once), partition folders are pruned from the
- * filter, rows quarantined by `perpkit validate` are left out unless asked for, and the latest
- * instrument version is read in one place.
+ * filter, rows quarantined by `perpkit validate` are left out unless asked for (`available_before`
+ * gives what a live system had before a time), and the latest instrument version is read in one place.
  */
 
 let counter = 0;
@@ -111,26 +111,4 @@ export async function latestInstruments(
   if (files.length === 0) return [];
   const q = loadQuery('read/latest_instruments');
   return ctx.db.all(q.sql.replace('__SCAN__', SCAN_SQL), { files: listOf(files), kind: o.kind ?? null });
-}
-
-/** The latest row of a dataset's series that a live system had at time `at` (available_time <= at), or null. */
-export async function asOf(
-  ctx: Pick<ServiceContext, 'db'>,
-  root: string,
-  spec: DatasetSpec,
-  o: { venue: string; symbol: string; at: number; price?: string; timeframe?: string },
-): Promise<JsonRow | null> {
-  const s = await scan(ctx, root, spec, {
-    venue: [o.venue],
-    symbol: [o.symbol],
-    ...(o.price ? { price: [o.price] } : {}),
-    ...(o.timeframe ? { timeframe: [o.timeframe] } : {}),
-    to: o.at + 1,
-    available_before: o.at + 1,
-    prefix: 'asof',
-  });
-  if (s.files === 0) return null;
-  const [row] = await ctx.db.all(`SELECT * FROM ${quoteIdent(s.table)} ORDER BY available_time DESC, event_time DESC LIMIT 1`);
-  await release(ctx, s.table);
-  return row ?? null;
 }

@@ -315,9 +315,9 @@ describe('leakage harness', () => {
     expect(r.compared_non_null).toBeGreaterThan(r.compared_values * 0.5);
   });
 
-  it('catches a planted leak through input rows (a feature that reads the next bar)', async () => {
-    const ctx = await testContext();
-    const r = await checkLeakage(
+  /** The leakage harness on ETH-PERP with a leak planted into every computation by `plant` (SQL on feat_out). */
+  const withPlantedLeak = async (plant: string): Promise<Awaited<ReturnType<typeof checkLeakage>>> =>
+    checkLeakage(
       {
         root,
         venue: 'binance-usdm',
@@ -325,39 +325,26 @@ describe('leakage harness', () => {
         timeframe: '1h',
         cutoffs: 3,
         from: Date.parse('2026-03-01T00:00:00Z') * 1000,
-        afterCompute: async (c) => {
-          // roc_1 replaced by the next bar's return: information from after the decision time
-          await c.db.exec(`UPDATE feat_out SET roc_1 = n.next_ret FROM (
-            SELECT symbol, event_time, lead(close) OVER (PARTITION BY symbol ORDER BY event_time) / close - 1 AS next_ret FROM raw_perp) n
-            WHERE n.symbol = feat_out.symbol AND n.event_time + INTERVAL 5 SECOND = feat_out.decision_time`);
-        },
+        afterCompute: async (c) => c.db.exec(plant),
       },
-      ctx,
+      await testContext(),
     );
+
+  it('catches a planted leak through input rows (a feature that reads the next bar)', async () => {
+    // roc_1 replaced by the next bar's return: information from after the decision time
+    const r = await withPlantedLeak(`UPDATE feat_out SET roc_1 = n.next_ret FROM (
+      SELECT symbol, event_time, lead(close) OVER (PARTITION BY symbol ORDER BY event_time) / close - 1 AS next_ret FROM raw_perp) n
+      WHERE n.symbol = feat_out.symbol AND n.event_time + INTERVAL 5 SECOND = feat_out.decision_time`);
     expect(r.ok).toBe(false);
     expect(new Set(r.differences.map((d) => d.column))).toEqual(new Set(['roc_1']));
   });
 
   it('catches a planted leak through later decision rows (lead instead of lag over the grid)', async () => {
-    const ctx = await testContext();
-    const r = await checkLeakage(
-      {
-        root,
-        venue: 'binance-usdm',
-        symbols: ['ETH-PERP'],
-        timeframe: '1h',
-        cutoffs: 3,
-        from: Date.parse('2026-03-01T00:00:00Z') * 1000,
-        afterCompute: async (c) => {
-          // a velocity that reads the decision 8 rows ahead: no input row after T is read directly,
-          // only a later grid row, so only a grid that runs past the cutoff can see it
-          await c.db.exec(`UPDATE feat_out SET hl_range = n.ahead FROM (
-            SELECT symbol, decision_time, lead(hl_range, 8) OVER (PARTITION BY symbol ORDER BY decision_time) AS ahead FROM feat_out) n
-            WHERE n.symbol = feat_out.symbol AND n.decision_time = feat_out.decision_time`);
-        },
-      },
-      ctx,
-    );
+    // a velocity that reads the decision 8 rows ahead: no input row after T is read directly,
+    // only a later grid row, so only a grid that runs past the cutoff can see it
+    const r = await withPlantedLeak(`UPDATE feat_out SET hl_range = n.ahead FROM (
+      SELECT symbol, decision_time, lead(hl_range, 8) OVER (PARTITION BY symbol ORDER BY decision_time) AS ahead FROM feat_out) n
+      WHERE n.symbol = feat_out.symbol AND n.decision_time = feat_out.decision_time`);
     expect(r.ok).toBe(false);
     expect(new Set(r.differences.map((d) => d.column))).toEqual(new Set(['hl_range']));
   });

@@ -69,14 +69,14 @@ export async function readColumns(db: DuckSession, sql: string, params: Record<s
 
 /** Event-time range of a symbol's bars in a staged table, or null when it has none. */
 export async function barRange(db: DuckSession, table: string, symbol: string): Promise<{ t0: number; t1: number } | null> {
-  const [c] = await readColumns(
+  const [lo, hi] = await readColumns(
     db,
     `SELECT epoch_us(min(event_time))::DOUBLE, epoch_us(max(event_time))::DOUBLE FROM ${q(table)} WHERE symbol = $s`,
     { s: symbol },
     2,
-  ).then((cols) => [cols]);
-  const t0 = c?.[0]?.[0];
-  const t1 = c?.[1]?.[0];
+  );
+  const t0 = lo?.[0];
+  const t1 = hi?.[0];
   if (t0 === undefined || t1 === undefined || !Number.isFinite(t0) || !Number.isFinite(t1)) return null;
   return { t0, t1 };
 }
