@@ -11,14 +11,14 @@ export const FEATURE_FAMILIES = ['price', 'volume', 'derivatives', 'cross_asset'
 export type FeatureFamily = (typeof FEATURE_FAMILIES)[number];
 
 /** The inputs a feature reads; each joined input reports its age as <input>_age_ms. */
-export const FEATURE_INPUTS = ['perp_bars', 'funding', 'open_interest', 'spot_bars', 'btc_bars', 'grid'] as const;
+export const FEATURE_INPUTS = ['perp_bars', 'funding', 'open_interest', 'spot_bars', 'btc_bars', 'trades', 'grid'] as const;
 export type FeatureInput = (typeof FEATURE_INPUTS)[number];
 
 export interface FeatureSpec {
   name: string;
   family: FeatureFamily;
   /** the computation that produces it: a window family of services/features/families.ts, or 'derived' (combined at the decision time) */
-  query: 'price' | 'volume' | 'funding' | 'open_interest' | 'basis' | 'cross_asset' | 'derived';
+  query: 'price' | 'volume' | 'funding' | 'open_interest' | 'basis' | 'cross_asset' | 'trade_flow' | 'derived';
   input: FeatureInput;
   /**
    * window: consecutive rows of its input the value depends on (bars, or prints for funding/OI),
@@ -67,6 +67,7 @@ export const FEATURES: readonly FeatureSpec[] = [
   f('rv_ratio_24_168', 'volume', 'volume', 'perp_bars', 169, 'ratio', 'short/long volatility ratio: rv_24 / rv_168', 'seed §7.2, §5.1.4'),
   f('parkinson_24', 'volume', 'volume', 'perp_bars', 24, 'per-bar volatility', 'Parkinson high-low volatility over 24 bars', 'seed §7.2'),
   f('volume_trend_24', 'volume', 'volume', 'perp_bars', 24, 'fraction of mean volume per bar', 'least-squares slope of volume over 24 bars, over the mean volume', 'seed §7.2'),
+  f('taker_imb_24', 'volume', 'trade_flow', 'trades', 24, '-1..1', 'perp taker-flow imbalance from trades: (buy - sell) / (buy + sell) taker volume over 24 consecutive known bars; NULL without trades (see the trade-flow rule)', 'seed §7.2, H4'),
   f('funding_rate', 'derivatives', 'funding', 'funding', 1, 'fraction per settlement interval', 'last settled funding rate (longs pay when > 0)', 'seed §7.3, H2'),
   f('funding_mean_24', 'derivatives', 'funding', 'funding', 24, 'fraction per interval', 'mean of the last 24 settled rates', 'seed §7.3'),
   f('funding_z_168', 'derivatives', 'funding', 'funding', 168, 'z-score', 'last rate against the mean and stdev of the last 168', 'seed §7.3'),
@@ -91,6 +92,8 @@ export const FEATURES: readonly FeatureSpec[] = [
     f(`perp_spot_ret_delta_${k}`, 'perp_spot', 'basis', 'spot_bars', k + 1, 'fraction', `perp return minus spot return over ${k} bars (lead-lag)`, 'H3'),
   ),
   f('flow_div_barproxy_24', 'perp_spot', 'basis', 'spot_bars', 24, '-2..2', 'perp minus spot signed-flow imbalance over 24 bars; flow proxied by bar volume signed by bar direction (no trades)', 'H4'),
+  f('taker_imb_spot_24', 'perp_spot', 'trade_flow', 'trades', 24, '-1..1', 'spot taker-flow imbalance from trades over 24 bars (as taker_imb_24, on the spot reference)', 'H4'),
+  f('flow_div_trades_24', 'perp_spot', 'trade_flow', 'trades', 24, '-2..2', 'perp minus spot taker-flow imbalance from trades over 24 bars known on both legs (the signed flow the bar proxy stands in for)', 'H4'),
   f('perp_spot_activity_24', 'perp_spot', 'basis', 'spot_bars', 24, 'ratio', 'perp over spot quote volume over 24 bars', 'H5'),
   f('liquidity_stress', 'perp_spot', 'derived', 'grid', 24, 'ratio', "liquidity stress: the last bar's high-low range over rv_24 (range relative to volatility; no spreads in bar data)", 'H5'),
   f('settle_time_to_next_h', 'perp_spot', 'derived', 'grid', 0, 'hours', 'time to the next funding settlement (instrument cadence, from 00:00 UTC); exactly at a settlement the next one is a full interval away', 'H6'),
@@ -141,6 +144,12 @@ export const FeaturesConfigSchema = z.object({
   cascade_z: z.number().default(2),
   cascade_volume: z.number().default(3),
   cascade_oi_drop: z.number().default(0.05),
+  /**
+   * trade flow: a bar's taker flow is the snapshot of its trades available this long after its
+   * close (later trades are counted as late and left out), ms; keep it below the decision latency
+   * so that the bar that just closed is usable at its decision
+   */
+  trade_flow_grace_ms: z.number().int().nonnegative().default(2_000),
   /** labels priced on trades: an entry or exit trade later than intended by this much is a gap (NULL label), ms */
   label_trade_max_gap_ms: z.number().int().positive().default(60_000),
   /** the perp the cross-asset family compares against */

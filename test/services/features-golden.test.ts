@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DATASETS } from '../../src/domain/datasets.js';
 import { AGE_COLUMNS, EMA_WINDOW, FEATURES } from '../../src/domain/features.js';
-import { buildFeatures, featuresSpec } from '../../src/services/features.js';
+import { buildFeatures, checkLeakage, featuresSpec } from '../../src/services/features.js';
 import { datasetFiles, listOf, SCAN_SQL, writeRows } from '../../src/store/dataset.js';
 import { ROOT, testContext } from '../helpers.js';
 import type { ServiceContext } from '../../src/domain/context.js';
@@ -52,11 +52,75 @@ const FUND_MISSED = at('2026-03-26T16:00:00Z');
 const EXACT = { perp: at('2026-04-05T10:00:00Z'), spot: at('2026-04-06T11:00:00Z'), btc: at('2026-04-07T12:00:00Z'), oi: at('2026-04-08T13:00:00Z') };
 const LATE1 = { perp: at('2026-04-05T14:00:00Z'), spot: at('2026-04-06T15:00:00Z'), btc: at('2026-04-07T16:00:00Z'), oi: at('2026-04-08T17:00:00Z'), funding: at('2026-04-09T08:00:00Z') };
 
+// Trades (taker flow): ~3 per hour on both legs from 2026-03-20 for 300 hours (spot stops 3 hours
+// earlier: no later spot trade proves the stream alive), every 5th hour without trades. Planted:
+// a trade arriving 3 h after its bar, one available exactly at the snapshot (close + 2 s: counted)
+// and one 1 µs later (left out), a perp trade without a side (its bar is unknown), and an empty
+// bar whose next trade arrives 10 min after its close (a zero bar usable only then).
+const GRACE = 2 * US;
+const TR_FROM = at('2026-03-20T00:00:00Z');
+const TR_HOURS = 300;
+const TR_LATE3H = at('2026-03-23T05:00:00Z');
+const TR_SNAP_EXACT = at('2026-03-23T09:00:00Z');
+const TR_SNAP_LATE1 = at('2026-03-23T11:00:00Z');
+const TR_UNSIDED = at('2026-03-25T10:00:00Z');
+interface Trade { e: number; a: number; size: number; side: 'buy' | 'sell' | null }
+let perpTrades: Trade[] = [];
+let spotTrades: Trade[] = [];
+let perpFlow: Series = new Map();
+let spotFlow: Series = new Map();
+
+function makeTrades(seed: number, hours: number): Trade[] {
+  const out: Trade[] = [];
+  for (let h = 0; h < hours; h++) {
+    const open = TR_FROM + h * H;
+    const k = (h * 7 + seed) % 5;
+    for (let i = 0; i < k; i++) {
+      const e = open + 500_000 + Math.floor((i * H) / k);
+      out.push({ e, a: e + 300_000, size: 0.1 + ((h * 13 + i * 7 + seed) % 10) / 10, side: (h + i + seed) % 3 === 0 ? 'sell' : 'buy' });
+    }
+  }
+  return out;
+}
+
+/** A bar of taker flow by the rule, straight from the trades: close = buy - sell, volume = buy + sell, avail = when usable. */
+function flowBars(trades: Trade[]): Series {
+  const out: Series = new Map();
+  const firstClose = Math.floor(Math.min(...trades.map((t) => t.e)) / H) * H + H;
+  const lastE = Math.max(...trades.map((t) => t.e));
+  for (let c = firstClose; c <= lastE + H; c += H) {
+    const snap = c + GRACE;
+    const inBar = trades.filter((t) => t.e >= c - H && t.e < c && t.a <= snap);
+    if (inBar.length) {
+      if (inBar.some((t) => t.side === null)) continue;
+      const buy = inBar.filter((t) => t.side === 'buy').reduce((a, t) => a + t.size, 0);
+      const sell = inBar.filter((t) => t.side === 'sell').reduce((a, t) => a + t.size, 0);
+      out.set(c, { t: c, avail: snap, open: 0, high: 0, low: 0, close: buy - sell, volume: buy + sell });
+      continue;
+    }
+    const later = trades.filter((t) => t.e >= c);
+    if (later.length === 0) continue;
+    out.set(c, { t: c, avail: Math.max(snap, Math.min(...later.map((t) => t.a))), open: 0, high: 0, low: 0, close: 0, volume: 0 });
+  }
+  return out;
+}
+
 async function bars(ctx: ServiceContext, venue: string, symbol: string, price = 'last'): Promise<Bar[]> {
   const files = await datasetFiles(join(ROOT, 'data', 'sample'), DATASETS.bars, { venue: [venue], symbol: [symbol], price: [price], timeframe: ['1h'] });
   const rows = await ctx.db.all(`SELECT epoch_us(event_time) AS t, epoch_us(available_time) AS a, open, high, low, close, volume FROM ${SCAN_SQL} ORDER BY event_time`, { files: listOf(files) });
   return rows.map((r) => ({ t: Number(r['t']), avail: Number(r['a']), open: Number(r['open']), high: Number(r['high']), low: Number(r['low']), close: Number(r['close']), volume: Number(r['volume']) }));
 }
+
+describe('leakage harness over the taker-flow input (trades)', () => {
+  it('drops and perturbs trades after each cutoff and finds no feature value that changes', async () => {
+    const ctx = await testContext();
+    const r = await checkLeakage({ root, venue: 'binance-usdm', symbols: ['ETH-PERP'], timeframe: '1h', from: TR_FROM + 48 * H, to: TR_FROM + 290 * H, cutoffs: 4, seed: 11 }, ctx);
+    expect(r.differences).toEqual([]);
+    expect(r.ok).toBe(true);
+    expect(r.compared_non_null).toBeGreaterThan(1000);
+    expect(r.modified_input_rows).toBeGreaterThan(0);
+  }, 180_000);
+});
 
 async function prints(ctx: ServiceContext, symbol: string): Promise<Print[]> {
   const files = await datasetFiles(join(ROOT, 'data', 'sample'), DATASETS.funding, { venue: ['binance-usdm'], symbol: [symbol] });
@@ -107,6 +171,24 @@ beforeAll(async () => {
     if (!hole) oi.push({ t: x.t, avail: x.t === EXACT.oi ? x.t + LAT : x.t === LATE1.oi ? x.t + LAT + 1 : x.t + 30 * US, v: level });
   }
   await writeRows(ctx, { root, spec: DATASETS.open_interest }, oi.map((x) => ({ venue: 'binance-usdm', symbol: 'ETH-PERP', event_time: x.t, available_time: x.avail, source: 'test', ingest_time: 0, open_interest: x.v, open_interest_value: null })));
+  // the bar closing 2026-03-27 14:00 is empty and the first later trade comes 10 min after it
+  perpTrades = makeTrades(0, TR_HOURS).filter((t) => !(t.e >= at('2026-03-27T13:00:00Z') && t.e < at('2026-03-27T14:10:00Z')));
+  perpTrades.push(
+    { e: TR_LATE3H - 1000, a: TR_LATE3H + 3 * H, size: 5, side: 'buy' },
+    { e: TR_SNAP_EXACT - 1000, a: TR_SNAP_EXACT + GRACE, size: 2, side: 'sell' },
+    { e: TR_SNAP_LATE1 - 1000, a: TR_SNAP_LATE1 + GRACE + 1, size: 2, side: 'sell' },
+    { e: TR_UNSIDED - 2000, a: TR_UNSIDED, size: 1, side: null },
+  );
+  spotTrades = makeTrades(2, TR_HOURS - 3);
+  perpFlow = flowBars(perpTrades);
+  spotFlow = flowBars(spotTrades);
+  const tRow = (venue: string, symbol: string, x: Trade, i: number): Record<string, unknown> => ({
+    venue, symbol, event_time: x.e, available_time: x.a, source: 'test', ingest_time: 0, trade_id: String(i), price: 2000, size: x.size, side: x.side,
+  });
+  await writeRows(ctx, { root, spec: DATASETS.trades }, [
+    ...perpTrades.map((x, i) => tRow('binance-usdm', 'ETH-PERP', x, i)),
+    ...spotTrades.map((x, i) => tRow('binance-spot', 'ETH-SPOT', x, i)),
+  ]);
   await buildFeatures({ root, venue: 'binance-usdm', symbols: ['ETH-PERP'], timeframe: '1h' }, ctx);
 }, 180_000);
 
@@ -180,8 +262,26 @@ const signal = (w: Bar[]): number => {
 };
 const basisOf = (p: Bar[], s: Bar[]): number[] => p.map((b, i) => b.close / (s[i] as Bar).close - 1);
 
+function imbalance(w: Bar[]): number | null {
+  const g = w.reduce((a, b) => a + b.volume, 0);
+  return g > 0 ? w.reduce((a, b) => a + b.close, 0) / g : null;
+}
+
 function reference(T: number): Record<string, number | null> {
   const r: Record<string, number | null> = {};
+  r['taker_imb_24'] = barFeature(perpFlow, 24, T, imbalance);
+  r['taker_imb_spot_24'] = barFeature(spotFlow, 24, T, imbalance);
+  r['flow_div_trades_24'] = null;
+  for (let t = Math.floor((T - LAT) / H) * H; T - t <= BAR_MAX_AGE; t -= H) {
+    const a = win(perpFlow, t, 24, T);
+    const b = win(spotFlow, t, 24, T);
+    if (a && b) {
+      const x = imbalance(a);
+      const y = imbalance(b);
+      r['flow_div_trades_24'] = x === null || y === null ? null : x - y;
+      break;
+    }
+  }
   const P = (L: number, f: (w: Bar[]) => number | null): number | null => fin(barFeature(perp, L, T, f));
   for (const k of [1, 4, 12, 24, 48, 168]) r[`roc_${k}`] = P(k + 1, (w) => last(w).close / (w[0] as Bar).close - 1);
   r['logret_1'] = P(2, (w) => Math.log((w[1] as Bar).close / (w[0] as Bar).close));

@@ -81,6 +81,8 @@ async function incrementalStart(ctx: ServiceContext, p: Plan): Promise<number | 
     [DATASETS.funding, { venue: [p.venue], symbol: perps }],
     [DATASETS.open_interest, { venue: [p.venue], symbol: perps }],
     ...spots.map((r): [DatasetSpec, ScanOptions] => [DATASETS.bars, { venue: [r.spot_venue as string], symbol: [r.spot_symbol as string] }]),
+    [DATASETS.trades, { venue: [p.venue], symbol: p.symbols }],
+    ...spots.map((r): [DatasetSpec, ScanOptions] => [DATASETS.trades, { venue: [r.spot_venue as string], symbol: [r.spot_symbol as string] }]),
   ];
   let first: number | undefined;
   for (const [spec, o] of reads) {
@@ -124,7 +126,8 @@ export async function buildFeatures(opts: FeaturesOptions, ctx: ServiceContext):
   for (const [k, n] of Object.entries(excluded)) ctx.log.warn(`excluded ${n} quarantined row(s) of ${k}`);
   if (ctx.signal.aborted) throw ctx.signal.reason;
   ctx.log.info('features: computing');
-  const { stale, missing } = await compute(ctx, p, timings);
+  const { stale, missing, late_trades } = await compute(ctx, p, timings);
+  if (late_trades > 0) notes.push(`${late_trades} trade(s) arrived after their bar's taker-flow snapshot (close + ${p.cfg.trade_flow_grace_ms} ms) and were left out of it`);
   if (ctx.signal.aborted) throw ctx.signal.reason;
   const rows = Number(await ctx.db.scalar('SELECT count(*) FROM feat_out'));
   const spec = featuresSpec();

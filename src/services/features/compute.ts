@@ -1,8 +1,9 @@
 import type { ServiceContext } from '../../domain/context.js';
 import { AGE_COLUMNS, FEATURES, type FeatureInput, type FeaturesConfig } from '../../domain/features.js';
-import { basisFamily, crossFamily, fundingFamily, openInterestFamily, priceFamily, printRuns, volumeFamily, type Emit } from './families.js';
+import { basisFamily, crossFamily, fundingFamily, openInterestFamily, priceFamily, printRuns, tradeFlowFamily, volumeFamily, type Emit } from './families.js';
+import { runStep } from '../../store/steps.js';
 import { listOf } from '../../store/dataset.js';
-import { barRange, DoubleTableWriter, loadBars, loadPrints, nanToNull, type Axis, type BarSeries, type Prints } from './panel.js';
+import { barRange, DoubleTableWriter, loadBars, loadFlow, loadPrints, nanToNull, type Axis, type BarSeries, type Prints } from './panel.js';
 
 /**
  * The feature engine: for each symbol, its staged inputs (temp tables raw_perp, raw_spot, raw_mark,
@@ -29,9 +30,11 @@ export interface ComputeResult {
   rows: number;
   stale: Record<string, number>;
   missing: Record<string, number>;
+  /** trades that arrived after their bar's taker-flow snapshot (left out of it) */
+  late_trades: number;
 }
 
-const INPUTS: Array<Exclude<FeatureInput, 'grid'>> = ['perp_bars', 'funding', 'open_interest', 'spot_bars', 'btc_bars'];
+const INPUTS: Array<Exclude<FeatureInput, 'grid' | 'trades'>> = ['perp_bars', 'funding', 'open_interest', 'spot_bars', 'btc_bars'];
 
 /** For each decision: latest slot whose window is usable at T and younger than maxAge. */
 function selectBars(v: Float64Array, u: Float64Array, ax: Axis, dec: Float64Array, maxAgeUs: number, out: Float64Array): void {
@@ -120,6 +123,9 @@ export async function computeFeatures(ctx: ServiceContext, p: ComputePlan, timin
     timings[k] = (timings[k] ?? 0) + (clock() - t);
   };
   const btcRange = await barRange(ctx.db, 'raw_perp', cfg.btc_symbol);
+  const graceUs = cfg.trade_flow_grace_ms * 1000;
+  await runStep(ctx, 'features/trade_flow', { tf: BigInt(p.tfUs), grace: BigInt(graceUs) });
+  let lateTrades = 0;
   let rows = 0;
   for (const [si, sym] of p.symbols.entries()) {
     if (ctx.signal.aborted) throw ctx.signal.reason;
@@ -151,6 +157,9 @@ export async function computeFeatures(ctx: ServiceContext, p: ComputePlan, timin
     const funding = await loadPrints(ctx.db, 'raw_funding', 'funding_rate', sym, true);
     const btcFunding = sym === cfg.btc_symbol ? funding : await loadPrints(ctx.db, 'raw_funding', 'funding_rate', cfg.btc_symbol, true);
     const oi = await loadPrints(ctx.db, 'raw_oi', 'open_interest', sym, false);
+    const perpFlow = await loadFlow(ctx.db, sym, 'perp', ax, graceUs);
+    const spotFlow = await loadFlow(ctx.db, sym, 'spot', ax, graceUs);
+    lateTrades += perpFlow.late + spotFlow.late;
     add('load', t);
 
     t = clock();
@@ -169,6 +178,7 @@ export async function computeFeatures(ctx: ServiceContext, p: ComputePlan, timin
     volumeFamily(perp, ax, barEmit);
     if (spot.count > 0) basisFamily(perp, spot, mark.count > 0 ? mark : null, ax, barEmit, 168);
     if (btc) crossFamily(perp, btc, ax, barEmit);
+    if (perpFlow.count > 0) tradeFlowFamily(perpFlow, spotFlow, ax, barEmit);
     add('windows', t);
 
     t = clock();
@@ -224,9 +234,9 @@ export async function computeFeatures(ctx: ServiceContext, p: ComputePlan, timin
      FROM feat_raw f JOIN (SELECT unnest($syms) AS symbol, generate_subscripts($syms, 1) - 1 AS i) s ON s.i = f.symbol_index::INTEGER`,
     { syms: listOf(p.symbols) },
   );
-  await ctx.db.exec('DROP TABLE feat_raw');
+  await ctx.db.exec('DROP TABLE feat_raw; DROP TABLE flow_buckets');
   add('assemble', t);
-  return { rows, stale, missing };
+  return { rows, stale, missing, late_trades: lateTrades };
 }
 
 interface DerivedInput {

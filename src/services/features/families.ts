@@ -1,5 +1,5 @@
 import { EMA_WINDOW } from '../../domain/features.js';
-import type { Axis, BarSeries, Prints } from './panel.js';
+import type { Axis, BarSeries, FlowSeries, Prints } from './panel.js';
 import {
   fin,
   jointRunLength,
@@ -173,6 +173,32 @@ export function basisFamily(p: BarSeries, s: BarSeries, mark: BarSeries | null, 
   const spq = rollingSum(pq, qRun, 24, ax.abs0);
   const ssq = rollingSum(sq, qRun, 24, ax.abs0);
   emit('perp_spot_activity_24', map(n, (j) => ((ssq[j] as number) > 0 ? (spq[j] as number) / (ssq[j] as number) : NaN)), windowAvailability(pairAvail, qRun, 24));
+}
+
+/**
+ * Signed taker flow from trades (where trades are stored): imbalance = sum(buy - sell) /
+ * sum(buy + sell) over 24 consecutive known bars of a leg (NaN when nothing traded), and the perp
+ * minus spot divergence over 24 bars known on both legs. The bar-volume proxy
+ * (flow_div_barproxy_24) stays for data without trades.
+ */
+export function tradeFlowFamily(perp: FlowSeries, spot: FlowSeries | null, ax: Axis, emit: Emit): void {
+  const n = ax.n;
+  const L = 24;
+  const imbalance = (x: FlowSeries, run: Int32Array): Float64Array => {
+    const f = rollingSum(x.flow, run, L, ax.abs0);
+    const g = rollingSum(x.gross, run, L, ax.abs0);
+    return map(n, (j) => ((g[j] as number) > 0 ? (f[j] as number) / (g[j] as number) : NaN));
+  };
+  const pRun = runLength(perp.flow);
+  emit('taker_imb_24', imbalance(perp, pRun), windowAvailability(perp.avail, pRun, L));
+  if (!spot || spot.count === 0) return;
+  const sRun = runLength(spot.flow);
+  emit('taker_imb_spot_24', imbalance(spot, sRun), windowAvailability(spot.avail, sRun, L));
+  const jRun = jointRunLength(perp.flow, spot.flow);
+  const pi = imbalance(perp, jRun);
+  const si = imbalance(spot, jRun);
+  const both = map(n, (j) => Math.max(perp.avail[j] as number, spot.avail[j] as number));
+  emit('flow_div_trades_24', map(n, (j) => (pi[j] as number) - (si[j] as number)), windowAvailability(both, jRun, L));
 }
 
 /**

@@ -83,6 +83,7 @@ export async function stageInputs(ctx: ServiceContext, p: Plan, notes: string[],
       } else notes.push(`${s}: no spot reference in instruments: perp-spot features are NULL`);
     }
   }
+  await stageTrades(ctx, p, lower, excluded, notes);
   // Funding and open interest: every perp (BTC too, for funding_diff_btc).
   const fundingLower = p.from !== undefined ? p.from - p.cfg.warmup_funding_prints * 8 * 3_600_000_000 : undefined;
   if (!(await stageSeries(ctx, p, 'funding', 'funding_rate', 'raw_funding', perpSyms, fundingLower, excluded))) {
@@ -130,4 +131,32 @@ async function stageSeries(
   await ctx.db.exec(`CREATE OR REPLACE TEMP TABLE ${q(into)} AS SELECT ${cols.map(q).join(', ')} FROM ${q(s.table)}`);
   await release(ctx, s.table);
   return true;
+}
+
+/**
+ * Trades of each perp and of its spot reference (leg 'perp' / 'spot', staged under the perp's
+ * symbol) into raw_trades, for the taker-flow features; empty when no trades are stored.
+ */
+async function stageTrades(ctx: ServiceContext, p: Plan, lowerUs: number | undefined, excluded: Record<string, number>, notes: string[]): Promise<void> {
+  await ctx.db.exec('CREATE OR REPLACE TEMP TABLE raw_trades (symbol VARCHAR, leg VARCHAR, event_time TIMESTAMP, available_time TIMESTAMP, size DOUBLE, side VARCHAR)');
+  for (const sym of p.symbols) {
+    const ref = p.refs.get(sym);
+    const legs: Array<['perp' | 'spot', string, string]> = [['perp', p.venue, sym]];
+    if (ref?.spot_venue && ref.spot_symbol) legs.push(['spot', ref.spot_venue, ref.spot_symbol]);
+    for (const [leg, venue, symbol] of legs) {
+      const s = await scan(ctx, p.root, DATASETS.trades, {
+        venue: [venue],
+        symbol: [symbol],
+        ...(lowerUs !== undefined ? { from: lowerUs, event_from: lowerUs } : {}),
+        ...(p.to !== undefined ? { to: p.to + 86_400_000_000, available_before: p.to } : {}),
+        columns: ['event_time', 'available_time', 'size', 'side'],
+        prefix: 'trades_src',
+      });
+      if (s.files === 0) continue;
+      if (s.excluded > 0) excluded[`trades ${venue}/${symbol}`] = s.excluded;
+      if (s.rows > 0) notes.push(`${sym}: ${leg} taker flow from ${s.rows} trades of ${venue}/${symbol}`);
+      await ctx.db.exec(`INSERT INTO raw_trades SELECT $sym, $leg, event_time, available_time, size, side FROM ${q(s.table)}`, { sym, leg });
+      await release(ctx, s.table);
+    }
+  }
 }

@@ -39,7 +39,7 @@ export interface LeakageResult {
   ok: boolean;
 }
 
-const RAW_TABLES = ['raw_perp', 'raw_spot', 'raw_mark', 'raw_funding', 'raw_oi'] as const;
+const RAW_TABLES = ['raw_perp', 'raw_spot', 'raw_mark', 'raw_funding', 'raw_oi', 'raw_trades'] as const;
 
 /**
  * For random cutoffs T: recompute every feature with each input row whose available_time > T
@@ -87,6 +87,7 @@ export async function checkLeakage(opts: LeakageOptions, ctx: ServiceContext): P
     raw_mark: ['open', 'high', 'low', 'close'],
     raw_funding: ['funding_rate'],
     raw_oi: ['open_interest'],
+    raw_trades: ['size'],
   };
   for (const [ci, T] of cutoffs.entries()) {
     if (ctx.signal.aborted) throw ctx.signal.reason;

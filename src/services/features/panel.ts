@@ -120,6 +120,73 @@ export async function loadPrints(db: DuckSession, table: string, column: string,
   return { ev: cols[0]!, avail: cols[1]!, value: cols[2]!, interval: cols[3]! };
 }
 
+/** Signed taker flow of one leg on a symbol's axis (trades rolled into bars by trade_flow.sql). */
+export interface FlowSeries {
+  /** buy minus sell volume of the bar's snapshot trades; NaN where unknown */
+  flow: Float64Array;
+  /** buy plus sell volume */
+  gross: Float64Array;
+  /** when the bar's value became usable; NaN where unknown */
+  avail: Float64Array;
+  /** slots with a known value */
+  count: number;
+  /** trades that arrived after their bar's snapshot (left out of it) */
+  late: number;
+}
+
+/**
+ * One leg's bars of table flow_buckets placed on the axis. A bar with snapshot trades is known at
+ * its snapshot (close + grace) unless one of them has no side (unknown: NaN). A bar without
+ * snapshot trades is a zero-flow bar only once the stream is proven alive past it: after the
+ * leg's first bar, and usable when the first trade after its close has arrived (the earliest
+ * available_time of any later bar's trades); before that, or with no later trade, it is unknown.
+ * Nothing here depends on a row that arrives after the usable time it gives.
+ */
+export async function loadFlow(db: DuckSession, symbol: string, leg: 'perp' | 'spot', axis: Axis, graceUs: number): Promise<FlowSeries> {
+  const [close, minAvail, buy, sell, known, unsided, late] = await readColumns(
+    db,
+    `SELECT close_us::DOUBLE, min_avail_us, buy, sell, known, unsided, late FROM flow_buckets WHERE symbol = $s AND leg = $leg ORDER BY close_us`,
+    { s: symbol, leg },
+    7,
+  );
+  const mk = (): Float64Array => new Float64Array(axis.n).fill(NaN);
+  const out: FlowSeries = { flow: mk(), gross: mk(), avail: mk(), count: 0, late: 0 };
+  const m = close?.length ?? 0;
+  if (m === 0) return out;
+  // earliest availability of any trade closing after each slot: suffix minimum over the buckets
+  const nextAvail = new Float64Array(axis.n).fill(Infinity);
+  let b = m - 1;
+  let best = Infinity;
+  for (let j = axis.n - 1; j >= 0; j--) {
+    const end = axis.t0 + j * axis.tf;
+    while (b >= 0 && (close![b] as number) > end) best = Math.min(best, minAvail![b--] as number);
+    nextAvail[j] = best;
+  }
+  const firstClose = close![0] as number;
+  for (let i = 0; i < m; i++) out.late += late![i] as number;
+  let i = 0;
+  for (let j = 0; j < axis.n; j++) {
+    const end = axis.t0 + j * axis.tf;
+    if (end < firstClose) continue;
+    while (i < m && (close![i] as number) < end) i++;
+    const hasBucket = i < m && (close![i] as number) === end;
+    const snapshot = end + graceUs;
+    if (hasBucket && (known![i] as number) > 0) {
+      if ((unsided![i] as number) > 0) continue;
+      out.flow[j] = (buy![i] as number) - (sell![i] as number);
+      out.gross[j] = (buy![i] as number) + (sell![i] as number);
+      out.avail[j] = snapshot;
+      out.count++;
+    } else if (Number.isFinite(nextAvail[j] as number)) {
+      out.flow[j] = 0;
+      out.gross[j] = 0;
+      out.avail[j] = Math.max(snapshot, nextAvail[j] as number);
+      out.count++;
+    }
+  }
+  return out;
+}
+
 /**
  * Writes rows of double columns into a new temp table, one data chunk at a time, by copying whole
  * typed-array slices into the chunk's vectors (no per-value calls). NaN is stored as NaN: read the
