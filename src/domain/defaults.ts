@@ -18,6 +18,8 @@ export const OPTIMIZE_DEFAULTS = {
   windows: 'rolling',
   train: '90d',
   test: '30d',
+  /** covers the regime strategy's slowest window (168 hourly decisions) */
+  warmup: '14d',
   objective: 'sharpe',
 } as const;
 

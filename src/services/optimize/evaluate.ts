@@ -10,7 +10,7 @@ import type { PartMetrics } from '../../domain/optimize.js';
 import { runEngine, type EngineResult } from '../../engine/engine.js';
 import type { BarSeries, DecisionSeries, FundingSeries, MarketData, QuoteSeries } from '../../engine/types.js';
 import { calmarRatio, hitRate, maxDrawdown, sharpeRatio, sortinoRatio } from '../../stats/returns.js';
-import { loadStrategy } from '../../strategies/index.js';
+import { loadStrategy, type Strategy, type StrategyContext } from '../../strategies/index.js';
 
 const HOUR_US = 3_600_000_000;
 const DAY_US = 24 * HOUR_US;
@@ -78,9 +78,14 @@ export function warmBars(config: BacktestConfig): number {
   return Math.max(config.slippage.sigma_ref_bars, config.sizing.vol_bars, config.slippage.sigma_bars) + 2;
 }
 
-/** The market data of one part [start, end): decisions inside it, bars from the warm-up before it. */
-export function sliceMarketData(d: MarketData, part: Interval, config: BacktestConfig): MarketData {
-  const [start, end] = part;
+/**
+ * The market data of one part [start, end) with a strategy warm-up of `warmupUs` before it (the
+ * decisions of the warm-up are shown to the strategy, which may not trade then: see quietUntil),
+ * and bars from the engine's own warm-up before that.
+ */
+export function sliceMarketData(d: MarketData, part: Interval, config: BacktestConfig, warmupUs = 0): MarketData {
+  const start = part[0] - warmupUs;
+  const end = part[1];
   const warm = warmBars(config);
   return {
     symbols: d.symbols,
@@ -174,17 +179,63 @@ export function partResult(r: EngineResult, initialCash: number, stepUs: number,
   return { metrics, times, rets };
 }
 
-/** Runs one cell's params on one part of the data. */
-export async function evaluatePart(data: MarketData, config: BacktestConfig, strategySpec: string, params: Record<string, unknown>, part: Interval, stepUs: number): Promise<PartResult> {
-  const { strategy } = await loadStrategy(strategySpec, params);
-  const sliced = sliceMarketData(data, part, config);
-  const r = runEngine(sliced, config, strategy);
-  return partResult(r, config.initial_cash, stepUs, part);
+/**
+ * The strategy, silenced before `live`: it sees every decision of the warm-up (its indicators fill
+ * up, as a live system's would from history) but its orders are dropped, so a part starts flat and
+ * warmed up. Everything it reads delegates to the engine's context.
+ */
+export function quietUntil(inner: Strategy, live: number): Strategy {
+  let q: StrategyContext | null = null;
+  let real: StrategyContext | null = null;
+  const quiet = (ctx: StrategyContext): StrategyContext => {
+    if (real !== ctx || !q) {
+      real = ctx;
+      q = {
+        get time() {
+          return ctx.time;
+        },
+        get symbol() {
+          return ctx.symbol;
+        },
+        get symbols() {
+          return ctx.symbols;
+        },
+        feature: (c) => ctx.feature(c),
+        close: (s) => ctx.close(s),
+        position: (s) => ctx.position(s),
+        pending: (s) => ctx.pending(s),
+        equity: () => ctx.equity(),
+        target: () => undefined,
+        market: () => -1,
+        limit: () => -1,
+        stop: () => -1,
+        cancel: () => undefined,
+        random: () => ctx.random(),
+      };
+    }
+    return q;
+  };
+  return {
+    name: inner.name,
+    ...(inner.kind ? { kind: inner.kind } : {}),
+    ...(inner.columns ? { columns: inner.columns } : {}),
+    ...(inner.init ? { init: (info: Parameters<NonNullable<Strategy['init']>>[0]) => inner.init!(info) } : {}),
+    onDecision(ctx) {
+      if (ctx.time < live) inner.onDecision(quiet(ctx));
+      else inner.onDecision(ctx);
+    },
+  };
 }
 
-/** Engine events of one run, for the throughput report. */
-export async function evaluatePartCounting(data: MarketData, config: BacktestConfig, strategySpec: string, params: Record<string, unknown>, part: Interval, stepUs: number): Promise<PartResult & { events: number }> {
+/** Runs one cell's params on one part of the data (after a silent strategy warm-up of warmupUs). */
+export async function evaluatePart(data: MarketData, config: BacktestConfig, strategySpec: string, params: Record<string, unknown>, part: Interval, stepUs: number, warmupUs = 0): Promise<PartResult> {
+  const r = await evaluatePartCounting(data, config, strategySpec, params, part, stepUs, warmupUs);
+  return { metrics: r.metrics, times: r.times, rets: r.rets };
+}
+
+/** As evaluatePart, with the engine's event count (for the throughput report). */
+export async function evaluatePartCounting(data: MarketData, config: BacktestConfig, strategySpec: string, params: Record<string, unknown>, part: Interval, stepUs: number, warmupUs = 0): Promise<PartResult & { events: number }> {
   const { strategy } = await loadStrategy(strategySpec, params);
-  const r = runEngine(sliceMarketData(data, part, config), config, strategy);
+  const r = runEngine(sliceMarketData(data, part, config, warmupUs), config, warmupUs > 0 ? quietUntil(strategy, part[0]) : strategy);
   return { ...partResult(r, config.initial_cash, stepUs, part), events: r.counters.events };
 }

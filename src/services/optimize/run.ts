@@ -74,6 +74,8 @@ export interface OptimizeOptions {
   test: string;
   step?: string;
   purge?: string;
+  /** strategy warm-up before each part (decisions seen, no orders) */
+  warmup?: string;
   workers: number;
   shard?: { k: number; n: number } | null;
   run_id?: string;
@@ -95,8 +97,9 @@ export interface RunSpec {
   config: BacktestConfig;
   config_doc: Record<string, unknown>;
   objective: Objective;
-  scheme: { kind: 'walk-forward'; windows: WindowKind; train: string; test: string; step: string; purge: string };
+  scheme: { kind: 'walk-forward'; windows: WindowKind; train: string; test: string; step: string; purge: string; warmup: string };
   step_us: number;
+  warmup_us: number;
   windows: WindowSpec[];
   n_cells: number;
   data_hashes: Record<string, string>;
@@ -241,6 +244,8 @@ async function prepare(o: OptimizeOptions, ctx: ServiceContext): Promise<Prepare
   const stepText = o.step ?? o.test;
   const stepUs = durationUs('step', stepText);
   const purgeUs = durationUs('purge', purgeText);
+  const warmupText = o.warmup ?? '14d';
+  const warmupUs = warmupText === '0' ? 0 : durationUs('warmup', warmupText);
   // validate each cell's params against the strategy before loading anything
   const { loadStrategy } = await import('../../strategies/index.js');
   const n = gridSize(o.grid);
@@ -280,8 +285,9 @@ async function prepare(o: OptimizeOptions, ctx: ServiceContext): Promise<Prepare
     config,
     config_doc: o.config_doc ?? {},
     objective: o.objective,
-    scheme: { kind: 'walk-forward', windows: o.windows, train: o.train, test: o.test, step: stepText, purge: purgeText },
+    scheme: { kind: 'walk-forward', windows: o.windows, train: o.train, test: o.test, step: stepText, purge: purgeText, warmup: warmupText },
     step_us: decisionStep(loaded.data.decisions),
+    warmup_us: warmupUs,
     windows,
     n_cells: n,
     data_hashes: loaded.hashes,
@@ -306,7 +312,7 @@ async function runMissing(p: Prepared, tasks: number[], checkpoint: string, work
   const t0 = performance.now();
   let events = 0;
   let done = 0;
-  const taskSpec: TaskSpec = { strategy: p.spec.strategy, fixed: p.spec.fixed, grid: p.spec.grid, config: p.spec.config, windows: p.spec.windows, step_us: p.spec.step_us };
+  const taskSpec: TaskSpec = { strategy: p.spec.strategy, fixed: p.spec.fixed, grid: p.spec.grid, config: p.spec.config, windows: p.spec.windows, step_us: p.spec.step_us, warmup_us: p.spec.warmup_us };
   let lastReport = 0;
   await runTasks(p.data, taskSpec, todo, {
     workers,
@@ -405,6 +411,7 @@ export async function mergeOptimize(o: { root: string; run_id: string; workers: 
     test: spec.scheme.test,
     step: spec.scheme.step,
     purge: spec.scheme.purge,
+    warmup: spec.scheme.warmup,
     workers: o.workers,
     run_id: o.run_id,
     unseal_test: spec.segments.includes('test'),
@@ -638,8 +645,8 @@ async function finalise(p: Prepared, results: Map<number, TaskResult>, stage: st
   const modal = [...counts.entries()].sort((a, b) => b[1] - a[1] || chosen.lastIndexOf(b[0]) - chosen.lastIndexOf(a[0]))[0]![0];
   const modalParams = { ...spec.fixed, ...cellParams(spec.grid, modal) };
   const oosSpan: [number, number] = [spec.windows[0]!.test[0], spec.windows[nW - 1]!.test[1]];
-  if (spec.cost_stress) cs = await costStress(p.data, spec.config, spec.strategy, modalParams, oosSpan, spec.step_us, p.venue, ctx);
-  if (spec.stress) stress = await stressScenarios(p.data, spec.config, spec.strategy, modalParams, oosSpan, spec.step_us, spec.crises, ctx);
+  if (spec.cost_stress) cs = await costStress(p.data, spec.config, spec.strategy, modalParams, oosSpan, spec.step_us, spec.warmup_us, ctx);
+  if (spec.stress) stress = await stressScenarios(p.data, spec.config, spec.strategy, modalParams, oosSpan, spec.step_us, spec.warmup_us, spec.crises, ctx);
 
   // ---- outputs
   const outputs: OptimizeSummary['outputs'] = {};

@@ -69,8 +69,8 @@ function scaled(c: BacktestConfig, m: number): BacktestConfig {
 
 const bpsOf = (x: number, notional: number): number | null => (notional > 0 ? (x / notional) * 1e4 : null);
 
-export async function costStress(data: MarketData, config: BacktestConfig, strategy: string, params: Record<string, unknown>, span: [number, number], stepUs: number, venue: string, ctx: ServiceContext): Promise<CostStressResult> {
-  const run = (d: MarketData, c: BacktestConfig): Promise<PartResult> => evaluatePart(d, c, strategy, params, span, stepUs);
+export async function costStress(data: MarketData, config: BacktestConfig, strategy: string, params: Record<string, unknown>, span: [number, number], stepUs: number, warmupUs: number, ctx: ServiceContext): Promise<CostStressResult> {
+  const run = (d: MarketData, c: BacktestConfig): Promise<PartResult> => evaluatePart(d, c, strategy, params, span, stepUs, warmupUs);
   const base = await run(data, config);
   const tiers: Array<{ name: string; maker: number; taker: number }> = [
     ...FEE_SCHEDULES['coinbase']!.map((t) => ({ name: `coinbase-${t.name}`, maker: t.maker, taker: t.taker })),
@@ -136,7 +136,6 @@ export async function costStress(data: MarketData, config: BacktestConfig, strat
         : 'q = ADV x (net edge / (2 k sigma 1e4))^2 per symbol, from the formula slippage model; the smallest binds';
   const noFunding: MarketData = { ...data, funding: data.funding.map(() => null) };
   const nf = await run(noFunding, { ...config, funding: { ...config.funding, missing: 'zero' } });
-  void venue;
   return {
     rows,
     summary: {
@@ -277,10 +276,11 @@ export async function stressScenarios(
   params: Record<string, unknown>,
   span: [number, number],
   stepUs: number,
+  warmupUs: number,
   extraCrises: Array<{ name: string; start: string; end: string }>,
   ctx: ServiceContext,
 ): Promise<StressRow[]> {
-  const run = (d: MarketData, part: [number, number]): Promise<PartResult> => evaluatePart(d, config, strategy, params, part, stepUs);
+  const run = (d: MarketData, part: [number, number]): Promise<PartResult> => evaluatePart(d, config, strategy, params, part, stepUs, warmupUs);
   const row = (scenario: string, kind: StressRow['kind'], part: [number, number], r: PartResult, baseline: number, note: string): StressRow => ({
     scenario,
     kind,

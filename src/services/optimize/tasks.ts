@@ -17,6 +17,8 @@ export interface TaskSpec {
   windows: WindowSpec[];
   /** decision bar, µs */
   step_us: number;
+  /** strategy warm-up before each part, µs (decisions seen, no orders) */
+  warmup_us: number;
 }
 
 export interface TaskResult {
@@ -39,8 +41,8 @@ export async function runTask(data: MarketData, spec: TaskSpec, task: number): P
   const w = spec.windows[window];
   if (!w) throw new Error(`task ${task}: no window ${window}`);
   const params = { ...spec.fixed, ...cellParams(spec.grid, cell) };
-  const tr = await evaluatePartCounting(data, spec.config, spec.strategy, params, w.train, spec.step_us);
-  const te = await evaluatePartCounting(data, spec.config, spec.strategy, params, w.test, spec.step_us);
+  const tr = await evaluatePartCounting(data, spec.config, spec.strategy, params, w.train, spec.step_us, spec.warmup_us);
+  const te = await evaluatePartCounting(data, spec.config, spec.strategy, params, w.test, spec.step_us, spec.warmup_us);
   return { task, window, cell, train: tr.metrics, test: te.metrics, test_times: te.times, test_rets: te.rets, events: tr.events + te.events };
 }
 
