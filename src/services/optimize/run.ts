@@ -464,8 +464,29 @@ async function familyTrials(ctx: ServiceContext, root: string, spec: string, ppy
   return { trials: rows.length, variance: v };
 }
 
-async function finalise(p: Prepared, results: Map<number, TaskResult>, stage: string, base: string, shards: number | null, o: OptimizeOptions, ctx: ServiceContext): Promise<OptimizeSummary> {
-  const { spec } = p;
+export interface Analysis {
+  windows: WindowRow[];
+  chosen: number[];
+  stitched: ReturnType<typeof stitch>;
+  oos: OptimizeSummary['oos'];
+  pbo: OptimizeSummary['pbo'];
+  dsr: OptimizeSummary['dsr'];
+  stability: Stability;
+  warnings: Warning[];
+  expectations: OptimizeSummary['expectations'];
+  oos_parts: PartMetrics[];
+  periods_per_year: number;
+}
+
+/** Sharpe ratios of the training parts of every task: the trials' count and the variance of their per-period Sharpes (as the ledger gives for a fresh family). */
+export function trialsOf(results: Map<number, TaskResult>, ppy: number): { trials: number; variance: number } {
+  const per = [...results.values()].map((r) => (r.train.sharpe === null ? Number.NaN : r.train.sharpe / Math.sqrt(ppy))).filter((x) => Number.isFinite(x));
+  const m = per.reduce((a, b) => a + b, 0) / Math.max(1, per.length);
+  return { trials: results.size, variance: per.length > 1 ? per.reduce((a, b) => a + (b - m) ** 2, 0) / (per.length - 1) : 0 };
+}
+
+/** Everything the summary reports, from the task results and the family's trials (pure). */
+export function analyse(spec: RunSpec, results: Map<number, TaskResult>, fam: { trials: number; variance: number }): Analysis {
   const nW = spec.windows.length;
   const nC = spec.n_cells;
   const get = (w: number, c: number): TaskResult => {
@@ -560,34 +581,6 @@ async function finalise(p: Prepared, results: Map<number, TaskResult>, stage: st
     }
   }
 
-  // every (window, cell) is a trial in the ledger; DSR counts the family's trials ever
-  const family = spec.strategy;
-  const familyHash = sha256(`strategy-family:${family}`);
-  const now = ctx.clock.now() * 1000;
-  const runId = p.runId;
-  const ledgerRowsOut: Array<Record<string, unknown>> = [];
-  for (let w = 0; w < nW; w++) {
-    for (let c = 0; c < nC; c++) {
-      const r = get(w, c);
-      const params = { ...spec.fixed, ...cellParams(spec.grid, c) };
-      ledgerRowsOut.push({
-        event_time: now,
-        available_time: now,
-        source: 'perpkit',
-        ingest_time: now,
-        kind: 'evaluation',
-        command: 'optimize',
-        args: JSON.stringify({ strategy: spec.strategy, split: spec.split, run_id: runId, window: w, cell: c }),
-        config_hash: sha256({ config: spec.config, params }),
-        data_hashes: JSON.stringify(spec.data_hashes),
-        split_name: spec.split,
-        segment: `optimize-window-${w}-train`,
-        detail: JSON.stringify({ run_id: runId, window: w, cell: c, params, family_hash: familyHash, sharpe: finite(r.train.sharpe), periods_per_year: ppy, objective: finite(objectiveOf(r.train, spec.objective)), observations: r.train.observations }),
-      });
-    }
-  }
-  await writeRows(ctx, { root: o.root, spec: ledgerSpec() }, ledgerRowsOut);
-  const fam = await familyTrials(ctx, o.root, family, ppy);
   const srPer = oos.sharpe === null ? null : oos.sharpe / Math.sqrt(ppy);
   let dsr: OptimizeSummary['dsr'] = { sharpe: oos.sharpe, psr: null, dsr: null, trials: fam.trials, trials_sharpe_variance: fam.variance, expected_max_sharpe: 0, passes: false };
   if (srPer !== null && ra.length >= 2) {
@@ -637,6 +630,48 @@ async function finalise(p: Prepared, results: Map<number, TaskResult>, stage: st
   });
   const exp = expectations({ sharpe: oos.sharpe, max_drawdown: oos.max_drawdown, hit_rate: oos.hit_rate, annual_return: oos.annual_return, trades_per_day: oos.trades_per_day });
 
+  return { windows, chosen, stitched: st, oos, pbo, dsr, stability: stab, warnings, expectations: exp, oos_parts: oosParts, periods_per_year: ppy };
+}
+
+async function finalise(p: Prepared, results: Map<number, TaskResult>, stage: string, base: string, shards: number | null, o: OptimizeOptions, ctx: ServiceContext): Promise<OptimizeSummary> {
+  const { spec } = p;
+  const nW = spec.windows.length;
+  const nC = spec.n_cells;
+  const get = (w: number, c: number): TaskResult => {
+    const r = results.get(w * nC + c);
+    if (!r) throw validationError(`task (window ${w}, cell ${c}) has no result`);
+    return r;
+  };
+  const ppy = (365 * DAY_US) / spec.step_us;
+  // every (window, cell) is a trial in the ledger; DSR counts the family's trials ever
+  const family = spec.strategy;
+  const familyHash = sha256(`strategy-family:${family}`);
+  const now = ctx.clock.now() * 1000;
+  const runId = p.runId;
+  const ledgerRowsOut: Array<Record<string, unknown>> = [];
+  for (let w = 0; w < nW; w++) {
+    for (let c = 0; c < nC; c++) {
+      const r = get(w, c);
+      const params = { ...spec.fixed, ...cellParams(spec.grid, c) };
+      ledgerRowsOut.push({
+        event_time: now,
+        available_time: now,
+        source: 'perpkit',
+        ingest_time: now,
+        kind: 'evaluation',
+        command: 'optimize',
+        args: JSON.stringify({ strategy: spec.strategy, split: spec.split, run_id: runId, window: w, cell: c }),
+        config_hash: sha256({ config: spec.config, params }),
+        data_hashes: JSON.stringify(spec.data_hashes),
+        split_name: spec.split,
+        segment: `optimize-window-${w}-train`,
+        detail: JSON.stringify({ run_id: runId, window: w, cell: c, params, family_hash: familyHash, sharpe: finite(r.train.sharpe), periods_per_year: ppy, objective: finite(objectiveOf(r.train, spec.objective)), observations: r.train.observations }),
+      });
+    }
+  }
+  await writeRows(ctx, { root: o.root, spec: ledgerSpec() }, ledgerRowsOut);
+  const fam = await familyTrials(ctx, o.root, family, ppy);
+  const { windows, chosen, stitched: st, oos, pbo, dsr, stability: stab, warnings, expectations: exp } = analyse(spec, results, fam);
   // stress on the configuration chosen most often (ties: the latest window's)
   let cs: CostStressResult | null = null;
   let stress: StressRow[] | null = null;
