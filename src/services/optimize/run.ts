@@ -231,6 +231,13 @@ async function prepare(o: OptimizeOptions, ctx: ServiceContext): Promise<Prepare
   const { config, params: configParams } = resolveConfig(o.config_doc ?? {});
   const fixed = { ...configParams, ...(o.fixed ?? {}) };
   if (o.run_id !== undefined && !isSlug(o.run_id)) throw usageError(`--run-id must be letters, digits, - and _, got ${JSON.stringify(o.run_id)}`);
+  const trainUs = durationUs('train', o.train);
+  const testUs = durationUs('test', o.test);
+  const stepText = o.step ?? o.test;
+  const stepUs = durationUs('step', stepText);
+  if (o.purge !== undefined && o.purge !== '0') durationUs('purge', o.purge);
+  const warmupText = o.warmup ?? '14d';
+  const warmupUs = warmupText === '0' ? 0 : durationUs('warmup', warmupText);
   const split = loadSplit(o.root, o.split);
   if (split.scheme !== 'holdout' || !split.segments) {
     throw usageError(`split ${o.split} is a ${split.scheme} split; optimize walks forward inside the train + validation segments of a holdout split`, {
@@ -239,13 +246,7 @@ async function prepare(o: OptimizeOptions, ctx: ServiceContext): Promise<Prepare
   }
   const segments = split.segments.map((s) => s.name).filter((n) => n !== 'test' || o.unseal_test);
   const purgeText = o.purge ?? `${split.longest_label_hours}h`;
-  const trainUs = durationUs('train', o.train);
-  const testUs = durationUs('test', o.test);
-  const stepText = o.step ?? o.test;
-  const stepUs = durationUs('step', stepText);
-  const purgeUs = durationUs('purge', purgeText);
-  const warmupText = o.warmup ?? '14d';
-  const warmupUs = warmupText === '0' ? 0 : durationUs('warmup', warmupText);
+  const purgeUs = purgeText === '0' ? 0 : durationUs('purge', purgeText);
   // validate each cell's params against the strategy before loading anything
   const { loadStrategy } = await import('../../strategies/index.js');
   const n = gridSize(o.grid);
