@@ -28,8 +28,11 @@ export async function runTasks(
     return;
   }
   const shared = toShared(data);
-  const url = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
-  const execArgv = import.meta.url.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  // From dist/ the worker is worker.js; from sources (tests, benches under tsx) it is worker.ts,
+  // loaded through a small bootstrap that registers tsx in the worker first.
+  const fromSource = import.meta.url.endsWith('.ts');
+  const url = new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url);
+  const entry: URL | string = fromSource ? `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });` : url;
   const queue = [...tasks];
   const pool: Worker[] = [];
   try {
@@ -53,7 +56,7 @@ export async function runTasks(
         w.postMessage({ task: t });
       };
       for (let i = 0; i < workers; i++) {
-        const w = new Worker(url, { workerData: { data: shared, spec }, execArgv });
+        const w = new Worker(entry, { workerData: { data: shared, spec }, eval: fromSource });
         pool.push(w);
         w.on('message', (m: { ok: true; result: TaskResult } | { ok: false; task: number; error: { message: string; kind?: string; hint?: string } }) => {
           running--;
