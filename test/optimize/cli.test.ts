@@ -127,8 +127,9 @@ describe('perpkit optimize (CLI, real sample)', () => {
     expect(Object.keys(s.cost_stress!).sort()).toEqual(['base_fee_tier', 'break_even_bps', 'gross_edge_per_trade_bps', 'round_trip_cost_bps', 'span']);
     expect(s.funding).toHaveProperty('pnl_without_funding');
     expect(s.stress!.map((x) => x.scenario)).toEqual(['unstressed', 'flash_crash', 'depeg', 'outage', 'funding_spike']);
-    const [st] = await ctx.db.all(`SELECT count(*)::INTEGER AS n FROM read_parquet($p)`, { p: join(out, 'stress.parquet') });
-    expect(st!['n']).toBe(5);
+    const [st] = await ctx.db.all(`SELECT count(*)::INTEGER AS n, typeof(any_value(kill_switch)) AS ks FROM read_parquet($p)`, { p: join(out, 'stress.parquet') });
+    expect(st).toEqual({ n: 5, ks: 'BOOLEAN' });
+    expect((s as unknown as { strategy: { name: string } }).strategy.name).toBe('regime');
     // a ledger trial per (window, cell); DSR counts them
     const ledger = await ctx.db.all(`SELECT count(*)::INTEGER AS n FROM read_parquet($p) WHERE command = 'optimize' AND kind = 'evaluation'`, { p: join(dir, 'ledger', '**', '*.parquet') });
     expect(ledger[0]!['n']).toBe(90);

@@ -21,6 +21,7 @@ async function optimise(planted: number, accuracy: number, seed: number): Promis
   const spec: RunSpec = {
     schema: 'perpkit.optimize/1',
     strategy: 'signal',
+    strategy_name: 'signal',
     split: 'synthetic',
     segments: ['train', 'validation'],
     grid,

@@ -48,6 +48,7 @@ import { matrixFromColumns, probabilityOfBacktestOverfitting } from '../../stats
 import { calmarRatio, hitRate, maxDrawdown, sharpeRatio, sortinoRatio } from '../../stats/returns.js';
 import { datasetFiles, listOf, SCAN_SQL, writeRows } from '../../store/dataset.js';
 import { ledgerSpec, sha256 } from '../../store/ledger.js';
+import { quoteIdent } from '../../store/duckdb.js';
 import { codeVersion, loadMarketData, resolveConfig, tableHash, writeParquet, type Col } from '../backtest.js';
 import { loadSplit } from '../split.js';
 import { decisionStep } from './evaluate.js';
@@ -90,6 +91,7 @@ export interface OptimizeOptions {
 export interface RunSpec {
   schema: string;
   strategy: string;
+  strategy_name: string;
   split: string;
   segments: string[];
   grid: Grid;
@@ -279,6 +281,7 @@ async function prepare(o: OptimizeOptions, ctx: ServiceContext): Promise<Prepare
   const spec: RunSpec = {
     schema: SUMMARY_SCHEMA,
     strategy: o.strategy,
+    strategy_name: name,
     split: o.split,
     segments,
     grid: o.grid,
@@ -296,7 +299,6 @@ async function prepare(o: OptimizeOptions, ctx: ServiceContext): Promise<Prepare
     stress: o.stress ?? false,
     crises: o.crises ?? [],
   };
-  void name;
   return { spec, data: loaded.data, venue: loaded.venue, runId: o.run_id ?? runIdOf(spec) };
 }
 
@@ -686,9 +688,15 @@ async function finalise(p: Prepared, results: Map<number, TaskResult>, stage: st
 
   // ---- outputs
   const outputs: OptimizeSummary['outputs'] = {};
-  const put = async (name: string, cols: Col[]): Promise<void> => {
+  /** writes a table; `booleans` are 0/1 INTEGER columns stored as BOOLEAN (the contract's type) */
+  const put = async (name: string, cols: Col[], booleans: string[] = []): Promise<void> => {
     outputs[name] = { rows: cols[0]?.values.length ?? 0, sha256: tableHash(cols) };
-    await writeParquet(ctx, join(stage, name), cols);
+    if (booleans.length === 0) return writeParquet(ctx, join(stage, name), cols);
+    const tmp = join(stage, `${name}.ints`);
+    await writeParquet(ctx, tmp, cols);
+    const repl = booleans.map((b) => `${quoteIdent(b)}::BOOLEAN AS ${quoteIdent(b)}`).join(', ');
+    await ctx.db.exec(`COPY (SELECT * REPLACE (${repl}) FROM read_parquet('${tmp.replace(/'/g, "''")}')) TO '${join(stage, name).replace(/'/g, "''")}' (FORMAT parquet)`);
+    rmSync(tmp, { force: true });
   };
   const cellRows: Array<{ w: number; c: number; part: string; m: PartMetrics }> = [];
   for (let w = 0; w < nW; w++) for (let c = 0; c < nC; c++) for (const part of ['train', 'test'] as const) cellRows.push({ w, c, part, m: get(w, c)[part] });
@@ -724,7 +732,7 @@ async function finalise(p: Prepared, results: Map<number, TaskResult>, stage: st
     { name: 'on_boundary', type: 'INTEGER', values: Int32Array.from(windows, (w) => (w.on_boundary ? 1 : 0)) },
     { name: 'neighbour_ratio', type: 'DOUBLE', values: Float64Array.from(windows, (w) => num(w.neighbour_ratio)) },
     { name: 'sharp_peak', type: 'INTEGER', values: Int32Array.from(windows, (w) => (w.sharp_peak ? 1 : 0)) },
-  ]);
+  ], ['on_boundary', 'sharp_peak']);
   await put('equity.parquet', [
     { name: 'event_time', type: 'TIMESTAMP', values: Float64Array.from(st.times) },
     { name: 'window', type: 'INTEGER', values: Int32Array.from(st.window) },
@@ -760,7 +768,7 @@ async function finalise(p: Prepared, results: Map<number, TaskResult>, stage: st
       { name: 'liquidations', type: 'INTEGER', values: Int32Array.from(stress, (r) => r.liquidations) },
       { name: 'controller_events', type: 'INTEGER', values: Int32Array.from(stress, (r) => r.controller_events) },
       { name: 'kill_switch', type: 'INTEGER', values: Int32Array.from(stress, (r) => (r.kill_switch ? 1 : 0)) },
-    ]);
+    ], ['kill_switch']);
   }
   const summary: OptimizeSummary = {
     schema: SUMMARY_SCHEMA,
@@ -768,7 +776,7 @@ async function finalise(p: Prepared, results: Map<number, TaskResult>, stage: st
     created_at: new Date(ctx.clock.now()).toISOString(),
     code_version: codeVersion(),
     command: o.command_line ?? 'perpkit optimize',
-    strategy: { spec: spec.strategy, name: spec.strategy, family_hash: familyHash },
+    strategy: { spec: spec.strategy, name: spec.strategy_name, family_hash: familyHash },
     objective: spec.objective,
     scheme: spec.scheme,
     split: spec.split,
