@@ -88,6 +88,11 @@ describe('perpkit optimize (CLI, real sample)', () => {
     expect(s.n_windows).toBe(5);
     expect(s.scheme).toMatchObject({ kind: 'walk-forward', windows: 'rolling', train: '14d', test: '7d', purge: '1h' });
     const out = join(dir, 'optimize', s.run_id);
+    // the sealed test segment is never walked into: every window ends by the validation segment's end
+    const split = JSON.parse(readFileSync(join(dir, 'splits', 'demo.json'), 'utf8')) as { segments: Array<{ name: string; intervals: string[][] }> };
+    const valEnd = split.segments.find((x) => x.name === 'validation')!.intervals.at(-1)![1]!;
+    const testStart = split.segments.find((x) => x.name === 'test')!.intervals[0]![0]!;
+    for (const w of s.windows) expect(Date.parse(w['test_end'] as string) <= Date.parse(valEnd) && Date.parse(w['test_end'] as string) < Date.parse(testStart)).toBe(true);
     expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).run_id).toBe(s.run_id);
     // every §10.3 sign and every §12.2 row is reported
     expect(s.warnings.map((w) => w.sign)).toHaveLength(11);
