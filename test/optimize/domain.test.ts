@@ -13,7 +13,9 @@ import {
   gridSize,
   neighbourRatio,
   neighbours,
+  objectiveOf,
   onBoundary,
+  type PartMetrics,
   parseGrid,
   parseShard,
   shardTasks,
@@ -51,6 +53,14 @@ describe('grids', () => {
   it('chooseCell takes the highest objective, the lowest index on ties, never -Infinity over a number', () => {
     expect(chooseCell([0.1, 0.3, 0.3, -1])).toBe(1);
     expect(chooseCell([Number.NEGATIVE_INFINITY, -5])).toBe(1);
+  });
+  it('objectiveOf reads the objective, -Infinity when it is undefined (a flat part never wins)', () => {
+    const m = { sharpe: 1.5, sortino: 2, calmar: null, net_return: -0.01 } as unknown as PartMetrics;
+    expect(objectiveOf(m, 'sharpe')).toBe(1.5);
+    expect(objectiveOf(m, 'sortino')).toBe(2);
+    expect(objectiveOf(m, 'calmar')).toBe(Number.NEGATIVE_INFINITY);
+    expect(objectiveOf(m, 'net_return')).toBe(-0.01);
+    expect(objectiveOf({ ...m, sharpe: Number.NaN }, 'sharpe')).toBe(Number.NEGATIVE_INFINITY);
   });
   it('parseGrid reads a mapping (or grid: + strategy:) and refuses bad axes with exit 2', () => {
     expect(parseGrid('sma_fast: [10, 20]\nallow_short: [true, false]\n').grid).toEqual({ sma_fast: [10, 20], allow_short: [true, false] });
