@@ -55,3 +55,32 @@ describe('stress scenarios', () => {
     expect(rows[2]!.pnl).not.toBe(rows[0]!.pnl);
   }, 60_000);
 });
+
+describe('cost stress', () => {
+  it('break-even: a round-trip cost equal to it (as fixed slippage) leaves about zero net return; tiers and multiples tabled', async () => {
+    const { costStress } = await import('../../src/services/optimize/stress.js');
+    const { evaluatePart } = await import('../../src/services/optimize/evaluate.js');
+    const data = plantedMarket({ days: 40, cols: 1, planted: 0, accuracy: 0.56, seed: 5 });
+    const ctx = { log: silentLogger, signal: new AbortController().signal } as unknown as ServiceContext;
+    const span: [number, number] = [T0 + 2 * DAY_US, T0 + 38 * DAY_US];
+    const cfg = quietConfig();
+    const r = await costStress(data, cfg, 'signal', { column: 'sig0' }, span, HOUR_US, 0, ctx);
+    expect(r.rows).toHaveLength(10 * 4);
+    expect(new Set(r.rows.map((x) => x.fee_tier)).size).toBe(10);
+    // no fees, no slippage, no funding in the base run: no cost, gross edge = break-even
+    expect(r.summary.round_trip_cost_bps).toBe(0);
+    expect(r.summary.gross_edge_per_trade_bps).toBeCloseTo(r.summary.break_even_bps!, 9);
+    expect(r.summary.break_even_bps).toBeGreaterThan(0);
+    const base = await evaluatePart(data, cfg, 'signal', { column: 'sig0' }, span, HOUR_US);
+    const be = r.summary.break_even_bps!;
+    const at = async (bps: number): Promise<number> =>
+      (await evaluatePart(data, { ...cfg, slippage: { ...cfg.slippage, mode: 'fixed', fixed_bps: bps / 2 } }, 'signal', { column: 'sig0' }, span, HOUR_US)).metrics.net_return;
+    const atBe = await at(be);
+    expect(Math.abs(atBe)).toBeLessThan(0.15 * Math.abs(base.metrics.net_return));
+    expect(await at(be * 0.5)).toBeGreaterThan(0);
+    expect(await at(be * 1.5)).toBeLessThan(0);
+    // capacity rows at 1x, 10x, 100x; funding removed equals with funding here (there is none)
+    expect(r.capacity.map((c) => c.multiple)).toEqual([1, 10, 100]);
+    expect(r.funding.pnl_without_funding).toBeCloseTo(r.funding.pnl_with_funding, 6);
+  }, 60_000);
+});
