@@ -13,6 +13,16 @@ export const TIME_BOUNDS = {
   max_iso: '2100-01-01',
 } as const;
 
+/** `perpkit optimize` (services/optimize/run.ts): walk-forward windows that fit the bundled sample's 27 months. */
+export const OPTIMIZE_DEFAULTS = {
+  windows: 'rolling',
+  train: '90d',
+  test: '30d',
+  /** covers the regime strategy's slowest window (168 hourly decisions) */
+  warmup: '14d',
+  objective: 'sharpe',
+} as const;
+
 /** `perpkit record` (services/record.ts). */
 export const RECORD_DEFAULTS = {
   /** no frame (heartbeats included) for this long -> the connection is dropped and renewed */
@@ -104,6 +114,8 @@ export function defaultsTable(): DefaultRow[] {
     { setting: 'stats returns column', value: STATS_DEFAULTS.column, flag: '--column', where: 'stats' },
     { setting: 'stats CSCV blocks', value: String(STATS_DEFAULTS.blocks), flag: '--blocks', where: 'stats' },
     { setting: 'stats MinTRL confidence', value: String(STATS_DEFAULTS.confidence), flag: '--confidence', where: 'stats' },
+    { setting: 'optimize windows', value: `${OPTIMIZE_DEFAULTS.windows}, train ${OPTIMIZE_DEFAULTS.train}, test ${OPTIMIZE_DEFAULTS.test}`, flag: '--windows, --train, --test', where: 'optimize' },
+    { setting: 'optimize objective', value: OPTIMIZE_DEFAULTS.objective, flag: '--objective', where: 'optimize' },
     { setting: 'accepted times', value: `${TIME_BOUNDS.min_iso} to before ${TIME_BOUNDS.max_iso}`, flag: '--from, --to', where: 'every command' },
   ];
 }

@@ -157,7 +157,7 @@ function perpkitVersion(): string {
   }
 }
 
-function codeVersion(): string {
+export function codeVersion(): string {
   try {
     const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: packageRoot(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     return head || 'unknown';
@@ -334,7 +334,7 @@ async function readDecisions(ctx: ServiceContext, table: string, symbols: string
   };
 }
 
-interface Loaded {
+export interface Loaded {
   data: MarketData;
   venue: string;
   execTf: string;
@@ -345,7 +345,42 @@ interface Loaded {
   repeated_look: boolean;
 }
 
-async function load(o: BacktestOptions, config: BacktestConfig, strategyColumns: readonly string[], ctx: ServiceContext): Promise<Loaded> {
+/**
+ * Loads the decision rows of one segment (o.segment) or of several (segments: e.g. train and
+ * validation of a holdout split, read as one span for walk-forward optimisation) and the market
+ * data around them. Exported for perpkit optimize, which loads once and slices per window.
+ */
+export async function loadMarketData(
+  o: BacktestOptions & { segments?: string[]; command?: string },
+  config: BacktestConfig,
+  strategyColumns: readonly string[],
+  ctx: ServiceContext,
+): Promise<Loaded> {
+  return load(o, config, strategyColumns, ctx);
+}
+
+function concatDecisions(parts: DecisionSeries[]): DecisionSeries {
+  if (parts.length === 1) return parts[0]!;
+  const columns = parts[0]!.columns;
+  for (const p of parts) if (p.columns.join(',') !== columns.join(',')) throw validationError('the segments have different feature columns');
+  const cat = <T extends Float64Array | Uint16Array>(xs: T[], make: (n: number) => T): T => {
+    const out = make(xs.reduce((a, x) => a + x.length, 0));
+    let k = 0;
+    for (const x of xs) {
+      out.set(x, k);
+      k += x.length;
+    }
+    return out;
+  };
+  return {
+    sym: cat(parts.map((p) => p.sym), (n) => new Uint16Array(n)),
+    time: cat(parts.map((p) => p.time), (n) => new Float64Array(n)),
+    columns,
+    values: columns.map((_, i) => cat(parts.map((p) => p.values[i]!), (n) => new Float64Array(n))),
+  };
+}
+
+async function load(o: BacktestOptions & { segments?: string[]; command?: string }, config: BacktestConfig, strategyColumns: readonly string[], ctx: ServiceContext): Promise<Loaded> {
   let t = performance.now();
   const lap = (what: string): void => {
     const now = performance.now();
@@ -354,19 +389,28 @@ async function load(o: BacktestOptions, config: BacktestConfig, strategyColumns:
     t = now;
   };
   const split = loadSplit(o.root, o.split);
-  const selector = parseSelector(o.segment);
-  const intervals = selectorIntervals(split, selector);
+  const names = o.segments ?? [o.segment];
+  const selectors = names
+    .map((name) => ({ name, selector: parseSelector(name), iv: selectorIntervals(split, parseSelector(name)) }))
+    .sort((a, b) => (a.iv[0]?.[0] ?? 0) - (b.iv[0]?.[0] ?? 0));
+  const intervals = selectors.flatMap((s) => s.iv);
   if (intervals.length === 0) throw missingError(`segment ${o.segment} of split ${o.split} is empty`);
   const start = intervals[0]![0];
   const end = Math.min(intervals[intervals.length - 1]![1], 9e15);
   const venue = split.venue;
   const symbols = split.symbols;
   for (const s of symbols) if (!isSlug(s)) throw usageError(`bad symbol ${s} in split ${o.split}`);
-  const seg = await readSegment(
-    { root: o.root, name: o.split, selector, dataset: 'features', unseal_test: o.unseal_test ?? false, command: 'backtest', args: { split: o.split, segment: o.segment, strategy: o.strategy } },
-    ctx,
-  );
-  const decisions = await readDecisions(ctx, seg.table, symbols, [...strategyColumns]);
+  const parts: DecisionSeries[] = [];
+  let repeatedLook = false;
+  for (const { name, selector } of selectors) {
+    const seg = await readSegment(
+      { root: o.root, name: o.split, selector, dataset: 'features', unseal_test: o.unseal_test ?? false, command: o.command ?? 'backtest', args: { split: o.split, segment: name, strategy: o.strategy } },
+      ctx,
+    );
+    repeatedLook ||= seg.repeated_look;
+    parts.push(await readDecisions(ctx, seg.table, symbols, [...strategyColumns]));
+  }
+  const decisions = concatDecisions(parts);
   lap('decision rows');
   if (decisions.time.length === 0) throw missingError(`no decision rows in segment ${o.segment} of split ${o.split}`, { hint: 'rebuild the features for the split range' });
 
@@ -449,7 +493,7 @@ async function load(o: BacktestOptions, config: BacktestConfig, strategyColumns:
     hashes,
     warnings,
     intervals,
-    repeated_look: seg.repeated_look,
+    repeated_look: repeatedLook,
   };
 }
 
@@ -469,10 +513,10 @@ function arraysHash(arrays: Float64Array[], prefix = ''): string {
 
 // ---- outputs -------------------------------------------------------------------------------------
 
-type Col = { name: string; type: 'DOUBLE' | 'INTEGER' | 'VARCHAR' | 'TIMESTAMP'; values: ArrayLike<number> | string[] };
+export type Col = { name: string; type: 'DOUBLE' | 'INTEGER' | 'VARCHAR' | 'TIMESTAMP'; values: ArrayLike<number> | string[] };
 
 /** Hash of a table's content: every column's bytes in order (stable across runs and machines). */
-function tableHash(cols: Col[]): string {
+export function tableHash(cols: Col[]): string {
   const h = createHash('sha256');
   for (const c of cols) {
     h.update(`${c.name}:${c.type}\n`);
@@ -483,7 +527,7 @@ function tableHash(cols: Col[]): string {
   return h.digest('hex');
 }
 
-async function writeParquet(ctx: ServiceContext, path: string, cols: Col[]): Promise<void> {
+export async function writeParquet(ctx: ServiceContext, path: string, cols: Col[]): Promise<void> {
   const n = cols[0]?.values.length ?? 0;
   const tmp = `bt_out_${Math.random().toString(36).slice(2, 10)}`;
   const ddl = cols.map((c) => `${quoteIdent(c.name)} ${c.type === 'TIMESTAMP' ? 'DOUBLE' : c.type}`).join(', ');
@@ -652,7 +696,7 @@ function metricsOf(r: EngineResult, loaded: Loaded, config: BacktestConfig, minR
 }
 
 /** Accrual venues book each accrual and then its settlement: count the accruals only. */
-function isSettlementOfAccrual(r: EngineResult, i: number): boolean {
+export function isSettlementOfAccrual(r: EngineResult, i: number): boolean {
   return r.funding.kind[i] === 0 && Number.isNaN(r.funding.rate[i]!);
 }
 

@@ -76,7 +76,7 @@ function fill(s: string, worker: number): string {
 // ---------------------------------------------------------------------------------------------
 
 
-const COMMANDS = ['datasets', 'fetch', 'validate', 'features', 'split', 'stats', 'record', 'research', 'train', 'backtest', 'report'];
+const COMMANDS = ['datasets', 'fetch', 'validate', 'features', 'split', 'stats', 'record', 'research', 'train', 'backtest', 'report', 'optimize'];
 const STUBS = ['train', 'report'];
 
 function rows(): Row[] {
@@ -420,6 +420,29 @@ function rows(): Row[] {
     env: { COINBASE_INTX_API_KEY: '', COINBASE_INTX_API_SECRET: '', COINBASE_INTX_PASSPHRASE: '' },
   });
   rc('read-only data dir', [...rec, '--duration', '1s', '--data-dir', '{RO}'], 2, { hash: ['{RO}'], readOnly: true });
+
+  // optimize: bad input before any work (the populated dir has no split)
+  const op = (what: string, args: string[], code: number, extra: Partial<Row> = {}): void =>
+    add('optimize', what, [...args, ...(args.includes('--data-dir') ? [] : ['--data-dir', '{POP}'])], code, { hash: ['{POP}'], ...extra });
+  op('no --split', [], 2);
+  op('--split that does not exist', ['--split', 'nope'], 4);
+  op('--split not a name', ['--split', '../x'], 2);
+  op('unknown --objective', ['--split', 'nope', '--objective', 'profit'], 2);
+  op('unknown --windows', ['--split', 'nope', '--windows', 'sliding'], 2);
+  op('unknown --scheme', ['--split', 'nope', '--scheme', 'cpcv'], 2);
+  for (const x of ['0/2', '3/2', 'x', '1', '1/0']) op(`--shard ${x}`, ['--split', 'nope', '--shard', x], 2);
+  for (const x of ['0', 'abc', '1.5', '-2']) op(`--workers ${x}`, ['--split', 'nope', `--workers=${x}`], 2);
+  for (const x of ['soon', '0d', '5', '-3d', '']) op(`--train ${JSON.stringify(x)}`, ['--split', 'nope', `--train=${x}`], 2);
+  op('--test not a duration', ['--split', 'nope', '--test', 'x'], 2);
+  op('--warmup not a duration', ['--split', 'nope', '--warmup', 'x'], 2);
+  op('--grid file missing', ['--split', 'nope', '--grid', '{T}/no-grid.yaml'], 4);
+  op('--grid not a mapping', ['--split', 'nope', '--grid', '{IN}/notes.txt'], 2);
+  op('signal without --grid', ['--split', 'nope', '--strategy', 'signal'], 2);
+  op('unknown --strategy', ['--split', 'nope', '--strategy', 'nope'], 2);
+  op('--crisis malformed', ['--split', 'nope', '--crisis', 'crash'], 2);
+  op('--run-id not a name', ['--split', 'nope', '--run-id', 'a/b'], 2);
+  op('--merge of no run', ['--merge', 'nope'], 4);
+  op('--merge with --shard', ['--merge', 'nope', '--shard', '1/2'], 2);
 
   // Every row again with --json (unless marked json: false): one {"error"} document on stdout, same code.
   const out: Row[] = [];

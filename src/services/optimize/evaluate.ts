@@ -1,0 +1,241 @@
+/**
+ * One backtest of one grid cell on one part (train or test) of one walk-forward window, over market
+ * data loaded once: the data is sliced to the part (plus the warm-up the engine needs before it),
+ * the engine runs in-process and the equity is resampled to the decision bar. Used by the worker
+ * threads and by the main thread alike, so every path gives the same numbers.
+ */
+import type { BacktestConfig } from '../../domain/backtest.js';
+import type { Interval } from '../../domain/split.js';
+import type { PartMetrics } from '../../domain/optimize.js';
+import { runEngine, type EngineResult } from '../../engine/engine.js';
+import type { BarSeries, DecisionSeries, FundingSeries, MarketData, QuoteSeries } from '../../engine/types.js';
+import { calmarRatio, hitRate, maxDrawdown, sharpeRatio, sortinoRatio } from '../../stats/returns.js';
+import { loadStrategy, type Strategy, type StrategyContext } from '../../strategies/index.js';
+
+const HOUR_US = 3_600_000_000;
+const DAY_US = 24 * HOUR_US;
+
+/** First index i with a[i] > x (a sorted ascending). */
+function upper(a: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const m = (lo + hi) >>> 1;
+    if (a[m]! <= x) lo = m + 1;
+    else hi = m;
+  }
+  return lo;
+}
+/** First index i with a[i] >= x. */
+function lower(a: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const m = (lo + hi) >>> 1;
+    if (a[m]! < x) lo = m + 1;
+    else hi = m;
+  }
+  return lo;
+}
+
+function sliceBars(b: BarSeries, from: number, to: number): BarSeries {
+  // bars whose close is in (from, to], as the backtest reads them (event_time > from AND <= to)
+  const i = upper(b.close_time, from);
+  const j = upper(b.close_time, to);
+  return {
+    timeframe_us: b.timeframe_us,
+    open_time: b.open_time.subarray(i, j),
+    close_time: b.close_time.subarray(i, j),
+    available_time: b.available_time.subarray(i, j),
+    open: b.open.subarray(i, j),
+    high: b.high.subarray(i, j),
+    low: b.low.subarray(i, j),
+    close: b.close.subarray(i, j),
+    volume: b.volume.subarray(i, j),
+  };
+}
+
+function sliceFunding(f: FundingSeries, from: number, to: number): FundingSeries {
+  const i = lower(f.event_time, from);
+  const j = lower(f.event_time, to);
+  return { event_time: f.event_time.subarray(i, j), available_time: f.available_time.subarray(i, j), rate: f.rate.subarray(i, j), interval_hours: f.interval_hours.subarray(i, j), mark: f.mark.subarray(i, j) };
+}
+
+function sliceQuotes(q: QuoteSeries, from: number, to: number): QuoteSeries {
+  const i = lower(q.event_time, from);
+  const j = lower(q.event_time, to);
+  return { event_time: q.event_time.subarray(i, j), available_time: q.available_time.subarray(i, j), bid: q.bid.subarray(i, j), ask: q.ask.subarray(i, j), bid_size: q.bid_size.subarray(i, j), ask_size: q.ask_size.subarray(i, j) };
+}
+
+function sliceDecisions(d: DecisionSeries, from: number, to: number): DecisionSeries {
+  const i = lower(d.time, from);
+  const j = lower(d.time, to);
+  return { time: d.time.subarray(i, j), sym: d.sym.subarray(i, j), columns: d.columns, values: d.values.map((v) => v.subarray(i, j)) };
+}
+
+/** Bars needed before a part starts (rolling statistics of the slippage and sizing models). */
+export function warmBars(config: BacktestConfig): number {
+  return Math.max(config.slippage.sigma_ref_bars, config.sizing.vol_bars, config.slippage.sigma_bars) + 2;
+}
+
+/**
+ * The market data of one part [start, end) with a strategy warm-up of `warmupUs` before it (the
+ * decisions of the warm-up are shown to the strategy, which may not trade then: see quietUntil),
+ * and bars from the engine's own warm-up before that.
+ */
+export function sliceMarketData(d: MarketData, part: Interval, config: BacktestConfig, warmupUs = 0): MarketData {
+  const start = part[0] - warmupUs;
+  const end = part[1];
+  const warm = warmBars(config);
+  return {
+    symbols: d.symbols,
+    instruments: d.instruments,
+    bars: d.bars.map((b) => sliceBars(b, start - warm * b.timeframe_us - b.timeframe_us, end)),
+    mark: d.mark.map((m) => (m ? sliceBars(m, start - 2 * DAY_US, end) : null)),
+    quotes: (d.quotes ?? d.symbols.map(() => null)).map((q) => (q ? sliceQuotes(q, start, end) : null)),
+    funding: d.funding.map((f) => (f ? sliceFunding(f, start - DAY_US, end) : null)),
+    decisions: sliceDecisions(d.decisions, start, end),
+    start,
+    end,
+  };
+}
+
+export function decisionStep(d: DecisionSeries): number {
+  let best = Infinity;
+  for (let i = 1; i < d.time.length && i < 10_000; i++) {
+    const x = d.time[i]! - d.time[i - 1]!;
+    if (x > 0 && x < best) best = x;
+  }
+  return Number.isFinite(best) ? best : HOUR_US;
+}
+
+export interface PartResult {
+  metrics: PartMetrics;
+  /** end time of each decision-bar period (the last equity row in it), µs, inside [start, end) */
+  times: number[];
+  rets: number[];
+}
+
+/** Resamples the engine's equity rows to the decision bar inside [start, end) and computes the metrics. */
+export function partResult(r: EngineResult, initialCash: number, stepUs: number, part: Interval): PartResult {
+  const e = r.equity;
+  const eqs: number[] = [initialCash];
+  const times: number[] = [];
+  let lastBucket = Number.NaN;
+  for (let i = 0; i < e.time.length; i++) {
+    const t = e.time[i]!;
+    if (t < part[0] || t >= part[1]) continue;
+    const b = Math.floor(t / stepUs);
+    if (b === lastBucket) {
+      eqs[eqs.length - 1] = e.equity[i]!;
+      times[times.length - 1] = t;
+    } else {
+      eqs.push(e.equity[i]!);
+      times.push(t);
+      lastBucket = b;
+    }
+  }
+  const rets: number[] = [];
+  for (let i = 1; i < eqs.length; i++) rets.push(eqs[i - 1]! > 0 ? eqs[i]! / eqs[i - 1]! - 1 : 0);
+  const ra = Float64Array.from(rets);
+  const ppy = (365 * DAY_US) / stepUs;
+  let fees = 0;
+  let slip = 0;
+  let notional = 0;
+  let trades = 0;
+  for (let i = 0; i < r.fills.qty.length; i++) {
+    if (r.fills.booked[i]! >= part[1]) continue;
+    fees += r.fills.fee[i]!;
+    slip += r.fills.slippage_cost[i]!;
+    notional += Math.abs(r.fills.qty[i]! * r.fills.price[i]!);
+    if (!r.fills.liquidation[i]) trades++;
+  }
+  let funding = 0;
+  for (let i = 0; i < r.funding.amount.length; i++) {
+    if (r.funding.time[i]! >= part[1]) continue;
+    // accrual venues book each accrual then the settlement (rate NaN): count the accruals only
+    if (r.funding.kind[i] === 0 && Number.isNaN(r.funding.rate[i]!)) continue;
+    funding += r.funding.amount[i]!;
+  }
+  const finalEq = eqs[eqs.length - 1]!;
+  const metrics: PartMetrics = {
+    sharpe: ra.length >= 2 ? sharpeRatio(ra, ppy) : null,
+    sortino: ra.length >= 2 ? sortinoRatio(ra, ppy) : null,
+    calmar: ra.length >= 2 ? calmarRatio(ra, ppy) : null,
+    net_return: finalEq / initialCash - 1,
+    max_drawdown: ra.length ? -maxDrawdown(ra) : 0,
+    trades,
+    hit_rate: hitRate(ra),
+    observations: ra.length,
+    traded_notional: notional,
+    fees,
+    slippage: slip,
+    funding,
+    pnl: finalEq - initialCash,
+    liquidations: r.counters.liquidations,
+    controller_events: r.events.filter((x) => x.kind === 'drawdown_state' && x.time < part[1]).length,
+    kill_switch: r.counters.kill_switch !== null,
+  };
+  return { metrics, times, rets };
+}
+
+/**
+ * The strategy, silenced before `live`: it sees every decision of the warm-up (its indicators fill
+ * up, as a live system's would from history) but its orders are dropped, so a part starts flat and
+ * warmed up. Everything it reads delegates to the engine's context.
+ */
+export function quietUntil(inner: Strategy, live: number): Strategy {
+  let q: StrategyContext | null = null;
+  let real: StrategyContext | null = null;
+  const quiet = (ctx: StrategyContext): StrategyContext => {
+    if (real !== ctx || !q) {
+      real = ctx;
+      q = {
+        get time() {
+          return ctx.time;
+        },
+        get symbol() {
+          return ctx.symbol;
+        },
+        get symbols() {
+          return ctx.symbols;
+        },
+        feature: (c) => ctx.feature(c),
+        close: (s) => ctx.close(s),
+        position: (s) => ctx.position(s),
+        pending: (s) => ctx.pending(s),
+        equity: () => ctx.equity(),
+        target: () => undefined,
+        market: () => -1,
+        limit: () => -1,
+        stop: () => -1,
+        cancel: () => undefined,
+        random: () => ctx.random(),
+      };
+    }
+    return q;
+  };
+  return {
+    name: inner.name,
+    ...(inner.kind ? { kind: inner.kind } : {}),
+    ...(inner.columns ? { columns: inner.columns } : {}),
+    ...(inner.init ? { init: (info: Parameters<NonNullable<Strategy['init']>>[0]) => inner.init!(info) } : {}),
+    onDecision(ctx) {
+      if (ctx.time < live) inner.onDecision(quiet(ctx));
+      else inner.onDecision(ctx);
+    },
+  };
+}
+
+/** Runs one cell's params on one part of the data (after a silent strategy warm-up of warmupUs). */
+export async function evaluatePart(data: MarketData, config: BacktestConfig, strategySpec: string, params: Record<string, unknown>, part: Interval, stepUs: number, warmupUs = 0): Promise<PartResult> {
+  const r = await evaluatePartCounting(data, config, strategySpec, params, part, stepUs, warmupUs);
+  return { metrics: r.metrics, times: r.times, rets: r.rets };
+}
+
+/** As evaluatePart, with the engine's event count (for the throughput report). */
+export async function evaluatePartCounting(data: MarketData, config: BacktestConfig, strategySpec: string, params: Record<string, unknown>, part: Interval, stepUs: number, warmupUs = 0): Promise<PartResult & { events: number }> {
+  const { strategy } = await loadStrategy(strategySpec, params);
+  const r = runEngine(sliceMarketData(data, part, config, warmupUs), config, warmupUs > 0 ? quietUntil(strategy, part[0]) : strategy);
+  return { ...partResult(r, config.initial_cash, stepUs, part), events: r.counters.events };
+}
