@@ -22,6 +22,10 @@ export function chartHeight(c: Chart): number {
   return CHART_HEIGHT;
 }
 
+/** Time axis labels by level (ECharts templates; strings keep the option JSON). */
+const TIME_LABELS = { year: '{yyyy}', month: '{MMM} {yyyy}', day: '{d} {MMM}', hour: '{HH}:{mm}', minute: '{HH}:{mm}' };
+const TIME_AXIS = { ...AXIS, axisLabel: { ...AXIS.axisLabel, formatter: TIME_LABELS, hideOverlap: true }, splitLine: { show: false } };
+
 const unitLabel = (u: string): string => (u === '%' ? '{value}%' : u ? `{value} ${u}` : '{value}');
 
 type Option = Record<string, unknown>;
@@ -57,7 +61,7 @@ export function chartOption(c: Chart, interactive = false): Option {
         legend: many ? { top: 6, textStyle: { color: TEXT, fontSize: 11 } } : undefined,
         xAxis:
           d.x_type === 'time'
-            ? { type: 'time', min: nums.length ? nums[0] : undefined, max: nums.length ? nums[nums.length - 1] : undefined, ...AXIS, splitLine: { show: false } }
+            ? { type: 'time', min: nums.length ? nums[0] : undefined, max: nums.length ? nums[nums.length - 1] : undefined, ...TIME_AXIS }
             : { type: 'category', data: xs.map(String), ...AXIS },
         yAxis: { type: 'value', scale: true, ...AXIS, axisLabel: { ...AXIS.axisLabel, formatter: unitLabel(d.y_unit) } },
         series,
@@ -69,7 +73,7 @@ export function chartOption(c: Chart, interactive = false): Option {
       return {
         ...base,
         grid: { ...GRID, left: 110 },
-        xAxis: { type: 'time', min: d.x[0], max: d.x[d.x.length - 1], ...AXIS, splitLine: { show: false } },
+        xAxis: { type: 'time', min: d.x[0], max: d.x[d.x.length - 1], ...TIME_AXIS },
         yAxis: { type: 'category', data: d.states, ...AXIS },
         series: [{ type: 'line', name: 'state', step: 'end', showSymbol: false, symbol: 'none', lineStyle: { width: 2 }, data: d.values.map((v, i) => [d.x[i], d.states[v]]) }],
         ...(interactive ? { dataZoom: [{ type: 'inside' }] } : {}),
@@ -174,7 +178,18 @@ export function renderChartSvg(c: Chart, width = CHART_WIDTH, height = chartHeig
     inst.setOption(chartOption(c, false));
     const svg = inst.renderToSVGString();
     const safe = c.id.replace(/[^A-Za-z0-9_-]/g, '-');
-    return svg.replace(/\bzr\d+-/g, `zr-${safe}-`);
+    // zrender numbers instances and CSS classes process-wide: renumber by first appearance
+    const seen = new Map<string, string>();
+    const perKind = new Map<string, number>();
+    return svg.replace(/\bzr\d+-([a-z]+)-(\d+)/g, (m, kind: string) => {
+      let v = seen.get(m);
+      if (v === undefined) {
+        const k = perKind.get(kind) ?? 0;
+        perKind.set(kind, k + 1);
+        seen.set(m, (v = `zr-${safe}-${kind}-${k}`));
+      }
+      return v;
+    }).replace(/\bzr\d+-/g, `zr-${safe}-`);
   } finally {
     inst.dispose();
   }

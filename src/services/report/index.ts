@@ -118,7 +118,7 @@ export function summaryLines(r: Report): string[] {
   const fired = h.warnings.filter((w) => w.fired === true).map((w) => w.sign);
   const cls = h.expectations.filter((e) => e.value !== null).map((e) => `${e.metric} ${e.class}`);
   return [
-    `${r.kind} ${r.run_card.run_id}: ${r.title}`,
+    r.title,
     `Sharpe ${s}, PSR ${p(h.sharpe.psr)}, Deflated Sharpe ${p(h.sharpe.dsr)} over ${h.sharpe.trials} ledger trial(s)${h.pbo ? `, PBO ${p(h.pbo.pbo)}` : ''}`,
     `warning signs fired: ${fired.length ? fired.join(', ') : 'none'}; expectations: ${cls.length ? cls.join(', ') : 'n/a'}`,
   ];
