@@ -29,6 +29,11 @@ if (!HAVE && !CI) {
   process.stderr.write(`\n*** SKIPPED: the report browser test needs Chromium at ${CHROMIUM} (apt-get install chromium); in CI it is mandatory ***\n\n`);
 }
 
+/** The little of the DOM the page functions use (the project's tsconfig has no DOM lib). */
+interface Dom {
+  querySelectorAll(q: string): ArrayLike<{ getAttribute(n: string): string | null }>;
+}
+
 const charts = (r: Report): number => r.sections.reduce((n, s) => n + s.blocks.filter((b) => b.type === 'chart').length, 0);
 
 describe.runIf(HAVE || CI)('report HTML in headless Chromium', () => {
@@ -72,7 +77,7 @@ describe.runIf(HAVE || CI)('report HTML in headless Chromium', () => {
     await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
     for (const id of sectionIds(r)) expect(await page.locator(`section[data-section="${id}"]`).count(), `section ${id}`).toBe(1);
     if (!interactive) {
-      const paths = await page.$$eval('.chart[data-chart] svg', (svgs) => svgs.map((s) => Array.from(s.querySelectorAll('path')).filter((p) => (p.getAttribute('d') ?? '').length > 2).length));
+      const paths = await page.$$eval('.chart[data-chart] svg', (svgs) => svgs.map((s) => Array.from((s as unknown as Dom).querySelectorAll('path')).filter((p) => (p.getAttribute('d') ?? '').length > 2).length));
       expect(paths.length).toBe(charts(r));
       expect(paths.every((n) => n > 0)).toBe(true);
       const box = await page.locator(`.chart[data-chart="${hoverChart}"] svg`).boundingBox();
@@ -83,7 +88,7 @@ describe.runIf(HAVE || CI)('report HTML in headless Chromium', () => {
       const tip = page.locator('.tip');
       await expect.poll(async () => (await tip.isVisible()) && ((await tip.textContent()) ?? '').length > 0, { timeout: 10_000 }).toBe(true);
     } else {
-      await expect.poll(async () => page.$$eval('.chart[data-interactive]', (els) => els.filter((e) => e.querySelector('canvas') !== null).length), { timeout: 20_000 }).toBe(charts(r));
+      await expect.poll(async () => page.$$eval('.chart[data-interactive]', (els) => els.filter((e) => (e as unknown as Dom).querySelectorAll('canvas').length > 0).length), { timeout: 20_000 }).toBe(charts(r));
     }
     const shot = join(dir, `${r.kind}.png`);
     await page.screenshot({ path: shot, fullPage: false });

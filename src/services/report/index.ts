@@ -117,6 +117,11 @@ export function summaryLines(r: Report): string[] {
   const s = h.sharpe.sharpe === null ? 'n/a' : h.sharpe.sharpe.toFixed(2);
   const fired = h.warnings.filter((w) => w.fired === true).map((w) => w.sign);
   const cls = h.expectations.filter((e) => e.value !== null).map((e) => `${e.metric} ${e.class}`);
+  if (r.kind === 'research') {
+    const v = r.sections.flatMap((x) => x.blocks).find((b) => b.type === 'table' && b.id === 'verdicts') as { rows: unknown[][] } | undefined;
+    const verdicts = (v?.rows ?? []).filter((x) => x[2]).map((x) => `${String(x[0])} ${String(x[2])}`);
+    return [r.title, h.notes[0] ?? '', `verdicts: ${verdicts.length ? verdicts.join(', ') : 'none judged'}`];
+  }
   return [
     r.title,
     `Sharpe ${s}, PSR ${p(h.sharpe.psr)}, Deflated Sharpe ${p(h.sharpe.dsr)} over ${h.sharpe.trials} ledger trial(s)${h.pbo ? `, PBO ${p(h.pbo.pbo)}` : ''}`,
