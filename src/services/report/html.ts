@@ -87,6 +87,7 @@ function cellHtml(v: unknown): string {
   if (typeof v === 'number') return `<td class="n">${esc(Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(6))))}</td>`;
   if (typeof v === 'boolean') return `<td>${v ? 'yes' : 'no'}</td>`;
   if (v === null) return '<td class="n">n/a</td>';
+  if (typeof v === 'string' && /^[-+]?[\d.,]+(%| bps|x)?$/.test(v)) return `<td class="n">${esc(v)}</td>`;
   return `<td>${esc(v)}</td>`;
 }
 
