@@ -103,6 +103,12 @@ describe.runIf(HAVE || CI)('report HTML in headless Chromium', () => {
     await check(r, renderHtml(r), 'equity');
   }, 120_000);
 
+  it('the check itself fails on a page that reaches for the network', async () => {
+    const r = researchReport(syntheticResearch(), LEDGER, '2026-01-01T00:00:00.000Z', 'test');
+    const html = renderHtml(r).replace('</main>', '<img src="http://203.0.113.7/pixel.png" alt=""></main>');
+    await expect(check(r, html, 'ic-perp_spot')).rejects.toThrow(/network requests/);
+  }, 120_000);
+
   it('backtest --interactive: the ECharts bundle draws every chart, offline', async () => {
     const r = backtestReport(syntheticBacktest(24 * 30), LEDGER, '2026-01-01T00:00:00.000Z', 'test');
     await check(r, renderHtml(r, { interactive: true }), 'equity', true);
