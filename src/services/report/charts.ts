@@ -107,7 +107,7 @@ export function chartOption(c: Chart, interactive = false): Option {
       const labels = d.x.length * d.y.length <= 200;
       return {
         ...base,
-        grid: { ...GRID, left: 120, bottom: 56 },
+        grid: { ...GRID, left: Math.min(240, Math.max(60, 14 + 6.2 * Math.max(0, ...d.y.map((y) => y.length)))), bottom: 56 },
         xAxis: { type: 'category', data: d.x, ...AXIS, splitArea: { show: true }, axisLabel: { ...AXIS.axisLabel, interval: 0, rotate: d.x.length > 8 ? 30 : 0 } },
         yAxis: { type: 'category', data: d.y, ...AXIS, splitArea: { show: true } },
         visualMap: { min: -m, max: m, show: false, inRange: { color: ['#b23a48', '#f3f4f6', '#2a9d8f'] } },

@@ -219,11 +219,11 @@ export function researchSections(d: ResearchData): Section[] {
   top.forEach((b, yi) => {
     regimeCols.forEach((col, xi) => {
       const c = d.cells.find((x) => x.feature === b.feature && x.horizon === b.horizon && `${x.regime_dim}:${x.regime_cell}` === col);
-      if (c) heat.push([xi, yi, c.status === 'ok' ? r6(c.ic) : null]);
+      if (c) heat.push([xi, yi, c.status === 'ok' && c.ic !== null ? Number(c.ic.toPrecision(3)) : null]);
     });
   });
   const regimeBlocks: Block[] = regimeCols.length
-    ? [chart<Chart>({ id: 'ic-regime', title: 'IC by regime (features at their most significant horizon; blank: too few observations)', kind: 'heatmap', data: { x: regimeCols, y: top.map((b) => `${b.feature} ${b.horizon}`), cells: heat, unit: '' } })]
+    ? [chart<Chart>({ id: 'ic-regime', title: 'IC by regime (features at their most significant horizon; blank: too few observations; 3 significant digits)', kind: 'heatmap', data: { x: regimeCols, y: top.map((b) => `${b.feature} ${b.horizon}`), cells: heat, unit: '' } })]
     : [text('No regime cells in this run.')];
   // decay: IC against horizon for the top features
   const decayFeatures = best.slice(0, 6).map((b) => b.feature);
