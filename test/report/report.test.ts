@@ -39,6 +39,8 @@ describe('perpkit report: backtest', () => {
     const v = ((1.2 - mean) ** 2 + (0.4 - mean) ** 2 + (-0.3 - mean) ** 2) / 2;
     expect(r.honesty.sharpe.trials_sharpe_variance).toBeCloseTo(v, 12);
     expect(r.honesty.sharpe.sharpe).toBe(d.metrics.sharpe);
+    expect(r.metrics['sharpe']).toBe(d.metrics.sharpe);
+    expect(r.metrics['traded_notional']).toBeCloseTo(d.fills.qty.reduce((a, q, i) => a + Math.abs(q * d.fills.price[i]!), 0), 6);
     const c = d.metrics.costs;
     expect(r.honesty.cost_stress?.break_even_cost_multiple).toBeCloseTo((d.metrics.pnl + c.fees + c.slippage) / (c.fees + c.slippage), 9);
     expect(r.honesty.funding_share).toBeCloseTo(c.funding / d.metrics.pnl, 12);
@@ -135,6 +137,7 @@ describe('perpkit report: research and optimisation pages', () => {
     expect(ic.data.series[0]!.values[0]).toBeCloseTo(cell.ic!, 12);
     expect(ic.data.errors[0]!.hi - ic.data.errors[0]!.lo).toBeCloseTo(2 * 1.96 * cell.se_nw!, 5);
     expect(r.honesty.sharpe.trials).toBe(48);
+    expect(r.metrics).toMatchObject({ cells_total: d.cells.length, cells_tested: d.cells.filter((c) => c.p_value !== null).length, verdicts: { H1: 'fail', H6: 'inconclusive' } });
   });
 
   it('optimisation (contract fixture): the summary\'s PBO, DSR and signs reach the panel; every section', async () => {

@@ -433,6 +433,7 @@ export function backtestReport(d: BacktestData, ledger: LedgerSummary, generated
     perpkit_version: version,
     run_card: backtestRunCard(d, ledger),
     honesty: backtestHonesty(d, fig, ledger),
+    metrics: { ...d.metrics, span_days: fig.span_days, traded_notional: fig.traded_notional, trades_per_day: fig.trades_per_day, funding_received: fig.funding.received, funding_paid: fig.funding.paid },
     sections: backtestSections(d, fig),
   };
 }

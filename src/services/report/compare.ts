@@ -70,6 +70,7 @@ export function compareReport(first: BacktestData, others: BacktestData[], ledge
     run_card: { ...backtestRunCard(first, ledger), kind: 'compare' },
     compared: others.map((d) => backtestRunCard(d, ledger)),
     honesty: backtestHonesty(first, figs[0]!, ledger),
+    metrics: Object.fromEntries(runs.map((r) => [r.run_id, r.metrics])),
     sections: [compareSection, ...backtestSections(first, figs[0]!)],
   };
 }

@@ -313,6 +313,7 @@ export function optimizeReport(d: OptimizeData, ledger: LedgerSummary, generated
       ledger: { trials: ledger.trials, evaluations: ledger.evaluations, research_cells: ledger.research_cells, unseals: ledger.unseals },
     },
     honesty: optimizeHonesty(d, ledger),
+    metrics: { ...(s.oos ?? {}), n_windows: s.n_windows ?? null, n_cells: s.n_cells ?? null },
     sections: optimizeSections(d),
   };
 }

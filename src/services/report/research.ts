@@ -363,6 +363,14 @@ export function researchReport(d: ResearchData, ledger: LedgerSummary, generated
         ...(d.segment === 'test' ? [`The sealed test segment was read (reason: ${d.unseal_reason ?? 'n/a'}); it has been opened ${ledger.unseals} time(s).`] : []),
       ],
     },
+    metrics: {
+      cells_total: d.cells.length,
+      cells_tested: tested,
+      cells_insufficient: d.cells.filter((c) => c.status === 'insufficient').length,
+      bh_significant: d.cells.filter((c) => c.p_bh !== null && c.p_bh <= 0.05).length,
+      holm_significant: d.cells.filter((c) => c.p_holm !== null && c.p_holm <= 0.05).length,
+      verdicts: Object.fromEntries(d.verdicts.map((v) => [v.id, v.verdict])),
+    },
     sections: researchSections(d),
   };
 }

@@ -125,6 +125,8 @@ export const ReportSchema = z.object({
   run_card: RunCardSchema,
   honesty: HonestySchema,
   sections: z.array(SectionSchema),
+  /** the run's own numbers, unformatted (backtest: metrics.json's metrics; optimisation: oos; research: cell counts) */
+  metrics: z.record(z.string(), z.unknown()),
   /** --compare: the run cards of the other runs */
   compared: z.array(RunCardSchema).optional(),
 });
