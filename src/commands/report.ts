@@ -34,14 +34,14 @@ is printed. Long series are downsampled for display only; every number is comput
     format: Flags.string({ description: 'Output format.', options: [...REPORT_FORMATS], default: 'html' }),
     out: Flags.string({ description: 'Output file (default <data-dir>/reports/<kind>-<run-id>.<ext>).' }),
     interactive: Flags.boolean({ description: 'HTML: inline the full ECharts bundle for zoom and pan.', default: false }),
-    compare: Flags.string({ description: 'Other backtest run ids to compare with --run, comma-separated.' }),
+    compare: Flags.string({ description: 'Other backtest run ids to compare with --run: comma-separated, or the flag repeated.', multiple: true }),
   };
 
   protected async execute(): Promise<ReportResult> {
     const { flags } = await this.parse(Report);
     const root = this.dataDir(flags['data-dir']);
-    const compare = flags.compare === undefined ? undefined : parseList(flags.compare, 'compare');
-    if (flags.compare !== undefined && (!compare || compare.length === 0)) throw usageError('--compare needs at least one run id', { hint: '--run A --compare B,C' });
+    const compare = flags.compare === undefined ? undefined : [...new Set(flags.compare.flatMap((v) => parseList(v, 'compare') ?? []))];
+    if (compare !== undefined && compare.length === 0) throw usageError('--compare needs at least one run id', { hint: '--run A --compare B,C' });
     for (const [k, v] of [['run', flags.run], ['research', flags.research], ['optimize', flags.optimize], ['out', flags.out]] as const) {
       if (v !== undefined && v.trim() === '') throw usageError(`--${k} must not be empty`);
     }

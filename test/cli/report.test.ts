@@ -27,5 +27,15 @@ describe('perpkit report (CLI)', () => {
     expect(doc.files).toHaveLength(11);
     for (const f of doc.files) expect(existsSync(f), f).toBe(true);
     expect(doc.summary).toHaveLength(3);
-  }, 120_000);
+    const o1 = syntheticBacktest(24 * 20, 3_600_000, 5, '20260103T000000Z-abcdef03');
+    const o2 = syntheticBacktest(24 * 20, 3_600_000, 6, '20260104T000000Z-abcdef04');
+    await writeBacktestRun(ctx, root, o1);
+    await writeBacktestRun(ctx, root, o2);
+    const cmpOut = join(root, 'cmp.json');
+    const c = runCli(['report', '--run', d.run_id, '--compare', o1.run_id, '--compare', `${o2.run_id},${o1.run_id}`, '--data-dir', root, '--format', 'json', '--out', cmpOut, '--quiet']);
+    expect(c.code, c.stderr).toBe(0);
+    const cmp = ReportSchema.parse(JSON.parse(readFileSync(cmpOut, 'utf8')));
+    expect(cmp.kind).toBe('compare');
+    expect(cmp.compared?.map((x) => x.run_id)).toEqual([o1.run_id, o2.run_id]);
+  }, 180_000);
 });
