@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { appendLedger } from '../../src/store/ledger.js';
@@ -106,6 +106,12 @@ describe('perpkit report: backtest', () => {
     expect(await code(buildReport({ root, optimize: 'x1' }, ctx))).toBe(4);
     expect(await code(writeReport({ root, run: 'x', format: 'json', interactive: true }, ctx))).toBe(2);
     expect(existsSync(join(root, 'reports'))).toBe(false);
+    // a damaged run folder: exit 3 naming the file
+    mkdirSync(join(root, 'runs', '20260101T000000Z-broken01'), { recursive: true });
+    writeFileSync(join(root, 'runs', '20260101T000000Z-broken01', 'manifest.json'), '{"run_id": ');
+    const err = await buildReport({ root, run: '20260101T000000Z-broken01' }, ctx).catch((e: unknown) => e);
+    expect(isPerpkitError(err) && err.exitCode).toBe(3);
+    expect((err as Error).message).toContain('manifest.json is not valid JSON');
   });
 
   it('a year of 1m results: HTML under 1 MB, numbers from the full series', () => {
