@@ -2,7 +2,9 @@
 # changed: edit a source file and the build reruns; touch nothing and `make demo` just prints.
 #   make demo            build, load the sample into $(DATA), validate it (quarantine), build features
 #                        and labels (1h, all perps), run the leakage check, write a holdout split,
-#                        backtest the regime strategy on the validation segment
+#                        research H1-H6, backtest the regime strategy on the validation segment,
+#                        and render the tear sheet (HTML) of the backtest and of the research run
+#   make research        only up to the research run;  make report: up to the reports
 #   make demo DATA=/tmp/pk
 DATA    ?= data
 PERPKIT := node bin/run.js
@@ -11,13 +13,16 @@ STAMPS  := $(DATA)/.make
 SRC          := $(shell find src queries -type f) package.json tsconfig.json tsconfig.build.json
 SAMPLE_FILES := $(shell find data/sample -type f -name '*.parquet')
 
-.PHONY: demo build test clean-demo
+.PHONY: demo build test clean-demo research report
 
 TF       ?= 1h
 HORIZONS ?= 1h,4h,24h
 
-demo: $(DATA)/datasets.json $(STAMPS)/leakage-$(TF) $(DATA)/splits/demo-$(TF).json $(STAMPS)/backtest-$(TF)
+demo: $(DATA)/datasets.json $(STAMPS)/leakage-$(TF) $(DATA)/splits/demo-$(TF).json $(DATA)/reports/backtest-$(TF).json $(DATA)/reports/demo-$(TF).report.json
 	@node scripts/demo-summary.mjs $(DATA) $(TF)
+
+research: $(DATA)/reports/research-$(TF).json
+report: $(DATA)/reports/demo-$(TF).report.json
 
 build: dist/.built
 
@@ -64,13 +69,29 @@ SPLIT_BUFFER ?= 25h
 $(DATA)/splits/demo-$(TF).json: $(STAMPS)/features-$(TF) $(STAMPS)/labels-$(TF)
 	$(PERPKIT) split --name demo-$(TF) --scheme holdout --timeframe $(TF) --from $(SPLIT_FROM) --buffer $(SPLIT_BUFFER) --data-dir $(DATA) --replace
 
-# Step 8: the regime strategy (seed §6.1B) backtested on the validation segment.
-$(STAMPS)/backtest-$(TF): $(DATA)/splits/demo-$(TF).json
-	$(PERPKIT) backtest --strategy regime --split demo-$(TF) --segment validation --data-dir $(DATA)
-	@touch $@
+# Step 8: research, every hypothesis (H1-H6) on the validation segment: ICs with Newey-West errors,
+# BH/Holm, incrementality, the settlement event study; one ledger trial. The JSON keeps its run id.
+$(DATA)/reports/research-$(TF).json: $(DATA)/splits/demo-$(TF).json
+	@mkdir -p $(@D)
+	$(PERPKIT) research --split demo-$(TF) --data-dir $(DATA) --json > $@.tmp && mv $@.tmp $@
+
+# Step 9: the regime strategy (seed §6.1B) backtested on the validation segment (JSON: run id, metrics).
+$(DATA)/reports/backtest-$(TF).json: $(DATA)/splits/demo-$(TF).json
+	@mkdir -p $(@D)
+	$(PERPKIT) backtest --strategy regime --split demo-$(TF) --segment validation --data-dir $(DATA) --json > $@.tmp && mv $@.tmp $@
+
+# Step 10: optimisation over a small grid (perpkit optimize; wired by the integrator when it lands).
+# $(DATA)/reports/optimize-$(TF).json: $(DATA)/splits/demo-$(TF).json
+# 	$(PERPKIT) optimize ... --json > $@.tmp && mv $@.tmp $@
+
+# Step 11: the tear sheets: the backtest's (the demo's report) and the research run's, self-contained HTML.
+runid = $(shell node -p "JSON.parse(require('fs').readFileSync('$(1)', 'utf8')).run_id")
+$(DATA)/reports/demo-$(TF).report.json: $(DATA)/reports/backtest-$(TF).json $(DATA)/reports/research-$(TF).json
+	$(PERPKIT) report --research $(call runid,$(DATA)/reports/research-$(TF).json) --data-dir $(DATA) --out $(DATA)/reports/research-$(TF).html --quiet > /dev/null
+	$(PERPKIT) report --run $(call runid,$(DATA)/reports/backtest-$(TF).json) --data-dir $(DATA) --out $(DATA)/reports/demo-$(TF).html --json > $@.tmp && mv $@.tmp $@
 
 test: dist/.built
 	npx vitest run
 
 clean-demo:
-	rm -rf $(STAMPS) $(DATA)/datasets.json $(DATA)/reports/validate.json
+	rm -rf $(STAMPS) $(DATA)/datasets.json $(DATA)/reports/validate.json $(DATA)/reports/research-$(TF).json $(DATA)/reports/backtest-$(TF).json $(DATA)/reports/demo-$(TF).report.json

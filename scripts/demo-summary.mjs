@@ -51,4 +51,13 @@ say('next:');
 say(`  node bin/run.js features --list                                    # the feature catalog`);
 say(`  node bin/run.js split --read demo-${tf} --segment train --dataset features --data-dir ${dir} | head   # rows of a segment (NDJSON)`);
 say(`  node bin/run.js research --split demo-${tf} --hypothesis H1 --data-dir ${dir}    # IC, effective N, BH/Holm, verdict`);
+say(`  node bin/run.js report --latest --format md --data-dir ${dir}                  # the latest run as Markdown (+ SVGs)`);
+const report = read(join(dir, 'reports', `demo-${tf}.report.json`));
+if (report) {
+  const research = join(dir, 'reports', `research-${tf}.html`);
+  say('');
+  if (existsSync(research)) say(`research tear sheet: ${research}`);
+  say(`report (open it in a browser; self-contained, works offline): ${report.path}`);
+  for (const l of report.summary ?? []) say(`  ${l}`);
+}
 process.stdout.write(`${lines.join('\n')}\n`);

@@ -77,7 +77,7 @@ function fill(s: string, worker: number): string {
 
 
 const COMMANDS = ['datasets', 'fetch', 'validate', 'features', 'split', 'stats', 'record', 'research', 'train', 'backtest', 'report', 'optimize'];
-const STUBS = ['train', 'report'];
+const STUBS = ['train'];
 
 function rows(): Row[] {
   const r: Row[] = [];
@@ -443,6 +443,23 @@ function rows(): Row[] {
   op('--run-id not a name', ['--split', 'nope', '--run-id', 'a/b'], 2);
   op('--merge of no run', ['--merge', 'nope'], 4);
   op('--merge with --shard', ['--merge', 'nope', '--shard', '1/2'], 2);
+
+  // report: bad input before anything is written
+  const rp = (what: string, args: string[], code: number, extra: Partial<Row> = {}): void =>
+    add('report', what, [...args, ...(args.includes('--data-dir') ? [] : ['--data-dir', '{POP}'])], code, { hash: ['{POP}'], ...extra });
+  rp('no run named', [], 2);
+  rp('two targets', ['--run', 'a', '--research', 'b'], 2);
+  rp('missing backtest run', ['--run', '20260101T000000Z-nope'], 4);
+  rp('run id with a path', ['--run', '../etc'], 2);
+  rp('empty --run', ['--run', ''], 2);
+  rp('research id not hex', ['--research', 'zz'], 2);
+  rp('missing optimisation run', ['--optimize', '20260101T000000Z-nope'], 4);
+  rp('--latest with no runs', ['--latest'], 4);
+  rp('unknown --format', ['--run', 'x', '--format', 'pdf'], 2);
+  rp('--interactive with markdown', ['--run', 'x', '--format', 'md', '--interactive'], 2);
+  rp('--out is a folder', ['--run', 'x', '--out', '{POP}'], 2);
+  rp('empty --compare', ['--run', 'x', '--compare', ','], 2);
+  rp('--compare with research', ['--research', 'abcdef12', '--compare', 'x'], 2);
 
   // Every row again with --json (unless marked json: false): one {"error"} document on stdout, same code.
   const out: Row[] = [];

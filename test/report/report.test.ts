@@ -1,0 +1,170 @@
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { appendLedger } from '../../src/store/ledger.js';
+import { backtestReport, figures } from '../../src/services/report/backtest.js';
+import { renderHtml, sectionIds } from '../../src/services/report/html.js';
+import { buildReport, writeReport } from '../../src/services/report/index.js';
+import { researchReport } from '../../src/services/report/research.js';
+import { ReportSchema, type Report } from '../../src/services/report/schema.js';
+import { isPerpkitError } from '../../src/domain/errors.js';
+import { tempDir, testContext } from '../helpers.js';
+import { syntheticBacktest, syntheticResearch, writeBacktestRun, writeOptimizeRun } from './fixtures.js';
+
+const LEDGER0 = { evaluations: 0, trials: 0, research_cells: 0, unseals: 0, sharpes: [] };
+const charts = (r: Report): string[] => r.sections.flatMap((s) => s.blocks.filter((b) => b.type === 'chart').map((b) => (b as { id: string }).id));
+const tableOf = (r: Report, id: string) => r.sections.flatMap((s) => s.blocks).find((b) => b.type === 'table' && b.id === id) as { rows: unknown[][] } | undefined;
+
+describe('perpkit report: backtest', () => {
+  it('reads a run folder and the ledger; JSON validates; honesty numbers are the run\'s', async () => {
+    const ctx = await testContext();
+    const root = tempDir();
+    const d = syntheticBacktest();
+    const other = syntheticBacktest(24 * 60, 3_600_000, 9, '20260102T000000Z-abcdef02');
+    d.manifest.created_at = '2026-01-03T00:00:00.000Z';
+    other.manifest.created_at = '2026-01-02T00:00:00.000Z';
+    await writeBacktestRun(ctx, root, d);
+    await writeBacktestRun(ctx, root, other);
+    let t = Date.parse('2026-02-01T00:00:00Z');
+    const lctx = { ...ctx, clock: { now: () => (t += 1000) } };
+    for (const s of [1.2, 0.4, -0.3]) await appendLedger(lctx, root, { kind: 'evaluation', command: 'backtest', args: { s }, config: {}, data_hashes: {}, split_name: 'demo-1h', segment: 'validation', detail: { sharpe: s } });
+    await appendLedger(lctx, root, { kind: 'evaluation', command: 'research', args: {}, config: {}, data_hashes: {}, split_name: 'demo-1h', detail: { trials: 40 } });
+    await appendLedger(lctx, root, { kind: 'unseal', command: 'backtest', args: {}, config: {}, data_hashes: {}, split_name: 'demo-1h', segment: 'test' });
+    await appendLedger(lctx, root, { kind: 'unseal', command: 'backtest', args: {}, config: {}, data_hashes: {}, split_name: 'other', segment: 'test' });
+    const r = await buildReport({ root, run: d.run_id }, ctx);
+    expect(ReportSchema.parse(r)).toEqual(r);
+    expect(r.run_card.ledger).toEqual({ trials: 3, evaluations: 4, research_cells: 40, unseals: 1 });
+    expect(r.honesty.sharpe.trials).toBe(3);
+    const mean = (1.2 + 0.4 - 0.3) / 3;
+    const v = ((1.2 - mean) ** 2 + (0.4 - mean) ** 2 + (-0.3 - mean) ** 2) / 2;
+    expect(r.honesty.sharpe.trials_sharpe_variance).toBeCloseTo(v, 12);
+    expect(r.honesty.sharpe.sharpe).toBe(d.metrics.sharpe);
+    expect(r.metrics['sharpe']).toBe(d.metrics.sharpe);
+    expect(r.metrics['traded_notional']).toBeCloseTo(d.fills.qty.reduce((a, q, i) => a + Math.abs(q * d.fills.price[i]!), 0), 6);
+    const c = d.metrics.costs;
+    expect(r.honesty.cost_stress?.break_even_cost_multiple).toBeCloseTo((d.metrics.pnl + c.fees + c.slippage) / (c.fees + c.slippage), 9);
+    expect(r.honesty.funding_share).toBeCloseTo(c.funding / d.metrics.pnl, 12);
+    expect(r.honesty.test_segment).toEqual({ used: false, times_opened: 1 });
+    expect(r.honesty.warnings).toHaveLength(9);
+    expect(r.honesty.expectations.map((e) => e.metric)).toEqual(['sharpe', 'max_drawdown', 'hit_rate', 'annual_return', 'trades_per_day']);
+    expect(sectionIds(r)).toEqual(['honesty', 'run-card', 'backtest', 'monthly', 'rolling', 'exposure', 'costs', 'trades', 'regimes', 'controller', 'drawdowns']);
+    expect(charts(r)).toEqual(['equity', 'underwater', 'monthly', 'rolling-sharpe', 'rolling-vol', 'exposure', 'costs', 'trade-pnl', 'holding', 'controller']);
+    // monthly heatmap: one cell per calendar month; the returns chain to the total return
+    const monthly = r.sections.find((s) => s.id === 'monthly')!.blocks[0] as { data: { cells: Array<[number, number, number]> } };
+    const months = new Set(d.equity.time.map((t) => new Date(t).toISOString().slice(0, 7)));
+    expect(monthly.data.cells).toHaveLength(months.size);
+    const fig = figures(d);
+    expect(fig.monthly.reduce((g, m) => g * (1 + m.ret), 1) - 1).toBeCloseTo(d.equity.equity.at(-1)! / 100_000 - 1, 10);
+    // waterfall steps sum to the net P&L
+    const wf = r.sections.find((s) => s.id === 'costs')!.blocks[0] as { data: { steps: Array<{ value: number }> } };
+    expect(wf.data.steps.reduce((a, s) => a + s.value, 0)).toBeCloseTo(d.metrics.pnl, 2);
+    // worst drawdowns: deepest first, the first is the run's max drawdown on the same bars
+    const dd = tableOf(r, 'drawdowns')!.rows;
+    expect(dd.length).toBe(5);
+    expect(dd[0]![3]).toBe(`${(d.metrics.max_drawdown * 100).toFixed(2)}%`);
+    // the three formats
+    for (const format of ['json', 'html', 'md'] as const) {
+      const out = join(root, 'out', `r.${format}`);
+      const w = await writeReport({ root, run: d.run_id, format, out }, ctx);
+      expect(w.path).toBe(out);
+      expect(w.charts).toBe(10);
+      const text = readFileSync(out, 'utf8');
+      if (format === 'json') expect(ReportSchema.parse(JSON.parse(text)).run_card.run_id).toBe(d.run_id);
+      if (format === 'html') {
+        expect(text).not.toMatch(/(src|href)="(https?:)?\/\//);
+        expect(text).not.toMatch(/@import|url\(http/);
+        expect((text.match(/<svg /g) ?? []).length).toBe(10);
+      }
+      if (format === 'md') {
+        const svgs = readdirSync(join(root, 'out')).filter((f) => f.startsWith('r-') && f.endsWith('.svg'));
+        expect(svgs).toHaveLength(10);
+        for (const s of svgs) expect(text).toContain(`](${s})`);
+        expect(text).toContain('## Honesty panel');
+      }
+    }
+    // default path; --compare; --latest
+    const def = await writeReport({ root, run: d.run_id, format: 'json' }, ctx);
+    expect(def.path).toBe(join(root, 'reports', `backtest-${d.run_id}.json`));
+    const cmp = await buildReport({ root, run: d.run_id, compare: [other.run_id] }, ctx);
+    expect(cmp.kind).toBe('compare');
+    expect(cmp.compared?.map((x) => x.run_id)).toEqual([other.run_id]);
+    expect(tableOf(cmp, 'compare-metrics')!.rows[5]).toEqual(['Sharpe', Number(d.metrics.sharpe!.toPrecision(6)), Number(other.metrics.sharpe!.toPrecision(6))]);
+    const lat = await buildReport({ root, latest: true }, ctx);
+    expect(lat.run_card.run_id).toBe(d.run_id);
+  }, 120_000);
+
+  it('bad input: a missing run is exit 4, a bad id or two targets exit 2, nothing written', async () => {
+    const ctx = await testContext();
+    const root = tempDir();
+    const code = async (p: Promise<unknown>): Promise<number> => p.then(() => 0, (e: unknown) => (isPerpkitError(e) ? e.exitCode : -1));
+    expect(await code(buildReport({ root, run: '20260101T000000Z-nope' }, ctx))).toBe(4);
+    expect(await code(buildReport({ root, run: '../etc' }, ctx))).toBe(2);
+    expect(await code(buildReport({ root, run: 'a', research: 'b' }, ctx))).toBe(2);
+    expect(await code(buildReport({ root }, ctx))).toBe(2);
+    expect(await code(buildReport({ root, latest: true }, ctx))).toBe(4);
+    expect(await code(buildReport({ root, research: 'zz' }, ctx))).toBe(2);
+    expect(await code(buildReport({ root, optimize: 'x1' }, ctx))).toBe(4);
+    expect(await code(writeReport({ root, run: 'x', format: 'json', interactive: true }, ctx))).toBe(2);
+    expect(existsSync(join(root, 'reports'))).toBe(false);
+    // a damaged run folder: exit 3 naming the file
+    mkdirSync(join(root, 'runs', '20260101T000000Z-broken01'), { recursive: true });
+    writeFileSync(join(root, 'runs', '20260101T000000Z-broken01', 'manifest.json'), '{"run_id": ');
+    const err = await buildReport({ root, run: '20260101T000000Z-broken01' }, ctx).catch((e: unknown) => e);
+    expect(isPerpkitError(err) && err.exitCode).toBe(3);
+    expect((err as Error).message).toContain('manifest.json is not valid JSON');
+  });
+
+  it('a year of 1m results: HTML under 1 MB, numbers from the full series', () => {
+    const n = 365 * 24 * 60;
+    const d = syntheticBacktest(n, 60_000, 3);
+    const r = backtestReport(d, LEDGER0, '2026-01-01T00:00:00.000Z', 'test');
+    const eq = r.sections[0]!.blocks[1] as { data: { x: number[]; downsampled_from: number | null } };
+    expect(eq.data.downsampled_from).toBe(n);
+    expect(eq.data.x.length).toBeLessThan(4000);
+    expect(r.honesty.sharpe.sharpe).toBe(d.metrics.sharpe);
+    const html = renderHtml(r);
+    expect(Buffer.byteLength(html)).toBeLessThan(1_000_000);
+    const tools = renderHtml(r, { interactive: true });
+    expect(tools).toContain('"dataZoom"');
+    expect(Buffer.byteLength(tools)).toBeGreaterThan(Buffer.byteLength(html) + 900_000);
+  }, 120_000);
+});
+
+describe('perpkit report: research and optimisation pages', () => {
+  it('research: every section, the verdict table with each criterion, NW intervals around the IC', () => {
+    const d = syntheticResearch();
+    const r = ReportSchema.parse(researchReport(d, { ...LEDGER0, research_cells: 48 }, '2026-01-01T00:00:00.000Z', 'test'));
+    expect(sectionIds(r)).toEqual(['honesty', 'run-card', 'ic-horizon', 'ic-regime', 'decay', 'buckets', 'sign-stability', 'incrementality', 'verdicts', 'settlement']);
+    const v = tableOf(r, 'verdicts')!.rows;
+    expect(v.map((x) => x[0])).toEqual(['H1', 'H1', 'H1', 'H6', 'H6']);
+    expect(v[1]![4]).toBe('significance: fail');
+    const ic = r.sections[0]!.blocks.find((b) => b.type === 'chart' && b.id === 'ic-perp_spot') as { data: { series: Array<{ values: number[] }>; errors: Array<{ lo: number; hi: number }> } };
+    const cell = d.cells.find((c) => c.feature === 'basis_z_168' && c.horizon === '1h' && c.regime_dim === 'all')!;
+    expect(ic.data.series[0]!.values[0]).toBeCloseTo(cell.ic!, 12);
+    expect(ic.data.errors[0]!.hi - ic.data.errors[0]!.lo).toBeCloseTo(2 * 1.96 * cell.se_nw!, 5);
+    expect(r.honesty.sharpe.trials).toBe(48);
+    expect(r.metrics).toMatchObject({ cells_total: d.cells.length, cells_tested: d.cells.filter((c) => c.p_value !== null).length, verdicts: { H1: 'fail', H6: 'inconclusive' } });
+  });
+
+  it('optimisation (contract fixture): the summary\'s PBO, DSR and signs reach the panel; every section', async () => {
+    const ctx = await testContext();
+    const root = tempDir();
+    await writeOptimizeRun(ctx, root, '20260105T000000Z-0ptim1ze');
+    const r = await buildReport({ root, optimize: '20260105T000000Z-0ptim1ze' }, ctx);
+    expect(sectionIds(r)).toEqual(['honesty', 'run-card', 'walk-forward', 'param-heatmap', 'stability', 'pbo', 'cost-stress']);
+    expect(r.honesty.pbo).toEqual({ pbo: 0.35, blocks: 16 });
+    expect(r.honesty.sharpe.dsr).toBe(0.2);
+    expect(r.honesty.sharpe.trials).toBe(18);
+    const w = Object.fromEntries(r.honesty.warnings.map((x) => [x.sign, x.fired]));
+    expect(w['params_at_boundary']).toBe(true);
+    expect(w['params_unstable']).toBe(true);
+    // mean IS Sharpe 1.5, mean OOS 0: degraded
+    expect(w['oos_degradation']).toBe(true);
+    expect(r.honesty.cost_stress?.break_even_cost_multiple).toBeCloseTo(12.3 / 14, 12);
+    const heat = r.sections.find((s) => s.id === 'param-heatmap')!.blocks[0] as { data: { cells: Array<[number, number, number]> } };
+    expect(heat.data.cells).toHaveLength(6);
+    // cell (sma_fast 12, sma_slow 96), train: mean over windows of 2 (12/48 - 96/400) + 0.1 w
+    expect(heat.data.cells[0]![2]).toBeCloseTo(2 * (12 / 48 - 96 / 400) + 0.1, 5);
+    expect(charts(r)).toEqual(['is-oos', 'oos-equity', 'param-heatmap', 'pbo-logits', 'capacity']);
+  });
+});
