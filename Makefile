@@ -3,7 +3,8 @@
 #   make demo            build, load the sample into $(DATA), validate it (quarantine), build features
 #                        and labels (1h, all perps), run the leakage check, write a holdout split,
 #                        research H1-H6, backtest the regime strategy on the validation segment,
-#                        and render the tear sheet (HTML) of the backtest and of the research run
+#                        optimise it walk-forward over a small grid, and render the tear sheets
+#                        (HTML) of the backtest, the research run and the optimisation
 #   make research        only up to the research run;  make report: up to the reports
 #   make demo DATA=/tmp/pk
 DATA    ?= data
@@ -18,7 +19,7 @@ SAMPLE_FILES := $(shell find data/sample -type f -name '*.parquet')
 TF       ?= 1h
 HORIZONS ?= 1h,4h,24h
 
-demo: $(DATA)/datasets.json $(STAMPS)/leakage-$(TF) $(DATA)/splits/demo-$(TF).json $(DATA)/reports/backtest-$(TF).json $(DATA)/reports/demo-$(TF).report.json
+demo: $(DATA)/datasets.json $(STAMPS)/leakage-$(TF) $(DATA)/splits/demo-$(TF).json $(DATA)/reports/backtest-$(TF).json $(DATA)/reports/optimize-$(TF).json $(DATA)/reports/demo-$(TF).report.json
 	@node scripts/demo-summary.mjs $(DATA) $(TF)
 
 research: $(DATA)/reports/research-$(TF).json
@@ -80,18 +81,22 @@ $(DATA)/reports/backtest-$(TF).json: $(DATA)/splits/demo-$(TF).json
 	@mkdir -p $(@D)
 	$(PERPKIT) backtest --strategy regime --split demo-$(TF) --segment validation --data-dir $(DATA) --json > $@.tmp && mv $@.tmp $@
 
-# Step 10: optimisation over a small grid (perpkit optimize; wired by the integrator when it lands).
-# $(DATA)/reports/optimize-$(TF).json: $(DATA)/splits/demo-$(TF).json
-# 	$(PERPKIT) optimize ... --json > $@.tmp && mv $@.tmp $@
+# Step 10: walk-forward optimisation of the regime strategy over its default grid (18 cells) inside
+# the split's train + validation: 14-day training and 7-day test windows; every (window, cell) is a
+# ledger trial; PBO, Deflated Sharpe, parameter stability and the overfitting warnings.
+$(DATA)/reports/optimize-$(TF).json: $(DATA)/splits/demo-$(TF).json
+	@mkdir -p $(@D)
+	$(PERPKIT) optimize --strategy regime --split demo-$(TF) --train 14d --test 7d --data-dir $(DATA) --json > $@.tmp && mv $@.tmp $@
 
 # Step 11: the tear sheets: the backtest's (the demo's report) and the research run's, self-contained HTML.
 runid = $(shell node -p "JSON.parse(require('fs').readFileSync('$(1)', 'utf8')).run_id")
-$(DATA)/reports/demo-$(TF).report.json: $(DATA)/reports/backtest-$(TF).json $(DATA)/reports/research-$(TF).json
+$(DATA)/reports/demo-$(TF).report.json: $(DATA)/reports/backtest-$(TF).json $(DATA)/reports/research-$(TF).json $(DATA)/reports/optimize-$(TF).json
 	$(PERPKIT) report --research $(call runid,$(DATA)/reports/research-$(TF).json) --data-dir $(DATA) --out $(DATA)/reports/research-$(TF).html --quiet > /dev/null
+	$(PERPKIT) report --optimize $(call runid,$(DATA)/reports/optimize-$(TF).json) --data-dir $(DATA) --out $(DATA)/reports/optimize-$(TF).html --quiet > /dev/null
 	$(PERPKIT) report --run $(call runid,$(DATA)/reports/backtest-$(TF).json) --data-dir $(DATA) --out $(DATA)/reports/demo-$(TF).html --json > $@.tmp && mv $@.tmp $@
 
 test: dist/.built
 	npx vitest run
 
 clean-demo:
-	rm -rf $(STAMPS) $(DATA)/datasets.json $(DATA)/reports/validate.json $(DATA)/reports/research-$(TF).json $(DATA)/reports/backtest-$(TF).json $(DATA)/reports/demo-$(TF).report.json
+	rm -rf $(STAMPS) $(DATA)/datasets.json $(DATA)/reports/validate.json $(DATA)/reports/research-$(TF).json $(DATA)/reports/backtest-$(TF).json $(DATA)/reports/optimize-$(TF).json $(DATA)/reports/demo-$(TF).report.json

@@ -45,7 +45,7 @@ if (split) {
 }
 say('');
 say('outputs:');
-say(`  ${join(dir, 'features')}/   ${join(dir, 'labels')}/   ${join(dir, 'splits')}/   ${join(dir, 'runs')}/ (backtests)   ${join(dir, 'reports')}/`);
+say(`  ${join(dir, 'features')}/   ${join(dir, 'labels')}/   ${join(dir, 'splits')}/   ${join(dir, 'runs')}/ (backtests)   ${join(dir, 'optimize')}/   ${join(dir, 'reports')}/`);
 say('');
 say('next:');
 say(`  node bin/run.js features --list                                    # the feature catalog`);
@@ -57,6 +57,9 @@ if (report) {
   const research = join(dir, 'reports', `research-${tf}.html`);
   say('');
   if (existsSync(research)) say(`research tear sheet: ${research}`);
+  const optimize = join(dir, 'reports', `optimize-${tf}.html`);
+  const opt = read(join(dir, 'reports', `optimize-${tf}.json`));
+  if (existsSync(optimize)) say(`optimisation tear sheet: ${optimize}${opt?.pbo ? ` (PBO ${Number(opt.pbo.pbo).toFixed(2)}, ${opt.n_windows} windows x ${opt.n_cells} cells)` : ''}`);
   say(`report (open it in a browser; self-contained, works offline): ${report.path}`);
   for (const l of report.summary ?? []) say(`  ${l}`);
 }
