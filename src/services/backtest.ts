@@ -115,7 +115,7 @@ export interface BacktestResult {
 
 const HOUR_US = 3_600_000_000;
 const DAY_US = 24 * HOUR_US;
-const OUTPUT_TABLES = ['orders', 'fills', 'positions', 'equity', 'funding_payments', 'events'] as const;
+export const OUTPUT_TABLES = ['orders', 'fills', 'positions', 'equity', 'funding_payments', 'events'] as const;
 
 /** Reads a YAML/JSON config file; exit 2 when unreadable, exit 4 when absent. */
 export function readConfigFile(path: string): Record<string, unknown> {
@@ -149,7 +149,7 @@ function packageRoot(): string {
   return join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 }
 
-function perpkitVersion(): string {
+export function perpkitVersion(): string {
   try {
     return String((JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown');
   } catch {
@@ -157,7 +157,7 @@ function perpkitVersion(): string {
   }
 }
 
-function codeVersion(): string {
+export function codeVersion(): string {
   try {
     const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: packageRoot(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     return head || 'unknown';
@@ -269,7 +269,7 @@ async function readInstruments(ctx: ServiceContext, root: string, venue: string,
   return out;
 }
 
-function instrumentInfo(symbol: string, venue: string, row: InstrumentRow | undefined, config: BacktestConfig, firstOpen: number): InstrumentInfo {
+export function instrumentInfo(symbol: string, venue: string, row: InstrumentRow | undefined, config: BacktestConfig, firstOpen: number): InstrumentInfo {
   let tiers: FeeTier[] | null = null;
   if (row?.fee_tiers) {
     try {
@@ -469,10 +469,10 @@ function arraysHash(arrays: Float64Array[], prefix = ''): string {
 
 // ---- outputs -------------------------------------------------------------------------------------
 
-type Col = { name: string; type: 'DOUBLE' | 'INTEGER' | 'VARCHAR' | 'TIMESTAMP'; values: ArrayLike<number> | string[] };
+export type Col = { name: string; type: 'DOUBLE' | 'INTEGER' | 'VARCHAR' | 'TIMESTAMP'; values: ArrayLike<number> | string[] };
 
 /** Hash of a table's content: every column's bytes in order (stable across runs and machines). */
-function tableHash(cols: Col[]): string {
+export function tableHash(cols: Col[]): string {
   const h = createHash('sha256');
   for (const c of cols) {
     h.update(`${c.name}:${c.type}\n`);
@@ -483,7 +483,7 @@ function tableHash(cols: Col[]): string {
   return h.digest('hex');
 }
 
-async function writeParquet(ctx: ServiceContext, path: string, cols: Col[]): Promise<void> {
+export async function writeParquet(ctx: ServiceContext, path: string, cols: Col[]): Promise<void> {
   const n = cols[0]?.values.length ?? 0;
   const tmp = `bt_out_${Math.random().toString(36).slice(2, 10)}`;
   const ddl = cols.map((c) => `${quoteIdent(c.name)} ${c.type === 'TIMESTAMP' ? 'DOUBLE' : c.type}`).join(', ');
@@ -510,7 +510,7 @@ async function writeParquet(ctx: ServiceContext, path: string, cols: Col[]): Pro
   }
 }
 
-function outputTables(r: EngineResult): Record<(typeof OUTPUT_TABLES)[number], Col[]> {
+export function outputTables(r: EngineResult): Record<(typeof OUTPUT_TABLES)[number], Col[]> {
   const sym = (a: Int32Array): string[] => Array.from(a, (s) => r.symbols[s] ?? '');
   const o = r.orders;
   const f = r.fills;
