@@ -9,9 +9,10 @@ import { readConfigFile } from '../services/backtest.js';
 import { replayPaper, type ReplayResult } from '../services/paper/replay.js';
 import { paper, type PaperResult } from '../services/paper/run.js';
 import { paperStatus, type StatusResult } from '../services/paper/status.js';
+import type { ReceiveClock } from '../sources/ws/connection.js';
 import { FEEDS, type FeedVenue } from '../sources/ws/protocol.js';
 
-type Out = { kind: 'run'; r: PaperResult } | { kind: 'status'; r: StatusResult } | { kind: 'replay'; r: ReplayResult };
+type Out = PaperResult | StatusResult | ReplayResult;
 
 export default class Paper extends PerpkitCommand<Out> {
   static interruptGraceMs = PAPER_DEFAULTS.interrupt_grace_ms;
@@ -59,14 +60,14 @@ orders, fills and P&L (exit 3 naming the first divergence). See docs/paper.md.`;
     const { flags } = await this.parse(Paper);
     if (flags.status !== undefined && flags.replay !== undefined) throw usageError('give --status or --replay, not both');
     const root = flags.status !== undefined || flags.replay !== undefined ? this.dataDir(flags['data-dir']) : this.writableDataDir(flags['data-dir']);
-    if (flags.status !== undefined) return { kind: 'status', r: paperStatus(root, flags.status, Date.now()) };
+    if (flags.status !== undefined) return paperStatus(root, flags.status, Date.now());
     if (flags.replay !== undefined) {
       const from = parseTime('from', flags.from);
       const to = parseTime('to', flags.to);
       if (from !== undefined && to !== undefined && from >= to) throw usageError('--from must be before --to');
       const tol = parseNumber('fill-tolerance', flags['fill-tolerance'], { min: 0 });
       const ctx = await this.context();
-      return { kind: 'replay', r: await replayPaper({ root, run_id: flags.replay, ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}), ...(tol !== undefined ? { fill_tolerance_bps: tol } : {}) }, ctx) };
+      return await replayPaper({ root, run_id: flags.replay, ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}), ...(tol !== undefined ? { fill_tolerance_bps: tol } : {}) }, ctx);
     }
     if (flags.from !== undefined || flags.to !== undefined || flags['fill-tolerance'] !== undefined) throw usageError('--from, --to and --fill-tolerance go with --replay');
     if (!flags.strategy) throw usageError('--strategy is required', { hint: 'e.g. --strategy signal --config sig.yaml (strategy.column: roc_1)' });
@@ -89,6 +90,7 @@ orders, fills and P&L (exit 3 naming the first divergence). See docs/paper.md.`;
     if (durationMs !== undefined && durationMs <= 0) throw usageError('--duration must be positive');
     const doc: Record<string, unknown> = flags.config ? readConfigFile(flags.config) : {};
     const ctx = await this.context();
+    const clock = testClock(process.env['PERPKIT_PAPER_TEST_CLOCK']);
     const r = await paper(
       {
         root,
@@ -104,17 +106,18 @@ orders, fills and P&L (exit 3 naming the first divergence). See docs/paper.md.`;
         ...(flags.bar !== undefined ? { bar: flags.bar } : {}),
         ...(flags['run-id'] !== undefined ? { run_id: flags['run-id'] } : {}),
         flatten_on_exit: flags['flatten-on-exit'],
+        ...(clock ? { clock, tick_ms: 10 } : {}),
         ...(flushMs !== undefined ? { flush_ms: flushMs } : {}),
         ...(graceMs !== undefined ? { bar_grace_ms: graceMs } : {}),
       },
       ctx,
     );
-    return { kind: 'run', r };
+    return r;
   }
 
   protected present(o: Out): void {
-    if (o.kind === 'status') {
-      const s = o.r;
+    if ('alive' in o) {
+      const s = o;
       process.stdout.write(
         formatTable([
           { field: 'run', value: `${s.run_id} (${s.alive ? `running, pid ${s.pid}` : 'not running'}; status ${(s.status_age_ms / 1000).toFixed(0)} s old)` },
@@ -127,8 +130,8 @@ orders, fills and P&L (exit 3 naming the first divergence). See docs/paper.md.`;
       );
       return;
     }
-    if (o.kind === 'replay') {
-      const r = o.r;
+    if ('parity' in o) {
+      const r = o;
       process.stdout.write(
         formatTable([
           { check: 'parity', value: r.parity ? 'yes' : 'NO' },
@@ -140,7 +143,27 @@ orders, fills and P&L (exit 3 naming the first divergence). See docs/paper.md.`;
       );
       return;
     }
-    const r = o.r;
+    const r = o;
     process.stdout.write(formatTable([{ run: r.run_id, bars: r.bars, decisions: r.decisions, orders: r.orders, fills: r.fills, equity: Number(r.equity.toFixed(2)), stopped_by: r.stopped_by }]));
   }
+}
+
+/**
+ * Tests only: PERPKIT_PAPER_TEST_CLOCK="R0_ms,T0_us,speed" runs the clock at `speed` x real time,
+ * at T0 when the real clock read R0 (the same mapping across a restart), so a test runs many bars in
+ * seconds. The loop then checks for closed bars every 10 ms.
+ */
+function testClock(v: string | undefined): ReceiveClock | null {
+  if (!v) return null;
+  const [r0, t0, speed] = v.split(',').map(Number);
+  if (!(Number.isFinite(r0) && Number.isFinite(t0) && (speed ?? 0) > 0)) throw usageError('PERPKIT_PAPER_TEST_CLOCK must be "R0_ms,T0_us,speed"');
+  let last = 0;
+  return {
+    nowUs(): number {
+      let t = Math.round(t0! + (performance.timeOrigin + performance.now() - r0!) * 1000 * speed!);
+      if (t <= last) t = last + 1;
+      last = t;
+      return t;
+    },
+  };
 }

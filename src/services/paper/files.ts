@@ -71,11 +71,20 @@ export function checkRunId(runId: string): void {
   if (!isSlug(runId)) throw usageError(`${JSON.stringify(runId)} is not a paper run id (letters, digits, - _ . only)`, { hint: 'list the runs with ls <data-dir>/paper/' });
 }
 
+/** JSON has no Infinity: an instrument valid "forever" is stored as null and comes back here. */
+export function hydrateSpec(spec: PaperSpec): PaperSpec {
+  for (const i of spec.instruments) {
+    if (i.valid_to === null) i.valid_to = Infinity;
+    if (i.valid_from === null) i.valid_from = -Infinity;
+  }
+  return spec;
+}
+
 export function readSpec(root: string, runId: string): PaperSpec {
   checkRunId(runId);
   const p = join(paperDir(root, runId), 'paper.json');
   if (!existsSync(p)) throw missingError(`no paper run ${runId} under ${join(root, 'paper')}`, { hint: 'start one with perpkit paper --strategy ... --symbols ...; list the runs with ls <data-dir>/paper/' });
-  return JSON.parse(readFileSync(p, 'utf8')) as PaperSpec;
+  return hydrateSpec(JSON.parse(readFileSync(p, 'utf8')) as PaperSpec);
 }
 
 export function readJsonIf<T>(path: string): T | null {
@@ -84,7 +93,11 @@ export function readJsonIf<T>(path: string): T | null {
 
 /** Hash of the orders a checkpoint vouches for (their first n rows). */
 export function ordersHash(r: EngineResult, n: number): string {
-  const cols = outputTables(r).orders.map((c) => ({ ...c, values: Array.isArray(c.values) ? c.values.slice(0, n) : (c.values as Float64Array).subarray(0, n) }));
+  // what an order is when made (its status and remaining size change as it fills)
+  const fixed = ['order_id', 'symbol', 'created_time', 'arrival_time', 'type', 'qty', 'price', 'reduce_only', 'origin'];
+  const cols = outputTables(r)
+    .orders.filter((c) => fixed.includes(c.name))
+    .map((c) => ({ ...c, values: Array.isArray(c.values) ? c.values.slice(0, n) : (c.values as Float64Array).subarray(0, n) }));
   return tableHash(cols);
 }
 

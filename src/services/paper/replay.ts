@@ -205,10 +205,10 @@ export async function replayPaper(o: ReplayOptions, ctx: ServiceContext): Promis
   // ---- what the paper run did: its outputs ----
   const ordersPath = join(dir, 'orders.parquet');
   if (!existsSync(ordersPath)) throw missingError(`paper run ${o.run_id} has no outputs yet (${ordersPath})`, { hint: 'outputs are written every flush interval; wait for the first, or stop the run (SIGTERM writes everything)' });
-  const read = (name: string, cols: string): Promise<Array<Record<string, unknown>>> => ctx.db.all(`SELECT ${cols} FROM read_parquet(${quoteSql(join(dir, `${name}.parquet`))})`);
-  const pOrders = await read('orders', 'order_id, symbol, epoch_us(created_time)::DOUBLE AS created, type, qty, price, reduce_only, origin ORDER BY order_id');
+  const read = (name: string, cols: string, order = ''): Promise<Array<Record<string, unknown>>> => ctx.db.all(`SELECT ${cols} FROM read_parquet(${quoteSql(join(dir, `${name}.parquet`))}) ${order}`);
+  const pOrders = await read('orders', 'order_id, symbol, epoch_us(created_time)::DOUBLE AS created, type, qty, price, reduce_only, origin', 'ORDER BY order_id');
   const pFills = await read('fills', 'order_id, symbol, epoch_us(fill_time)::DOUBLE AS time, qty, price');
-  const pEquity = await read('equity', 'epoch_us(time)::DOUBLE AS time, equity ORDER BY time');
+  const pEquity = await read('equity', 'epoch_us(time)::DOUBLE AS time, equity', 'ORDER BY time');
   let comparedOrders = 0;
   const rOrders = r.orders;
   const pWindow = pOrders.filter((x) => Number(x['created']) < stopAt);

@@ -14,7 +14,7 @@ import type { FeedVenue } from '../../sources/ws/protocol.js';
 import type { Row } from '../../sources/ticks/stage.js';
 import { instrumentInfo, perpkitVersion, codeVersion, resolveConfig } from '../backtest.js';
 import { record, resolveProducts, type RecordResult } from '../record.js';
-import { checkRunId, ordersHash, paperDir, readJsonIf, writeOutputs, type PaperCheckpoint, type PaperSpec, type PaperStatus } from './files.js';
+import { checkRunId, hydrateSpec, ordersHash, paperDir, readJsonIf, writeOutputs, type PaperCheckpoint, type PaperSpec, type PaperStatus } from './files.js';
 import { appendJournal, PaperSession, readJournal, writeJsonAtomic, type JournalEntry } from './session.js';
 import { TAIL_FEATURES } from './tail.js';
 
@@ -136,7 +136,7 @@ export async function paper(opts: PaperOptions, ctx: ServiceContext): Promise<Pa
   let spec: PaperSpec;
   const resumed = existsSync(specPath);
   if (resumed) {
-    spec = JSON.parse(readFileSync(specPath, 'utf8')) as PaperSpec;
+    spec = hydrateSpec(JSON.parse(readFileSync(specPath, 'utf8')) as PaperSpec);
     const same = spec.strategy.spec === opts.strategy && spec.venue === opts.venue && JSON.stringify(spec.symbols) === JSON.stringify(symbols) && spec.bar === bar;
     if (!same) {
       throw usageError(`paper run ${runId} exists with another strategy, venue, symbols or bar (${spec.strategy.spec}, ${spec.venue}, ${spec.symbols.join(',')}, ${spec.bar})`, {
@@ -151,6 +151,9 @@ export async function paper(opts: PaperOptions, ctx: ServiceContext): Promise<Pa
     const { config, params } = resolveConfig(opts.config ?? {});
     if (opts.capital !== undefined) config.initial_cash = opts.capital;
     else if (opts.config?.['initial_cash'] === undefined) config.initial_cash = PAPER_DEFAULTS.capital;
+    // live, a missing print is an alarm (status, stderr, the events output), never the end of the run
+    const fundingDoc = opts.config?.['funding'] as Record<string, unknown> | undefined;
+    if (fundingDoc?.['missing'] === undefined && config.funding.missing === 'error') config.funding.missing = 'zero';
     const start = Math.ceil(clock.nowUs() / tfUs) * tfUs;
     spec = {
       run_id: runId,
@@ -433,8 +436,14 @@ export async function paper(opts: PaperOptions, ctx: ServiceContext): Promise<Pa
   if (ctx.signal.aborted) onSignal();
   const tickTimer = setInterval(() => void tick().catch(fail), opts.tick_ms ?? PAPER_DEFAULTS.tick_ms);
   let flushing: Promise<void> = Promise.resolve();
+  let writingOutputs = false;
   const flushTimer = setInterval(() => {
-    flushing = flushing.then(() => writeAll(true)).catch(fail);
+    if (writingOutputs) return; // a slow disk: the next interval writes, writes never queue up
+    writingOutputs = true;
+    flushing = flushing
+      .then(() => writeAll(true))
+      .catch(fail)
+      .finally(() => (writingOutputs = false));
   }, opts.flush_ms ?? PAPER_DEFAULTS.flush_ms);
   let failure: unknown = null;
   function fail(err: unknown): void {
@@ -454,7 +463,8 @@ export async function paper(opts: PaperOptions, ctx: ServiceContext): Promise<Pa
         ...(opts.backoff_base_ms !== undefined ? { backoff_base_ms: opts.backoff_base_ms } : {}),
         ...(opts.backoff_max_ms !== undefined ? { backoff_max_ms: opts.backoff_max_ms } : {}),
         ...(opts.env ? { env: opts.env } : {}),
-        flush_ms: Math.min(opts.flush_ms ?? PAPER_DEFAULTS.flush_ms, 5_000),
+        // bar closes write the recorder's buffer too; its own timer is a backstop
+        flush_ms: Math.max(1_000, Math.min(opts.flush_ms ?? PAPER_DEFAULTS.flush_ms, 5_000)),
         clock,
         onRow,
         onIncident: (kind, at, reason) => {
