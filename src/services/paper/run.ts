@@ -348,20 +348,24 @@ export async function paper(opts: PaperOptions, ctx: ServiceContext): Promise<Pa
         counters.decisions += decs.length;
         session.endBatch();
       }
-      // --flatten-on-exit: done when nothing is held or pending, or one bar after the request
-      if (flattenAt === flattenAt) {
-        const st = session.engine.state();
-        if (st.open_orders === 0 && st.positions.every((p) => p.qty === 0)) stopNow();
-        else if (now > flattenAt + tfUs + graceUs) stopNow();
-      }
-      if (now >= spec.end) {
-        stopRequested ??= 'duration';
-        stopNow();
-      }
     } finally {
       busy = false;
+      checkStop();
     }
   };
+  /** --flatten-on-exit: done when nothing is held or pending, or one bar after the request; --duration: done at the end */
+  function checkStop(): void {
+    const now = clock.nowUs();
+    if (flattenAt === flattenAt) {
+      const st = session.engine.state();
+      if (st.open_orders === 0 && st.positions.every((p) => p.qty === 0)) stopNow();
+      else if (now > flattenAt + tfUs + graceUs) stopNow();
+    }
+    if (now >= spec.end) {
+      stopRequested ??= 'duration';
+      stopNow();
+    }
+  }
 
   // ---- outputs, checkpoint, status ----
   const out = await DuckSession.open({ threads: 1 });
