@@ -331,7 +331,8 @@ export async function record(opts: RecordOptions, ctx: ServiceContext): Promise<
   const onAbort = (): void => stop();
   ctx.signal.addEventListener('abort', onAbort);
   const flushTimer = setInterval(() => void flush(), cfg.flush_ms);
-  opts.onReady?.({ flush: () => flush().then(() => writing) });
+  // the promise of this flush (the chain up to it), not of later ones: a busy writer never starves the caller
+  opts.onReady?.({ flush: () => flush() });
   let durationTimer: NodeJS.Timeout | undefined;
   if (opts.duration_ms !== undefined) {
     durationTimer = setTimeout(() => {
