@@ -25,7 +25,7 @@ is no code path to a venue's order endpoint. Outputs as a backtest's (orders, fi
 equity, funding_payments, events) under <data-dir>/paper/<run-id>/, written every
 --flush-interval; every engine input is journaled before it is used, so a restart with the same
 --run-id (after a crash or kill -9) resumes with the same orders. SIGTERM/Ctrl-C writes everything
-and exits 130 (--flatten-on-exit closes positions first, waiting at most one bar for the fills).
+and exits 130 (--flatten-on-exit closes positions first, waiting at most two bars for the fills).
 --replay RUN re-runs the recorded period through the batch backtest and diffs bars, decisions,
 orders, fills and P&L (exit 3 naming the first divergence). See docs/paper.md.`;
 

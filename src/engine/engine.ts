@@ -410,9 +410,9 @@ export class Engine {
     };
   }
 
-  /** Market orders closing every position now (paper --flatten-on-exit); origin 1 (flattening). */
+  /** Market orders closing every position now (paper --flatten-on-exit; origin 4, flatten_exit). */
   flattenAll(): void {
-    this.flatten(1);
+    this.flatten(4);
   }
 
   // ---- data -------------------------------------------------------------------------------
@@ -566,7 +566,8 @@ export class Engine {
     let rem = bk.remaining.get(id);
     if (reason === 0) {
       const q = this.pf.qty[s]!;
-      if (bk.origin.get(id) === 1 || bk.origin.get(id) === 2) {
+      const og = bk.origin.get(id);
+      if (og === 1 || og === 2 || og === 4) {
         // a flattening order closes whatever is held when it executes
         rem = -q;
         if (rem === 0) reason = 6;
@@ -941,7 +942,7 @@ export class Engine {
     this.flatten(2);
   }
 
-  /** Market orders closing every position (origin 1 drawdown, 2 kill switch); open orders cancelled. */
+  /** Market orders closing every position (origin 1 drawdown, 2 kill switch, 4 exit); open orders cancelled. */
   private flatten(origin: number): void {
     for (let s = 0; s < this.n; s++) {
       this.book.requestCancel(s, this.now + this.latencyUs, true);

@@ -342,7 +342,8 @@ export async function paper(opts: PaperOptions, ctx: ServiceContext): Promise<Pa
         const t = group[group.length - 1]!.t;
         const barsHere = group.filter((e): e is Extract<JournalEntry, { k: 'bar' }> => e.k === 'bar');
         counters.bars += barsHere.length;
-        const decs = decisionsFor(barsHere.map((e) => e.s), barsHere.map((e) => e.ct), t);
+        // after a flatten request the strategy is not asked again (it would re-enter)
+        const decs = flattenAt === flattenAt ? [] : decisionsFor(barsHere.map((e) => e.s), barsHere.map((e) => e.ct), t);
         appendJournal(journalPath, decs);
         for (const d of decs) session.apply(d);
         counters.decisions += decs.length;
@@ -359,7 +360,8 @@ export async function paper(opts: PaperOptions, ctx: ServiceContext): Promise<Pa
     if (flattenAt === flattenAt) {
       const st = session.engine.state();
       if (st.open_orders === 0 && st.positions.every((p) => p.qty === 0)) stopNow();
-      else if (now > flattenAt + tfUs + graceUs) stopNow();
+      // the orders fill on the first bar opening after their arrival: it closes within two bars
+      else if (now > flattenAt + 2 * tfUs + graceUs + spec.config.execution.latency_ms * 1000) stopNow();
     }
     if (now >= spec.end) {
       stopRequested ??= 'duration';
@@ -431,7 +433,7 @@ export async function paper(opts: PaperOptions, ctx: ServiceContext): Promise<Pa
       appendJournal(journalPath, [e]);
       session.apply(e);
       session.endBatch();
-      ctx.log.info(`paper ${runId}: flattening (--flatten-on-exit): market orders out, waiting at most one bar for their fills`);
+      ctx.log.info(`paper ${runId}: flattening (--flatten-on-exit): market orders out, waiting at most two bars for their fills`);
       return;
     }
     stopNow();
