@@ -241,16 +241,18 @@ export async function paper(opts: PaperOptions, ctx: ServiceContext): Promise<Pa
   const symIndex = new Map(spec.symbols.map((s, i) => [s, i]));
   const buckets: Array<Map<number, Trade[]>> = spec.symbols.map(() => new Map());
   const lastRecv: Array<{ trades: number | null; funding: number | null }> = spec.symbols.map(() => ({ trades: null, funding: null }));
-  const seen = new Set<string>();
+  // trade ids seen per open bar (a trade re-sent after a reconnect counts once); dropped with the bar
+  const seen: Array<Map<number, Set<string>>> = spec.symbols.map(() => new Map());
   const addTrade = (s: number, t: Trade): void => {
     const ot = Math.floor(t.et / tfUs) * tfUs;
     if (ot + tfUs <= lastBarClose[s]!) {
       counters.late_trades++;
       return;
     }
-    const key = `${s}/${t.id}`;
-    if (seen.has(key)) return;
-    seen.add(key);
+    let ids = seen[s]!.get(ot);
+    if (!ids) seen[s]!.set(ot, (ids = new Set()));
+    if (ids.has(t.id)) return;
+    ids.add(t.id);
     let b = buckets[s]!.get(ot);
     if (!b) buckets[s]!.set(ot, (b = []));
     b.push(t);
@@ -313,6 +315,7 @@ export async function paper(opts: PaperOptions, ctx: ServiceContext): Promise<Pa
       // trades received by now are written before the bars that hold them are used
       for (const c of closing) {
         buckets[c.s]!.delete(c.ot);
+        seen[c.s]!.delete(c.ot);
         lastBarClose[c.s] = Math.max(lastBarClose[c.s]!, c.ot + tfUs);
       }
       if (flushRecorder && closing.length) await flushRecorder();
