@@ -125,6 +125,14 @@ describe('perpkit paper against a mock venue', () => {
       expect(rj.compared.fills).toBeGreaterThan(0);
       expect(rj.max_fill_diff_bps).toBeLessThanOrEqual(5);
 
+      // ---- the monitor on this paper run: every decision is an observation; exit code follows the status ----
+      const mon = runCli(['monitor', '--run', 'p1', '--data-dir', dir, '--window', '5', '--json']);
+      const mj = JSON.parse(mon.stdout) as { status: string; observations: number; signal: string; data_health: { reconnects: number } };
+      expect(mj.observations).toBe(decs.length);
+      expect(mj.signal).toBe('roc_1');
+      expect(mj.data_health.reconnects).toBe(status.counters.reconnects);
+      expect(mon.code).toBe(mj.status === 'healthy' ? 0 : 3);
+
       // ---- a planted divergence: one decision's feature value changed in the journal ----
       const lines = readFileSync(join(run, 'journal.jsonl'), 'utf8').trim().split('\n');
       const k = lines.findIndex((l, i) => i > lines.length / 2 && l.includes('"k":"dec"') && !l.includes('[null]'));
