@@ -125,3 +125,40 @@ export function defaultsMarkdown(): string {
   const rows = defaultsTable().map((d) => `| ${d.setting} | ${d.value} | ${d.flag ? `\`${d.flag.split(', ').join('`, `')}\`` : ''} | ${d.where} |`);
   return ['| setting | default | flag | command |', '|---|---|---|---|', ...rows].join('\n');
 }
+
+/** Defaults of `perpkit paper` and `perpkit monitor` (docs/paper.md). */
+export const PAPER_DEFAULTS = {
+  capital: 100_000,
+  duration_ms: 30 * 86_400_000,
+  bar: '1m',
+  /** a bar closes this long after its end (trades still in flight are counted) */
+  bar_grace_ms: 2_000,
+  /** outputs, checkpoint and status written at least this often */
+  flush_ms: 60_000,
+  /** how often the loop checks for closed bars */
+  tick_ms: 250,
+  /** trailing bar slots of the features' tail recompute (>= BLOCK + the longest window: bit-identical to a full recompute) */
+  tail_slots: 1024 + 400,
+  /** replay tolerance of a fill's price vs the paper's, bps (latency jitter) */
+  fill_tolerance_bps: 5,
+  /** replay tolerance of the final equity, fraction */
+  equity_tolerance: 0.001,
+  interrupt_grace_ms: 30_000,
+} as const;
+
+export const MONITOR_DEFAULTS = {
+  /** observations (decision rows) per IC / Sharpe / hit-rate period */
+  window: 50,
+  /** seed §11.3: rolling_window: the recent IC is the mean of this many last periods */
+  recent: 30,
+  /** seed §11.3: the IC trend is the slope over this many last periods */
+  trend: 30,
+  /** forward horizon of the realised return, bars */
+  horizon: 1,
+  /** seed §11.3: minimum_ic: a recent IC below it is critical */
+  min_ic: 0.01,
+  /** seed §11.3: decay_threshold: recent IC down more than this fraction from its history is a warning */
+  max_ic_drop: 0.5,
+  /** a stream with no bar for this many bars is stale */
+  stale_bars: 3,
+} as const;

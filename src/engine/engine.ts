@@ -120,7 +120,7 @@ export function runEngine(data: MarketData, config: BacktestConfig, strategy: St
 const HOUR_US = 3_600_000_000;
 const DAY_US = 24 * HOUR_US;
 
-class Engine {
+export class Engine {
   private readonly n: number;
   private readonly pf: Portfolio;
   private readonly book: OrderBook;
@@ -286,7 +286,8 @@ class Engine {
     this.ctx = this.makeContext();
   }
 
-  run(): EngineResult {
+  /** The clock streams of the in-memory data (bars, quotes, marks, funding, settlements, decisions). */
+  streams(): ClockStream[] {
     const d = this.data;
     const streams: ClockStream[] = [];
     for (let s = 0; s < this.n; s++) {
@@ -301,43 +302,117 @@ class Engine {
       if (st) streams.push({ kind: EV_SETTLE, sym: s, time: st });
     }
     streams.push({ kind: EV_DECISION, sym: 0, time: d.decisions.time });
-    const clock: Clock = buildClock(streams);
-    this.strategy.init?.({ symbols: d.symbols, columns: d.decisions.columns, bar_us: d.bars[0]?.timeframe_us ?? HOUR_US });
+    return streams;
+  }
+
+  /** Batch form: every event of the clock through step(), then finish(). */
+  run(): EngineResult {
+    const clock: Clock = buildClock(this.streams());
+    this.begin();
     const { time, kind, sym, row } = clock;
-    let pendingStep = false;
-    for (let e = 0; e < clock.n; e++) {
-      const t = time[e]!;
-      if (pendingStep && t !== this.now) this.step();
-      this.now = t;
-      const k = kind[e]!;
-      const s = sym[e]!;
-      const r = row[e]!;
-      if (k === EV_BAR) {
-        this.onBar(s, r);
-        pendingStep = true;
-      } else if (k === EV_QUOTE) {
-        if (this.book.open[s]!.length > 0) this.onQuote(s, r);
-      } else if (k === EV_MARK) {
-        this.onMark(s, r);
-        pendingStep = true;
-      } else if (k === EV_FUNDING) {
-        this.onFunding(s, r);
-        pendingStep = true;
-      } else if (k === EV_SETTLE) {
-        this.onSettle(s);
-        pendingStep = true;
-      } else {
-        if (pendingStep) {
-          this.step();
-          pendingStep = false;
-        }
-        this.onDecision(r);
+    for (let e = 0; e < clock.n; e++) this.step(time[e]!, kind[e]!, sym[e]!, row[e]!);
+    return this.finish();
+  }
+
+  private begun = false;
+  private pendingStep = false;
+  private stepped = 0;
+
+  /** Calls the strategy's init once; step() does it when not done. */
+  begin(): void {
+    if (this.begun) return;
+    this.begun = true;
+    const d = this.data;
+    this.strategy.init?.({ symbols: d.symbols, columns: d.decisions.columns, bar_us: d.bars[0]?.timeframe_us ?? HOUR_US });
+  }
+
+  /**
+   * One clock event: kind k (EV_*) of symbol s, row r of its series in `data`, at time t (the row's
+   * available_time). The ONE per-event code path of both the batch backtest (run) and the live paper
+   * loop (src/services/paper), which appends rows to the series and steps them in clock order
+   * (time, kind, symbol, row). Events must come in that order.
+   */
+  step(t: number, k: number, s: number, r: number): void {
+    if (this.pendingStep && t !== this.now) this.marginStep();
+    this.now = t;
+    this.stepped++;
+    if (k === EV_BAR) {
+      this.onBar(s, r);
+      this.pendingStep = true;
+    } else if (k === EV_QUOTE) {
+      if (this.book.open[s]!.length > 0) this.onQuote(s, r);
+    } else if (k === EV_MARK) {
+      this.onMark(s, r);
+      this.pendingStep = true;
+    } else if (k === EV_FUNDING) {
+      this.onFunding(s, r);
+      this.pendingStep = true;
+    } else if (k === EV_SETTLE) {
+      this.onSettle(s);
+      this.pendingStep = true;
+    } else {
+      if (this.pendingStep) {
+        this.marginStep();
+        this.pendingStep = false;
       }
+      this.onDecision(r);
     }
-    if (pendingStep) this.step();
+  }
+
+  /** Live form: runs the pending mark-to-market/margin step now (no event will come at this time). */
+  settleTime(): void {
+    if (this.pendingStep) {
+      this.marginStep();
+      this.pendingStep = false;
+    }
+  }
+
+  /** End of data: the pending step, open orders cancelled, the outputs. */
+  finish(): EngineResult {
+    if (this.pendingStep) this.marginStep();
+    this.pendingStep = false;
     for (let s = 0; s < this.n; s++) this.book.cancelAll(s, 'end_of_data');
-    this.c.events = clock.n;
+    return this.snapshot();
+  }
+
+  /** The outputs so far (copies), without ending the run. */
+  snapshot(): EngineResult {
+    this.c.events = this.stepped;
     return this.result();
+  }
+
+  /** Settlement times of accrued funding of s (venues that accrue between settlements), or null. */
+  settlementTimes(s: number): Float64Array | null {
+    return this.settle[s] ?? null;
+  }
+
+  /** Extra latency added to the orders of the next decisions, µs (paper: measured compute time). */
+  extraLatencyUs = 0;
+
+  /** Time of the last event, µs. */
+  get time(): number {
+    return this.now;
+  }
+
+  /** Positions, entry prices and pending order size per symbol (status and checkpoints). */
+  state(): { positions: Array<{ symbol: string; qty: number; entry: number; pending: number; mark: number }>; equity: number; cash: number; accrued: number; drawdown_state: string; killed: string | null; open_orders: number } {
+    const positions = this.data.symbols.map((symbol, s) => ({ symbol, qty: this.pf.qty[s]!, entry: this.pf.entry[s]!, pending: this.book.pending(s), mark: this.price(s) }));
+    let open = 0;
+    for (let s = 0; s < this.n; s++) open += this.book.open[s]!.length;
+    return {
+      positions,
+      equity: this.pf.equity(),
+      cash: this.pf.cash,
+      accrued: this.pf.accruedTotal(),
+      drawdown_state: DD_STATE_NAMES[this.dd.state] ?? '?',
+      killed: this.killed === KILL_NONE ? null : KILL_REASONS[this.killed]!,
+      open_orders: open,
+    };
+  }
+
+  /** Market orders closing every position now (paper --flatten-on-exit; origin 4, flatten_exit). */
+  flattenAll(): void {
+    this.flatten(4);
   }
 
   // ---- data -------------------------------------------------------------------------------
@@ -491,7 +566,8 @@ class Engine {
     let rem = bk.remaining.get(id);
     if (reason === 0) {
       const q = this.pf.qty[s]!;
-      if (bk.origin.get(id) === 1 || bk.origin.get(id) === 2) {
+      const og = bk.origin.get(id);
+      if (og === 1 || og === 2 || og === 4) {
         // a flattening order closes whatever is held when it executes
         rem = -q;
         if (rem === 0) reason = 6;
@@ -704,7 +780,7 @@ class Engine {
 
   // ---- mark-to-market, margin, risk -----------------------------------------------------------
 
-  private step(): void {
+  private marginStep(): void {
     const pf = this.pf;
     if (this.cross) this.crossMarginCheck();
     for (let s = 0; s < this.n; s++) {
@@ -866,7 +942,7 @@ class Engine {
     this.flatten(2);
   }
 
-  /** Market orders closing every position (origin 1 drawdown, 2 kill switch); open orders cancelled. */
+  /** Market orders closing every position (origin 1 drawdown, 2 kill switch, 4 exit); open orders cancelled. */
   private flatten(origin: number): void {
     for (let s = 0; s < this.n; s++) {
       this.book.requestCancel(s, this.now + this.latencyUs, true);
@@ -918,7 +994,7 @@ class Engine {
   submit(s: number, type: number, qty: number, px: number, reduceOnly: boolean): number {
     if (!(qty !== 0 && Number.isFinite(qty)) || s < 0 || s >= this.n) return -1;
     const t = this.now;
-    const id = this.book.add(s, type, qty, px, t, t + this.latencyUs, reduceOnly, 0);
+    const id = this.book.add(s, type, qty, px, t, t + this.latencyUs + this.extraLatencyUs, reduceOnly, 0);
     const ins = this.data.instruments[s]!;
     const q = this.pf.qty[s]! + this.book.pending(s);
     const after = q + qty;

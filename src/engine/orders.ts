@@ -35,7 +35,7 @@ export type Reason = (typeof REASONS)[number];
 export const reasonCode = (r: Reason): number => REASONS.indexOf(r);
 
 /** what sent the order */
-export const ORIGINS = ['strategy', 'flatten_drawdown', 'flatten_kill_switch', 'liquidation'] as const;
+export const ORIGINS = ['strategy', 'flatten_drawdown', 'flatten_kill_switch', 'liquidation', 'flatten_exit'] as const;
 
 export class OrderBook {
   readonly sym = new I32Col();

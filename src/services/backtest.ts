@@ -115,7 +115,7 @@ export interface BacktestResult {
 
 const HOUR_US = 3_600_000_000;
 const DAY_US = 24 * HOUR_US;
-const OUTPUT_TABLES = ['orders', 'fills', 'positions', 'equity', 'funding_payments', 'events'] as const;
+export const OUTPUT_TABLES = ['orders', 'fills', 'positions', 'equity', 'funding_payments', 'events'] as const;
 
 /** Reads a YAML/JSON config file; exit 2 when unreadable, exit 4 when absent. */
 export function readConfigFile(path: string): Record<string, unknown> {
@@ -149,7 +149,7 @@ function packageRoot(): string {
   return join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 }
 
-function perpkitVersion(): string {
+export function perpkitVersion(): string {
   try {
     return String((JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown');
   } catch {
@@ -269,7 +269,7 @@ async function readInstruments(ctx: ServiceContext, root: string, venue: string,
   return out;
 }
 
-function instrumentInfo(symbol: string, venue: string, row: InstrumentRow | undefined, config: BacktestConfig, firstOpen: number): InstrumentInfo {
+export function instrumentInfo(symbol: string, venue: string, row: InstrumentRow | undefined, config: BacktestConfig, firstOpen: number): InstrumentInfo {
   let tiers: FeeTier[] | null = null;
   if (row?.fee_tiers) {
     try {
@@ -554,7 +554,7 @@ export async function writeParquet(ctx: ServiceContext, path: string, cols: Col[
   }
 }
 
-function outputTables(r: EngineResult): Record<(typeof OUTPUT_TABLES)[number], Col[]> {
+export function outputTables(r: EngineResult): Record<(typeof OUTPUT_TABLES)[number], Col[]> {
   const sym = (a: Int32Array): string[] => Array.from(a, (s) => r.symbols[s] ?? '');
   const o = r.orders;
   const f = r.fills;

@@ -44,6 +44,12 @@ export interface RecordOptions {
   duration_ms?: number;
   env?: NodeJS.ProcessEnv;
   clock?: ReceiveClock;
+  /** every row accepted for writing (after the duplicate-trade filter), as it is buffered (perpkit paper) */
+  onRow?: (dataset: RecDataset, row: Row) => void;
+  /** a reconnect, book gap or lost sequence (perpkit paper's data-health events) */
+  onIncident?: (kind: 'reconnect' | 'gap' | 'lost', at: number, reason: string) => void;
+  /** hands over a function that writes everything buffered now (perpkit paper flushes before closing a bar) */
+  onReady?: (api: { flush: () => Promise<void> }) => void;
 }
 
 export interface RecordResult {
@@ -194,6 +200,7 @@ export async function record(opts: RecordOptions, ctx: ServiceContext): Promise<
         }
         buffers[d].push(row);
         buffered++;
+        opts.onRow?.(d, row);
       }
     }
     if (buffered + inflight > r.max_buffered_rows) r.max_buffered_rows = buffered + inflight;
@@ -268,6 +275,7 @@ export async function record(opts: RecordOptions, ctx: ServiceContext): Promise<
         push(h.rows);
         if (h.lost) {
           r.lost.push({ at: recv, reason: h.lost });
+          opts.onIncident?.('lost', recv, h.lost);
           ctx.log.warn(`${opts.venue}: ${h.lost} (messages lost; no book to rebuild)`);
         }
         if (h.rejected) {
@@ -279,6 +287,7 @@ export async function record(opts: RecordOptions, ctx: ServiceContext): Promise<
         }
         if (h.resync) {
           r.gaps.push({ at: recv, reason: h.resync });
+          opts.onIncident?.('gap', recv, h.resync);
           ctx.log.warn(`${opts.venue}: ${h.resync}; gap rows written, reconnecting for fresh book snapshots`);
           ws.drop('resync');
         }
@@ -300,6 +309,7 @@ export async function record(opts: RecordOptions, ctx: ServiceContext): Promise<
       onClose: (_conn, reason, at) => {
         if (reason === 'stopped') return;
         r.reconnects.push({ at, reason });
+        opts.onIncident?.('reconnect', at, reason);
         // Whatever the reason, updates may have been missed until the next snapshot.
         if (session && reason !== 'resync') push({ book: session.gapRows(at, reason) });
         ctx.log.warn(
@@ -321,6 +331,8 @@ export async function record(opts: RecordOptions, ctx: ServiceContext): Promise<
   const onAbort = (): void => stop();
   ctx.signal.addEventListener('abort', onAbort);
   const flushTimer = setInterval(() => void flush(), cfg.flush_ms);
+  // the promise of this flush (the chain up to it), not of later ones: a busy writer never starves the caller
+  opts.onReady?.({ flush: () => flush() });
   let durationTimer: NodeJS.Timeout | undefined;
   if (opts.duration_ms !== undefined) {
     durationTimer = setTimeout(() => {

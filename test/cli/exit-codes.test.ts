@@ -460,6 +460,39 @@ function rows(): Row[] {
   rp('--out is a folder', ['--run', 'x', '--out', '{POP}'], 2);
   rp('empty --compare', ['--run', 'x', '--compare', ','], 2);
   rp('--compare with research', ['--research', 'abcdef12', '--compare', 'x'], 2);
+  // paper and monitor (issue 20): bad input before any connection or write
+  const pp = (what: string, args: string[], code: number, extra: Partial<Row> = {}): void =>
+    add('paper', what, [...args, ...(args.includes('--data-dir') ? [] : ['--data-dir', '{POP}'])], code, { hash: ['{POP}'], ...extra });
+  const live = ['--strategy', 'signal', '--venue', 'coinbase', '--symbols', 'BTC-USD', '--url', 'ws://127.0.0.1:{PORT}'];
+  pp('no --strategy', ['--venue', 'coinbase', '--symbols', 'BTC-USD'], 2);
+  pp('no --venue', ['--strategy', 'signal', '--symbols', 'BTC-USD'], 2);
+  pp('no --symbols', ['--strategy', 'signal', '--venue', 'coinbase'], 2);
+  pp('binance-usdm (no ws adapter)', ['--strategy', 'signal', '--venue', 'binance-usdm', '--symbols', 'BTC-PERP'], 2);
+  pp('unknown venue', ['--strategy', 'signal', '--venue', 'kraken', '--symbols', 'BTC-USD'], 2);
+  pp('unknown strategy', ['--strategy', 'astrology', '--venue', 'coinbase', '--symbols', 'BTC-USD'], 2);
+  pp('signal strategy without a column', live, 2);
+  pp('--capital 0', [...live, '--capital', '0'], 2);
+  pp('--capital abc', [...live, '--capital', 'abc'], 2);
+  pp('--duration 0s', [...live, '--duration', '0s'], 2);
+  pp('--bar 7m', [...live, '--bar', '7m'], 2);
+  pp('--url not ws', ['--strategy', 'signal', '--venue', 'coinbase', '--symbols', 'BTC-USD', '--url', 'http://x'], 2);
+  pp('--run-id traversal', [...live, '--run-id', '../x'], 2);
+  pp('--from without --replay', [...live, '--from', '2026-01-01'], 2);
+  pp('--status of no run', ['--status', 'nope'], 4);
+  pp('--status bad id', ['--status', '../x'], 2);
+  pp('--replay of no run', ['--replay', 'nope'], 4);
+  pp('--status and --replay', ['--status', 'a', '--replay', 'b'], 2);
+  pp('--replay --from after --to', ['--replay', 'nope', '--from', '2026-02-01', '--to', '2026-01-01'], 2);
+  pp('--replay --fill-tolerance -1', ['--replay', 'nope', '--fill-tolerance', '-1'], 2);
+  const mo = (what: string, args: string[], code: number, extra: Partial<Row> = {}): void =>
+    add('monitor', what, [...args, ...(args.includes('--data-dir') ? [] : ['--data-dir', '{POP}'])], code, { hash: ['{POP}'], ...extra });
+  mo('no --run', [], 2);
+  mo('run not found', ['--run', 'nope'], 4);
+  mo('run id traversal', ['--run', '../x'], 2);
+  mo('--window 2', ['--run', 'nope', '--window', '2'], 2);
+  mo('--min-ic abc', ['--run', 'nope', '--min-ic', 'abc'], 2);
+  mo('--max-ic-drop 0', ['--run', 'nope', '--max-ic-drop', '0'], 2);
+  mo('--horizon 0', ['--run', 'nope', '--horizon', '0'], 2);
 
   // Every row again with --json (unless marked json: false): one {"error"} document on stdout, same code.
   const out: Row[] = [];
