@@ -1,5 +1,4 @@
 import { spearman } from '../../stats/descriptive.js';
-import { normSf } from '../../stats/normal.js';
 
 /**
  * Out-of-sample scores of a prediction against the realised forward return: AUC of the score for
@@ -84,7 +83,7 @@ export interface LiftSummary {
   mean: number | null;
   /** t statistic of the mean over windows (sd with ddof 1) */
   t: number | null;
-  /** one-sided p-value of "the model is better" from the normal approximation */
+  /** one-sided p-value of "the model is better": Student t with (windows - 1) degrees of freedom */
   p_value: number | null;
   windows_better: number;
   significant: boolean;
@@ -100,6 +99,61 @@ export function liftSummary(metric: string, diffs: Array<number | null>, alpha =
     const sd = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
     t = sd > 0 ? mean / (sd / Math.sqrt(n)) : null;
   }
-  const p = t === null ? null : normSf(t);
+  const p = t === null ? null : studentTSf(t, n - 1);
   return { metric, per_window: diffs, mean, t, p_value: p, windows_better: v.filter((x) => x > 0).length, significant: p !== null && p < alpha };
+}
+
+/** ln Gamma (Lanczos, g = 7). */
+function lnGamma(x: number): number {
+  const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - lnGamma(1 - x);
+  x -= 1;
+  let a = c[0]!;
+  const t = x + 7.5;
+  for (let i = 1; i < 9; i++) a += c[i]! / (x + i);
+  return 0.5 * Math.log(2 * Math.PI) + (x + 0.5) * Math.log(t) - t + Math.log(a);
+}
+
+/** Continued fraction of the regularised incomplete beta (Numerical Recipes betacf). */
+function betacf(a: number, b: number, x: number): number {
+  const tiny = 1e-300;
+  let c = 1;
+  let d = 1 - ((a + b) * x) / (a + 1);
+  if (Math.abs(d) < tiny) d = tiny;
+  d = 1 / d;
+  let h = d;
+  for (let m = 1; m <= 300; m++) {
+    const m2 = 2 * m;
+    let aa = (m * (b - m) * x) / ((a - 1 + m2) * (a + m2));
+    d = 1 + aa * d;
+    if (Math.abs(d) < tiny) d = tiny;
+    c = 1 + aa / c;
+    if (Math.abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    h *= d * c;
+    aa = (-(a + m) * (a + b + m) * x) / ((a + m2) * (a + 1 + m2));
+    d = 1 + aa * d;
+    if (Math.abs(d) < tiny) d = tiny;
+    c = 1 + aa / c;
+    if (Math.abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    const del = d * c;
+    h *= del;
+    if (Math.abs(del - 1) < 1e-15) break;
+  }
+  return h;
+}
+
+/** Regularised incomplete beta I_x(a, b). */
+export function incompleteBeta(x: number, a: number, b: number): number {
+  if (x <= 0) return 0;
+  if (x >= 1) return 1;
+  const bt = Math.exp(lnGamma(a + b) - lnGamma(a) - lnGamma(b) + a * Math.log(x) + b * Math.log(1 - x));
+  return x < (a + 1) / (a + b + 2) ? (bt * betacf(a, b, x)) / a : 1 - (bt * betacf(b, a, 1 - x)) / b;
+}
+
+/** P(T > t) for Student's t with df degrees of freedom. */
+export function studentTSf(t: number, df: number): number {
+  const tail = 0.5 * incompleteBeta(df / (df + t * t), df / 2, 0.5);
+  return t >= 0 ? tail : 1 - tail;
 }
