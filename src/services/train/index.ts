@@ -101,7 +101,7 @@ function wfConfig(c: TrainConfig, timeframe: string): WalkForwardConfig {
   const horizonMs = durationOfHorizon(labelHorizon(c.label));
   const params: ModelParams = {
     logistic: { l2: c.l2 },
-    xgboost: { trees: c.trees, max_depth: c.max_depth, eta: c.eta },
+    xgboost: { trees: c.trees ?? TRAIN_DEFAULTS.xgb_trees, max_depth: c.max_depth ?? TRAIN_DEFAULTS.xgb_depth, eta: c.eta ?? TRAIN_DEFAULTS.xgb_eta },
   };
   return {
     kind: c.kind,
@@ -125,12 +125,15 @@ function durationOfHorizon(h: string): number {
   return Number(m[1]) * (m[2] === 'm' ? 60_000 : m[2] === 'h' ? 3_600_000 : 86_400_000);
 }
 
+/** The configuration that defines a model (its id): settings of the other model kind left out. */
 export function configOf(o: TrainOptions): TrainConfig {
   const { root: _r, unseal_test: _u, parent: _p, ...c } = o;
   void _r;
   void _u;
   void _p;
-  return c;
+  const out: Record<string, unknown> = { ...c };
+  if (c.kind === 'logistic') for (const k of ['trees', 'max_depth', 'eta']) delete out[k];
+  return out as unknown as TrainConfig;
 }
 
 interface Trained {
@@ -140,6 +143,7 @@ interface Trained {
 }
 
 async function trainCore(o: TrainOptions, ctx: ServiceContext): Promise<Trained> {
+  if (o.features.length === 0) throw usageError('no features to train on', { hint: 'give --features names, families, baseline or all' });
   const config = configOf(o);
   const horizon = labelHorizon(o.label);
   const wanted = [...new Set([...o.features, ...BASELINE_FEATURES])];
