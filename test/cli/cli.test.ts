@@ -16,7 +16,7 @@ describe('perpkit CLI', () => {
   });
 
   it('a command that is not built says so and exits 2, also under --json', () => {
-    for (const c of ['train', 'report']) {
+    for (const c of ['report']) {
       const h = runCli([c, '--help']);
       expect(h.code, `${c} --help`).toBe(0);
       expect(h.stdout).toContain('not built yet');

@@ -77,7 +77,7 @@ function fill(s: string, worker: number): string {
 
 
 const COMMANDS = ['datasets', 'fetch', 'validate', 'features', 'split', 'stats', 'record', 'research', 'train', 'backtest', 'report'];
-const STUBS = ['train', 'report'];
+const STUBS = ['report'];
 
 function rows(): Row[] {
   const r: Row[] = [];
@@ -420,6 +420,24 @@ function rows(): Row[] {
     env: { COINBASE_INTX_API_KEY: '', COINBASE_INTX_API_SECRET: '', COINBASE_INTX_PASSPHRASE: '' },
   });
   rc('read-only data dir', [...rec, '--duration', '1s', '--data-dir', '{RO}'], 2, { hash: ['{RO}'], readOnly: true });
+
+  // train (issue 18): bad input before any work
+  const tr = (what: string, args: string[], code: number, extra: Partial<Row> = {}): void =>
+    add('train', what, [...args, ...(args.includes('--data-dir') ? [] : ['--data-dir', '{POP}'])], code, { hash: ['{POP}'], ...extra });
+  tr('no split', ['--split', 'nope'], 4);
+  tr('bad split name', ['--split', '../x'], 2);
+  tr('unknown feature', ['--split', 'nope', '--features', 'nope'], 2);
+  tr('empty --features', ['--split', 'nope', '--features', ''], 2);
+  tr('bad --label', ['--split', 'nope', '--label', 'ret'], 2);
+  tr('bad --train', ['--split', 'nope', '--train', 'x'], 2);
+  tr('zero --test', ['--split', 'nope', '--test', '0d'], 2);
+  tr('negative --l2', ['--split', 'nope', '--l2', '-1'], 2);
+  tr('--winsor 0.7', ['--split', 'nope', '--winsor', '0.7'], 2);
+  tr('unknown --model', ['--split', 'nope', '--model', 'rf'], 2);
+  tr('bad --segment', ['--split', 'nope', '--segment', 'all'], 2);
+  tr('--retrain without --model-id', ['--retrain'], 2);
+  tr('--model-id without --retrain', ['--split', 'nope', '--model-id', 'logistic-000000000000'], 2);
+  tr('unknown model id', ['--retrain', '--model-id', 'logistic-000000000000'], 4);
 
   // Every row again with --json (unless marked json: false): one {"error"} document on stdout, same code.
   const out: Row[] = [];
