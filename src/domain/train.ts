@@ -41,6 +41,7 @@ export const TRAIN_DEFAULTS = {
   xgb_trees: 200,
   xgb_depth: 4,
   xgb_eta: 0.1,
+  xgb_tree_method: 'hist' as 'exact' | 'approx' | 'hist',
   /** retraining: schedule */
   retrain_every_ms: 7 * 86_400_000,
   /** a retraining lock older than this is taken over (a crashed run) */

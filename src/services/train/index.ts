@@ -56,6 +56,8 @@ export interface TrainConfig {
   trees: number;
   max_depth: number;
   eta: number;
+  /** XGBoost split finding (default hist) */
+  tree_method?: 'exact' | 'approx' | 'hist';
   latency_ms: number;
 }
 
@@ -101,7 +103,7 @@ function wfConfig(c: TrainConfig, timeframe: string): WalkForwardConfig {
   const horizonMs = durationOfHorizon(labelHorizon(c.label));
   const params: ModelParams = {
     logistic: { l2: c.l2 },
-    xgboost: { trees: c.trees ?? TRAIN_DEFAULTS.xgb_trees, max_depth: c.max_depth ?? TRAIN_DEFAULTS.xgb_depth, eta: c.eta ?? TRAIN_DEFAULTS.xgb_eta },
+    xgboost: { trees: c.trees ?? TRAIN_DEFAULTS.xgb_trees, max_depth: c.max_depth ?? TRAIN_DEFAULTS.xgb_depth, eta: c.eta ?? TRAIN_DEFAULTS.xgb_eta, tree_method: c.tree_method ?? TRAIN_DEFAULTS.xgb_tree_method },
   };
   return {
     kind: c.kind,
@@ -132,7 +134,7 @@ export function configOf(o: TrainOptions): TrainConfig {
   void _u;
   void _p;
   const out: Record<string, unknown> = { ...c };
-  if (c.kind === 'logistic') for (const k of ['trees', 'max_depth', 'eta']) delete out[k];
+  if (c.kind === 'logistic') for (const k of ['trees', 'max_depth', 'eta', 'tree_method']) delete out[k];
   return out as unknown as TrainConfig;
 }
 
