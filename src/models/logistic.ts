@@ -121,14 +121,17 @@ export function fitLogistic(X: Design, y: Float64Array, params: Partial<Logistic
       break;
     }
   }
-  // the Hessian at the final coefficients
-  linearPredictor(X, beta, eta);
-  for (let i = 0; i < X.rows; i++) {
-    const pi = sigmoid(eta[i]!);
-    h[i] = (weights ? weights[i]! : 1) * pi * (1 - pi);
-    r[i] = 0;
+  // The Hessian at the final coefficients: after convergence the last step moved them by less than
+  // tol, so the Hessian of that iteration is used (one pass over the rows saved); otherwise recompute.
+  if (!converged || !H) {
+    linearPredictor(X, beta, eta);
+    for (let i = 0; i < X.rows; i++) {
+      const pi = sigmoid(eta[i]!);
+      h[i] = (weights ? weights[i]! : 1) * pi * (1 - pi);
+      r[i] = 0;
+    }
+    H = normalEquations(X, h, r, beta, o.l2).H;
   }
-  H = normalEquations(X, h, r, beta, o.l2).H;
   const cov = inverse(H, !new CholeskyDecomposition(H).isPositiveDefinite());
   const se = Array.from({ length: p }, (_, a) => Math.sqrt(Math.max(0, cov.get(a, a))));
   return { beta: Array.from(beta), se, iterations: it, converged };

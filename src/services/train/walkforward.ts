@@ -1,3 +1,4 @@
+import { interruptedError } from '../../domain/errors.js';
 import { walkForwardFolds, type Interval, type LabelledRow } from '../../domain/split.js';
 import type { ModelKind, Target } from '../../domain/train.js';
 import { createModel, type Model, type ModelDescription, type ModelParams, type Objective, type SerialisedModel } from '../../models/index.js';
@@ -162,7 +163,7 @@ export async function walkForwardTrain(panel: Panel, cfg: WalkForwardConfig, pro
   const base: number[] = [];
   const opts = { winsor: cfg.winsor, neutral_quantile: cfg.neutral_quantile, balance: cfg.balance, params: cfg.params };
   for (const fold of walkForwardFolds(lrows, from, to, { train_us: cfg.train_us, test_us: cfg.test_us, step_us: cfg.step_us, window: 'rolling', buffer_us: cfg.embargo_us })) {
-    if (signal?.aborted) throw new Error('interrupted');
+    if (signal?.aborted) throw interruptedError('perpkit train interrupted between windows; nothing was written');
     const [testStart, testEnd] = fold.test.intervals[0]!;
     // purge: the label-overlap purge of the split domain, and one label horizon before the gap
     const trainIv: Interval[] = fold.train.intervals.map(([a, b]) => [a, Math.min(b, testStart - cfg.embargo_us - cfg.purge_us)] as Interval).filter(([a, b]) => b > a);
