@@ -70,6 +70,17 @@ export function loadXGBoost(): Promise<XGBoostClass> {
       timer.unref();
     });
     loading = Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+    // XGBoost logs its informational lines ("Tree method is selected to be 'hist'...") through
+    // emscripten's printErr (stderr); keep stderr for perpkit's own progress and warnings.
+    try {
+      const mod = require('ml-xgboost/dist/wasm/xgboost.js') as { printErr?: (x: string) => void };
+      const printErr = mod.printErr;
+      mod.printErr = (x: string): void => {
+        if (!/Tree method is selected/.test(x)) (printErr ?? console.warn)(x);
+      };
+    } catch {
+      // a different package layout: leave its logging as is
+    }
   }
   return loading;
 }
