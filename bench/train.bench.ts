@@ -8,7 +8,7 @@
  *
  * Run: npm run bench -- train [-- logistic|xgboost]   (writes bench/results/train.json)
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,4 +84,13 @@ for (const kind of run) {
 }
 const here = dirname(fileURLToPath(import.meta.url));
 mkdirSync(join(here, 'results'), { recursive: true });
-writeFileSync(join(here, 'results', 'train.json'), `${JSON.stringify({ at: new Date().toISOString(), machine: { cpus: cpus().length, model: cpus()[0]?.model }, results }, null, 2)}\n`);
+// one kind per run is allowed: keep the other kind's last result
+const file = join(here, 'results', 'train.json');
+let previous: Array<{ kind: string }> = [];
+try {
+  previous = (JSON.parse(readFileSync(file, 'utf8')) as { results: Array<{ kind: string }> }).results;
+} catch {
+  previous = [];
+}
+const merged = [...previous.filter((r) => !results.some((x) => x.kind === r.kind)), ...results];
+writeFileSync(file, `${JSON.stringify({ at: new Date().toISOString(), machine: { cpus: cpus().length, model: cpus()[0]?.model }, results: merged }, null, 2)}\n`);
