@@ -33,9 +33,11 @@ export interface XGBoostParams {
   nthread: number;
   /** split finding: exact (greedy over sorted values), approx, or hist (binned, about 2x faster) */
   tree_method: 'exact' | 'approx' | 'hist';
+  /** hist: bins per feature (64 fits about 2x faster than XGBoost's 256 on 60 features) */
+  max_bin: number;
 }
 
-const DEFAULTS: XGBoostParams = { trees: 200, max_depth: 4, eta: 0.1, min_child_weight: 1, subsample: 1, colsample_bytree: 1, seed: 0, scale_pos_weight: 1, nthread: 1, tree_method: 'hist' };
+const DEFAULTS: XGBoostParams = { trees: 200, max_depth: 4, eta: 0.1, min_child_weight: 1, subsample: 1, colsample_bytree: 1, seed: 0, scale_pos_weight: 1, nthread: 1, tree_method: 'hist', max_bin: 64 };
 
 interface XGBoostInstance {
   train(X: unknown, y: number[] | Float64Array): void;
@@ -165,6 +167,7 @@ export class XGBoostModel implements Model {
       seed: p.seed,
       nthread: p.nthread,
       tree_method: p.tree_method,
+      ...(p.tree_method === 'hist' ? { max_bin: p.max_bin } : {}),
       silent: 1,
       iterations: p.trees,
       ...(this.objective === 'binary' && p.scale_pos_weight !== 1 ? { scale_pos_weight: p.scale_pos_weight } : {}),
