@@ -31,39 +31,56 @@ export interface LinearFit {
 
 const DEFAULTS: LogisticParams = { l2: 1, max_iter: 50, tol: 1e-10 };
 
-/**
- * Accumulates H = X1' diag(h) X1 + l2 P and g = X1' r + l2 P beta for the design with a leading
- * column of ones (X1), P = diag(0, 1, ..., 1). Plain loops over the typed rows: one pass.
- */
-function normalEquations(X: Design, h: Float64Array, r: Float64Array, beta: Float64Array, l2: number): { H: Matrix; g: Matrix } {
-  const p = X.cols + 1;
-  const H = new Float64Array(p * p);
-  const g = new Float64Array(p);
-  const x = new Float64Array(p);
-  x[0] = 1;
+/** The design transposed to columns (one contiguous array per feature), for the dot products below. */
+function columnsOf(X: Design): Float64Array[] {
+  const cols = Array.from({ length: X.cols }, () => new Float64Array(X.rows));
   for (let i = 0; i < X.rows; i++) {
     const off = i * X.cols;
-    for (let j = 0; j < X.cols; j++) x[j + 1] = X.data[off + j]!;
-    const hi = h[i]!;
-    const ri = r[i]!;
-    for (let a = 0; a < p; a++) {
-      const xa = x[a]!;
-      g[a] = g[a]! + xa * ri;
-      if (hi === 0) continue;
-      const ha = hi * xa;
-      const row = a * p;
-      for (let b = a; b < p; b++) H[row + b] = H[row + b]! + ha * x[b]!;
-    }
+    for (let j = 0; j < X.cols; j++) cols[j]![i] = X.data[off + j]!;
   }
+  return cols;
+}
+
+function dot(a: Float64Array, b: Float64Array): number {
+  const n = a.length;
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    s0 += a[i]! * b[i]!;
+    s1 += a[i + 1]! * b[i + 1]!;
+    s2 += a[i + 2]! * b[i + 2]!;
+    s3 += a[i + 3]! * b[i + 3]!;
+  }
+  for (; i < n; i++) s0 += a[i]! * b[i]!;
+  return s0 + s1 + s2 + s3;
+}
+
+/**
+ * H = X1' diag(h) X1 + l2 P and g = X1' r + l2 P beta for the design with a leading column of ones
+ * (X1), P = diag(0, 1, ..., 1): one dot product over the rows per pair of columns (contiguous
+ * columns, four accumulators).
+ */
+function normalEquations(cols: Float64Array[], n: number, h: Float64Array, r: Float64Array, beta: Float64Array, l2: number): { H: Matrix; g: Matrix } {
+  const p = cols.length + 1;
+  const ones = new Float64Array(n).fill(1);
+  const all = [ones, ...cols];
+  const hx = all.map((c) => {
+    const o = new Float64Array(n);
+    for (let i = 0; i < n; i++) o[i] = h[i]! * c[i]!;
+    return o;
+  });
   const Hm = new Matrix(p, p);
   const gm = new Matrix(p, 1);
   for (let a = 0; a < p; a++) {
     for (let b = a; b < p; b++) {
-      const v = H[a * p + b]! + (a === b && a > 0 ? l2 : 0);
+      const v = dot(hx[a]!, all[b]!) + (a === b && a > 0 ? l2 : 0);
       Hm.set(a, b, v);
       Hm.set(b, a, v);
     }
-    gm.set(a, 0, g[a]! + (a > 0 ? l2 * beta[a]! : 0));
+    gm.set(a, 0, dot(all[a]!, r) + (a > 0 ? l2 * beta[a]! : 0));
   }
   return { H: Hm, g: gm };
 }
@@ -94,6 +111,7 @@ export function fitLogistic(X: Design, y: Float64Array, params: Partial<Logistic
   const eta = new Float64Array(X.rows);
   const h = new Float64Array(X.rows);
   const r = new Float64Array(X.rows);
+  const cols = columnsOf(X);
   let it = 0;
   let converged = false;
   let H: Matrix | null = null;
@@ -105,7 +123,7 @@ export function fitLogistic(X: Design, y: Float64Array, params: Partial<Logistic
       h[i] = w * pi * (1 - pi);
       r[i] = w * (pi - y[i]!);
     }
-    const ne = normalEquations(X, h, r, beta, o.l2);
+    const ne = normalEquations(cols, X.rows, h, r, beta, o.l2);
     H = ne.H;
     const step = solveSpd(ne.H, ne.g);
     let maxStep = 0;
@@ -130,7 +148,7 @@ export function fitLogistic(X: Design, y: Float64Array, params: Partial<Logistic
       h[i] = (weights ? weights[i]! : 1) * pi * (1 - pi);
       r[i] = 0;
     }
-    H = normalEquations(X, h, r, beta, o.l2).H;
+    H = normalEquations(cols, X.rows, h, r, beta, o.l2).H;
   }
   const cov = inverse(H, !new CholeskyDecomposition(H).isPositiveDefinite());
   const se = Array.from({ length: p }, (_, a) => Math.sqrt(Math.max(0, cov.get(a, a))));
@@ -148,7 +166,7 @@ export function fitRidge(X: Design, y: Float64Array, l2: number, weights?: Float
     h[i] = w;
     r[i] = -w * y[i]!;
   }
-  const { H, g } = normalEquations(X, h, r, zero, l2);
+  const { H, g } = normalEquations(columnsOf(X), X.rows, h, r, zero, l2);
   const step = solveSpd(H, g);
   const beta = Float64Array.from({ length: p }, (_, a) => -step.get(a, 0));
   const eta = new Float64Array(X.rows);
