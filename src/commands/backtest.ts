@@ -39,6 +39,9 @@ that every output is bit-identical.`;
     'funding-missing': Flags.string({ description: 'A missing funding print while a position is open: error (exit 3), zero or last.', options: [...FUNDING_MISSING] }),
     'unseal-test': Flags.boolean({ description: 'Allow the sealed test segment (recorded in the ledger).', default: false }),
     rerun: Flags.string({ description: 'Re-run the manifest of this run id and check the outputs are bit-identical.' }),
+    column: Flags.string({ description: 'signal strategy: the column to trade (sets strategy.column), e.g. prediction.' }),
+    'signal-dataset': Flags.string({ description: 'Extra decision columns: predictions joins the predictions dataset of --model-id (columns prediction, baseline_prediction).', options: ['features', 'predictions'], default: 'features' }),
+    'model-id': Flags.string({ description: 'With --signal-dataset predictions: the model whose predictions are joined (perpkit models list).' }),
   };
 
   protected async execute(): Promise<BacktestResult> {
@@ -57,6 +60,9 @@ that every output is bit-identical.`;
     if (flags['fee-tier'] !== undefined) sub('fees')['tier'] = flags['fee-tier'];
     if (flags['funding-missing'] !== undefined) sub('funding')['missing'] = flags['funding-missing'];
     if (flags.seed !== undefined) doc['seed'] = flags.seed;
+    if (flags.column !== undefined) sub('strategy')['column'] = flags.column;
+    if (flags['signal-dataset'] === 'predictions' && !flags['model-id']) throw usageError('--signal-dataset predictions needs --model-id', { hint: 'pick a model from "perpkit models list"' });
+    if (flags['model-id'] !== undefined && flags['signal-dataset'] !== 'predictions') throw usageError('--model-id needs --signal-dataset predictions');
     return runBacktest(
       {
         root,
@@ -66,6 +72,7 @@ that every output is bit-identical.`;
         config: doc,
         ...(flags.config ? { config_path: flags.config } : {}),
         unseal_test: flags['unseal-test'],
+        ...(flags['model-id'] ? { predictions_model: flags['model-id'] } : {}),
       },
       ctx,
     );

@@ -3,6 +3,7 @@
  * descriptions read their numbers from here; test/domain/parsing.test.ts checks every row that
  * the README documents against README.md, so a default cannot change without its documentation.
  */
+import { TRAIN_DEFAULTS } from './train.js';
 import { DEFAULT_VENUE_FETCH_CONFIG, RATE_LIMITS_PER_S } from './venue-config.js';
 
 /** Times perpkit accepts on the command line: a plausible range for crypto market data. */
@@ -42,6 +43,9 @@ export const RECORD_DEFAULTS = {
   /** how long the recorder winds down (flushing) after the first Ctrl-C / SIGTERM */
   interrupt_grace_ms: 120_000,
 } as const;
+
+/** `perpkit train` (services/train/): defined with the train domain. */
+export { TRAIN_DEFAULTS };
 
 /** `perpkit stats` (services/stats.ts). */
 export const STATS_DEFAULTS = {
@@ -116,6 +120,14 @@ export function defaultsTable(): DefaultRow[] {
     { setting: 'stats MinTRL confidence', value: String(STATS_DEFAULTS.confidence), flag: '--confidence', where: 'stats' },
     { setting: 'optimize windows', value: `${OPTIMIZE_DEFAULTS.windows}, train ${OPTIMIZE_DEFAULTS.train}, test ${OPTIMIZE_DEFAULTS.test}`, flag: '--windows, --train, --test', where: 'optimize' },
     { setting: 'optimize objective', value: OPTIMIZE_DEFAULTS.objective, flag: '--objective', where: 'optimize' },
+    { setting: 'train walk-forward windows', value: `${TRAIN_DEFAULTS.train_ms / 86_400_000} d train / ${TRAIN_DEFAULTS.test_ms / 86_400_000} d test, step = test, purge = label horizon, embargo ${TRAIN_DEFAULTS.embargo_bars} bars`, flag: '--train, --test, --step, --purge, --embargo', where: 'train' },
+    { setting: 'train label / target', value: `${TRAIN_DEFAULTS.label} / ${TRAIN_DEFAULTS.target}`, flag: '--label, --target', where: 'train' },
+    { setting: 'logistic L2 penalty', value: String(TRAIN_DEFAULTS.l2), flag: '--l2', where: 'train' },
+    { setting: 'winsorising quantile (training part)', value: String(TRAIN_DEFAULTS.winsor), flag: '--winsor', where: 'train' },
+    { setting: 'three-class neutral band', value: `quantile ${TRAIN_DEFAULTS.neutral_quantile} of training abs(return)`, flag: '--neutral-quantile', where: 'train' },
+    { setting: 'inference latency (prediction available_time)', value: s(TRAIN_DEFAULTS.inference_latency_ms), flag: '--inference-latency', where: 'train' },
+    { setting: 'XGBoost trees / depth / eta', value: `${TRAIN_DEFAULTS.xgb_trees} / ${TRAIN_DEFAULTS.xgb_depth} / ${TRAIN_DEFAULTS.xgb_eta}`, flag: '--trees, --max-depth, --eta', where: 'train' },
+    { setting: 'retraining schedule', value: `every ${TRAIN_DEFAULTS.retrain_every_ms / 86_400_000} d`, flag: '--every', where: 'train --retrain' },
     { setting: 'accepted times', value: `${TIME_BOUNDS.min_iso} to before ${TIME_BOUNDS.max_iso}`, flag: '--from, --to', where: 'every command' },
   ];
 }

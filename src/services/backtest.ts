@@ -22,6 +22,7 @@ import { datasetFiles, listOf, SCAN_SQL } from '../store/dataset.js';
 import { quoteIdent } from '../store/duckdb.js';
 import { appendLedger, sha256 } from '../store/ledger.js';
 import { loadSplit, parseSelector, readSegment, selectorIntervals } from './split.js';
+import { joinPredictions } from './train/predictions.js';
 
 /**
  * perpkit backtest: loads a split segment's decision rows (features) and the market data around
@@ -42,6 +43,8 @@ export interface BacktestOptions {
   unseal_test?: boolean;
   /** regime-conditional metrics need at least this many periods per regime */
   min_regime_periods?: number;
+  /** join the predictions of this model (the predictions dataset, perpkit train) onto the decision rows */
+  predictions_model?: string;
 }
 
 export interface RerunOptions {
@@ -72,6 +75,8 @@ export interface Manifest {
   /** content hash and row count of each output table */
   outputs: Record<string, { rows: number; sha256: string }>;
   rerun_of: string | null;
+  /** the model whose predictions were joined onto the decision rows (absent: none) */
+  predictions_model?: string;
 }
 
 export interface CostBreakdown {
@@ -408,7 +413,10 @@ async function load(o: BacktestOptions & { segments?: string[]; command?: string
       ctx,
     );
     repeatedLook ||= seg.repeated_look;
-    parts.push(await readDecisions(ctx, seg.table, symbols, [...strategyColumns]));
+    const decisionTable = o.predictions_model
+      ? await joinPredictions(ctx, o.root, seg.table, { venue, timeframe: split.timeframe, symbols, model_id: o.predictions_model })
+      : seg.table;
+    parts.push(await readDecisions(ctx, decisionTable, symbols, [...strategyColumns]));
   }
   const decisions = concatDecisions(parts);
   lap('decision rows');
@@ -810,6 +818,7 @@ async function execute(
     execution_timeframe: loaded.execTf,
     mark_timeframe: loaded.markTf,
     data_hashes: loaded.hashes,
+    ...(o.predictions_model ? { predictions_model: o.predictions_model } : {}),
     seed: config.seed,
     funding_missing: config.funding.missing,
     warnings,
@@ -854,7 +863,7 @@ export function readManifest(root: string, runId: string): Manifest {
  */
 export async function rerunBacktest(o: RerunOptions, ctx: ServiceContext): Promise<BacktestResult> {
   const m = readManifest(o.root, o.run_id);
-  const opts: BacktestOptions = { root: o.root, strategy: m.strategy.spec, split: m.split, segment: m.segment, ...(m.config_path ? { config_path: m.config_path } : {}) };
+  const opts: BacktestOptions = { root: o.root, strategy: m.strategy.spec, split: m.split, segment: m.segment, ...(m.config_path ? { config_path: m.config_path } : {}), ...(m.predictions_model ? { predictions_model: m.predictions_model } : {}) };
   const config = BacktestConfigSchema.parse(m.config);
   const { strategy, path } = await loadStrategy(m.strategy.spec, m.strategy.params);
   void strategy;

@@ -15,22 +15,6 @@ describe('perpkit CLI', () => {
     for (const c of [...PIPELINE, 'datasets']) expect(r.stdout).toMatch(new RegExp(`^\\s+${c}\\s`, 'm'));
   });
 
-  it('a command that is not built says so and exits 2, also under --json', () => {
-    for (const c of ['train']) {
-      const h = runCli([c, '--help']);
-      expect(h.code, `${c} --help`).toBe(0);
-      expect(h.stdout).toContain('not built yet');
-      const r = runCli([c]);
-      expect(r.code, c).toBe(2);
-      expect(r.stdout).toBe('');
-      expect(r.stderr).toContain(`perpkit ${c} is not built yet`);
-      const j = runCli([c, '--json']);
-      expect(j.code).toBe(2);
-      const doc = JSON.parse(j.stdout) as { error: { code: number; kind: string; message: string } };
-      expect(doc.error).toMatchObject({ code: 2, kind: 'usage' });
-    }
-  }, 300_000);
-
   it('bad flags are usage errors (exit 2), as one JSON document under --json', () => {
     const r = runCli(['fetch', '--no-such-flag', '--json']);
     expect(r.code).toBe(2);

@@ -77,7 +77,6 @@ function fill(s: string, worker: number): string {
 
 
 const COMMANDS = ['datasets', 'fetch', 'validate', 'features', 'split', 'stats', 'record', 'research', 'train', 'backtest', 'report', 'optimize'];
-const STUBS = ['train'];
 
 function rows(): Row[] {
   const r: Row[] = [];
@@ -97,14 +96,6 @@ function rows(): Row[] {
     add(c, '--data-dir under a file', ['--data-dir', '{FILE}/sub', ...need], 2, { hash: ['{FILE}'] });
     add(c, '--data-dir missing its value', [...need, '--data-dir'], 2, { json: false });
   }
-  // Stubs: whatever they are given, they say "not built yet" (exit 2) and change nothing.
-  for (const c of STUBS) {
-    add(c, 'not built yet', [], 2, { stderr: /not built yet/ });
-    add(c, 'not built yet, with a data dir', ['--data-dir', '{POP}'], 2, { hash: ['{POP}'], stderr: /not built yet/ });
-    add(c, 'not built yet, --quiet', ['--quiet'], 2, { stderr: /not built yet/ });
-    add(c, 'not built yet, read-only data dir', ['--data-dir', '{RO}'], 2, { hash: ['{RO}'], readOnly: true });
-  }
-
   // research and backtest: bad input before any work
   const rs = (what: string, args: string[], code: number, extra: Partial<Row> = {}): void =>
     add('research', what, [...args, ...(args.includes('--data-dir') ? [] : ['--data-dir', '{POP}'])], code, { hash: ['{POP}'], ...extra });
@@ -493,6 +484,24 @@ function rows(): Row[] {
   mo('--min-ic abc', ['--run', 'nope', '--min-ic', 'abc'], 2);
   mo('--max-ic-drop 0', ['--run', 'nope', '--max-ic-drop', '0'], 2);
   mo('--horizon 0', ['--run', 'nope', '--horizon', '0'], 2);
+
+  // train (issue 18): bad input before any work
+  const tr = (what: string, args: string[], code: number, extra: Partial<Row> = {}): void =>
+    add('train', what, [...args, ...(args.includes('--data-dir') ? [] : ['--data-dir', '{POP}'])], code, { hash: ['{POP}'], ...extra });
+  tr('no split', ['--split', 'nope'], 4);
+  tr('bad split name', ['--split', '../x'], 2);
+  tr('unknown feature', ['--split', 'nope', '--features', 'nope'], 2);
+  tr('empty --features', ['--split', 'nope', '--features', ''], 2);
+  tr('bad --label', ['--split', 'nope', '--label', 'ret'], 2);
+  tr('bad --train', ['--split', 'nope', '--train', 'x'], 2);
+  tr('zero --test', ['--split', 'nope', '--test', '0d'], 2);
+  tr('negative --l2', ['--split', 'nope', '--l2', '-1'], 2);
+  tr('--winsor 0.7', ['--split', 'nope', '--winsor', '0.7'], 2);
+  tr('unknown --model', ['--split', 'nope', '--model', 'rf'], 2);
+  tr('bad --segment', ['--split', 'nope', '--segment', 'all'], 2);
+  tr('--retrain without --model-id', ['--retrain'], 2);
+  tr('--model-id without --retrain', ['--split', 'nope', '--model-id', 'logistic-000000000000'], 2);
+  tr('unknown model id', ['--retrain', '--model-id', 'logistic-000000000000'], 4);
 
   // Every row again with --json (unless marked json: false): one {"error"} document on stdout, same code.
   const out: Row[] = [];
