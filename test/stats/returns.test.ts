@@ -48,6 +48,45 @@ describe('annualisation on a 24/7 calendar', () => {
   });
 });
 
+describe('a non-zero risk-free rate enters the Sharpe ratio de-annualised', () => {
+  // 5% a year on hourly returns: the per-period rate is 1.05^(1/8760) - 1 = 5.5697e-6, not 0.05 (the annual
+  // rate taken per period) nor 0.05 / 8760 = 5.7078e-6 (simple division)
+  const rng = mulberry32(5);
+  const r = Float64Array.from({ length: 2000 }, () => 0.0002 + 0.004 * (rng() - 0.5));
+  const ppy = 8760;
+  /** plain loop: mean(r - rf) / std(r, ddof 1) * sqrt(ppy) */
+  const plain = (rfPer: number): number => {
+    let m = 0;
+    for (const x of r) m += x;
+    m /= r.length;
+    let v = 0;
+    for (const x of r) v += (x - m) ** 2;
+    return ((m - rfPer) / Math.sqrt(v / (r.length - 1))) * Math.sqrt(ppy);
+  };
+  const rfPer = Math.pow(1.05, 1 / ppy) - 1;
+
+  it('sharpeRatio and returnsMetrics subtract 1.05^(1/8760) - 1 per hour', () => {
+    expect(rfPer).toBeCloseTo(5.5697e-6, 9);
+    const want = plain(rfPer);
+    expect(sharpeRatio(r, ppy, 0.05)).toBeCloseTo(want, 10);
+    const m = returnsMetrics(r, { periodsPerYear: ppy, riskFreeAnnual: 0.05 });
+    expect(m.sharpe).toBeCloseTo(want, 10);
+    expect(m.risk_free_annual).toBe(0.05);
+    // the rate lowers the Sharpe ratio by exactly rf / std * sqrt(ppy) (about 0.45 here): neither ignored nor taken per period
+    expect((sharpeRatio(r, ppy, 0) as number) - want).toBeCloseTo(plain(0) - plain(rfPer), 10);
+    expect(Math.abs(want - plain(0.05 / ppy))).toBeGreaterThan(1e-3); // simple division is told apart
+    expect(plain(0) - want).toBeGreaterThan(0.3);
+    expect(plain(0.05)).toBeLessThan(-1000); // what the annual rate per period would give
+  });
+
+  it('a negative rate raises it; the rate does not touch the other metrics', () => {
+    expect(sharpeRatio(r, ppy, -0.02)).toBeCloseTo(plain(Math.pow(0.98, 1 / ppy) - 1), 10);
+    const a = returnsMetrics(r, { periodsPerYear: ppy, riskFreeAnnual: 0.05 });
+    const b = returnsMetrics(r, { periodsPerYear: ppy });
+    expect({ ...a, sharpe: 0, risk_free_annual: 0 }).toEqual({ ...b, sharpe: 0, risk_free_annual: 0 });
+  });
+});
+
 describe('metrics worked by hand on [0.10, -0.10]', () => {
   const r = f64([0.1, -0.1]);
   it('total return, CAGR, volatility, Sharpe', () => {
