@@ -5,7 +5,7 @@
 //   npm run test:mutation:sql [-- SUBSTRING of "file: name", e.g. validate/]     (needs a build: tests of the CLI run dist/)
 // Exit code 1 when any mutation is missed.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -51,6 +51,25 @@ const MUTATIONS = [
   { name: 'coverage: perps without a spot reference reported as missing it', file: 'validate/coverage.sql', find: 'FROM pp WHERE $spot_reference AND pp.spot_symbol IS NOT NULL', replace: 'FROM pp WHERE $spot_reference', tests: VALIDATE_TESTS },
 ];
 
+/** Slow suites run only when the fast tests of the same mutation all pass (a mutation caught early skips them). */
+const SLOW = new Set(['test/validate/corruption.test.ts']);
+
+// The original of the file under mutation is kept here until it is restored, so a run killed mid-way
+// (spawnSync blocks the signal handlers) is repaired by the next run.
+const BACKUP = join(root, '.tmp', 'sql-mutation-backup.json');
+function restoreBackup() {
+  if (!existsSync(BACKUP)) return;
+  const b = JSON.parse(readFileSync(BACKUP, 'utf8'));
+  writeFileSync(b.path, b.original);
+  rmSync(BACKUP);
+  process.stderr.write(`restored ${b.path} left mutated by an interrupted run\n`);
+}
+restoreBackup();
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => {
+  restoreBackup();
+  process.exit(130);
+});
+
 // Filter: a substring of "file: name", e.g. `validate/` for the validate mutations only.
 const only = process.argv[2];
 const results = [];
@@ -63,14 +82,25 @@ for (const m of MUTATIONS) {
     results.push({ ...m, outcome: 'stale (text not found exactly once)' });
     continue;
   }
+  mkdirSync(dirname(BACKUP), { recursive: true });
+  writeFileSync(BACKUP, JSON.stringify({ path, original }));
   writeFileSync(path, original.replace(m.find, m.replace));
   const t0 = Date.now();
   try {
     const tests = process.env['PERPKIT_MUTATION_TESTS']?.split(',') ?? m.tests; // quick check against fewer tests
-    const r = spawnSync('npx', ['vitest', 'run', '--bail=1', ...tests], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    results.push({ ...m, outcome: r.status === 0 ? 'MISSED' : 'caught', seconds: Math.round((Date.now() - t0) / 1000) });
+    const stages = [tests.filter((t) => !SLOW.has(t)), tests.filter((t) => SLOW.has(t))].filter((x) => x.length);
+    let caught = false;
+    for (const stage of stages) {
+      const r = spawnSync('npx', ['vitest', 'run', '--bail=1', ...stage], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      if (r.status !== 0) {
+        caught = true;
+        break;
+      }
+    }
+    results.push({ ...m, outcome: caught ? 'caught' : 'MISSED', seconds: Math.round((Date.now() - t0) / 1000) });
   } finally {
     writeFileSync(path, original);
+    rmSync(BACKUP, { force: true });
   }
   const last = results[results.length - 1];
   process.stderr.write(`${last.outcome.padEnd(8)} ${m.file}: ${m.name} (${last.seconds ?? 0} s)\n`);
