@@ -54,7 +54,13 @@ describe('perpkit split (CLI, real sample)', () => {
     expect(second.stderr).toContain('repeated look');
     const ledger = JSON.parse((await run(['datasets', '--datasets', 'ledger', '--data-dir', dir, '--json'])).stdout).datasets;
     expect(ledger[0].rows).toBe(2);
+  });
 
+  it('holdout and purged k-fold with the DEFAULT buffer and embargo: every boundary exact', async () => {
+    const dir = tempDir();
+    cpSync(join(ROOT, 'data', 'sample'), dir, { recursive: true });
+    const l = await run(['features', '--labels', '--data-dir', dir, '--from', '2025-06-01', '--horizons', '1h,4h', '--quiet']);
+    expect(l.code, l.stderr).toBe(0);
     // Defaults, asserted exactly: the buffer is the longest label (4 h) plus the longest feature
     // lookback at 1h (1344 h: 168 funding prints x 8 h); the embargo is the lookback. One bar short
     // (1347 h) or the label alone (4 h) moves every boundary below.
