@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseIsoMicros } from '../../src/domain/split.js';
 import { ROOT, runCli, type CliRun, tempDir, treeHash } from '../helpers.js';
 
 /** runCli after a turn of the event loop: runCli blocks it, and vitest's worker must answer its RPC between calls. */
@@ -53,6 +54,42 @@ describe('perpkit split (CLI, real sample)', () => {
     expect(second.stderr).toContain('repeated look');
     const ledger = JSON.parse((await run(['datasets', '--datasets', 'ledger', '--data-dir', dir, '--json'])).stdout).datasets;
     expect(ledger[0].rows).toBe(2);
+  });
+
+  it('holdout and purged k-fold with the DEFAULT buffer and embargo: every boundary exact', async () => {
+    const dir = tempDir();
+    cpSync(join(ROOT, 'data', 'sample'), dir, { recursive: true });
+    const l = await run(['features', '--labels', '--data-dir', dir, '--from', '2025-06-01', '--horizons', '1h,4h', '--quiet']);
+    expect(l.code, l.stderr).toBe(0);
+    // Defaults, asserted exactly: the buffer is the longest label (4 h) plus the longest feature
+    // lookback at 1h (1344 h: 168 funding prints x 8 h); the embargo is the lookback. One bar short
+    // (1347 h) or the label alone (4 h) moves every boundary below.
+    const d = await run(['split', '--name', 'defaults', '--data-dir', dir, '--json']);
+    expect(d.code, d.stderr).toBe(0);
+    const ds = JSON.parse(d.stdout).split;
+    expect([ds.longest_label_hours, ds.longest_lookback_hours, ds.buffer_hours]).toEqual([4, 1344, 1348]);
+    expect([ds.from, ds.to]).toEqual(['2025-06-01T00:00:05.000000Z', '2026-04-27T11:00:05.000001Z']);
+    // train [from, from + 60% of the span), validation from 1348 h later to 80% of the span, test 1348 h after that
+    const fromUs = Date.parse('2025-06-01T00:00:05Z') * 1000;
+    const span = Date.parse('2026-04-27T11:00:05Z') * 1000 + 1 - fromUs;
+    const t1 = fromUs + Math.round(span * 0.6);
+    const t2 = fromUs + Math.round(span * 0.8);
+    const buffer = 1348 * 3_600_000_000;
+    expect(ds.segments.map((x: { intervals: string[][] }) => x.intervals)).toEqual([
+      [['2025-06-01T00:00:05.000000Z', '2025-12-16T06:36:05.000001Z']],
+      [['2026-02-10T10:36:05.000001Z', '2026-02-20T08:48:05.000001Z']],
+      [['2026-04-17T12:48:05.000001Z', '2026-04-27T11:00:05.000001Z']],
+    ]);
+    expect([parseIsoMicros(ds.segments[0].intervals[0][1]), parseIsoMicros(ds.segments[1].intervals[0][0]), parseIsoMicros(ds.segments[2].intervals[0][0])]).toEqual([t1, t1 + buffer, t2 + buffer]);
+    const k = await run(['split', '--name', 'kdefaults', '--scheme', 'purged-kfold', '--data-dir', dir, '--json']);
+    expect(k.code, k.stderr).toBe(0);
+    const ks = JSON.parse(k.stdout).split;
+    expect(ks.params).toEqual({ groups: 5, test_groups: 1, embargo_hours: 1344 });
+    // fold 0 tests [from, 2025-08-06 02:00:05); the latest label end in it is 2025-08-06 06:00:00 (read off
+    // the sample's labels); training resumes 1 µs + 1344 h after that
+    expect(ks.group_boundaries[1]).toBe('2025-08-06T02:00:05.000000Z');
+    expect(ks.folds[0].embargoed).toEqual([['2025-08-06T02:00:05.000000Z', '2025-10-01T06:00:00.000001Z']]);
+    expect(parseIsoMicros(ks.folds[0].embargoed[0][1])).toBe(Date.parse('2025-08-06T06:00:00Z') * 1000 + 1 + 1344 * 3_600_000_000);
   });
 
   it('walk-forward and CPCV files list every fold with purge and embargo', async () => {

@@ -53,10 +53,11 @@ function assertNoOverlap(rows: LabelledRow[], f: Fold, embargo: number): void {
       if (overlap) throw new Error(`fold ${f.index}: train row ${tr.symbol}@${tr.d}..${tr.end} overlaps test row ${te.d}..${te.end}`);
     }
   }
-  // embargo: no train row starts within `embargo` after the end of a test block's labels
-  for (const [, t1] of f.test.intervals) {
-    const blockEnd = Math.max(t1, ...test.filter((x) => x.d < t1).map((x) => x.end));
-    for (const tr of train) if (tr.d >= t1) expect(tr.d).toBeGreaterThanOrEqual(blockEnd + embargo);
+  // embargo, the exact rule: after a test block [t0, t1) whose labels end at the latest at lastEnd
+  // (label windows are closed: [d, end]), the first training decision allowed is lastEnd + 1 µs + embargo
+  for (const [t0, t1] of f.test.intervals) {
+    const lastEnd = Math.max(t1, ...test.filter((x) => x.d >= t0 && x.d < t1).map((x) => x.end));
+    for (const tr of train) if (tr.d >= t1 && tr.d < lastEnd + 1 + embargo) throw new Error(`fold ${f.index}: train row at ${tr.d} inside the embargo [${t1}, ${lastEnd + 1 + embargo})`);
   }
 }
 
@@ -83,8 +84,6 @@ describe('split properties over random configurations', () => {
         if (inIntervals(x.d, train.intervals)) expect(x.end).toBeLessThan(valStart);
         if (inIntervals(x.d, val.intervals)) expect(x.end).toBeLessThan(testStart);
       }
-      // deterministic
-      expect(holdout(rows, from, to, { train: 0.6, validation: 0.2, test: 0.2, buffer_us: buffer })).toEqual(h);
     }
   });
 
@@ -121,7 +120,7 @@ describe('split properties over random configurations', () => {
       const to = (rows[rows.length - 1] as LabelledRow).d + 1;
       const groups = 3 + Math.floor(r() * 6);
       const k = 1 + Math.floor(r() * Math.min(3, groups - 1));
-      const embargo = Math.floor(r() * 48) * H;
+      const embargo = seed % 3 === 0 ? 0 : Math.floor(r() * 48) * H; // embargo 0 (the boundary of the rule) in every third seed
       const cv = purgedCv(rows, from, to, { groups, test_groups: k, embargo_us: embargo });
       const binom = (n: number, m: number): number => (m === 0 ? 1 : (n * binom(n - 1, m - 1)) / m);
       expect(cv.folds.length).toBe(Math.round(binom(groups, k)));
@@ -142,6 +141,72 @@ describe('split properties over random configurations', () => {
     for (const _ of combinations(16, 8)) n++;
     expect(n).toBe(12870);
     expect(subtract([[0, 10]], [[2, 4], [8, 20]])).toEqual([[0, 2], [4, 8]]);
+  });
+});
+
+describe('split boundaries, deterministic cases', () => {
+  // hourly decisions 0 h .. 99 h of one symbol, each labelled over [d, d + 2 h]
+  const hourly = (n = 100, label = 2 * H): LabelledRow[] => Array.from({ length: n }, (_, i) => ({ symbol: 'A', d: i * H, end: i * H + label }));
+
+  it('holdout: golden boundaries (60/20/20 of [0, 100 h), buffer 1 h): the last row of train and of validation purged', () => {
+    const h = holdout(hourly(), 0, 100 * H, { train: 0.6, validation: 0.2, test: 0.2, buffer_us: H });
+    // train [0, 60 h), validation from 61 h: the 59 h row's label [59 h, 61 h] reaches 61 h, so train ends at 59 h
+    expect(h.segments.map((s) => [s.name, s.intervals, s.rows['A']])).toEqual([
+      ['train', [[0, 59 * H]], 59],
+      ['validation', [[61 * H, 79 * H]], 18],
+      ['test', [[81 * H, 100 * H]], 19],
+    ]);
+    expect(h.purged_rows).toBe(2);
+    // buffer 0: a label ending exactly at the next segment's first decision still overlaps it (closed windows)
+    const z = holdout(hourly(100, H), 0, 100 * H, { train: 0.6, validation: 0.2, test: 0.2, buffer_us: 0 });
+    expect(z.segments.map((s) => s.intervals)).toEqual([[[0, 59 * H]], [[60 * H, 79 * H]], [[80 * H, 100 * H]]]);
+    expect(z.purged_rows).toBe(2);
+  });
+
+  it('purged k-fold with embargo 0: a train row at the last label end of the test block is out, 1 µs later is in', () => {
+    // 30 hourly rows of A, plus B deciding exactly when the first block's last label ends (11 h) and 1 µs later
+    const rows = hourly(30);
+    rows.push({ symbol: 'B', d: 11 * H, end: 11 * H + 1 }, { symbol: 'B', d: 11 * H + 1, end: 11 * H + 2 });
+    rows.sort((x, y) => x.d - y.d);
+    const cv = purgedCv(rows, 0, 30 * H, { groups: 3, test_groups: 1, embargo_us: 0 });
+    expect(cv.boundaries).toEqual([0, 10 * H, 19 * H, 30 * H]);
+    const f = cv.folds[0] as Fold;
+    expect(f.test.intervals).toEqual([[0, 10 * H]]);
+    // the block's labels end at 9 h + 2 h = 11 h; with no embargo training resumes 1 µs after that
+    expect(f.embargoed).toEqual([[10 * H, 11 * H + 1]]);
+    expect(f.train.intervals).toEqual([[11 * H + 1, 30 * H]]);
+    expect(f.train.rows).toEqual({ A: 18, B: 1 });
+    expect(f.removed_rows).toBe(3); // A at 10 h and 11 h, B at 11 h
+    // the middle fold: purge before it covers the rows whose labels reach its first decision (10 h)
+    const g = cv.folds[1] as Fold;
+    expect(g.test.intervals).toEqual([[10 * H, 19 * H]]);
+    expect(g.purged).toEqual([[8 * H, 10 * H]]);
+    expect(g.embargoed).toEqual([[19 * H, 20 * H + 1]]);
+    expect(inIntervals(7 * H, g.train.intervals)).toBe(true);
+    expect(inIntervals(8 * H, g.train.intervals)).toBe(false);
+    expect(inIntervals(20 * H, g.train.intervals)).toBe(false);
+    expect(inIntervals(21 * H, g.train.intervals)).toBe(true);
+  });
+
+  it('purged k-fold with embargo: the first training decision after the block is lastEnd + 1 µs + embargo exactly', () => {
+    const rows = hourly(30);
+    const cv = purgedCv(rows, 0, 30 * H, { groups: 3, test_groups: 1, embargo_us: 3 * H });
+    const f = cv.folds[0] as Fold;
+    expect(f.test.intervals).toEqual([[0, 10 * H]]);
+    // last test label ends at 9 h + 2 h = 11 h; embargo 3 h: training resumes at 14 h + 1 µs, i.e. with the 15 h row
+    expect(f.embargoed).toEqual([[10 * H, 14 * H + 1]]);
+    expect(f.train.intervals).toEqual([[14 * H + 1, 30 * H]]);
+    expect(f.train.rows).toEqual({ A: 15 });
+    expect(f.removed_rows).toBe(5);
+  });
+
+  it('walk-forward with buffer 0: the train row whose label reaches the test start is purged, the one before is kept', () => {
+    const rows = hourly(40);
+    const folds = walkForward(rows, 0, 40 * H, { train_us: 20 * H, test_us: 10 * H, step_us: 10 * H, window: 'rolling', buffer_us: 0 });
+    expect(folds.map((f) => [f.train.intervals, f.test.intervals, f.purged, f.removed_rows])).toEqual([
+      [[[0, 18 * H]], [[20 * H, 30 * H]], [[18 * H, 20 * H]], 2],
+      [[[10 * H, 28 * H]], [[30 * H, 40 * H]], [[28 * H, 30 * H]], 2],
+    ]);
   });
 });
 

@@ -369,7 +369,16 @@ describe('quarantine', () => {
     await writeRows(ctx, { root: dir, spec: DATASETS.bars }, [row]);
     const { runCli } = await import('../helpers.js');
     const v = runCli(['validate', '--data-dir', dir, '--datasets', 'bars', '--symbols', 'ETH-PERP', '--json']);
-    expect([0, 3]).toContain(v.code);
+    // an unconfirmed bad print is an error-severity finding (price_outlier): validate quarantines the bar and
+    // exits 3 (README: "exit 3 on violations"); the next bar's real move back is confirmed by mark and spot (info)
+    expect(v.code, v.stderr).toBe(3);
+    const err = (JSON.parse(v.stdout) as { error: { kind: string; details: { report: unknown } } }).error;
+    expect(err.kind).toBe('validation');
+    const vr = err.details.report as { failed: boolean; failing_checks: string[]; quarantine: { rows: number; by_check: Record<string, number> } };
+    expect(vr.failed).toBe(true);
+    expect(vr.failing_checks).toEqual(['price_outlier']);
+    expect(vr.quarantine.rows).toBe(1);
+    expect(vr.quarantine.by_check).toEqual({ price_outlier: 1 });
     const r = await buildFeatures({ root: dir, venue: 'binance-usdm', symbols: ['ETH-PERP'], timeframe: '1h', from: Date.parse('2026-03-19T00:00:00Z') * 1000, to: Date.parse('2026-03-22T00:00:00Z') * 1000 }, ctx);
     expect(r.excluded).toEqual({ 'bars binance-usdm/ETH-PERP last 1h': 1 });
     const out = await readRows(ctx, `SELECT perp_bars_age_ms, roc_1 FROM $SCAN WHERE event_time = TIMESTAMP '2026-03-20 12:00:05'`, await datasetFiles(dir, featuresSpec(), { symbol: ['ETH-PERP'] }));

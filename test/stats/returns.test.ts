@@ -48,6 +48,45 @@ describe('annualisation on a 24/7 calendar', () => {
   });
 });
 
+describe('a non-zero risk-free rate enters the Sharpe ratio de-annualised', () => {
+  // 5% a year on hourly returns: the per-period rate is 1.05^(1/8760) - 1 = 5.5697e-6, not 0.05 (the annual
+  // rate taken per period) nor 0.05 / 8760 = 5.7078e-6 (simple division)
+  const rng = mulberry32(5);
+  const r = Float64Array.from({ length: 2000 }, () => 0.0002 + 0.004 * (rng() - 0.5));
+  const ppy = 8760;
+  /** plain loop: mean(r - rf) / std(r, ddof 1) * sqrt(ppy) */
+  const plain = (rfPer: number): number => {
+    let m = 0;
+    for (const x of r) m += x;
+    m /= r.length;
+    let v = 0;
+    for (const x of r) v += (x - m) ** 2;
+    return ((m - rfPer) / Math.sqrt(v / (r.length - 1))) * Math.sqrt(ppy);
+  };
+  const rfPer = Math.pow(1.05, 1 / ppy) - 1;
+
+  it('sharpeRatio and returnsMetrics subtract 1.05^(1/8760) - 1 per hour', () => {
+    expect(rfPer).toBeCloseTo(5.5697e-6, 9);
+    const want = plain(rfPer);
+    expect(sharpeRatio(r, ppy, 0.05)).toBeCloseTo(want, 10);
+    const m = returnsMetrics(r, { periodsPerYear: ppy, riskFreeAnnual: 0.05 });
+    expect(m.sharpe).toBeCloseTo(want, 10);
+    expect(m.risk_free_annual).toBe(0.05);
+    // the rate lowers the Sharpe ratio by exactly rf / std * sqrt(ppy) (about 0.45 here): neither ignored nor taken per period
+    expect((sharpeRatio(r, ppy, 0) as number) - want).toBeCloseTo(plain(0) - plain(rfPer), 10);
+    expect(Math.abs(want - plain(0.05 / ppy))).toBeGreaterThan(1e-3); // simple division is told apart
+    expect(plain(0) - want).toBeGreaterThan(0.3);
+    expect(plain(0.05)).toBeLessThan(-1000); // what the annual rate per period would give
+  });
+
+  it('a negative rate raises it; the rate does not touch the other metrics', () => {
+    expect(sharpeRatio(r, ppy, -0.02)).toBeCloseTo(plain(Math.pow(0.98, 1 / ppy) - 1), 10);
+    const a = returnsMetrics(r, { periodsPerYear: ppy, riskFreeAnnual: 0.05 });
+    const b = returnsMetrics(r, { periodsPerYear: ppy });
+    expect({ ...a, sharpe: 0, risk_free_annual: 0 }).toEqual({ ...b, sharpe: 0, risk_free_annual: 0 });
+  });
+});
+
 describe('metrics worked by hand on [0.10, -0.10]', () => {
   const r = f64([0.1, -0.1]);
   it('total return, CAGR, volatility, Sharpe', () => {
@@ -231,5 +270,78 @@ describe('properties', () => {
     const s = r.map((x) => 0.01 * x + 0.5);
     expect(skewness(s)).toBeCloseTo(skewness(r), 9);
     expect(kurtosis(s)).toBeCloseTo(kurtosis(r), 9);
+  });
+});
+
+// Edges left alive by the StrykerJS run of src/stats (reports/mutation/stats.json).
+describe('edges of the returns metrics', () => {
+  it('timeframes: whole string, several digits, surrounding spaces, a zero count', () => {
+    expect(timeframeSeconds('15m')).toBe(900);
+    expect(timeframeSeconds('12h')).toBe(43_200);
+    expect(timeframeSeconds(' 4h ')).toBe(14_400);
+    expect(timeframeSeconds('1hx')).toBeNull();
+    expect(timeframeSeconds('x1h')).toBeNull();
+    expect(timeframeSeconds('0h')).toBeNull();
+    expect(() => periodsPerYearFromBarSeconds(-60)).toThrow(/bar length must be > 0 seconds, got -60/);
+  });
+
+  it('Sharpe is defined from 2 returns', () => {
+    // mean 0.15, std (ddof 1) sqrt(0.005) = 0.0707107; one period a year
+    expect(sharpeRatio(f64([0.1, 0.2]), 1)).toBeCloseTo(0.15 / Math.sqrt(0.005), 12);
+  });
+
+  it('Sortino and downside deviation against a non-zero target, as plain loops', () => {
+    const r = f64([0.03, -0.01, 0.02, 0.005, -0.02, 0.04]);
+    const target = 0.01;
+    const dd = Math.sqrt([...r].reduce((a, x) => a + Math.min(x - target, 0) ** 2, 0) / r.length);
+    expect(downsideDeviation(r, target)).toBeCloseTo(dd, 15);
+    const m = [...r].reduce((a, b) => a + b, 0) / r.length;
+    expect(sortinoRatio(r, 12, target)).toBeCloseTo(((m - target) / dd) * Math.sqrt(12), 12);
+    expect(sortinoRatio(f64([]), 12)).toBeNull();
+  });
+
+  it('win/loss ratio needs a win and a loss', () => {
+    expect(winLossRatio(f64([-0.1, -0.2]))).toBeNull();
+    expect(winLossRatio(f64([0.1, 0.2]))).toBeNull();
+    expect(winLossRatio(f64([0.1, 0.3, -0.1, 0]))).toBeCloseTo(0.2 / 0.1, 15);
+  });
+
+  it('CVaR averages the k + 1 worst, k = floor((n - 1)(1 - level)): 20 returns at 95% -> the worst alone', () => {
+    const r = f64(Array.from({ length: 20 }, (_, i) => (i - 5) / 100)); // -0.05 .. 0.14
+    expect(conditionalValueAtRisk(r, 0.95)).toBe(-0.05);
+    expect(conditionalValueAtRisk(r, 0.9)).toBeCloseTo((-0.05 - 0.04) / 2, 15); // k = floor(1.9) = 1
+  });
+
+  it('turnover, trades and exposure on signed positions, as plain loops', () => {
+    const pos = f64([0.5, 1, 1, 0, -1, -1]);
+    let s = 0;
+    let n = 0;
+    let prev = 0;
+    for (const p of pos) {
+      s += Math.abs(p - prev);
+      if (p !== prev) n++;
+      prev = p;
+    }
+    expect(turnover(pos, 100)).toBeCloseTo((s / pos.length) * 100, 12); // s = 0.5 + 0.5 + 0 + 1 + 1 + 0 = 3
+    expect(s).toBe(3);
+    expect(tradeCount(pos)).toBe(n);
+    expect(n).toBe(4);
+    expect(exposure(pos)).toBeCloseTo(5 / 6, 15);
+  });
+
+  it('returnsMetrics: positions of another length refused, the VaR level honoured, reasons of empty and short series', () => {
+    expect(() => returnsMetrics(f64([0.1, 0.2]), { periodsPerYear: 12 }, f64([1]))).toThrow(/positions \(1\) and returns \(2\) differ in length/);
+    const r = f64(Array.from({ length: 20 }, (_, i) => (i - 5) / 100));
+    const m = returnsMetrics(r, { periodsPerYear: 12, varLevel: 0.9 });
+    expect([m.var_level, m.var, m.cvar]).toEqual([0.9, valueAtRisk(r, 0.9), conditionalValueAtRisk(r, 0.9)]);
+    expect(m.var).not.toBe(valueAtRisk(r, 0.95));
+    const empty = returnsMetrics(f64([]), { periodsPerYear: 12 });
+    expect(empty.notes).toMatchObject({ cagr: 'no returns', annual_volatility: 'no returns', sharpe: 'no returns', sortino: 'no returns', calmar: 'no returns', win_loss_ratio: 'no returns', var: 'no returns', cvar: 'no returns', skewness: 'no returns' });
+    const one = returnsMetrics(f64([0.1]), { periodsPerYear: 12 });
+    expect(one.notes['annual_volatility']).toBe(one.notes['sharpe']);
+    expect(one.notes['sharpe']).toBe('fewer than 2 returns');
+    expect(one.notes['sharpe']).not.toMatch(/zero variance/);
+    expect(one.notes['calmar']).toMatch(/never draws down/);
+    expect(one.notes['win_loss_ratio']).toMatch(/at least one winning and one losing/);
   });
 });

@@ -9,6 +9,7 @@ import {
   sharpeVarianceFactor,
 } from '../../src/stats/sharpe.js';
 import { normCdf, normQuantile } from '../../src/stats/normal.js';
+import { bhAdjust, holmAdjust, twoSidedP } from '../../src/stats/multiple-testing.js';
 
 describe('deflated Sharpe ratio: Bailey and Lopez de Prado (2014) worked example', () => {
   // Annualised SR 2.5, 250 observations a year, T = 1250, N = 100 trials, variance of the trials'
@@ -90,5 +91,60 @@ describe('minimum track record length', () => {
   it('is null when the Sharpe does not beat the benchmark', () => {
     expect(minTrackRecordLength({ sharpe: 0.05 }, 0.05)).toBeNull();
     expect(minTrackRecordLength({ sharpe: -0.1 })).toBeNull();
+  });
+});
+
+// Boundaries left alive by the StrykerJS run of src/stats (reports/mutation/stats.json): the edges of
+// where each statistic is defined, and a benchmark that is not 0.
+describe('edges of the Sharpe statistics', () => {
+  // 1 - 1.5 * 1 + (3 - 1) / 4 * 1 = 0: a variance factor of exactly 0
+  const zeroFactor = { sharpe: 1, skewness: 1.5, kurtosis: 3 };
+
+  it('PSR: defined from T = 2, null at a variance factor of exactly 0 or a non-finite Sharpe', () => {
+    expect(sharpeVarianceFactor(1, 1.5, 3)).toBe(0);
+    expect(probabilisticSharpeRatio({ ...zeroFactor, observations: 100 })).toBeNull();
+    // T = 2: Phi(0.1 * sqrt(1) / sqrt(1 + 0.005))
+    expect(probabilisticSharpeRatio({ sharpe: 0.1, observations: 2 })).toBeCloseTo(normCdf(0.1 / Math.sqrt(1.005)), 14);
+    expect(probabilisticSharpeRatio({ sharpe: Number.NaN, observations: 100 })).toBeNull();
+  });
+
+  it('DSR: null z and DSR where the PSR is undefined, the expected maximum still reported', () => {
+    const base = { trials: 10, trialsSharpeVariance: 0.01 };
+    const sr0 = expectedMaxSharpe(10, 0.01);
+    expect(deflatedSharpeRatio({ ...base, sharpe: 0.1, observations: 1 })).toEqual({ dsr: null, expected_max_sharpe: sr0, z: null });
+    expect(deflatedSharpeRatio({ ...base, ...zeroFactor, observations: 100 })).toEqual({ dsr: null, expected_max_sharpe: sr0, z: null });
+    expect(deflatedSharpeRatio({ ...base, sharpe: Number.POSITIVE_INFINITY, observations: 100 })).toMatchObject({ dsr: null, z: null });
+    const two = deflatedSharpeRatio({ ...base, sharpe: 0.1, observations: 2 });
+    expect(two.z).toBeCloseTo((0.1 - sr0) / Math.sqrt(1.005), 14);
+    expect(two.dsr).toBeCloseTo(normCdf((0.1 - sr0) / Math.sqrt(1.005)), 14);
+  });
+
+  it('expected maximum Sharpe: variance 0 gives 0, a negative or NaN variance and fewer than 1 trial are refused', () => {
+    expect(expectedMaxSharpe(50, 0)).toBe(0);
+    expect(() => expectedMaxSharpe(50, -1e-9)).toThrow(/variance of the trials' Sharpe ratios must be >= 0, got -1e-9/);
+    expect(() => expectedMaxSharpe(50, Number.NaN)).toThrow(/must be >= 0, got NaN/);
+    expect(() => expectedMaxSharpe(0.5, 1)).toThrow(/trials must be >= 1, got 0.5/);
+  });
+
+  it('MinTRL against a non-zero benchmark uses SR - SR*; null at a variance factor of 0', () => {
+    // factor 1 + 0.01 / 2 = 1.005; (1.6448536 / (0.1 - 0.05))^2
+    expect(minTrackRecordLength({ sharpe: 0.1 }, 0.05, 0.95)).toBeCloseTo(1 + 1.005 * (normQuantile(0.95) / 0.05) ** 2, 9);
+    expect(minTrackRecordLength(zeroFactor, 0, 0.95)).toBeNull();
+  });
+});
+
+describe('edges of the multiple-testing helpers', () => {
+  it('two-sided p: null for null, NaN and infinite statistics', () => {
+    expect(twoSidedP(null)).toBeNull();
+    expect(twoSidedP(Number.NaN)).toBeNull();
+    expect(twoSidedP(Number.POSITIVE_INFINITY)).toBeNull();
+    expect(twoSidedP(0)).toBe(1);
+  });
+
+  it('p-values 0 and 1 are valid, outside [0, 1] refused; NaN stays out of m like null', () => {
+    expect(holmAdjust([0, 1, 0.02])).toEqual([0, 1, 0.04]);
+    expect(bhAdjust([0, 1, null, Number.NaN])).toEqual([0, 1, null, null]);
+    expect(() => holmAdjust([0.5, 1.2])).toThrow(/p-value out of \[0, 1\]: 1.2/);
+    expect(() => bhAdjust([-0.1])).toThrow(/p-value out of \[0, 1\]: -0.1/);
   });
 });

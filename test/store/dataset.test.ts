@@ -259,8 +259,18 @@ describe('append path (rows after everything stored)', () => {
     const c = await writeRows(ctx, { root, spec: DATASETS.bars }, [bar(4)]);
     expect(c.partitions_appended).toBe(1);
     expect(readdirSync(dir).filter((f) => f.endsWith('.parquet'))).toHaveLength(3);
-    const hashAppended = await contentHash(ctx, root, DATASETS.bars);
-    expect(hashAppended.rows).toBe(5);
+    // The appended history (three part files) holds exactly the content of one fresh write of the five rows.
+    const fresh = tempDir();
+    await writeRows(ctx, { root: fresh, spec: DATASETS.bars }, [bar(0), bar(1), bar(2), bar(3), bar(4)]);
+    const hashAppended = await contentHash(ctx, root, DATASETS.bars, {}, ['ingest_time']);
+    const hashFresh = await contentHash(ctx, fresh, DATASETS.bars, {}, ['ingest_time']);
+    expect([hashAppended.rows, hashAppended.files, hashFresh.rows, hashFresh.files]).toEqual([5, 3, 5, 1]);
+    expect(hashAppended.hash).toMatch(/^[0-9a-f]{32}$/);
+    expect(hashAppended.hash).toBe(hashFresh.hash);
+    // and the hash sees a change of one value (it is not blind to content)
+    const changed = tempDir();
+    await writeRows(ctx, { root: changed, spec: DATASETS.bars }, [bar(0), bar(1), bar(2), bar(3), bar(4, { volume: 1 })]);
+    expect((await contentHash(ctx, changed, DATASETS.bars, {}, ['ingest_time'])).hash).not.toBe(hashFresh.hash);
     // The same rows again: nothing changes, no file added.
     const again = await writeRows(ctx, { root, spec: DATASETS.bars }, [bar(3), bar(4)]);
     expect(again).toMatchObject({ rows_unchanged: 2, partitions_written: 0, partitions_appended: 0 });
@@ -271,11 +281,16 @@ describe('append path (rows after everything stored)', () => {
     expect(readdirSync(dir).filter((f) => f.endsWith('.parquet'))).toEqual(['part-0.parquet']);
     const rows = await ctx.db.all(`SELECT close FROM ${SCAN_SQL} ORDER BY event_time`, { files: listOf(await datasetFiles(root, DATASETS.bars)) });
     expect(rows.map((r) => r['close'])).toEqual([42503.5, 42648.0, 42597.0, 42503.5, 42647.9]);
-    // A fresh write of the same five rows in one go gives the same content as the appended history.
-    const other = tempDir();
-    await writeRows(ctx, { root: other, spec: DATASETS.bars }, [bar(0), bar(1), bar(2), bar(3), bar(4)]);
-    expect((await contentHash(ctx, other, DATASETS.bars, {}, ['ingest_time'])).rows).toBe(5);
-    expect(hashAppended.hash).not.toBe('empty');
+    // A correction of the LAST stored row is not an append (its key is stored): merged, one file, no duplicate.
+    const last = await writeRows(ctx, { root, spec: DATASETS.bars }, [bar(4, { close: 42650.0 })]);
+    expect(last).toMatchObject({ rows_replaced: 1, partitions_appended: 0 });
+    const final = [bar(0), bar(1, { close: 42648.0 }), bar(2), bar(3), bar(4, { close: 42650.0 })];
+    const fresh2 = tempDir();
+    await writeRows(ctx, { root: fresh2, spec: DATASETS.bars }, final);
+    const h1 = await contentHash(ctx, root, DATASETS.bars, {}, ['ingest_time']);
+    const h2 = await contentHash(ctx, fresh2, DATASETS.bars, {}, ['ingest_time']);
+    expect([h1.rows, h1.files]).toEqual([5, 1]);
+    expect(h1.hash).toBe(h2.hash);
   });
 
   it('an append interrupted after its commit point is completed by the next reader', async () => {
