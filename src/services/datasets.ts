@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import type { ServiceContext } from '../domain/context.js';
 import { DATASETS, DATASET_NAMES, type DatasetSpec } from '../domain/datasets.js';
 import { derivedSpecs } from '../domain/features.js';
+import { predictionsSpec } from './train/predictions.js';
 import { researchSpec } from '../domain/research.js';
 import { ledgerSpec } from '../store/ledger.js';
 import { missingError, usageError } from '../domain/errors.js';
@@ -38,7 +39,7 @@ export interface DatasetsResult {
 }
 
 export async function summarizeDatasets(opts: DatasetsOptions, ctx: ServiceContext): Promise<DatasetsResult> {
-  const specs: DatasetSpec[] = [...DATASET_NAMES.map((n) => DATASETS[n]), ...derivedSpecs(), researchSpec(), ledgerSpec()];
+  const specs: DatasetSpec[] = [...DATASET_NAMES.map((n) => DATASETS[n]), ...derivedSpecs(), predictionsSpec(), researchSpec(), ledgerSpec()];
   const known = specs.map((s) => String(s.name));
   const names = opts.datasets ?? known;
   for (const n of names) {

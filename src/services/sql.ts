@@ -9,6 +9,7 @@ import { datasetFiles, listOf } from '../store/dataset.js';
 import { corruptFileFromEngineError } from '../store/integrity.js';
 import { ledgerSpec } from '../store/ledger.js';
 import { loadQuery } from '../store/queries.js';
+import { predictionsSpec } from './train/predictions.js';
 
 /**
  * `perpkit sql`: read-only ad-hoc DuckDB over the data dir. The view and macro definitions live in
@@ -40,6 +41,7 @@ const DATASET_VIEWS: readonly ViewDef[] = [
   { name: 'instruments', dir: 'instruments', spec: DATASETS.instruments },
   { name: 'features', dir: 'features', spec: featuresSpec() },
   { name: 'labels', dir: 'labels', spec: labelsSpec() },
+  { name: 'predictions', dir: 'predictions', spec: predictionsSpec() },
   { name: 'ledger', dir: 'ledger', spec: ledgerSpec() },
 ];
 

@@ -1,8 +1,9 @@
 /**
  * Report fixtures: a synthetic backtest run (in memory, or written as a run folder with the
  * columns src/services/backtest.ts writes), a research run (in memory) and an optimisation run
- * written by the contract of /work/helpers/OPTIMIZE_CONTRACT.md (summary.json + Parquet).
+ * written by the contract of docs/optimize-output.md (summary.json + Parquet).
  */
+import { warningSigns } from '../../src/domain/optimize.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServiceContext } from '../../src/domain/context.js';
@@ -233,7 +234,12 @@ export async function writeOptimizeRun(ctx: ServiceContext, root: string, runId 
     dsr: { sharpe: 0.4, psr: 0.7, dsr: 0.2, trials: 18, trials_sharpe_variance: 0.5, expected_max_sharpe: 1.1 },
     pbo: { pbo: 0.35, logits: [-1.2, -0.4, 0.1, 0.3, 0.8, 1.1, -0.2, 0.5, 0.9, 1.4, -0.7, 0.2], prob_oos_loss: 0.4, blocks: 16 },
     stability: { params: { sma_fast: { values_by_window: [12, 24, 48], distinct: 3, relative_range: 1.0 }, sma_slow: { values_by_window: [96, 168, 96], distinct: 2, relative_range: 0.55 } }, boundary_share: 0.67, sharp_peak_windows: [1] },
-    warnings: [{ sign: 'params_at_boundary', fired: true, value: 0.67, detail: '2 of 3 windows on the edge' }],
+    // the signs as perpkit optimize writes them (its own names; the report maps them onto its panel)
+    warnings: warningSigns({
+      oos_sharpe: 0.4, oos_max_drawdown: 0.08, oos_years: 0.25, oos_hit_rate: 0.51, trend_following: true,
+      is_objectives: [1.5, 1.4, 1.3], oos_objectives: [0.4, 0.1, -0.2], boundary_share: 0.67, param_change_share: 1,
+      grid_params: 2, pnl_by_window: [100, 20, -50], top_day_share: 0.1, pbo: 0.35, dsr: 0.2,
+    }).map((w) => (w.sign === 'boundary_optima' ? { ...w, detail: '2 of 3 windows on the edge' } : w)),
     expectations: [{ metric: 'sharpe', value: 0.4, class: 'outside' }],
     cost_stress: { break_even_bps: 12.3, gross_edge_per_trade_bps: 20.1, round_trip_cost_bps: 14 },
     capacity: { half_edge_notional: 250000 },

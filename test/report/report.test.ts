@@ -155,8 +155,17 @@ describe('perpkit report: research and optimisation pages', () => {
     expect(r.honesty.pbo).toEqual({ pbo: 0.35, blocks: 16 });
     expect(r.honesty.sharpe.dsr).toBe(0.2);
     expect(r.honesty.sharpe.trials).toBe(18);
+    // every sign once: perpkit optimize's nine §10.3 signs land on the panel's nine (its own names
+    // mapped), plus its PBO and DSR verdicts; its detail text wins
+    const signs = r.honesty.warnings.map((x) => x.sign);
+    expect(new Set(signs).size).toBe(signs.length);
+    expect(signs).toHaveLength(11);
+    expect(signs.slice(9)).toEqual(['pbo_above_0_5', 'dsr_not_significant']);
+    expect(r.honesty.warnings.find((x) => x.sign === 'params_at_boundary')?.detail).toBe('2 of 3 windows on the edge');
     const w = Object.fromEntries(r.honesty.warnings.map((x) => [x.sign, x.fired]));
     expect(w['params_at_boundary']).toBe(true);
+    expect(w['dsr_not_significant']).toBe(true);
+    expect(w['pbo_above_0_5']).toBe(false);
     expect(w['params_unstable']).toBe(true);
     // mean IS Sharpe 1.5, mean OOS 0: degraded
     expect(w['oos_degradation']).toBe(true);

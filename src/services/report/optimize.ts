@@ -1,5 +1,5 @@
 /**
- * The optimisation tear sheet, read against /work/helpers/OPTIMIZE_CONTRACT.md: <data-dir>/optimize/<run-id>/
+ * The optimisation tear sheet, read against docs/optimize-output.md: <data-dir>/optimize/<run-id>/
  * summary.json (schema perpkit.optimize/1) and cells, windows, equity, cost_stress and capacity
  * Parquet beside it. The honesty panel takes the optimisation's own §10.3 signs, §12.2 table, DSR
  * and PBO when the summary has them, and computes them from the out-of-sample numbers when not.
@@ -15,6 +15,20 @@ import { minMaxIndices, pick, roundSig } from './downsample.js';
 import { classifyExpectation, expectationTable, sampleVariance, sharpePanel, warningSigns, type ExpectationMetric } from './honesty.js';
 import type { LedgerSummary } from './ledger.js';
 import type { Block, Chart, Honesty, Report, Section } from './schema.js';
+
+/** perpkit optimize's names of the seed §10.3 signs -> the honesty panel's (src/services/report/honesty.ts) */
+const OPTIMIZE_SIGN_NAMES: Record<string, string> = {
+  max_drawdown_below_5pct: 'max_drawdown_below_5pct_multiyear',
+  hit_rate_above_60pct_trend: 'hit_rate_above_60_trend',
+  boundary_optima: 'params_at_boundary',
+  unstable_parameters: 'params_unstable',
+  concentrated_periods: 'period_dependence',
+  single_event_dependence: 'event_curve_fit',
+};
+const EXTRA_SIGN_LABELS: Record<string, string> = {
+  pbo_above_0_5: 'Probability of backtest overfitting above 0.5',
+  dsr_not_significant: 'Deflated Sharpe ratio not significant (below 0.95)',
+};
 import { REPORT_SCHEMA } from './schema.js';
 
 export interface OptimizeSummary {
@@ -152,12 +166,15 @@ export function optimizeHonesty(d: OptimizeData, ledger: LedgerSummary): Honesty
     boundary_share: s.stability?.boundary_share ?? (windows.length ? windows.filter((w) => w.on_boundary).length / windows.length : null),
     param_relative_range: rel.length ? Math.max(...rel) : null,
   });
-  // the summary's own signs win where it has them
+  // the summary's own signs win where it has them (perpkit optimize names six of them differently)
+  const panelSign = (sign: string): string => OPTIMIZE_SIGN_NAMES[sign] ?? sign;
   const warnings = computed.map((w) => {
-    const theirs = s.warnings?.find((x) => x.sign === w.sign);
+    const theirs = s.warnings?.find((x) => panelSign(x.sign) === w.sign);
     return theirs ? { ...w, fired: theirs.fired, value: theirs.value ?? w.value, detail: theirs.detail ?? w.detail } : w;
   });
-  for (const x of s.warnings ?? []) if (!warnings.some((w) => w.sign === x.sign)) warnings.push({ sign: x.sign, label: x.sign.replace(/_/g, ' '), fired: x.fired, value: x.value ?? null, detail: x.detail ?? '' });
+  for (const x of s.warnings ?? []) {
+    if (!warnings.some((w) => w.sign === panelSign(x.sign))) warnings.push({ sign: x.sign, label: EXTRA_SIGN_LABELS[x.sign] ?? x.sign.replace(/_/g, ' '), fired: x.fired, value: x.value ?? null, detail: x.detail ?? '' });
+  }
   const trades = oos.trades ?? null;
   const days = d.equity.time.length > 1 ? (d.equity.time[d.equity.time.length - 1]! - d.equity.time[0]!) / 86_400_000 : 0;
   let expectations = expectationTable({ sharpe: oos.sharpe ?? null, max_drawdown: oos.max_drawdown ?? null, hit_rate: oos.hit_rate ?? null, annual_return: oos.cagr ?? null, trades_per_day: trades !== null && days > 0 ? trades / days : null });
