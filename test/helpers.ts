@@ -1,4 +1,4 @@
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -38,18 +38,30 @@ export interface CliRun {
   signal: NodeJS.Signals | null;
 }
 
-/** Runs the real built CLI (bin/run.js over dist/). */
-export function runCli(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): CliRun {
+/**
+ * Runs the real built CLI (bin/run.js over dist/) as a child process, without blocking the test
+ * worker: a synchronous spawn stalls vitest's worker RPC, which times out after 60 s on a loaded
+ * machine ("Timeout calling onTaskUpdate"). Killed after 300 s.
+ */
+export function runCli(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<CliRun> {
   const env: Record<string, string | undefined> = { ...process.env, ...options.env };
   if (!options.env?.['PERPKIT_DATA_DIR']) delete env['PERPKIT_DATA_DIR'];
-  const r: SpawnSyncReturns<string> = spawnSync(process.execPath, [join(ROOT, 'bin', 'run.js'), ...args], {
-    cwd: options.cwd ?? ROOT,
-    env,
-    encoding: 'utf8',
-    timeout: 300_000,
-    maxBuffer: 512 * 1024 * 1024,
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'run.js'), ...args], { cwd: options.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+    });
   });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, signal: r.signal };
 }
 
 /** sha256 of every file under a folder (relative path + bytes), for "no files changed" checks. */

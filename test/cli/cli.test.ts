@@ -9,47 +9,47 @@ import { CANDLES, runCli, tempDir, treeHash } from '../helpers.js';
 const PIPELINE = ['fetch', 'record', 'validate', 'features', 'split', 'research', 'train', 'backtest', 'report'];
 
 describe('perpkit CLI', () => {
-  it('lists every pipeline command in --help', () => {
-    const r = runCli(['--help']);
+  it('lists every pipeline command in --help', async () => {
+    const r = (await runCli(['--help']));
     expect(r.code).toBe(0);
     for (const c of [...PIPELINE, 'datasets']) expect(r.stdout).toMatch(new RegExp(`^\\s+${c}\\s`, 'm'));
   });
 
-  it('bad flags are usage errors (exit 2), as one JSON document under --json', () => {
-    const r = runCli(['fetch', '--no-such-flag', '--json']);
+  it('bad flags are usage errors (exit 2), as one JSON document under --json', async () => {
+    const r = (await runCli(['fetch', '--no-such-flag', '--json']));
     expect(r.code).toBe(2);
     expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 2, kind: 'usage' } });
-    const s = runCli(['fetch', '--source', 'nowhere']);
+    const s = (await runCli(['fetch', '--source', 'nowhere']));
     expect(s.code).toBe(2);
     expect(s.stderr).toMatch(/nowhere/);
-    const t = runCli(['fetch', '--from', 'yesterday', '--data-dir', tempDir()]);
+    const t = (await runCli(['fetch', '--from', 'yesterday', '--data-dir', tempDir()]));
     expect(t.code).toBe(2);
     expect(t.stderr).toContain('--from');
   });
 
-  it('refuses a symbol that is not a safe name (exit 2) and writes nothing', () => {
+  it('refuses a symbol that is not a safe name (exit 2) and writes nothing', async () => {
     const dir = tempDir();
     for (const sym of ['../../x', 'a/b']) {
-      const r = runCli(['fetch', '--source', 'files', '--path', CANDLES, '--symbols', sym, '--data-dir', dir, '--json']);
+      const r = (await runCli(['fetch', '--source', 'files', '--path', CANDLES, '--symbols', sym, '--data-dir', dir, '--json']));
       expect(r.code).toBe(2);
       expect(JSON.parse(r.stdout).error.message).toContain(sym);
     }
     expect(treeHash(dir)).toBe(treeHash(tempDir()));
   });
 
-  it('a missing input path is exit 4 with the next step', () => {
-    const r = runCli(['fetch', '--source', 'files', '--path', '/no/such/dir', '--data-dir', tempDir()]);
+  it('a missing input path is exit 4 with the next step', async () => {
+    const r = (await runCli(['fetch', '--source', 'files', '--path', '/no/such/dir', '--data-dir', tempDir()]));
     expect(r.code).toBe(4);
     expect(r.stderr).toContain('/no/such/dir');
     expect(r.stderr).toContain('--path');
-    const d = runCli(['datasets', '--data-dir', '/no/such/data', '--json']);
+    const d = (await runCli(['datasets', '--data-dir', '/no/such/data', '--json']));
     expect(d.code).toBe(4);
     expect(JSON.parse(d.stdout).error.hint).toContain('perpkit fetch --source sample');
   });
 
-  it('a CSV with a bad value is refused with exit 3 naming the column, value and count; stored data unchanged', () => {
+  it('a CSV with a bad value is refused with exit 3 naming the column, value and count; stored data unchanged', async () => {
     const dir = tempDir();
-    expect(runCli(['fetch', '--source', 'files', '--path', join(CANDLES, 'spot'), '--data-dir', dir, '--quiet']).code).toBe(0);
+    expect((await runCli(['fetch', '--source', 'files', '--path', join(CANDLES, 'spot'), '--data-dir', dir, '--quiet'])).code).toBe(0);
     const before = treeHash(dir);
     // The real spot 5m file with two closes replaced by NaN.
     const bad = tempDir();
@@ -58,24 +58,24 @@ describe('perpkit CLI', () => {
     lines[4] = lines[4]!.replace(/,[^,]*,([^,]*)$/, ',NaN,$1');
     mkdirSync(join(bad, 'spot'));
     writeFileSync(join(bad, 'spot', 'BTC_USDT-5m.csv.gz'), gzipSync(lines.join('\n') + '\n'));
-    const r = runCli(['fetch', '--source', 'files', '--path', bad, '--data-dir', dir]);
+    const r = (await runCli(['fetch', '--source', 'files', '--path', bad, '--data-dir', dir]));
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('bars');
     expect(r.stderr).toContain('column close');
     expect(r.stderr).toContain('2 row(s)');
     expect(r.stderr).toContain('NaN');
-    const j = runCli(['fetch', '--source', 'files', '--path', bad, '--data-dir', dir, '--json']);
+    const j = (await runCli(['fetch', '--source', 'files', '--path', bad, '--data-dir', dir, '--json']));
     expect(j.code).toBe(3);
     expect(JSON.parse(j.stdout).error.details.violations[0]).toMatchObject({ column: 'close', rows: 2 });
     expect(treeHash(dir)).toBe(before);
   });
 
-  it('uses PERPKIT_DATA_DIR when --data-dir is not given', () => {
+  it('uses PERPKIT_DATA_DIR when --data-dir is not given', async () => {
     const dir = tempDir();
-    const r = runCli(['fetch', '--source', 'files', '--path', join(CANDLES, 'spot'), '--json'], { env: { PERPKIT_DATA_DIR: dir } });
+    const r = (await runCli(['fetch', '--source', 'files', '--path', join(CANDLES, 'spot'), '--json'], { env: { PERPKIT_DATA_DIR: dir } }));
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).data_dir).toBe(dir);
-    const l = runCli(['datasets', '--json'], { env: { PERPKIT_DATA_DIR: dir } });
+    const l = (await runCli(['datasets', '--json'], { env: { PERPKIT_DATA_DIR: dir } }));
     expect(JSON.parse(l.stdout).datasets.map((d: { symbol: string; timeframe: string }) => `${d.symbol}/${d.timeframe}`)).toEqual([
       'BTC-SPOT/1h',
       'BTC-SPOT/5m',
@@ -83,7 +83,7 @@ describe('perpkit CLI', () => {
     ]);
   });
 
-  it('duplicate CSV bars: exact copies are dropped with a count, conflicting ones refuse the import (exit 3)', () => {
+  it('duplicate CSV bars: exact copies are dropped with a count, conflicting ones refuse the import (exit 3)', async () => {
     const lines = gunzipSync(readFileSync(join(CANDLES, 'spot', 'BTC_USDT-1h.csv.gz'))).toString('utf8').trimEnd().split('\n').slice(0, 6);
     const src = tempDir();
     // the same file twice (plain and gzipped) and two repeated lines: 5 bars, 7 + 5 rows read
@@ -91,7 +91,7 @@ describe('perpkit CLI', () => {
     mkdirSync(join(src, 'copy'));
     writeFileSync(join(src, 'copy', 'BTC_USDT-1h.csv.gz'), gzipSync(lines.join('\n') + '\n'));
     const dir = tempDir();
-    const r = runCli(['fetch', '--source', 'files', '--path', src, '--data-dir', dir, '--json']);
+    const r = (await runCli(['fetch', '--source', 'files', '--path', src, '--data-dir', dir, '--json']));
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { duplicates_dropped: { bars: number }; writes: Array<{ dataset: string; rows_in: number }> };
     expect(out.duplicates_dropped).toEqual({ bars: 7 });
@@ -101,17 +101,17 @@ describe('perpkit CLI', () => {
     const conflict = tempDir();
     writeFileSync(join(conflict, 'BTC_USDT-1h.csv'), [...lines, `${lines[2]!.split(',')[0]},1,2,0.5,1.5,3`].join('\n') + '\n');
     const before = treeHash(dir);
-    const c = runCli(['fetch', '--source', 'files', '--path', conflict, '--data-dir', dir]);
+    const c = (await runCli(['fetch', '--source', 'files', '--path', conflict, '--data-dir', dir]));
     expect(c.code).toBe(3);
     expect(c.stderr).toMatch(/bars: 1 key\(s\) appear more than once with different values, e\.g\. .*event_time=2026-03-14 02:00:00/);
     expect(treeHash(dir)).toBe(before);
   });
 
-  it('an empty CSV import is exit 4 with a message; nothing is written', () => {
+  it('an empty CSV import is exit 4 with a message; nothing is written', async () => {
     const src = tempDir();
     writeFileSync(join(src, 'BTC_USDT-1h.csv'), 'date,open,high,low,close,volume\n');
     const dir = tempDir();
-    const r = runCli(['fetch', '--source', 'files', '--path', src, '--data-dir', dir]);
+    const r = (await runCli(['fetch', '--source', 'files', '--path', src, '--data-dir', dir]));
     expect(r.code).toBe(4);
     expect(r.stderr).toContain('no rows to import');
     expect(r.stderr).toContain('BTC_USDT-1h.csv');
@@ -125,7 +125,7 @@ describe('perpkit CLI', () => {
     const port = (srv.address() as { port: number }).port;
     await new Promise<void>((res) => srv.close(() => res()));
     const dir = tempDir();
-    const r = runCli(['record', '--venue', 'coinbase', '--symbols', 'BTC', '--url', `ws://127.0.0.1:${port}`, '--duration', '2s', '--data-dir', dir, '--json']);
+    const r = (await runCli(['record', '--venue', 'coinbase', '--symbols', 'BTC', '--url', `ws://127.0.0.1:${port}`, '--duration', '2s', '--data-dir', dir, '--json']));
     expect(r.code).toBe(5);
     const err = (JSON.parse(r.stdout) as { error: { kind: string; message: string; details: { connects: number } } }).error;
     expect(err.kind).toBe('upstream');

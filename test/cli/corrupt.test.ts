@@ -4,10 +4,10 @@ import { join, relative } from 'node:path';
 import { allParquetFiles } from '../../src/store/integrity.js';
 import { ROOT, runCli, tempDir, treeHash, type CliRun } from '../helpers.js';
 
-/** runCli after a turn of the event loop: runCli blocks it, and vitest's worker must answer its RPC between calls. */
+/** runCli after a turn of the event loop (kept from when runCli blocked it). */
 async function run(args: string[]): Promise<CliRun> {
   await new Promise((r) => setImmediate(r));
-  return runCli(args);
+  return (await runCli(args));
 }
 
 /** Real sample partitions (bundled Binance data) that the tests damage. */

@@ -665,7 +665,7 @@ describe('exit-code contract: the fuzz table', () => {
     P['PBO'] = join(P['IN'], 'pbo.csv');
     // A small real data dir: the bundled sample's BTC rows of two days.
     const pop = join(T, 'pop');
-    const r = runCli(['fetch', '--source', 'sample', '--symbols', 'BTC', '--from', '2026-03-14', '--to', '2026-03-16', '--data-dir', pop, '--quiet']);
+    const r = (await runCli(['fetch', '--source', 'sample', '--symbols', 'BTC', '--from', '2026-03-14', '--to', '2026-03-16', '--data-dir', pop, '--quiet']));
     expect(r.code, r.stderr).toBe(0);
     P['POP'] = pop;
     const realParquet = firstParquet(pop);
@@ -735,12 +735,12 @@ describe('exit-code contract: the fuzz table', () => {
     rmSync(T, { recursive: true, force: true });
   });
 
-  it(`has over 300 rows covering every command`, () => {
+  it(`has over 300 rows covering every command`, async () => {
     expect(TABLE.length).toBeGreaterThan(300);
     for (const c of COMMANDS) expect(TABLE.filter((r) => r.cmd === c).length, c).toBeGreaterThan(5);
   });
 
-  it('every row: the expected exit code, a clean message, nothing changed', () => {
+  it('every row: the expected exit code, a clean message, nothing changed', async () => {
     const failures: string[] = [];
     const known: string[] = [];
     const fixed: string[] = [];

@@ -11,7 +11,7 @@ describe('perpkit report (CLI)', () => {
     const root = tempDir();
     const d = syntheticBacktest(24 * 40);
     await writeBacktestRun(ctx, root, d);
-    const r = runCli(['report', '--run', d.run_id, '--data-dir', root, '--format', 'json']);
+    const r = (await runCli(['report', '--run', d.run_id, '--data-dir', root, '--format', 'json']));
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
     const path = join(root, 'reports', `backtest-${d.run_id}.json`);
@@ -20,7 +20,7 @@ describe('perpkit report (CLI)', () => {
     expect(lines[2]).toMatch(/^Sharpe -?\d+\.\d\d, PSR \d+\.\d%, Deflated Sharpe \d+\.\d% over 1 ledger trial\(s\)$/);
     expect(ReportSchema.parse(JSON.parse(readFileSync(path, 'utf8'))).run_card.run_id).toBe(d.run_id);
     const out = join(root, 'x', 'page.md');
-    const j = runCli(['report', '--latest', '--data-dir', root, '--format', 'md', '--out', out, '--json']);
+    const j = (await runCli(['report', '--latest', '--data-dir', root, '--format', 'md', '--out', out, '--json']));
     expect(j.code, j.stderr).toBe(0);
     const doc = JSON.parse(j.stdout) as { path: string; kind: string; charts: number; files: string[]; summary: string[] };
     expect(doc).toMatchObject({ path: out, kind: 'backtest', charts: 10 });
@@ -32,7 +32,7 @@ describe('perpkit report (CLI)', () => {
     await writeBacktestRun(ctx, root, o1);
     await writeBacktestRun(ctx, root, o2);
     const cmpOut = join(root, 'cmp.json');
-    const c = runCli(['report', '--run', d.run_id, '--compare', o1.run_id, '--compare', `${o2.run_id},${o1.run_id}`, '--data-dir', root, '--format', 'json', '--out', cmpOut, '--quiet']);
+    const c = (await runCli(['report', '--run', d.run_id, '--compare', o1.run_id, '--compare', `${o2.run_id},${o1.run_id}`, '--data-dir', root, '--format', 'json', '--out', cmpOut, '--quiet']));
     expect(c.code, c.stderr).toBe(0);
     const cmp = ReportSchema.parse(JSON.parse(readFileSync(cmpOut, 'utf8')));
     expect(cmp.kind).toBe('compare');

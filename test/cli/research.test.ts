@@ -8,14 +8,14 @@ import { ledgerRows } from '../../src/store/ledger.js';
 import { ROOT, runCli, testContext } from '../helpers.js';
 
 /** The bundled real sample with 1h features and labels from 2026-02-01 (the perp/spot window is 2026-03-14 on) and a holdout split. */
-function sampleWithSplit(dir: string): string {
+async function sampleWithSplit(dir: string): Promise<string> {
   cpSync(join(ROOT, 'data', 'sample'), dir, { recursive: true });
   for (const args of [
     ['features', '--from', '2026-02-01'],
     ['features', '--labels', '--from', '2026-02-01', '--horizons', '1h,4h'],
     ['split', '--name', 'demo', '--buffer', '1d'],
   ]) {
-    const r = runCli([...args, '--data-dir', dir, '--quiet']);
+    const r = (await runCli([...args, '--data-dir', dir, '--quiet']));
     expect(r.code, r.stderr).toBe(0);
   }
   return dir;
@@ -26,21 +26,21 @@ const SLOW = { timeout: 300_000 };
 
 describe('perpkit research (CLI, real sample)', () => {
   let dir = '';
-  beforeAll(() => {
-    dir = sampleWithSplit(mkdtempSync(join(tmpdir(), 'perpkit-research-cli-')));
+  beforeAll(async () => {
+    dir = await sampleWithSplit(mkdtempSync(join(tmpdir(), 'perpkit-research-cli-')));
     return () => rmSync(dir, { recursive: true, force: true });
   }, 300_000);
 
   it('prints the verdict table, writes the research dataset and one ledger trial; --json; --no-write leaves no trial', async () => {
     const ctx = await testContext();
-    const table = runCli(['research', '--split', 'demo', '--data-dir', dir]);
+    const table = (await runCli(['research', '--split', 'demo', '--data-dir', dir]));
     expect(table.code, table.stderr).toBe(0);
     expect(table.stdout).toMatch(/^hypothesis\s+verdict\s+best/m);
     for (const id of ['H1', 'H2', 'H3', 'H4', 'H5', 'H6']) expect(table.stdout).toMatch(new RegExp(`^${id}\\s+(pass|fail|inconclusive)`, 'm'));
     expect(table.stderr).toMatch(/run [0-9a-f]{16}: split demo validation/);
     expect(table.stderr).toMatch(/significant after BH at FDR 0\.05/);
 
-    const json = runCli(['research', '--split', 'demo', '--hypothesis', 'H1', '--horizons', '4h', '--regimes', 'vol', '--data-dir', dir, '--json', '--no-write']);
+    const json = (await runCli(['research', '--split', 'demo', '--hypothesis', 'H1', '--horizons', '4h', '--regimes', 'vol', '--data-dir', dir, '--json', '--no-write']));
     expect(json.code, json.stderr).toBe(0);
     const r = JSON.parse(json.stdout);
     expect(r.hypotheses).toHaveLength(1);
@@ -62,10 +62,10 @@ describe('perpkit research (CLI, real sample)', () => {
   it('reads the sealed test segment only with --unseal REASON, recorded in the ledger; bad input exits 2 or 4 and records nothing', async () => {
     const ctx = await testContext();
 
-    const sealed = runCli(['research', '--split', 'demo', '--segment', 'test', '--data-dir', dir, '--json']);
+    const sealed = (await runCli(['research', '--split', 'demo', '--segment', 'test', '--data-dir', dir, '--json']));
     expect(sealed.code).toBe(2);
     expect(JSON.parse(sealed.stdout).error.message).toContain('sealed');
-    const unsealed = runCli(['research', '--split', 'demo', '--segment', 'test', '--unseal', 'final check of H1', '--hypothesis', 'H1', '--data-dir', dir]);
+    const unsealed = (await runCli(['research', '--split', 'demo', '--segment', 'test', '--unseal', 'final check of H1', '--hypothesis', 'H1', '--data-dir', dir]));
     expect(unsealed.code, unsealed.stderr).toBe(0);
 
     const cases: Array<[string[], number, RegExp]> = [
@@ -78,7 +78,7 @@ describe('perpkit research (CLI, real sample)', () => {
       [['--split', 'demo', '--features', 'no_such'], 2, /unknown feature/],
     ];
     for (const [args, code, msg] of cases) {
-      const x = runCli(['research', ...args, '--data-dir', dir, '--json']);
+      const x = (await runCli(['research', ...args, '--data-dir', dir, '--json']));
       expect(x.code, `${args.join(' ')}: ${x.stdout}${x.stderr}`).toBe(code);
       expect(JSON.parse(x.stdout).error.message).toMatch(msg);
     }

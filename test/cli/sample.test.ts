@@ -10,7 +10,7 @@ describe('the bundled sample', () => {
   it('imports twice to identical content and files, with no duplicates', async () => {
     const ctx = await testContext();
     const dir = tempDir();
-    const first = runCli(['fetch', '--source', 'sample', '--data-dir', dir, '--json']);
+    const first = (await runCli(['fetch', '--source', 'sample', '--data-dir', dir, '--json']));
     expect(first.code, first.stderr).toBe(0);
     const r1 = JSON.parse(first.stdout) as { writes: Array<{ dataset: string; rows_added: number }> };
     expect(r1.writes.map((w) => [w.dataset, w.rows_added])).toEqual([
@@ -20,7 +20,7 @@ describe('the bundled sample', () => {
     ]);
     const hashes1 = await Promise.all(DATASET_NAMES.map((n) => contentHash(ctx, dir, DATASETS[n])));
     const files1 = treeHash(dir);
-    const second = runCli(['fetch', '--data-dir', dir, '--json']);
+    const second = (await runCli(['fetch', '--data-dir', dir, '--json']));
     expect(second.code).toBe(0);
     const r2 = JSON.parse(second.stdout) as { writes: Array<{ rows_added: number; rows_replaced: number; partitions_written: number }> };
     for (const w of r2.writes) expect(w).toMatchObject({ rows_added: 0, rows_replaced: 0, partitions_written: 0 });
@@ -55,10 +55,10 @@ describe('the bundled sample', () => {
     expect(Number(fund)).toBe(0);
   });
 
-  it('datasets --json lists the sample after fetch; the table goes to stdout', () => {
+  it('datasets --json lists the sample after fetch; the table goes to stdout', async () => {
     const dir = tempDir();
-    expect(runCli(['fetch', '--data-dir', dir, '--quiet']).code).toBe(0);
-    const r = runCli(['datasets', '--data-dir', dir, '--json']);
+    expect((await runCli(['fetch', '--data-dir', dir, '--quiet'])).code).toBe(0);
+    const r = (await runCli(['datasets', '--data-dir', dir, '--json']));
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     const doc = JSON.parse(r.stdout) as { datasets: Array<Record<string, unknown>> };
@@ -71,7 +71,7 @@ describe('the bundled sample', () => {
       max_delay_ms: 2000,
     });
     expect(doc.datasets.filter((d) => d['dataset'] === 'funding').map((d) => d['rows'])).toEqual([2552, 2552, 2552]);
-    const t = runCli(['ls', '--data-dir', dir, '--datasets', 'funding']);
+    const t = (await runCli(['ls', '--data-dir', dir, '--datasets', 'funding']));
     expect(t.code).toBe(0);
     expect(t.stdout.split('\n')[0]).toMatch(/^dataset\s+venue\s+symbol/);
     expect(t.stdout).toContain('ETH-PERP');

@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { parseIsoMicros } from '../../src/domain/split.js';
 import { ROOT, runCli, type CliRun, tempDir, treeHash } from '../helpers.js';
 
-/** runCli after a turn of the event loop: runCli blocks it, and vitest's worker must answer its RPC between calls. */
+/** runCli after a turn of the event loop (kept from when runCli blocked it). */
 async function run(args: string[]): Promise<CliRun> {
   await new Promise((r) => setImmediate(r));
-  return runCli(args);
+  return (await runCli(args));
 }
 
 describe('perpkit split (CLI, real sample)', () => {

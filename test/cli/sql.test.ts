@@ -9,10 +9,10 @@ import { openSqlSession, runSql } from '../../src/services/sql.js';
 import { barFile, rewrite } from '../validate/inject.js';
 import { ROOT, runCli, tempDir, testContext, treeHash, type CliRun } from '../helpers.js';
 
-/** runCli after a turn of the event loop: runCli blocks it, and vitest's worker must answer its RPC between calls. */
+/** runCli after a turn of the event loop (kept from when runCli blocked it). */
 async function run(args: string[]): Promise<CliRun> {
   await new Promise((r) => setImmediate(r));
-  return runCli(args);
+  return (await runCli(args));
 }
 
 /**

@@ -75,18 +75,18 @@ describe('perpkit monitor', () => {
     expect(b.status).not.toBe('healthy');
 
     // CLI: exit codes for cron and a top-level status
-    const okRun = runCli(['monitor', '--run', 'control', '--data-dir', root, '--json']);
+    const okRun = (await runCli(['monitor', '--run', 'control', '--data-dir', root, '--json']));
     expect(okRun.code, okRun.stderr).toBe(0);
     expect((JSON.parse(okRun.stdout) as { status: string }).status).toBe('healthy');
-    const bad = runCli(['monitor', '--run', 'decay', '--data-dir', root, '--json']);
+    const bad = (await runCli(['monitor', '--run', 'decay', '--data-dir', root, '--json']));
     expect(bad.code, bad.stderr).toBe(3);
     expect(['warning', 'critical']).toContain((JSON.parse(bad.stdout) as { status: string }).status);
-    const text = runCli(['monitor', '--run', 'decay', '--data-dir', root]);
+    const text = (await runCli(['monitor', '--run', 'decay', '--data-dir', root]));
     expect(text.code).toBe(3);
     expect(text.stdout).toMatch(/ALERT/);
   }, 120_000);
 
-  it('data health: a stale stream is a warning; a negative IC trend is flagged', () => {
+  it('data health: a stale stream is a warning; a negative IC trend is flagged', async () => {
     const root = tempDir();
     writeRun(root, 'stale', () => 0.3, 1000, 7, 10);
     const s = monitor({ root, run: 'stale' });
@@ -100,7 +100,7 @@ describe('perpkit monitor', () => {
     expect(t.alerts.some((a) => a.startsWith('negative IC trend'))).toBe(true);
   });
 
-  it('slope: OLS slope and t of a plain line', () => {
+  it('slope: OLS slope and t of a plain line', async () => {
     expect(slope([1, 2, 3, 4])!.b).toBeCloseTo(1, 12);
     const r = slope([0, 1, 0, 1, 0, 1])!;
     // by hand: x mean 2.5, sxx 17.5, sxy 1.5 -> b 3/35

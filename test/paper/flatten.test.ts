@@ -9,7 +9,9 @@ import { fastNow, startVenue, type FastClock } from './mock-venue.js';
 describe('perpkit paper --flatten-on-exit', () => {
   it('on the stop signal, market orders (origin flatten_exit) close the position before the run ends; the run says interrupted', async () => {
     const dir = tempDir();
-    const clock: FastClock = { r0: performance.timeOrigin + performance.now(), t0: Date.UTC(2026, 3, 7, 0, 0, 30) * 1000, speed: 200 };
+    // 50x: the run waits up to two bars (2.4 s here) for the closing fills; at 200x a loaded machine
+    // could not deliver the next trade within that wall time
+    const clock: FastClock = { r0: performance.timeOrigin + performance.now(), t0: Date.UTC(2026, 3, 7, 0, 0, 30) * 1000, speed: 50 };
     const venue = await startVenue({ clock, periodMs: 30, dropAfter: 1e9, skipAt: -1, silence: [0, 0] });
     const base = await testContext();
     const abort = new AbortController();

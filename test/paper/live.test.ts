@@ -12,18 +12,18 @@ const LIVE = process.env['PERPKIT_LIVE'] === '1';
 const MINUTES = Number(process.env['PERPKIT_LIVE_MINUTES'] ?? 4);
 
 describe.skipIf(!LIVE)('perpkit paper on the live Coinbase feed (PERPKIT_LIVE=1)', () => {
-  it(`runs ${MINUTES} minutes, writes the outputs and replays with parity`, () => {
+  it(`runs ${MINUTES} minutes, writes the outputs and replays with parity`, async () => {
     const dir = tempDir();
     const cfg = join(dir, 'cfg.json');
     writeFileSync(cfg, JSON.stringify({ strategy: { column: 'roc_1' }, sizing: { mode: 'fixed_notional', notional: 1_000 } }));
-    const run = runCli(['paper', '--strategy', 'signal', '--config', cfg, '--venue', 'coinbase', '--symbols', 'BTC-USD', '--run-id', 'live', '--duration', `${MINUTES}m`, '--flush-interval', '10s', '--data-dir', dir, '--json']);
+    const run = (await runCli(['paper', '--strategy', 'signal', '--config', cfg, '--venue', 'coinbase', '--symbols', 'BTC-USD', '--run-id', 'live', '--duration', `${MINUTES}m`, '--flush-interval', '10s', '--data-dir', dir, '--json']));
     expect(run.code, run.stderr).toBe(0);
     const r = JSON.parse(run.stdout) as { bars: number; decisions: number; stopped_by: string };
     expect(r.stopped_by).toBe('duration');
     expect(r.bars).toBeGreaterThanOrEqual(MINUTES - 2);
     expect(r.decisions).toBe(r.bars);
     for (const f of ['orders', 'fills', 'positions', 'equity', 'funding_payments', 'events']) expect(existsSync(join(dir, 'paper', 'live', `${f}.parquet`))).toBe(true);
-    const rp = runCli(['paper', '--replay', 'live', '--data-dir', dir, '--json']);
+    const rp = (await runCli(['paper', '--replay', 'live', '--data-dir', dir, '--json']));
     expect(rp.code, rp.stdout + rp.stderr).toBe(0);
     expect((JSON.parse(rp.stdout) as { parity: boolean }).parity).toBe(true);
   }, (MINUTES + 3) * 60_000);

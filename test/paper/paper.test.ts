@@ -108,14 +108,14 @@ describe('perpkit paper against a mock venue', () => {
       expect(new Set(after.map((o) => o['origin']))).toEqual(new Set(['strategy']));
 
       // ---- --status from another shell ----
-      const st = runCli(['paper', '--status', 'p1', '--data-dir', dir, '--json']);
+      const st = (await runCli(['paper', '--status', 'p1', '--data-dir', dir, '--json']));
       expect(st.code, st.stderr).toBe(0);
       const sj = JSON.parse(st.stdout) as { alive: boolean; counters: { orders: number; bars: number } };
       expect(sj.alive).toBe(false);
       expect(sj.counters.orders).toBe(after.length);
 
       // ---- replay: parity ----
-      const rp = runCli(['paper', '--replay', 'p1', '--data-dir', dir, '--json']);
+      const rp = (await runCli(['paper', '--replay', 'p1', '--data-dir', dir, '--json']));
       expect(rp.code, rp.stdout + rp.stderr).toBe(0);
       const rj = JSON.parse(rp.stdout) as { parity: boolean; compared: { bars: number; decisions: number; orders: number; fills: number }; max_fill_diff_bps: number };
       expect(rj.parity).toBe(true);
@@ -126,7 +126,7 @@ describe('perpkit paper against a mock venue', () => {
       expect(rj.max_fill_diff_bps).toBeLessThanOrEqual(5);
 
       // ---- the monitor on this paper run: every decision is an observation; exit code follows the status ----
-      const mon = runCli(['monitor', '--run', 'p1', '--data-dir', dir, '--window', '5', '--json']);
+      const mon = (await runCli(['monitor', '--run', 'p1', '--data-dir', dir, '--window', '5', '--json']));
       const mj = JSON.parse(mon.stdout) as { status: string; observations: number; signal: string; data_health: { reconnects: number } };
       expect(mj.observations).toBe(decs.length);
       expect(mj.signal).toBe('roc_1');
@@ -140,7 +140,7 @@ describe('perpkit paper against a mock venue', () => {
       e.v[0] = e.v[0]! + 0.5;
       lines[k] = JSON.stringify(e);
       writeFileSync(join(run, 'journal.jsonl'), `${lines.join('\n')}\n`);
-      const bad = runCli(['paper', '--replay', 'p1', '--data-dir', dir]);
+      const bad = (await runCli(['paper', '--replay', 'p1', '--data-dir', dir]));
       expect(bad.code, bad.stderr).toBe(3);
       expect(bad.stderr).toContain(`first at ${isoFromMicros(e.t)} BTC-USD: decision: decision input roc_1: paper ${e.v[0]}`);
     } finally {

@@ -368,7 +368,7 @@ describe('quarantine', () => {
     row['trade_count'] = row['trade_count'] === null ? null : Number(row['trade_count']);
     await writeRows(ctx, { root: dir, spec: DATASETS.bars }, [row]);
     const { runCli } = await import('../helpers.js');
-    const v = runCli(['validate', '--data-dir', dir, '--datasets', 'bars', '--symbols', 'ETH-PERP', '--json']);
+    const v = (await runCli(['validate', '--data-dir', dir, '--datasets', 'bars', '--symbols', 'ETH-PERP', '--json']));
     // an unconfirmed bad print is an error-severity finding (price_outlier): validate quarantines the bar and
     // exits 3 (README: "exit 3 on violations"); the next bar's real move back is confirmed by mark and spot (info)
     expect(v.code, v.stderr).toBe(3);

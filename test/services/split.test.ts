@@ -9,10 +9,10 @@ import { allParquetFiles } from '../../src/store/integrity.js';
 import { createSplit, loadSplit, readSegment, type SegmentSelector, type SplitOptions } from '../../src/services/split.js';
 import { ROOT, runCli, type CliRun, tempDir, testContext, treeHash } from '../helpers.js';
 
-/** runCli after a turn of the event loop: runCli blocks it, and vitest's worker must answer its RPC between calls. */
+/** runCli after a turn of the event loop (kept from when runCli blocked it). */
 async function run(args: string[]): Promise<CliRun> {
   await new Promise((r) => setImmediate(r));
-  return runCli(args);
+  return (await runCli(args));
 }
 
 /**

@@ -37,9 +37,9 @@ describe('store crash safety (SIGKILL mid-write)', () => {
     const ctx = await testContext();
     const oldRef = tempDir();
     const newRef = tempDir();
-    expect(runCli(importArgs(oldRef, OLD)).code).toBe(0);
+    expect((await runCli(importArgs(oldRef, OLD))).code).toBe(0);
     const started = Date.now();
-    expect(runCli(importArgs(newRef, NEW)).code).toBe(0);
+    expect((await runCli(importArgs(newRef, NEW))).code).toBe(0);
     const fullMs = Date.now() - started;
     const hashes = async (dir: string): Promise<Record<string, string>> => ({
       bars: (await contentHash(ctx, dir, DATASETS.bars, {}, ['ingest_time'])).hash,
@@ -83,7 +83,7 @@ describe('store crash safety (SIGKILL mid-write)', () => {
         expect(version, `${s.label}: ${name} is a mix of versions`).not.toBe('mix');
         outcomes[version] = (outcomes[version] ?? 0) + 1;
       }
-      expect(runCli(importArgs(dir, NEW)).code, `${s.label}: re-run`).toBe(0);
+      expect((await runCli(importArgs(dir, NEW))).code, `${s.label}: re-run`).toBe(0);
       expect(await hashes(dir), `${s.label}: re-run converges`).toEqual(newHashes);
     }
     // The deterministic points guarantee both outcomes were exercised.

@@ -325,15 +325,15 @@ describe('fetch --source synthetic (CLI)', () => {
   it('generates through the real CLI, and refuses bad effects files and long tick spans', async () => {
     const { runCli } = await import('../helpers.js');
     const root = dir();
-    const ok = runCli(['fetch', '--source', 'synthetic', '--symbols', 'BTC', '--from', '2025-01-01', '--to', '2025-01-02', '--seed', '3', '--data-dir', root, '--json']);
+    const ok = (await runCli(['fetch', '--source', 'synthetic', '--symbols', 'BTC', '--from', '2025-01-01', '--to', '2025-01-02', '--seed', '3', '--data-dir', root, '--json']));
     expect(ok.code, ok.stderr).toBe(0);
     const r = JSON.parse(ok.stdout) as { source: string; writes: Array<{ dataset: string; rows_in: number }>; synthetic: { seed: number; effects: string } };
     expect(r.source).toBe('synthetic');
     expect(r.synthetic).toMatchObject({ seed: 3, effects: 'default' });
     expect(r.writes.find((w) => w.dataset === 'bars')?.rows_in).toBe(1440 * 4);
-    const missing = runCli(['fetch', '--source', 'synthetic', '--from', '2025-01-01', '--to', '2025-01-02', '--effects', join(root, 'nope.json'), '--data-dir', root]);
+    const missing = (await runCli(['fetch', '--source', 'synthetic', '--from', '2025-01-01', '--to', '2025-01-02', '--effects', join(root, 'nope.json'), '--data-dir', root]));
     expect(missing.code).toBe(4);
-    const ticks = runCli(['fetch', '--source', 'synthetic', '--from', '2025-01-01', '--to', '2025-03-01', '--with-ticks', '--data-dir', root]);
+    const ticks = (await runCli(['fetch', '--source', 'synthetic', '--from', '2025-01-01', '--to', '2025-03-01', '--with-ticks', '--data-dir', root]));
     expect(ticks.code).toBe(2);
     expect(ticks.stderr).toMatch(/at most 31 days/);
   });

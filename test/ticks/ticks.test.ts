@@ -25,7 +25,7 @@ async function query(dir: string, dataset: 'trades' | 'quotes' | 'book', sql: st
 }
 
 describe('Binance raw-stream recordings', () => {
-  it('classifies venue and symbol from folder and name (spot, USD-M, COIN-M)', () => {
+  it('classifies venue and symbol from folder and name (spot, USD-M, COIN-M)', async () => {
     expect(FILES.map((f) => mapper(f).file).map((f) => [f.venue, f.symbol, f.venue_symbol])).toEqual([
       ['binance-spot', 'BTC-SPOT', 'BTCUSDT'],
       ['binance-usdm', 'BTC-PERP', 'BTCUSDT'],
@@ -34,9 +34,9 @@ describe('Binance raw-stream recordings', () => {
     expect(classifyBinanceTickFile('/x/BTC_USDT-1h.csv.gz', 'date,open')).toBeNull();
   });
 
-  it('fetch --source files: trades per file = trade messages, quotes = bookTicker messages; idempotent', () => {
+  it('fetch --source files: trades per file = trade messages, quotes = bookTicker messages; idempotent', async () => {
     const dir = tempDir();
-    const r = runCli(['fetch', '--source', 'files', '--path', BIN, '--data-dir', dir, '--json']);
+    const r = (await runCli(['fetch', '--source', 'files', '--path', BIN, '--data-dir', dir, '--json']));
     expect(r.code, r.stderr).toBe(0);
     const doc = JSON.parse(r.stdout) as { ticks: { files: Array<{ path: string; rows: Record<string, number>; binance: { gaps: unknown[]; malformed: number; clock_clamped: number } }> } };
     for (const f of FILES) {
@@ -48,14 +48,14 @@ describe('Binance raw-stream recordings', () => {
       expect(rep.binance.malformed).toBe(0);
       expect(rep.binance.clock_clamped).toBe(0);
     }
-    const again = runCli(['fetch', '--source', 'files', '--path', BIN, '--data-dir', dir, '--json']);
+    const again = (await runCli(['fetch', '--source', 'files', '--path', BIN, '--data-dir', dir, '--json']));
     const w = (JSON.parse(again.stdout) as { writes: Array<{ rows_added: number; rows_replaced: number }> }).writes;
     expect(w.every((x) => x.rows_added === 0 && x.rows_replaced === 0)).toBe(true);
   });
 
   it('stores trades per venue from the files, with the clock correction and COIN-M sizes in base units', async () => {
     const dir = tempDir();
-    expect(runCli(['fetch', '--source', 'files', '--path', BIN, '--data-dir', dir, '--quiet']).code).toBe(0);
+    expect((await runCli(['fetch', '--source', 'files', '--path', BIN, '--data-dir', dir, '--quiet'])).code).toBe(0);
     const counts = await query(dir, 'trades', `SELECT venue, symbol, count(*)::DOUBLE AS n FROM ${SCAN_SQL} GROUP BY ALL ORDER BY ALL`);
     expect(counts).toEqual(
       FILES.map((f, i) => ({
@@ -75,7 +75,7 @@ describe('Binance raw-stream recordings', () => {
     expect(q!['same']).toBe(q!['n']);
   });
 
-  it('top of book after the depth diffs equals the bookTicker stream at matching update ids', () => {
+  it('top of book after the depth diffs equals the bookTicker stream at matching update ids', async () => {
     for (const f of FILES) {
       const { m } = mapper(f);
       const tops = new Map<number, ReturnType<typeof m.book.top>>();
@@ -111,7 +111,7 @@ describe('Binance raw-stream recordings', () => {
     mkdirSync(join(src, 'usdm'));
     writeFileSync(join(src, 'usdm', 'btcusdt_20240808.gz'), gzipSync(ls.filter((_, i) => i !== victim).join('\n') + '\n'));
     const dir = tempDir();
-    const r = runCli(['fetch', '--source', 'files', '--path', src, '--data-dir', dir, '--json']);
+    const r = (await runCli(['fetch', '--source', 'files', '--path', src, '--data-dir', dir, '--json']));
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('depth sequence broken 1 time(s)');
     const rep = (JSON.parse(r.stdout) as { ticks: { files: Array<{ binance: { gaps: Array<{ expected: number }>; unsynced_diffs: number } }> } }).ticks.files[0]!;
@@ -127,7 +127,7 @@ describe('Binance raw-stream recordings', () => {
 describe('Tardis CSVs', () => {
   it('imports trades, quotes, book snapshots, incremental L2 and derivative tickers with venue mapping and size units', async () => {
     const dir = tempDir();
-    const r = runCli(['fetch', '--source', 'files', '--path', join(TICKS, 'tardis'), '--data-dir', dir, '--json']);
+    const r = (await runCli(['fetch', '--source', 'files', '--path', join(TICKS, 'tardis'), '--data-dir', dir, '--json']));
     expect(r.code, r.stderr).toBe(0);
     const trades = await query(dir, 'trades', `SELECT venue, symbol, count(*)::DOUBLE AS n FROM ${SCAN_SQL} GROUP BY ALL ORDER BY ALL`);
     expect(trades).toEqual([

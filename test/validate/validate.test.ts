@@ -19,10 +19,10 @@ function copyFixture(name: string): string {
 }
 
 describe('perpkit validate on the bundled real sample', () => {
-  it('reports what is really there: spot reference only over the overlap, mark ending before 15m bars, real crashes confirmed', () => {
+  it('reports what is really there: spot reference only over the overlap, mark ending before 15m bars, real crashes confirmed', async () => {
     const dir = tempDir();
     copyDataDir(SAMPLE, dir);
-    const r = runCli(['validate', '--data-dir', dir, '--json']);
+    const r = (await runCli(['validate', '--data-dir', dir, '--json']));
     expect(r.code, r.stderr).toBe(0);
     const rep = JSON.parse(r.stdout) as ValidateResult;
     expect(rep.failed).toBe(false);
@@ -52,7 +52,7 @@ describe('perpkit validate on the bundled real sample', () => {
     // The report file holds the same document.
     expect(JSON.parse(readFileSync(rep.report_path, 'utf8'))).toEqual(rep);
     // --fail-on warn turns the coverage warnings into a failure: exit 3, report inside the error.
-    const w = runCli(['validate', '--data-dir', dir, '--json', '--fail-on', 'warn', '--datasets', 'bars', '--symbols', 'BTC']);
+    const w = (await runCli(['validate', '--data-dir', dir, '--json', '--fail-on', 'warn', '--datasets', 'bars', '--symbols', 'BTC']));
     expect(w.code).toBe(3);
     const err = JSON.parse(w.stdout).error;
     expect(err).toMatchObject({ code: 3, kind: 'validation' });
@@ -129,10 +129,10 @@ describe('perpkit validate: quarantine', () => {
 });
 
 describe('perpkit validate: CLI', () => {
-  it('exit 3 with the table on stdout and the reason on stderr; raw data untouched', () => {
+  it('exit 3 with the table on stdout and the reason on stderr; raw data untouched', async () => {
     const dir = copyFixture('fail/funding_schedule');
     const raw = treeHash(join(dir, 'funding'));
-    const r = runCli(['validate', '--data-dir', dir, '--datasets', 'funding']);
+    const r = (await runCli(['validate', '--data-dir', dir, '--datasets', 'funding']));
     expect(r.code).toBe(3);
     expect(r.stdout).toMatch(/^severity\s+dataset\s+venue\s+symbol\s+check\s+count/);
     expect(r.stdout).toMatch(/error\s+funding\s+binance-usdm\s+BTC-PERP\s+funding_out_of_bounds\s+1\s+yes/);
@@ -143,7 +143,7 @@ describe('perpkit validate: CLI', () => {
     expect(existsSync(join(dir, 'reports'))).toBe(true);
   });
 
-  it('--config overrides severities and thresholds; bad config is exit 2; no data is exit 4', () => {
+  it('--config overrides severities and thresholds; bad config is exit 2; no data is exit 4', async () => {
     const dir = copyFixture('fail/funding_schedule');
     const cfg = join(tempDir(), 'v.json');
     writeFileSync(
@@ -153,7 +153,7 @@ describe('perpkit validate: CLI', () => {
         funding: { max_abs_rate_per_hour: 0.01 },
       }),
     );
-    const ok = runCli(['validate', '--data-dir', dir, '--datasets', 'funding', '--config', cfg, '--json']);
+    const ok = (await runCli(['validate', '--data-dir', dir, '--datasets', 'funding', '--config', cfg, '--json']));
     expect(ok.code, ok.stdout).toBe(0);
     const rep = JSON.parse(ok.stdout) as ValidateResult;
     expect(rep.findings.map((f) => f.check).sort()).toEqual(['funding_missing', 'funding_nonfinite']);
@@ -161,13 +161,13 @@ describe('perpkit validate: CLI', () => {
     expect(ValidateConfigSchema.parse({}).gaps.max_gap_bars).toBe(5);
 
     writeFileSync(cfg, JSON.stringify({ gaps: { max_gap_bars: -1 } }));
-    const bad = runCli(['validate', '--data-dir', dir, '--config', cfg, '--json']);
+    const bad = (await runCli(['validate', '--data-dir', dir, '--config', cfg, '--json']));
     expect(bad.code).toBe(2);
     expect(JSON.parse(bad.stdout).error.message).toContain('gaps.max_gap_bars');
     writeFileSync(cfg, JSON.stringify({ checks: { no_such_check: { severity: 'warn' } } }));
-    expect(runCli(['validate', '--data-dir', dir, '--config', cfg]).code).toBe(2);
-    expect(runCli(['validate', '--data-dir', dir, '--datasets', 'quarantine']).code).toBe(2);
-    const none = runCli(['validate', '--data-dir', tempDir(), '--json']);
+    expect((await runCli(['validate', '--data-dir', dir, '--config', cfg])).code).toBe(2);
+    expect((await runCli(['validate', '--data-dir', dir, '--datasets', 'quarantine'])).code).toBe(2);
+    const none = (await runCli(['validate', '--data-dir', tempDir(), '--json']));
     expect(none.code).toBe(4);
     expect(JSON.parse(none.stdout).error.hint).toContain('perpkit fetch --source sample');
   });

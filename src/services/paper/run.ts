@@ -300,6 +300,8 @@ export async function paper(opts: PaperOptions, ctx: ServiceContext): Promise<Pa
   let busy = false;
   let stopRequested: 'signal' | 'duration' | null = null;
   let flattenAt = Number.NaN;
+  /** bar closes processed after the flatten request (the closing orders fill on the first bar opening after their arrival) */
+  let barEndsSinceFlatten = 0;
   const tick = async (): Promise<void> => {
     if (busy) return;
     busy = true;
@@ -345,6 +347,7 @@ export async function paper(opts: PaperOptions, ctx: ServiceContext): Promise<Pa
         const t = group[group.length - 1]!.t;
         const barsHere = group.filter((e): e is Extract<JournalEntry, { k: 'bar' }> => e.k === 'bar');
         counters.bars += barsHere.length;
+        if (flattenAt === flattenAt) barEndsSinceFlatten += new Set(barsHere.filter((e) => e.t > flattenAt).map((e) => e.ct)).size;
         // after a flatten request the strategy is not asked again (it would re-enter)
         const decs = flattenAt === flattenAt ? [] : decisionsFor(barsHere.map((e) => e.s), barsHere.map((e) => e.ct), t);
         appendJournal(journalPath, decs);
@@ -357,14 +360,16 @@ export async function paper(opts: PaperOptions, ctx: ServiceContext): Promise<Pa
       checkStop();
     }
   };
-  /** --flatten-on-exit: done when nothing is held or pending, or one bar after the request; --duration: done at the end */
+  /** --flatten-on-exit: done when nothing is held or pending, or three processed bar closes after the request; --duration: done at the end */
   function checkStop(): void {
     const now = clock.nowUs();
     if (flattenAt === flattenAt) {
       const st = session.engine.state();
       if (st.open_orders === 0 && st.positions.every((p) => p.qty === 0)) stopNow();
-      // the orders fill on the first bar opening after their arrival: it closes within two bars
-      else if (now > flattenAt + 2 * tfUs + graceUs + spec.config.execution.latency_ms * 1000) stopNow();
+      // the orders fill on the first bar opening after their arrival, so within the second bar
+      // close processed after the request (counted in processed bars, not clock time: a loaded
+      // machine may process a bar late); the clock bound only stops a feed that went silent
+      else if (barEndsSinceFlatten >= 3 || now > flattenAt + 10 * tfUs + graceUs + spec.config.execution.latency_ms * 1000) stopNow();
     }
     if (now >= spec.end) {
       stopRequested ??= 'duration';
@@ -436,7 +441,7 @@ export async function paper(opts: PaperOptions, ctx: ServiceContext): Promise<Pa
       appendJournal(journalPath, [e]);
       session.apply(e);
       session.endBatch();
-      ctx.log.info(`paper ${runId}: flattening (--flatten-on-exit): market orders out, waiting at most two bars for their fills`);
+      ctx.log.info(`paper ${runId}: flattening (--flatten-on-exit): market orders out, waiting for their fills (at most three bar closes)`);
       return;
     }
     stopNow();
