@@ -9,6 +9,7 @@ import { isoFromMicros } from '../../domain/time.js';
 import { loadStrategy } from '../../strategies/index.js';
 import { datasetFiles, listOf, SCAN_SQL } from '../../store/dataset.js';
 import { DuckSession } from '../../store/duckdb.js';
+import { pidAlive } from '../../store/txn.js';
 import { monotonicClock, type ReceiveClock } from '../../sources/ws/connection.js';
 import type { FeedVenue } from '../../sources/ws/protocol.js';
 import type { Row } from '../../sources/ticks/stage.js';
@@ -80,15 +81,6 @@ interface Trade {
 
 function newRunId(now: number): string {
   return `paper-${new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${Math.random().toString(36).slice(2, 8)}`;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** OHLCV of one bucket's trades in (event_time, available_time, trade_id) order: the replay's order too. */

@@ -1,13 +1,12 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { isSlug } from '../../domain/datasets.js';
 import { missingError, usageError, validationError } from '../../domain/errors.js';
 import type { ModelKind, Target } from '../../domain/train.js';
 import type { SerialisedModel } from '../../models/index.js';
 import { sha256 } from '../../store/ledger.js';
+import { pidAlive } from '../../store/txn.js';
 import type { Preprocessor } from './prepare.js';
 
 /**
@@ -73,27 +72,7 @@ const ID_RE = /^(logistic|xgboost)-[0-9a-f]{12}$/;
 export const modelsDir = (root: string): string => join(root, 'models');
 export const modelDir = (root: string, id: string): string => join(modelsDir(root), id);
 
-function packageRoot(): string {
-  return join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-}
-
-export function perpkitVersion(): string {
-  try {
-    return String((JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown');
-  } catch {
-    return 'unknown';
-  }
-}
-
-/** git HEAD of the package when it is a checkout, else the package version. */
-export function codeVersion(): string {
-  try {
-    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: packageRoot(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    return head || perpkitVersion();
-  } catch {
-    return perpkitVersion();
-  }
-}
+export { codeVersion, perpkitVersion } from '../backtest.js';
 
 export function modelId(key: { kind: ModelKind; features_hash: string; label: string; target: Target; range: { from: string; to: string }; data_hash: string; code_version: string; config: unknown }): string {
   return `${key.kind}-${sha256(key).slice(0, 12)}`;
@@ -183,15 +162,6 @@ export function decisions(root: string): Decision[] {
 export function appendDecision(root: string, d: Decision): void {
   mkdirSync(modelsDir(root), { recursive: true });
   appendFileSync(join(modelsDir(root), 'decisions.jsonl'), `${JSON.stringify(d)}\n`);
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**
