@@ -429,7 +429,10 @@ describe('golden: every catalog feature and age column against plain loops', () 
     const bad: string[] = [];
     // funding_basis_gap_vel_8 needs the gap 8 decisions earlier
     const gaps = new Map<number, number | null>();
-    for (const r of rows) {
+    for (const [i, r] of rows.entries()) {
+      // the reference loops are synchronous and slow on a loaded machine: let the test worker
+      // answer vitest's RPC now and then (a 60 s block fails the run with "Timeout calling onTaskUpdate")
+      if (i % 25 === 0) await new Promise((res) => setImmediate(res));
       const T = Number(r['d']);
       const ref = reference(T);
       gaps.set(T, ref['funding_basis_gap'] ?? null);
