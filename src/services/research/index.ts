@@ -142,6 +142,8 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
   const cells: CellResult[] = [];
   for (const f of features) {
     for (const h of loaded.horizons) {
+      // one turn of the event loop per (feature, horizon): Ctrl-C is seen while the cells run
+      await new Promise((res) => setImmediate(res));
       if (ctx.signal.aborted) throw ctx.signal.reason;
       ctx.log.progress(`research: ${f} ${h.horizon}`);
       const lags = Math.ceil(cfg.nw_lag_multiplier * neweyWestLags(h.horizon_ms, barMs));
