@@ -28,7 +28,7 @@ report: $(DATA)/reports/demo-$(TF).report.json
 build: dist/.built
 
 dist/.built: $(SRC)
-	npx tsc -p tsconfig.build.json
+	npm run --silent build
 	@touch $@
 
 # Step 1: load the bundled sample (idempotent: a re-run leaves identical data).

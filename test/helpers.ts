@@ -46,13 +46,25 @@ export interface CliRun {
 export function runCli(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<CliRun> {
   const env: Record<string, string | undefined> = { ...process.env, ...options.env };
   if (!options.env?.['PERPKIT_DATA_DIR']) delete env['PERPKIT_DATA_DIR'];
+  return runProcess(process.execPath, [join(ROOT, 'bin', 'run.js'), ...args], { cwd: options.cwd ?? ROOT, env });
+}
+
+/**
+ * Runs any program as a child process without blocking the test worker (see runCli); killed after
+ * `timeoutMs` (default 300 s).
+ */
+export function runProcess(
+  command: string,
+  args: string[],
+  options: { env?: Record<string, string | undefined>; cwd?: string; timeoutMs?: number } = {},
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'run.js'), ...args], { cwd: options.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: options.cwd ?? ROOT, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 300_000);
     child.on('error', (e) => {
       clearTimeout(timer);
       reject(e);

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join, relative } from 'node:path';
-import { ROOT } from './helpers.js';
+import { ROOT, runProcess } from './helpers.js';
 
 /**
  * The package's own manifest: what `npm install perpkit` / `npm pack` would ship and what Node and
@@ -38,7 +37,7 @@ describe('package.json', () => {
     expect(existsSync(join(ROOT, 'dist', 'commands')), 'dist/commands missing: run npm run build').toBe(true);
   });
 
-  it('bin: perpkit -> an executable ES module script with a node shebang that runs the built CLI', () => {
+  it('bin: perpkit -> an executable ES module script with a node shebang that runs the built CLI', async () => {
     expect(Object.keys(pkg.bin ?? {})).toEqual(['perpkit']);
     const bin = join(ROOT, pkg.bin?.['perpkit'] as string);
     expect(existsSync(bin), bin).toBe(true);
@@ -46,8 +45,8 @@ describe('package.json', () => {
     expect(readFileSync(bin, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
     expect(pkg.type).toBe('module');
     expect(pkg.oclif?.bin).toBe('perpkit');
-    const r = spawnSync(process.execPath, [bin, '--version'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
-    expect(r.status, r.stderr).toBe(0);
+    const r = await runProcess(process.execPath, [bin, '--version'], { timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('perpkit/');
   });
 
@@ -71,12 +70,12 @@ describe('package.json', () => {
     for (const c of src) expect(built, `dist command for src/commands/${c}.ts`).toContain(c);
   });
 
-  it('"files" exist and ship the CLI, the build, queries/ (found relative to the package) and the sample', () => {
+  it('"files" exist and ship the CLI, the build, queries/ (found relative to the package) and the sample', async () => {
     const files = pkg.files ?? [];
     for (const f of ['bin', 'dist', 'queries', 'data/sample', 'README.md']) expect(files, f).toContain(f);
     for (const f of files) expect(existsSync(join(ROOT, f)), f).toBe(true);
-    const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
-    expect(r.status, r.stderr).toBe(0);
+    const r = await runProcess('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(0);
     const packed = new Set((JSON.parse(r.stdout) as Array<{ files: Array<{ path: string }> }>)[0]?.files.map((x) => x.path));
     for (const q of walk(join(ROOT, 'queries'), '.sql')) expect(packed.has(relative(ROOT, q)), relative(ROOT, q)).toBe(true);
     for (const p of ['bin/run.js', 'dist/commands/sql.js', 'dist/store/queries.js', 'package.json', 'README.md']) expect(packed.has(p), p).toBe(true);
