@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // names any test that blocks its worker's event loop long enough to stall vitest's RPC (see the file)
+    setupFiles: ['test/setup-lag.ts'],
     // CLI and crash tests spawn real processes; the machines are shared, so allow slack.
     testTimeout: 120_000,
     hookTimeout: 120_000,
