@@ -128,6 +128,14 @@ export function defaultsTable(): DefaultRow[] {
     { setting: 'inference latency (prediction available_time)', value: s(TRAIN_DEFAULTS.inference_latency_ms), flag: '--inference-latency', where: 'train' },
     { setting: 'XGBoost trees / depth / eta', value: `${TRAIN_DEFAULTS.xgb_trees} / ${TRAIN_DEFAULTS.xgb_depth} / ${TRAIN_DEFAULTS.xgb_eta}`, flag: '--trees, --max-depth, --eta', where: 'train' },
     { setting: 'retraining schedule', value: `every ${TRAIN_DEFAULTS.retrain_every_ms / 86_400_000} d`, flag: '--every', where: 'train --retrain' },
+    { setting: 'paper capital / duration / bar', value: `${n(PAPER_DEFAULTS.capital)} / ${PAPER_DEFAULTS.duration_ms / 86_400_000} d / ${PAPER_DEFAULTS.bar}`, flag: '--capital, --duration, --bar', where: 'paper' },
+    { setting: 'paper bar close (after its end)', value: s(PAPER_DEFAULTS.bar_grace_ms), flag: '--bar-grace', where: 'paper' },
+    { setting: 'paper outputs and checkpoint written every', value: s(PAPER_DEFAULTS.flush_ms), flag: '--flush-interval', where: 'paper' },
+    { setting: 'paper replay tolerance (fill price / final equity)', value: `${PAPER_DEFAULTS.fill_tolerance_bps} bps / ${PAPER_DEFAULTS.equity_tolerance * 100}%`, flag: '--fill-tolerance', where: 'paper --replay' },
+    { setting: 'monitor period / horizon', value: `${MONITOR_DEFAULTS.window} decisions / ${MONITOR_DEFAULTS.horizon} bar`, flag: '--window, --horizon', where: 'monitor' },
+    { setting: 'monitor minimum IC / IC decay', value: `${MONITOR_DEFAULTS.min_ic} / down ${MONITOR_DEFAULTS.max_ic_drop * 100}% from its history`, flag: '--min-ic, --max-ic-drop', where: 'monitor' },
+    { setting: 'monitor stale stream', value: `no bar for ${MONITOR_DEFAULTS.stale_bars} bars`, flag: '--stale-bars', where: 'monitor' },
+    { setting: 'report chart points per series', value: `${REPORT_DEFAULTS.display_buckets} buckets (min and max of each kept)`, flag: '', where: 'report' },
     { setting: 'accepted times', value: `${TIME_BOUNDS.min_iso} to before ${TIME_BOUNDS.max_iso}`, flag: '--from, --to', where: 'every command' },
   ];
 }
@@ -156,6 +164,11 @@ export const PAPER_DEFAULTS = {
   /** replay tolerance of the final equity, fraction */
   equity_tolerance: 0.001,
   interrupt_grace_ms: 30_000,
+} as const;
+
+export const REPORT_DEFAULTS = {
+  /** charts keep the first/last point and each bucket's min and max of a long series (a year of 1m bars -> about 1,200 points) */
+  display_buckets: 600,
 } as const;
 
 export const MONITOR_DEFAULTS = {

@@ -1,10 +1,12 @@
+import { REPORT_DEFAULTS } from '../../domain/defaults.js';
+
 /**
  * Display-only downsampling of long series (never used for a number on the page). Min-max per
  * bucket: the x range is cut into `buckets` equal-count buckets and each keeps, for every series,
  * the index of its minimum and of its maximum (plus the first and last point of the series), so
  * spikes and the deepest drawdown survive. Returns the kept indices in order.
  */
-export const DISPLAY_BUCKETS = 600;
+export const DISPLAY_BUCKETS: number = REPORT_DEFAULTS.display_buckets;
 
 export function minMaxIndices(n: number, series: ReadonlyArray<ArrayLike<number | null>>, buckets = DISPLAY_BUCKETS): number[] {
   if (n <= buckets * 2) return Array.from({ length: n }, (_, i) => i);
