@@ -4,7 +4,6 @@
  * windows, only test rows), the registry, the signal backtest trading `prediction`, deploy-if-better
  * retraining (idempotent, locked, scheduled, monitor-triggered), and the exit codes of bad input.
  */
-import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,21 +14,10 @@ import { runRetrain, runTrain, type TrainOptions } from '../../src/services/trai
 import { readPredictions } from '../../src/services/train/predictions.js';
 import { decisions, deployments, readManifest } from '../../src/services/train/registry.js';
 import { ledgerRows } from '../../src/store/ledger.js';
-import { ROOT, testContext } from '../helpers.js';
+import { ROOT, runCli, testContext } from '../helpers.js';
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env };
-    delete env['PERPKIT_DATA_DIR'];
-    const p = spawn(process.execPath, [join(ROOT, 'bin', 'run.js'), ...args], { cwd: ROOT, env });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** The built CLI, asynchronously (runCli; PERPKIT_DATA_DIR is never inherited). */
+const cli = (args: string[]): ReturnType<typeof runCli> => runCli(args);
 
 let dir = '';
 let modelId = '';
