@@ -10,7 +10,7 @@ import { DEFAULT_SOURCE_DELAYS, type SourceDelays } from '../domain/config.js';
 import { DATASETS, DATASET_NAMES, isSlug, timeframeSeconds, type DatasetName } from '../domain/datasets.js';
 import { missingError, usageError, validationError, type PerpkitError } from '../domain/errors.js';
 import { quoteIdent } from '../store/duckdb.js';
-import { datasetFiles, listOf, SCAN_SQL, writeRows, writeTable, type WriteResult } from '../store/dataset.js';
+import { datasetFiles, listOf, SCAN_SQL, writeRows, writeStaged, writeTable, type WriteResult } from '../store/dataset.js';
 import { loadQuery } from '../store/queries.js';
 import { binanceInstrumentRows, scanCandleFiles } from '../sources/binance-candles.js';
 import { classifyBinanceTickFile, fileHead } from '../sources/ticks/binance-raw.js';
@@ -177,7 +177,7 @@ async function importFiles(
   const base = statSync(opts.path).isDirectory() ? opts.path : dirname(opts.path);
   let ticks: TickImportResult | undefined;
   if (tickFiles.length) {
-    ticks = await importTickFiles(
+    const read = await importTickFiles(
       {
         root: opts.root,
         files: tickFiles,
@@ -188,6 +188,20 @@ async function importFiles(
       },
       ctx,
     );
+    // the source staged the rows; the service writes them, each dataset once (validated, merged, atomic)
+    const writes: WriteResult[] = [];
+    try {
+      for (const stage of read.staged) {
+        log.info(`writing ${stage.spec.name}...`);
+        const w = await writeStaged(ctx, { root: opts.root }, stage);
+        if (w) writes.push(w);
+      }
+    } finally {
+      for (const stage of read.staged) await stage.discard().catch(() => undefined);
+    }
+    const lines = read.files.reduce((n, f) => n + f.lines, 0);
+    const total = (performance.now() - read.started_ms) / 1000;
+    ticks = { files: read.files, writes, messages_per_s: read.messages_per_s, messages_per_s_total: total > 0 ? lines / total : 0 };
   }
   const tickInputs: ImportedFile[] = (ticks?.files ?? []).flatMap((f) =>
     Object.entries(f.rows).map(([dataset, rows]) => ({

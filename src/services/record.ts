@@ -3,10 +3,10 @@ import { RECORD_DEFAULTS } from '../domain/defaults.js';
 import { DATASETS } from '../domain/datasets.js';
 import { upstreamError, usageError } from '../domain/errors.js';
 import { isSlug } from '../domain/datasets.js';
-import type { WriteResult } from '../store/dataset.js';
+import { writeStaged, type WriteResult } from '../store/dataset.js';
 import { monotonicClock, WsFeed, type ReceiveClock } from '../sources/ws/connection.js';
 import { FEEDS, type FeedSession, type FeedVenue, type RecDataset, type RecRows } from '../sources/ws/protocol.js';
-import { RowStage, type Row } from '../sources/ticks/stage.js';
+import { RowStage, type Row } from '../store/stage.js';
 
 /**
  * `perpkit record`: WebSocket market data of Coinbase Advanced Trade or Coinbase International
@@ -224,7 +224,7 @@ export async function record(opts: RecordOptions, ctx: ServiceContext): Promise<
           if (rows.length === 0) continue;
           for (const row of rows) row['ingest_time'] = ingest;
           await stages[d].append(rows);
-          const w = await stages[d].write(wctx, opts.root);
+          const w = await writeStaged(wctx, { root: opts.root }, stages[d]);
           r.rows[d] = (r.rows[d] ?? 0) + rows.length;
           if (w) r.writes.push(w);
         }

@@ -13,6 +13,7 @@ import {
 import { usageError, validationError } from '../domain/errors.js';
 import { quoteIdent, type DuckSession } from './duckdb.js';
 import { assertParquetFilesIntact } from './integrity.js';
+import { RowStage } from './stage.js';
 import { acquireLock, commitSwaps, fsyncTree, newTxid, recover, stagingDir, type Swap } from './txn.js';
 
 /** Result of one write into a dataset. */
@@ -395,36 +396,28 @@ export async function writeRows(
       details: { dataset: opts.spec.name, rows_in: rows.length, violations: [...problems.keys()] },
     });
   }
-  const cols = allColumns(opts.spec);
-  const stage = '__rows_stage';
-  const colType = (c: ColumnSpec): string => (c.type === 'TIMESTAMP' ? 'BIGINT' : c.type);
-  await ctx.db.exec(
-    `CREATE OR REPLACE TEMP TABLE ${stage}_raw (__ord BIGINT, ${cols.map((c) => `${q(c.name)} ${colType(c)}`).join(', ')})`,
-  );
-  const appender = await ctx.db.conn.createAppender(`${stage}_raw`, 'main', 'temp');
-  rows.forEach((r, i) => {
-    appender.appendBigInt(BigInt(i));
-    for (const c of cols) {
-      const v = r[c.name];
-      if (v === null || v === undefined) appender.appendNull();
-      else if (c.type === 'TIMESTAMP') appender.appendBigInt(BigInt(v as number));
-      else if (c.type === 'DOUBLE') appender.appendDouble(v as number);
-      else if (c.type === 'BIGINT') appender.appendBigInt(BigInt(v as number | bigint));
-      else if (c.type === 'BOOLEAN') appender.appendBoolean(v as boolean);
-      else appender.appendVarchar(String(v));
-    }
-    appender.endRow();
-  });
-  appender.closeSync();
-  await ctx.db.exec(
-    `CREATE OR REPLACE TEMP TABLE ${stage} AS SELECT __ord, ${cols
-      .map((c) => (c.type === 'TIMESTAMP' ? `make_timestamp(${q(c.name)}) AS ${q(c.name)}` : q(c.name)))
-      .join(', ')} FROM ${stage}_raw`,
-  );
+  const stage = new RowStage(ctx.db, opts.spec, '__rows_stage');
+  await stage.append(rows);
+  // no rows still writes (a replace write of nothing deletes the scope's partitions)
+  return (await writeStaged(ctx, opts, stage, { allowEmpty: true })) as WriteResult;
+}
+
+/**
+ * Writes what a RowStage holds into its dataset (validated, merged, atomic: writeTable) and empties
+ * the stage; null when it holds nothing.
+ */
+export async function writeStaged(
+  ctx: ServiceContext,
+  opts: Omit<WriteOptions, 'spec'>,
+  stage: RowStage,
+  typed: { allowEmpty?: boolean } = {},
+): Promise<WriteResult | null> {
   try {
-    return await writeTable(ctx, opts, stage);
+    const table = await stage.typed(typed);
+    if (table === null) return null;
+    return await writeTable(ctx, { ...opts, spec: stage.spec }, table);
   } finally {
-    await ctx.db.exec(`DROP TABLE IF EXISTS ${stage}; DROP TABLE IF EXISTS ${stage}_raw;`);
+    await stage.discard();
   }
 }
 

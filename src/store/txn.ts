@@ -8,12 +8,11 @@ import {
   readdirSync,
   renameSync,
   rmSync,
-  writeFileSync,
   writeSync,
 } from 'node:fs';
-import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { upstreamError } from '../domain/errors.js';
+import { tryLockFile } from './lockfile.js';
 
 /**
  * Crash-safe swaps of partition folders.
@@ -164,23 +163,14 @@ export function fsyncTree(dir: string): void {
   }
 }
 
-/** Whether a process with this id is alive on this host (EPERM: alive, someone else's). */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export interface Lock {
   release(): void;
 }
 
 /**
- * One writer per data dir. The lock file holds "pid host"; a lock left by a dead process on this
- * host is taken over. Waits up to waitMs for a live holder, then fails with exit 5 (retry later).
+ * One writer per data dir (store/lockfile.ts: a lock left by a dead process on this host is taken
+ * over). Waits up to waitMs for a live holder, then fails with exit 5 (retry later).
  */
 export async function acquireLock(root: string, waitMs = 30_000): Promise<Lock> {
   const dir = metaPath(root);
@@ -188,35 +178,10 @@ export async function acquireLock(root: string, waitMs = 30_000): Promise<Lock> 
   const file = join(dir, 'lock');
   const deadline = Date.now() + waitMs;
   for (;;) {
-    try {
-      writeFileSync(file, `${process.pid} ${hostname()}\n`, { flag: 'wx' });
-      return {
-        release: () => {
-          try {
-            const [pid] = readFileSync(file, 'utf8').split(' ');
-            if (Number(pid) === process.pid) rmSync(file, { force: true });
-          } catch {
-            // already gone
-          }
-        },
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    let holder = '';
-    try {
-      holder = readFileSync(file, 'utf8').trim();
-    } catch {
-      continue; // released between our two calls
-    }
-    const [pidText, host] = holder.split(' ');
-    const pid = Number(pidText);
-    if (host === hostname() && Number.isInteger(pid) && !pidAlive(pid)) {
-      rmSync(file, { force: true }); // left by a dead writer
-      continue;
-    }
+    const attempt = tryLockFile(file);
+    if (attempt.lock) return attempt.lock;
     if (Date.now() > deadline) {
-      throw upstreamError(`another perpkit process (${holder}) is writing to ${root}`, {
+      throw upstreamError(`another perpkit process (${attempt.held_by}) is writing to ${root}`, {
         hint: `wait for it to finish and run again; if no such process exists, remove ${file}`,
       });
     }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { timestampValue } from '@duckdb/node-api';
 import type { ServiceContext } from '../../domain/context.js';
@@ -9,10 +9,10 @@ import { isoFromMicros } from '../../domain/time.js';
 import { loadStrategy } from '../../strategies/index.js';
 import { datasetFiles, listOf, SCAN_SQL } from '../../store/dataset.js';
 import { DuckSession } from '../../store/duckdb.js';
-import { pidAlive } from '../../store/txn.js';
+import { tryLockFile } from '../../store/lockfile.js';
 import { monotonicClock, type ReceiveClock } from '../../sources/ws/connection.js';
 import type { FeedVenue } from '../../sources/ws/protocol.js';
-import type { Row } from '../../sources/ticks/stage.js';
+import type { Row } from '../../store/stage.js';
 import { instrumentInfo, perpkitVersion, codeVersion, resolveConfig } from '../backtest.js';
 import { record, resolveProducts, type RecordResult } from '../record.js';
 import { checkRunId, hydrateSpec, ordersHash, paperDir, readJsonIf, writeOutputs, type PaperCheckpoint, type PaperSpec, type PaperStatus } from './files.js';
@@ -135,10 +135,6 @@ export async function paper(opts: PaperOptions, ctx: ServiceContext): Promise<Pa
         hint: 'resume it with the same flags, or give a new --run-id',
       });
     }
-    const lock = readJsonIf<{ pid: number }>(lockPath);
-    if (lock && lock.pid !== process.pid && pidAlive(lock.pid)) {
-      throw usageError(`paper run ${runId} is running already (pid ${lock.pid})`, { hint: `see it with perpkit paper --status ${runId}; stop it with kill ${lock.pid}` });
-    }
   } else {
     const { config, params } = resolveConfig(opts.config ?? {});
     if (opts.capital !== undefined) config.initial_cash = opts.capital;
@@ -170,7 +166,13 @@ export async function paper(opts: PaperOptions, ctx: ServiceContext): Promise<Pa
     mkdirSync(dir, { recursive: true });
     writeJsonAtomic(specPath, { ...spec, perpkit_version: perpkitVersion(), code_version: codeVersion() });
   }
-  writeJsonAtomic(lockPath, { pid: process.pid, at: new Date(ctx.clock.now()).toISOString() });
+  // one process per run: the lock is created exclusively (taken over from a process that is gone)
+  const attempt = tryLockFile(lockPath);
+  if (!attempt.lock) {
+    const pid = attempt.held_by.split(' ')[0];
+    throw usageError(`paper run ${runId} is running already (pid ${pid})`, { hint: `see it with perpkit paper --status ${runId}; stop it with kill ${pid}` });
+  }
+  const runLock = attempt.lock;
   const graceUs = spec.bar_grace_ms * 1000;
   const { strategy: strat } = await loadStrategy(spec.strategy.spec, spec.strategy.params);
   const session = new PaperSession({ symbols: spec.symbols, instruments: spec.instruments, columns: spec.columns, tf_us: spec.tf_us, start: spec.start, end: spec.end }, spec.config, strat);
@@ -489,7 +491,7 @@ export async function paper(opts: PaperOptions, ctx: ServiceContext): Promise<Pa
     await flushing.catch(() => undefined);
     while (busy) await new Promise((r) => setTimeout(r, 5));
     await writeAll(false).finally(() => out.close());
-    rmSync(lockPath, { force: true });
+    runLock.release();
   }
   if (failure) throw failure;
   const snap = session.snapshot();

@@ -1,12 +1,11 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { isSlug } from '../../domain/datasets.js';
 import { missingError, usageError, validationError } from '../../domain/errors.js';
 import type { ModelKind, Target } from '../../domain/train.js';
 import type { SerialisedModel } from '../../models/index.js';
 import { sha256 } from '../../store/ledger.js';
-import { pidAlive } from '../../store/txn.js';
+import { tryLockFile } from '../../store/lockfile.js';
 import type { Preprocessor } from './prepare.js';
 
 /**
@@ -171,33 +170,6 @@ export function appendDecision(root: string, d: Decision): void {
  */
 export function tryLock(root: string, lineage: string, nowMs: number, staleMs: number): { release: () => void } | { held_by: string } {
   mkdirSync(modelsDir(root), { recursive: true });
-  const file = join(modelsDir(root), `.retrain-${lineage}.lock`);
-  const body = `${process.pid} ${hostname()} ${nowMs}\n`;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(file, body, { flag: 'wx' });
-      return {
-        release: () => {
-          try {
-            if (readFileSync(file, 'utf8') === body) rmSync(file, { force: true });
-          } catch {
-            // already gone
-          }
-        },
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    let holder = '';
-    try {
-      holder = readFileSync(file, 'utf8').trim();
-    } catch {
-      continue;
-    }
-    const [pid, host, at] = holder.split(' ');
-    const stale = (host === hostname() && !pidAlive(Number(pid))) || nowMs - Number(at) > staleMs;
-    if (!stale) return { held_by: holder };
-    rmSync(file, { force: true });
-  }
-  return { held_by: 'unknown (lock contention)' };
+  const attempt = tryLockFile(join(modelsDir(root), `.retrain-${lineage}.lock`), { nowMs, staleMs });
+  return attempt.lock ?? { held_by: attempt.held_by };
 }

@@ -5,7 +5,7 @@ import { createGunzip } from 'node:zlib';
 import { VENUE_STATIC } from '../../domain/config.js';
 import { binanceInstrumentRows, type CandleFile } from '../binance-candles.js';
 import { BinanceDepthSync, L2Book, type BookSide } from './book.js';
-import type { Row } from './stage.js';
+import type { Row } from '../../store/stage.js';
 
 /**
  * Binance raw WebSocket recordings (../shared/data/binance-ticks, from nkaz001/hftbacktest):

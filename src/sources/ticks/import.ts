@@ -3,7 +3,7 @@ import type { ServiceContext } from '../../domain/context.js';
 import { DATASETS, type DatasetName } from '../../domain/datasets.js';
 import type { WriteResult } from '../../store/dataset.js';
 import { binanceTickInstrumentRows, BinanceTickMapper, readLines, type BinanceTickFile, type BinanceTickStats } from './binance-raw.js';
-import { RowStage, type Row } from './stage.js';
+import { RowStage, type Row } from '../../store/stage.js';
 import { TardisMapper, type TardisKind, type TardisStats } from './tardis.js';
 
 /** A tick file found by `fetch --source files`. */
@@ -20,6 +20,17 @@ export interface TickFileReport {
   binance?: Omit<BinanceTickStats, 'gaps'> & { gaps: BinanceTickStats['gaps'] };
   tardis?: TardisStats;
   elapsed_ms: number;
+}
+
+/** What a tick import staged: the fetch service writes the stages (sources never write to the store). */
+export interface TickStaged {
+  files: TickFileReport[];
+  /** non-empty stages, one per dataset, to be written (writeStaged) */
+  staged: RowStage[];
+  /** lines of all files / seconds spent reading and mapping them (the writes excluded) */
+  messages_per_s: number;
+  /** performance.now() when the import started */
+  started_ms: number;
 }
 
 export interface TickImportResult {
@@ -50,11 +61,11 @@ const TICK_DATASETS = ['trades', 'quotes', 'book', 'derivative_ticker'] as const
 type TickDataset = (typeof TICK_DATASETS)[number];
 
 /**
- * Imports Binance raw-stream recordings and Tardis CSVs: every file is streamed and mapped, rows
- * are staged in DuckDB, then each dataset is written once (validated, merged, atomic): an import
- * either lands whole or not at all.
+ * Reads Binance raw-stream recordings and Tardis CSVs: every file is streamed and mapped, rows are
+ * staged in DuckDB, one stage per dataset. The fetch service then writes each dataset once
+ * (validated, merged, atomic): an import either lands whole or not at all.
  */
-export async function importTickFiles(opts: TickImportOptions, ctx: ServiceContext): Promise<TickImportResult> {
+export async function importTickFiles(opts: TickImportOptions, ctx: ServiceContext): Promise<TickStaged> {
   const started = performance.now();
   const ingest = ctx.clock.now() * 1000;
   const stages = Object.fromEntries(TICK_DATASETS.map((d) => [d, new RowStage(ctx.db, DATASETS[d], `__ticks_${d}`)])) as Record<
@@ -64,6 +75,7 @@ export async function importTickFiles(opts: TickImportOptions, ctx: ServiceConte
   const reports: TickFileReport[] = [];
   const binanceFiles: BinanceTickFile[] = [];
   let lines = 0;
+  let done = false;
   let mapMs = 0;
   try {
     for (const f of opts.files) {
@@ -156,27 +168,21 @@ export async function importTickFiles(opts: TickImportOptions, ctx: ServiceConte
       reports.push(report);
     }
     ctx.log.progressDone();
-    const writes: WriteResult[] = [];
-    for (const d of TICK_DATASETS) {
-      if (stages[d].rows === 0) continue;
-      ctx.log.info(`writing ${d}...`);
-      const w = await stages[d].write(ctx, opts.root);
-      if (w) writes.push(w);
-    }
+    const staged = TICK_DATASETS.filter((d) => stages[d].rows > 0).map((d) => stages[d]);
     if (binanceFiles.length) {
       const inst = new RowStage(ctx.db, DATASETS.instruments, '__ticks_instruments');
       await inst.append(binanceTickInstrumentRows(binanceFiles, ingest));
-      const w = await inst.write(ctx, opts.root);
-      if (w) writes.push(w);
+      staged.push(inst);
     }
-    const total = (performance.now() - started) / 1000;
+    done = true;
     return {
       files: reports,
-      writes,
+      staged,
       messages_per_s: mapMs > 0 ? lines / (mapMs / 1000) : 0,
-      messages_per_s_total: total > 0 ? lines / total : 0,
+      started_ms: started,
     };
   } finally {
-    for (const s of Object.values(stages)) await s.discard().catch(() => undefined);
+    // on failure nothing stays staged; on success the caller writes (and so empties) the stages
+    if (!done) for (const s of Object.values(stages)) await s.discard().catch(() => undefined);
   }
 }

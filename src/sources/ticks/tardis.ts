@@ -1,5 +1,5 @@
 import { COINM_CONTRACT_USD, COINM_DEFAULT_CONTRACT_USD } from './binance-raw.js';
-import type { Row } from './stage.js';
+import type { Row } from '../../store/stage.js';
 
 /**
  * Tardis.dev CSV exports (../shared/data/tardis-samples). Every file starts with

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { Row } from '../ticks/stage.js';
+import type { Row } from '../../store/stage.js';
 
 /**
  * Normalizers of the recorded WebSocket feeds: one message (parsed JSON) and its receive time in,

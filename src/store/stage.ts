@@ -1,8 +1,6 @@
-import type { ServiceContext } from '../../domain/context.js';
-import { allColumns, type ColumnSpec, type DatasetSpec } from '../../domain/datasets.js';
-import type { DuckSession } from '../../store/duckdb.js';
-import { quoteIdent } from '../../store/duckdb.js';
-import { writeTable, type WriteResult } from '../../store/dataset.js';
+import { allColumns, type ColumnSpec, type DatasetSpec } from '../domain/datasets.js';
+import type { DuckSession } from './duckdb.js';
+import { quoteIdent } from './duckdb.js';
 
 /** A row as the store takes it (times in epoch microseconds). */
 export type Row = Record<string, unknown>;
@@ -10,10 +8,11 @@ export type Row = Record<string, unknown>;
 type Appender = Awaited<ReturnType<DuckSession['conn']['createAppender']>>;
 
 /**
- * Rows of one dataset appended straight into a DuckDB temp table (no per-row zod pass), then
- * written through the store's writeTable, which validates them in SQL (same rules as writeRows)
- * and merges them atomically. Tick imports and the recorder use it: millions of rows, where
- * writeRows' per-row schema check would dominate the run time.
+ * The store's one bulk appender of rows: rows of one dataset appended straight into a DuckDB temp
+ * table (no per-row zod pass), then written by writeStaged (store/dataset.ts) through writeTable,
+ * which validates them in SQL and merges them atomically. writeRows (after its zod pass), tick
+ * imports and the recorder use it. Sources never write to the store themselves: they fill a stage
+ * and the fetch/record services write it.
  */
 export class RowStage {
   private appender: Appender | null = null;
@@ -63,24 +62,24 @@ export class RowStage {
     }
   }
 
-  /** Writes everything appended so far into the dataset and empties the stage. */
-  async write(ctx: ServiceContext, root: string): Promise<WriteResult | null> {
-    if (!this.appender || this.n === 0) return null;
-    this.appender.closeSync();
+  /**
+   * Closes the appender and turns what was appended into the typed temp table `table` (times as
+   * TIMESTAMP, the batch ordinal __ord kept); null when nothing was appended (unless allowEmpty: an
+   * empty table, e.g. for a replace write that deletes). The stage is empty after.
+   */
+  async typed(opts: { allowEmpty?: boolean } = {}): Promise<string | null> {
+    if (this.n === 0 && !opts.allowEmpty) return null;
+    (await this.open()).closeSync();
     this.appender = null;
     const raw = quoteIdent(`${this.table}_raw`);
-    const typed = quoteIdent(this.table);
     await this.db.exec(
-      `CREATE OR REPLACE TEMP TABLE ${typed} AS SELECT __ord, ${this.cols
+      `CREATE OR REPLACE TEMP TABLE ${quoteIdent(this.table)} AS SELECT __ord, ${this.cols
         .map((c) => (c.type === 'TIMESTAMP' ? `make_timestamp(${quoteIdent(c.name)}) AS ${quoteIdent(c.name)}` : quoteIdent(c.name)))
         .join(', ')} FROM ${raw}`,
     );
+    await this.db.exec(`DROP TABLE IF EXISTS ${raw}`);
     this.n = 0;
-    try {
-      return await writeTable(ctx, { root, spec: this.spec }, this.table);
-    } finally {
-      await this.db.exec(`DROP TABLE IF EXISTS ${typed}; DROP TABLE IF EXISTS ${raw};`);
-    }
+    return this.table;
   }
 
   /** Drops what was appended (nothing is written). */
@@ -90,6 +89,6 @@ export class RowStage {
       this.appender = null;
     }
     this.n = 0;
-    await this.db.exec(`DROP TABLE IF EXISTS ${quoteIdent(`${this.table}_raw`)}`);
+    await this.db.exec(`DROP TABLE IF EXISTS ${quoteIdent(`${this.table}_raw`)}; DROP TABLE IF EXISTS ${quoteIdent(this.table)};`);
   }
 }
