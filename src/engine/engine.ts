@@ -3,8 +3,9 @@ import { validationError } from '../domain/errors.js';
 import { isoFromMicros } from '../domain/time.js';
 import { mulberry32, normalGenerator } from '../stats/random.js';
 import type { Strategy, StrategyContext } from '../strategies/strategy.js';
-import { buildClock, EV_BAR, EV_DECISION, EV_FUNDING, EV_MARK, EV_QUOTE, EV_SETTLE, type Clock, type ClockStream } from './clock.js';
+import { EV_BAR, EV_DECISION, EV_FUNDING, EV_MARK, EV_QUOTE, EV_SETTLE, type Clock, type ClockStream } from './clock.js';
 import { F64Col, I32Col } from './columns.js';
+import { cachedClock, logReturns } from './reuse.js';
 import { slippageBps, slippageParams, type SlippageParams } from './costs.js';
 import { FUND_ACCRUAL, FUND_MISSING_LAST, FUND_MISSING_ZERO, FUND_SETTLEMENT, settlementTimes } from './funding.js';
 import { ORDER_LIMIT, ORDER_MARKET, ORDER_STOP, OrderBook, ST_FILLED, type Reason } from './orders.js';
@@ -136,6 +137,13 @@ export class Engine {
   // last traded bar per symbol
   private readonly lastClose: Float64Array;
   private readonly lastBarTime: Float64Array;
+  // last bar row seen per symbol, and the last one pushed into the rolling statistics (rolled())
+  private readonly barRow: Int32Array;
+  private readonly rollRow: Int32Array;
+  private readonly rollPrev: Float64Array;
+  private lrBuf = new Float64Array(256);
+  private lrCols: Float64Array[] | null = null;
+  private qvBuf = new Float64Array(256);
   // mark bar per symbol (the traded bar when there are no mark bars)
   private readonly mOpen: Float64Array;
   private readonly mHigh: Float64Array;
@@ -191,18 +199,18 @@ export class Engine {
     bar_low: new F64Col(),
     bar_high: new F64Col(),
   };
-  private readonly eq: {
-    time: F64Col;
-    equity: F64Col;
-    cash: F64Col;
-    unrealised: F64Col;
-    accrued_funding: F64Col;
-    margin_used: F64Col;
-    gross: F64Col;
-    net: F64Col;
-    drawdown: F64Col;
-    state: I32Col;
-  };
+  // equity rows: preallocated columns written at eqN (grown by doubling when full)
+  private eqN = 0;
+  private eqTime: Float64Array;
+  private eqEquity: Float64Array;
+  private eqCash: Float64Array;
+  private eqUnrealised: Float64Array;
+  private eqAccrued: Float64Array;
+  private eqMargin: Float64Array;
+  private eqGross: Float64Array;
+  private eqNet: Float64Array;
+  private eqDrawdown: Float64Array;
+  private eqState: Int32Array;
   private readonly fund = {
     time: new F64Col(),
     sym: new I32Col(),
@@ -225,18 +233,16 @@ export class Engine {
     // one equity row per bar timestamp: with aligned symbols about the longest bar series
     let rows = 16;
     for (const b of data.bars) rows = Math.max(rows, b.close.length + 16);
-    this.eq = {
-      time: new F64Col(rows),
-      equity: new F64Col(rows),
-      cash: new F64Col(rows),
-      unrealised: new F64Col(rows),
-      accrued_funding: new F64Col(rows),
-      margin_used: new F64Col(rows),
-      gross: new F64Col(rows),
-      net: new F64Col(rows),
-      drawdown: new F64Col(rows),
-      state: new I32Col(rows),
-    };
+    this.eqTime = new Float64Array(rows);
+    this.eqEquity = new Float64Array(rows);
+    this.eqCash = new Float64Array(rows);
+    this.eqUnrealised = new Float64Array(rows);
+    this.eqAccrued = new Float64Array(rows);
+    this.eqMargin = new Float64Array(rows);
+    this.eqGross = new Float64Array(rows);
+    this.eqNet = new Float64Array(rows);
+    this.eqDrawdown = new Float64Array(rows);
+    this.eqState = new Int32Array(rows);
     if (data.bars.length !== n || data.mark.length !== n || data.funding.length !== n || data.instruments.length !== n) {
       throw new Error('engine: bars, mark, funding and instruments must have one entry per symbol');
     }
@@ -256,6 +262,9 @@ export class Engine {
     const f = (v = Number.NaN): Float64Array => new Float64Array(n).fill(v);
     this.lastClose = f();
     this.lastBarTime = f();
+    this.barRow = new Int32Array(n).fill(-1);
+    this.rollRow = new Int32Array(n).fill(-1);
+    this.rollPrev = f();
     this.mOpen = f();
     this.mHigh = f();
     this.mLow = f();
@@ -307,7 +316,9 @@ export class Engine {
 
   /** Batch form: every event of the clock through step(), then finish(). */
   run(): EngineResult {
-    const clock: Clock = buildClock(this.streams());
+    const clock: Clock = cachedClock(this.data, this.streams());
+    // batch runs read the log returns of whole series, computed once per column (reuse.ts)
+    this.lrCols = this.data.bars.map((b) => logReturns(b.close));
     this.begin();
     const { time, kind, sym, row } = clock;
     for (let e = 0; e < clock.n; e++) this.step(time[e]!, kind[e]!, sym[e]!, row[e]!);
@@ -421,15 +432,8 @@ export class Engine {
     const b = this.data.bars[s]!;
     const close = b.close[r]!;
     if (this.book.open[s]!.length > 0) this.match(s, r);
-    const prev = this.lastClose[s]!;
-    if (prev > 0) {
-      const lr = Math.log(close / prev);
-      this.sigma.push(s, lr);
-      this.sigmaRef.push(s, lr);
-      if (this.volRoll !== this.sigmaRef) this.volRoll.push(s, lr);
-    }
-    const v = b.volume[r]!;
-    if (v === v) this.adv.push(s, v * close);
+    // the rolling statistics take this bar when they are next read (rolled())
+    this.barRow[s] = r;
     this.lastClose[s] = close;
     this.lastBarTime[s] = this.now;
     if (this.hasMark[s] === 0) {
@@ -451,6 +455,56 @@ export class Engine {
     this.dirty[s] = 1;
   }
 
+  /**
+   * Brings the rolling statistics of s up to its last bar. They are read only at fills, decisions
+   * and order checks, so the bars are pushed here in one tight loop per symbol rather than one by
+   * one in the event loop: the same values in the same order, so the same sums to the last bit.
+   */
+  private rolled(s: number): void {
+    const last = this.barRow[s]!;
+    let j = this.rollRow[s]!;
+    if (j >= last) return;
+    const b = this.data.bars[s]!;
+    const close = b.close;
+    const volume = b.volume;
+    if (this.lrBuf.length < last - j) {
+      this.lrBuf = new Float64Array(Math.max(last - j, 2 * this.lrBuf.length));
+      this.qvBuf = new Float64Array(this.lrBuf.length);
+    }
+    const lrs = this.lrBuf;
+    const qvs = this.qvBuf;
+    let m = 0;
+    let mq = 0;
+    let prev = this.rollPrev[s]!;
+    const lr = this.lrCols?.[s];
+    if (lr) {
+      // batch: prev is close[j - 1] from row 1 on, so lr[j] is the same Math.log(c / prev)
+      while (j < last) {
+        j++;
+        const c = close[j]!;
+        if (prev > 0) lrs[m++] = j > 0 ? lr[j]! : Math.log(c / prev);
+        const v = volume[j]!;
+        if (v === v) qvs[mq++] = v * c;
+        prev = c;
+      }
+    } else {
+      while (j < last) {
+        j++;
+        const c = close[j]!;
+        if (prev > 0) lrs[m++] = Math.log(c / prev);
+        const v = volume[j]!;
+        if (v === v) qvs[mq++] = v * c;
+        prev = c;
+      }
+    }
+    this.rollRow[s] = j;
+    this.rollPrev[s] = prev;
+    this.sigma.pushRange(s, lrs, 0, m);
+    this.sigmaRef.pushRange(s, lrs, 0, m);
+    if (this.volRoll !== this.sigmaRef) this.volRoll.pushRange(s, lrs, 0, m);
+    this.adv.pushRange(s, qvs, 0, mq);
+  }
+
   /** ADV in quote currency per day from the completed bars (NaN until the window is full). */
   private advOf(s: number): number {
     if (!this.adv.full(s)) return Number.NaN;
@@ -467,6 +521,7 @@ export class Engine {
     const v = b.volume[r]!;
     const ins = this.data.instruments[s]!;
     const ex = this.cfg.execution;
+    this.rolled(s);
     const pen = ex.limit_penetration_ticks * ins.tick_size;
     let avail = v === v ? ex.max_volume_share * v : Infinity;
     const list = this.book.open[s]!;
@@ -599,6 +654,7 @@ export class Engine {
     const bid = qs.bid[r]!;
     const ask = qs.ask[r]!;
     if (!(bid > 0 && ask >= bid)) return;
+    this.rolled(s);
     const t = qs.event_time[r]!;
     const bs = qs.bid_size[r]!;
     const as = qs.ask_size[r]!;
@@ -795,7 +851,13 @@ export class Engine {
       const mc = this.mClose[s]!;
       if (mc === mc) pf.markPx[s] = mc;
     }
-    for (let s = 0; s < this.n; s++) if (pf.qty[s] !== 0) this.checkFunding(s);
+    const graceUs = this.cfg.funding.grace_ms * 1000;
+    for (let s = 0; s < this.n; s++) {
+      if (pf.qty[s] === 0) continue;
+      // nothing is due yet (checkFunding would do nothing)
+      const nd = this.nextDue[s]!;
+      if (nd !== nd || this.now > nd + graceUs) this.checkFunding(s);
+    }
     const equity = pf.revalue();
     const t = this.now;
     // the controller sees the equity first, so the row carries the state it leads to
@@ -814,17 +876,37 @@ export class Engine {
   /** One equity row from the aggregates of the last revalue(). */
   private recordEquity(): void {
     const pf = this.pf;
-    const e = this.eq;
-    e.time.push(this.now);
-    e.equity.push(pf.aggEquity);
-    e.cash.push(pf.cash);
-    e.unrealised.push(pf.aggUnrealised);
-    e.accrued_funding.push(pf.aggAccrued);
-    e.margin_used.push(pf.aggMargin);
-    e.gross.push(pf.aggGross);
-    e.net.push(pf.aggNet);
-    e.drawdown.push(this.dd.drawdown);
-    e.state.push(this.dd.state);
+    const i = this.eqN;
+    if (i === this.eqTime.length) this.growEquity();
+    this.eqTime[i] = this.now;
+    this.eqEquity[i] = pf.aggEquity;
+    this.eqCash[i] = pf.cash;
+    this.eqUnrealised[i] = pf.aggUnrealised;
+    this.eqAccrued[i] = pf.aggAccrued;
+    this.eqMargin[i] = pf.aggMargin;
+    this.eqGross[i] = pf.aggGross;
+    this.eqNet[i] = pf.aggNet;
+    this.eqDrawdown[i] = this.dd.drawdown;
+    this.eqState[i] = this.dd.state;
+    this.eqN = i + 1;
+  }
+
+  private growEquity(): void {
+    const g = <T extends Float64Array | Int32Array>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+      b.set(a);
+      return b;
+    };
+    this.eqTime = g(this.eqTime);
+    this.eqEquity = g(this.eqEquity);
+    this.eqCash = g(this.eqCash);
+    this.eqUnrealised = g(this.eqUnrealised);
+    this.eqAccrued = g(this.eqAccrued);
+    this.eqMargin = g(this.eqMargin);
+    this.eqGross = g(this.eqGross);
+    this.eqNet = g(this.eqNet);
+    this.eqDrawdown = g(this.eqDrawdown);
+    this.eqState = g(this.eqState);
   }
 
   private liquidate(s: number, liq: number): void {
@@ -974,6 +1056,7 @@ export class Engine {
   private filtered(s: number): boolean {
     const f = this.cfg.regime_filter;
     if (!f.enabled) return false;
+    this.rolled(s);
     const a = this.sigma.std(s);
     const b = this.sigmaRef.std(s);
     if (a > 0 && b > 0 && a / b > f.vol_shutdown) return true;
@@ -1033,6 +1116,7 @@ export class Engine {
     const sz = this.cfg.sizing;
     const p = this.price(s);
     if (!(p > 0)) return;
+    this.rolled(s);
     const equity = this.pf.equity();
     const q = this.pf.qty[s]!;
     let notional = 0;
@@ -1120,7 +1204,18 @@ export class Engine {
         origin: b.origin.toArray(),
       },
       fills: arr(this.fills),
-      equity: arr(this.eq),
+      equity: {
+        time: this.eqTime.subarray(0, this.eqN),
+        equity: this.eqEquity.subarray(0, this.eqN),
+        cash: this.eqCash.subarray(0, this.eqN),
+        unrealised: this.eqUnrealised.subarray(0, this.eqN),
+        accrued_funding: this.eqAccrued.subarray(0, this.eqN),
+        margin_used: this.eqMargin.subarray(0, this.eqN),
+        gross: this.eqGross.subarray(0, this.eqN),
+        net: this.eqNet.subarray(0, this.eqN),
+        drawdown: this.eqDrawdown.subarray(0, this.eqN),
+        state: this.eqState.subarray(0, this.eqN),
+      },
       funding: arr(this.fund),
       positions: arr(this.pos),
       events: this.events,
