@@ -75,6 +75,12 @@ export const BacktestConfigSchema = z
         limit_penetration_ticks: z.number().int().nonnegative().default(1),
         /** tick size used when the instruments dataset gives none, quote currency */
         default_tick_size: z.number().positive().default(0.01),
+        /**
+         * what orders execute on: trades = the trade prints of the trades dataset (an error when a
+         * symbol has none), bars = the bars only, auto = prints where the trades dataset has them,
+         * else bars (the fills' source column says which)
+         */
+        source: z.enum(['auto', 'trades', 'bars']).default('auto'),
       })
       .strict()
       .prefault({}),

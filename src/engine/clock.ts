@@ -11,16 +11,18 @@
 
 /** a top-of-book quote (execution of market orders where quotes exist) */
 export const EV_QUOTE = 0;
+/** a trade print (execution of every order type where trades are loaded) */
+export const EV_TRADE = 1;
 /** a bar of traded prices (the execution series of a symbol) */
-export const EV_BAR = 1;
+export const EV_BAR = 2;
 /** a mark-price bar */
-export const EV_MARK = 2;
+export const EV_MARK = 3;
 /** a funding print (settlement, or accrual on venues that accrue hourly) */
-export const EV_FUNDING = 3;
+export const EV_FUNDING = 4;
 /** a scheduled settlement of accrued funding (venues that accrue between settlements) */
-export const EV_SETTLE = 4;
+export const EV_SETTLE = 5;
 /** a decision row (features/predictions) handed to the strategy */
-export const EV_DECISION = 5;
+export const EV_DECISION = 6;
 
 export interface ClockStream {
   kind: number;

@@ -3,7 +3,7 @@ import { validationError } from '../domain/errors.js';
 import { isoFromMicros } from '../domain/time.js';
 import { mulberry32, normalGenerator } from '../stats/random.js';
 import type { Strategy, StrategyContext } from '../strategies/strategy.js';
-import { EV_BAR, EV_DECISION, EV_FUNDING, EV_MARK, EV_QUOTE, EV_SETTLE, type Clock, type ClockStream } from './clock.js';
+import { EV_BAR, EV_DECISION, EV_FUNDING, EV_MARK, EV_QUOTE, EV_SETTLE, EV_TRADE, type Clock, type ClockStream } from './clock.js';
 import { F64Col, I32Col } from './columns.js';
 import { cachedClock, logReturns } from './reuse.js';
 import { slippageBps, slippageParams, type SlippageParams } from './costs.js';
@@ -39,6 +39,13 @@ import type { MarketData } from './types.js';
  *      equity row, drawdown controller, kill switch
  *   decision the strategy; its orders get arrival = now + latency and wait for a later bar
  */
+
+/** what a fill executed on (fills.source): a bar, a quote, a trade print, or the margin step */
+export const FILL_BAR = 0;
+export const FILL_QUOTE = 1;
+export const FILL_TRADE = 2;
+export const FILL_LIQUIDATION = 3;
+export const FILL_SOURCES = ['bar', 'quote', 'trade', 'liquidation'] as const;
 
 export const EVENT_KINDS = ['liquidation', 'drawdown_state', 'kill_switch', 'funding_missing', 'order_rejected'] as const;
 
@@ -76,6 +83,8 @@ export interface EngineResult {
     realised: Float64Array;
     bar_low: Float64Array;
     bar_high: Float64Array;
+    /** FILL_SOURCES index: what the fill executed on (bar, quote, trade print, liquidation) */
+    source: Int32Array;
   };
   equity: {
     time: Float64Array;
@@ -152,6 +161,10 @@ export class Engine {
   private readonly dirty: Uint8Array;
   private readonly hasMark: Uint8Array;
   private readonly hasQuotes: Uint8Array;
+  // trade prints per symbol: orders execute on them for bars opening in [tradeFrom, tradeTo]
+  private readonly hasTrades: Uint8Array;
+  private readonly tradeFrom: Float64Array;
+  private readonly tradeTo: Float64Array;
   private readonly cross: boolean;
   private readonly crossO: Float64Array;
   private readonly crossAdv: Float64Array;
@@ -198,6 +211,7 @@ export class Engine {
     realised: new F64Col(),
     bar_low: new F64Col(),
     bar_high: new F64Col(),
+    source: new I32Col(),
   };
   // equity rows: preallocated columns written at eqN (grown by doubling when full)
   private eqN = 0;
@@ -272,6 +286,12 @@ export class Engine {
     this.dirty = new Uint8Array(n);
     this.hasMark = Uint8Array.from(data.mark, (m) => (m ? 1 : 0));
     this.hasQuotes = Uint8Array.from(data.symbols, (_, s) => (data.quotes?.[s] ? 1 : 0));
+    this.hasTrades = Uint8Array.from(data.symbols, (_, s) => ((data.trades?.[s]?.event_time.length ?? 0) > 0 ? 1 : 0));
+    this.tradeFrom = Float64Array.from(data.symbols, (_, s) => data.trades?.[s]?.event_time[0] ?? Number.NaN);
+    this.tradeTo = Float64Array.from(data.symbols, (_, s) => {
+      const t = data.trades?.[s]?.event_time;
+      return t && t.length > 0 ? t[t.length - 1]! : Number.NaN;
+    });
     this.cross = cfg.margin.mode === 'cross';
     this.crossO = new Float64Array(n);
     this.crossAdv = new Float64Array(n);
@@ -303,6 +323,8 @@ export class Engine {
       streams.push({ kind: EV_BAR, sym: s, time: d.bars[s]!.available_time });
       const qs = d.quotes?.[s];
       if (qs) streams.push({ kind: EV_QUOTE, sym: s, time: qs.available_time });
+      const tr = d.trades?.[s];
+      if (tr && this.hasTrades[s] === 1) streams.push({ kind: EV_TRADE, sym: s, time: tr.available_time });
       const m = d.mark[s];
       if (m) streams.push({ kind: EV_MARK, sym: s, time: m.available_time });
       const fu = d.funding[s];
@@ -350,6 +372,8 @@ export class Engine {
     if (k === EV_BAR) {
       this.onBar(s, r);
       this.pendingStep = true;
+    } else if (k === EV_TRADE) {
+      if (this.book.open[s]!.length > 0) this.onTrade(s, r);
     } else if (k === EV_QUOTE) {
       if (this.book.open[s]!.length > 0) this.onQuote(s, r);
     } else if (k === EV_MARK) {
@@ -515,6 +539,8 @@ export class Engine {
   private match(s: number, r: number): void {
     const b = this.data.bars[s]!;
     const ot = b.open_time[r]!;
+    // inside the span of the trade prints, orders execute on the prints (onTrade), not on bars
+    if (this.hasTrades[s] === 1 && ot >= this.tradeFrom[s]! && ot <= this.tradeTo[s]!) return;
     const o = b.open[r]!;
     const h = b.high[r]!;
     const l = b.low[r]!;
@@ -588,7 +614,7 @@ export class Engine {
       const rate = maker === 1 ? ins.maker_fee : ins.taker_fee;
       const fee = qty * px * rate;
       const realised = this.pf.fill(s, side * qty, px, fee, ot);
-      this.recordFill(id, s, ot, side * qty, px, ref, fee, rate, maker, slipBps, qty * Math.abs(px - ref), 0, realised, l, h);
+      this.recordFill(id, s, ot, side * qty, px, ref, fee, rate, maker, slipBps, qty * Math.abs(px - ref), 0, realised, l, h, FILL_BAR);
       avail -= qty;
       const left = rem - side * qty;
       if (Math.abs(left) <= 1e-12 * Math.max(1, Math.abs(rem))) {
@@ -690,9 +716,93 @@ export class Engine {
       const px = touch * (1 + (side * extra) / 1e4);
       const fee = qty * px * ins.taker_fee;
       const realised = this.pf.fill(s, side * qty, px, fee, t);
-      this.recordFill(id, s, t, side * qty, px, mid, fee, ins.taker_fee, 0, ((px - mid) / mid) * 1e4 * side, qty * Math.abs(px - mid), 0, realised, bid, ask);
+      this.recordFill(id, s, t, side * qty, px, mid, fee, ins.taker_fee, 0, ((px - mid) / mid) * 1e4 * side, qty * Math.abs(px - mid), 0, realised, bid, ask, FILL_QUOTE);
       if (side > 0) availBuy -= qty;
       else availSell -= qty;
+      const left = rem - side * qty;
+      if (Math.abs(left) <= 1e-12 * Math.max(1, Math.abs(rem))) {
+        bk.remaining.set(id, 0);
+        bk.status.set(id, ST_FILLED);
+        list.splice(i, 1);
+      } else {
+        bk.remaining.set(id, left);
+        i++;
+      }
+    }
+    this.dirty[s] = 1;
+  }
+
+  /**
+   * Executes the open orders of s on trade print r: market orders and triggered stops at the print
+   * (plus the slippage model's terms other than the half-spread: the print already paid it), stops
+   * triggered by a print at or through them at that print, limits at their price when the print
+   * traded through them by limit_penetration_ticks. All fills on one print share
+   * max_volume_share x its size, so liquidity one fill used is not used again. Where quotes exist,
+   * market orders and triggered stops execute on the quotes instead (onQuote).
+   */
+  private onTrade(s: number, r: number): void {
+    const ts = this.data.trades![s]!;
+    const p = ts.price[r]!;
+    if (!(p > 0)) return;
+    const t = ts.event_time[r]!;
+    const z = ts.size[r]!;
+    const ex = this.cfg.execution;
+    let avail = z === z ? ex.max_volume_share * z : Infinity;
+    this.rolled(s);
+    const ins = this.data.instruments[s]!;
+    const pen = ex.limit_penetration_ticks * ins.tick_size;
+    const list = this.book.open[s]!;
+    const bk = this.book;
+    let i = 0;
+    while (i < list.length && avail > 0) {
+      const id = list[i]!;
+      const type = bk.type.get(id);
+      const taker = type === ORDER_MARKET || bk.triggered.get(id) === 1;
+      if (taker && this.hasQuotes[s] === 1) {
+        i++;
+        continue;
+      }
+      const rem = this.eligible(id, s, t, list, i);
+      if (rem !== rem) {
+        i++;
+        continue;
+      }
+      if (rem === 0) continue;
+      const side = rem > 0 ? 1 : -1;
+      let maker = 0;
+      if (!taker) {
+        const lp = bk.price.get(id);
+        if (type === ORDER_LIMIT) {
+          if (side > 0 ? p <= lp - pen : p >= lp + pen) maker = 1;
+          else {
+            i++;
+            continue;
+          }
+        } else if (side > 0 ? p >= lp : p <= lp) {
+          bk.triggered.set(id, 1);
+          if (this.hasQuotes[s] === 1) {
+            i++; // fills at the next quote
+            continue;
+          }
+        } else {
+          i++;
+          continue;
+        }
+      }
+      const qty = Math.min(Math.abs(rem), avail);
+      const ref = maker === 1 ? bk.price.get(id) : p;
+      let px = ref;
+      if (maker === 0) {
+        const g = this.slip.noise > 0 ? this.gauss() : 0;
+        let extra = slippageBps(this.slip, this.sigma.std(s), this.sigmaRef.std(s), qty * p, this.advOf(s), g);
+        if (this.slip.mode === 2) extra = Math.max(0, extra - this.slip.half_spread_bps);
+        px = p * (1 + (side * extra) / 1e4);
+      }
+      const rate = maker === 1 ? ins.maker_fee : ins.taker_fee;
+      const fee = qty * px * rate;
+      const realised = this.pf.fill(s, side * qty, px, fee, t);
+      this.recordFill(id, s, t, side * qty, px, ref, fee, rate, maker, ((px - ref) / ref) * 1e4 * side, qty * Math.abs(px - ref), 0, realised, p, p, FILL_TRADE);
+      avail -= qty;
       const left = rem - side * qty;
       if (Math.abs(left) <= 1e-12 * Math.max(1, Math.abs(rem))) {
         bk.remaining.set(id, 0);
@@ -722,6 +832,7 @@ export class Engine {
     realised: number,
     lo: number,
     hi: number,
+    src: number,
   ): void {
     const f = this.fills;
     f.order.push(id);
@@ -740,6 +851,7 @@ export class Engine {
     f.realised.push(realised);
     f.bar_low.push(lo);
     f.bar_high.push(hi);
+    f.source.push(src);
     const p = this.pos;
     p.time.push(t);
     p.sym.push(s);
@@ -922,7 +1034,7 @@ export class Engine {
     this.book.remaining.set(id, 0);
     this.pf.liquidate(s, px, this.cfg.margin.liquidation_fee_rate, this.liqOut);
     const [change, fee, absorbed] = this.liqOut;
-    this.recordFill(id, s, this.now, -q, px, liq, fee!, this.cfg.margin.liquidation_fee_rate, 0, 0, 0, 1, change! + fee!, this.mLow[s]!, this.mHigh[s]!);
+    this.recordFill(id, s, this.now, -q, px, liq, fee!, this.cfg.margin.liquidation_fee_rate, 0, 0, 0, 1, change! + fee!, this.mLow[s]!, this.mHigh[s]!, FILL_LIQUIDATION);
     this.c.liquidations++;
     this.event(
       'liquidation',
@@ -979,7 +1091,7 @@ export class Engine {
       this.book.status.set(id, ST_FILLED);
       this.book.remaining.set(id, 0);
       pf.flat(s);
-      this.recordFill(id, s, this.now, -q, px, o, fee, rate, 0, 0, 0, 1, pnl, this.dirty[s] === 1 ? this.mLow[s]! : px, this.dirty[s] === 1 ? this.mHigh[s]! : px);
+      this.recordFill(id, s, this.now, -q, px, o, fee, rate, 0, 0, 0, 1, pnl, this.dirty[s] === 1 ? this.mLow[s]! : px, this.dirty[s] === 1 ? this.mHigh[s]! : px, FILL_LIQUIDATION);
       this.c.liquidations++;
       parts.push(`${this.data.symbols[s]} ${q} at ${px}`);
     }

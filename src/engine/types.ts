@@ -32,6 +32,15 @@ export interface QuoteSeries {
   ask_size: Float64Array;
 }
 
+/** Trade prints of one symbol, sorted by available_time. */
+export interface TradeSeries {
+  event_time: Float64Array;
+  available_time: Float64Array;
+  price: Float64Array;
+  /** size in base units; NaN when unknown (no size cap then) */
+  size: Float64Array;
+}
+
 /** Settled (or accrued) funding prints of one symbol, sorted by available_time. */
 export interface FundingSeries {
   /** settlement or accrual time, µs */
@@ -88,6 +97,12 @@ export interface MarketData {
    * first quote at or after their arrival (buys at the ask, sells at the bid), not at a bar open
    */
   quotes?: Array<QuoteSeries | null>;
+  /**
+   * trade prints per symbol, or null: where present, every order of the symbol executes on the
+   * prints inside [first print, last print] (market orders and triggered stops at the first print
+   * at or after arrival, limits when a print trades through them), bars outside that span
+   */
+  trades?: Array<TradeSeries | null>;
   /** funding per symbol, or null for none (a position held across a due print is then "missing") */
   funding: Array<FundingSeries | null>;
   decisions: DecisionSeries;

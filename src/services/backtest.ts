@@ -12,10 +12,10 @@ import { DATASETS, isSlug, timeframeSeconds } from '../domain/datasets.js';
 import { missingError, usageError, validationError } from '../domain/errors.js';
 import { isoFromMicros } from '../domain/time.js';
 import { feeSchedule, resolveFeeTier } from '../engine/costs.js';
-import { DD_STATE_NAMES, runEngine, type EngineResult } from '../engine/engine.js';
+import { DD_STATE_NAMES, FILL_SOURCES, runEngine, type EngineResult } from '../engine/engine.js';
 import { FUNDING_KINDS } from '../engine/funding.js';
 import { ORDER_STATUS, ORDER_TYPES, ORIGINS, REASONS } from '../engine/orders.js';
-import type { BarSeries, DecisionSeries, FundingSeries, InstrumentInfo, MarketData, QuoteSeries } from '../engine/types.js';
+import type { BarSeries, DecisionSeries, FundingSeries, InstrumentInfo, MarketData, QuoteSeries, TradeSeries } from '../engine/types.js';
 import { returnsMetrics, sharpeRatio, type ReturnsMetrics } from '../stats/index.js';
 import { loadStrategy, zodMessage } from '../strategies/index.js';
 import { datasetFiles, listOf, SCAN_SQL } from '../store/dataset.js';
@@ -244,6 +244,20 @@ async function readQuotes(ctx: ServiceContext, root: string, venue: string, symb
   if ((cols[0] ?? []).length === 0) return null;
   const f = (i: number): Float64Array => Float64Array.from(cols[i] ?? []);
   return { event_time: f(0), available_time: f(1), bid: f(2), ask: f(3), bid_size: f(4), ask_size: f(5) };
+}
+
+async function readTrades(ctx: ServiceContext, root: string, venue: string, symbol: string, from: number, to: number): Promise<TradeSeries | null> {
+  const files = await datasetFiles(root, DATASETS.trades, { venue: [venue], symbol: [symbol], from, to });
+  if (files.length === 0) return null;
+  const reader = await ctx.db.conn.runAndReadAll(
+    `SELECT epoch_us(event_time)::DOUBLE, epoch_us(available_time)::DOUBLE, price, coalesce(size, 'NaN'::DOUBLE)
+     FROM ${SCAN_SQL} WHERE event_time >= $from AND event_time < $to AND price > 0 ORDER BY available_time, event_time`,
+    { files: listOf(files), from: timestampValue(BigInt(Math.round(from))), to: timestampValue(BigInt(Math.round(to))) },
+  );
+  const cols = reader.getColumnsJS() as number[][];
+  if ((cols[0] ?? []).length === 0) return null;
+  const f = (i: number): Float64Array => Float64Array.from(cols[i] ?? []);
+  return { event_time: f(0), available_time: f(1), price: f(2), size: f(3) };
 }
 
 interface InstrumentRow {
@@ -476,7 +490,19 @@ async function load(o: BacktestOptions & { segments?: string[]; command?: string
   for (const s of symbols) quotes.push(await readQuotes(ctx, o.root, venue, s, start, end));
   const withQuotes = symbols.filter((_, i) => quotes[i] !== null);
   if (withQuotes.length > 0) warnings.push(`market orders of ${withQuotes.join(', ')} execute on quotes (buy at the ask, sell at the bid)`);
-  lap('mark, funding and quotes');
+  // trade prints: loaded only when asked (execution.source trades or auto) and stored
+  const trades: Array<TradeSeries | null> = [];
+  const source = config.execution.source;
+  for (const s of symbols) trades.push(source === 'bars' ? null : await readTrades(ctx, o.root, venue, s, start, end));
+  const withTrades = symbols.filter((_, i) => trades[i] !== null);
+  if (source === 'trades' && withTrades.length < symbols.length) {
+    const none = symbols.filter((_, i) => trades[i] === null);
+    throw missingError(`--execution trades: no trades stored for ${none.join(', ')} on ${venue} in segment ${o.segment}`, {
+      hint: `fetch the trades dataset for ${none.join(', ')}, or run with --execution auto (bars where there are no trades) or bars`,
+    });
+  }
+  if (withTrades.length > 0) warnings.push(`orders of ${withTrades.join(', ')} execute on trade prints inside the span of the stored trades (bars outside it)`);
+  lap('mark, funding, quotes and trades');
   const insRows = await readInstruments(ctx, o.root, venue, symbols, end);
   const instruments = symbols.map((s, i) => {
     if (!insRows.has(s)) warnings.push(`no instruments row for ${s}: default tick size, funding interval and the venue's fee schedule`);
@@ -492,9 +518,10 @@ async function load(o: BacktestOptions & { segments?: string[]; command?: string
     instruments: sha256(JSON.stringify(instruments, (_k, v: unknown) => (v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : v))),
     features: arraysHash([decisions.time, Float64Array.from(decisions.sym), ...decisions.values], decisions.columns.join(',')),
   };
+  if (withTrades.length > 0) hashes['trades'] = arraysHash(trades.flatMap((t) => (t ? [t.event_time, t.available_time, t.price, t.size] : [new Float64Array(0)])));
   if (withQuotes.length > 0) hashes['quotes'] = arraysHash(quotes.flatMap((q) => (q ? [q.event_time, q.available_time, q.bid, q.ask, q.bid_size, q.ask_size] : [new Float64Array(0)])));
   return {
-    data: { symbols, instruments, bars, mark, funding, quotes, decisions, start, end },
+    data: { symbols, instruments, bars, mark, funding, quotes, trades, decisions, start, end },
     venue,
     execTf,
     markTf,
@@ -601,6 +628,7 @@ export function outputTables(r: EngineResult): Record<(typeof OUTPUT_TABLES)[num
       { name: 'realised_pnl', type: 'DOUBLE', values: f.realised },
       { name: 'bar_low', type: 'DOUBLE', values: f.bar_low },
       { name: 'bar_high', type: 'DOUBLE', values: f.bar_high },
+      { name: 'source', type: 'VARCHAR', values: Array.from(f.source, (x) => FILL_SOURCES[x] ?? '?') },
     ],
     positions: [
       { name: 'time', type: 'TIMESTAMP', values: p.time },
@@ -864,7 +892,9 @@ export function readManifest(root: string, runId: string): Manifest {
 export async function rerunBacktest(o: RerunOptions, ctx: ServiceContext): Promise<BacktestResult> {
   const m = readManifest(o.root, o.run_id);
   const opts: BacktestOptions = { root: o.root, strategy: m.strategy.spec, split: m.split, segment: m.segment, ...(m.config_path ? { config_path: m.config_path } : {}), ...(m.predictions_model ? { predictions_model: m.predictions_model } : {}) };
-  const config = BacktestConfigSchema.parse(m.config);
+  const recorded = m.config as { execution?: Record<string, unknown> };
+  // runs recorded before execution.source existed executed on bars (and quotes), not on trade prints
+  const config = BacktestConfigSchema.parse(recorded.execution && recorded.execution['source'] === undefined ? { ...recorded, execution: { ...recorded.execution, source: 'bars' } } : recorded);
   const { strategy, path } = await loadStrategy(m.strategy.spec, m.strategy.params);
   void strategy;
   if (path && strategyHash(m.strategy.spec, path, m.strategy.params, '') !== m.strategy.hash) {
