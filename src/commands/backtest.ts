@@ -34,7 +34,7 @@ that every output is bit-identical.`;
     split: Flags.string({ description: 'Split whose segment is backtested (perpkit split --name ...).' }),
     segment: Flags.string({ description: 'train, validation, test, fold-N-train or fold-N-test.', default: 'validation' }),
     config: Flags.string({ description: 'YAML/JSON config: engine settings and a strategy: section.' }),
-    'fee-tier': Flags.string({ description: 'Fee tier name or index (e.g. 0, 8, VIP3); overrides fees.tier.' }),
+    'fee-tier': Flags.string({ description: 'Fee tier name or index (e.g. 0, 8, VIP3), or auto: the tier follows the trailing 30-day traded notional of the run, fill by fill; overrides fees.tier.' }),
     seed: Flags.integer({ description: 'Seed of the run (slippage noise, ctx.random); overrides seed.', min: 0 }),
     'funding-missing': Flags.string({ description: 'A missing funding print while a position is open: error (exit 3), zero or last.', options: [...FUNDING_MISSING] }),
     execution: Flags.string({

@@ -86,7 +86,10 @@ export const BacktestConfigSchema = z
       .prefault({}),
     fees: z
       .object({
-        /** tier name (e.g. "0", "8", "VIP0") or index into the venue's schedule */
+        /**
+         * tier name (e.g. "0", "8", "VIP0") or index into the venue's schedule; "auto": the tier
+         * follows the account's trailing 30-day traded notional as the run goes (fills already done)
+         */
         tier: z.string().default('0'),
         /** override the schedule of every venue (else instruments.fee_tiers, else the built-in one) */
         schedule: z.array(FeeTierSchema).optional(),

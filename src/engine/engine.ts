@@ -51,6 +51,8 @@ export const EVENT_KINDS = ['liquidation', 'drawdown_state', 'kill_switch', 'fun
 
 export interface EngineResult {
   symbols: string[];
+  /** per symbol, the names of its fee_tiers (fees.tier auto), for fills.fee_tier */
+  fee_tier_names?: string[][];
   orders: {
     sym: Int32Array;
     type: Int32Array;
@@ -85,6 +87,8 @@ export interface EngineResult {
     bar_high: Float64Array;
     /** FILL_SOURCES index: what the fill executed on (bar, quote, trade print, liquidation) */
     source: Int32Array;
+    /** index of the fee tier in the instrument's fee_tiers (fees.tier auto), else -1 (the run's fixed tier) */
+    fee_tier: Int32Array;
   };
   equity: {
     time: Float64Array;
@@ -212,7 +216,15 @@ export class Engine {
     bar_low: new F64Col(),
     bar_high: new F64Col(),
     source: new I32Col(),
+    fee_tier: new I32Col(),
   };
+  // fills' traded notional over the trailing 30 days (volume-tiered fees): times, notionals, the
+  // first fill inside the window and the sum from it
+  private readonly volTime = new F64Col();
+  private readonly volNotional = new F64Col();
+  private volHead = 0;
+  private volSum = 0;
+  private feeTier = -1;
   // equity rows: preallocated columns written at eqN (grown by doubling when full)
   private eqN = 0;
   private eqTime: Float64Array;
@@ -611,7 +623,7 @@ export class Engine {
         if (px < l) px = l;
         slipBps = ((px - ref) / ref) * 1e4 * side;
       }
-      const rate = maker === 1 ? ins.maker_fee : ins.taker_fee;
+      const rate = this.feeRate(s, maker, ot);
       const fee = qty * px * rate;
       const realised = this.pf.fill(s, side * qty, px, fee, ot);
       this.recordFill(id, s, ot, side * qty, px, ref, fee, rate, maker, slipBps, qty * Math.abs(px - ref), 0, realised, l, h, FILL_BAR);
@@ -687,7 +699,6 @@ export class Engine {
     let availBuy = as === as ? as : Infinity;
     let availSell = bs === bs ? bs : Infinity;
     const mid = (bid + ask) / 2;
-    const ins = this.data.instruments[s]!;
     const list = this.book.open[s]!;
     const bk = this.book;
     let i = 0;
@@ -714,9 +725,10 @@ export class Engine {
       let extra = slippageBps(this.slip, this.sigma.std(s), this.sigmaRef.std(s), qty * touch, this.advOf(s), g);
       if (this.slip.mode === 2) extra = Math.max(0, extra - this.slip.half_spread_bps);
       const px = touch * (1 + (side * extra) / 1e4);
-      const fee = qty * px * ins.taker_fee;
+      const rate = this.feeRate(s, 0, t);
+      const fee = qty * px * rate;
       const realised = this.pf.fill(s, side * qty, px, fee, t);
-      this.recordFill(id, s, t, side * qty, px, mid, fee, ins.taker_fee, 0, ((px - mid) / mid) * 1e4 * side, qty * Math.abs(px - mid), 0, realised, bid, ask, FILL_QUOTE);
+      this.recordFill(id, s, t, side * qty, px, mid, fee, rate, 0, ((px - mid) / mid) * 1e4 * side, qty * Math.abs(px - mid), 0, realised, bid, ask, FILL_QUOTE);
       if (side > 0) availBuy -= qty;
       else availSell -= qty;
       const left = rem - side * qty;
@@ -798,7 +810,7 @@ export class Engine {
         if (this.slip.mode === 2) extra = Math.max(0, extra - this.slip.half_spread_bps);
         px = p * (1 + (side * extra) / 1e4);
       }
-      const rate = maker === 1 ? ins.maker_fee : ins.taker_fee;
+      const rate = this.feeRate(s, maker, t);
       const fee = qty * px * rate;
       const realised = this.pf.fill(s, side * qty, px, fee, t);
       this.recordFill(id, s, t, side * qty, px, ref, fee, rate, maker, ((px - ref) / ref) * 1e4 * side, qty * Math.abs(px - ref), 0, realised, p, p, FILL_TRADE);
@@ -814,6 +826,32 @@ export class Engine {
       }
     }
     this.dirty[s] = 1;
+  }
+
+  /**
+   * Fee rate of a fill of s at time t. With a volume-tiered schedule (fees.tier auto: the
+   * instrument's fee_tiers), the tier is the highest whose min_volume_30d the account's traded
+   * notional over (t - 30 days, t] reaches, counting only fills already done (liquidations
+   * excluded); else the instrument's fixed maker/taker rates. Sets feeTier for recordFill.
+   */
+  private feeRate(s: number, maker: number, t: number): number {
+    const ins = this.data.instruments[s]!;
+    const tiers = ins.fee_tiers;
+    if (!tiers || tiers.length === 0) {
+      this.feeTier = -1;
+      return maker === 1 ? ins.maker_fee : ins.taker_fee;
+    }
+    const from = t - 30 * DAY_US;
+    while (this.volHead < this.volTime.length && this.volTime.get(this.volHead) <= from) {
+      this.volSum -= this.volNotional.get(this.volHead);
+      this.volHead++;
+    }
+    // a sum over the window is exact again when it empties (no drift from the running sum)
+    if (this.volHead === this.volTime.length) this.volSum = 0;
+    let k = 0;
+    for (let i = 1; i < tiers.length; i++) if (tiers[i]!.min_volume_30d <= this.volSum && tiers[i]!.min_volume_30d >= tiers[k]!.min_volume_30d) k = i;
+    this.feeTier = k;
+    return maker === 1 ? tiers[k]!.maker : tiers[k]!.taker;
   }
 
   private recordFill(
@@ -852,6 +890,14 @@ export class Engine {
     f.bar_low.push(lo);
     f.bar_high.push(hi);
     f.source.push(src);
+    f.fee_tier.push(liq === 1 ? -1 : this.feeTier);
+    if (liq === 0) {
+      // the account's traded notional, for volume-tiered fees (feeRate)
+      const notional = Math.abs(qty * px);
+      this.volTime.push(t);
+      this.volNotional.push(notional);
+      this.volSum += notional;
+    }
     const p = this.pos;
     p.time.push(t);
     p.sym.push(s);
@@ -1302,6 +1348,7 @@ export class Engine {
       Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v.toArray()])) as never;
     return {
       symbols: this.data.symbols,
+      ...(this.data.instruments.some((i) => i.fee_tiers) ? { fee_tier_names: this.data.instruments.map((i) => (i.fee_tiers ?? []).map((t) => t.name)) } : {}),
       orders: {
         sym: b.sym.toArray(),
         type: b.type.toArray(),

@@ -65,6 +65,12 @@ export interface InstrumentInfo {
   /** fee rates of the selected tier, fractions of notional */
   maker_fee: number;
   taker_fee: number;
+  /**
+   * volume-tiered fees (fees.tier auto): the venue's schedule by trailing 30-day traded notional;
+   * when given, each fill's rates come from the tier the account's volume reached (engine feeRate)
+   * and maker_fee/taker_fee are unused
+   */
+  fee_tiers?: Array<{ name: string; min_volume_30d: number; maker: number; taker: number }>;
   /** hours between funding settlements */
   funding_interval_hours: number;
   /** hours between accruals; equal to the interval where funding does not accrue in between */

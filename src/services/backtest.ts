@@ -308,7 +308,9 @@ export function instrumentInfo(symbol: string, venue: string, row: InstrumentRow
     else if (row && row.maker_fee !== null && row.taker_fee !== null) schedule = [{ name: '0', min_volume_30d: 0, maker: row.maker_fee, taker: row.taker_fee }];
     else throw err;
   }
-  const tier = resolveFeeTier(schedule, config.fees.tier, venue);
+  // auto: the tier follows the account's trailing 30-day traded notional (the engine picks it per fill)
+  const auto = config.fees.tier === 'auto';
+  const tier = auto ? schedule.reduce((a, b) => (b.min_volume_30d < a.min_volume_30d ? b : a)) : resolveFeeTier(schedule, config.fees.tier, venue);
   const interval = row?.funding_interval_hours ?? config.funding.default_interval_hours;
   return {
     symbol,
@@ -317,6 +319,7 @@ export function instrumentInfo(symbol: string, venue: string, row: InstrumentRow
     lot_base: (row?.lot_size ?? 0) * (row?.contract_size ?? 1),
     maker_fee: tier.maker,
     taker_fee: tier.taker,
+    ...(auto ? { fee_tiers: schedule.map((t) => ({ name: t.name, min_volume_30d: t.min_volume_30d, maker: t.maker, taker: t.taker })) } : {}),
     funding_interval_hours: interval,
     funding_accrual_hours: row?.funding_accrual_hours ?? interval,
     valid_from: firstOpen,
@@ -629,6 +632,7 @@ export function outputTables(r: EngineResult): Record<(typeof OUTPUT_TABLES)[num
       { name: 'bar_low', type: 'DOUBLE', values: f.bar_low },
       { name: 'bar_high', type: 'DOUBLE', values: f.bar_high },
       { name: 'source', type: 'VARCHAR', values: Array.from(f.source, (x) => FILL_SOURCES[x] ?? '?') },
+      { name: 'fee_tier', type: 'VARCHAR', values: Array.from(f.fee_tier, (k, i) => (k >= 0 ? (r.fee_tier_names?.[f.sym[i]!]?.[k] ?? String(k)) : '')) },
     ],
     positions: [
       { name: 'time', type: 'TIMESTAMP', values: p.time },
