@@ -272,7 +272,8 @@ export class Engine {
     if (data.bars.length !== n || data.mark.length !== n || data.funding.length !== n || data.instruments.length !== n) {
       throw new Error('engine: bars, mark, funding and instruments must have one entry per symbol');
     }
-    this.pf = new Portfolio(n, cfg.initial_cash, 1 / cfg.margin.leverage, cfg.margin.maintenance_rate);
+    const tiers = data.instruments.map((i) => i.margin_tiers ?? null);
+    this.pf = new Portfolio(n, cfg.initial_cash, 1 / cfg.margin.leverage, cfg.margin.maintenance_rate, tiers.some((t) => t) ? tiers : null);
     this.book = new OrderBook(n);
     this.dd = new DrawdownController(cfg.drawdown);
     this.sigma = new Rolling(n, cfg.slippage.sigma_bars);
@@ -1115,9 +1116,13 @@ export class Engine {
       this.crossO[s] = o;
       this.crossAdv[s] = adv;
       const aq = q < 0 ? -q : q;
-      a += q * (o - pf.entry[s]!) - mmr * aq * o;
+      // maintenance bracket of the position at the open (flat mmr without tiers); kept along the path
+      pf.bracket(s, aq * o, this.liqOut);
+      const mr = pf.tiers ? this.liqOut[0]! : mmr;
+      const cum = pf.tiers ? this.liqOut[1]! : 0;
+      a += q * (o - pf.entry[s]!) - (mr * aq * o - cum);
       const d = adv - o;
-      b += q * d - mmr * aq * d;
+      b += q * d - mr * aq * d;
     }
     if (!any || a + b >= 0) return;
     const lambda = a <= 0 ? 0 : -a / b;
@@ -1253,6 +1258,8 @@ export class Engine {
       const grossAfter = this.pf.gross() - Math.abs(this.pf.qty[s]! * p) + Math.abs(after * p);
       if (grossAfter > this.cfg.sizing.max_gross_leverage * equity * (1 + 1e-9)) reason = 'leverage';
       else if (Math.abs(after * p) > this.cfg.sizing.max_position_pct * equity * (1 + 1e-9)) reason = 'leverage';
+      // the venue's bracket for the size after the order allows at most its max leverage
+      else if (this.cfg.margin.leverage > this.pf.bracket(s, Math.abs(after * p), this.liqOut)) reason = 'leverage';
       else if ((Math.abs(after) - Math.abs(q)) * p * this.pf.imr > equity - this.pf.marginUsed()) reason = 'margin';
     }
     if (reason !== '') {

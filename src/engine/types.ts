@@ -71,6 +71,11 @@ export interface InstrumentInfo {
    * and maker_fee/taker_fee are unused
    */
   fee_tiers?: Array<{ name: string; min_volume_30d: number; maker: number; taker: number }>;
+  /**
+   * maintenance-margin brackets by position notional (ascending; see MarginTier in
+   * domain/backtest.ts), or absent: margin.maintenance_rate for every size
+   */
+  margin_tiers?: Array<{ max_notional: number; max_leverage: number; mmr: number; cum: number }>;
   /** hours between funding settlements */
   funding_interval_hours: number;
   /** hours between accruals; equal to the interval where funding does not accrue in between */

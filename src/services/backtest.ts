@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { timestampValue } from '@duckdb/node-api';
 import { parse as parseYaml } from 'yaml';
 import { ZodError } from 'zod';
-import { BacktestConfigSchema, type BacktestConfig, type FeeTier } from '../domain/backtest.js';
+import { BacktestConfigSchema, marginTiersFor, type BacktestConfig, type FeeTier } from '../domain/backtest.js';
 import type { ServiceContext } from '../domain/context.js';
 import { DATASETS, isSlug, timeframeSeconds } from '../domain/datasets.js';
 import { missingError, usageError, validationError } from '../domain/errors.js';
@@ -312,6 +312,7 @@ export function instrumentInfo(symbol: string, venue: string, row: InstrumentRow
   const auto = config.fees.tier === 'auto';
   const tier = auto ? schedule.reduce((a, b) => (b.min_volume_30d < a.min_volume_30d ? b : a)) : resolveFeeTier(schedule, config.fees.tier, venue);
   const interval = row?.funding_interval_hours ?? config.funding.default_interval_hours;
+  const marginTiers = marginTiersFor(config.margin.tiers, venue, symbol);
   return {
     symbol,
     venue,
@@ -319,6 +320,7 @@ export function instrumentInfo(symbol: string, venue: string, row: InstrumentRow
     lot_base: (row?.lot_size ?? 0) * (row?.contract_size ?? 1),
     maker_fee: tier.maker,
     taker_fee: tier.taker,
+    ...(marginTiers ? { margin_tiers: marginTiers } : {}),
     ...(auto ? { fee_tiers: schedule.map((t) => ({ name: t.name, min_volume_30d: t.min_volume_30d, maker: t.maker, taker: t.taker })) } : {}),
     funding_interval_hours: interval,
     funding_accrual_hours: row?.funding_accrual_hours ?? interval,
