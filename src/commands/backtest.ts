@@ -34,9 +34,13 @@ that every output is bit-identical.`;
     split: Flags.string({ description: 'Split whose segment is backtested (perpkit split --name ...).' }),
     segment: Flags.string({ description: 'train, validation, test, fold-N-train or fold-N-test.', default: 'validation' }),
     config: Flags.string({ description: 'YAML/JSON config: engine settings and a strategy: section.' }),
-    'fee-tier': Flags.string({ description: 'Fee tier name or index (e.g. 0, 8, VIP3); overrides fees.tier.' }),
+    'fee-tier': Flags.string({ description: 'Fee tier name or index (e.g. 0, 8, VIP3), or auto: the tier follows the trailing 30-day traded notional of the run, fill by fill; overrides fees.tier.' }),
     seed: Flags.integer({ description: 'Seed of the run (slippage noise, ctx.random); overrides seed.', min: 0 }),
     'funding-missing': Flags.string({ description: 'A missing funding print while a position is open: error (exit 3), zero or last.', options: [...FUNDING_MISSING] }),
+    execution: Flags.string({
+      description: 'What orders execute on: trades (the trades dataset; error when a symbol has none), bars, or auto (trades where stored, else bars); overrides execution.source.',
+      options: ['auto', 'trades', 'bars'],
+    }),
     'unseal-test': Flags.boolean({ description: 'Allow the sealed test segment (recorded in the ledger).', default: false }),
     rerun: Flags.string({ description: 'Re-run the manifest of this run id and check the outputs are bit-identical.' }),
     column: Flags.string({ description: 'signal strategy: the column to trade (sets strategy.column), e.g. prediction.' }),
@@ -60,6 +64,7 @@ that every output is bit-identical.`;
     if (flags['fee-tier'] !== undefined) sub('fees')['tier'] = flags['fee-tier'];
     if (flags['funding-missing'] !== undefined) sub('funding')['missing'] = flags['funding-missing'];
     if (flags.seed !== undefined) doc['seed'] = flags.seed;
+    if (flags.execution !== undefined) sub('execution')['source'] = flags.execution;
     if (flags.column !== undefined) sub('strategy')['column'] = flags.column;
     if (flags['signal-dataset'] === 'predictions' && !flags['model-id']) throw usageError('--signal-dataset predictions needs --model-id', { hint: 'pick a model from "perpkit models list"' });
     if (flags['model-id'] !== undefined && flags['signal-dataset'] !== 'predictions') throw usageError('--model-id needs --signal-dataset predictions');

@@ -24,6 +24,56 @@ export type FeeTier = z.infer<typeof FeeTierSchema>;
  * to 0 %/0.05 % above 400 M USD; the seed's table quotes an older 10-50 K row of 0.35 %/0.55 %).
  * binance-usdm: Binance USD-M futures VIP 0-9 (USDT margined, no BNB discount).
  */
+/**
+ * One maintenance-margin bracket: positions of notional (at mark) up to max_notional may use up to
+ * max_leverage; maintenance margin = notional x mmr - cum (cum makes the margin continuous across
+ * brackets: cum_k = cum_(k-1) + max_notional_(k-1) x (mmr_k - mmr_(k-1))). Brackets ascend.
+ */
+export const MarginTierSchema = z
+  .object({
+    max_notional: z.number().positive(),
+    max_leverage: z.number().positive(),
+    mmr: z.number().nonnegative().max(1),
+    cum: z.number().nonnegative().default(0),
+  })
+  .strict();
+export type MarginTier = z.infer<typeof MarginTierSchema>;
+
+/**
+ * Built-in bracket tables by venue and base asset (margin.tiers: venue). Provenance: Binance
+ * USD-M's published leverage and margin table for BTCUSDT (the shape of the brackets as of 2023:
+ * 0.4 % up to 50 k USDT at 125x ... 50 % above 300 M at 1x); the venue changes it from time to
+ * time and the live table (GET /fapi/v1/leverageBracket) needs an API key, so check it against
+ * the venue's page and give your own margin.tiers when it matters. Coinbase publishes initial and
+ * maintenance margin per product without size brackets for its US perpetual-style futures: no
+ * table here, maintenance_rate applies.
+ */
+export const MARGIN_TIERS: Record<string, Record<string, MarginTier[]>> = {
+  'binance-usdm': {
+    BTC: [
+      { max_notional: 50_000, max_leverage: 125, mmr: 0.004, cum: 0 },
+      { max_notional: 250_000, max_leverage: 100, mmr: 0.005, cum: 50 },
+      { max_notional: 3_000_000, max_leverage: 50, mmr: 0.01, cum: 1_300 },
+      { max_notional: 15_000_000, max_leverage: 20, mmr: 0.025, cum: 46_300 },
+      { max_notional: 30_000_000, max_leverage: 10, mmr: 0.05, cum: 421_300 },
+      { max_notional: 80_000_000, max_leverage: 5, mmr: 0.1, cum: 1_921_300 },
+      { max_notional: 100_000_000, max_leverage: 4, mmr: 0.125, cum: 3_921_300 },
+      { max_notional: 200_000_000, max_leverage: 3, mmr: 0.15, cum: 6_421_300 },
+      { max_notional: 300_000_000, max_leverage: 2, mmr: 0.25, cum: 26_421_300 },
+      { max_notional: 500_000_000, max_leverage: 1, mmr: 0.5, cum: 101_421_300 },
+    ],
+  },
+};
+
+/** The maintenance brackets of margin.tiers for one instrument, or null (maintenance_rate for every size). */
+export function marginTiersFor(tiers: 'none' | 'venue' | MarginTier[], venue: string, symbol: string): MarginTier[] | null {
+  if (tiers === 'none') return null;
+  if (Array.isArray(tiers)) return tiers;
+  const key = venue.startsWith('binance') ? 'binance-usdm' : venue;
+  const base = symbol.toUpperCase().replace(/[-_/]?(PERP|USDT|USDC|USD|INTX)([-_/].*)?$/, '');
+  return MARGIN_TIERS[key]?.[base] ?? null;
+}
+
 export const FEE_SCHEDULES: Record<string, FeeTier[]> = {
   coinbase: [
     { name: '0', min_volume_30d: 0, maker: 0.004, taker: 0.006 },
@@ -75,12 +125,21 @@ export const BacktestConfigSchema = z
         limit_penetration_ticks: z.number().int().nonnegative().default(1),
         /** tick size used when the instruments dataset gives none, quote currency */
         default_tick_size: z.number().positive().default(0.01),
+        /**
+         * what orders execute on: trades = the trade prints of the trades dataset (an error when a
+         * symbol has none), bars = the bars only, auto = prints where the trades dataset has them,
+         * else bars (the fills' source column says which)
+         */
+        source: z.enum(['auto', 'trades', 'bars']).default('auto'),
       })
       .strict()
       .prefault({}),
     fees: z
       .object({
-        /** tier name (e.g. "0", "8", "VIP0") or index into the venue's schedule */
+        /**
+         * tier name (e.g. "0", "8", "VIP0") or index into the venue's schedule; "auto": the tier
+         * follows the account's trailing 30-day traded notional as the run goes (fills already done)
+         */
         tier: z.string().default('0'),
         /** override the schedule of every venue (else instruments.fee_tiers, else the built-in one) */
         schedule: z.array(FeeTierSchema).optional(),
@@ -132,6 +191,12 @@ export const BacktestConfigSchema = z
         leverage: z.number().positive().default(3),
         /** maintenance margin, fraction of notional at mark (Binance BTC tier 1: 0.4 %) */
         maintenance_rate: z.number().nonnegative().max(0.5).default(0.005),
+        /**
+         * maintenance margin by position size: none = maintenance_rate for every size; venue =
+         * the built-in bracket table of the venue and base asset where one is known
+         * (MARGIN_TIERS), else maintenance_rate; or a table of brackets given here
+         */
+        tiers: z.union([z.enum(['none', 'venue']), z.array(MarginTierSchema).min(1)]).default('none'),
         /** liquidation fee, fraction of the liquidated notional */
         liquidation_fee_rate: z.number().nonnegative().default(0.005),
       })

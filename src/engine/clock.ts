@@ -11,16 +11,18 @@
 
 /** a top-of-book quote (execution of market orders where quotes exist) */
 export const EV_QUOTE = 0;
+/** a trade print (execution of every order type where trades are loaded) */
+export const EV_TRADE = 1;
 /** a bar of traded prices (the execution series of a symbol) */
-export const EV_BAR = 1;
+export const EV_BAR = 2;
 /** a mark-price bar */
-export const EV_MARK = 2;
+export const EV_MARK = 3;
 /** a funding print (settlement, or accrual on venues that accrue hourly) */
-export const EV_FUNDING = 3;
+export const EV_FUNDING = 4;
 /** a scheduled settlement of accrued funding (venues that accrue between settlements) */
-export const EV_SETTLE = 4;
+export const EV_SETTLE = 5;
 /** a decision row (features/predictions) handed to the strategy */
-export const EV_DECISION = 5;
+export const EV_DECISION = 6;
 
 export interface ClockStream {
   kind: number;
@@ -47,6 +49,7 @@ export function buildClock(streams: readonly ClockStream[]): Clock {
   let n = 0;
   for (const s of order) {
     const t = s.time;
+    if (t.length > 0 && t[0] !== t[0]) throw new Error(`clock: stream kind ${s.kind} symbol ${s.sym} has no available_time at row 0`);
     for (let i = 1; i < t.length; i++) {
       if (!(t[i]! >= t[i - 1]!)) throw new Error(`clock: stream kind ${s.kind} symbol ${s.sym} is not sorted by available_time at row ${i}`);
     }
@@ -57,28 +60,41 @@ export function buildClock(streams: readonly ClockStream[]): Clock {
   const sym = new Uint16Array(n);
   const row = new Uint32Array(n);
   const k = order.length;
+  const times = order.map((s) => s.time);
+  const kinds = Uint8Array.from(order, (s) => s.kind);
+  const syms = Uint16Array.from(order, (s) => s.sym);
   const heads = new Uint32Array(k);
   const headTime = new Float64Array(k);
-  for (let j = 0; j < k; j++) headTime[j] = order[j]!.time.length > 0 ? order[j]!.time[0]! : Infinity;
-  for (let e = 0; e < n; e++) {
-    // Smallest head time; ties go to the earlier stream (lower kind first: the documented order).
-    let best = 0;
-    let bt = headTime[0]!;
-    for (let j = 1; j < k; j++) {
+  for (let j = 0; j < k; j++) headTime[j] = times[j]!.length > 0 ? times[j]![0]! : Infinity;
+  // Timestamp-major merge: find the smallest head time once, then let every stream in the stable
+  // order emit all its rows at that time. Same order as picking the smallest head per event with
+  // ties to the earlier stream, with one scan of the heads per timestamp instead of per event.
+  let e = 0;
+  while (e < n) {
+    let bt = Infinity;
+    for (let j = 0; j < k; j++) {
       const ht = headTime[j]!;
-      if (ht < bt) {
-        bt = ht;
-        best = j;
-      }
+      if (ht < bt) bt = ht;
     }
-    const s = order[best]!;
-    const r = heads[best]!;
-    time[e] = bt;
-    kind[e] = s.kind;
-    sym[e] = s.sym;
-    row[e] = r;
-    heads[best] = r + 1;
-    headTime[best] = r + 1 < s.time.length ? s.time[r + 1]! : Infinity;
+    for (let j = 0; j < k; j++) {
+      const t = times[j]!;
+      const len = t.length;
+      let r = heads[j]!;
+      // rows at +Infinity come last, in stream order
+      if (r >= len || headTime[j] !== bt) continue;
+      const kj = kinds[j]!;
+      const sj = syms[j]!;
+      do {
+        time[e] = bt;
+        kind[e] = kj;
+        sym[e] = sj;
+        row[e] = r;
+        e++;
+        r++;
+      } while (r < len && t[r] === bt);
+      heads[j] = r;
+      headTime[j] = r < len ? t[r]! : Infinity;
+    }
   }
   return { n, time, kind, sym, row };
 }

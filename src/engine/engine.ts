@@ -3,8 +3,9 @@ import { validationError } from '../domain/errors.js';
 import { isoFromMicros } from '../domain/time.js';
 import { mulberry32, normalGenerator } from '../stats/random.js';
 import type { Strategy, StrategyContext } from '../strategies/strategy.js';
-import { buildClock, EV_BAR, EV_DECISION, EV_FUNDING, EV_MARK, EV_QUOTE, EV_SETTLE, type Clock, type ClockStream } from './clock.js';
+import { EV_BAR, EV_DECISION, EV_FUNDING, EV_MARK, EV_QUOTE, EV_SETTLE, EV_TRADE, type Clock, type ClockStream } from './clock.js';
 import { F64Col, I32Col } from './columns.js';
+import { cachedClock, logReturns } from './reuse.js';
 import { slippageBps, slippageParams, type SlippageParams } from './costs.js';
 import { FUND_ACCRUAL, FUND_MISSING_LAST, FUND_MISSING_ZERO, FUND_SETTLEMENT, settlementTimes } from './funding.js';
 import { ORDER_LIMIT, ORDER_MARKET, ORDER_STOP, OrderBook, ST_FILLED, type Reason } from './orders.js';
@@ -39,10 +40,19 @@ import type { MarketData } from './types.js';
  *   decision the strategy; its orders get arrival = now + latency and wait for a later bar
  */
 
+/** what a fill executed on (fills.source): a bar, a quote, a trade print, or the margin step */
+export const FILL_BAR = 0;
+export const FILL_QUOTE = 1;
+export const FILL_TRADE = 2;
+export const FILL_LIQUIDATION = 3;
+export const FILL_SOURCES = ['bar', 'quote', 'trade', 'liquidation'] as const;
+
 export const EVENT_KINDS = ['liquidation', 'drawdown_state', 'kill_switch', 'funding_missing', 'order_rejected'] as const;
 
 export interface EngineResult {
   symbols: string[];
+  /** per symbol, the names of its fee_tiers (fees.tier auto), for fills.fee_tier */
+  fee_tier_names?: string[][];
   orders: {
     sym: Int32Array;
     type: Int32Array;
@@ -75,6 +85,10 @@ export interface EngineResult {
     realised: Float64Array;
     bar_low: Float64Array;
     bar_high: Float64Array;
+    /** FILL_SOURCES index: what the fill executed on (bar, quote, trade print, liquidation) */
+    source: Int32Array;
+    /** index of the fee tier in the instrument's fee_tiers (fees.tier auto), else -1 (the run's fixed tier) */
+    fee_tier: Int32Array;
   };
   equity: {
     time: Float64Array;
@@ -136,6 +150,13 @@ export class Engine {
   // last traded bar per symbol
   private readonly lastClose: Float64Array;
   private readonly lastBarTime: Float64Array;
+  // last bar row seen per symbol, and the last one pushed into the rolling statistics (rolled())
+  private readonly barRow: Int32Array;
+  private readonly rollRow: Int32Array;
+  private readonly rollPrev: Float64Array;
+  private lrBuf = new Float64Array(256);
+  private lrCols: Float64Array[] | null = null;
+  private qvBuf = new Float64Array(256);
   // mark bar per symbol (the traded bar when there are no mark bars)
   private readonly mOpen: Float64Array;
   private readonly mHigh: Float64Array;
@@ -144,6 +165,10 @@ export class Engine {
   private readonly dirty: Uint8Array;
   private readonly hasMark: Uint8Array;
   private readonly hasQuotes: Uint8Array;
+  // trade prints per symbol: orders execute on them for bars opening in [tradeFrom, tradeTo]
+  private readonly hasTrades: Uint8Array;
+  private readonly tradeFrom: Float64Array;
+  private readonly tradeTo: Float64Array;
   private readonly cross: boolean;
   private readonly crossO: Float64Array;
   private readonly crossAdv: Float64Array;
@@ -190,19 +215,28 @@ export class Engine {
     realised: new F64Col(),
     bar_low: new F64Col(),
     bar_high: new F64Col(),
+    source: new I32Col(),
+    fee_tier: new I32Col(),
   };
-  private readonly eq: {
-    time: F64Col;
-    equity: F64Col;
-    cash: F64Col;
-    unrealised: F64Col;
-    accrued_funding: F64Col;
-    margin_used: F64Col;
-    gross: F64Col;
-    net: F64Col;
-    drawdown: F64Col;
-    state: I32Col;
-  };
+  // fills' traded notional over the trailing 30 days (volume-tiered fees): times, notionals, the
+  // first fill inside the window and the sum from it
+  private readonly volTime = new F64Col();
+  private readonly volNotional = new F64Col();
+  private volHead = 0;
+  private volSum = 0;
+  private feeTier = -1;
+  // equity rows: preallocated columns written at eqN (grown by doubling when full)
+  private eqN = 0;
+  private eqTime: Float64Array;
+  private eqEquity: Float64Array;
+  private eqCash: Float64Array;
+  private eqUnrealised: Float64Array;
+  private eqAccrued: Float64Array;
+  private eqMargin: Float64Array;
+  private eqGross: Float64Array;
+  private eqNet: Float64Array;
+  private eqDrawdown: Float64Array;
+  private eqState: Int32Array;
   private readonly fund = {
     time: new F64Col(),
     sym: new I32Col(),
@@ -225,22 +259,21 @@ export class Engine {
     // one equity row per bar timestamp: with aligned symbols about the longest bar series
     let rows = 16;
     for (const b of data.bars) rows = Math.max(rows, b.close.length + 16);
-    this.eq = {
-      time: new F64Col(rows),
-      equity: new F64Col(rows),
-      cash: new F64Col(rows),
-      unrealised: new F64Col(rows),
-      accrued_funding: new F64Col(rows),
-      margin_used: new F64Col(rows),
-      gross: new F64Col(rows),
-      net: new F64Col(rows),
-      drawdown: new F64Col(rows),
-      state: new I32Col(rows),
-    };
+    this.eqTime = new Float64Array(rows);
+    this.eqEquity = new Float64Array(rows);
+    this.eqCash = new Float64Array(rows);
+    this.eqUnrealised = new Float64Array(rows);
+    this.eqAccrued = new Float64Array(rows);
+    this.eqMargin = new Float64Array(rows);
+    this.eqGross = new Float64Array(rows);
+    this.eqNet = new Float64Array(rows);
+    this.eqDrawdown = new Float64Array(rows);
+    this.eqState = new Int32Array(rows);
     if (data.bars.length !== n || data.mark.length !== n || data.funding.length !== n || data.instruments.length !== n) {
       throw new Error('engine: bars, mark, funding and instruments must have one entry per symbol');
     }
-    this.pf = new Portfolio(n, cfg.initial_cash, 1 / cfg.margin.leverage, cfg.margin.maintenance_rate);
+    const tiers = data.instruments.map((i) => i.margin_tiers ?? null);
+    this.pf = new Portfolio(n, cfg.initial_cash, 1 / cfg.margin.leverage, cfg.margin.maintenance_rate, tiers.some((t) => t) ? tiers : null);
     this.book = new OrderBook(n);
     this.dd = new DrawdownController(cfg.drawdown);
     this.sigma = new Rolling(n, cfg.slippage.sigma_bars);
@@ -256,6 +289,9 @@ export class Engine {
     const f = (v = Number.NaN): Float64Array => new Float64Array(n).fill(v);
     this.lastClose = f();
     this.lastBarTime = f();
+    this.barRow = new Int32Array(n).fill(-1);
+    this.rollRow = new Int32Array(n).fill(-1);
+    this.rollPrev = f();
     this.mOpen = f();
     this.mHigh = f();
     this.mLow = f();
@@ -263,6 +299,12 @@ export class Engine {
     this.dirty = new Uint8Array(n);
     this.hasMark = Uint8Array.from(data.mark, (m) => (m ? 1 : 0));
     this.hasQuotes = Uint8Array.from(data.symbols, (_, s) => (data.quotes?.[s] ? 1 : 0));
+    this.hasTrades = Uint8Array.from(data.symbols, (_, s) => ((data.trades?.[s]?.event_time.length ?? 0) > 0 ? 1 : 0));
+    this.tradeFrom = Float64Array.from(data.symbols, (_, s) => data.trades?.[s]?.event_time[0] ?? Number.NaN);
+    this.tradeTo = Float64Array.from(data.symbols, (_, s) => {
+      const t = data.trades?.[s]?.event_time;
+      return t && t.length > 0 ? t[t.length - 1]! : Number.NaN;
+    });
     this.cross = cfg.margin.mode === 'cross';
     this.crossO = new Float64Array(n);
     this.crossAdv = new Float64Array(n);
@@ -294,6 +336,8 @@ export class Engine {
       streams.push({ kind: EV_BAR, sym: s, time: d.bars[s]!.available_time });
       const qs = d.quotes?.[s];
       if (qs) streams.push({ kind: EV_QUOTE, sym: s, time: qs.available_time });
+      const tr = d.trades?.[s];
+      if (tr && this.hasTrades[s] === 1) streams.push({ kind: EV_TRADE, sym: s, time: tr.available_time });
       const m = d.mark[s];
       if (m) streams.push({ kind: EV_MARK, sym: s, time: m.available_time });
       const fu = d.funding[s];
@@ -307,7 +351,9 @@ export class Engine {
 
   /** Batch form: every event of the clock through step(), then finish(). */
   run(): EngineResult {
-    const clock: Clock = buildClock(this.streams());
+    const clock: Clock = cachedClock(this.data, this.streams());
+    // batch runs read the log returns of whole series, computed once per column (reuse.ts)
+    this.lrCols = this.data.bars.map((b) => logReturns(b.close));
     this.begin();
     const { time, kind, sym, row } = clock;
     for (let e = 0; e < clock.n; e++) this.step(time[e]!, kind[e]!, sym[e]!, row[e]!);
@@ -339,6 +385,8 @@ export class Engine {
     if (k === EV_BAR) {
       this.onBar(s, r);
       this.pendingStep = true;
+    } else if (k === EV_TRADE) {
+      if (this.book.open[s]!.length > 0) this.onTrade(s, r);
     } else if (k === EV_QUOTE) {
       if (this.book.open[s]!.length > 0) this.onQuote(s, r);
     } else if (k === EV_MARK) {
@@ -421,15 +469,8 @@ export class Engine {
     const b = this.data.bars[s]!;
     const close = b.close[r]!;
     if (this.book.open[s]!.length > 0) this.match(s, r);
-    const prev = this.lastClose[s]!;
-    if (prev > 0) {
-      const lr = Math.log(close / prev);
-      this.sigma.push(s, lr);
-      this.sigmaRef.push(s, lr);
-      if (this.volRoll !== this.sigmaRef) this.volRoll.push(s, lr);
-    }
-    const v = b.volume[r]!;
-    if (v === v) this.adv.push(s, v * close);
+    // the rolling statistics take this bar when they are next read (rolled())
+    this.barRow[s] = r;
     this.lastClose[s] = close;
     this.lastBarTime[s] = this.now;
     if (this.hasMark[s] === 0) {
@@ -451,6 +492,56 @@ export class Engine {
     this.dirty[s] = 1;
   }
 
+  /**
+   * Brings the rolling statistics of s up to its last bar. They are read only at fills, decisions
+   * and order checks, so the bars are pushed here in one tight loop per symbol rather than one by
+   * one in the event loop: the same values in the same order, so the same sums to the last bit.
+   */
+  private rolled(s: number): void {
+    const last = this.barRow[s]!;
+    let j = this.rollRow[s]!;
+    if (j >= last) return;
+    const b = this.data.bars[s]!;
+    const close = b.close;
+    const volume = b.volume;
+    if (this.lrBuf.length < last - j) {
+      this.lrBuf = new Float64Array(Math.max(last - j, 2 * this.lrBuf.length));
+      this.qvBuf = new Float64Array(this.lrBuf.length);
+    }
+    const lrs = this.lrBuf;
+    const qvs = this.qvBuf;
+    let m = 0;
+    let mq = 0;
+    let prev = this.rollPrev[s]!;
+    const lr = this.lrCols?.[s];
+    if (lr) {
+      // batch: prev is close[j - 1] from row 1 on, so lr[j] is the same Math.log(c / prev)
+      while (j < last) {
+        j++;
+        const c = close[j]!;
+        if (prev > 0) lrs[m++] = j > 0 ? lr[j]! : Math.log(c / prev);
+        const v = volume[j]!;
+        if (v === v) qvs[mq++] = v * c;
+        prev = c;
+      }
+    } else {
+      while (j < last) {
+        j++;
+        const c = close[j]!;
+        if (prev > 0) lrs[m++] = Math.log(c / prev);
+        const v = volume[j]!;
+        if (v === v) qvs[mq++] = v * c;
+        prev = c;
+      }
+    }
+    this.rollRow[s] = j;
+    this.rollPrev[s] = prev;
+    this.sigma.pushRange(s, lrs, 0, m);
+    this.sigmaRef.pushRange(s, lrs, 0, m);
+    if (this.volRoll !== this.sigmaRef) this.volRoll.pushRange(s, lrs, 0, m);
+    this.adv.pushRange(s, qvs, 0, mq);
+  }
+
   /** ADV in quote currency per day from the completed bars (NaN until the window is full). */
   private advOf(s: number): number {
     if (!this.adv.full(s)) return Number.NaN;
@@ -461,12 +552,15 @@ export class Engine {
   private match(s: number, r: number): void {
     const b = this.data.bars[s]!;
     const ot = b.open_time[r]!;
+    // inside the span of the trade prints, orders execute on the prints (onTrade), not on bars
+    if (this.hasTrades[s] === 1 && ot >= this.tradeFrom[s]! && ot <= this.tradeTo[s]!) return;
     const o = b.open[r]!;
     const h = b.high[r]!;
     const l = b.low[r]!;
     const v = b.volume[r]!;
     const ins = this.data.instruments[s]!;
     const ex = this.cfg.execution;
+    this.rolled(s);
     const pen = ex.limit_penetration_ticks * ins.tick_size;
     let avail = v === v ? ex.max_volume_share * v : Infinity;
     const list = this.book.open[s]!;
@@ -530,10 +624,10 @@ export class Engine {
         if (px < l) px = l;
         slipBps = ((px - ref) / ref) * 1e4 * side;
       }
-      const rate = maker === 1 ? ins.maker_fee : ins.taker_fee;
+      const rate = this.feeRate(s, maker, ot);
       const fee = qty * px * rate;
       const realised = this.pf.fill(s, side * qty, px, fee, ot);
-      this.recordFill(id, s, ot, side * qty, px, ref, fee, rate, maker, slipBps, qty * Math.abs(px - ref), 0, realised, l, h);
+      this.recordFill(id, s, ot, side * qty, px, ref, fee, rate, maker, slipBps, qty * Math.abs(px - ref), 0, realised, l, h, FILL_BAR);
       avail -= qty;
       const left = rem - side * qty;
       if (Math.abs(left) <= 1e-12 * Math.max(1, Math.abs(rem))) {
@@ -599,13 +693,13 @@ export class Engine {
     const bid = qs.bid[r]!;
     const ask = qs.ask[r]!;
     if (!(bid > 0 && ask >= bid)) return;
+    this.rolled(s);
     const t = qs.event_time[r]!;
     const bs = qs.bid_size[r]!;
     const as = qs.ask_size[r]!;
     let availBuy = as === as ? as : Infinity;
     let availSell = bs === bs ? bs : Infinity;
     const mid = (bid + ask) / 2;
-    const ins = this.data.instruments[s]!;
     const list = this.book.open[s]!;
     const bk = this.book;
     let i = 0;
@@ -632,9 +726,10 @@ export class Engine {
       let extra = slippageBps(this.slip, this.sigma.std(s), this.sigmaRef.std(s), qty * touch, this.advOf(s), g);
       if (this.slip.mode === 2) extra = Math.max(0, extra - this.slip.half_spread_bps);
       const px = touch * (1 + (side * extra) / 1e4);
-      const fee = qty * px * ins.taker_fee;
+      const rate = this.feeRate(s, 0, t);
+      const fee = qty * px * rate;
       const realised = this.pf.fill(s, side * qty, px, fee, t);
-      this.recordFill(id, s, t, side * qty, px, mid, fee, ins.taker_fee, 0, ((px - mid) / mid) * 1e4 * side, qty * Math.abs(px - mid), 0, realised, bid, ask);
+      this.recordFill(id, s, t, side * qty, px, mid, fee, rate, 0, ((px - mid) / mid) * 1e4 * side, qty * Math.abs(px - mid), 0, realised, bid, ask, FILL_QUOTE);
       if (side > 0) availBuy -= qty;
       else availSell -= qty;
       const left = rem - side * qty;
@@ -648,6 +743,116 @@ export class Engine {
       }
     }
     this.dirty[s] = 1;
+  }
+
+  /**
+   * Executes the open orders of s on trade print r: market orders and triggered stops at the print
+   * (plus the slippage model's terms other than the half-spread: the print already paid it), stops
+   * triggered by a print at or through them at that print, limits at their price when the print
+   * traded through them by limit_penetration_ticks. All fills on one print share
+   * max_volume_share x its size, so liquidity one fill used is not used again. Where quotes exist,
+   * market orders and triggered stops execute on the quotes instead (onQuote).
+   */
+  private onTrade(s: number, r: number): void {
+    const ts = this.data.trades![s]!;
+    const p = ts.price[r]!;
+    if (!(p > 0)) return;
+    const t = ts.event_time[r]!;
+    const z = ts.size[r]!;
+    const ex = this.cfg.execution;
+    let avail = z === z ? ex.max_volume_share * z : Infinity;
+    this.rolled(s);
+    const ins = this.data.instruments[s]!;
+    const pen = ex.limit_penetration_ticks * ins.tick_size;
+    const list = this.book.open[s]!;
+    const bk = this.book;
+    let i = 0;
+    while (i < list.length && avail > 0) {
+      const id = list[i]!;
+      const type = bk.type.get(id);
+      const taker = type === ORDER_MARKET || bk.triggered.get(id) === 1;
+      if (taker && this.hasQuotes[s] === 1) {
+        i++;
+        continue;
+      }
+      const rem = this.eligible(id, s, t, list, i);
+      if (rem !== rem) {
+        i++;
+        continue;
+      }
+      if (rem === 0) continue;
+      const side = rem > 0 ? 1 : -1;
+      let maker = 0;
+      if (!taker) {
+        const lp = bk.price.get(id);
+        if (type === ORDER_LIMIT) {
+          if (side > 0 ? p <= lp - pen : p >= lp + pen) maker = 1;
+          else {
+            i++;
+            continue;
+          }
+        } else if (side > 0 ? p >= lp : p <= lp) {
+          bk.triggered.set(id, 1);
+          if (this.hasQuotes[s] === 1) {
+            i++; // fills at the next quote
+            continue;
+          }
+        } else {
+          i++;
+          continue;
+        }
+      }
+      const qty = Math.min(Math.abs(rem), avail);
+      const ref = maker === 1 ? bk.price.get(id) : p;
+      let px = ref;
+      if (maker === 0) {
+        const g = this.slip.noise > 0 ? this.gauss() : 0;
+        let extra = slippageBps(this.slip, this.sigma.std(s), this.sigmaRef.std(s), qty * p, this.advOf(s), g);
+        if (this.slip.mode === 2) extra = Math.max(0, extra - this.slip.half_spread_bps);
+        px = p * (1 + (side * extra) / 1e4);
+      }
+      const rate = this.feeRate(s, maker, t);
+      const fee = qty * px * rate;
+      const realised = this.pf.fill(s, side * qty, px, fee, t);
+      this.recordFill(id, s, t, side * qty, px, ref, fee, rate, maker, ((px - ref) / ref) * 1e4 * side, qty * Math.abs(px - ref), 0, realised, p, p, FILL_TRADE);
+      avail -= qty;
+      const left = rem - side * qty;
+      if (Math.abs(left) <= 1e-12 * Math.max(1, Math.abs(rem))) {
+        bk.remaining.set(id, 0);
+        bk.status.set(id, ST_FILLED);
+        list.splice(i, 1);
+      } else {
+        bk.remaining.set(id, left);
+        i++;
+      }
+    }
+    this.dirty[s] = 1;
+  }
+
+  /**
+   * Fee rate of a fill of s at time t. With a volume-tiered schedule (fees.tier auto: the
+   * instrument's fee_tiers), the tier is the highest whose min_volume_30d the account's traded
+   * notional over (t - 30 days, t] reaches, counting only fills already done (liquidations
+   * excluded); else the instrument's fixed maker/taker rates. Sets feeTier for recordFill.
+   */
+  private feeRate(s: number, maker: number, t: number): number {
+    const ins = this.data.instruments[s]!;
+    const tiers = ins.fee_tiers;
+    if (!tiers || tiers.length === 0) {
+      this.feeTier = -1;
+      return maker === 1 ? ins.maker_fee : ins.taker_fee;
+    }
+    const from = t - 30 * DAY_US;
+    while (this.volHead < this.volTime.length && this.volTime.get(this.volHead) <= from) {
+      this.volSum -= this.volNotional.get(this.volHead);
+      this.volHead++;
+    }
+    // a sum over the window is exact again when it empties (no drift from the running sum)
+    if (this.volHead === this.volTime.length) this.volSum = 0;
+    let k = 0;
+    for (let i = 1; i < tiers.length; i++) if (tiers[i]!.min_volume_30d <= this.volSum && tiers[i]!.min_volume_30d >= tiers[k]!.min_volume_30d) k = i;
+    this.feeTier = k;
+    return maker === 1 ? tiers[k]!.maker : tiers[k]!.taker;
   }
 
   private recordFill(
@@ -666,6 +871,7 @@ export class Engine {
     realised: number,
     lo: number,
     hi: number,
+    src: number,
   ): void {
     const f = this.fills;
     f.order.push(id);
@@ -684,6 +890,15 @@ export class Engine {
     f.realised.push(realised);
     f.bar_low.push(lo);
     f.bar_high.push(hi);
+    f.source.push(src);
+    f.fee_tier.push(liq === 1 ? -1 : this.feeTier);
+    if (liq === 0) {
+      // the account's traded notional, for volume-tiered fees (feeRate)
+      const notional = Math.abs(qty * px);
+      this.volTime.push(t);
+      this.volNotional.push(notional);
+      this.volSum += notional;
+    }
     const p = this.pos;
     p.time.push(t);
     p.sym.push(s);
@@ -795,7 +1010,13 @@ export class Engine {
       const mc = this.mClose[s]!;
       if (mc === mc) pf.markPx[s] = mc;
     }
-    for (let s = 0; s < this.n; s++) if (pf.qty[s] !== 0) this.checkFunding(s);
+    const graceUs = this.cfg.funding.grace_ms * 1000;
+    for (let s = 0; s < this.n; s++) {
+      if (pf.qty[s] === 0) continue;
+      // nothing is due yet (checkFunding would do nothing)
+      const nd = this.nextDue[s]!;
+      if (nd !== nd || this.now > nd + graceUs) this.checkFunding(s);
+    }
     const equity = pf.revalue();
     const t = this.now;
     // the controller sees the equity first, so the row carries the state it leads to
@@ -814,17 +1035,37 @@ export class Engine {
   /** One equity row from the aggregates of the last revalue(). */
   private recordEquity(): void {
     const pf = this.pf;
-    const e = this.eq;
-    e.time.push(this.now);
-    e.equity.push(pf.aggEquity);
-    e.cash.push(pf.cash);
-    e.unrealised.push(pf.aggUnrealised);
-    e.accrued_funding.push(pf.aggAccrued);
-    e.margin_used.push(pf.aggMargin);
-    e.gross.push(pf.aggGross);
-    e.net.push(pf.aggNet);
-    e.drawdown.push(this.dd.drawdown);
-    e.state.push(this.dd.state);
+    const i = this.eqN;
+    if (i === this.eqTime.length) this.growEquity();
+    this.eqTime[i] = this.now;
+    this.eqEquity[i] = pf.aggEquity;
+    this.eqCash[i] = pf.cash;
+    this.eqUnrealised[i] = pf.aggUnrealised;
+    this.eqAccrued[i] = pf.aggAccrued;
+    this.eqMargin[i] = pf.aggMargin;
+    this.eqGross[i] = pf.aggGross;
+    this.eqNet[i] = pf.aggNet;
+    this.eqDrawdown[i] = this.dd.drawdown;
+    this.eqState[i] = this.dd.state;
+    this.eqN = i + 1;
+  }
+
+  private growEquity(): void {
+    const g = <T extends Float64Array | Int32Array>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+      b.set(a);
+      return b;
+    };
+    this.eqTime = g(this.eqTime);
+    this.eqEquity = g(this.eqEquity);
+    this.eqCash = g(this.eqCash);
+    this.eqUnrealised = g(this.eqUnrealised);
+    this.eqAccrued = g(this.eqAccrued);
+    this.eqMargin = g(this.eqMargin);
+    this.eqGross = g(this.eqGross);
+    this.eqNet = g(this.eqNet);
+    this.eqDrawdown = g(this.eqDrawdown);
+    this.eqState = g(this.eqState);
   }
 
   private liquidate(s: number, liq: number): void {
@@ -840,7 +1081,7 @@ export class Engine {
     this.book.remaining.set(id, 0);
     this.pf.liquidate(s, px, this.cfg.margin.liquidation_fee_rate, this.liqOut);
     const [change, fee, absorbed] = this.liqOut;
-    this.recordFill(id, s, this.now, -q, px, liq, fee!, this.cfg.margin.liquidation_fee_rate, 0, 0, 0, 1, change! + fee!, this.mLow[s]!, this.mHigh[s]!);
+    this.recordFill(id, s, this.now, -q, px, liq, fee!, this.cfg.margin.liquidation_fee_rate, 0, 0, 0, 1, change! + fee!, this.mLow[s]!, this.mHigh[s]!, FILL_LIQUIDATION);
     this.c.liquidations++;
     this.event(
       'liquidation',
@@ -875,9 +1116,13 @@ export class Engine {
       this.crossO[s] = o;
       this.crossAdv[s] = adv;
       const aq = q < 0 ? -q : q;
-      a += q * (o - pf.entry[s]!) - mmr * aq * o;
+      // maintenance bracket of the position at the open (flat mmr without tiers); kept along the path
+      pf.bracket(s, aq * o, this.liqOut);
+      const mr = pf.tiers ? this.liqOut[0]! : mmr;
+      const cum = pf.tiers ? this.liqOut[1]! : 0;
+      a += q * (o - pf.entry[s]!) - (mr * aq * o - cum);
       const d = adv - o;
-      b += q * d - mmr * aq * d;
+      b += q * d - mr * aq * d;
     }
     if (!any || a + b >= 0) return;
     const lambda = a <= 0 ? 0 : -a / b;
@@ -897,7 +1142,7 @@ export class Engine {
       this.book.status.set(id, ST_FILLED);
       this.book.remaining.set(id, 0);
       pf.flat(s);
-      this.recordFill(id, s, this.now, -q, px, o, fee, rate, 0, 0, 0, 1, pnl, this.dirty[s] === 1 ? this.mLow[s]! : px, this.dirty[s] === 1 ? this.mHigh[s]! : px);
+      this.recordFill(id, s, this.now, -q, px, o, fee, rate, 0, 0, 0, 1, pnl, this.dirty[s] === 1 ? this.mLow[s]! : px, this.dirty[s] === 1 ? this.mHigh[s]! : px, FILL_LIQUIDATION);
       this.c.liquidations++;
       parts.push(`${this.data.symbols[s]} ${q} at ${px}`);
     }
@@ -974,6 +1219,7 @@ export class Engine {
   private filtered(s: number): boolean {
     const f = this.cfg.regime_filter;
     if (!f.enabled) return false;
+    this.rolled(s);
     const a = this.sigma.std(s);
     const b = this.sigmaRef.std(s);
     if (a > 0 && b > 0 && a / b > f.vol_shutdown) return true;
@@ -1012,6 +1258,8 @@ export class Engine {
       const grossAfter = this.pf.gross() - Math.abs(this.pf.qty[s]! * p) + Math.abs(after * p);
       if (grossAfter > this.cfg.sizing.max_gross_leverage * equity * (1 + 1e-9)) reason = 'leverage';
       else if (Math.abs(after * p) > this.cfg.sizing.max_position_pct * equity * (1 + 1e-9)) reason = 'leverage';
+      // the venue's bracket for the size after the order allows at most its max leverage
+      else if (this.cfg.margin.leverage > this.pf.bracket(s, Math.abs(after * p), this.liqOut)) reason = 'leverage';
       else if ((Math.abs(after) - Math.abs(q)) * p * this.pf.imr > equity - this.pf.marginUsed()) reason = 'margin';
     }
     if (reason !== '') {
@@ -1033,6 +1281,7 @@ export class Engine {
     const sz = this.cfg.sizing;
     const p = this.price(s);
     if (!(p > 0)) return;
+    this.rolled(s);
     const equity = this.pf.equity();
     const q = this.pf.qty[s]!;
     let notional = 0;
@@ -1106,6 +1355,7 @@ export class Engine {
       Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v.toArray()])) as never;
     return {
       symbols: this.data.symbols,
+      ...(this.data.instruments.some((i) => i.fee_tiers) ? { fee_tier_names: this.data.instruments.map((i) => (i.fee_tiers ?? []).map((t) => t.name)) } : {}),
       orders: {
         sym: b.sym.toArray(),
         type: b.type.toArray(),
@@ -1120,7 +1370,18 @@ export class Engine {
         origin: b.origin.toArray(),
       },
       fills: arr(this.fills),
-      equity: arr(this.eq),
+      equity: {
+        time: this.eqTime.subarray(0, this.eqN),
+        equity: this.eqEquity.subarray(0, this.eqN),
+        cash: this.eqCash.subarray(0, this.eqN),
+        unrealised: this.eqUnrealised.subarray(0, this.eqN),
+        accrued_funding: this.eqAccrued.subarray(0, this.eqN),
+        margin_used: this.eqMargin.subarray(0, this.eqN),
+        gross: this.eqGross.subarray(0, this.eqN),
+        net: this.eqNet.subarray(0, this.eqN),
+        drawdown: this.eqDrawdown.subarray(0, this.eqN),
+        state: this.eqState.subarray(0, this.eqN),
+      },
       funding: arr(this.fund),
       positions: arr(this.pos),
       events: this.events,

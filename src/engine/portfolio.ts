@@ -23,6 +23,8 @@ export class Portfolio {
     readonly imr: number,
     /** maintenance margin rate */
     readonly mmr: number,
+    /** per symbol, maintenance brackets by notional (InstrumentInfo.margin_tiers), or null: mmr */
+    readonly tiers: ReadonlyArray<ReadonlyArray<{ max_notional: number; max_leverage: number; mmr: number; cum: number }> | null> | null = null,
   ) {
     this.cash = initialCash;
     this.qty = new Float64Array(nSym);
@@ -154,9 +156,48 @@ export class Portfolio {
     if (q === 0) return Number.NaN;
     const m = this.margin[s]! + this.accrued[s]!;
     const e = this.entry[s]!;
+    const tiers = this.tiers?.[s];
+    if (tiers) {
+      // bracketed maintenance (notional x mmr_k - cum_k): the price solved in bracket k whose
+      // notional lies in bracket k (the margin is continuous, so one bracket is consistent)
+      const a = Math.abs(q);
+      let lo = 0;
+      for (const t of tiers) {
+        const p = q > 0 ? (q * e - m - t.cum) / (q * (1 - t.mmr)) : (m + a * e + t.cum) / (a * (1 + t.mmr));
+        const n = a * p;
+        if (n > lo && n <= t.max_notional) return p;
+        if (!(n > lo) && lo === 0) return p; // at or below zero notional: the position cannot be liquidated above 0
+        lo = t.max_notional;
+      }
+    }
     if (q > 0) return (q * e - m) / (q * (1 - this.mmr));
     const a = -q;
     return (m + a * e) / (a * (1 + this.mmr));
+  }
+
+  /**
+   * Maintenance-margin bracket for a notional of s: its mmr and cum (flat mmr, cum 0 without
+   * tiers), written to out[0], out[1]; returns the bracket's max leverage (Infinity without tiers
+   * or beyond the last bracket: 0).
+   */
+  bracket(s: number, notional: number, out: Float64Array): number {
+    const tiers = this.tiers?.[s];
+    if (!tiers) {
+      out[0] = this.mmr;
+      out[1] = 0;
+      return Infinity;
+    }
+    for (const t of tiers) {
+      if (notional <= t.max_notional) {
+        out[0] = t.mmr;
+        out[1] = t.cum;
+        return t.max_leverage;
+      }
+    }
+    const last = tiers[tiers.length - 1]!;
+    out[0] = last.mmr;
+    out[1] = last.cum;
+    return 0;
   }
 
   /**

@@ -42,6 +42,38 @@ export class Rolling {
     this.pos[s] = np === w ? 0 : np;
   }
 
+  /**
+   * push(s, x) for x = xs[from..to), in order: the same operations in the same order (so the
+   * same sums to the last bit), with the state of s held in locals for the loop.
+   */
+  pushRange(s: number, xs: Float64Array, from: number, to: number): void {
+    const w = this.window;
+    const ring = this.ring;
+    const base = s * w;
+    let pos = this.pos[s]!;
+    let cnt = this.cnt[s]!;
+    let s1 = this.s1[s]!;
+    let s2 = this.s2[s]!;
+    for (let j = from; j < to; j++) {
+      const x = xs[j]!;
+      const i = base + pos;
+      if (cnt >= w) {
+        const old = ring[i]!;
+        s1 = s1 - old;
+        s2 = s2 - old * old;
+      } else cnt++;
+      ring[i] = x;
+      s1 = s1 + x;
+      s2 = s2 + x * x;
+      pos++;
+      if (pos === w) pos = 0;
+    }
+    this.pos[s] = pos;
+    this.cnt[s] = cnt;
+    this.s1[s] = s1;
+    this.s2[s] = s2;
+  }
+
   /** true once `window` values were pushed */
   full(s: number): boolean {
     return this.cnt[s]! >= this.window;

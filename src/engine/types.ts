@@ -32,6 +32,15 @@ export interface QuoteSeries {
   ask_size: Float64Array;
 }
 
+/** Trade prints of one symbol, sorted by available_time. */
+export interface TradeSeries {
+  event_time: Float64Array;
+  available_time: Float64Array;
+  price: Float64Array;
+  /** size in base units; NaN when unknown (no size cap then) */
+  size: Float64Array;
+}
+
 /** Settled (or accrued) funding prints of one symbol, sorted by available_time. */
 export interface FundingSeries {
   /** settlement or accrual time, µs */
@@ -56,6 +65,17 @@ export interface InstrumentInfo {
   /** fee rates of the selected tier, fractions of notional */
   maker_fee: number;
   taker_fee: number;
+  /**
+   * volume-tiered fees (fees.tier auto): the venue's schedule by trailing 30-day traded notional;
+   * when given, each fill's rates come from the tier the account's volume reached (engine feeRate)
+   * and maker_fee/taker_fee are unused
+   */
+  fee_tiers?: Array<{ name: string; min_volume_30d: number; maker: number; taker: number }>;
+  /**
+   * maintenance-margin brackets by position notional (ascending; see MarginTier in
+   * domain/backtest.ts), or absent: margin.maintenance_rate for every size
+   */
+  margin_tiers?: Array<{ max_notional: number; max_leverage: number; mmr: number; cum: number }>;
   /** hours between funding settlements */
   funding_interval_hours: number;
   /** hours between accruals; equal to the interval where funding does not accrue in between */
@@ -88,6 +108,12 @@ export interface MarketData {
    * first quote at or after their arrival (buys at the ask, sells at the bid), not at a bar open
    */
   quotes?: Array<QuoteSeries | null>;
+  /**
+   * trade prints per symbol, or null: where present, every order of the symbol executes on the
+   * prints inside [first print, last print] (market orders and triggered stops at the first print
+   * at or after arrival, limits when a print trades through them), bars outside that span
+   */
+  trades?: Array<TradeSeries | null>;
   /** funding per symbol, or null for none (a position held across a due print is then "missing") */
   funding: Array<FundingSeries | null>;
   decisions: DecisionSeries;

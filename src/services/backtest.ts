@@ -6,16 +6,16 @@ import { fileURLToPath } from 'node:url';
 import { timestampValue } from '@duckdb/node-api';
 import { parse as parseYaml } from 'yaml';
 import { ZodError } from 'zod';
-import { BacktestConfigSchema, type BacktestConfig, type FeeTier } from '../domain/backtest.js';
+import { BacktestConfigSchema, marginTiersFor, type BacktestConfig, type FeeTier } from '../domain/backtest.js';
 import type { ServiceContext } from '../domain/context.js';
 import { DATASETS, isSlug, timeframeSeconds } from '../domain/datasets.js';
 import { missingError, usageError, validationError } from '../domain/errors.js';
 import { isoFromMicros } from '../domain/time.js';
 import { feeSchedule, resolveFeeTier } from '../engine/costs.js';
-import { DD_STATE_NAMES, runEngine, type EngineResult } from '../engine/engine.js';
+import { DD_STATE_NAMES, FILL_SOURCES, runEngine, type EngineResult } from '../engine/engine.js';
 import { FUNDING_KINDS } from '../engine/funding.js';
 import { ORDER_STATUS, ORDER_TYPES, ORIGINS, REASONS } from '../engine/orders.js';
-import type { BarSeries, DecisionSeries, FundingSeries, InstrumentInfo, MarketData, QuoteSeries } from '../engine/types.js';
+import type { BarSeries, DecisionSeries, FundingSeries, InstrumentInfo, MarketData, QuoteSeries, TradeSeries } from '../engine/types.js';
 import { returnsMetrics, sharpeRatio, type ReturnsMetrics } from '../stats/index.js';
 import { loadStrategy, zodMessage } from '../strategies/index.js';
 import { datasetFiles, listOf, SCAN_SQL } from '../store/dataset.js';
@@ -246,6 +246,20 @@ async function readQuotes(ctx: ServiceContext, root: string, venue: string, symb
   return { event_time: f(0), available_time: f(1), bid: f(2), ask: f(3), bid_size: f(4), ask_size: f(5) };
 }
 
+async function readTrades(ctx: ServiceContext, root: string, venue: string, symbol: string, from: number, to: number): Promise<TradeSeries | null> {
+  const files = await datasetFiles(root, DATASETS.trades, { venue: [venue], symbol: [symbol], from, to });
+  if (files.length === 0) return null;
+  const reader = await ctx.db.conn.runAndReadAll(
+    `SELECT epoch_us(event_time)::DOUBLE, epoch_us(available_time)::DOUBLE, price, coalesce(size, 'NaN'::DOUBLE)
+     FROM ${SCAN_SQL} WHERE event_time >= $from AND event_time < $to AND price > 0 ORDER BY available_time, event_time`,
+    { files: listOf(files), from: timestampValue(BigInt(Math.round(from))), to: timestampValue(BigInt(Math.round(to))) },
+  );
+  const cols = reader.getColumnsJS() as number[][];
+  if ((cols[0] ?? []).length === 0) return null;
+  const f = (i: number): Float64Array => Float64Array.from(cols[i] ?? []);
+  return { event_time: f(0), available_time: f(1), price: f(2), size: f(3) };
+}
+
 interface InstrumentRow {
   symbol: string;
   tick_size: number | null;
@@ -294,8 +308,11 @@ export function instrumentInfo(symbol: string, venue: string, row: InstrumentRow
     else if (row && row.maker_fee !== null && row.taker_fee !== null) schedule = [{ name: '0', min_volume_30d: 0, maker: row.maker_fee, taker: row.taker_fee }];
     else throw err;
   }
-  const tier = resolveFeeTier(schedule, config.fees.tier, venue);
+  // auto: the tier follows the account's trailing 30-day traded notional (the engine picks it per fill)
+  const auto = config.fees.tier === 'auto';
+  const tier = auto ? schedule.reduce((a, b) => (b.min_volume_30d < a.min_volume_30d ? b : a)) : resolveFeeTier(schedule, config.fees.tier, venue);
   const interval = row?.funding_interval_hours ?? config.funding.default_interval_hours;
+  const marginTiers = marginTiersFor(config.margin.tiers, venue, symbol);
   return {
     symbol,
     venue,
@@ -303,6 +320,8 @@ export function instrumentInfo(symbol: string, venue: string, row: InstrumentRow
     lot_base: (row?.lot_size ?? 0) * (row?.contract_size ?? 1),
     maker_fee: tier.maker,
     taker_fee: tier.taker,
+    ...(marginTiers ? { margin_tiers: marginTiers } : {}),
+    ...(auto ? { fee_tiers: schedule.map((t) => ({ name: t.name, min_volume_30d: t.min_volume_30d, maker: t.maker, taker: t.taker })) } : {}),
     funding_interval_hours: interval,
     funding_accrual_hours: row?.funding_accrual_hours ?? interval,
     valid_from: firstOpen,
@@ -476,7 +495,19 @@ async function load(o: BacktestOptions & { segments?: string[]; command?: string
   for (const s of symbols) quotes.push(await readQuotes(ctx, o.root, venue, s, start, end));
   const withQuotes = symbols.filter((_, i) => quotes[i] !== null);
   if (withQuotes.length > 0) warnings.push(`market orders of ${withQuotes.join(', ')} execute on quotes (buy at the ask, sell at the bid)`);
-  lap('mark, funding and quotes');
+  // trade prints: loaded only when asked (execution.source trades or auto) and stored
+  const trades: Array<TradeSeries | null> = [];
+  const source = config.execution.source;
+  for (const s of symbols) trades.push(source === 'bars' ? null : await readTrades(ctx, o.root, venue, s, start, end));
+  const withTrades = symbols.filter((_, i) => trades[i] !== null);
+  if (source === 'trades' && withTrades.length < symbols.length) {
+    const none = symbols.filter((_, i) => trades[i] === null);
+    throw missingError(`--execution trades: no trades stored for ${none.join(', ')} on ${venue} in segment ${o.segment}`, {
+      hint: `fetch the trades dataset for ${none.join(', ')}, or run with --execution auto (bars where there are no trades) or bars`,
+    });
+  }
+  if (withTrades.length > 0) warnings.push(`orders of ${withTrades.join(', ')} execute on trade prints inside the span of the stored trades (bars outside it)`);
+  lap('mark, funding, quotes and trades');
   const insRows = await readInstruments(ctx, o.root, venue, symbols, end);
   const instruments = symbols.map((s, i) => {
     if (!insRows.has(s)) warnings.push(`no instruments row for ${s}: default tick size, funding interval and the venue's fee schedule`);
@@ -492,9 +523,10 @@ async function load(o: BacktestOptions & { segments?: string[]; command?: string
     instruments: sha256(JSON.stringify(instruments, (_k, v: unknown) => (v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : v))),
     features: arraysHash([decisions.time, Float64Array.from(decisions.sym), ...decisions.values], decisions.columns.join(',')),
   };
+  if (withTrades.length > 0) hashes['trades'] = arraysHash(trades.flatMap((t) => (t ? [t.event_time, t.available_time, t.price, t.size] : [new Float64Array(0)])));
   if (withQuotes.length > 0) hashes['quotes'] = arraysHash(quotes.flatMap((q) => (q ? [q.event_time, q.available_time, q.bid, q.ask, q.bid_size, q.ask_size] : [new Float64Array(0)])));
   return {
-    data: { symbols, instruments, bars, mark, funding, quotes, decisions, start, end },
+    data: { symbols, instruments, bars, mark, funding, quotes, trades, decisions, start, end },
     venue,
     execTf,
     markTf,
@@ -601,6 +633,8 @@ export function outputTables(r: EngineResult): Record<(typeof OUTPUT_TABLES)[num
       { name: 'realised_pnl', type: 'DOUBLE', values: f.realised },
       { name: 'bar_low', type: 'DOUBLE', values: f.bar_low },
       { name: 'bar_high', type: 'DOUBLE', values: f.bar_high },
+      { name: 'source', type: 'VARCHAR', values: Array.from(f.source, (x) => FILL_SOURCES[x] ?? '?') },
+      { name: 'fee_tier', type: 'VARCHAR', values: Array.from(f.fee_tier, (k, i) => (k >= 0 ? (r.fee_tier_names?.[f.sym[i]!]?.[k] ?? String(k)) : '')) },
     ],
     positions: [
       { name: 'time', type: 'TIMESTAMP', values: p.time },
@@ -864,7 +898,9 @@ export function readManifest(root: string, runId: string): Manifest {
 export async function rerunBacktest(o: RerunOptions, ctx: ServiceContext): Promise<BacktestResult> {
   const m = readManifest(o.root, o.run_id);
   const opts: BacktestOptions = { root: o.root, strategy: m.strategy.spec, split: m.split, segment: m.segment, ...(m.config_path ? { config_path: m.config_path } : {}), ...(m.predictions_model ? { predictions_model: m.predictions_model } : {}) };
-  const config = BacktestConfigSchema.parse(m.config);
+  const recorded = m.config as { execution?: Record<string, unknown> };
+  // runs recorded before execution.source existed executed on bars (and quotes), not on trade prints
+  const config = BacktestConfigSchema.parse(recorded.execution && recorded.execution['source'] === undefined ? { ...recorded, execution: { ...recorded.execution, source: 'bars' } } : recorded);
   const { strategy, path } = await loadStrategy(m.strategy.spec, m.strategy.params);
   void strategy;
   if (path && strategyHash(m.strategy.spec, path, m.strategy.params, '') !== m.strategy.hash) {

@@ -71,13 +71,16 @@ describe('perpkit backtest (CLI, real sample)', () => {
     const ctx = await testContext();
     const [f] = await ctx.db.all(
       `SELECT sum(fee) FILTER (WHERE liquidation = 0) AS fees, sum(slippage_cost) AS slip, count(*)::INTEGER AS n,
-              bool_and(price BETWEEN bar_low AND bar_high) AS inside FROM read_parquet($p)`,
+              bool_and(price BETWEEN bar_low AND bar_high) AS inside,
+              string_agg(DISTINCT source, ',' ORDER BY source) AS sources FROM read_parquet($p)`,
       { p: join(out, 'fills.parquet') },
     );
     expect(f?.['n']).toBe(metrics.fills);
     expect(Number(f?.['fees'])).toBeCloseTo(metrics.costs.fees, 6);
     expect(Number(f?.['slip'])).toBeCloseTo(metrics.costs.slippage, 6);
     expect(f?.['inside']).toBe(true);
+    // no trades in the sample: every fill executed on a bar (or is a liquidation)
+    expect(String(f?.['sources'])).toMatch(/^bar(,liquidation)?$/);
     const [e] = await ctx.db.all(
       `SELECT last(equity ORDER BY time) AS eq, max(abs(equity - cash - unrealised - accrued_funding)) AS gap FROM read_parquet($p)`,
       { p: join(out, 'equity.parquet') },
@@ -136,6 +139,9 @@ describe('perpkit backtest (CLI, real sample)', () => {
       [() => runBacktest({ root: dir, strategy: 'regime', split: 'demo', segment: 'test' }, ctx), 2, /sealed/],
       [() => runBacktest({ root: dir, strategy: 'regime', split: 'demo', segment: 'validation', config: { strategy: { sma_fast: 80 } } }, ctx), 2, /strategy\.sma_fast/],
       [() => rerunBacktest({ root: dir, run_id: 'no-such-run' }, ctx), 4, /no run no-such-run/],
+      // the sample stores no trades: --execution trades cannot be honoured (auto falls back to bars)
+      [() => runBacktest({ root: dir, strategy: 'regime', split: 'demo', segment: 'validation', config: { execution: { source: 'trades' } } }, ctx), 4, /--execution trades: no trades stored for \S+-PERP/],
+      [() => runBacktest({ root: dir, strategy: 'regime', split: 'demo', segment: 'validation', config: { execution: { source: 'ticks' } } }, ctx), 2, /execution\.source/],
     ];
     for (const [call, code, msg] of svc) {
       const err = await call().then(
