@@ -8,6 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { buildWindows, type Grid, type PartMetrics, type WindowSpec } from '../../src/domain/optimize.js';
 import type { MarketData } from '../../src/engine/types.js';
 import { runJobs } from '../../src/services/optimize/pool.js';
+import { parseBacktestConfig } from '../../src/domain/backtest.js';
+import { evaluatePart, evaluateSpan } from '../../src/services/optimize/evaluate.js';
 import { jobsOf, type RunMode, type TaskResult, type TaskSpec } from '../../src/services/optimize/tasks.js';
 import { DAY_US, HOUR_US, plantedMarket, quietConfig, T0 } from './fixture.js';
 
@@ -84,6 +86,24 @@ describe('optimize --runs continuous vs per-window', () => {
     expect(traded).toBeGreaterThan(100);
     // one run per cell over the span vs two per (window, cell) over overlapping rolling windows
     expect(cont.events * 2).toBeLessThan(fresh.events);
+  }, 120_000);
+
+  it('after the kill switch fires, the next part starting later gets a fresh run (not a dead account)', async () => {
+    const { data, windows } = setup();
+    // a 0.5 % daily-loss kill switch fires within days at 50 % of equity per position
+    const config = parseBacktestConfig({ ...JSON.parse(JSON.stringify(quietConfig())), kill_switch: { enabled: true, daily_loss: 0.005 } });
+    const parts = windows.flatMap((w) => [w.train, w.test]);
+    const span: [number, number] = [windows[0]!.train[0], windows.at(-1)!.test[1]];
+    const params = { column: 'sig1', entry_long: 0.5, entry_short: -0.5 };
+    const r = await evaluateSpan(data, config, 'signal', params, span, parts, HOUR_US, 0);
+    expect(r.restarts).toBeGreaterThanOrEqual(2);
+    // every part trades: none is a slice of an account killed before it started
+    r.parts.forEach((p) => expect(p.metrics.trades).toBeGreaterThan(0));
+    expect(r.parts.filter((p) => p.metrics.kill_switch).length).toBeGreaterThanOrEqual(r.restarts);
+    // the first part (before any kill) is exactly the fresh run per-window mode gives
+    const first = await evaluatePart(data, config, 'signal', params, parts[0]!, HOUR_US, 0);
+    expect(r.parts[0]!.metrics).toEqual(first.metrics);
+    expect(r.parts[0]!.rets).toEqual(first.rets);
   }, 120_000);
 
   it('differ where positions straddle the boundaries (continuous carries them; per-window starts flat)', async () => {

@@ -271,11 +271,36 @@ function sliceOnce(data: MarketData, span: Interval, config: BacktestConfig, war
 /**
  * Continuous mode: ONE engine run of one cell's params over `span` (after a silent strategy
  * warm-up of warmupUs before it), then each of `parts` (inside the span) is a slice of that run
- * (partResult). Positions, equity, the drawdown controller and the kill switch carry across the
- * parts' boundaries, unlike evaluatePart's fresh run per part.
+ * (partResult). Positions, equity, the drawdown controller and the strategy's state carry across
+ * the parts' boundaries, unlike evaluatePart's fresh run per part.
+ *
+ * The kill switch is the exception: it stops an account for good, so every later part of the
+ * cell would be flat. When it fires, the parts that started before it keep their slices of the
+ * run (the kill is inside them, as a per-window run would have it), and a fresh run (flat,
+ * initial cash, new risk state, after the warm-up) starts at the first part that starts after it;
+ * repeated until no part is left.
  */
-export async function evaluateSpan(data: MarketData, config: BacktestConfig, strategySpec: string, params: Record<string, unknown>, span: Interval, parts: Interval[], stepUs: number, warmupUs = 0): Promise<{ parts: PartResult[]; events: number }> {
-  const { strategy } = await loadStrategy(strategySpec, params);
-  const r = runEngine(sliceOnce(data, span, config, warmupUs), config, warmupUs > 0 ? quietUntil(strategy, span[0]) : strategy);
-  return { parts: parts.map((p) => partResult(r, config.initial_cash, stepUs, p)), events: r.counters.events };
+export async function evaluateSpan(data: MarketData, config: BacktestConfig, strategySpec: string, params: Record<string, unknown>, span: Interval, parts: Interval[], stepUs: number, warmupUs = 0): Promise<{ parts: PartResult[]; events: number; restarts: number }> {
+  const out: Array<PartResult | null> = parts.map(() => null);
+  let events = 0;
+  let restarts = -1;
+  let from = span[0];
+  for (;;) {
+    restarts++;
+    const { strategy } = await loadStrategy(strategySpec, params);
+    // the whole span's slice is shared by every cell (sliceOnce); a restart's is its own
+    const sliced = from === span[0] ? sliceOnce(data, span, config, warmupUs) : sliceMarketData(data, [from, span[1]], config, warmupUs);
+    const r = runEngine(sliced, config, warmupUs > 0 ? quietUntil(strategy, from) : strategy);
+    events += r.counters.events;
+    const kill = r.events.find((x) => x.kind === 'kill_switch')?.time ?? Infinity;
+    let next = Infinity;
+    parts.forEach((p, i) => {
+      if (out[i] !== null || p[0] < from) return;
+      if (p[0] <= kill) out[i] = partResult(r, config.initial_cash, stepUs, p);
+      else next = Math.min(next, p[0]);
+    });
+    if (!Number.isFinite(next)) break;
+    from = next;
+  }
+  return { parts: out.map((x) => x!), events, restarts };
 }
