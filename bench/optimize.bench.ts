@@ -16,7 +16,8 @@
  *      per-cell time of (2) over the per-cell time of (1), and the checksums of the cells both ran
  *      must agree.
  *
- * Reported: wall time, engine events, events/s per worker, the scaling, the machine's load
+ * Reported: wall time, CPU time (all threads), engine events, events/s per worker, the scaling,
+ * the CPU seconds over the workers (the wall time an idle machine would need), the machine's load
  * average before and after (machines are shared and noisy: compare ratios within one run).
  *
  * Run: npm run bench -- optimize   [--cells N] [--scale-cells N] [--days N] [--runs continuous|per-window] [--workers N]
@@ -67,6 +68,8 @@ interface Run {
   seconds_per_cell: number;
   events: number;
   events_per_s_per_worker: number;
+  /** CPU time of the whole process (all threads), s: what the run costs regardless of the load */
+  cpu_seconds: number;
   load_1m_before: number;
 }
 const checks = new Map<number, number>();
@@ -76,6 +79,7 @@ async function measure(workers: number, cells: number, check: boolean): Promise<
   let mismatches = 0;
   const l = loadavg()[0]!;
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   await runJobs(data, spec, jobs, {
     workers,
     onResult: (j) => {
@@ -88,9 +92,11 @@ async function measure(workers: number, cells: number, check: boolean): Promise<
     },
   });
   const s = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(c0);
+  const cpuS = (cpu.user + cpu.system) / 1e6;
   if (mismatches > 0) throw new Error(`${mismatches} task result(s) differ between 1 and ${workers} worker(s)`);
-  const run: Run = { workers, cells, jobs: jobs.length, seconds: s, seconds_per_cell: s / cells, events, events_per_s_per_worker: events / s / workers, load_1m_before: l };
-  process.stderr.write(`${workers} worker(s), ${cells} cells (${jobs.length} jobs): ${s.toFixed(1)} s, ${events} events, ${(events / s / workers).toExponential(2)} events/s per worker (load ${l.toFixed(2)})\n`);
+  const run: Run = { workers, cells, jobs: jobs.length, seconds: s, seconds_per_cell: s / cells, events, events_per_s_per_worker: events / s / workers, cpu_seconds: cpuS, load_1m_before: l };
+  process.stderr.write(`${workers} worker(s), ${cells} cells (${jobs.length} jobs): ${s.toFixed(1)} s, ${events} events, ${(events / s / workers).toExponential(2)} events/s per worker, ${cpuS.toFixed(1)} CPU s (load ${l.toFixed(2)})\n`);
   return run;
 }
 const full = await measure(WORKERS, CELLS, false);
@@ -112,6 +118,8 @@ const result = {
   checksums_equal: true,
   full_grid_seconds: CELLS === nCells ? full.seconds : null,
   extrapolated_full_grid_seconds: projected,
+  /** the full grid's CPU seconds over the workers: its wall time on an otherwise idle machine, if the workers scale perfectly */
+  idle_machine_estimate_seconds: (full.cpu_seconds * nCells) / CELLS / WORKERS,
   target_seconds: TARGET_S,
 };
 mkdirSync(join(here, 'results'), { recursive: true });
