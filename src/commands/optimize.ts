@@ -9,6 +9,7 @@ import { DEFAULT_GRIDS, OBJECTIVES, parseGrid, parseShard, WINDOW_KINDS, type Gr
 import { readConfigFile } from '../services/backtest.js';
 import { defaultWorkers } from '../services/optimize/pool.js';
 import { mergeOptimize, runOptimize, type OptimizeSummary, type ShardReport } from '../services/optimize/run.js';
+import { RUN_MODES, type RunMode } from '../services/optimize/tasks.js';
 
 const num = (v: number | null | undefined, digits = 3): string => (v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(digits));
 const pct = (v: number | null | undefined): string => (v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : `${(v * 100).toFixed(2)}%`);
@@ -23,8 +24,13 @@ Reports PBO (CSCV on the cells' test returns), the Deflated Sharpe of the stitch
 ledger's trial count for the strategy (every cell of every window is a trial), parameter
 stability (boundary optima, sharp peaks), the seed's §10.3 warning signs and §12.2 table.
 
+--runs continuous (default) runs each cell ONCE over the whole span and slices every window's
+training and test part out of that run (positions, equity and the risk controls carry across
+window boundaries); --runs per-window backtests each part afresh (flat start, initial cash), about
+4x slower with rolling windows. See docs/optimize.md.
+
 --grid is a YAML/JSON mapping of parameter -> values (the built-in strategies have a default grid).
---shard k/n runs one slice of (window x cell); --merge RUN_ID combines the shards. An interrupted
+--shard k/n runs one slice of the cells (per-window: of window x cell); --merge RUN_ID combines the shards. An interrupted
 run resumes when the same command is run again (finished cells are kept). Writes
 <data-dir>/optimize/<run-id>/ (summary.json, cells/windows/equity Parquet; see docs/optimize.md).`;
 
@@ -48,8 +54,9 @@ run resumes when the same command is run again (finished cells are kept). Writes
     purge: Flags.string({ description: "Gap between training and test: the label horizon (default: the split's longest label)." }),
     warmup: Flags.string({ description: 'Strategy warm-up before each part: its decisions are seen, no orders sent (0 for none).', default: OPTIMIZE_DEFAULTS.warmup }),
     objective: Flags.string({ description: 'What the best cell maximises on the training part.', options: [...OBJECTIVES], default: OPTIMIZE_DEFAULTS.objective }),
+    runs: Flags.string({ description: 'continuous: one engine run per cell, windows are slices of it; per-window: a fresh run per window part.', options: [...RUN_MODES], default: 'continuous' }),
     workers: Flags.string({ description: 'Worker threads (default: all cores).' }),
-    shard: Flags.string({ description: 'Run only slice k of n of (window x cell), e.g. 2/4; then --merge.' }),
+    shard: Flags.string({ description: 'Run only slice k of n of the cells (per-window: of window x cell), e.g. 2/4; then --merge.' }),
     merge: Flags.string({ description: 'Combine the finished shards of this run id into the result.' }),
     'run-id': Flags.string({ description: 'Name of the run (default: a hash of its definition, so shards and resumes agree).' }),
     'cost-stress': Flags.boolean({ description: 'Fee tiers x slippage multiples, break-even cost, capacity, funding removed.', default: false }),
@@ -104,6 +111,7 @@ run resumes when the same command is run again (finished cells are kept). Writes
         ...(flags.step !== undefined ? { step: flags.step } : {}),
         ...(flags.purge !== undefined ? { purge: flags.purge } : {}),
         warmup: flags.warmup,
+        runs: flags.runs as RunMode,
         workers,
         shard,
         ...(flags['run-id'] !== undefined ? { run_id: flags['run-id'] } : {}),

@@ -5,26 +5,11 @@
  * safe to scale out: 2 workers = 1 worker, shards + merge = one run, resume after kill -9 = an
  * uninterrupted run. Each run is in its own copy of the data dir (own ledger, so equal trial counts).
  */
-import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, testContext } from '../helpers.js';
-
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const e: Record<string, string | undefined> = { ...process.env, ...env };
-    delete e['PERPKIT_DATA_DIR'];
-    const p = spawn(process.execPath, [join(ROOT, 'bin', 'run.js'), ...args], { cwd: ROOT, env: e });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.on('error', reject);
-    p.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
+import { ROOT, runCli, testContext } from '../helpers.js';
 
 let T = '';
 /** the single-worker run of the small grid: the reference of the shard and resume equalities */
@@ -66,7 +51,7 @@ beforeAll(async () => {
     ['features', '--labels', '--from', '2026-03-01', '--horizons', '1h'],
     ['split', '--name', 'demo', '--scheme', 'holdout', '--buffer', '2d'],
   ]) {
-    const r = await cli([...args, '--data-dir', base, '--quiet']);
+    const r = await runCli([...args, '--data-dir', base, '--quiet']);
     if (r.code !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
   }
   writeFileSync(join(T, 'grid.yaml'), 'sma_fast: [10, 20]\nsma_slow: [50, 100]\n');
@@ -79,14 +64,14 @@ afterAll(() => {
 describe('perpkit optimize (CLI, real sample)', () => {
   it('default grid with cost and scenario stress: the contract outputs, a ledger trial per (window, cell), every warning', async () => {
     const dir = copy('full');
-    const r = await cli(['optimize', '--strategy', 'regime', '--split', 'demo', '--train', '14d', '--test', '7d', '--cost-stress', '--stress', '--workers', '2', '--data-dir', dir, '--json']);
+    const r = await runCli(['optimize', '--strategy', 'regime', '--split', 'demo', '--train', '14d', '--test', '7d', '--cost-stress', '--stress', '--workers', '2', '--data-dir', dir, '--json']);
     expect(r.code, r.stderr).toBe(0);
     const s = JSON.parse(r.stdout) as Summary & { schema: string; grid: Record<string, unknown[]>; scheme: Record<string, string>; stability: { params: Record<string, { values_by_window: unknown[] }> } };
     expect(s.schema).toBe('perpkit.optimize/1');
     expect(s.grid).toEqual({ sma_fast: [10, 20, 30], sma_slow: [50, 100, 150], high_vol_ratio: [1.25, 1.75] });
     expect(s.n_cells).toBe(18);
     expect(s.n_windows).toBe(5);
-    expect(s.scheme).toMatchObject({ kind: 'walk-forward', windows: 'rolling', train: '14d', test: '7d', purge: '1h' });
+    expect(s.scheme).toMatchObject({ kind: 'walk-forward', windows: 'rolling', train: '14d', test: '7d', purge: '1h', runs: 'continuous' });
     const out = join(dir, 'optimize', s.run_id);
     // the sealed test segment is never walked into: every window ends by the validation segment's end
     const split = JSON.parse(readFileSync(join(dir, 'splits', 'demo.json'), 'utf8')) as { segments: Array<{ name: string; intervals: string[][] }> };
@@ -140,29 +125,36 @@ describe('perpkit optimize (CLI, real sample)', () => {
     expect(ledger[0]!['n']).toBe(90);
     expect(s.dsr.trials).toBe(90);
     // a second identical command is refused: the run exists
-    const again = await cli(['optimize', '--strategy', 'regime', '--split', 'demo', '--train', '14d', '--test', '7d', '--cost-stress', '--stress', '--data-dir', dir]);
+    const again = await runCli(['optimize', '--strategy', 'regime', '--split', 'demo', '--train', '14d', '--test', '7d', '--cost-stress', '--stress', '--data-dir', dir]);
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/already complete/);
   }, 300_000);
 
+  it('an unknown --runs mode is refused with the modes it takes', async () => {
+    const r = await runCli(['optimize', ...SMALL, '--runs', 'sometimes', '--data-dir', base]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/continuous/);
+    expect(r.stderr).toMatch(/per-window/);
+  });
+
   it('shards 1/2 (2 workers) + 2/2 (1 worker) merged give what one single-worker run gives', async () => {
     const one = copy('one');
-    const a = await cli(['optimize', ...SMALL, '--grid', join(T, 'grid.yaml'), '--workers', '1', '--data-dir', one, '--json']);
+    const a = await runCli(['optimize', ...SMALL, '--grid', join(T, 'grid.yaml'), '--workers', '1', '--data-dir', one, '--json']);
     expect(a.code, a.stderr).toBe(0);
     single = JSON.parse(a.stdout) as Summary;
     expect(single.n_cells).toBe(4);
     const sh = copy('shards');
-    const r2 = await cli(['optimize', ...SMALL, '--grid', join(T, 'grid.yaml'), '--workers', '1', '--shard', '2/2', '--run-id', 'wf', '--data-dir', sh]);
+    const r2 = await runCli(['optimize', ...SMALL, '--grid', join(T, 'grid.yaml'), '--workers', '1', '--shard', '2/2', '--run-id', 'wf', '--data-dir', sh]);
     expect(r2.code, r2.stderr).toBe(0);
     expect(r2.stdout).toMatch(/--merge wf/);
     // merging before every shard is done is refused, naming the missing one
-    const early = await cli(['optimize', '--merge', 'wf', '--data-dir', sh]);
+    const early = await runCli(['optimize', '--merge', 'wf', '--data-dir', sh]);
     expect(early.code).toBe(4);
     expect(early.stderr).toMatch(/shard\(s\) 1-of-2 of wf/);
-    const r1 = await cli(['optimize', ...SMALL, '--grid', join(T, 'grid.yaml'), '--workers', '2', '--shard', '1/2', '--run-id', 'wf', '--data-dir', sh]);
+    const r1 = await runCli(['optimize', ...SMALL, '--grid', join(T, 'grid.yaml'), '--workers', '2', '--shard', '1/2', '--run-id', 'wf', '--data-dir', sh]);
     expect(r1.code, r1.stderr).toBe(0);
     expect(readdirSync(join(sh, 'optimize', 'wf', 'shards')).sort()).toEqual(['1-of-2', '2-of-2']);
-    const m = await cli(['optimize', '--merge', 'wf', '--data-dir', sh, '--json']);
+    const m = await runCli(['optimize', '--merge', 'wf', '--data-dir', sh, '--json']);
     expect(m.code, m.stderr).toBe(0);
     const merged = JSON.parse(m.stdout) as Summary & { shards: number };
     expect(merged.shards).toBe(2);
@@ -174,14 +166,15 @@ describe('perpkit optimize (CLI, real sample)', () => {
     const want = single;
     expect(want, 'the single run of the previous test').not.toBeNull();
     const dir = copy('crash');
-    const k = await cli(['optimize', ...SMALL, '--grid', join(T, 'grid.yaml'), '--workers', '1', '--data-dir', dir], { PERPKIT_OPTIMIZE_CRASH_AFTER: '3' });
+    const k = await runCli(['optimize', ...SMALL, '--grid', join(T, 'grid.yaml'), '--workers', '1', '--data-dir', dir], { env: { PERPKIT_OPTIMIZE_CRASH_AFTER: '2' } });
     expect(k.signal).toBe('SIGKILL');
     const stage = readdirSync(join(dir, 'optimize')).find((d) => d.endsWith('.tmp'))!;
+    // continuous runs: a job is a cell, checkpointed as its windows' tasks; killed after 2 of the 4 cells
     const lines = readFileSync(join(dir, 'optimize', stage, 'cells.jsonl'), 'utf8').trim().split('\n');
-    expect(lines).toHaveLength(3);
-    const r = await cli(['optimize', ...SMALL.filter((x) => x !== '--quiet'), '--grid', join(T, 'grid.yaml'), '--workers', '1', '--data-dir', dir, '--json']);
+    expect(lines).toHaveLength(2 * want!.n_windows);
+    const r = await runCli(['optimize', ...SMALL.filter((x) => x !== '--quiet'), '--grid', join(T, 'grid.yaml'), '--workers', '1', '--data-dir', dir, '--json']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/resuming: 3 of \d+ task\(s\) already done/);
+    expect(r.stderr).toMatch(/resuming: 2 of 4 cell\(s\) already done/);
     const got = JSON.parse(r.stdout) as Summary;
     expect(essence(got)).toEqual(essence(want!));
     // the resumed run's checkpoint holds each task once

@@ -7,13 +7,13 @@
 import { describe, expect, it } from 'vitest';
 import { buildWindows, type Grid } from '../../src/domain/optimize.js';
 import { analyse, trialsOf, type RunSpec } from '../../src/services/optimize/run.js';
-import { runTasks } from '../../src/services/optimize/pool.js';
-import type { TaskResult } from '../../src/services/optimize/tasks.js';
+import { runJobs } from '../../src/services/optimize/pool.js';
+import { jobsOf, type RunMode, type TaskResult } from '../../src/services/optimize/tasks.js';
 import { DAY_US, HOUR_US, plantedMarket, quietConfig, T0 } from './fixture.js';
 
 const COLS = 8;
 
-async function optimise(planted: number, accuracy: number, seed: number): Promise<{ spec: RunSpec; results: Map<number, TaskResult> }> {
+async function optimise(planted: number, accuracy: number, seed: number, runs: RunMode = 'continuous'): Promise<{ spec: RunSpec; results: Map<number, TaskResult> }> {
   const data = plantedMarket({ days: 150, cols: COLS, planted, accuracy, seed });
   const grid: Grid = { column: Array.from({ length: COLS }, (_, c) => `sig${c}`) };
   const config = quietConfig();
@@ -29,7 +29,7 @@ async function optimise(planted: number, accuracy: number, seed: number): Promis
     config,
     config_doc: {},
     objective: 'sharpe',
-    scheme: { kind: 'walk-forward', windows: 'rolling', train: '30d', test: '15d', step: '15d', purge: '2h', warmup: '0' },
+    scheme: { kind: 'walk-forward', windows: 'rolling', train: '30d', test: '15d', step: '15d', purge: '2h', warmup: '0', runs },
     step_us: HOUR_US,
     warmup_us: 0,
     windows,
@@ -40,8 +40,14 @@ async function optimise(planted: number, accuracy: number, seed: number): Promis
     crises: [],
   };
   const results = new Map<number, TaskResult>();
-  const tasks = Array.from({ length: windows.length * COLS }, (_, t) => t);
-  await runTasks(data, { strategy: 'signal', fixed: {}, grid, config, windows, step_us: HOUR_US, warmup_us: 0 }, tasks, { workers: 1, onResult: (r) => results.set(r.task, r) });
+  const jobs = jobsOf(runs, windows.length, COLS, null);
+  await runJobs(data, { runs, strategy: 'signal', fixed: {}, grid, config, windows, step_us: HOUR_US, warmup_us: 0 }, jobs, {
+    workers: 1,
+    onResult: (j) => {
+      for (const r of j.results) results.set(r.task, r);
+    },
+  });
+  expect(results.size).toBe(windows.length * COLS);
   return { spec, results };
 }
 

@@ -116,15 +116,25 @@ export interface PartResult {
   rets: number[];
 }
 
-/** Resamples the engine's equity rows to the decision bar inside [start, end) and computes the metrics. */
+/**
+ * The decision-bar returns and metrics of one part [start, end) of an engine run: the equity rows
+ * inside the part resampled to the decision bar, starting from the last equity row before the part
+ * (the initial cash when there is none). With a run that starts at the part (per-window mode) the
+ * base is the initial cash; with one continuous run over many parts (continuous mode) it is the
+ * equity the run carried into the part, so each part's returns, P&L and costs are its own slice.
+ * Fills, funding, liquidations and controller events count when booked inside the part; the kill
+ * switch counts when it fired before the part's end (it stops the run for good).
+ */
 export function partResult(r: EngineResult, initialCash: number, stepUs: number, part: Interval): PartResult {
   const e = r.equity;
-  const eqs: number[] = [initialCash];
+  const first = lower(e.time, part[0]);
+  const baseEq = first > 0 ? e.equity[first - 1]! : initialCash;
+  const eqs: number[] = [baseEq];
   const times: number[] = [];
   let lastBucket = Number.NaN;
-  for (let i = 0; i < e.time.length; i++) {
+  for (let i = first; i < e.time.length; i++) {
     const t = e.time[i]!;
-    if (t < part[0] || t >= part[1]) continue;
+    if (t >= part[1]) break;
     const b = Math.floor(t / stepUs);
     if (b === lastBucket) {
       eqs[eqs.length - 1] = e.equity[i]!;
@@ -139,20 +149,23 @@ export function partResult(r: EngineResult, initialCash: number, stepUs: number,
   for (let i = 1; i < eqs.length; i++) rets.push(eqs[i - 1]! > 0 ? eqs[i]! / eqs[i - 1]! - 1 : 0);
   const ra = Float64Array.from(rets);
   const ppy = (365 * DAY_US) / stepUs;
+  const inPart = (t: number): boolean => t >= part[0] && t < part[1];
   let fees = 0;
   let slip = 0;
   let notional = 0;
   let trades = 0;
+  let liquidations = 0;
   for (let i = 0; i < r.fills.qty.length; i++) {
-    if (r.fills.booked[i]! >= part[1]) continue;
+    if (!inPart(r.fills.booked[i]!)) continue;
     fees += r.fills.fee[i]!;
     slip += r.fills.slippage_cost[i]!;
     notional += Math.abs(r.fills.qty[i]! * r.fills.price[i]!);
-    if (!r.fills.liquidation[i]) trades++;
+    if (r.fills.liquidation[i]) liquidations++;
+    else trades++;
   }
   let funding = 0;
   for (let i = 0; i < r.funding.amount.length; i++) {
-    if (r.funding.time[i]! >= part[1]) continue;
+    if (!inPart(r.funding.time[i]!)) continue;
     // accrual venues book each accrual then the settlement (rate NaN): count the accruals only
     if (r.funding.kind[i] === 0 && Number.isNaN(r.funding.rate[i]!)) continue;
     funding += r.funding.amount[i]!;
@@ -162,7 +175,7 @@ export function partResult(r: EngineResult, initialCash: number, stepUs: number,
     sharpe: ra.length >= 2 ? sharpeRatio(ra, ppy) : null,
     sortino: ra.length >= 2 ? sortinoRatio(ra, ppy) : null,
     calmar: ra.length >= 2 ? calmarRatio(ra, ppy) : null,
-    net_return: finalEq / initialCash - 1,
+    net_return: baseEq > 0 ? finalEq / baseEq - 1 : 0,
     max_drawdown: ra.length ? -maxDrawdown(ra) : 0,
     trades,
     hit_rate: hitRate(ra),
@@ -171,10 +184,10 @@ export function partResult(r: EngineResult, initialCash: number, stepUs: number,
     fees,
     slippage: slip,
     funding,
-    pnl: finalEq - initialCash,
-    liquidations: r.counters.liquidations,
-    controller_events: r.events.filter((x) => x.kind === 'drawdown_state' && x.time < part[1]).length,
-    kill_switch: r.counters.kill_switch !== null,
+    pnl: finalEq - baseEq,
+    liquidations,
+    controller_events: r.events.filter((x) => x.kind === 'drawdown_state' && inPart(x.time)).length,
+    kill_switch: r.events.some((x) => x.kind === 'kill_switch' && x.time < part[1]),
   };
   return { metrics, times, rets };
 }
@@ -238,4 +251,56 @@ export async function evaluatePartCounting(data: MarketData, config: BacktestCon
   const { strategy } = await loadStrategy(strategySpec, params);
   const r = runEngine(sliceMarketData(data, part, config, warmupUs), config, warmupUs > 0 ? quietUntil(strategy, part[0]) : strategy);
   return { ...partResult(r, config.initial_cash, stepUs, part), events: r.counters.events };
+}
+
+const slices = new WeakMap<MarketData, Map<string, MarketData>>();
+/**
+ * sliceMarketData, memoised per data object and span: every cell of a continuous run gets the
+ * SAME sliced MarketData object (and column views), so work the engine keys on its input (its
+ * clock of events, per-series derived columns) can be done once per worker instead of per cell.
+ */
+function sliceOnce(data: MarketData, span: Interval, config: BacktestConfig, warmupUs: number): MarketData {
+  let m = slices.get(data);
+  if (!m) slices.set(data, (m = new Map()));
+  const key = `${span[0]}:${span[1]}:${warmupUs}:${warmBars(config)}`;
+  let d = m.get(key);
+  if (!d) m.set(key, (d = sliceMarketData(data, span, config, warmupUs)));
+  return d;
+}
+
+/**
+ * Continuous mode: ONE engine run of one cell's params over `span` (after a silent strategy
+ * warm-up of warmupUs before it), then each of `parts` (inside the span) is a slice of that run
+ * (partResult). Positions, equity, the drawdown controller and the strategy's state carry across
+ * the parts' boundaries, unlike evaluatePart's fresh run per part.
+ *
+ * The kill switch is the exception: it stops an account for good, so every later part of the
+ * cell would be flat. When it fires, the parts that started before it keep their slices of the
+ * run (the kill is inside them, as a per-window run would have it), and a fresh run (flat,
+ * initial cash, new risk state, after the warm-up) starts at the first part that starts after it;
+ * repeated until no part is left.
+ */
+export async function evaluateSpan(data: MarketData, config: BacktestConfig, strategySpec: string, params: Record<string, unknown>, span: Interval, parts: Interval[], stepUs: number, warmupUs = 0): Promise<{ parts: PartResult[]; events: number; restarts: number }> {
+  const out: Array<PartResult | null> = parts.map(() => null);
+  let events = 0;
+  let restarts = -1;
+  let from = span[0];
+  for (;;) {
+    restarts++;
+    const { strategy } = await loadStrategy(strategySpec, params);
+    // the whole span's slice is shared by every cell (sliceOnce); a restart's is its own
+    const sliced = from === span[0] ? sliceOnce(data, span, config, warmupUs) : sliceMarketData(data, [from, span[1]], config, warmupUs);
+    const r = runEngine(sliced, config, warmupUs > 0 ? quietUntil(strategy, from) : strategy);
+    events += r.counters.events;
+    const kill = r.events.find((x) => x.kind === 'kill_switch')?.time ?? Infinity;
+    let next = Infinity;
+    parts.forEach((p, i) => {
+      if (out[i] !== null || p[0] < from) return;
+      if (p[0] <= kill) out[i] = partResult(r, config.initial_cash, stepUs, p);
+      else next = Math.min(next, p[0]);
+    });
+    if (!Number.isFinite(next)) break;
+    from = next;
+  }
+  return { parts: out.map((x) => x!), events, restarts };
 }

@@ -1,28 +1,30 @@
 /**
- * Runs tasks on N worker threads (N = 1 runs them on the main thread), handing out one task at a
- * time to whichever worker is free, and calls onResult as each finishes (in completion order).
+ * Runs jobs (tasks.ts) on N worker threads (N = 1 runs them on the main thread), handing out one
+ * job at a time to whichever worker is free, and calls onResult as each finishes (in completion
+ * order). The market data is copied into shared memory once and handed to each worker once, at
+ * its start: a job message carries only the job number.
  */
 import { cpus } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { PerpkitError } from '../../domain/errors.js';
 import type { MarketData } from '../../engine/types.js';
-import { runTask, toShared, type TaskResult, type TaskSpec } from './tasks.js';
+import { runJob, toShared, type JobResult, type TaskSpec } from './tasks.js';
 
 export const defaultWorkers = (): number => Math.max(1, cpus().length);
 
-export async function runTasks(
+export async function runJobs(
   data: MarketData,
   spec: TaskSpec,
-  tasks: number[],
-  o: { workers: number; signal?: AbortSignal; onResult: (r: TaskResult) => void },
+  jobs: number[],
+  o: { workers: number; signal?: AbortSignal; onResult: (r: JobResult) => void },
 ): Promise<void> {
-  const workers = Math.max(1, Math.min(o.workers, tasks.length));
-  if (tasks.length === 0) return;
+  const workers = Math.max(1, Math.min(o.workers, jobs.length));
+  if (jobs.length === 0) return;
   if (workers === 1) {
-    for (const t of tasks) {
+    for (const t of jobs) {
       if (o.signal?.aborted) throw o.signal.reason;
-      o.onResult(await runTask(data, spec, t));
-      // let signal handlers and progress run between tasks
+      o.onResult(await runJob(data, spec, t));
+      // let signal handlers and progress run between jobs
       await new Promise((r) => setImmediate(r));
     }
     return;
@@ -33,7 +35,7 @@ export async function runTasks(
   const fromSource = import.meta.url.endsWith('.ts');
   const url = new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url);
   const entry: URL | string = fromSource ? `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });` : url;
-  const queue = [...tasks];
+  const queue = [...jobs];
   const pool: Worker[] = [];
   try {
     await new Promise<void>((resolve, reject) => {
@@ -53,15 +55,15 @@ export async function runTasks(
           return;
         }
         running++;
-        w.postMessage({ task: t });
+        w.postMessage({ job: t });
       };
       for (let i = 0; i < workers; i++) {
         const w = new Worker(entry, { workerData: { data: shared, spec }, eval: fromSource });
         pool.push(w);
-        w.on('message', (m: { ok: true; result: TaskResult } | { ok: false; task: number; error: { message: string; kind?: string; hint?: string } }) => {
+        w.on('message', (m: { ok: true; result: JobResult } | { ok: false; job: number; error: { message: string; kind?: string; hint?: string } }) => {
           running--;
           if (!m.ok) {
-            const e = m.error.kind ? new PerpkitError(m.error.kind as never, `task ${m.task}: ${m.error.message}`, m.error.hint ? { hint: m.error.hint } : {}) : new Error(`task ${m.task}: ${m.error.message}`);
+            const e = m.error.kind ? new PerpkitError(m.error.kind as never, `job ${m.job}: ${m.error.message}`, m.error.hint ? { hint: m.error.hint } : {}) : new Error(`job ${m.job}: ${m.error.message}`);
             return fail(e);
           }
           try {

@@ -4,9 +4,12 @@
  *   1. load the decision rows and market data of the span once (the sealed test segment only
  *      with unseal_test);
  *   2. walk-forward windows (split module's walkForwardFolds, purge = label horizon);
- *   3. every (window, cell) task runs the cell on the window's training part and on its test
- *      part, on worker threads; each finished task is appended to a checkpoint (cells.jsonl), so
- *      an interrupted run resumes without rerunning it, and a shard k/n runs only its slice;
+ *   3. every (window, cell) task is the cell on the window's training part and on its test part;
+ *      by default (--runs continuous) one engine run per cell over the whole span gives all of the
+ *      cell's tasks as slices of it, with --runs per-window each part is a fresh engine run
+ *      (tasks.ts); jobs run on worker threads; each finished task is appended to a checkpoint
+ *      (cells.jsonl), so an interrupted run resumes without rerunning it, and a shard k/n runs
+ *      only its slice;
  *   4. finalise (single run, or --merge of the shards): choose per window by the objective on
  *      the training part, stitch the chosen test parts, PBO by CSCV on the cells' test returns,
  *      DSR with the ledger's trial count of the strategy family, stability, §10.3 warnings,
@@ -29,7 +32,6 @@ import {
   neighbours,
   objectiveOf,
   onBoundary,
-  shardTasks,
   stability,
   stitch,
   warningSigns,
@@ -52,9 +54,9 @@ import { quoteIdent } from '../../store/duckdb.js';
 import { codeVersion, loadMarketData, resolveConfig, tableHash, writeParquet, type Col } from '../backtest.js';
 import { loadSplit } from '../split.js';
 import { decisionStep } from './evaluate.js';
-import { runTasks } from './pool.js';
+import { runJobs } from './pool.js';
 import { costStress, stressScenarios, type CostStressResult, type StressRow } from './stress.js';
-import type { TaskResult, TaskSpec } from './tasks.js';
+import { jobsOf, jobTasks, type RunMode, type TaskResult, type TaskSpec } from './tasks.js';
 
 const HOUR_US = 3_600_000_000;
 const DAY_US = 24 * HOUR_US;
@@ -78,6 +80,8 @@ export interface OptimizeOptions {
   /** strategy warm-up before each part (decisions seen, no orders) */
   warmup?: string;
   workers: number;
+  /** one continuous engine run per cell (default) or fresh runs per window part */
+  runs?: RunMode;
   shard?: { k: number; n: number } | null;
   run_id?: string;
   unseal_test?: boolean;
@@ -99,7 +103,7 @@ export interface RunSpec {
   config: BacktestConfig;
   config_doc: Record<string, unknown>;
   objective: Objective;
-  scheme: { kind: 'walk-forward'; windows: WindowKind; train: string; test: string; step: string; purge: string; warmup: string };
+  scheme: { kind: 'walk-forward'; windows: WindowKind; train: string; test: string; step: string; purge: string; warmup: string; runs: RunMode };
   step_us: number;
   warmup_us: number;
   windows: WindowSpec[];
@@ -289,7 +293,7 @@ async function prepare(o: OptimizeOptions, ctx: ServiceContext): Promise<Prepare
     config,
     config_doc: o.config_doc ?? {},
     objective: o.objective,
-    scheme: { kind: 'walk-forward', windows: o.windows, train: o.train, test: o.test, step: stepText, purge: purgeText, warmup: warmupText },
+    scheme: { kind: 'walk-forward', windows: o.windows, train: o.train, test: o.test, step: stepText, purge: purgeText, warmup: warmupText, runs: o.runs ?? 'continuous' },
     step_us: decisionStep(loaded.data.decisions),
     warmup_us: warmupUs,
     windows,
@@ -302,34 +306,39 @@ async function prepare(o: OptimizeOptions, ctx: ServiceContext): Promise<Prepare
   return { spec, data: loaded.data, venue: loaded.venue, runId: o.run_id ?? runIdOf(spec) };
 }
 
-/** Runs the tasks missing from a checkpoint, appending each result as it finishes. */
-async function runMissing(p: Prepared, tasks: number[], checkpoint: string, workers: number, ctx: ServiceContext): Promise<{ results: Map<number, TaskResult>; resumed: number; events: number; ms: number }> {
-  const nTasks = p.spec.windows.length * p.spec.n_cells;
-  const results = readCheckpoint(checkpoint, nTasks);
-  const mine = new Set(tasks);
+/** Runs the jobs (tasks.ts) with a task missing from a checkpoint, appending each result as it finishes. */
+async function runMissing(p: Prepared, jobs: number[], checkpoint: string, workers: number, ctx: ServiceContext): Promise<{ results: Map<number, TaskResult>; tasks: number; resumed: number; events: number; ms: number }> {
+  const { runs } = p.spec.scheme;
+  const nW = p.spec.windows.length;
+  const nC = p.spec.n_cells;
+  const results = readCheckpoint(checkpoint, nW * nC);
+  const tasksOf = (j: number): number[] => jobTasks(runs, nW, nC, j);
+  const mine = new Set(jobs.flatMap(tasksOf));
   for (const k of [...results.keys()]) if (!mine.has(k)) results.delete(k);
-  const resumed = results.size;
-  if (resumed > 0) ctx.log.info(`resuming: ${resumed} of ${tasks.length} task(s) already done (${checkpoint})`);
-  const todo = tasks.filter((t) => !results.has(t));
+  // a job counts as done when every task of it is checkpointed (a cut line reruns the whole job)
+  const todo = jobs.filter((j) => tasksOf(j).some((t) => !results.has(t)));
+  const resumed = jobs.length - todo.length;
+  const unit = runs === 'per-window' ? 'task' : 'cell';
+  if (results.size > 0) ctx.log.info(`resuming: ${resumed} of ${jobs.length} ${unit}(s) already done (${checkpoint})`);
   const crashAfter = Number(process.env['PERPKIT_OPTIMIZE_CRASH_AFTER'] ?? '0');
   const t0 = performance.now();
   let events = 0;
   let done = 0;
-  const taskSpec: TaskSpec = { strategy: p.spec.strategy, fixed: p.spec.fixed, grid: p.spec.grid, config: p.spec.config, windows: p.spec.windows, step_us: p.spec.step_us, warmup_us: p.spec.warmup_us };
+  const taskSpec: TaskSpec = { runs, strategy: p.spec.strategy, fixed: p.spec.fixed, grid: p.spec.grid, config: p.spec.config, windows: p.spec.windows, step_us: p.spec.step_us, warmup_us: p.spec.warmup_us };
   let lastReport = 0;
-  await runTasks(p.data, taskSpec, todo, {
+  await runJobs(p.data, taskSpec, todo, {
     workers,
     signal: ctx.signal,
-    onResult: (r) => {
-      appendFileSync(checkpoint, lineOf(r));
-      results.set(r.task, r);
-      events += r.events;
+    onResult: (j) => {
+      appendFileSync(checkpoint, j.results.map(lineOf).join(''));
+      for (const r of j.results) results.set(r.task, r);
+      events += j.events;
       done++;
       // test hook: die like kill -9 once this many tasks are checkpointed
       if (crashAfter > 0 && done >= crashAfter) process.kill(process.pid, 'SIGKILL');
       const el = performance.now() - t0;
       const eta = (el / done) * (todo.length - done);
-      const line = `optimize: ${resumed + done}/${tasks.length} cells, ${((events / el) * 1000).toExponential(2)} events/s, ETA ${(eta / 1000).toFixed(0)} s`;
+      const line = `optimize: ${resumed + done}/${jobs.length} ${unit}s, ${((events / el) * 1000).toExponential(2)} events/s, ETA ${(eta / 1000).toFixed(0)} s`;
       ctx.log.progress(line);
       if (el - lastReport > 10_000 || done === todo.length) {
         lastReport = el;
@@ -338,7 +347,7 @@ async function runMissing(p: Prepared, tasks: number[], checkpoint: string, work
     },
   });
   ctx.log.progressDone();
-  return { results, resumed, events, ms: performance.now() - t0 };
+  return { results, tasks: mine.size, resumed, events, ms: performance.now() - t0 };
 }
 
 /** perpkit optimize (a whole run, or one shard of it). */
@@ -353,18 +362,18 @@ export async function runOptimize(o: OptimizeOptions, ctx: ServiceContext): Prom
     const sdir = join(base, 'shards', `${o.shard.k}-of-${o.shard.n}`);
     mkdirSync(sdir, { recursive: true });
     checkSpec(join(sdir, 'spec.json'), p.spec);
-    const tasks = shardTasks(p.spec.windows.length, p.spec.n_cells, o.shard);
-    const r = await runMissing(p, tasks, join(sdir, 'cells.jsonl'), o.workers, ctx);
-    writeFileSync(join(sdir, 'done.json'), `${JSON.stringify({ shard: o.shard, tasks: tasks.length, events: r.events, ms: r.ms }, null, 2)}\n`);
-    ctx.log.info(`shard ${o.shard.k}/${o.shard.n} of ${p.runId}: ${tasks.length} task(s) done; merge with "perpkit optimize --merge ${p.runId}"`);
-    return { run_id: p.runId, shard: `${o.shard.k}/${o.shard.n}`, dir: sdir, tasks: tasks.length, done: r.results.size, resumed: r.resumed, merge_hint: `perpkit optimize --merge ${p.runId}` };
+    const jobs = jobsOf(p.spec.scheme.runs, p.spec.windows.length, p.spec.n_cells, o.shard);
+    const r = await runMissing(p, jobs, join(sdir, 'cells.jsonl'), o.workers, ctx);
+    writeFileSync(join(sdir, 'done.json'), `${JSON.stringify({ shard: o.shard, tasks: r.tasks, events: r.events, ms: r.ms }, null, 2)}\n`);
+    ctx.log.info(`shard ${o.shard.k}/${o.shard.n} of ${p.runId}: ${r.tasks} task(s) done; merge with "perpkit optimize --merge ${p.runId}"`);
+    return { run_id: p.runId, shard: `${o.shard.k}/${o.shard.n}`, dir: sdir, tasks: r.tasks, done: r.results.size, resumed: r.resumed, merge_hint: `perpkit optimize --merge ${p.runId}` };
   }
   const stage = `${base}.tmp`;
   mkdirSync(stage, { recursive: true });
   checkSpec(join(stage, 'spec.json'), p.spec);
-  const tasks = shardTasks(p.spec.windows.length, p.spec.n_cells, null);
-  const r = await runMissing(p, tasks, join(stage, 'cells.jsonl'), o.workers, ctx);
-  ctx.log.info(`optimize ${p.runId}: ${nTasks} task(s) (${r.resumed} resumed), ${r.events} events in ${(r.ms / 1000).toFixed(1)} s`);
+  const jobs = jobsOf(p.spec.scheme.runs, p.spec.windows.length, p.spec.n_cells, null);
+  const r = await runMissing(p, jobs, join(stage, 'cells.jsonl'), o.workers, ctx);
+  ctx.log.info(`optimize ${p.runId}: ${nTasks} task(s) in ${jobs.length} ${p.spec.scheme.runs} job(s) (${r.resumed} resumed), ${r.events} events in ${(r.ms / 1000).toFixed(1)} s`);
   return finalise(p, r.results, stage, base, null, o, ctx);
 }
 
@@ -415,6 +424,7 @@ export async function mergeOptimize(o: { root: string; run_id: string; workers: 
     step: spec.scheme.step,
     purge: spec.scheme.purge,
     warmup: spec.scheme.warmup,
+    runs: spec.scheme.runs,
     workers: o.workers,
     run_id: o.run_id,
     unseal_test: spec.segments.includes('test'),
@@ -467,6 +477,17 @@ async function familyTrials(ctx: ServiceContext, root: string, spec: string, ppy
   return { trials: rows.length, variance: v };
 }
 
+/** The result lookup of a run's (window, cell) tasks, and its decision bars per year. */
+function resultsOf(spec: RunSpec, results: Map<number, TaskResult>): { get: (w: number, c: number) => TaskResult; ppy: number } {
+  const nC = spec.n_cells;
+  const get = (w: number, c: number): TaskResult => {
+    const r = results.get(w * nC + c);
+    if (!r) throw validationError(`task (window ${w}, cell ${c}) has no result`);
+    return r;
+  };
+  return { get, ppy: (365 * DAY_US) / spec.step_us };
+}
+
 export interface Analysis {
   windows: WindowRow[];
   chosen: number[];
@@ -492,12 +513,7 @@ export function trialsOf(results: Map<number, TaskResult>, ppy: number): { trial
 export function analyse(spec: RunSpec, results: Map<number, TaskResult>, fam: { trials: number; variance: number }): Analysis {
   const nW = spec.windows.length;
   const nC = spec.n_cells;
-  const get = (w: number, c: number): TaskResult => {
-    const r = results.get(w * nC + c);
-    if (!r) throw validationError(`task (window ${w}, cell ${c}) has no result`);
-    return r;
-  };
-  const ppy = (365 * DAY_US) / spec.step_us;
+  const { get, ppy } = resultsOf(spec, results);
   const windows: WindowRow[] = [];
   const chosen: number[] = [];
   const boundary: boolean[] = [];
@@ -640,12 +656,7 @@ async function finalise(p: Prepared, results: Map<number, TaskResult>, stage: st
   const { spec } = p;
   const nW = spec.windows.length;
   const nC = spec.n_cells;
-  const get = (w: number, c: number): TaskResult => {
-    const r = results.get(w * nC + c);
-    if (!r) throw validationError(`task (window ${w}, cell ${c}) has no result`);
-    return r;
-  };
-  const ppy = (365 * DAY_US) / spec.step_us;
+  const { get, ppy } = resultsOf(spec, results);
   // every (window, cell) is a trial in the ledger; DSR counts the family's trials ever
   const family = spec.strategy;
   const familyHash = sha256(`strategy-family:${family}`);

@@ -1,18 +1,18 @@
 /**
  * Worker thread of perpkit optimize: receives the market data once (shared memory) and the task
- * spec, then runs the tasks it is sent, one at a time, replying with each result.
+ * spec, then runs the jobs it is sent, one at a time, replying with each result.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { MarketData } from '../../engine/types.js';
-import { runTask, type TaskSpec } from './tasks.js';
+import { runJob, type TaskSpec } from './tasks.js';
 
 const { data, spec } = workerData as { data: MarketData; spec: TaskSpec };
-parentPort?.on('message', (msg: { task: number } | { stop: true }) => {
+parentPort?.on('message', (msg: { job: number } | { stop: true }) => {
   if ('stop' in msg) {
     process.exit(0);
   }
-  runTask(data, spec, msg.task).then(
+  runJob(data, spec, msg.job).then(
     (r) => parentPort?.postMessage({ ok: true, result: r }),
-    (err: unknown) => parentPort?.postMessage({ ok: false, task: msg.task, error: err instanceof Error ? { message: err.message, kind: (err as { kind?: string }).kind, hint: (err as { hint?: string }).hint } : { message: String(err) } }),
+    (err: unknown) => parentPort?.postMessage({ ok: false, job: msg.job, error: err instanceof Error ? { message: err.message, kind: (err as { kind?: string }).kind, hint: (err as { hint?: string }).hint } : { message: String(err) } }),
   );
 });
