@@ -8,7 +8,7 @@ import type { BacktestConfig } from '../../domain/backtest.js';
 import type { Interval } from '../../domain/split.js';
 import type { PartMetrics } from '../../domain/optimize.js';
 import { runEngine, type EngineResult } from '../../engine/engine.js';
-import type { BarSeries, DecisionSeries, FundingSeries, MarketData, QuoteSeries } from '../../engine/types.js';
+import type { BarSeries, DecisionSeries, FundingSeries, MarketData, QuoteSeries, TradeSeries } from '../../engine/types.js';
 import { calmarRatio, hitRate, maxDrawdown, sharpeRatio, sortinoRatio } from '../../stats/returns.js';
 import { loadStrategy, type Strategy, type StrategyContext } from '../../strategies/index.js';
 
@@ -67,6 +67,12 @@ function sliceQuotes(q: QuoteSeries, from: number, to: number): QuoteSeries {
   return { event_time: q.event_time.subarray(i, j), available_time: q.available_time.subarray(i, j), bid: q.bid.subarray(i, j), ask: q.ask.subarray(i, j), bid_size: q.bid_size.subarray(i, j), ask_size: q.ask_size.subarray(i, j) };
 }
 
+function sliceTrades(t: TradeSeries, from: number, to: number): TradeSeries {
+  const i = lower(t.event_time, from);
+  const j = lower(t.event_time, to);
+  return { event_time: t.event_time.subarray(i, j), available_time: t.available_time.subarray(i, j), price: t.price.subarray(i, j), size: t.size.subarray(i, j) };
+}
+
 function sliceDecisions(d: DecisionSeries, from: number, to: number): DecisionSeries {
   const i = lower(d.time, from);
   const j = lower(d.time, to);
@@ -93,6 +99,7 @@ export function sliceMarketData(d: MarketData, part: Interval, config: BacktestC
     bars: d.bars.map((b) => sliceBars(b, start - warm * b.timeframe_us - b.timeframe_us, end)),
     mark: d.mark.map((m) => (m ? sliceBars(m, start - 2 * DAY_US, end) : null)),
     quotes: (d.quotes ?? d.symbols.map(() => null)).map((q) => (q ? sliceQuotes(q, start, end) : null)),
+    ...(d.trades ? { trades: d.trades.map((t) => (t ? sliceTrades(t, start, end) : null)) } : {}),
     funding: d.funding.map((f) => (f ? sliceFunding(f, start - DAY_US, end) : null)),
     decisions: sliceDecisions(d.decisions, start, end),
     start,

@@ -124,6 +124,7 @@ export function toShared(d: MarketData): MarketData {
     bars: d.bars.map(bars),
     mark: d.mark.map((m) => (m ? bars(m) : null)),
     quotes: (d.quotes ?? []).map((q) => (q ? { event_time: sh(q.event_time), available_time: sh(q.available_time), bid: sh(q.bid), ask: sh(q.ask), bid_size: sh(q.bid_size), ask_size: sh(q.ask_size) } : null)),
+    ...(d.trades ? { trades: d.trades.map((t) => (t ? { event_time: sh(t.event_time), available_time: sh(t.available_time), price: sh(t.price), size: sh(t.size) } : null)) } : {}),
     funding: d.funding.map((f) => (f ? { event_time: sh(f.event_time), available_time: sh(f.available_time), rate: sh(f.rate), interval_hours: sh(f.interval_hours), mark: sh(f.mark) } : null)),
     decisions: { ...d.decisions, time: sh(d.decisions.time), sym: sh(d.decisions.sym), values: d.decisions.values.map(sh) },
   };
