@@ -15,7 +15,8 @@ import { neweyWestLags } from '../../stats/overlap.js';
 import { writeRows } from '../../store/dataset.js';
 import { appendLedger, sha256 } from '../../store/ledger.js';
 import { loadSplit, selectorIntervals } from '../split.js';
-import { computeFeatureHorizon, regimeMasks, type CellResult } from './cells.js';
+import { regimeMasks, type CellResult } from './cells.js';
+import { buildGridIndex, gridFeatureHorizon, releaseColumn } from './grid.js';
 import { loadPanels, segmentsOf as segmentsOfEval, type EvalSegment } from './panel.js';
 import { loadHypotheses, type LoadedSpec } from './specs.js';
 import { judge, type Verdict } from './verdicts.js';
@@ -139,6 +140,8 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
   );
   const barMs = timeframeSeconds(split.timeframe) * 1000;
   const masks = regimeMasks(loaded.panel, loaded.train, dims, cfg);
+  // The panel laid out once in typed arrays; each column is sorted once (research/grid.ts).
+  const grid = buildGridIndex(loaded.panel, loaded.train, masks, dims, cfg);
   const cells: CellResult[] = [];
   for (const f of features) {
     for (const h of loaded.horizons) {
@@ -147,8 +150,9 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
       if (ctx.signal.aborted) throw ctx.signal.reason;
       ctx.log.progress(`research: ${f} ${h.horizon}`);
       const lags = Math.ceil(cfg.nw_lag_multiplier * neweyWestLags(h.horizon_ms, barMs));
-      cells.push(...computeFeatureHorizon({ panel: loaded.panel, train: loaded.train, masks, dims, feature: f, horizon: h.horizon, horizon_ms: h.horizon_ms, lags, cfg }));
+      cells.push(...gridFeatureHorizon(grid, { dims, feature: f, horizon: h.horizon, horizon_ms: h.horizon_ms, lags, cfg }));
     }
+    releaseColumn(grid, f);
   }
   ctx.log.progressDone();
   // Multiple-testing control across every cell of the run that has a p-value.
