@@ -81,11 +81,27 @@ export interface Grouping {
  * grouping k (other entries are left as they are). Returns the number of ranked rows per group.
  */
 export function groupRanks(col: SortedColumn, valid: Uint8Array, groupings: readonly Grouping[], out: Int32Array[]): Int32Array[] {
-  return groupings.map((g, k) => rankWithin(col, valid, g, out[k]!));
+  // the valid rows once, in value order, with their own tie blocks; then one pass per grouping
+  const m = col.order.length;
+  const order = new Int32Array(m);
+  const blockStart = new Uint8Array(m);
+  let v = 0;
+  let open = true;
+  for (let p = 0; p < m; p++) {
+    if (col.blockStart[p] === 1) open = true;
+    const i = col.order[p]!;
+    if (valid[i] !== 1) continue;
+    order[v] = i;
+    if (open) blockStart[v] = 1;
+    open = false;
+    v++;
+  }
+  const sub = { order: order.subarray(0, v), blockStart: blockStart.subarray(0, v) };
+  return groupings.map((g, k) => rankWithin(sub, g, out[k]!));
 }
 
 /** groupRanks for one grouping: one pass over the sorted rows (monomorphic typed-array loop). */
-function rankWithin(col: SortedColumn, valid: Uint8Array, g: Grouping, o: Int32Array): Int32Array {
+function rankWithin(col: SortedColumn, g: Grouping, o: Int32Array): Int32Array {
   const { order, blockStart } = col;
   const grp = g.group;
   const s = new Int32Array(g.size);
@@ -96,7 +112,6 @@ function rankWithin(col: SortedColumn, valid: Uint8Array, g: Grouping, o: Int32A
     if (p + 1 === m || blockStart[p + 1] === 1) {
       const i = order[p]!;
       p++;
-      if (valid[i] !== 1) continue;
       const k = grp[i]!;
       if (k < 0) continue;
       const c = s[k]! + 1;
@@ -108,21 +123,15 @@ function rankWithin(col: SortedColumn, valid: Uint8Array, g: Grouping, o: Int32A
     while (q < m && blockStart[q] === 0) q++;
     t ??= new Int32Array(g.size);
     for (let r = p; r < q; r++) {
-      const i = order[r]!;
-      if (valid[i] !== 1) continue;
-      const k = grp[i]!;
+      const k = grp[order[r]!]!;
       if (k >= 0) t[k]!++;
     }
     for (let r = p; r < q; r++) {
-      const i = order[r]!;
-      if (valid[i] !== 1) continue;
-      const k = grp[i]!;
-      if (k >= 0) o[i] = 2 * s[k]! + t[k]! + 1;
+      const k = grp[order[r]!]!;
+      if (k >= 0) o[order[r]!] = 2 * s[k]! + t[k]! + 1;
     }
     for (let r = p; r < q; r++) {
-      const i = order[r]!;
-      if (valid[i] !== 1) continue;
-      const k = grp[i]!;
+      const k = grp[order[r]!]!;
       if (k >= 0 && t[k]! > 0) {
         s[k]! += t[k]!;
         t[k] = 0;

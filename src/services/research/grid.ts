@@ -7,7 +7,7 @@ import { normQuantile } from '../../stats/normal.js';
 import { walkForwardResidualsFast } from '../../stats/research-incremental.js';
 import { groupRanks, hacSum, longRunVarianceFast, sortColumn, type Grouping, type SortedColumn } from '../../stats/research-kernels.js';
 import type { CellResult, FeatureHorizonInput, RegimeMasks } from './cells.js';
-import { emptyCell, incrementality, periodKeyOfDay } from './cells.js';
+import { emptyCell, periodKeyOfDay } from './cells.js';
 import type { Panel } from './panel.js';
 import { ecdf, quantileOf, sortedFinite } from './pooled.js';
 
@@ -502,7 +502,7 @@ function gridAllCellExtras(ix: GridIndex, o: FeatureHorizonInput, valid: Uint8Ar
     ix.turnover.set(o.feature, tN ? tSum / tN : null);
   }
   r.turnover = ix.turnover.get(o.feature) ?? null;
-  incrementality(o, r, walkForwardResidualsFast);
+  gridIncrementality(ix, o, r);
   crossSectional(ix, valid, X, Y, o.lags, r);
 }
 
@@ -580,3 +580,44 @@ function crossSectional(ix: GridIndex, valid: Uint8Array, X: Float64Array, Y: Fl
 }
 
 export { REGIME_FEATURES };
+
+/**
+ * Incrementality (cells.incrementality): per asset, walk-forward residuals of the feature and the
+ * label on the baseline stack; the partial IC is the pooled IC of the residuals, ranked here with
+ * one sort per side over the whole panel.
+ */
+function gridIncrementality(ix: GridIndex, o: FeatureHorizonInput, r: CellResult): void {
+  const { N } = ix;
+  const baseline = o.cfg.baseline_features.filter((f) => f !== o.feature);
+  const FR = new Float64Array(N).fill(Number.NaN);
+  const LR = new Float64Array(N).fill(Number.NaN);
+  const valid = new Uint8Array(N);
+  const lifts: number[] = [];
+  const group = new Int32Array(N).fill(-1);
+  ix.panel.assets.forEach((a, k) => {
+    const x = a.features.get(o.feature);
+    const y = a.labels.get(o.horizon);
+    const cols = baseline.map((f) => a.features.get(f));
+    if (!x || !y || cols.some((c) => !c)) return;
+    const w = walkForwardResidualsFast({ time: a.time, feature: x, label: y, baseline: cols as Float64Array[] }, o.cfg.incremental_folds, o.horizon_ms);
+    const off = ix.offsets[k]!;
+    group.fill(k, off, ix.offsets[k + 1]!);
+    for (let i = 0; i < w.fold.length; i++) {
+      if (w.fold[i]! < 0) continue;
+      FR[off + i] = w.feature_resid[i]!;
+      LR[off + i] = w.label_resid[i]!;
+      valid[off + i] = 1;
+    }
+    if (w.r2_lift !== null) lifts.push(w.r2_lift);
+  });
+  const g: Grouping = { group, size: ix.A };
+  const rx = [new Int32Array(N)];
+  const ry = [new Int32Array(N)];
+  const cnt = groupRanks(sortColumn(FR), valid, [g], rx);
+  groupRanks(sortColumn(LR), valid, [g], ry);
+  const pr = pooledCells(ix, g, 1, rx[0]!, ry[0]!, cnt[0]!, valid, o.lags, null)[0]!;
+  r.partial_ic = pr.ic;
+  r.partial_t_nw = pr.t_nw;
+  r.partial_p = pr.p_value;
+  r.r2_lift = lifts.length ? lifts.reduce((s, v) => s + v, 0) / lifts.length : null;
+}
