@@ -13,7 +13,7 @@ import {
 import { bhAdjust, holmAdjust } from '../../stats/multiple-testing.js';
 import { neweyWestLags } from '../../stats/overlap.js';
 import { writeRows } from '../../store/dataset.js';
-import { appendLedger, sha256 } from '../../store/ledger.js';
+import { ledgerSpec, sha256 } from '../../store/ledger.js';
 import { loadSplit, selectorIntervals } from '../split.js';
 import { regimeMasks, type CellResult } from './cells.js';
 import { buildGridIndex, gridFeatureHorizon, releaseColumn } from './grid.js';
@@ -261,26 +261,44 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
     }));
     const w = await writeRows(ctx, { root: o.root, spec: researchSpec() }, rows);
     result.rows_written = w.rows_in;
-    // One ledger row per run carrying the number of cells tested (per-cell rows would be thousands per run).
-    await appendLedger(ctx, o.root, {
+    // The ledger: one evaluation row for the run (verdicts, spec hashes; the report reads it) and one
+    // trial per cell tested (detail.trials = 1: what the ledger's research trial count sums), written
+    // in one append. The cells' rows are 1 microsecond later, so the run's row is the first of the run.
+    const dataHashesJson = JSON.stringify(dataHashes);
+    const runRow = {
+      event_time: us,
+      available_time: us,
+      source: 'perpkit',
+      ingest_time: us,
       kind: 'evaluation',
       command: 'research',
-      args: o.args,
-      config: { config: cfg, spec_hashes: specHashes },
-      data_hashes: dataHashes,
+      args: JSON.stringify(o.args),
+      config_hash: sha256({ config: cfg, spec_hashes: specHashes }),
+      data_hashes: dataHashesJson,
       split_name: o.split,
       segment: o.segment,
-      detail: {
+      detail: JSON.stringify({
         run_id: runId,
-        trials: tested,
+        cells_tested: tested,
         cells_total: cells.length,
         bh_significant: result.bh_significant,
         holm_significant: result.holm_significant,
         spec_hashes: specHashes,
         verdicts: Object.fromEntries(verdicts.map((v) => [v.id, v.verdict])),
         unseal_reason: o.unseal_reason ?? null,
-      },
-    });
+      }),
+    };
+    const cellRows = cells
+      .filter((c) => c.p_value !== null)
+      .map((c) => ({
+        ...runRow,
+        event_time: us + 1,
+        available_time: us + 1,
+        args: JSON.stringify({ run_id: runId, feature: c.feature, horizon: c.horizon, regime_dim: c.regime_dim, regime_cell: c.regime_cell }),
+        config_hash: configHash,
+        detail: JSON.stringify({ run_id: runId, trials: 1, feature: c.feature, horizon: c.horizon, regime_dim: c.regime_dim, regime_cell: c.regime_cell, ic: c.ic, t_nw: c.t_nw, p_value: c.p_value, p_bh: c.p_bh, n: c.n, effective_n: c.effective_n }),
+      }));
+    await writeRows(ctx, { root: o.root, spec: ledgerSpec() }, [runRow, ...cellRows]);
   }
   return result;
 }
