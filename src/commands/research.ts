@@ -101,6 +101,7 @@ How to read the numbers: docs/research.md.`;
         ),
       );
     }
+    for (const v of r.hypotheses) for (const f of v.features_used ?? []) out.push(`${v.id} (spec v${v.version ?? 1}): ${f.reason}`);
     const top = r.cells
       .filter((c) => c.status === 'ok' && c.t_nw !== null)
       .sort((a, b) => Math.abs(b.t_nw ?? 0) - Math.abs(a.t_nw ?? 0))

@@ -129,3 +129,23 @@ describe('H6 verdict by the settlement event study', () => {
     expect(judge(h6, cells, cfg, null, null).verdict).toBe('inconclusive');
   });
 });
+
+describe('features with a fallback (H4 v2)', () => {
+  const withFallback = spec({ features: [{ name: 'flow_div_trades_24', expected_sign: 'either', fallback: 'flow_div_barproxy_24' }], regimes: [] });
+  const proxy = cell({ feature: 'flow_div_barproxy_24', ic: 0.04, t_nw: 3.5 });
+  it('is judged on the fallback when the feature has no data in the run, and says so', () => {
+    const noTrades = cell({ feature: 'flow_div_trades_24', status: 'insufficient', n: 0, ic: null, t_nw: null, p_bh: null });
+    const v = judge(withFallback, [noTrades, proxy], cfg, null);
+    expect(v.best?.feature).toBe('flow_div_barproxy_24');
+    expect(v.features_used).toEqual([{ feature: 'flow_div_trades_24', judged: 'flow_div_barproxy_24', reason: expect.stringMatching(/flow_div_trades_24 has no data in this run.*fallback flow_div_barproxy_24/) }]);
+    expect(v.checks[0]).toMatchObject({ name: 'feature_choice', status: 'info', numbers: { judged: 'flow_div_barproxy_24' } });
+    expect(v.version).toBe(1);
+  });
+  it('is judged on the feature itself where it has data, even when the proxy looks stronger', () => {
+    const trades = cell({ feature: 'flow_div_trades_24', ic: -0.01, t_nw: -1.2, p_bh: 0.6 });
+    const v = judge(withFallback, [trades, proxy], cfg, null);
+    expect(v.best?.feature).toBe('flow_div_trades_24');
+    expect(v.features_used![0]!.judged).toBe('flow_div_trades_24');
+    expect(v.cells_considered).toBe(1);
+  });
+});

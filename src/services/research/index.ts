@@ -101,7 +101,7 @@ function selection(o: ResearchOptions): { features: string[]; specs: LoadedSpec[
     return { features: FEATURES.filter((f) => o.families!.includes(f.family)).map((f) => f.name), specs: [] };
   }
   const specs = loadHypotheses(o.hypotheses?.length ? o.hypotheses : ['all'], ...(o.hypotheses_dir ? [o.hypotheses_dir] : []));
-  return { features: [...new Set(specs.flatMap((s) => s.spec.features.map((f) => f.name)))], specs };
+  return { features: [...new Set(specs.flatMap((s) => s.spec.features.flatMap((f) => [f.name, ...(f.fallback ? [f.fallback] : [])])))], specs };
 }
 
 export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Promise<ResearchResult> {
