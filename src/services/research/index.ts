@@ -76,6 +76,8 @@ export interface ResearchResult {
   /** H6 settlement event study (when H6 is judged); null when no funding or bars */
   settlement: SettlementStudy | null;
   rows_written: number;
+  /** wall-clock seconds of the steps: reading the segments, the cells, the settlement study, writing */
+  timings: { load_s: number; cells_s: number; settlement_s: number; write_s: number };
 }
 
 function resolveConfig(raw: Record<string, unknown> | undefined): ResearchConfig {
@@ -126,6 +128,7 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
   const badR = regimeNames.filter((r) => !(REGIME_DIMENSIONS as readonly string[]).includes(r));
   if (badR.length) throw usageError(`unknown regime dimension(s) ${badR.join(', ')}; known: ${REGIME_DIMENSIONS.join(', ')}`);
   const dims = regimeNames as RegimeDimension[];
+  const tLoad = performance.now();
   const needed = [...new Set([...features, ...dims.map((d) => REGIME_FEATURES[d]), ...cfg.baseline_features, cfg.stress_feature])];
   const loaded = await loadPanels(
     {
@@ -138,6 +141,8 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
     },
     ctx,
   );
+  const loadS = (performance.now() - tLoad) / 1000;
+  const tCells = performance.now();
   const barMs = timeframeSeconds(split.timeframe) * 1000;
   const masks = regimeMasks(loaded.panel, loaded.train, dims, cfg);
   // The panel laid out once in typed arrays; each column is sorted once (research/grid.ts).
@@ -155,6 +160,8 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
     releaseColumn(grid, f);
   }
   ctx.log.progressDone();
+  const cellsS = (performance.now() - tCells) / 1000;
+  const tSettle = performance.now();
   // Multiple-testing control across every cell of the run that has a p-value.
   const holm = holmAdjust(cells.map((c) => c.p_value));
   const bh = bhAdjust(cells.map((c) => c.p_value));
@@ -171,6 +178,7 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
         { near_minutes: cfg.settlement_near_minutes, far_minutes: cfg.settlement_far_minutes },
       )
     : null;
+  const settlementS = (performance.now() - tSettle) / 1000;
   const verdicts = specs.map((s) => judge(s.spec, cells, cfg, loaded.panel.round_trip_cost, settlement));
   const specHashes = Object.fromEntries(specs.map((s) => [s.spec.id, s.hash]));
   const dataHashes = Object.fromEntries(Object.entries(split.inputs).map(([k, v]) => [k, v.hash]));
@@ -201,8 +209,10 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
     cells,
     settlement,
     rows_written: 0,
+    timings: { load_s: loadS, cells_s: cellsS, settlement_s: settlementS, write_s: 0 },
   };
   if (o.write !== false) {
+    const tWrite = performance.now();
     const us = nowMs * 1000;
     const rows = cells.map((c) => ({
       venue: split.venue,
@@ -299,6 +309,7 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
         detail: JSON.stringify({ run_id: runId, trials: 1, feature: c.feature, horizon: c.horizon, regime_dim: c.regime_dim, regime_cell: c.regime_cell, ic: c.ic, t_nw: c.t_nw, p_value: c.p_value, p_bh: c.p_bh, n: c.n, effective_n: c.effective_n }),
       }));
     await writeRows(ctx, { root: o.root, spec: ledgerSpec() }, [runRow, ...cellRows]);
+    result.timings.write_s = (performance.now() - tWrite) / 1000;
   }
   return result;
 }
