@@ -83,6 +83,15 @@ describe('hypothesis verdicts', () => {
     const v = judge(spec({ requires_second_venue: true }), [cell({}), ...regimeCells([-0.05, -0.06, -0.07])], cfg, null);
     expect(status(v, 'venue_robustness')).toBe('inconclusive');
     expect(v.verdict).toBe('inconclusive');
+    expect(v.checks.find((c) => c.name === 'venue_robustness')!.reason).toMatch(/no second venue/);
+  });
+  it('a second venue in the data dir is named with what to run, and the check stays inconclusive (one venue tested)', () => {
+    const v = judge(spec({ requires_second_venue: true }), [cell({}), ...regimeCells([-0.05, -0.06, -0.07])], cfg, null, null, { venue: 'coinbase', others: ['binance-usdm'], timeframe: '5m' });
+    const c = v.checks.find((x) => x.name === 'venue_robustness')!;
+    expect(c.status).toBe('inconclusive');
+    expect(c.numbers).toEqual({ venues: 2, other_venues: 'binance-usdm' });
+    expect(c.reason).toMatch(/5m features of binance-usdm besides coinbase.*perpkit split --venue binance-usdm/);
+    expect(v.verdict).toBe('inconclusive');
   });
   it('insufficient cells never give a verdict number', () => {
     const v = judge(spec(), [cell({ status: 'insufficient', ic: null, t_nw: null, p_bh: null })], cfg, null);

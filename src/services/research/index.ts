@@ -1,7 +1,7 @@
 import type { ServiceContext } from '../../domain/context.js';
 import { timeframeSeconds } from '../../domain/datasets.js';
 import { usageError } from '../../domain/errors.js';
-import { FEATURE_FAMILIES, FEATURES, FEATURE_NAMES } from '../../domain/features.js';
+import { FEATURE_FAMILIES, FEATURES, FEATURE_NAMES, featuresSpec } from '../../domain/features.js';
 import {
   REGIME_DIMENSIONS,
   REGIME_FEATURES,
@@ -12,7 +12,7 @@ import {
 } from '../../domain/research.js';
 import { bhAdjust, holmAdjust } from '../../stats/multiple-testing.js';
 import { neweyWestLags } from '../../stats/overlap.js';
-import { writeRows } from '../../store/dataset.js';
+import { datasetFiles, writeRows } from '../../store/dataset.js';
 import { ledgerSpec, sha256 } from '../../store/ledger.js';
 import { loadSplit, selectorIntervals } from '../split.js';
 import { regimeMasks, type CellResult } from './cells.js';
@@ -179,7 +179,14 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
       )
     : null;
   const settlementS = (performance.now() - tSettle) / 1000;
-  const verdicts = specs.map((s) => judge(s.spec, cells, cfg, loaded.panel.round_trip_cost, settlement));
+  // Venue robustness: which other venues have features at this timeframe in the data dir (the
+  // cross-venue run itself is not implemented: the verdict names them and stays inconclusive).
+  const otherVenues = specs.some((s) => s.spec.requires_second_venue)
+    ? [...new Set((await datasetFiles(o.root, featuresSpec(), { timeframe: [split.timeframe] })).map((f) => /venue=([^/\\]+)/.exec(f)?.[1] ?? ''))]
+        .filter((v) => v && v !== split.venue)
+        .sort()
+    : [];
+  const verdicts = specs.map((s) => judge(s.spec, cells, cfg, loaded.panel.round_trip_cost, settlement, { venue: split.venue, others: otherVenues, timeframe: split.timeframe }));
   const specHashes = Object.fromEntries(specs.map((s) => [s.spec.id, s.hash]));
   const dataHashes = Object.fromEntries(Object.entries(split.inputs).map(([k, v]) => [k, v.hash]));
   const nowMs = ctx.clock.now();

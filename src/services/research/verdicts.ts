@@ -36,7 +36,14 @@ function signOk(expected: string, ic: number | null): boolean {
 }
 
 /** Verdict of one hypothesis from the cells of the run (see docs/research.md for the rules). */
-export function judge(spec: HypothesisSpec, cells: readonly CellResult[], cfg: ResearchConfig, roundTripCost: number | null, study: SettlementStudy | null = null): Verdict {
+/** The venue of the run and the other venues with features at its timeframe in the data dir. */
+export interface VenueContext {
+  venue: string;
+  others: string[];
+  timeframe: string;
+}
+
+export function judge(spec: HypothesisSpec, cells: readonly CellResult[], cfg: ResearchConfig, roundTripCost: number | null, study: SettlementStudy | null = null, venues: VenueContext | null = null): Verdict {
   const alpha = spec.acceptance.alpha;
   // A feature with a fallback is judged on itself where it has data (a cell with a t in the spec's
   // horizons), otherwise on the fallback (e.g. trade flow on data without trades: its bar proxy).
@@ -136,7 +143,17 @@ export function judge(spec: HypothesisSpec, cells: readonly CellResult[], cfg: R
     else checks.push({ name: 'sign_stability', status: 'fail', numbers, reason: `sign instability: same sign in only ${fmt(best.sign_stability, 2)} of adjacent ${cfg.ic_period}s` });
   }
   if (spec.requires_second_venue) {
-    checks.push({ name: 'venue_robustness', status: 'inconclusive', numbers: { venues: 1 }, reason: 'inconclusive: no second venue (the same test on a second venue is required for lead-lag claims)' });
+    const others = venues?.others ?? [];
+    if (others.length === 0) {
+      checks.push({ name: 'venue_robustness', status: 'inconclusive', numbers: { venues: 1 }, reason: 'inconclusive: no second venue (the same test on a second venue is required for lead-lag claims)' });
+    } else {
+      checks.push({
+        name: 'venue_robustness',
+        status: 'inconclusive',
+        numbers: { venues: 1 + others.length, other_venues: others.join(',') },
+        reason: `inconclusive: the data dir has ${venues!.timeframe} features of ${others.join(', ')} besides ${venues!.venue}, but this run tests one venue; run the same hypothesis on a split of ${others[0]} ("perpkit split --venue ${others[0]} ..." then "perpkit research --hypothesis ${spec.id}") and compare the sign and significance`,
+      });
+    }
   }
   const cost = cfg.round_trip_cost ?? roundTripCost;
   const edge = best.spread === null ? null : Math.abs(best.spread) / 2;
