@@ -10,10 +10,12 @@
  * Machines are shared and noisy: compare ratios within one run.
  *
  * Run: npm run bench -- research [--days N] [--data DIR] [--null-seeds K] [--skip-null]
- *   (writes bench/results/research.json; --data reuses a data dir holding the effects venue)
+ *   (writes bench/results/research.json; --data reuses a data dir holding the effects venue; when
+ *   it already holds the split "bench" of that venue, the features, labels and split are reused too)
+ * The machine's load average is recorded with the numbers (the machine is shared).
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, platform, release, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { silentLogger, type ServiceContext } from '../src/domain/context.js';
@@ -21,7 +23,7 @@ import { FEATURE_NAMES } from '../src/domain/features.js';
 import { REGIME_DIMENSIONS } from '../src/domain/research.js';
 import { buildFeatures, buildLabels } from '../src/services/features.js';
 import { runResearch } from '../src/services/research/index.js';
-import { createSplit } from '../src/services/split.js';
+import { createSplit, loadSplit } from '../src/services/split.js';
 import { generateSynthetic } from '../src/services/synthetic.js';
 import { DEFAULT_EFFECTS, NO_EFFECTS } from '../src/sources/synthetic/effects.js';
 import { DuckSession } from '../src/store/duckdb.js';
@@ -68,7 +70,14 @@ const roots: string[] = [];
 try {
   const root = given ?? mkdtempSync(join(tmpdir(), 'perpkit-bench-research-'));
   if (!given) roots.push(root);
-  const prep = await prepare(root, 'default', 42);
+  let reuse = false;
+  try {
+    reuse = given !== undefined && loadSplit(root, 'bench').venue === 'synthetic';
+  } catch {
+    reuse = false;
+  }
+  const loadBefore = loadavg();
+  const prep = reuse ? { reused: 0 } : await prepare(root, 'default', 42);
   // Speed: every feature, 5 horizons, 6 regime dimensions.
   let t0 = performance.now();
   const full = await runResearch(
@@ -104,9 +113,20 @@ try {
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, total_mem_gb: Number((totalmem() / 2 ** 30).toFixed(1)), os: `${platform()} ${release()}`, node: process.version },
     prepare_seconds: Object.fromEntries(Object.entries(prep).map(([k, v]) => [k, round(v, 1)])),
     rows: full.rows,
-    full: { features: full.features.length, horizons: full.horizons.length, regimes: full.regimes.length, cells: full.cells_total, cells_tested: full.cells_tested, seconds: round(fullSeconds, 1), bh_significant: full.bh_significant },
+    load_average: { before: loadBefore.map((x) => round(x, 2)), after: loadavg().map((x) => round(x, 2)), note: '1, 5 and 15 minute load averages of the 2-core machine (shared with other jobs)' },
+    full: {
+      features: full.features.length,
+      horizons: full.horizons.length,
+      regimes: full.regimes.length,
+      cells: full.cells_total,
+      cells_tested: full.cells_tested,
+      seconds: round(fullSeconds, 1),
+      steps_s: Object.fromEntries(Object.entries(full.timings).map(([k, v]) => [k, round(v, 1)])),
+      bh_significant: full.bh_significant,
+    },
     hypotheses: {
       seconds: round(hypSeconds, 1),
+      steps_s: Object.fromEntries(Object.entries(hyp.timings).map(([k, v]) => [k, round(v, 1)])),
       cells: hyp.cells_total,
       bh_significant: hyp.bh_significant,
       verdicts: hyp.hypotheses.map((h) => ({ id: h.id, verdict: h.verdict, best: h.best && { ...h.best, ic: round(h.best.ic), t_nw: round(h.best.t_nw, 2), p_bh: round(h.best.p_bh) }, checks: h.checks.map((c) => `${c.name}:${c.status}`) })),

@@ -22,7 +22,7 @@ stability), partial IC after a baseline stack (walk-forward inside the segment) 
 viability rule. With --hypothesis (default: all), the specs in hypotheses/H*.yaml are judged pass /
 fail / inconclusive with the numbers behind each criterion.
 
-Writes the research dataset (one row per cell) and one ledger trial per run carrying the cell count.
+Writes the research dataset (one row per cell) and the ledger: the run's row and one trial per cell tested.
 The sealed test segment is read only with --segment test --unseal "<reason>" (recorded in the ledger).
 How to read the numbers: docs/research.md.`;
 
@@ -42,7 +42,7 @@ How to read the numbers: docs/research.md.`;
     regimes: Flags.string({ description: `Regime dimensions: ${REGIME_DIMENSIONS.join(', ')} (default: the specs'; with --features/--family: all).` }),
     unseal: Flags.string({ description: 'Reason for reading the sealed test segment (with --segment test); recorded in the ledger.' }),
     config: Flags.string({ description: 'YAML file with research config overrides (fdr, min_obs_per_cell, ic_period, ...; see docs/research.md).' }),
-    'no-write': Flags.boolean({ description: 'Do not write the research dataset or the ledger trial.', default: false }),
+    'no-write': Flags.boolean({ description: 'Do not write the research dataset or the ledger trials.', default: false }),
   };
 
   protected async execute(): Promise<ResearchResult> {
@@ -101,6 +101,7 @@ How to read the numbers: docs/research.md.`;
         ),
       );
     }
+    for (const v of r.hypotheses) for (const f of v.features_used ?? []) out.push(`${v.id} (spec v${v.version ?? 1}): ${f.reason}`);
     const top = r.cells
       .filter((c) => c.status === 'ok' && c.t_nw !== null)
       .sort((a, b) => Math.abs(b.t_nw ?? 0) - Math.abs(a.t_nw ?? 0))

@@ -102,6 +102,8 @@ const featureName = z.string().refine((s) => FEATURE_NAMES.includes(s), { messag
 export const HypothesisSpecSchema = z
   .object({
     id: z.string().regex(/^H[0-9]+$/),
+    /** version of the spec (a changed spec is a new version and, by its hash, a new trial); earlier versions stay in hypotheses/versions/ */
+    version: z.number().int().positive().default(1),
     title: z.string().min(1),
     /** the statement of proposal 000 and how perpkit tests it */
     statement: z.string().min(1),
@@ -111,6 +113,12 @@ export const HypothesisSpecSchema = z
           name: featureName,
           /** expected sign of the IC with the forward perp return; either = mean reversion or continuation */
           expected_sign: z.enum(['positive', 'negative', 'either']),
+          /**
+           * the feature judged instead when this one has no data in the run (no cell with a t), with
+           * the same expected sign: e.g. the bar-volume proxy of a trade-flow feature on data
+           * without trades; the verdict says which one it read
+           */
+          fallback: featureName.optional(),
         }),
       )
       .min(1),

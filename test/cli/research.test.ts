@@ -31,7 +31,7 @@ describe('perpkit research (CLI, real sample)', () => {
     return () => rmSync(dir, { recursive: true, force: true });
   }, 300_000);
 
-  it('prints the verdict table, writes the research dataset and one ledger trial; --json; --no-write leaves no trial', async () => {
+  it('prints the verdict table, writes the research dataset and the ledger (the run and one trial per cell tested); --json; --no-write leaves no trial', async () => {
     const ctx = await testContext();
     const table = (await runCli(['research', '--split', 'demo', '--data-dir', dir]));
     expect(table.code, table.stderr).toBe(0);
@@ -56,7 +56,9 @@ describe('perpkit research (CLI, real sample)', () => {
     const files = await datasetFiles(dir, researchSpec());
     const research = Number(await ctx.db.scalar(`SELECT count(*) FROM ${SCAN_SQL}`, { files: listOf(files) }));
     expect(research).toBeGreaterThan(100);
-    expect(await ledgerRows(ctx, dir)).toHaveLength(1); // the --no-write run left no trial
+    const tested = Number(await ctx.db.scalar(`SELECT count(*) FROM ${SCAN_SQL} WHERE p_value IS NOT NULL`, { files: listOf(files) }));
+    // the run's row and one trial per tested cell; the --no-write run left none
+    expect(await ledgerRows(ctx, dir)).toHaveLength(1 + tested);
   }, SLOW);
 
   it('reads the sealed test segment only with --unseal REASON, recorded in the ledger; bad input exits 2 or 4 and records nothing', async () => {
@@ -85,7 +87,7 @@ describe('perpkit research (CLI, real sample)', () => {
     // one more trial (the unsealed run) and its unsealing with the reason (split's readSegment records
     // the features and the labels read as two rows); failures record nothing
     const rows = await ledgerRows(ctx, dir);
-    expect(rows.filter((x) => x.kind === 'evaluation')).toHaveLength(2);
+    expect(rows.filter((x) => x.kind === 'evaluation' && !x.args.includes('"regime_cell"'))).toHaveLength(2);
     expect(rows.filter((x) => x.kind === 'unseal')).toHaveLength(2);
     expect(rows.find((x) => x.kind === 'unseal')!.args).toContain('final check of H1');
     expect(unsealed.stderr).not.toContain('repeated look');

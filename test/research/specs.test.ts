@@ -35,3 +35,25 @@ describe('hypothesis specs', () => {
     expect(() => loadHypotheses(['H9'], dir)).toThrow(/not one of H1, H2/);
   });
 });
+
+describe('H4 versions', () => {
+  it('H4 v2 reads trade flow with the bar proxy as fallback; v1 stays loadable, bar proxy only, with its own hash', () => {
+    const v2 = loadHypotheses(['H4'])[0]!;
+    expect(v2.spec.version).toBe(2);
+    expect(v2.spec.features.map((f) => [f.name, f.fallback])).toEqual([
+      ['flow_div_trades_24', 'flow_div_barproxy_24'],
+      ['taker_imb_24', 'flow_div_barproxy_24'],
+      ['taker_imb_spot_24', 'flow_div_barproxy_24'],
+    ]);
+    const v1 = loadSpecFile(join(hypothesesDir(), 'versions', 'H4.v1.yaml'));
+    expect(v1.spec.id).toBe('H4');
+    expect(v1.spec.version).toBe(1);
+    expect(v1.spec.features.map((f) => f.name)).toEqual(['flow_div_barproxy_24']);
+    expect(v1.hash).not.toBe(v2.hash);
+  });
+  it('a fallback must be a catalog feature', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'H4.yaml'), readFileSync(join(hypothesesDir(), 'H4.yaml'), 'utf8').replace('fallback: flow_div_barproxy_24 }', 'fallback: no_such_feature }'));
+    expect(() => loadSpecFile(join(dir, 'H4.yaml'))).toThrow(/features\.0\.fallback: not a feature of the catalog/);
+  });
+});

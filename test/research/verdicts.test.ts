@@ -83,6 +83,15 @@ describe('hypothesis verdicts', () => {
     const v = judge(spec({ requires_second_venue: true }), [cell({}), ...regimeCells([-0.05, -0.06, -0.07])], cfg, null);
     expect(status(v, 'venue_robustness')).toBe('inconclusive');
     expect(v.verdict).toBe('inconclusive');
+    expect(v.checks.find((c) => c.name === 'venue_robustness')!.reason).toMatch(/no second venue/);
+  });
+  it('a second venue in the data dir is named with what to run, and the check stays inconclusive (one venue tested)', () => {
+    const v = judge(spec({ requires_second_venue: true }), [cell({}), ...regimeCells([-0.05, -0.06, -0.07])], cfg, null, null, { venue: 'coinbase', others: ['binance-usdm'], timeframe: '5m' });
+    const c = v.checks.find((x) => x.name === 'venue_robustness')!;
+    expect(c.status).toBe('inconclusive');
+    expect(c.numbers).toEqual({ venues: 2, other_venues: 'binance-usdm' });
+    expect(c.reason).toMatch(/5m features of binance-usdm besides coinbase.*perpkit split --venue binance-usdm/);
+    expect(v.verdict).toBe('inconclusive');
   });
   it('insufficient cells never give a verdict number', () => {
     const v = judge(spec(), [cell({ status: 'insufficient', ic: null, t_nw: null, p_bh: null })], cfg, null);
@@ -127,5 +136,25 @@ describe('H6 verdict by the settlement event study', () => {
     expect(judge(h6, cells, cfg, null, study(-4.5, -4)).verdict).toBe('fail');
     expect(judge(h6, cells, cfg, null, study(-2.2, 0)).verdict).toBe('fail'); // p ~ 0.028 x 4 > 0.05
     expect(judge(h6, cells, cfg, null, null).verdict).toBe('inconclusive');
+  });
+});
+
+describe('features with a fallback (H4 v2)', () => {
+  const withFallback = spec({ features: [{ name: 'flow_div_trades_24', expected_sign: 'either', fallback: 'flow_div_barproxy_24' }], regimes: [] });
+  const proxy = cell({ feature: 'flow_div_barproxy_24', ic: 0.04, t_nw: 3.5 });
+  it('is judged on the fallback when the feature has no data in the run, and says so', () => {
+    const noTrades = cell({ feature: 'flow_div_trades_24', status: 'insufficient', n: 0, ic: null, t_nw: null, p_bh: null });
+    const v = judge(withFallback, [noTrades, proxy], cfg, null);
+    expect(v.best?.feature).toBe('flow_div_barproxy_24');
+    expect(v.features_used).toEqual([{ feature: 'flow_div_trades_24', judged: 'flow_div_barproxy_24', reason: expect.stringMatching(/flow_div_trades_24 has no data in this run.*fallback flow_div_barproxy_24/) }]);
+    expect(v.checks[0]).toMatchObject({ name: 'feature_choice', status: 'info', numbers: { judged: 'flow_div_barproxy_24' } });
+    expect(v.version).toBe(1);
+  });
+  it('is judged on the feature itself where it has data, even when the proxy looks stronger', () => {
+    const trades = cell({ feature: 'flow_div_trades_24', ic: -0.01, t_nw: -1.2, p_bh: 0.6 });
+    const v = judge(withFallback, [trades, proxy], cfg, null);
+    expect(v.best?.feature).toBe('flow_div_trades_24');
+    expect(v.features_used![0]!.judged).toBe('flow_div_trades_24');
+    expect(v.cells_considered).toBe(1);
   });
 });

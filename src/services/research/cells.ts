@@ -93,7 +93,7 @@ export function regimeMasks(panel: Panel, train: Map<string, Map<string, Float64
   return out;
 }
 
-function periodKeyOfDay(day: number, period: ResearchConfig['ic_period']): number {
+export function periodKeyOfDay(day: number, period: ResearchConfig['ic_period']): number {
   if (period === 'day') return day;
   if (period === 'week') return Math.floor((day + 3) / 7); // weeks starting Monday (1970-01-01 was a Thursday)
   const d = new Date(day * 86_400_000);
@@ -186,7 +186,7 @@ function pairs(panel: Panel, feature: string, horizon: string, mask: (symbol: st
   return out;
 }
 
-function emptyCell(o: FeatureHorizonInput, dim: string, cell: string, n: number): CellResult {
+export function emptyCell(o: FeatureHorizonInput, dim: string, cell: string, n: number): CellResult {
   return {
     feature: o.feature, horizon: o.horizon, horizon_ms: o.horizon_ms, regime_dim: dim, regime_cell: cell, status: 'insufficient', n, assets: 0,
     effective_n: null, ic: null, ic_panel: null, ic_by_asset: {}, t_naive: null, t_nw: null, se_nw: null, nw_lags: o.lags, p_value: null,
@@ -308,33 +308,7 @@ function allCellExtras(o: FeatureHorizonInput, series: PairSeries[], r: CellResu
     }
   }
   r.turnover = tN ? tSum / tN : null;
-  // Incrementality: residualise on the baseline stack within walk-forward folds of the evaluated rows.
-  const baseline = o.cfg.baseline_features.filter((f) => f !== o.feature);
-  const resid: PairSeries[] = [];
-  const lifts: number[] = [];
-  for (const a of o.panel.assets) {
-    const x = a.features.get(o.feature);
-    const y = a.labels.get(o.horizon);
-    const cols = baseline.map((f) => a.features.get(f));
-    if (!x || !y || cols.some((c) => !c)) continue;
-    const w = walkForwardResiduals({ time: a.time, feature: x, label: y, baseline: cols as Float64Array[] }, o.cfg.incremental_folds, o.horizon_ms);
-    const idx: number[] = [];
-    w.fold.forEach((f, i) => {
-      if (f >= 0) idx.push(i);
-    });
-    resid.push({
-      symbol: a.symbol,
-      time: Float64Array.from(idx, (i) => a.time[i]!),
-      x: Float64Array.from(idx, (i) => w.feature_resid[i]!),
-      y: Float64Array.from(idx, (i) => w.label_resid[i]!),
-    });
-    if (w.r2_lift !== null) lifts.push(w.r2_lift);
-  }
-  const pr = pooledIcTest(resid, o.lags);
-  r.partial_ic = pr.ic;
-  r.partial_t_nw = pr.t_nw;
-  r.partial_p = pr.p_value;
-  r.r2_lift = lifts.length ? lifts.reduce((s, v) => s + v, 0) / lifts.length : null;
+  incrementality(o, r);
   // Rare-stress dependence: drop the decisions whose stress measure is above its training quantile.
   const thr = new Map<string, number>();
   for (const a of o.panel.assets) thr.set(a.symbol, quantileOf(o.train.get(a.symbol)?.get(o.cfg.stress_feature), 1 - o.cfg.stress_drop_share));
@@ -364,4 +338,34 @@ function allCellExtras(o: FeatureHorizonInput, series: PairSeries[], r: CellResu
   r.cs_ic = sum.ic_mean;
   r.cs_t_nw = sum.newey_west_t_stat;
   r.cs_times = sum.n;
+}
+
+/** Incrementality: residualise on the baseline stack within walk-forward folds of the evaluated rows. */
+export function incrementality(o: FeatureHorizonInput, r: CellResult, wf: typeof walkForwardResiduals = walkForwardResiduals): void {
+  const baseline = o.cfg.baseline_features.filter((f) => f !== o.feature);
+  const resid: PairSeries[] = [];
+  const lifts: number[] = [];
+  for (const a of o.panel.assets) {
+    const x = a.features.get(o.feature);
+    const y = a.labels.get(o.horizon);
+    const cols = baseline.map((f) => a.features.get(f));
+    if (!x || !y || cols.some((c) => !c)) continue;
+    const w = wf({ time: a.time, feature: x, label: y, baseline: cols as Float64Array[] }, o.cfg.incremental_folds, o.horizon_ms);
+    const idx: number[] = [];
+    w.fold.forEach((f, i) => {
+      if (f >= 0) idx.push(i);
+    });
+    resid.push({
+      symbol: a.symbol,
+      time: Float64Array.from(idx, (i) => a.time[i]!),
+      x: Float64Array.from(idx, (i) => w.feature_resid[i]!),
+      y: Float64Array.from(idx, (i) => w.label_resid[i]!),
+    });
+    if (w.r2_lift !== null) lifts.push(w.r2_lift);
+  }
+  const pr = pooledIcTest(resid, o.lags);
+  r.partial_ic = pr.ic;
+  r.partial_t_nw = pr.t_nw;
+  r.partial_p = pr.p_value;
+  r.r2_lift = lifts.length ? lifts.reduce((s, v) => s + v, 0) / lifts.length : null;
 }

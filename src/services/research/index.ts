@@ -1,7 +1,7 @@
 import type { ServiceContext } from '../../domain/context.js';
 import { timeframeSeconds } from '../../domain/datasets.js';
 import { usageError } from '../../domain/errors.js';
-import { FEATURE_FAMILIES, FEATURES, FEATURE_NAMES } from '../../domain/features.js';
+import { FEATURE_FAMILIES, FEATURES, FEATURE_NAMES, featuresSpec } from '../../domain/features.js';
 import {
   REGIME_DIMENSIONS,
   REGIME_FEATURES,
@@ -12,10 +12,11 @@ import {
 } from '../../domain/research.js';
 import { bhAdjust, holmAdjust } from '../../stats/multiple-testing.js';
 import { neweyWestLags } from '../../stats/overlap.js';
-import { writeRows } from '../../store/dataset.js';
-import { appendLedger, sha256 } from '../../store/ledger.js';
+import { datasetFiles, writeRows } from '../../store/dataset.js';
+import { ledgerSpec, sha256 } from '../../store/ledger.js';
 import { loadSplit, selectorIntervals } from '../split.js';
-import { computeFeatureHorizon, regimeMasks, type CellResult } from './cells.js';
+import { regimeMasks, type CellResult } from './cells.js';
+import { buildGridIndex, gridFeatureHorizon, releaseColumn } from './grid.js';
 import { loadPanels, segmentsOf as segmentsOfEval, type EvalSegment } from './panel.js';
 import { loadHypotheses, type LoadedSpec } from './specs.js';
 import { judge, type Verdict } from './verdicts.js';
@@ -75,6 +76,8 @@ export interface ResearchResult {
   /** H6 settlement event study (when H6 is judged); null when no funding or bars */
   settlement: SettlementStudy | null;
   rows_written: number;
+  /** wall-clock seconds of the steps: reading the segments, the cells, the settlement study, writing */
+  timings: { load_s: number; cells_s: number; settlement_s: number; write_s: number };
 }
 
 function resolveConfig(raw: Record<string, unknown> | undefined): ResearchConfig {
@@ -100,7 +103,7 @@ function selection(o: ResearchOptions): { features: string[]; specs: LoadedSpec[
     return { features: FEATURES.filter((f) => o.families!.includes(f.family)).map((f) => f.name), specs: [] };
   }
   const specs = loadHypotheses(o.hypotheses?.length ? o.hypotheses : ['all'], ...(o.hypotheses_dir ? [o.hypotheses_dir] : []));
-  return { features: [...new Set(specs.flatMap((s) => s.spec.features.map((f) => f.name)))], specs };
+  return { features: [...new Set(specs.flatMap((s) => s.spec.features.flatMap((f) => [f.name, ...(f.fallback ? [f.fallback] : [])])))], specs };
 }
 
 export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Promise<ResearchResult> {
@@ -125,6 +128,7 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
   const badR = regimeNames.filter((r) => !(REGIME_DIMENSIONS as readonly string[]).includes(r));
   if (badR.length) throw usageError(`unknown regime dimension(s) ${badR.join(', ')}; known: ${REGIME_DIMENSIONS.join(', ')}`);
   const dims = regimeNames as RegimeDimension[];
+  const tLoad = performance.now();
   const needed = [...new Set([...features, ...dims.map((d) => REGIME_FEATURES[d]), ...cfg.baseline_features, cfg.stress_feature])];
   const loaded = await loadPanels(
     {
@@ -137,8 +141,12 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
     },
     ctx,
   );
+  const loadS = (performance.now() - tLoad) / 1000;
+  const tCells = performance.now();
   const barMs = timeframeSeconds(split.timeframe) * 1000;
   const masks = regimeMasks(loaded.panel, loaded.train, dims, cfg);
+  // The panel laid out once in typed arrays; each column is sorted once (research/grid.ts).
+  const grid = buildGridIndex(loaded.panel, loaded.train, masks, dims, cfg);
   const cells: CellResult[] = [];
   for (const f of features) {
     for (const h of loaded.horizons) {
@@ -147,10 +155,13 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
       if (ctx.signal.aborted) throw ctx.signal.reason;
       ctx.log.progress(`research: ${f} ${h.horizon}`);
       const lags = Math.ceil(cfg.nw_lag_multiplier * neweyWestLags(h.horizon_ms, barMs));
-      cells.push(...computeFeatureHorizon({ panel: loaded.panel, train: loaded.train, masks, dims, feature: f, horizon: h.horizon, horizon_ms: h.horizon_ms, lags, cfg }));
+      cells.push(...gridFeatureHorizon(grid, { dims, feature: f, horizon: h.horizon, horizon_ms: h.horizon_ms, lags, cfg }));
     }
+    releaseColumn(grid, f);
   }
   ctx.log.progressDone();
+  const cellsS = (performance.now() - tCells) / 1000;
+  const tSettle = performance.now();
   // Multiple-testing control across every cell of the run that has a p-value.
   const holm = holmAdjust(cells.map((c) => c.p_value));
   const bh = bhAdjust(cells.map((c) => c.p_value));
@@ -167,7 +178,15 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
         { near_minutes: cfg.settlement_near_minutes, far_minutes: cfg.settlement_far_minutes },
       )
     : null;
-  const verdicts = specs.map((s) => judge(s.spec, cells, cfg, loaded.panel.round_trip_cost, settlement));
+  const settlementS = (performance.now() - tSettle) / 1000;
+  // Venue robustness: which other venues have features at this timeframe in the data dir (the
+  // cross-venue run itself is not implemented: the verdict names them and stays inconclusive).
+  const otherVenues = specs.some((s) => s.spec.requires_second_venue)
+    ? [...new Set((await datasetFiles(o.root, featuresSpec(), { timeframe: [split.timeframe] })).map((f) => /venue=([^/\\]+)/.exec(f)?.[1] ?? ''))]
+        .filter((v) => v && v !== split.venue)
+        .sort()
+    : [];
+  const verdicts = specs.map((s) => judge(s.spec, cells, cfg, loaded.panel.round_trip_cost, settlement, { venue: split.venue, others: otherVenues, timeframe: split.timeframe }));
   const specHashes = Object.fromEntries(specs.map((s) => [s.spec.id, s.hash]));
   const dataHashes = Object.fromEntries(Object.entries(split.inputs).map(([k, v]) => [k, v.hash]));
   const nowMs = ctx.clock.now();
@@ -197,8 +216,10 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
     cells,
     settlement,
     rows_written: 0,
+    timings: { load_s: loadS, cells_s: cellsS, settlement_s: settlementS, write_s: 0 },
   };
   if (o.write !== false) {
+    const tWrite = performance.now();
     const us = nowMs * 1000;
     const rows = cells.map((c) => ({
       venue: split.venue,
@@ -257,26 +278,45 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
     }));
     const w = await writeRows(ctx, { root: o.root, spec: researchSpec() }, rows);
     result.rows_written = w.rows_in;
-    // One ledger row per run carrying the number of cells tested (per-cell rows would be thousands per run).
-    await appendLedger(ctx, o.root, {
+    // The ledger: one evaluation row for the run (verdicts, spec hashes; the report reads it) and one
+    // trial per cell tested (detail.trials = 1: what the ledger's research trial count sums), written
+    // in one append. The cells' rows are 1 microsecond later, so the run's row is the first of the run.
+    const dataHashesJson = JSON.stringify(dataHashes);
+    const runRow = {
+      event_time: us,
+      available_time: us,
+      source: 'perpkit',
+      ingest_time: us,
       kind: 'evaluation',
       command: 'research',
-      args: o.args,
-      config: { config: cfg, spec_hashes: specHashes },
-      data_hashes: dataHashes,
+      args: JSON.stringify(o.args),
+      config_hash: sha256({ config: cfg, spec_hashes: specHashes }),
+      data_hashes: dataHashesJson,
       split_name: o.split,
       segment: o.segment,
-      detail: {
+      detail: JSON.stringify({
         run_id: runId,
-        trials: tested,
+        cells_tested: tested,
         cells_total: cells.length,
         bh_significant: result.bh_significant,
         holm_significant: result.holm_significant,
         spec_hashes: specHashes,
         verdicts: Object.fromEntries(verdicts.map((v) => [v.id, v.verdict])),
         unseal_reason: o.unseal_reason ?? null,
-      },
-    });
+      }),
+    };
+    const cellRows = cells
+      .filter((c) => c.p_value !== null)
+      .map((c) => ({
+        ...runRow,
+        event_time: us + 1,
+        available_time: us + 1,
+        args: JSON.stringify({ run_id: runId, feature: c.feature, horizon: c.horizon, regime_dim: c.regime_dim, regime_cell: c.regime_cell }),
+        config_hash: configHash,
+        detail: JSON.stringify({ run_id: runId, trials: 1, feature: c.feature, horizon: c.horizon, regime_dim: c.regime_dim, regime_cell: c.regime_cell, ic: c.ic, t_nw: c.t_nw, p_value: c.p_value, p_bh: c.p_bh, n: c.n, effective_n: c.effective_n }),
+      }));
+    await writeRows(ctx, { root: o.root, spec: ledgerSpec() }, [runRow, ...cellRows]);
+    result.timings.write_s = (performance.now() - tWrite) / 1000;
   }
   return result;
 }

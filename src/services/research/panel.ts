@@ -44,6 +44,8 @@ async function copySegments(
   dataset: 'features' | 'labels',
   target: 'research_features' | 'research_labels' | 'research_train_features',
   read: SegmentRead,
+  /** also copy the train segment's rows (when it is one of `segments`) into this table */
+  trainCopy?: 'research_train_features',
 ): Promise<{ repeated_look: boolean }> {
   let repeated = false;
   for (const [i, segment] of segments.entries()) {
@@ -51,6 +53,7 @@ async function copySegments(
     const r = await readSegment({ root, name: split, selector: sel, dataset, unseal_test: read.unseal_test, command: read.command, args: read.args }, ctx);
     repeated ||= r.repeated_look;
     const src = quoteIdent(r.table);
+    if (trainCopy && segment === 'train') await ctx.db.exec(`CREATE OR REPLACE TEMP TABLE ${trainCopy} AS SELECT * FROM ${src}`);
     if (i === 0) await ctx.db.exec(`CREATE OR REPLACE TEMP TABLE ${target} AS SELECT * FROM ${src}`);
     else await ctx.db.exec(`INSERT INTO ${target} BY NAME SELECT * FROM ${src}`);
     await ctx.db.exec(`DROP TABLE IF EXISTS ${src}`);
@@ -123,14 +126,17 @@ export interface LoadedPanels {
 }
 
 export async function loadPanels(o: LoadPanelOptions, ctx: ServiceContext): Promise<LoadedPanels> {
-  const f = await copySegments(ctx, o.root, o.split, segmentsOf(o.segment), 'features', 'research_features', o.read);
+  // Each segment read checks the split's input hashes (a pass over all features and labels): the
+  // train features of a segment that includes train are copied from that same read.
+  const segs = segmentsOf(o.segment);
+  const f = await copySegments(ctx, o.root, o.split, segs, 'features', 'research_features', o.read, 'research_train_features');
   // readSegment reads one dataset per call and records each read of the sealed test segment, so
   // the labels read of this same run would be reported as a "repeated look" at what the features
   // read just unsealed. This run's look is the features read; the labels read's warning is dropped
   // (the ledger still gets both rows; see the report: readSegment should take both datasets).
   const labelsCtx: ServiceContext = o.segment === 'test' ? { ...ctx, log: { ...ctx.log, warn: (m) => (m.startsWith('repeated look') ? undefined : ctx.log.warn(m)) } } : ctx;
-  await copySegments(labelsCtx, o.root, o.split, segmentsOf(o.segment), 'labels', 'research_labels', o.read);
-  await copySegments(ctx, o.root, o.split, ['train'], 'features', 'research_train_features', { ...o.read, unseal_test: false });
+  await copySegments(labelsCtx, o.root, o.split, segs, 'labels', 'research_labels', o.read);
+  if (!segs.includes('train')) await copySegments(ctx, o.root, o.split, ['train'], 'features', 'research_train_features', { ...o.read, unseal_test: false });
   const stored = (await runQuery(ctx.db, 'research/horizons')).map((r) => ({ horizon: String(r['horizon']), horizon_ms: Number(r['horizon_ms']) }));
   const missingH = o.horizons.filter((h) => !stored.some((s) => s.horizon === h));
   if (stored.length === 0) throw missingError(`no labels in the ${o.segment} segment of split ${o.split}`, { hint: 'run "perpkit features --labels" and re-create the split' });

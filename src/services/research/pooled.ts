@@ -1,6 +1,7 @@
 import { percentileSorted, sorted } from '../../stats/descriptive.js';
 import { pearson } from '../../stats/descriptive.js';
-import { contributionsFromRanks, countingRanks, longRunVariance, rankKeys } from '../../stats/overlap.js';
+import { contributionsFromRanks, countingRanks } from '../../stats/overlap.js';
+import { denseKeys, longRunVarianceFast, uniqueIndex } from '../../stats/research-kernels.js';
 import { twoSidedP } from '../../stats/multiple-testing.js';
 
 /** One asset's pairs (finite feature and label) in time order. */
@@ -12,7 +13,8 @@ export interface PairSeries {
   /** index of each pair in its asset's rows (for regime masks) */
   row?: Int32Array;
   /**
-   * Integer rank keys (overlap.rankKeys) of x and y within this asset's full set of pairs, and
+   * Integer rank keys (research-kernels.denseKeys: equal values share one, order kept) of x and y
+   * within this asset's full set of pairs, and
    * across the stacked panel (pkx, pky), so that a subset is ranked by counting sort; computed
    * here when absent. maxKey bounds them.
    */
@@ -31,14 +33,14 @@ export function withKeys(series: readonly PairSeries[]): PairSeries[] {
     allY.set(s.y, o);
     o += s.x.length;
   }
-  const pkx = rankKeys(allX);
-  const pky = rankKeys(allY);
+  const pkx = denseKeys(allX);
+  const pky = denseKeys(allY);
   o = 0;
   return series.map((s) => {
     const n = s.x.length;
     const r: PairSeries = {
       ...s,
-      keys: { kx: rankKeys(s.x), ky: rankKeys(s.y), pkx: pkx.subarray(o, o + n), pky: pky.subarray(o, o + n), maxKey: 2 * n + 2, maxPanelKey: 2 * total + 2 },
+      keys: { kx: denseKeys(s.x), ky: denseKeys(s.y), pkx: pkx.subarray(o, o + n), pky: pky.subarray(o, o + n), maxKey: n, maxPanelKey: total },
     };
     o += n;
     return r;
@@ -102,13 +104,13 @@ export interface PooledIc {
  */
 export function pooledIcTest(input: readonly PairSeries[], lags: number): PooledIc {
   const series = withKeys(input);
-  const byTime = new Map<number, [number, number]>();
   const icBy: Record<string, number | null> = {};
   const ics: number[] = [];
   let n = 0;
   const panelKx: Int32Array[] = [];
   const panelKy: Int32Array[] = [];
   let maxPanelKey = 0;
+  const us: Array<{ u: Float64Array; time: Float64Array }> = [];
   for (const s of series) {
     const k = s.keys!;
     n += s.x.length;
@@ -121,17 +123,29 @@ export function pooledIcTest(input: readonly PairSeries[], lags: number): Pooled
       continue;
     }
     let sum = 0;
-    for (let i = 0; i < u.length; i++) {
-      sum += u[i]!;
-      const t = s.time[i]!;
-      const e = byTime.get(t);
-      if (e) {
-        e[0] += u[i]!;
-        e[1]++;
-      } else byTime.set(t, [u[i]!, 1]);
-    }
+    for (let i = 0; i < u.length; i++) sum += u[i]!;
+    us.push({ u, time: s.time });
     icBy[s.symbol] = sum / u.length;
     ics.push(sum / u.length);
+  }
+  // Mean contribution per decision time across the assets present (summed in asset order).
+  const allT = new Float64Array(us.reduce((a, x) => a + x.u.length, 0));
+  let off = 0;
+  for (const x of us) {
+    allT.set(x.time, off);
+    off += x.u.length;
+  }
+  const { unique, index } = uniqueIndex(allT);
+  const tSum = new Float64Array(unique.length);
+  const tCnt = new Int32Array(unique.length);
+  off = 0;
+  for (const x of us) {
+    for (let i = 0; i < x.u.length; i++) {
+      const j = index[off + i]!;
+      tSum[j] = tSum[j]! + x.u[i]!;
+      tCnt[j]!++;
+    }
+    off += x.u.length;
   }
   const concat = (parts: Int32Array[]): Int32Array => {
     const out = new Int32Array(n);
@@ -153,17 +167,13 @@ export function pooledIcTest(input: readonly PairSeries[], lags: number): Pooled
     t_nw: null,
     se_nw: null,
     p_value: null,
-    time_points: byTime.size,
+    time_points: unique.length,
     effective_n: null,
   };
-  if (base.ic === null || byTime.size < 3) return base;
-  const keys = [...byTime.keys()].sort((a, b) => a - b);
-  const pooled = Float64Array.from(keys, (k) => {
-    const [s, c] = byTime.get(k) as [number, number];
-    return s / c;
-  });
+  if (base.ic === null || unique.length < 3) return base;
+  const pooled = Float64Array.from(tSum, (v, j) => v / tCnt[j]!);
   const T = pooled.length;
-  const { gamma0, lrv } = longRunVariance(pooled, lags);
+  const { gamma0, lrv } = longRunVarianceFast(pooled, lags);
   if (lrv > 0) {
     base.se_nw = Math.sqrt(lrv / T);
     base.t_nw = base.ic / base.se_nw;

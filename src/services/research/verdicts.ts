@@ -6,7 +6,7 @@ import type { SettlementStudy } from './settlement.js';
 export type CheckStatus = 'pass' | 'fail' | 'inconclusive' | 'info';
 
 export interface Check {
-  name: 'significance' | 'modulation' | 'event_study' | 'regime_stability' | 'incrementality' | 'rare_stress' | 'sign_stability' | 'venue_robustness' | 'tradability_screen';
+  name: 'feature_choice' | 'significance' | 'modulation' | 'event_study' | 'regime_stability' | 'incrementality' | 'rare_stress' | 'sign_stability' | 'venue_robustness' | 'tradability_screen';
   status: CheckStatus;
   /** the numbers behind the status */
   numbers: Record<string, number | string | null>;
@@ -21,6 +21,10 @@ export interface Verdict {
   best: { feature: string; horizon: string; ic: number | null; t_nw: number | null; p_bh: number | null; effective_n: number | null } | null;
   checks: Check[];
   cells_considered: number;
+  /** the spec's version (absent in verdicts recorded before versions) */
+  version?: number;
+  /** features with a fallback: which one the verdict read, and why */
+  features_used?: Array<{ feature: string; judged: string; reason: string }>;
 }
 
 const sgn = (x: number | null): number => (x === null ? 0 : Math.sign(x));
@@ -32,9 +36,25 @@ function signOk(expected: string, ic: number | null): boolean {
 }
 
 /** Verdict of one hypothesis from the cells of the run (see docs/research.md for the rules). */
-export function judge(spec: HypothesisSpec, cells: readonly CellResult[], cfg: ResearchConfig, roundTripCost: number | null, study: SettlementStudy | null = null): Verdict {
+/** The venue of the run and the other venues with features at its timeframe in the data dir. */
+export interface VenueContext {
+  venue: string;
+  others: string[];
+  timeframe: string;
+}
+
+export function judge(spec: HypothesisSpec, cells: readonly CellResult[], cfg: ResearchConfig, roundTripCost: number | null, study: SettlementStudy | null = null, venues: VenueContext | null = null): Verdict {
   const alpha = spec.acceptance.alpha;
-  const expected = new Map(spec.features.map((f) => [f.name, f.expected_sign]));
+  // A feature with a fallback is judged on itself where it has data (a cell with a t in the spec's
+  // horizons), otherwise on the fallback (e.g. trade flow on data without trades: its bar proxy).
+  const hasData = (f: string): boolean => cells.some((c) => c.feature === f && spec.horizons.includes(c.horizon) && c.regime_dim === 'all' && c.status === 'ok' && c.t_nw !== null);
+  const used = spec.features.map((f) => {
+    if (!f.fallback) return { ...f, judged: f.name, reason: '' };
+    if (hasData(f.name)) return { ...f, judged: f.name, reason: `${f.name} has data in this run: judged on it (not on ${f.fallback})` };
+    return { ...f, judged: f.fallback, reason: `${f.name} has no data in this run (no cell with enough observations, e.g. no trades): judged on its fallback ${f.fallback}` };
+  });
+  const featuresUsed = used.filter((f) => f.fallback).map((f) => ({ feature: f.name, judged: f.judged, reason: f.reason }));
+  const expected = new Map(used.map((f) => [f.judged, f.expected_sign]));
   const mine = cells.filter((c) => expected.has(c.feature) && spec.horizons.includes(c.horizon));
   const all = mine.filter((c) => c.regime_dim === 'all' && c.status === 'ok' && c.t_nw !== null);
   const inDirection = all.filter((c) => signOk(expected.get(c.feature) as string, c.ic));
@@ -48,7 +68,10 @@ export function judge(spec: HypothesisSpec, cells: readonly CellResult[], cfg: R
     best: best && { feature: best.feature, horizon: best.horizon, ic: best.ic, t_nw: best.t_nw, p_bh: best.p_bh, effective_n: best.effective_n },
     checks,
     cells_considered: mine.length,
+    version: spec.version,
+    features_used: featuresUsed,
   });
+  for (const f of featuresUsed) checks.push({ name: 'feature_choice', status: 'info', numbers: { feature: f.feature, judged: f.judged }, reason: f.reason });
   if (!best) {
     checks.push({ name: 'significance', status: 'inconclusive', numbers: { cells: mine.length }, reason: 'no cell with enough observations' });
     return verdict('inconclusive');
@@ -67,7 +90,7 @@ export function judge(spec: HypothesisSpec, cells: readonly CellResult[], cfg: R
     const m = spec.modulation;
     let top: { z: number; feature: string; horizon: string; lo: number | null; hi: number | null } | null = null;
     let tested = 0;
-    for (const f of spec.features) {
+    for (const f of used.map((u) => ({ name: u.judged }))) {
       for (const h of spec.horizons) {
         const lo = mine.find((c) => c.feature === f.name && c.horizon === h && c.regime_dim === m.dimension && c.regime_cell === m.low);
         const hi = mine.find((c) => c.feature === f.name && c.horizon === h && c.regime_dim === m.dimension && c.regime_cell === m.high);
@@ -120,7 +143,17 @@ export function judge(spec: HypothesisSpec, cells: readonly CellResult[], cfg: R
     else checks.push({ name: 'sign_stability', status: 'fail', numbers, reason: `sign instability: same sign in only ${fmt(best.sign_stability, 2)} of adjacent ${cfg.ic_period}s` });
   }
   if (spec.requires_second_venue) {
-    checks.push({ name: 'venue_robustness', status: 'inconclusive', numbers: { venues: 1 }, reason: 'inconclusive: no second venue (the same test on a second venue is required for lead-lag claims)' });
+    const others = venues?.others ?? [];
+    if (others.length === 0) {
+      checks.push({ name: 'venue_robustness', status: 'inconclusive', numbers: { venues: 1 }, reason: 'inconclusive: no second venue (the same test on a second venue is required for lead-lag claims)' });
+    } else {
+      checks.push({
+        name: 'venue_robustness',
+        status: 'inconclusive',
+        numbers: { venues: 1 + others.length, other_venues: others.join(',') },
+        reason: `inconclusive: the data dir has ${venues!.timeframe} features of ${others.join(', ')} besides ${venues!.venue}, but this run tests one venue; run the same hypothesis on a split of ${others[0]} ("perpkit split --venue ${others[0]} ..." then "perpkit research --hypothesis ${spec.id}") and compare the sign and significance`,
+      });
+    }
   }
   const cost = cfg.round_trip_cost ?? roundTripCost;
   const edge = best.spread === null ? null : Math.abs(best.spread) / 2;

@@ -1,0 +1,623 @@
+import { REGIME_CELLS, REGIME_FEATURES, type RegimeDimension, type ResearchConfig } from '../../domain/research.js';
+import { bucketStats, bucketOf } from '../../stats/buckets.js';
+import { icStability, icTrend, signStability } from '../../stats/decay.js';
+import { percentileSorted } from '../../stats/descriptive.js';
+import { twoSidedP } from '../../stats/multiple-testing.js';
+import { normQuantile } from '../../stats/normal.js';
+import { walkForwardResidualsFast } from '../../stats/research-incremental.js';
+import { groupRanks, hacSum, longRunVarianceFast, sortColumn, type Grouping, type SortedColumn } from '../../stats/research-kernels.js';
+import type { CellResult, FeatureHorizonInput, RegimeMasks } from './cells.js';
+import { emptyCell, periodKeyOfDay } from './cells.js';
+import type { Panel } from './panel.js';
+import { ecdf, quantileOf, sortedFinite } from './pooled.js';
+
+/**
+ * The research grid over typed arrays: the panel's rows are laid out once (assets in panel order,
+ * each in time order), every column is sorted once, and each (feature, horizon) ranks its valid
+ * rows within every regime cell, asset and period in two passes (feature side, label side). The
+ * statistics are the ones of cells.computeFeatureHorizon (the plain reference, kept for tests),
+ * with the same sums in the same order; only the Newey-West sums over long lags use the O(n + L)
+ * box-kernel form (stats/research-kernels).
+ */
+
+interface Dim {
+  dim: string;
+  cells: readonly string[];
+  /** asset x cell, cell, asset x period x cell */
+  asset: Grouping;
+  panel: Grouping;
+  period: Grouping;
+}
+
+export interface GridIndex {
+  panel: Panel;
+  train: Map<string, Map<string, Float64Array>>;
+  cfg: ResearchConfig;
+  N: number;
+  A: number;
+  symbols: string[];
+  /** first row of each asset (A + 1 entries) */
+  offsets: Int32Array;
+  assetOf: Int32Array;
+  /** global time index of each row */
+  tIdx: Int32Array;
+  times: Float64Array;
+  /** periods: index of each row's period key (key - keyMin), P periods */
+  P: number;
+  keyMin: number;
+  dims: Dim[];
+  /** stress check: calm rows grouped by asset */
+  calm: Grouping;
+  cols: Map<string, { values: Float64Array; sorted?: SortedColumn }>;
+  turnover: Map<string, number | null>;
+  rx: Int32Array[];
+  ry: Int32Array[];
+}
+
+function concatColumn(ix: Pick<GridIndex, 'panel' | 'N'>, get: (a: Panel['assets'][number]) => Float64Array | undefined): Float64Array {
+  const out = new Float64Array(ix.N).fill(Number.NaN);
+  let o = 0;
+  for (const a of ix.panel.assets) {
+    const v = get(a);
+    if (v) out.set(v, o);
+    o += a.time.length;
+  }
+  return out;
+}
+
+export function buildGridIndex(panel: Panel, train: Map<string, Map<string, Float64Array>>, masks: RegimeMasks, dims: readonly RegimeDimension[], cfg: ResearchConfig): GridIndex {
+  const A = panel.assets.length;
+  const offsets = new Int32Array(A + 1);
+  panel.assets.forEach((a, k) => (offsets[k + 1] = offsets[k]! + a.time.length));
+  const N = offsets[A]!;
+  const assetOf = new Int32Array(N);
+  const allTimes = new Float64Array(N);
+  for (let k = 0; k < A; k++) {
+    assetOf.fill(k, offsets[k]!, offsets[k + 1]!);
+    allTimes.set(panel.assets[k]!.time, offsets[k]!);
+  }
+  const sortedT = Float64Array.from(allTimes).sort();
+  const uniq: number[] = [];
+  for (let i = 0; i < N; i++) if (i === 0 || sortedT[i] !== sortedT[i - 1]) uniq.push(sortedT[i]!);
+  const times = Float64Array.from(uniq);
+  const tIdx = new Int32Array(N);
+  const keys = new Float64Array(N);
+  let lastDay = Number.NaN;
+  let lastKey = Number.NaN;
+  for (let i = 0; i < N; i++) {
+    const t = allTimes[i]!;
+    let lo = 0;
+    let hi = times.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (times[mid]! < t) lo = mid + 1;
+      else hi = mid;
+    }
+    tIdx[i] = lo;
+    const day = Math.floor(t / 86_400_000);
+    if (day !== lastDay) {
+      lastDay = day;
+      lastKey = periodKeyOfDay(day, cfg.ic_period);
+    }
+    keys[i] = lastKey;
+  }
+  let keyMin = Infinity;
+  let keyMax = -Infinity;
+  for (let i = 0; i < N; i++) {
+    keyMin = Math.min(keyMin, keys[i]!);
+    keyMax = Math.max(keyMax, keys[i]!);
+  }
+  const P = N ? keyMax - keyMin + 1 : 0;
+  const mkDim = (dim: string, cells: readonly string[], cellOf: (i: number) => number): Dim => {
+    const C = cells.length;
+    const ga = new Int32Array(N);
+    const gp = new Int32Array(N);
+    const gq = new Int32Array(N);
+    for (let i = 0; i < N; i++) {
+      const c = cellOf(i);
+      const a = assetOf[i]!;
+      gp[i] = c;
+      ga[i] = c < 0 ? -1 : a * C + c;
+      gq[i] = c < 0 ? -1 : (a * P + (keys[i]! - keyMin)) * C + c;
+    }
+    return { dim, cells, asset: { group: ga, size: A * C }, panel: { group: gp, size: C }, period: { group: gq, size: A * P * C } };
+  };
+  const dimList: Dim[] = [mkDim('all', ['all'], () => 0)];
+  for (const d of dims) {
+    const cells = REGIME_CELLS[d];
+    const ms = panel.assets.map((a) => cells.map((c) => masks.get(a.symbol)?.get(`${d}=${c}`)));
+    dimList.push(
+      mkDim(d, cells, (i) => {
+        const a = assetOf[i]!;
+        const r = i - offsets[a]!;
+        const m = ms[a]!;
+        for (let c = 0; c < m.length; c++) if (m[c]?.[r] === 1) return c;
+        return -1;
+      }),
+    );
+  }
+  // Rare-stress check: rows whose stress measure is at or below its training quantile (or missing).
+  const calm = new Int32Array(N).fill(-1);
+  panel.assets.forEach((a, k) => {
+    const thr = quantileOf(train.get(a.symbol)?.get(cfg.stress_feature), 1 - cfg.stress_drop_share);
+    const v = a.features.get(cfg.stress_feature);
+    for (let r = 0; r < a.time.length; r++) {
+      const x = v?.[r];
+      if (x === undefined || !Number.isFinite(x) || !Number.isFinite(thr) || x <= thr) calm[offsets[k]! + r] = k;
+    }
+  });
+  const K = dimList.length * 3 + 1;
+  return {
+    panel,
+    train,
+    cfg,
+    N,
+    A,
+    symbols: panel.assets.map((a) => a.symbol),
+    offsets,
+    assetOf,
+    tIdx,
+    times,
+    P,
+    keyMin,
+    dims: dimList,
+    calm: { group: calm, size: A },
+    cols: new Map(),
+    turnover: new Map(),
+    rx: Array.from({ length: K }, () => new Int32Array(N)),
+    ry: Array.from({ length: K }, () => new Int32Array(N)),
+  };
+}
+
+function column(ix: GridIndex, key: string, get: (a: Panel['assets'][number]) => Float64Array | undefined): { values: Float64Array; sorted: SortedColumn } {
+  let c = ix.cols.get(key);
+  if (!c) {
+    c = { values: concatColumn(ix, get) };
+    ix.cols.set(key, c);
+  }
+  if (!c.sorted) c.sorted = sortColumn(c.values);
+  return c as { values: Float64Array; sorted: SortedColumn };
+}
+
+/** Drops the cached sort of a column (memory: a feature's columns are not needed after its horizons). */
+export function releaseColumn(ix: GridIndex, feature: string): void {
+  ix.cols.delete(`f:${feature}`);
+}
+
+interface PooledOut {
+  n: number;
+  assets: number;
+  ic: number | null;
+  ic_by_asset: Record<string, number | null>;
+  t_naive: number | null;
+  t_nw: number | null;
+  se_nw: number | null;
+  p_value: number | null;
+  effective_n: number | null;
+  /** per asset x cell: hits of a positive / negative direction */
+  pos: Float64Array | null;
+  neg: Float64Array | null;
+}
+
+/**
+ * pooled.pooledIcTest of every cell of an asset x cell grouping, from the doubled ranks: per asset
+ * the contributions u = z(rank x) z(rank y), their mean per decision time across assets, and the
+ * Newey-West t of that series.
+ */
+function pooledCells(ix: GridIndex, g: Grouping, C: number, rx: Int32Array, ry: Int32Array, cnt: Int32Array, valid: Uint8Array, lags: number, sign: Int8Array | null): PooledOut[] {
+  const { N, A } = ix;
+  const grp = g.group;
+  const sxx = new Float64Array(g.size);
+  const syy = new Float64Array(g.size);
+  for (let i = 0; i < N; i++) {
+    if (valid[i] !== 1) continue;
+    const k = grp[i]!;
+    if (k < 0) continue;
+    const c = cnt[k]! + 1;
+    const dx = rx[i]! - c;
+    const dy = ry[i]! - c;
+    sxx[k] = sxx[k]! + dx * dx;
+    syy[k] = syy[k]! + dy * dy;
+  }
+  const sdx = new Float64Array(g.size);
+  const sdy = new Float64Array(g.size);
+  const ok = new Uint8Array(g.size);
+  for (let k = 0; k < g.size; k++) {
+    const m = cnt[k]!;
+    if (m < 3) continue;
+    sdx[k] = Math.sqrt(sxx[k]! / m);
+    sdy[k] = Math.sqrt(syy[k]! / m);
+    if (sdx[k]! > 0 && sdy[k]! > 0) ok[k] = 1;
+  }
+  const usum = new Float64Array(g.size);
+  const G = ix.times.length;
+  const tsum = new Float64Array(C * G);
+  const tcnt = new Int32Array(C * G);
+  const pos = sign ? new Float64Array(g.size) : null;
+  const neg = sign ? new Float64Array(g.size) : null;
+  for (let i = 0; i < N; i++) {
+    if (valid[i] !== 1) continue;
+    const k = grp[i]!;
+    if (k < 0) continue;
+    if (sign) {
+      const s = sign[i]!;
+      if (s > 0) pos![k]!++;
+      else if (s < 0) neg![k]!++;
+    }
+    if (ok[k] !== 1) continue;
+    const c = cnt[k]! + 1;
+    const u = ((rx[i]! - c) / sdx[k]!) * ((ry[i]! - c) / sdy[k]!);
+    usum[k] = usum[k]! + u;
+    const ti = (k % C) * G + ix.tIdx[i]!;
+    tsum[ti] = tsum[ti]! + u;
+    tcnt[ti]!++;
+  }
+  const out: PooledOut[] = [];
+  for (let c = 0; c < C; c++) {
+    const icBy: Record<string, number | null> = {};
+    let n = 0;
+    let icSum = 0;
+    let icN = 0;
+    for (let a = 0; a < A; a++) {
+      const k = a * C + c;
+      n += cnt[k]!;
+      if (ok[k] === 1) {
+        const v = usum[k]! / cnt[k]!;
+        icBy[ix.symbols[a]!] = v;
+        icSum += v;
+        icN++;
+      } else icBy[ix.symbols[a]!] = null;
+    }
+    const r: PooledOut = { n, assets: icN, ic: icN ? icSum / icN : null, ic_by_asset: icBy, t_naive: null, t_nw: null, se_nw: null, p_value: null, effective_n: null, pos, neg };
+    let T = 0;
+    for (let t = 0; t < G; t++) if (tcnt[c * G + t]! > 0) T++;
+    if (r.ic !== null && T >= 3) {
+      const pooled = new Float64Array(T);
+      let j = 0;
+      for (let t = 0; t < G; t++) {
+        const e = c * G + t;
+        if (tcnt[e]! > 0) pooled[j++] = tsum[e]! / tcnt[e]!;
+      }
+      const { gamma0, lrv } = longRunVarianceFast(pooled, lags);
+      if (lrv > 0) {
+        r.se_nw = Math.sqrt(lrv / T);
+        r.t_nw = r.ic / r.se_nw;
+        r.p_value = twoSidedP(r.t_nw);
+        r.effective_n = Math.min(T, (T * gamma0) / lrv);
+      }
+      if (gamma0 > 0) r.t_naive = r.ic / Math.sqrt(gamma0 / T);
+    }
+    out.push(r);
+  }
+  return out;
+}
+
+/** Pearson correlation per group of the doubled ranks (descriptive.pearson of the group's ranks). */
+function groupPearson(g: Grouping, rx: Int32Array, ry: Int32Array, cnt: Int32Array, valid: Uint8Array, N: number): Float64Array {
+  const grp = g.group;
+  const sxy = new Float64Array(g.size);
+  const sxx = new Float64Array(g.size);
+  const syy = new Float64Array(g.size);
+  for (let i = 0; i < N; i++) {
+    if (valid[i] !== 1) continue;
+    const k = grp[i]!;
+    if (k < 0) continue;
+    const c = cnt[k]! + 1;
+    const dx = rx[i]! - c;
+    const dy = ry[i]! - c;
+    sxy[k] = sxy[k]! + dx * dy;
+    sxx[k] = sxx[k]! + dx * dx;
+    syy[k] = syy[k]! + dy * dy;
+  }
+  const out = new Float64Array(g.size).fill(Number.NaN);
+  for (let k = 0; k < g.size; k++) {
+    if (cnt[k]! < 2 || !(sxx[k]! > 0) || !(syy[k]! > 0)) continue;
+    const r = sxy[k]! / Math.sqrt(sxx[k]! * syy[k]!);
+    out[k] = Math.max(-1, Math.min(1, r));
+  }
+  return out;
+}
+
+/** Statistics of every regime cell of one (feature, horizon), as cells.computeFeatureHorizon. */
+export function gridFeatureHorizon(ix: GridIndex, o: Omit<FeatureHorizonInput, 'panel' | 'train' | 'masks'>): CellResult[] {
+  const { N, A, P, cfg } = ix;
+  const fx = column(ix, `f:${o.feature}`, (a) => a.features.get(o.feature));
+  const fy = column(ix, `y:${o.horizon}`, (a) => a.labels.get(o.horizon));
+  const X = fx.values;
+  const Y = fy.values;
+  const valid = new Uint8Array(N);
+  for (let i = 0; i < N; i++) if (Number.isFinite(X[i]!) && Number.isFinite(Y[i]!)) valid[i] = 1;
+  const groupings: Grouping[] = [];
+  for (const d of ix.dims) groupings.push(d.asset, d.panel, d.period);
+  groupings.push(ix.calm);
+  const cnt = groupRanks(fx.sorted, valid, groupings, ix.rx);
+  groupRanks(fy.sorted, valid, groupings, ix.ry);
+  // hit rate: sign agreement of (x - training median) and the return, per row
+  const sign = new Int8Array(N);
+  for (let a = 0; a < A; a++) {
+    const med = quantileOf(ix.train.get(ix.symbols[a]!)?.get(o.feature), 0.5);
+    if (!Number.isFinite(med)) continue;
+    for (let i = ix.offsets[a]!; i < ix.offsets[a + 1]!; i++) {
+      if (valid[i] !== 1) continue;
+      sign[i] = Math.sign(X[i]! - med) * Math.sign(Y[i]!);
+    }
+  }
+  const out: CellResult[] = [];
+  const input = { ...o, panel: ix.panel, train: ix.train, masks: new Map() } as FeatureHorizonInput;
+  ix.dims.forEach((d, di) => {
+    const C = d.cells.length;
+    const [ka, kp, kq] = [3 * di, 3 * di + 1, 3 * di + 2];
+    const pooled = pooledCells(ix, d.asset, C, ix.rx[ka]!, ix.ry[ka]!, cnt[ka]!, valid, o.lags, sign);
+    const panelR = groupPearson(d.panel, ix.rx[kp]!, ix.ry[kp]!, cnt[kp]!, valid, N);
+    const periodR = groupPearson(d.period, ix.rx[kq]!, ix.ry[kq]!, cnt[kq]!, valid, N);
+    const cntQ = cnt[kq]!;
+    d.cells.forEach((cell, c) => {
+      const p = pooled[c]!;
+      if (p.n < cfg.min_obs_per_cell) {
+        out.push(emptyCell(input, d.dim, cell, p.n));
+        return;
+      }
+      // period ICs: mean over assets of the within-period IC, dense from the first to the last period
+      const accS = new Float64Array(P);
+      const accN = new Int32Array(P);
+      for (let a = 0; a < A; a++) {
+        for (let q = 0; q < P; q++) {
+          const k = (a * P + q) * C + c;
+          const m = cntQ[k]!;
+          if (m < cfg.min_obs_per_period || m < 3) continue;
+          const r = periodR[k]!;
+          if (!Number.isFinite(r)) continue;
+          accS[q] = accS[q]! + r;
+          accN[q]!++;
+        }
+      }
+      let lo = -1;
+      let hi = -1;
+      for (let q = 0; q < P; q++) {
+        if (accN[q]! > 0) {
+          if (lo < 0) lo = q;
+          hi = q;
+        }
+      }
+      const per: Array<number | null> = [];
+      if (lo >= 0) for (let q = lo; q <= hi; q++) per.push(accN[q]! > 0 ? accS[q]! / accN[q]! : null);
+      const stab = icStability(per);
+      const sg = signStability(per);
+      const dir = p.ic !== null && p.ic < 0 ? -1 : 1;
+      let hits = 0;
+      let counted = 0;
+      for (let a = 0; a < A; a++) {
+        const k = a * C + c;
+        const h = dir > 0 ? p.pos![k]! : p.neg![k]!;
+        hits += h;
+        counted += p.pos![k]! + p.neg![k]!;
+      }
+      const pr = p.n >= 3 ? panelR[c]! : Number.NaN;
+      const r: CellResult = {
+        ...emptyCell(input, d.dim, cell, p.n),
+        status: 'ok',
+        assets: p.assets,
+        effective_n: p.effective_n,
+        ic: p.ic,
+        ic_panel: Number.isFinite(pr) ? pr : null,
+        ic_by_asset: p.ic_by_asset,
+        t_naive: p.t_naive,
+        t_nw: p.t_nw,
+        se_nw: p.se_nw,
+        p_value: p.p_value,
+        hit_rate: counted ? hits / counted : null,
+        ic_periods: stab.periods,
+        ic_ir: stab.periods >= 3 ? stab.ir : null,
+        ic_rolling_std: stab.periods >= 3 ? stab.std : null,
+        ic_trend: icTrend(per),
+        sign_stability: sg.share,
+        sign_pairs: sg.pairs,
+      };
+      if (d.dim === 'all') {
+        const kc = groupings.length - 1;
+        const ex = pooledCells(ix, ix.calm, 1, ix.rx[kc]!, ix.ry[kc]!, cnt[kc]!, valid, o.lags, null)[0]!;
+        r.ic_ex_stress = ex.ic;
+        r.p_ex_stress = ex.p_value;
+        gridAllCellExtras(ix, input, valid, X, Y, r);
+      }
+      if (r.ic !== null && r.ic_ir !== null && r.ic_trend !== null) {
+        const dd = Math.sign(r.ic);
+        const v = cfg.viability;
+        r.viable = Math.abs(r.ic) > v.ic && dd * r.ic_ir > v.ic_ir && dd * r.ic_trend > v.ic_trend;
+      }
+      out.push(r);
+    });
+  });
+  return out;
+}
+
+/** Buckets, turnover, incrementality and the cross-sectional IC of the unconditional cell. */
+function gridAllCellExtras(ix: GridIndex, o: FeatureHorizonInput, valid: Uint8Array, X: Float64Array, Y: Float64Array, r: CellResult): void {
+  const { cfg, A } = ix;
+  const k = cfg.buckets;
+  // Buckets: per asset, edges from the training segment; the spread's HAC variance over long lags by the box kernel.
+  const series: Array<{ feature: Float64Array; forward: Float64Array }> = [];
+  for (let a = 0; a < A; a++) {
+    const s = sortedFinite(ix.train.get(ix.symbols[a]!)?.get(o.feature));
+    const edges: number[] = [];
+    if (s.length) for (let i = 1; i < k; i++) edges.push(percentileSorted(s, i / k));
+    const lo = ix.offsets[a]!;
+    const hi = ix.offsets[a + 1]!;
+    let m = 0;
+    for (let i = lo; i < hi; i++) if (valid[i] === 1) m++;
+    const b = new Float64Array(m);
+    const y = new Float64Array(m);
+    m = 0;
+    for (let i = lo; i < hi; i++) {
+      if (valid[i] !== 1) continue;
+      b[m] = edges.length === k - 1 ? bucketOf(X[i]!, edges) : Number.NaN;
+      y[m++] = Y[i]!;
+    }
+    series.push({ feature: b, forward: y });
+  }
+  const inner = Array.from({ length: k - 1 }, (_, i) => i + 0.5);
+  const b = bucketStats(series, inner, 0, cfg.confidence);
+  let lo95: number | null = null;
+  let hi95: number | null = null;
+  if (b.spread !== null) {
+    const top = k - 1;
+    const nTop = b.buckets[top]!.count;
+    const nBot = b.buckets[0]!.count;
+    const mTop = b.buckets[top]!.mean_return!;
+    const mBot = b.buckets[0]!.mean_return!;
+    let v = 0;
+    for (const s of series) {
+      const d = new Float64Array(s.forward.length);
+      for (let i = 0; i < d.length; i++) {
+        const bi = Number.isFinite(s.forward[i]!) ? bucketOf(s.feature[i]!, inner) : -1;
+        if (bi === top) d[i] = (s.forward[i]! - mTop) / nTop;
+        else if (bi === 0) d[i] = -(s.forward[i]! - mBot) / nBot;
+      }
+      v += hacSum(d, o.lags);
+    }
+    const se = Math.sqrt(Math.max(v, 0));
+    const z = normQuantile(0.5 + cfg.confidence / 2);
+    lo95 = b.spread - z * se;
+    hi95 = b.spread + z * se;
+  }
+  Object.assign(r, { buckets: b.buckets, monotonicity: b.monotonicity, monotonicity_p: b.monotonicity_p, spread: b.spread, spread_ci_low: lo95, spread_ci_high: hi95 });
+  // Turnover does not depend on the horizon: once per feature.
+  if (!ix.turnover.has(o.feature)) {
+    let tSum = 0;
+    let tN = 0;
+    for (const a of ix.panel.assets) {
+      const x = a.features.get(o.feature);
+      const tr = sortedFinite(ix.train.get(a.symbol)?.get(o.feature));
+      if (!x || tr.length === 0) continue;
+      let prev = Number.NaN;
+      for (let i = 0; i < x.length; i++) {
+        const q = Number.isFinite(x[i]!) ? ecdf(tr, x[i]!) : Number.NaN;
+        if (Number.isFinite(q) && Number.isFinite(prev)) {
+          tSum += Math.abs(q - prev);
+          tN++;
+        }
+        prev = q;
+      }
+    }
+    ix.turnover.set(o.feature, tN ? tSum / tN : null);
+  }
+  r.turnover = ix.turnover.get(o.feature) ?? null;
+  gridIncrementality(ix, o, r);
+  crossSectional(ix, valid, X, Y, o.lags, r);
+}
+
+/** Average ranks 1..m of a few values (ties share their mean), as descriptive.rankAverage. */
+function smallRanks(v: Float64Array, m: number, out: Float64Array): void {
+  for (let i = 0; i < m; i++) {
+    let below = 0;
+    let eq = 0;
+    for (let j = 0; j < m; j++) {
+      if (v[j]! < v[i]!) below++;
+      else if (v[j] === v[i]) eq++;
+    }
+    out[i] = below + (eq + 1) / 2;
+  }
+}
+
+/** Cross-sectional Spearman IC per decision time (stats/ic crossSectionalIC, >= 3 assets) and its Newey-West t (icSummary). */
+function crossSectional(ix: GridIndex, valid: Uint8Array, X: Float64Array, Y: Float64Array, lags: number, r: CellResult): void {
+  const G = ix.times.length;
+  const A = ix.A;
+  // rows by time (assets in panel order within a time)
+  const at = new Int32Array(G * A).fill(-1);
+  for (let i = 0; i < ix.N; i++) if (valid[i] === 1) at[ix.tIdx[i]! * A + ix.assetOf[i]!] = i;
+  const xs = new Float64Array(A);
+  const ys = new Float64Array(A);
+  const rxs = new Float64Array(A);
+  const rys = new Float64Array(A);
+  const ics: number[] = [];
+  for (let t = 0; t < G; t++) {
+    let m = 0;
+    for (let a = 0; a < A; a++) {
+      const i = at[t * A + a]!;
+      if (i < 0) continue;
+      xs[m] = X[i]!;
+      ys[m++] = Y[i]!;
+    }
+    if (m < 3) continue;
+    smallRanks(xs, m, rxs);
+    smallRanks(ys, m, rys);
+    let mx = 0;
+    let my = 0;
+    for (let j = 0; j < m; j++) {
+      mx += rxs[j]!;
+      my += rys[j]!;
+    }
+    mx /= m;
+    my /= m;
+    let sxy = 0;
+    let sxx = 0;
+    let syy = 0;
+    for (let j = 0; j < m; j++) {
+      const dx = rxs[j]! - mx;
+      const dy = rys[j]! - my;
+      sxy += dx * dy;
+      sxx += dx * dx;
+      syy += dy * dy;
+    }
+    if (!(sxx > 0) || !(syy > 0)) continue;
+    ics.push(Math.max(-1, Math.min(1, sxy / Math.sqrt(sxx * syy))));
+  }
+  const n = ics.length;
+  r.cs_times = n;
+  if (n === 0) {
+    r.cs_ic = null;
+    r.cs_t_nw = null;
+    return;
+  }
+  const ic = Float64Array.from(ics);
+  let s = 0;
+  for (let i = 0; i < n; i++) s += ic[i]!;
+  const m = s / n;
+  r.cs_ic = Number.isFinite(m) ? m : null;
+  const nw = Math.sqrt(longRunVarianceFast(ic, Math.max(0, Math.floor(lags + 1) - 1)).lrv / n);
+  r.cs_t_nw = n > 1 && nw > 0 && Number.isFinite(m / nw) ? m / nw : null;
+}
+
+export { REGIME_FEATURES };
+
+/**
+ * Incrementality (cells.incrementality): per asset, walk-forward residuals of the feature and the
+ * label on the baseline stack; the partial IC is the pooled IC of the residuals, ranked here with
+ * one sort per side over the whole panel.
+ */
+function gridIncrementality(ix: GridIndex, o: FeatureHorizonInput, r: CellResult): void {
+  const { N } = ix;
+  const baseline = o.cfg.baseline_features.filter((f) => f !== o.feature);
+  const FR = new Float64Array(N).fill(Number.NaN);
+  const LR = new Float64Array(N).fill(Number.NaN);
+  const valid = new Uint8Array(N);
+  const lifts: number[] = [];
+  const group = new Int32Array(N).fill(-1);
+  ix.panel.assets.forEach((a, k) => {
+    const x = a.features.get(o.feature);
+    const y = a.labels.get(o.horizon);
+    const cols = baseline.map((f) => a.features.get(f));
+    if (!x || !y || cols.some((c) => !c)) return;
+    const w = walkForwardResidualsFast({ time: a.time, feature: x, label: y, baseline: cols as Float64Array[] }, o.cfg.incremental_folds, o.horizon_ms);
+    const off = ix.offsets[k]!;
+    group.fill(k, off, ix.offsets[k + 1]!);
+    for (let i = 0; i < w.fold.length; i++) {
+      if (w.fold[i]! < 0) continue;
+      FR[off + i] = w.feature_resid[i]!;
+      LR[off + i] = w.label_resid[i]!;
+      valid[off + i] = 1;
+    }
+    if (w.r2_lift !== null) lifts.push(w.r2_lift);
+  });
+  const g: Grouping = { group, size: ix.A };
+  const rx = [new Int32Array(N)];
+  const ry = [new Int32Array(N)];
+  const cnt = groupRanks(sortColumn(FR), valid, [g], rx);
+  groupRanks(sortColumn(LR), valid, [g], ry);
+  const pr = pooledCells(ix, g, 1, rx[0]!, ry[0]!, cnt[0]!, valid, o.lags, null)[0]!;
+  r.partial_ic = pr.ic;
+  r.partial_t_nw = pr.t_nw;
+  r.partial_p = pr.p_value;
+  r.r2_lift = lifts.length ? lifts.reduce((s, v) => s + v, 0) / lifts.length : null;
+}

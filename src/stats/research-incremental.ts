@@ -1,0 +1,126 @@
+/**
+ * incremental.walkForwardResiduals for rows in time order, in one pass: the expanding training
+ * sets of the folds are prefixes of the usable rows, so the normal-equation sums of every fold are
+ * snapshots of one running accumulation (the same additions in the same order as the per-fold
+ * loops), and the three regressions (feature ~ baseline, label ~ baseline, label ~ baseline +
+ * feature) read one (p + 1) x (p + 1) sum of [1, baseline, feature] products. Rows not in time
+ * order fall back to walkForwardResiduals. Same results, bit for bit (test/research/grid.test.ts).
+ */
+import { Matrix, solve } from 'ml-matrix';
+import { walkForwardResiduals, type WalkForwardInput, type WalkForwardResiduals } from './incremental.js';
+
+function solveOrNull(xtx: number[][], xty: number[]): number[] | null {
+  const p = xty.length;
+  for (let a = 0; a < p; a++) for (let b = 0; b < a; b++) xtx[a]![b] = xtx[b]![a]!;
+  const out = solve(new Matrix(xtx), Matrix.columnVector(xty), true).to1DArray();
+  return out.every((v) => Number.isFinite(v)) ? out : null;
+}
+
+export function walkForwardResidualsFast(inp: WalkForwardInput, folds: number, embargo: number): WalkForwardResiduals {
+  const n = inp.time.length;
+  for (let i = 1; i < n; i++) if (!(inp.time[i]! >= inp.time[i - 1]!)) return walkForwardResiduals(inp, folds, embargo);
+  const nan = (): Float64Array => new Float64Array(n).fill(Number.NaN);
+  const out: WalkForwardResiduals = {
+    feature_resid: nan(),
+    label_resid: nan(),
+    pred_base: nan(),
+    pred_full: nan(),
+    fold: new Int32Array(n).fill(-1),
+    folds_used: 0,
+    r2_oos_base: null,
+    r2_oos_full: null,
+    r2_lift: null,
+  };
+  const B = inp.baseline.length;
+  let okN = 0;
+  const okRows = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    if (!Number.isFinite(inp.feature[i]!) || !Number.isFinite(inp.label[i]!) || !Number.isFinite(inp.time[i]!)) continue;
+    let all = true;
+    for (let b = 0; b < B; b++) if (!Number.isFinite(inp.baseline[b]![i]!)) all = false;
+    if (all) okRows[okN++] = i;
+  }
+  if (okN < 10 || folds < 1) return out;
+  let tMin = Infinity;
+  let tMax = -Infinity;
+  for (let r = 0; r < okN; r++) {
+    const t = inp.time[okRows[r]!]!;
+    tMin = Math.min(tMin, t);
+    tMax = Math.max(tMax, t);
+  }
+  const width = (tMax - tMin) / (folds + 1);
+  // running sums over the rows [1, baseline..., feature] (upper triangle), label products and label sum
+  const q = B + 2;
+  const S = Array.from({ length: q }, () => new Array<number>(q).fill(0));
+  const Sy = new Array<number>(q).fill(0);
+  let ySum = 0;
+  let used = 0;
+  const row = new Array<number>(q).fill(1);
+  const xb = new Array<number>(B).fill(0);
+  let sseB = 0;
+  let sseF = 0;
+  let sst = 0;
+  const p = B + 1;
+  for (let j = 1; j <= folds; j++) {
+    const lo = tMin + j * width;
+    const hi = j === folds ? Infinity : tMin + (j + 1) * width;
+    // extend the training prefix: rows with time < lo - embargo
+    while (used < okN && inp.time[okRows[used]!]! < lo - embargo) {
+      const i = okRows[used]!;
+      for (let b = 0; b < B; b++) row[b + 1] = inp.baseline[b]![i]!;
+      row[q - 1] = inp.feature[i]!;
+      const y = inp.label[i]!;
+      for (let a = 0; a < q; a++) {
+        const ra = row[a]!;
+        Sy[a] = Sy[a]! + ra * y;
+        const sa = S[a]!;
+        for (let b = a; b < q; b++) sa[b] = sa[b]! + ra * row[b]!;
+      }
+      ySum += y;
+      used++;
+    }
+    let testN = 0;
+    for (let r = 0; r < okN; r++) {
+      const t = inp.time[okRows[r]!]!;
+      if (t >= lo && t < hi) testN++;
+    }
+    if (testN === 0) continue;
+    // feature ~ baseline and label ~ baseline: p x p; label ~ baseline + feature: q x q
+    if (used < p + 2 || used < q + 2) continue;
+    const sub = (k: number): number[][] => Array.from({ length: k }, (_, a) => Array.from({ length: k }, (_, b) => (b >= a ? S[a]![b]! : 0)));
+    const bF = solveOrNull(sub(p), Array.from({ length: p }, (_, a) => S[a]![q - 1]!));
+    const bY = solveOrNull(sub(p), Sy.slice(0, p));
+    const bFull = solveOrNull(sub(q), Sy.slice(0, q));
+    if (!bF || !bY || !bFull) continue;
+    out.folds_used++;
+    const yMean = ySum / used;
+    for (let r = 0; r < okN; r++) {
+      const i = okRows[r]!;
+      const t = inp.time[i]!;
+      if (!(t >= lo && t < hi)) continue;
+      for (let b = 0; b < B; b++) xb[b] = inp.baseline[b]![i]!;
+      let pb = bY[0]!;
+      for (let b = 0; b < B; b++) pb += bY[b + 1]! * xb[b]!;
+      let pf = bFull[0]!;
+      for (let b = 0; b < B; b++) pf += bFull[b + 1]! * xb[b]!;
+      pf += bFull[B + 1]! * inp.feature[i]!;
+      let pF = bF[0]!;
+      for (let b = 0; b < B; b++) pF += bF[b + 1]! * xb[b]!;
+      out.feature_resid[i] = inp.feature[i]! - pF;
+      out.label_resid[i] = inp.label[i]! - pb;
+      out.pred_base[i] = pb;
+      out.pred_full[i] = pf;
+      out.fold[i] = j;
+      const y = inp.label[i]!;
+      sseB += (y - pb) ** 2;
+      sseF += (y - pf) ** 2;
+      sst += (y - yMean) ** 2;
+    }
+  }
+  if (out.folds_used > 0 && sst > 0) {
+    out.r2_oos_base = 1 - sseB / sst;
+    out.r2_oos_full = 1 - sseF / sst;
+    out.r2_lift = out.r2_oos_full - out.r2_oos_base;
+  }
+  return out;
+}

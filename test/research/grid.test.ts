@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_RESEARCH_CONFIG, REGIME_DIMENSIONS, type ResearchConfig } from '../../src/domain/research.js';
+import { computeFeatureHorizon, regimeMasks } from '../../src/services/research/cells.js';
+import { buildGridIndex, gridFeatureHorizon } from '../../src/services/research/grid.js';
+import type { AssetSeries, Panel } from '../../src/services/research/panel.js';
+import { longRunVariance } from '../../src/stats/ic.js';
+import { walkForwardResiduals } from '../../src/stats/incremental.js';
+import { mulberry32, normalGenerator } from '../../src/stats/random.js';
+import { walkForwardResidualsFast } from '../../src/stats/research-incremental.js';
+import { DIRECT_LAGS, groupRanks, hacSum, longRunVarianceFast, sortColumn } from '../../src/stats/research-kernels.js';
+
+// The fast grid (research/grid.ts) against the plain per-cell loops (cells.computeFeatureHorizon),
+// on a small panel built to be awkward: ties (rounded features, discrete regime features), missing
+// feature and label values, assets with different spans, cells under the observation floor, and
+// Newey-West lags on both sides of the direct/box-kernel switch.
+
+const BAR = 300_000;
+const T0 = Date.UTC(2025, 0, 1);
+
+function series(symbol: string, n: number, start: number, seed: number): AssetSeries {
+  const u = mulberry32(seed);
+  const z = normalGenerator(seed + 1);
+  const time = Float64Array.from({ length: n }, (_, i) => T0 + (start + i) * BAR);
+  const f = (gen: (i: number) => number, missing = 0): Float64Array => Float64Array.from({ length: n }, (_, i) => (u() < missing ? Number.NaN : gen(i)));
+  const ret = f(() => z() * 0.01);
+  const sig = f(() => Math.round(z() * 4) / 4, 0.05); // few distinct values: many ties
+  const cont = f((i) => 0.3 * ret[i]! + z() * 0.01, 0.02);
+  const features = new Map<string, Float64Array>([
+    ['basis', sig],
+    ['basis_z_168', cont],
+    ['vol_regime', f(() => (u() < 0.08 ? -1 : u() < 0.8 ? 0 : 1))],
+    ['trend_regime', f(() => (u() < 0.5 ? 1 : -1), 0.01)],
+    ['funding_rate', f(() => Math.round(z() * 3) / 1e4)],
+    ['liquidity_stress', f(() => Math.abs(z()), 0.03)],
+    ['settle_in_window', f(() => (u() < 0.1 ? 1 : 0))],
+    ['perp_spot_activity_24', f(() => z())],
+    ['roc_1', f(() => z() * 0.01)],
+    ['roc_12', f(() => z() * 0.03)],
+    ['rv_24', f(() => Math.abs(z()) * 0.02, 0.01)],
+  ]);
+  const labels = new Map<string, Float64Array>([
+    ['15m', f((i) => 0.5 * ret[i]! + z() * 0.01, 0.03)],
+    ['4h', f((i) => 0.2 * ret[i]! + z() * 0.02, 0.03)],
+  ]);
+  return { symbol, time, features, labels };
+}
+
+function panelOf(assets: AssetSeries[]): Panel {
+  return { assets, rows: assets.reduce((s, a) => s + a.time.length, 0), round_trip_cost: 0.001 };
+}
+
+const eval_ = panelOf([series('AAA', 2600, 0, 1), series('BBB', 2400, 150, 2), series('CCC', 2600, 0, 3)]);
+const trainPanel = panelOf([series('AAA', 900, -1000, 11), series('BBB', 900, -1000, 12), series('CCC', 900, -1000, 13)]);
+const train = new Map(trainPanel.assets.map((a) => [a.symbol, a.features]));
+// about nine days of 5m bars: daily IC periods (a day's IC needs 40 rows of the asset in the cell)
+const cfg: ResearchConfig = { ...DEFAULT_RESEARCH_CONFIG, min_obs_per_cell: 650, ic_period: 'day', min_obs_per_period: 40 };
+
+function close(a: unknown, b: unknown, path: string, bad: string[]): void {
+  if (typeof a === 'number' && typeof b === 'number') {
+    if (Number.isNaN(a) && Number.isNaN(b)) return;
+    if (!(Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(a)))) bad.push(`${path}: ${a} vs ${b}`);
+    return;
+  }
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') {
+    if (a !== b) bad.push(`${path}: ${String(a)} vs ${String(b)}`);
+    return;
+  }
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  for (const k of keys) close((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`, bad);
+}
+
+describe('research grid (fast path) = the plain per-cell loops', () => {
+  const dims = [...REGIME_DIMENSIONS];
+  const masks = regimeMasks(eval_, train, dims, cfg);
+  const ix = buildGridIndex(eval_, train, masks, dims, cfg);
+  for (const [feature, horizon, lags] of [
+    ['basis', '15m', 2],
+    ['basis_z_168', '15m', 3],
+    ['basis', '4h', 2 * DIRECT_LAGS],
+    ['basis_z_168', '4h', DIRECT_LAGS + 7],
+  ] as const) {
+    it(`${feature} x ${horizon}, ${lags} Newey-West lags: every statistic of every cell to 1e-12`, () => {
+      const o = { dims, feature, horizon, horizon_ms: horizon === '15m' ? 900_000 : 14_400_000, lags, cfg };
+      const ref = computeFeatureHorizon({ ...o, panel: eval_, train, masks });
+      const got = gridFeatureHorizon(ix, o);
+      expect(got.map((c) => `${c.regime_dim}=${c.regime_cell}:${c.status}`)).toEqual(ref.map((c) => `${c.regime_dim}=${c.regime_cell}:${c.status}`));
+      // the panel is awkward enough: some cells under the floor, most with numbers, periods and buckets
+      expect(ref.some((c) => c.status === 'insufficient')).toBe(true);
+      expect(ref.filter((c) => c.status === 'ok' && c.ic_periods >= 3 && c.t_nw !== null).length).toBeGreaterThan(8);
+      expect(ref[0]!.buckets).not.toBeNull();
+      expect(ref[0]!.partial_ic).not.toBeNull();
+      const bad: string[] = [];
+      ref.forEach((c, i) => close(c, got[i], `${c.regime_dim}=${c.regime_cell}`, bad));
+      expect(bad).toEqual([]);
+    });
+  }
+});
+
+describe('research kernels', () => {
+  const z = normalGenerator(5);
+  it('groupRanks: average ranks within each group of the valid rows, ties shared, doubled', () => {
+    const v = Float64Array.from([3, 1, Number.NaN, 3, 2, 1, 3, 5, 2, 1]);
+    const valid = Uint8Array.from([1, 1, 1, 1, 1, 0, 1, 1, 1, 1]);
+    const group = Int32Array.from([0, 0, 0, 1, 1, 0, 0, -1, 1, 1]);
+    const out = [new Int32Array(10).fill(-7)];
+    const cnt = groupRanks(sortColumn(v), valid, [{ group, size: 2 }], out);
+    // group 0 valid finite rows: 0 (3), 1 (1), 6 (3) -> ranks 2.5, 1, 2.5; group 1: 3 (3), 4 (2), 8 (2), 9 (1) -> 4, 2.5, 2.5, 1
+    expect(Array.from(out[0]!)).toEqual([5, 2, -7, 8, 5, -7, 5, -7, 5, 2]);
+    expect(Array.from(cnt[0]!)).toEqual([3, 4]);
+  });
+  it('longRunVarianceFast and hacSum equal the direct Bartlett sums', () => {
+    for (const [n, L] of [[50, 40], [500, 33], [500, 200], [40, 100], [1, 50]] as const) {
+      const x = Float64Array.from({ length: n }, () => z() + 0.3);
+      const a = longRunVariance(x, L);
+      const b = longRunVarianceFast(x, L);
+      expect(b.gamma0).toBeCloseTo(a.gamma0, 14);
+      expect(Math.abs(b.lrv - a.lrv)).toBeLessThan(1e-12 * Math.max(1, a.lrv));
+      let direct = 0;
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) direct += Math.max(0, 1 - Math.abs(i - j) / (L + 1)) * x[i]! * x[j]!;
+      expect(Math.abs(hacSum(x, L) - direct)).toBeLessThan(1e-10 * Math.max(1, Math.abs(direct)));
+    }
+  });
+  it('walkForwardResidualsFast equals walkForwardResiduals bit for bit (with missing values, a short fold, unsorted fallback)', () => {
+    const u = mulberry32(9);
+    const n = 700;
+    const time = Float64Array.from({ length: n }, (_, i) => i * 60_000);
+    const miss = (v: number): number => (u() < 0.04 ? Number.NaN : v);
+    const feature = Float64Array.from({ length: n }, () => miss(z()));
+    const label = Float64Array.from({ length: n }, (_, i) => miss(0.2 * (feature[i]! || 0) + z()));
+    const baseline = [0, 1, 2].map(() => Float64Array.from({ length: n }, () => miss(z())));
+    for (const [folds, embargo] of [[4, 5 * 60_000], [1, 0], [30, 60_000]] as const) {
+      const a = walkForwardResiduals({ time, feature, label, baseline }, folds, embargo);
+      const b = walkForwardResidualsFast({ time, feature, label, baseline }, folds, embargo);
+      expect(b).toEqual(a);
+    }
+    const shuffled = Float64Array.from(time).reverse();
+    expect(walkForwardResidualsFast({ time: shuffled, feature, label, baseline }, 3, 0)).toEqual(walkForwardResiduals({ time: shuffled, feature, label, baseline }, 3, 0));
+  });
+});
