@@ -24,7 +24,7 @@ import {
   type Scheme,
   type Segment,
 } from '../domain/split.js';
-import { contentHash, datasetFiles, listOf, SCAN_SQL, type ReadFilter } from '../store/dataset.js';
+import { contentFingerprint, contentHash, datasetFiles, listOf, SCAN_SQL, type ReadFilter } from '../store/dataset.js';
 import { corruptFileFromEngineError } from '../store/integrity.js';
 import { quoteIdent } from '../store/duckdb.js';
 import { appendLedger, ledgerRows, sha256 } from '../store/ledger.js';
@@ -323,11 +323,23 @@ export function selectorIntervals(split: SplitFile, sel: SegmentSelector): Inter
 }
 
 /** Content hashes (ingest_time left out) of the features and labels a split covers. */
-async function inputHashes(ctx: ServiceContext, root: string, scope: { venue: string; timeframe: string; symbols?: string[] }): Promise<SplitFile['inputs']> {
+/**
+ * The fingerprints of the features and labels a split is computed on (contentFingerprint: no sort,
+ * no whole-dataset string). Splits written before it carry contentHash values (plain hex): `like`
+ * gives a recorded set, and each dataset is then hashed the way its recorded value was.
+ */
+async function inputHashes(
+  ctx: ServiceContext,
+  root: string,
+  scope: { venue: string; timeframe: string; symbols?: string[] },
+  like?: SplitFile['inputs'],
+): Promise<SplitFile['inputs']> {
   const filter: ReadFilter = { venue: [scope.venue], timeframe: [scope.timeframe], ...(scope.symbols ? { symbol: scope.symbols } : {}) };
   const inputs: SplitFile['inputs'] = {};
   for (const spec of [featuresSpec(), labelsSpec()]) {
-    const h = await contentHash(ctx, root, spec, filter, ['ingest_time']);
+    const recorded = like?.[spec.name]?.hash;
+    const legacy = recorded !== undefined && recorded !== 'empty' && !recorded.startsWith('rs1:');
+    const h = await (legacy ? contentHash : contentFingerprint)(ctx, root, spec, filter, ['ingest_time']);
     inputs[spec.name] = { hash: h.hash, rows: h.rows };
   }
   return inputs;
@@ -345,7 +357,7 @@ export interface InputChange {
  */
 export async function checkSplitInputs(ctx: ServiceContext, root: string, split: SplitFile): Promise<{ current: SplitFile['inputs']; changed: InputChange[] }> {
   const scope = split.inputs_scope ?? { venue: split.venue, timeframe: split.timeframe };
-  const current = await inputHashes(ctx, root, scope);
+  const current = await inputHashes(ctx, root, scope, split.inputs);
   const changed: InputChange[] = [];
   for (const [dataset, rec] of Object.entries(split.inputs)) {
     const now = current[dataset] ?? { hash: 'empty', rows: 0 };

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { listValue, type DuckDBListValue } from '@duckdb/node-api';
+import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { ServiceContext } from '../domain/context.js';
 import {
@@ -549,4 +550,36 @@ export async function contentHash(
     { files: listOf(files) },
   );
   return { hash: String(row?.['hash']), rows: Number(row?.['n']), files: files.length };
+}
+
+/**
+ * A content fingerprint of a dataset's rows that does not depend on their order: the row count and
+ * the sums (mod 2^64) of the two halves of each row's md5 (of the same text contentHash hashes).
+ * Computed in parallel with no sort and no string of the whole dataset: contentHash builds both,
+ * which took minutes and gigabytes on a year of 1m features. The value starts with "rs1:" so that a
+ * stored fingerprint says how it was made (contentHash values are plain hex).
+ */
+export async function contentFingerprint(
+  ctx: Pick<ServiceContext, 'db'>,
+  root: string,
+  spec: DatasetSpec,
+  filter: ReadFilter = {},
+  /** columns left out, e.g. ingest_time to compare the data of two builds */
+  exclude: string[] = [],
+): Promise<{ hash: string; rows: number; files: number }> {
+  const files = await datasetFiles(root, spec, filter);
+  if (files.length === 0) return { hash: 'empty', rows: 0, files: 0 };
+  const cols = allColumns(spec)
+    .filter((c) => !exclude.includes(c.name))
+    .map((c) => q(c.name));
+  const [row] = await ctx.db.all(
+    `SELECT count(*)::BIGINT AS n,
+            (sum(md5_number_lower(t)::HUGEINT) % 18446744073709551616)::VARCHAR AS lo,
+            (sum(md5_number_upper(t)::HUGEINT) % 18446744073709551616)::VARCHAR AS hi
+     FROM (SELECT CAST(struct_pack(${cols.join(', ')}) AS VARCHAR) AS t FROM ${SCAN_SQL})`,
+    { files: listOf(files) },
+  );
+  const n = Number(row?.['n']);
+  const digest = createHash('sha256').update(`${n}:${String(row?.['lo'])}:${String(row?.['hi'])}`).digest('hex');
+  return { hash: `rs1:${digest.slice(0, 40)}`, rows: n, files: files.length };
 }
