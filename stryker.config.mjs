@@ -11,7 +11,8 @@ if (!area) throw new Error(`unknown PERPKIT_MUTATION_AREA ${name}; known: ${Obje
 export default {
   testRunner: 'vitest',
   vitest: { configFile: 'vitest.mutation.config.ts', related: false },
-  mutate: area.mutate,
+  // PERPKIT_MUTATION_FILES (comma-separated globs, `file:from-to` line ranges allowed): a time-boxed subset of the area
+  mutate: process.env['PERPKIT_MUTATION_FILES'] ? process.env['PERPKIT_MUTATION_FILES'].split(',') : area.mutate,
   coverageAnalysis: 'perTest',
   // the machines are shared (2 cores): one test process at a time
   concurrency: Number(process.env['PERPKIT_MUTATION_CONCURRENCY'] ?? 1),
