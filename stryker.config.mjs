@@ -16,7 +16,8 @@ export default {
   coverageAnalysis: 'perTest',
   // the machines are shared (2 cores): one test process at a time
   concurrency: Number(process.env['PERPKIT_MUTATION_CONCURRENCY'] ?? 1),
-  timeoutMS: 10_000,
+  // on top of twice the dry-run time of the covering tests; an infinite-loop mutant costs this plus a worker restart
+  timeoutMS: 5_000,
   // mutants of module-level code (constants, tables) need a fresh module load and every test per mutant: 17% of
   // the stats mutants took 76% of the time. They are reported as ignored and left out of the kill rate.
   ignoreStatic: true,
