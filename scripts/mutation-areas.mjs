@@ -57,15 +57,25 @@ export const MUTATION_AREAS = {
     floor: 80,
     union: true,
   },
-  // the write path: Hive partitions, merge on the natural key, append parts, replace writes, the writer lock
+  // The store in three parts that together mutate all of src/store. store-unit is the part with fast in-process
+  // tests (test/store/*-unit.test.ts, a second or two each): the partition swaps and the writer lock, the read
+  // side, the ledger, quarantine exclusion and the step runner. Its tests are only the unit tests, so each of
+  // its mutants costs seconds, not the ~25 s of the dataset tests that also reach these modules.
+  'store-unit': {
+    mutate: ['src/store/txn.ts', 'src/store/read.ts', 'src/store/ledger.ts', 'src/store/quarantine.ts', 'src/store/steps.ts'],
+    tests: ['test/store/*-unit.test.ts'],
+    floor: 80,
+  },
+  // the write path (Hive partitions, validation, merge on the natural key, append parts, replace writes), with
+  // the dataset tests: DuckDB writes of 0.5 to 5 s each, so a run takes hours on a shared 2-core machine
   'store-write': {
-    mutate: ['src/store/dataset.ts', 'src/store/txn.ts'],
+    mutate: ['src/store/dataset.ts'],
     tests: STORE_TESTS,
     floor: 80,
   },
-  // the read side, the step runner, the query loader, the Parquet integrity check and quarantine, the ledger
+  // the query loader, the DuckDB session and the Parquet integrity check and file quarantine
   'store-read': {
-    mutate: ['src/store/read.ts', 'src/store/steps.ts', 'src/store/queries.ts', 'src/store/integrity.ts', 'src/store/quarantine.ts', 'src/store/ledger.ts', 'src/store/duckdb.ts'],
+    mutate: ['src/store/queries.ts', 'src/store/duckdb.ts', 'src/store/integrity.ts'],
     tests: STORE_TESTS,
     floor: 80,
   },
