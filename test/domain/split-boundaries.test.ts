@@ -69,6 +69,11 @@ describe('purgeAround', () => {
     expect(embargo).toEqual([15 * H, 16 * H + 1 + 3 * H]);
   });
 
+  it('a row exactly at the block start belongs to the block: its label end sets the embargo', () => {
+    const rows: LabelledRow[] = [{ symbol: 'A', d: 10, end: 100 }, { symbol: 'A', d: 11, end: 12 }];
+    expect(purgeAround(rows, 10, 15, 0).embargo).toEqual([15, 101]);
+  });
+
   it('with no overlapping label the purge is empty and the embargo starts at the block end', () => {
     const rows: LabelledRow[] = [{ symbol: 'A', d: 0, end: 5 }, { symbol: 'A', d: 10, end: 10 }, { symbol: 'A', d: 20, end: 20 }];
     // a row ending at t0 - 1 does not reach the block; the block's only row ends at 10, before t1 = 15: the
@@ -97,6 +102,12 @@ describe('holdout', () => {
     expect(h.segments.map((s) => s.intervals)).toEqual([[[0, 6 * H]], [[6 * H, 8 * H]], [[8 * H, 10 * H]]]);
     expect(h.purged_rows).toBe(0);
     expect(h.segments.map((s) => s.rows['A'])).toEqual([6, 2, 2]);
+  });
+
+  it('boundaries are offsets from the range start', () => {
+    const from = 1000 * H;
+    const h = holdout(hourly(10, 0, 'A', from), from, from + 10 * H, { train: 3, validation: 1, test: 1, buffer_us: 0 });
+    expect(h.segments.map((s) => s.intervals)).toEqual([[[from, from + 6 * H]], [[from + 6 * H, from + 8 * H]], [[from + 8 * H, from + 10 * H]]]);
   });
 
   it('a label shorter than the buffer purges nothing; the buffer starts the later segments', () => {
@@ -159,6 +170,15 @@ describe('walk-forward', () => {
     expect(folds[1]?.train.intervals).toEqual([[15 * H, 20 * H]]);
   });
 
+  it('a label reaching the test start from every train row purges the whole train window, its first row included', () => {
+    // labels of 30 h: every row of [10 h, 20 h) reaches the test start 20 h
+    const rows = hourly(40, 30 * H);
+    const f = walkForward(rows, 0, 40 * H, { train_us: 10 * H, test_us: 10 * H, step_us: 10 * H, window: 'rolling', buffer_us: 0 })[1];
+    expect(f?.train.intervals).toEqual([]);
+    expect(f?.removed_rows).toBe(10);
+    expect([f?.train.name, f?.test.name]).toEqual(['train', 'test']);
+  });
+
   it('stops once a train end plus the buffer reaches the range end', () => {
     const rows = hourly(30, 0);
     // train ends at 10 h, 20 h; at 30 h nothing is left to test
@@ -172,6 +192,8 @@ describe('walk-forward', () => {
 describe('purged k-fold and CPCV', () => {
   it('groupBoundaries cuts at the row quantiles, strictly increasing even over equal decision times', () => {
     expect(groupBoundaries(hourly(9, 0), 3, 0, 9 * H)).toEqual([0, 3 * H, 6 * H, 9 * H]);
+    // rows in any order
+    expect(groupBoundaries(hourly(9, 0).reverse(), 3, 0, 9 * H)).toEqual([0, 3 * H, 6 * H, 9 * H]);
     // all rows at one time: cuts move up by 1 µs each
     const same: LabelledRow[] = Array.from({ length: 6 }, () => ({ symbol: 'A', d: 100, end: 100 }));
     expect(groupBoundaries(same, 3, 0, 1000)).toEqual([0, 100, 101, 1000]);
@@ -186,6 +208,11 @@ describe('purged k-fold and CPCV', () => {
     expect(combinationCount(5, 6)).toBe(0);
     expect(combinationCount(5, -1)).toBe(0);
     expect(combinationCount(10, 7)).toBe(120);
+  });
+
+  it('allows exactly MAX_CV_FOLDS folds', () => {
+    const g = purgedCvFolds(hourly(10), 0, 10 * H, { groups: 1000, test_groups: 1, embargo_us: 0 });
+    expect(g.count).toBe(1000);
   });
 
   it('refuses as many test groups as groups', () => {
@@ -214,6 +241,7 @@ describe('purged k-fold and CPCV', () => {
     expect(f02?.removed_rows).toBe(3 + 2 + 3);
     expect(totalRows(f02?.test.rows ?? {})).toBe(20);
     expect(cv.folds.map((f) => f.index)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect([f02?.train.name, f02?.test.name]).toEqual(['train', 'test']);
   });
 });
 
@@ -224,6 +252,7 @@ describe('split-file times', () => {
     expect(() => parseIsoMicros('2026-13-45T12:00:00Z')).toThrow(/bad time "2026-13-45T12:00:00Z" in split file/);
     expect(() => parseIsoMicros('x2026-03-14T12:00:00Z')).toThrow(/bad time/);
     expect(() => parseIsoMicros('2026-03-14T12:00:00.1234567Z')).toThrow(/bad time/);
+    expect(() => parseIsoMicros('2026-03-14T12:00:00Zjunk')).toThrow(/bad time/);
     expect(isoMicros(0)).toBe('1970-01-01T00:00:00.000000Z');
     expect(isoMicros(1_999)).toBe('1970-01-01T00:00:00.001999Z');
     expect(parseIsoMicros('1970-01-01T00:00:01.5Z')).toBe(1_500_000);
