@@ -46,6 +46,9 @@ describe('descriptive primitives', () => {
     const flatY = linearFit(f64([1, 2, 3]), f64([4, 4, 4]));
     expect([flatY.slope, flatY.intercept, Number.isNaN(flatY.r_squared)]).toEqual([0, 4, true]);
     expect(Number.isNaN(linearFit(f64([2]), f64([3])).slope)).toBe(true);
+    // a constant x has no fit: every field NaN
+    const flatX = linearFit(f64([1, 1, 1]), f64([1, 2, 3]));
+    expect([flatX.slope, flatX.intercept, flatX.r_squared].map(Number.isNaN)).toEqual([true, true, true]);
   });
 
   it('finiteOrNull', () => {
