@@ -126,6 +126,13 @@ describe('scan', () => {
     expect([k.rows, k.excluded]).toEqual([all.length, 0]);
   });
 
+  it('release drops the temp table', async () => {
+    const { ctx, root } = await setup();
+    const r = await scan(ctx, root, DATASETS.bars);
+    await release(ctx, r.table);
+    expect(await ctx.db.all(`SELECT table_name FROM duckdb_tables() WHERE table_name = '${r.table}'`)).toEqual([]);
+  });
+
   it('temp names are unique within the process', () => {
     const a = tempName('t');
     const b = tempName('t');

@@ -119,6 +119,9 @@ describe('recover', () => {
     writeFileSync(meta(root, 'txn', `${txid}.json`), JSON.stringify({ txid, swaps }));
     expect(recover(root).rolled_forward).toBe(1);
     expect(existsSync(del)).toBe(false);
+    // the same journal again (a second crash during recovery): every swap is already done, nothing fails
+    writeFileSync(meta(root, 'txn', `${txid}.json`), JSON.stringify({ txid, swaps }));
+    expect(recover(root).rolled_forward).toBe(1);
     expect(readdirSync(into).sort()).toEqual(['part-0.parquet', 'part-1.parquet']);
   });
 });
@@ -147,6 +150,15 @@ describe('writer lock', () => {
     expect(existsSync(file)).toBe(false);
     const again = await acquireLock(root, 0);
     again.release();
+  });
+
+  it('waits for a live holder to release the lock within waitMs', async () => {
+    const root = tempDir();
+    const first = await acquireLock(root, 0);
+    setTimeout(() => first.release(), 300);
+    const second = await acquireLock(root, 30_000);
+    expect(readFileSync(meta(root, 'lock'), 'utf8')).toBe(`${process.pid} ${hostname()}\n`);
+    second.release();
   });
 
   it('does not take over a lock of a dead pid on another host, nor release a lock it does not hold', async () => {
