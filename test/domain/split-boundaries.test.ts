@@ -72,6 +72,8 @@ describe('purgeAround', () => {
   it('a row exactly at the block start belongs to the block: its label end sets the embargo', () => {
     const rows: LabelledRow[] = [{ symbol: 'A', d: 10, end: 100 }, { symbol: 'A', d: 11, end: 12 }];
     expect(purgeAround(rows, 10, 15, 0).embargo).toEqual([15, 101]);
+    // a row before the block, however long its label, is purged before it, not embargoed after it
+    expect(purgeAround([{ symbol: 'A', d: 5, end: 1000 }, { symbol: 'A', d: 10, end: 12 }], 10, 15, 0)).toEqual({ purge: [5, 10], embargo: [15, 16] });
   });
 
   it('with no overlapping label the purge is empty and the embargo starts at the block end', () => {
@@ -130,6 +132,8 @@ describe('holdout', () => {
 
   it('refuses a range too short for the buffer, naming the empty segment', () => {
     expect(() => holdout(hourly(10), 0, 10 * H, { train: 0.6, validation: 0.2, test: 0.2, buffer_us: 3 * H })).toThrow(/segment validation is empty/);
+    // a buffer exactly as long as the segment leaves it empty too (zero length)
+    expect(() => holdout(hourly(10), 0, 10 * H, { train: 0.6, validation: 0.2, test: 0.2, buffer_us: 2 * H })).toThrow(/segment validation is empty/);
   });
 
   it('counts rows per symbol in symbol order', () => {
@@ -177,6 +181,12 @@ describe('walk-forward', () => {
     expect(f?.train.intervals).toEqual([]);
     expect(f?.removed_rows).toBe(10);
     expect([f?.train.name, f?.test.name]).toEqual(['train', 'test']);
+  });
+
+  it('a test window whose only row is at its start is a fold', () => {
+    const rows = [...hourly(10, 0), { symbol: 'A', d: 20 * H, end: 20 * H }];
+    const folds = walkForward(rows, 0, 25 * H, { train_us: 5 * H, test_us: 5 * H, step_us: 5 * H, window: 'rolling', buffer_us: 0 });
+    expect(folds.map((f) => f.test.intervals[0])).toEqual([[5 * H, 10 * H], [20 * H, 25 * H]]);
   });
 
   it('stops once a train end plus the buffer reaches the range end', () => {
