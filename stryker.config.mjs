@@ -11,11 +11,13 @@ if (!area) throw new Error(`unknown PERPKIT_MUTATION_AREA ${name}; known: ${Obje
 export default {
   testRunner: 'vitest',
   vitest: { configFile: 'vitest.mutation.config.ts', related: false },
-  mutate: area.mutate,
+  // PERPKIT_MUTATION_FILES (comma-separated globs, `file:from-to` line ranges allowed): a time-boxed subset of the area
+  mutate: process.env['PERPKIT_MUTATION_FILES'] ? process.env['PERPKIT_MUTATION_FILES'].split(',') : area.mutate,
   coverageAnalysis: 'perTest',
   // the machines are shared (2 cores): one test process at a time
   concurrency: Number(process.env['PERPKIT_MUTATION_CONCURRENCY'] ?? 1),
-  timeoutMS: 10_000,
+  // on top of twice the dry-run time of the covering tests; an infinite-loop mutant costs this plus a worker restart
+  timeoutMS: 5_000,
   // mutants of module-level code (constants, tables) need a fresh module load and every test per mutant: 17% of
   // the stats mutants took 76% of the time. They are reported as ignored and left out of the kill rate.
   ignoreStatic: true,

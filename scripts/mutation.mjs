@@ -5,10 +5,10 @@
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MUTATION_AREAS } from './mutation-areas.mjs';
+import { DEFAULT_AREAS, MUTATION_AREAS } from './mutation-areas.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const areas = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(MUTATION_AREAS);
+const areas = process.argv.slice(2).length ? process.argv.slice(2) : DEFAULT_AREAS;
 for (const a of areas) {
   if (!MUTATION_AREAS[a]) {
     console.error(`unknown area ${a}; known: ${Object.keys(MUTATION_AREAS).join(', ')}`);
