@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { isPerpkitError } from '../../src/domain/errors.js';
-import { acquireLock, commitSwaps, META_DIR, newTxid, pidAlive, recover, stagingDir, type Swap } from '../../src/store/txn.js';
+import { pidAlive } from '../../src/store/lockfile.js';
+import { acquireLock, commitSwaps, META_DIR, newTxid, recover, stagingDir, type Swap } from '../../src/store/txn.js';
 import { tempDir } from '../helpers.js';
 
 /**
@@ -136,7 +137,7 @@ describe('writer lock', () => {
     const root = tempDir();
     const lock = await acquireLock(root, 0);
     const file = meta(root, 'lock');
-    expect(readFileSync(file, 'utf8')).toBe(`${process.pid} ${hostname()}\n`);
+    expect(readFileSync(file, 'utf8')).toMatch(new RegExp(`^${process.pid} ${hostname()} \\d+\n$`));
     const err = await acquireLock(root, 0).then(
       () => null,
       (e: unknown) => e,
@@ -144,7 +145,7 @@ describe('writer lock', () => {
     expect(isPerpkitError(err)).toBe(true);
     if (!isPerpkitError(err)) return;
     expect(err.exitCode).toBe(5);
-    expect(err.message).toContain(`another perpkit process (${process.pid} ${hostname()}) is writing to ${root}`);
+    expect(err.message).toMatch(new RegExp(`another perpkit process \\(${process.pid} ${hostname()} \\d+\\) is writing to ${root}`));
     expect(err.hint).toContain(`remove ${file}`);
     lock.release();
     expect(existsSync(file)).toBe(false);
@@ -157,7 +158,7 @@ describe('writer lock', () => {
     const first = await acquireLock(root, 0);
     setTimeout(() => first.release(), 300);
     const second = await acquireLock(root, 30_000);
-    expect(readFileSync(meta(root, 'lock'), 'utf8')).toBe(`${process.pid} ${hostname()}\n`);
+    expect(readFileSync(meta(root, 'lock'), 'utf8')).toMatch(new RegExp(`^${process.pid} ${hostname()} \\d+\n$`));
     second.release();
   });
 
