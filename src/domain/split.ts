@@ -200,7 +200,7 @@ export function* combinations(n: number, k: number): Generator<number[]> {
     let i = k - 1;
     while (i >= 0 && c[i] === n - k + i) i--;
     if (i < 0) return;
-    (c[i] as number)++;
+    c[i] = (c[i] as number) + 1;
     for (let j = i + 1; j < k; j++) c[j] = (c[j - 1] as number) + 1;
   }
 }
