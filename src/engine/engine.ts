@@ -629,16 +629,24 @@ export class Engine {
       const realised = this.pf.fill(s, side * qty, px, fee, ot);
       this.recordFill(id, s, ot, side * qty, px, ref, fee, rate, maker, slipBps, qty * Math.abs(px - ref), 0, realised, l, h, FILL_BAR);
       avail -= qty;
-      const left = rem - side * qty;
-      if (Math.abs(left) <= 1e-12 * Math.max(1, Math.abs(rem))) {
-        bk.remaining.set(id, 0);
-        bk.status.set(id, ST_FILLED);
-        list.splice(i, 1);
-      } else {
-        bk.remaining.set(id, left);
-        i++;
-      }
+      i = this.afterFill(list, i, id, rem, rem - side * qty);
     }
+  }
+
+  /**
+   * Books what is left of order `id` (at list[i]) after a fill: filled (and out of the open list)
+   * when the rest is within rounding of zero, else its remaining size. Returns the next list index.
+   */
+  private afterFill(list: number[], i: number, id: number, rem: number, left: number): number {
+    const bk = this.book;
+    if (Math.abs(left) <= 1e-12 * Math.max(1, Math.abs(rem))) {
+      bk.remaining.set(id, 0);
+      bk.status.set(id, ST_FILLED);
+      list.splice(i, 1);
+      return i;
+    }
+    bk.remaining.set(id, left);
+    return i + 1;
   }
 
   /**
@@ -732,15 +740,7 @@ export class Engine {
       this.recordFill(id, s, t, side * qty, px, mid, fee, rate, 0, ((px - mid) / mid) * 1e4 * side, qty * Math.abs(px - mid), 0, realised, bid, ask, FILL_QUOTE);
       if (side > 0) availBuy -= qty;
       else availSell -= qty;
-      const left = rem - side * qty;
-      if (Math.abs(left) <= 1e-12 * Math.max(1, Math.abs(rem))) {
-        bk.remaining.set(id, 0);
-        bk.status.set(id, ST_FILLED);
-        list.splice(i, 1);
-      } else {
-        bk.remaining.set(id, left);
-        i++;
-      }
+      i = this.afterFill(list, i, id, rem, rem - side * qty);
     }
     this.dirty[s] = 1;
   }
@@ -816,15 +816,7 @@ export class Engine {
       const realised = this.pf.fill(s, side * qty, px, fee, t);
       this.recordFill(id, s, t, side * qty, px, ref, fee, rate, maker, ((px - ref) / ref) * 1e4 * side, qty * Math.abs(px - ref), 0, realised, p, p, FILL_TRADE);
       avail -= qty;
-      const left = rem - side * qty;
-      if (Math.abs(left) <= 1e-12 * Math.max(1, Math.abs(rem))) {
-        bk.remaining.set(id, 0);
-        bk.status.set(id, ST_FILLED);
-        list.splice(i, 1);
-      } else {
-        bk.remaining.set(id, left);
-        i++;
-      }
+      i = this.afterFill(list, i, id, rem, rem - side * qty);
     }
     this.dirty[s] = 1;
   }

@@ -526,6 +526,13 @@ async function recoverIfIdle(root: string): Promise<void> {
 export const SCAN_SQL =
   'read_parquet($files, hive_partitioning = true, hive_types_autocast = false, union_by_name = true)';
 
+/** The quoted columns a content hash or fingerprint covers: all of the dataset's but `exclude`. */
+function hashedColumns(spec: DatasetSpec, exclude: string[]): string[] {
+  return allColumns(spec)
+    .filter((c) => !exclude.includes(c.name))
+    .map((c) => q(c.name));
+}
+
 /**
  * Content hash of a dataset (or the part the filter selects): md5 over every row (partition keys
  * and stored columns) in natural-key order. Equal hashes = equal data, whatever the file layout.
@@ -540,9 +547,7 @@ export async function contentHash(
 ): Promise<{ hash: string; rows: number; files: number }> {
   const files = await datasetFiles(root, spec, filter);
   if (files.length === 0) return { hash: 'empty', rows: 0, files: 0 };
-  const cols = allColumns(spec)
-    .filter((c) => !exclude.includes(c.name))
-    .map((c) => q(c.name));
+  const cols = hashedColumns(spec, exclude);
   const order = spec.naturalKey.map(q).join(', ');
   const [row] = await ctx.db.all(
     `SELECT md5(string_agg(row_text, chr(10) ORDER BY ${order}))::VARCHAR AS hash, count(*)::BIGINT AS n FROM (
@@ -577,9 +582,7 @@ export async function contentFingerprint(
   })]);
   const known = fingerprints.get(key);
   if (known) return known;
-  const cols = allColumns(spec)
-    .filter((c) => !exclude.includes(c.name))
-    .map((c) => q(c.name));
+  const cols = hashedColumns(spec, exclude);
   const [row] = await ctx.db.all(
     `SELECT count(*)::BIGINT AS n,
             (sum(md5_number_lower(t)::HUGEINT) % 18446744073709551616)::VARCHAR AS lo,

@@ -207,18 +207,7 @@ interface PooledOut {
 function pooledCells(ix: GridIndex, g: Grouping, C: number, rx: Int32Array, ry: Int32Array, cnt: Int32Array, valid: Uint8Array, lags: number, sign: Int8Array | null): PooledOut[] {
   const { N, A } = ix;
   const grp = g.group;
-  const sxx = new Float64Array(g.size);
-  const syy = new Float64Array(g.size);
-  for (let i = 0; i < N; i++) {
-    if (valid[i] !== 1) continue;
-    const k = grp[i]!;
-    if (k < 0) continue;
-    const c = cnt[k]! + 1;
-    const dx = rx[i]! - c;
-    const dy = ry[i]! - c;
-    sxx[k] = sxx[k]! + dx * dx;
-    syy[k] = syy[k]! + dy * dy;
-  }
+  const { sxx, syy } = centredSums(g, rx, ry, cnt, valid, N);
   const sdx = new Float64Array(g.size);
   const sdy = new Float64Array(g.size);
   const ok = new Uint8Array(g.size);
@@ -292,8 +281,8 @@ function pooledCells(ix: GridIndex, g: Grouping, C: number, rx: Int32Array, ry: 
   return out;
 }
 
-/** Pearson correlation per group of the doubled ranks (descriptive.pearson of the group's ranks). */
-function groupPearson(g: Grouping, rx: Int32Array, ry: Int32Array, cnt: Int32Array, valid: Uint8Array, N: number): Float64Array {
+/** Per group: the sums of dx dy, dx^2 and dy^2 of the doubled ranks centred on their group mean (cnt + 1). */
+function centredSums(g: Grouping, rx: Int32Array, ry: Int32Array, cnt: Int32Array, valid: Uint8Array, N: number): { sxy: Float64Array; sxx: Float64Array; syy: Float64Array } {
   const grp = g.group;
   const sxy = new Float64Array(g.size);
   const sxx = new Float64Array(g.size);
@@ -309,6 +298,12 @@ function groupPearson(g: Grouping, rx: Int32Array, ry: Int32Array, cnt: Int32Arr
     sxx[k] = sxx[k]! + dx * dx;
     syy[k] = syy[k]! + dy * dy;
   }
+  return { sxy, sxx, syy };
+}
+
+/** Pearson correlation per group of the doubled ranks (descriptive.pearson of the group's ranks). */
+function groupPearson(g: Grouping, rx: Int32Array, ry: Int32Array, cnt: Int32Array, valid: Uint8Array, N: number): Float64Array {
+  const { sxy, sxx, syy } = centredSums(g, rx, ry, cnt, valid, N);
   const out = new Float64Array(g.size).fill(Number.NaN);
   for (let k = 0; k < g.size; k++) {
     if (cnt[k]! < 2 || !(sxx[k]! > 0) || !(syy[k]! > 0)) continue;
