@@ -1,7 +1,8 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { DuckSession, JsonRow, SqlParams } from './duckdb.js';
+import { listValue, type DuckDBValue } from '@duckdb/node-api';
+import { quoteIdent, type DuckSession, type JsonRow, type SqlParams } from './duckdb.js';
 
 /**
  * The queries/ folder shipped with the package. Found from this module's own location
@@ -20,6 +21,21 @@ export interface LoadedQuery {
   sql: string;
   /** Named parameters used in the SQL ($name), in order of first use. */
   params: string[];
+  /** Identifier placeholders ({{name}}) declared in the header line `-- idents: a, b`. */
+  idents: string[];
+  /** List variables declared in the header line `-- lists: a, b`, read in the SQL as getvariable('a'). */
+  lists: string[];
+}
+
+/**
+ * What a query's text cannot hold as a bound parameter: identifiers (a temp table's unique name, a
+ * catalog's column list) and lists of names for DuckDB star expressions (`COLUMNS(getvariable('cols'))`).
+ * Identifiers are expanded into the text only through quoteIdent (a list becomes `"a", "b"`); list
+ * variables are bound values set with SET VARIABLE before the query runs. Never a user value.
+ */
+export interface QueryShape {
+  idents?: Record<string, string | readonly string[]>;
+  lists?: Record<string, readonly string[]>;
 }
 
 const NAME_RE = /^[a-z0-9_]+\/[a-z0-9_]+$/;
@@ -36,14 +52,71 @@ export function loadQuery(name: string): LoadedQuery {
   if (!NAME_RE.test(name)) throw new Error(`bad query name ${JSON.stringify(name)}`);
   const file = join(queriesDir(), `${name}.sql`);
   if (!existsSync(file)) throw new Error(`query ${name} not found at ${file}`);
-  const sql = readFileSync(file, 'utf8');
+  return parseQuery(name, readFileSync(file, 'utf8'));
+}
+
+/** Parses a query's text: its parameters, and the identifiers and lists its header declares. */
+export function parseQuery(name: string, sql: string): LoadedQuery {
   if (!sql.trimStart().startsWith('--')) throw new Error(`query ${name} must start with a comment describing it`);
   const params: string[] = [];
   for (const m of codeOnly(sql).matchAll(/\$([a-z_][a-z0-9_]*)/gi)) {
     const p = m[1] as string;
     if (!params.includes(p)) params.push(p);
   }
-  return { name, sql, params };
+  const idents = headerList(sql, 'idents') ?? [];
+  const lists = headerList(sql, 'lists') ?? [];
+  const used = [...new Set([...codeOnly(sql).matchAll(/\{\{([a-z_][a-z0-9_]*)\}\}/g)].map((m) => m[1] as string))];
+  const undeclared = used.filter((u) => !idents.includes(u));
+  const unused = idents.filter((i) => !used.includes(i));
+  if (undeclared.length || unused.length) {
+    throw new Error(
+      `query ${name}: ${undeclared.length ? `placeholders ${undeclared.map((u) => `{{${u}}}`).join(', ')} are not declared in "-- idents:"` : ''}${
+        undeclared.length && unused.length ? '; ' : ''
+      }${unused.length ? `declared idents ${unused.join(', ')} are not used` : ''}`,
+    );
+  }
+  return { name, sql, params, idents, lists };
+}
+
+/** A comma-separated header line such as `-- reads: a, b`; null when the file has none. */
+export function headerList(sql: string, key: string): string[] | null {
+  const m = new RegExp(`^--\\s*${key}:\\s*(.*)$`, 'mi').exec(sql);
+  if (!m) return null;
+  return (m[1] as string)
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0 && s !== '-');
+}
+
+/** The query's text with its {{identifiers}} expanded through quoteIdent; every declared one must be given. */
+export function renderQuery(q: LoadedQuery, shape: QueryShape = {}): string {
+  const given = shape.idents ?? {};
+  const missing = q.idents.filter((i) => !(i in given));
+  const extra = Object.keys(given).filter((i) => !q.idents.includes(i));
+  const missingLists = q.lists.filter((l) => !(l in (shape.lists ?? {})));
+  const extraLists = Object.keys(shape.lists ?? {}).filter((l) => !q.lists.includes(l));
+  const problems = [
+    missing.length ? `no identifier for ${missing.map((m) => `{{${m}}}`).join(', ')}` : '',
+    extra.length ? `unknown identifiers ${extra.join(', ')}` : '',
+    missingLists.length ? `no list for ${missingLists.join(', ')}` : '',
+    extraLists.length ? `unknown lists ${extraLists.join(', ')}` : '',
+  ].filter(Boolean);
+  if (problems.length) throw new Error(`query ${q.name}: ${problems.join('; ')}`);
+  return q.sql.replace(/\{\{([a-z_][a-z0-9_]*)\}\}/g, (_all, key: string) => {
+    const v = given[key] as string | readonly string[];
+    if (typeof v === 'string') return quoteIdent(v);
+    if (v.length === 0) throw new Error(`query ${q.name}: the identifier list {{${key}}} is empty`);
+    return v.map(quoteIdent).join(', ');
+  });
+}
+
+/** Binds the query's list variables (SET VARIABLE name = [..]) in the session. */
+export async function bindLists(db: DuckSession, q: LoadedQuery, shape: QueryShape = {}): Promise<void> {
+  for (const name of q.lists) {
+    quoteIdent(name);
+    const values = (shape.lists ?? {})[name] as readonly string[];
+    await db.exec(`SET VARIABLE ${name} = $v`, { v: listValue([...values]) });
+  }
 }
 
 /** Checks that exactly the query's parameters are given, so a typo fails loudly. */
@@ -61,12 +134,27 @@ function bindable(q: LoadedQuery, params: SqlParams): SqlParams {
   return params;
 }
 
-export async function runQuery(db: DuckSession, name: string, params: SqlParams = {}): Promise<JsonRow[]> {
+export async function runQuery(db: DuckSession, name: string, params: SqlParams = {}, shape: QueryShape = {}): Promise<JsonRow[]> {
   const q = loadQuery(name);
-  return db.all(q.sql, bindable(q, params));
+  const sql = renderQuery(q, shape);
+  bindable(q, params);
+  await bindLists(db, q, shape);
+  return db.all(sql, params);
 }
 
-export async function execQuery(db: DuckSession, name: string, params: SqlParams = {}): Promise<void> {
+/** As runQuery, with rows of native JS values (numbers, bigints, DuckDB value objects). */
+export async function runQueryRows(db: DuckSession, name: string, params: SqlParams = {}, shape: QueryShape = {}): Promise<Record<string, DuckDBValue>[]> {
   const q = loadQuery(name);
-  await db.exec(q.sql, bindable(q, params));
+  const sql = renderQuery(q, shape);
+  bindable(q, params);
+  await bindLists(db, q, shape);
+  return db.rows(sql, params);
+}
+
+export async function execQuery(db: DuckSession, name: string, params: SqlParams = {}, shape: QueryShape = {}): Promise<void> {
+  const q = loadQuery(name);
+  const sql = renderQuery(q, shape);
+  bindable(q, params);
+  await bindLists(db, q, shape);
+  await db.exec(sql, params);
 }
