@@ -180,9 +180,76 @@ export interface WriteOptions {
  * into the dataset: validated, merged with what is stored on the natural key, atomic.
  */
 export async function writeTable(ctx: ServiceContext, opts: WriteOptions, stage: string): Promise<WriteResult> {
+  const w = await openWrite(ctx, opts);
+  try {
+    await w.add(stage);
+    return await w.commit();
+  } finally {
+    await w.close();
+  }
+}
+
+/**
+ * One write transaction fed in batches: each add() validates, merges and stages the partitions of
+ * one stage table (a table or a view); commit() swaps every staged partition in at once, so a
+ * crash or an error before it changes nothing. Batches must touch disjoint partitions (e.g. one
+ * batch per symbol): a big build then holds one batch in memory at a time, not all of it.
+ */
+export interface DatasetWriter {
+  add(stage: string): Promise<void>;
+  commit(): Promise<WriteResult>;
+  /** Releases the lock and drops the work tables; after commit, or to abandon the write. */
+  close(): Promise<void>;
+}
+
+interface WriteTally {
+  rowsIn: number;
+  rowsNew: number;
+  added: number;
+  replaced: number;
+  unchanged: number;
+  partitions: number;
+  partDirs: Set<string>;
+  swaps: Swap[];
+  timings: Record<string, number>;
+}
+
+export async function openWrite(ctx: ServiceContext, opts: WriteOptions): Promise<DatasetWriter> {
+  const { root } = opts;
+  const lock = await acquireLock(root);
+  let closed = false;
+  let committed = false;
+  try {
+    recover(root);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+  const txid = newTxid(ctx.clock.now());
+  const tally: WriteTally = { rowsIn: 0, rowsNew: 0, added: 0, replaced: 0, unchanged: 0, partitions: 0, partDirs: new Set(), swaps: [], timings: {} };
+  return {
+    add: async (stage: string) => {
+      if (closed || committed) throw new Error(`write of ${opts.spec.name}: add() after commit or close`);
+      await addBatch(ctx, opts, txid, stage, tally);
+    },
+    commit: async () => {
+      if (closed || committed) throw new Error(`write of ${opts.spec.name}: commit() twice or after close`);
+      committed = true;
+      return commitWrite(ctx, opts, txid, tally);
+    },
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      lock.release();
+      await ctx.db.exec('DROP TABLE IF EXISTS __new; DROP TABLE IF EXISTS __old; DROP TABLE IF EXISTS __cls;');
+    },
+  };
+}
+
+async function addBatch(ctx: ServiceContext, opts: WriteOptions, txid: string, stage: string, tally: WriteTally): Promise<void> {
   const { db } = ctx;
   const { spec, root } = opts;
-  const timings: Record<string, number> = {};
+  const timings = tally.timings;
   let tStep = performance.now();
   const lap = (name: string): void => {
     const now = performance.now();
@@ -214,155 +281,164 @@ export async function writeTable(ctx: ServiceContext, opts: WriteOptions, stage:
       FROM ${q(stage)}) WHERE __rn = 1`,
   );
   const rowsNew = Number(await db.scalar(`SELECT count(*) FROM __new`));
+  tally.rowsIn += rowsIn;
+  tally.rowsNew += rowsNew;
   lap('dedupe');
 
   const partitions = (await db.all(
     `SELECT DISTINCT ${partCols.map(q).join(', ')} FROM __new ORDER BY ${partCols.map(q).join(', ')}`,
   )) as Array<Record<string, string>>;
-
-  const lock = await acquireLock(root);
-  try {
-    recover(root);
-    // Existing rows of the touched partitions.
-    const partDirs = partitions.map((p) =>
-      partitionPath(root, spec, { ...p, ...(spec.timeKey ? { [spec.timeKey]: String(p['__tk']) } : {}) }),
+  tally.partitions += partitions.length;
+  // Existing rows of the touched partitions.
+  const partDirs = partitions.map((p) =>
+    partitionPath(root, spec, { ...p, ...(spec.timeKey ? { [spec.timeKey]: String(p['__tk']) } : {}) }),
+  );
+  const again = partDirs.find((d) => tally.partDirs.has(d));
+  if (again) throw new Error(`write of ${spec.name}: a batch repeats partition ${again.slice(root.length + 1)} of an earlier batch of the same write`);
+  for (const d of partDirs) tally.partDirs.add(d);
+  // Append path: a partition whose stored rows all happened before every staged row (tick data
+  // arriving in time order) gets the new rows as one more part file instead of a rewrite; every
+  // natural key holds event_time, so no staged row can repeat a stored key. A partition with
+  // MAX_PART_FILES files is compacted by the merge path (one file again).
+  const appendDirs = new Set<string>();
+  if (!opts.replace && key.includes('event_time') && spec.timeKey) {
+    const mins = await db.all(
+      `SELECT ${partCols.map(q).join(', ')}, epoch_us(min(event_time))::BIGINT AS lo FROM __new GROUP BY ALL`,
     );
-    // Append path: a partition whose stored rows all happened before every staged row (tick data
-    // arriving in time order) gets the new rows as one more part file instead of a rewrite; every
-    // natural key holds event_time, so no staged row can repeat a stored key. A partition with
-    // MAX_PART_FILES files is compacted by the merge path (one file again).
-    const appendDirs = new Set<string>();
-    if (!opts.replace && key.includes('event_time') && spec.timeKey) {
-      const mins = await db.all(
-        `SELECT ${partCols.map(q).join(', ')}, epoch_us(min(event_time))::BIGINT AS lo FROM __new GROUP BY ALL`,
-      );
-      for (const m of mins) {
-        const dir = partitionPath(root, spec, { ...(m as Record<string, string>), [spec.timeKey]: String(m['__tk']) });
-        const files = parquetFilesIn(dir);
-        if (files.length === 0 || files.length >= MAX_PART_FILES) continue;
-        const hi = await db.scalar(`SELECT epoch_us(max(event_time))::BIGINT FROM read_parquet($files)`, { files: listOf(files) });
-        if (hi !== null && hi !== undefined && Number(m['lo']) > Number(hi)) appendDirs.add(dir);
-      }
+    for (const m of mins) {
+      const dir = partitionPath(root, spec, { ...(m as Record<string, string>), [spec.timeKey]: String(m['__tk']) });
+      const files = parquetFilesIn(dir);
+      if (files.length === 0 || files.length >= MAX_PART_FILES) continue;
+      const hi = await db.scalar(`SELECT epoch_us(max(event_time))::BIGINT FROM read_parquet($files)`, { files: listOf(files) });
+      if (hi !== null && hi !== undefined && Number(m['lo']) > Number(hi)) appendDirs.add(dir);
     }
-    const existingFiles = partDirs.filter((d) => !appendDirs.has(d)).flatMap((d) => parquetFilesIn(d));
-    const scopeDirs = opts.replace ? [...new Set(listFiles(root, spec, opts.replace).map((f) => dirname(f)))] : [];
-    const scope = opts.replace;
-    const outside = scope
-      ? partitions.filter((p) => spec.partitionKeys.some((k) => scope[k] !== undefined && !scope[k]?.includes(String(p[k]))))
-      : [];
-    if (outside.length) throw new Error(`replace write of ${spec.name}: staged rows fall outside the scope (${JSON.stringify(outside[0])})`);
-    const storedCols = spec.columns.map((c) => q(c.name)).join(', ');
-    if (existingFiles.length) {
-      await db.exec(
-        `CREATE OR REPLACE TEMP TABLE __old AS
-         SELECT ${[...spec.partitionKeys.map((k) => `${q(k)}::VARCHAR AS ${q(k)}`), storedCols].join(', ')}
-           ${spec.timeKey ? `, ${q(spec.timeKey)}::VARCHAR AS __tk` : ''}, true AS __present
-         FROM read_parquet($files, hive_partitioning = true, hive_types_autocast = false, union_by_name = true)`,
-        { files: listOf(existingFiles) },
-      );
-    } else {
-      await db.exec(`CREATE OR REPLACE TEMP TABLE __old AS SELECT *, true AS __present FROM __new LIMIT 0`);
-    }
-    const keyJoin = key.map((k) => `o.${q(k)} IS NOT DISTINCT FROM n.${q(k)}`).join(' AND ');
-    const sameValues = cols
-      .filter((c) => c.name !== 'ingest_time')
-      .map((c) => `o.${q(c.name)} IS NOT DISTINCT FROM n.${q(c.name)}`)
-      .join(' AND ');
-    // Classify each new row: unchanged (identical but ingest_time), replaced (key exists), added.
-    // Nothing stored in the touched partitions (a first build): every row is added, no join.
+  }
+  const existingFiles = partDirs.filter((d) => !appendDirs.has(d)).flatMap((d) => parquetFilesIn(d));
+  const scope = opts.replace;
+  const outside = scope
+    ? partitions.filter((p) => spec.partitionKeys.some((k) => scope[k] !== undefined && !scope[k]?.includes(String(p[k]))))
+    : [];
+  if (outside.length) throw new Error(`replace write of ${spec.name}: staged rows fall outside the scope (${JSON.stringify(outside[0])})`);
+  const storedCols = spec.columns.map((c) => q(c.name)).join(', ');
+  if (existingFiles.length) {
     await db.exec(
-      existingFiles.length
-        ? `CREATE OR REPLACE TEMP TABLE __cls AS
-      SELECT n.*, CASE WHEN o.__present IS NULL THEN 'added' WHEN ${sameValues} THEN 'unchanged' ELSE 'replaced' END AS __state
-      FROM __new n LEFT JOIN __old o ON ${keyJoin}`
-        : `CREATE OR REPLACE TEMP TABLE __cls AS SELECT *, 'added' AS __state FROM __new LIMIT 0`,
+      `CREATE OR REPLACE TEMP TABLE __old AS
+       SELECT ${[...spec.partitionKeys.map((k) => `${q(k)}::VARCHAR AS ${q(k)}`), storedCols].join(', ')}
+         ${spec.timeKey ? `, ${q(spec.timeKey)}::VARCHAR AS __tk` : ''}, true AS __present
+       FROM read_parquet($files, hive_partitioning = true, hive_types_autocast = false, union_by_name = true)`,
+      { files: listOf(existingFiles) },
     );
-    const cls = existingFiles.length ? '__cls' : `(SELECT *, 'added' AS __state FROM __new)`;
-    lap('classify');
-    const counts = await db.all(`SELECT __state, count(*)::BIGINT AS n FROM ${cls} GROUP BY ALL`);
-    const count = (s: string): number => Number(counts.find((r) => r['__state'] === s)?.['n'] ?? 0);
-    // Merge: a partition changes when a staged row is not 'unchanged'. Replace: also when it
-    // stores rows that are not staged again.
-    const changedParts = (await db.all(
-      opts.replace
-        ? `SELECT ${partCols.map(q).join(', ')} FROM (
-             SELECT ${partCols.map(q).join(', ')}, count(*) FILTER (WHERE __state <> 'unchanged') AS ch, count(*) AS n FROM ${cls} GROUP BY ALL) c
-           LEFT JOIN (SELECT ${partCols.map(q).join(', ')}, count(*) AS n_old FROM __old GROUP BY ALL) o USING (${partCols.map(q).join(', ')})
-           WHERE ch > 0 OR coalesce(n_old, 0) <> n ORDER BY ALL`
-        : `SELECT DISTINCT ${partCols.map(q).join(', ')} FROM ${cls} WHERE __state <> 'unchanged' ORDER BY ALL`,
-    )) as Array<Record<string, string>>;
+  } else {
+    await db.exec(`CREATE OR REPLACE TEMP TABLE __old AS SELECT *, true AS __present FROM __new LIMIT 0`);
+  }
+  const keyJoin = key.map((k) => `o.${q(k)} IS NOT DISTINCT FROM n.${q(k)}`).join(' AND ');
+  const sameValues = cols
+    .filter((c) => c.name !== 'ingest_time')
+    .map((c) => `o.${q(c.name)} IS NOT DISTINCT FROM n.${q(c.name)}`)
+    .join(' AND ');
+  // Classify each new row: unchanged (identical but ingest_time), replaced (key exists), added.
+  // Nothing stored in the touched partitions (a first build): every row is added, no join.
+  await db.exec(
+    existingFiles.length
+      ? `CREATE OR REPLACE TEMP TABLE __cls AS
+    SELECT n.*, CASE WHEN o.__present IS NULL THEN 'added' WHEN ${sameValues} THEN 'unchanged' ELSE 'replaced' END AS __state
+    FROM __new n LEFT JOIN __old o ON ${keyJoin}`
+      : `CREATE OR REPLACE TEMP TABLE __cls AS SELECT *, 'added' AS __state FROM __new LIMIT 0`,
+  );
+  const cls = existingFiles.length ? '__cls' : `(SELECT *, 'added' AS __state FROM __new)`;
+  lap('classify');
+  const counts = await db.all(`SELECT __state, count(*)::BIGINT AS n FROM ${cls} GROUP BY ALL`);
+  const count = (s: string): number => Number(counts.find((r) => r['__state'] === s)?.['n'] ?? 0);
+  tally.added += count('added');
+  tally.replaced += count('replaced');
+  tally.unchanged += count('unchanged');
+  // Merge: a partition changes when a staged row is not 'unchanged'. Replace: also when it
+  // stores rows that are not staged again.
+  const changedParts = (await db.all(
+    opts.replace
+      ? `SELECT ${partCols.map(q).join(', ')} FROM (
+           SELECT ${partCols.map(q).join(', ')}, count(*) FILTER (WHERE __state <> 'unchanged') AS ch, count(*) AS n FROM ${cls} GROUP BY ALL) c
+         LEFT JOIN (SELECT ${partCols.map(q).join(', ')}, count(*) AS n_old FROM __old GROUP BY ALL) o USING (${partCols.map(q).join(', ')})
+         WHERE ch > 0 OR coalesce(n_old, 0) <> n ORDER BY ALL`
+      : `SELECT DISTINCT ${partCols.map(q).join(', ')} FROM ${cls} WHERE __state <> 'unchanged' ORDER BY ALL`,
+  )) as Array<Record<string, string>>;
 
-    const txid = newTxid(ctx.clock.now());
-    const stage_root = stagingDir(root, txid);
-    const swaps: Swap[] = [];
-    let i = 0;
-    for (const p of changedParts) {
-      if (ctx.signal.aborted) throw ctx.signal.reason;
-      const values: Record<string, string> = { ...p, ...(spec.timeKey ? { [spec.timeKey]: String(p['__tk']) } : {}) };
-      for (const [k, v] of Object.entries(values)) {
-        if (k !== '__tk' && !isSlug(v)) throw usageError(`refusing partition value ${JSON.stringify(v)} for ${k}`);
-      }
-      const final = partitionPath(root, spec, values);
-      const rel = final.slice(root.length + 1);
-      const staged = join(stage_root, rel);
-      mkdirSync(staged, { recursive: true });
-      const append = appendDirs.has(final);
-      const fileName = append ? `part-${txid}.parquet` : 'part-0.parquet';
-      const where = partCols.map((c) => `${q(c)} = $${c.replace(/^__/, 'p_')}`).join(' AND ');
-      const params: Record<string, string> = {};
-      for (const c of partCols) params[c.replace(/^__/, 'p_')] = String(p[c]);
-      // Stored rows kept (merge: unless re-written; replace: only if staged again unchanged, which
-      // keeps their first ingest_time), plus every staged row that is new or changed.
-      const keepOld = opts.replace
-        ? `EXISTS (SELECT 1 FROM __cls n WHERE ${keyJoin} AND n.__state = 'unchanged')`
-        : `NOT EXISTS (SELECT 1 FROM __cls n WHERE ${keyJoin} AND n.__state <> 'unchanged')`;
-      await db.exec(
-        `COPY (
-           SELECT ${storedCols} FROM (
-             SELECT ${storedCols} FROM __old o WHERE ${where} AND ${keepOld}
-             UNION ALL
-             SELECT ${storedCols} FROM ${cls} WHERE ${where} AND __state <> 'unchanged')
-           ORDER BY ${key.filter((k) => spec.columns.some((c) => c.name === k)).map(q).join(', ')}
-         ) TO '${join(staged, fileName).replace(/'/g, "''")}' (FORMAT parquet, COMPRESSION zstd)`,
-        params,
-      );
-      if (append) swaps.push({ final: join(final, fileName), staged: join(staged, fileName), backup: '', add: true });
-      else swaps.push({ final, staged, backup: join(root, '.perpkit', 'trash', txid, rel) });
-      ctx.log.progress(`${spec.name}: staged ${++i}/${changedParts.length} partitions`);
+  const stage_root = stagingDir(root, txid);
+  let i = 0;
+  for (const p of changedParts) {
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    const values: Record<string, string> = { ...p, ...(spec.timeKey ? { [spec.timeKey]: String(p['__tk']) } : {}) };
+    for (const [k, v] of Object.entries(values)) {
+      if (k !== '__tk' && !isSlug(v)) throw usageError(`refusing partition value ${JSON.stringify(v)} for ${k}`);
     }
-    ctx.log.progressDone();
-    lap('files');
-    // Replace: stored partitions in scope with nothing staged are deleted.
-    let deleted = 0;
+    const final = partitionPath(root, spec, values);
+    const rel = final.slice(root.length + 1);
+    const staged = join(stage_root, rel);
+    mkdirSync(staged, { recursive: true });
+    const append = appendDirs.has(final);
+    const fileName = append ? `part-${txid}.parquet` : 'part-0.parquet';
+    const where = partCols.map((c) => `${q(c)} = $${c.replace(/^__/, 'p_')}`).join(' AND ');
+    const params: Record<string, string> = { out_path: join(staged, fileName) };
+    for (const c of partCols) params[c.replace(/^__/, 'p_')] = String(p[c]);
+    // Stored rows kept (merge: unless re-written; replace: only if staged again unchanged, which
+    // keeps their first ingest_time), plus every staged row that is new or changed.
+    const keepOld = opts.replace
+      ? `EXISTS (SELECT 1 FROM __cls n WHERE ${keyJoin} AND n.__state = 'unchanged')`
+      : `NOT EXISTS (SELECT 1 FROM __cls n WHERE ${keyJoin} AND n.__state <> 'unchanged')`;
+    await db.exec(
+      `COPY (
+         SELECT ${storedCols} FROM (
+           SELECT ${storedCols} FROM __old o WHERE ${where} AND ${keepOld}
+           UNION ALL
+           SELECT ${storedCols} FROM ${cls} WHERE ${where} AND __state <> 'unchanged')
+         ORDER BY ${key.filter((k) => spec.columns.some((c) => c.name === k)).map(q).join(', ')}
+       ) TO $out_path (FORMAT parquet, COMPRESSION zstd)`,
+      params,
+    );
+    if (append) tally.swaps.push({ final: join(final, fileName), staged: join(staged, fileName), backup: '', add: true });
+    else tally.swaps.push({ final, staged, backup: join(root, '.perpkit', 'trash', txid, rel) });
+    ctx.log.progress(`${spec.name}: staged ${++i}/${changedParts.length} partitions`);
+  }
+  ctx.log.progressDone();
+  await db.exec('DROP TABLE IF EXISTS __new; DROP TABLE IF EXISTS __old; DROP TABLE IF EXISTS __cls;');
+  lap('files');
+}
+
+async function commitWrite(ctx: ServiceContext, opts: WriteOptions, txid: string, tally: WriteTally): Promise<WriteResult> {
+  const { spec, root } = opts;
+  const t0 = performance.now();
+  const stage_root = stagingDir(root, txid);
+  const swaps = tally.swaps;
+  // Replace: stored partitions in scope with nothing staged are deleted.
+  let deleted = 0;
+  if (opts.replace) {
+    const scopeDirs = [...new Set(listFiles(root, spec, opts.replace).map((f) => dirname(f)))];
     for (const d of scopeDirs) {
-      if (partDirs.includes(d)) continue;
+      if (tally.partDirs.has(d)) continue;
       const rel = d.slice(root.length + 1);
       swaps.push({ final: d, staged: null, backup: join(root, '.perpkit', 'trash', txid, rel) });
       deleted++;
     }
-    if (swaps.length) {
-      if (existsSync(stage_root)) fsyncTree(stage_root);
-      if (ctx.signal.aborted) throw ctx.signal.reason;
-      commitSwaps(root, txid, swaps);
-    }
-    lap('commit');
-    return {
-      dataset: spec.name,
-      rows_in: rowsIn,
-      rows_added: count('added'),
-      rows_replaced: count('replaced'),
-      rows_unchanged: count('unchanged'),
-      rows_duplicate_in_batch: rowsIn - rowsNew,
-      partitions_written: swaps.length - deleted,
-      partitions_unchanged: partitions.length - (swaps.length - deleted),
-      partitions_deleted: deleted,
-      partitions_appended: swaps.filter((x) => x.add).length,
-      timings_ms: timings,
-    };
-  } finally {
-    lock.release();
-    await db.exec('DROP TABLE IF EXISTS __new; DROP TABLE IF EXISTS __old; DROP TABLE IF EXISTS __cls;');
   }
+  if (swaps.length) {
+    if (existsSync(stage_root)) fsyncTree(stage_root);
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    commitSwaps(root, txid, swaps);
+  }
+  tally.timings['commit'] = Math.round((tally.timings['commit'] ?? 0) + performance.now() - t0);
+  return {
+    dataset: spec.name,
+    rows_in: tally.rowsIn,
+    rows_added: tally.added,
+    rows_replaced: tally.replaced,
+    rows_unchanged: tally.unchanged,
+    rows_duplicate_in_batch: tally.rowsIn - tally.rowsNew,
+    partitions_written: swaps.length - deleted,
+    partitions_unchanged: tally.partitions - (swaps.length - deleted),
+    partitions_deleted: deleted,
+    partitions_appended: swaps.filter((x) => x.add).length,
+    timings_ms: tally.timings,
+  };
 }
 
 /**
