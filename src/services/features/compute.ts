@@ -2,17 +2,38 @@ import type { ServiceContext } from '../../domain/context.js';
 import { AGE_COLUMNS, FEATURES, type FeatureInput, type FeaturesConfig } from '../../domain/features.js';
 import { basisFamily, crossFamily, fundingFamily, openInterestFamily, priceFamily, printRuns, tradeFlowFamily, volumeFamily, type Emit } from './families.js';
 import { runStep } from '../../store/steps.js';
-import { listOf } from '../../store/dataset.js';
-import { barRange, DoubleTableWriter, loadBars, loadFlow, loadPrints, nanToNull, type Axis, type BarSeries, type Prints } from './panel.js';
+import { ColumnSource } from '../../store/columns.js';
+import { execQuery } from '../../store/queries.js';
+import { barRange, loadBars, loadFlow, loadPrints, type Axis, type BarSeries, type Prints } from './panel.js';
 
 /**
  * The feature engine: for each symbol, its staged inputs (temp tables raw_perp, raw_spot, raw_mark,
  * raw_funding, raw_oi) are placed on the symbol's bar axis, every family's windows are computed in
  * event-time order, and each feature is selected at each decision time T from the most recent
  * complete window all of whose rows have available_time <= T, if that window is younger than the
- * input's maximum age (else NULL). Result: temp table feat_out (symbol, decision_time, the age
- * columns, the catalog's features) plus the stale/missing counts per input.
+ * input's maximum age (else NULL). Each symbol's rows (decision_us, the age columns, the catalog's
+ * features; NaN read as NULL) are handed to a sink as a ColumnSource, one symbol at a time, so that
+ * only one symbol's columns are held at once; plus the stale/missing counts per input.
  */
+
+/** Receives one symbol's computed rows; the source is valid until the sink's promise settles. */
+export type FeatureSink = (symbol: string, src: ColumnSource, rows: number) => Promise<void>;
+
+/** The column source's name and columns (decision_us, then the age columns, then the features). */
+export const FEATURE_SOURCE = 'perpkit_feature_rows';
+export const featureSourceColumns = (): string[] => ['decision_us', ...AGE_COLUMNS, ...FEATURES.map((f) => f.name)];
+
+/**
+ * The default sink: collects every symbol's rows into temp table feat_out (symbol, decision_time,
+ * ages as BIGINT, features), for the leakage harness and tests.
+ */
+export function collectFeatOut(ctx: Pick<ServiceContext, 'db'>): FeatureSink {
+  let first = true;
+  return async (symbol, src) => {
+    await execQuery(ctx.db, first ? 'features/feat_out_create' : 'features/feat_out_insert', { symbol }, { idents: { src: src.name }, lists: { feat_age_cols: [...AGE_COLUMNS] } });
+    first = false;
+  };
+}
 
 export interface ComputePlan {
   symbols: string[];
@@ -107,15 +128,16 @@ function printAges(pr: Prints, dec: Float64Array, last: Int32Array, out: Float64
   }
 }
 
-export async function computeFeatures(ctx: ServiceContext, p: ComputePlan, timings: Record<string, number>): Promise<ComputeResult> {
+export async function computeFeatures(ctx: ServiceContext, p: ComputePlan, timings: Record<string, number>, sink: FeatureSink = collectFeatOut(ctx)): Promise<ComputeResult> {
   const cfg = p.cfg;
   const latUs = cfg.decision_latency_ms * 1000;
   const barMaxAge = latUs + cfg.bar_max_age_bars * p.tfUs;
   const oiMaxAge = cfg.open_interest_max_age_ms * 1000;
   const featNames = FEATURES.map((f) => f.name);
   const featIndex = new Map(featNames.map((n, i) => [n, i]));
-  const cols = ['symbol_index', 'decision_us', ...AGE_COLUMNS, ...featNames];
-  const writer = await DoubleTableWriter.create(ctx.db, 'feat_raw', cols);
+  const cols = featureSourceColumns();
+  const src = ColumnSource.open(ctx.db, FEATURE_SOURCE, cols);
+  const F0 = 1 + AGE_COLUMNS.length;
   const stale: Record<string, number> = Object.fromEntries(INPUTS.map((i) => [i, 0]));
   const missing: Record<string, number> = Object.fromEntries(INPUTS.map((i) => [i, 0]));
   const clock = (): number => performance.now();
@@ -165,14 +187,13 @@ export async function computeFeatures(ctx: ServiceContext, p: ComputePlan, timin
     t = clock();
     const out = cols.map(() => new Float64Array(m).fill(NaN));
     const col = (name: string): Float64Array => out[cols.indexOf(name)] as Float64Array;
-    out[0]!.fill(si);
-    out[1]!.set(dec);
+    out[0]!.set(dec);
     const hours = p.fundingHours.get(sym) ?? cfg.default_funding_interval_hours;
     const fundMaxAge = (hours + cfg.funding_grace_hours) * 3_600_000_000;
     const barEmit: Emit = (name, v, u) => {
       const i = featIndex.get(name);
       if (i === undefined) throw new Error(`feature ${name} is not in the catalog`);
-      selectBars(v, u, ax, dec, barMaxAge, out[2 + AGE_COLUMNS.length + i] as Float64Array);
+      selectBars(v, u, ax, dec, barMaxAge, out[F0 + i] as Float64Array);
     };
     priceFamily(perp, ax, barEmit);
     volumeFamily(perp, ax, barEmit);
@@ -188,7 +209,7 @@ export async function computeFeatures(ctx: ServiceContext, p: ComputePlan, timin
       (name, v, u) => {
         const i = featIndex.get(name);
         if (i === undefined) throw new Error(`feature ${name} is not in the catalog`);
-        selectPrints(v, u, pr, dec, last, () => maxAge, out[2 + AGE_COLUMNS.length + i] as Float64Array);
+        selectPrints(v, u, pr, dec, last, () => maxAge, out[F0 + i] as Float64Array);
       };
     fundingFamily(funding, printRuns(funding, { intervalHours: hours }), printEmit(funding, fLast, fundMaxAge));
     const oLast = lastPrintIndex(oi, dec);
@@ -220,22 +241,17 @@ export async function computeFeatures(ctx: ServiceContext, p: ComputePlan, timin
     derived({ col, m, dec, hours, tfUs: p.tfUs, cfg, btcRate });
     add('derived', t);
     t = clock();
-    writer.append(out, r0, r1 - r0);
+    src.set(out, r0, r1 - r0);
+    try {
+      await sink(sym, src, r1 - r0);
+    } finally {
+      src.clear();
+    }
     add('write_rows', t);
     rows += r1 - r0;
   }
   ctx.log.progressDone();
-  writer.close();
-  const t = clock();
-  await ctx.db.exec(
-    `CREATE OR REPLACE TEMP TABLE feat_out AS
-     SELECT s.symbol, make_timestamp(f.decision_us::BIGINT) AS decision_time,
-            ${AGE_COLUMNS.map((a) => `${nanToNull(a, '::BIGINT')} AS "${a}"`).join(', ')}, ${featNames.map((x) => `${nanToNull(x)} AS "${x}"`).join(', ')}
-     FROM feat_raw f JOIN (SELECT unnest($syms) AS symbol, generate_subscripts($syms, 1) - 1 AS i) s ON s.i = f.symbol_index::INTEGER`,
-    { syms: listOf(p.symbols) },
-  );
-  await ctx.db.exec('DROP TABLE feat_raw; DROP TABLE flow_buckets');
-  add('assemble', t);
+  await ctx.db.exec('DROP TABLE IF EXISTS flow_buckets');
   return { rows, stale, missing, late_trades: lateTrades };
 }
 

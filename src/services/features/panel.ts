@@ -1,4 +1,4 @@
-import { DuckDBDataChunk, DOUBLE, type DuckDBDoubleVector } from '@duckdb/node-api';
+import type { DuckDBDataChunk, DuckDBDoubleVector } from '@duckdb/node-api';
 import type { DuckSession } from '../../store/duckdb.js';
 import { quoteIdent as q } from '../../store/duckdb.js';
 
@@ -186,46 +186,3 @@ export async function loadFlow(db: DuckSession, symbol: string, leg: 'perp' | 's
   }
   return out;
 }
-
-/**
- * Writes rows of double columns into a new temp table, one data chunk at a time, by copying whole
- * typed-array slices into the chunk's vectors (no per-value calls). NaN is stored as NaN: read the
- * table through nanToNull() to turn it into NULL.
- */
-export class DoubleTableWriter {
-  private constructor(
-    private readonly ncols: number,
-    private readonly appender: Awaited<ReturnType<DuckSession['conn']['createAppender']>>,
-  ) {}
-
-  static async create(db: DuckSession, table: string, columns: string[]): Promise<DoubleTableWriter> {
-    await db.exec(`CREATE OR REPLACE TEMP TABLE ${q(table)} (${columns.map((c) => `${q(c)} DOUBLE`).join(', ')})`);
-    const appender = await db.conn.createAppender(table, 'main', 'temp');
-    return new DoubleTableWriter(columns.length, appender);
-  }
-
-  /** Appends `rows` rows; column c's value at row i is cols[c][offset + i]. */
-  append(cols: Float64Array[], offset: number, rows: number): void {
-    const CH = 2048;
-    const types = Array.from({ length: this.ncols }, () => DOUBLE);
-    for (let start = 0; start < rows; start += CH) {
-      const m = Math.min(CH, rows - start);
-      const chunk = DuckDBDataChunk.create(types, m);
-      for (let c = 0; c < this.ncols; c++) {
-        const v = chunk.getColumnVector(c) as DuckDBDoubleVector;
-        // the vector keeps its values in a Float64Array that flush() copies to DuckDB
-        (v as unknown as { items: Float64Array }).items.set((cols[c] as Float64Array).subarray(offset + start, offset + start + m));
-        v.flush();
-      }
-      this.appender.appendDataChunk(chunk);
-    }
-  }
-
-  close(): void {
-    this.appender.flushSync();
-    this.appender.closeSync();
-  }
-}
-
-/** SQL expression of a column written by DoubleTableWriter with NaN turned into NULL. */
-export const nanToNull = (column: string, cast = ''): string => `CASE WHEN isnan(${q(column)}) THEN NULL ELSE ${q(column)}${cast} END`;
