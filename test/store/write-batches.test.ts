@@ -103,4 +103,28 @@ describe('batched dataset writes', () => {
     await w.close();
     expect(existsSync(join(root, 'bars'))).toBe(true);
   });
+
+  it('writes each fresh partition in key order, whether the stage was in order or shuffled, one file each', async () => {
+    const ctx = await testContext();
+    for (const order of ['event_time', 'hash(event_time)', 'event_time DESC']) {
+      const root = tempDir();
+      await stage(ctx, 's_src', 'BTC-PERP', 0, 200);
+      await ctx.db.exec(`CREATE OR REPLACE TEMP TABLE s_ord AS SELECT * FROM s_src ORDER BY ${order}`);
+      const r = await writeTable(ctx, { root, spec: DATASETS.bars }, 's_ord');
+      expect(r).toMatchObject({ rows_in: 200, rows_added: 200, partitions_written: 2 });
+      const files = await datasetFiles(root, DATASETS.bars, {});
+      expect(files.map((f) => f.split('/').slice(-2).join('/')).sort()).toEqual(['month=2026-03/part-0.parquet', 'month=2026-04/part-0.parquet']);
+      const [chk] = await ctx.db.all(
+        `SELECT count(*)::INTEGER AS n, count(*) FILTER (WHERE back)::INTEGER AS back, count(DISTINCT filename)::INTEGER AS files FROM (
+           SELECT filename, event_time < lag(event_time) OVER (PARTITION BY filename ORDER BY file_row_number) AS back
+           FROM read_parquet($files, filename = true, file_row_number = true))`,
+        { files: listOf(files) },
+      );
+      expect(chk).toEqual({ n: 200, back: 0, files: 2 });
+      // the stored columns are the dataset's, without the partition keys (they are in the path)
+      const cols = (await ctx.db.all(`SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet($f, hive_partitioning = false))`, { f: files[0] as string })).map((x) => x['column_name']);
+      expect(cols).toEqual(DATASETS.bars.columns.map((c) => c.name));
+    }
+  });
 });
+
