@@ -262,16 +262,20 @@ async function addBatch(ctx: ServiceContext, opts: WriteOptions, txid: string, s
   const key = spec.naturalKey;
   const tk = timeKeyExpr(spec);
   const partCols = [...spec.partitionKeys.map(String), ...(spec.timeKey ? ['__tk'] : [])];
-  const rowsIn = Number(await db.scalar(`SELECT count(*) FROM ${q(stage)}`));
-
   // Typed copy; within the batch the last row of a natural key wins (by the batch ordinal __ord
   // when the stage has one). A batch without a repeated key skips the window (most writes).
   const hasOrd = stagedCols.includes('__ord');
   const keyTyped = key.map((k) => `CAST(${q(k)} AS ${cols.find((c) => c.name === k)?.type ?? 'VARCHAR'})`).join(', ');
-  const repeated = Number(await db.scalar(`SELECT count(*) FROM (SELECT 1 FROM ${q(stage)} GROUP BY ${keyTyped} HAVING count(*) > 1)`));
+  // One scan on one thread (the stage's row order): the row count, and whether the natural key
+  // strictly increases row to row. If it does, no key repeats and no sort is needed.
+  const order = await keyOrder(db, stage, keyTyped);
+  const rowsIn = order.rows;
+  const repeated = order.strictlyIncreasing
+    ? 0
+    : Number(await db.scalar(`SELECT count(*) FROM (SELECT 1 FROM ${q(stage)} GROUP BY ${keyTyped} HAVING count(*) > 1)`));
   const typedSelect = `${cols.map((c) => `CAST(${q(c.name)} AS ${c.type}) AS ${q(c.name)}`).join(', ')}
         ${tk ? `, ${tk.replace(/event_time/g, `CAST(event_time AS TIMESTAMP)`)} AS __tk` : ''}`;
-  if (repeated === 0 && !opts.replace && (await freshBatch(ctx, opts, txid, stage, tally, { rowsIn, typedSelect, partCols }))) {
+  if (repeated === 0 && !opts.replace && (await freshBatch(ctx, opts, txid, stage, tally, { rowsIn, typedSelect, ordered: order.strictlyIncreasing }))) {
     lap('files');
     return;
   }
@@ -409,6 +413,25 @@ async function addBatch(ctx: ServiceContext, opts: WriteOptions, txid: string, s
 }
 
 /**
+ * The stage's row count and whether its natural key strictly increases from row to row in the
+ * stage's own order (read on one thread, so the scan order is the row order). Sorted by the whole
+ * natural key implies sorted within each partition by the key's remaining columns.
+ */
+async function keyOrder(db: DuckSession, stage: string, keyTyped: string): Promise<{ rows: number; strictlyIncreasing: boolean }> {
+  const threads = Number(await db.scalar(`SELECT current_setting('threads')`));
+  await db.exec(`SET threads = 1`);
+  try {
+    const [r] = await db.all(
+      `SELECT count(*)::BIGINT AS n, count(*) FILTER (WHERE prev IS NOT NULL AND (k > prev) IS NOT TRUE)::BIGINT AS not_up
+       FROM (SELECT k, lag(k) OVER () AS prev FROM (SELECT row(${keyTyped}) AS k FROM ${q(stage)}))`,
+    );
+    return { rows: Number(r?.['n'] ?? 0), strictlyIncreasing: Number(r?.['not_up'] ?? 1) === 0 };
+  } finally {
+    await db.exec(`SET threads = ${threads}`);
+  }
+}
+
+/**
  * A batch whose partitions hold nothing yet (a first build) and no repeated key: written by one
  * partitioned COPY straight from the stage (one scan, no typed copy, no per-partition filter),
  * on one thread so that each file keeps the stage's row order; sorted by the key first unless the
@@ -421,7 +444,7 @@ async function freshBatch(
   txid: string,
   stage: string,
   tally: WriteTally,
-  b: { rowsIn: number; typedSelect: string; partCols: string[] },
+  b: { rowsIn: number; typedSelect: string; ordered: boolean },
 ): Promise<boolean> {
   const { db } = ctx;
   const { spec, root } = opts;
@@ -449,17 +472,12 @@ async function freshBatch(
   mkdirSync(dirname(tmp), { recursive: true });
   await db.exec(`SET threads = 1`);
   try {
-    // in key order already? (scan order on one thread is the stage's row order)
-    const keyRow = `struct_pack(${keyCols.map((k) => `${q(k)} := ${q(k)}`).join(', ')})`;
-    const unordered = keyCols.length
-      ? Number(await db.scalar(`SELECT count(*) FROM (SELECT ${keyRow} < lag(${keyRow}) OVER () AS back FROM ${q(stage)}) WHERE back`))
-      : 0;
     const partitionBy = [...spec.partitionKeys.map(String), ...(spec.timeKey ? [spec.timeKey] : [])].map(q).join(', ');
     await db.exec(
       `COPY (
          SELECT ${[...spec.columns.map((c) => q(c.name)), ...spec.partitionKeys.map((k) => q(String(k))), ...(spec.timeKey ? [`__tk AS ${q(spec.timeKey)}`] : [])].join(', ')}
          FROM (SELECT ${b.typedSelect} FROM ${q(stage)})
-         ${unordered > 0 ? `ORDER BY ${keyCols.map(q).join(', ')}` : ''}
+         ${b.ordered || keyCols.length === 0 ? '' : `ORDER BY ${keyCols.map(q).join(', ')}`}
        ) TO $dir (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (${partitionBy}), FILENAME_PATTERN 'part-{i}', WRITE_PARTITION_COLUMNS false)`,
       { dir: tmp },
     );
