@@ -1,12 +1,13 @@
 import { timestampValue } from '@duckdb/node-api';
 import type { ServiceContext } from '../../domain/context.js';
 import { FEATURE_FAMILIES, FEATURES, featuresSpec, type FeatureFamily } from '../../domain/features.js';
-import { quoteIdent as q } from '../../store/duckdb.js';
+import { runQuery } from '../../store/queries.js';
+import { runStep } from '../../store/steps.js';
 import { writeTable, type WriteResult } from '../../store/dataset.js';
 import { release, scan, type ScanOptions } from '../../store/read.js';
 import { DATASETS, type DatasetSpec } from '../../domain/datasets.js';
 import { computeFeatures, type ComputeResult } from './compute.js';
-import { stageInputs } from './inputs.js';
+import { countRows, stageInputs } from './inputs.js';
 import { plan, US_PER_MS, type FeaturesOptions, type Plan } from './plan.js';
 
 export interface FeaturesResult {
@@ -52,16 +53,9 @@ async function keepOtherFamilies(ctx: ServiceContext, p: Plan, families: Feature
     columns: ['symbol', 'event_time', ...others],
     prefix: 'feat_prev',
   });
-  if (prev.files === 0) {
-    await ctx.db.exec(`CREATE OR REPLACE TEMP TABLE feat_stage AS SELECT * REPLACE (${others.map((c) => `NULL::DOUBLE AS ${q(c)}`).join(', ')}) FROM feat_stage`);
-    return;
-  }
-  await ctx.db.exec(
-    `CREATE OR REPLACE TEMP TABLE feat_stage AS
-     SELECT s.* REPLACE (${others.map((c) => `prev.${q(c)} AS ${q(c)}`).join(', ')})
-     FROM feat_stage s LEFT JOIN ${q(prev.table)} prev USING (symbol, event_time)`,
-  );
-  await release(ctx, prev.table);
+  const stored = prev.files > 0;
+  await runStep(ctx, 'features/keep_other_families', { use_prev: stored }, undefined, { idents: { others, prev: stored ? prev.table : 'feat_stage' } });
+  if (stored) await release(ctx, prev.table);
 }
 
 /**
@@ -72,7 +66,7 @@ async function keepOtherFamilies(ctx: ServiceContext, p: Plan, families: Feature
 async function incrementalStart(ctx: ServiceContext, p: Plan): Promise<number | null | undefined> {
   const last = await scan(ctx, p.root, featuresSpec(), { venue: [p.venue], symbol: p.symbols, timeframe: [p.timeframe], columns: ['ingest_time'], prefix: 'feat_last' });
   if (last.files === 0 || last.rows === 0) return null;
-  const lastBuild = Number(await ctx.db.scalar(`SELECT epoch_us(max(ingest_time)) FROM ${q(last.table)}`));
+  const lastBuild = Number((await runQuery(ctx.db, 'features/last_ingest', {}, { idents: { t: last.table } }))[0]?.['us']);
   await release(ctx, last.table);
   const perps = [...new Set([...p.symbols, p.cfg.btc_symbol])];
   const spots = p.symbols.map((s) => p.refs.get(s)).filter((r): r is NonNullable<typeof r> => !!r?.spot_venue && !!r.spot_symbol);
@@ -88,7 +82,7 @@ async function incrementalStart(ctx: ServiceContext, p: Plan): Promise<number | 
   for (const [spec, o] of reads) {
     const s = await scan(ctx, p.root, spec, { ...o, ingested_after: lastBuild, columns: ['event_time'], include_quarantined: true, prefix: 'new_rows' });
     if (s.rows > 0) {
-      const t = Number(await ctx.db.scalar(`SELECT epoch_us(min(event_time)) FROM ${q(s.table)}`));
+      const t = Number((await runQuery(ctx.db, 'features/first_event', {}, { idents: { t: s.table } }))[0]?.['us']);
       first = first === undefined ? t : Math.min(first, t);
     }
     await release(ctx, s.table);
@@ -129,16 +123,12 @@ export async function buildFeatures(opts: FeaturesOptions, ctx: ServiceContext):
   const { stale, missing, late_trades } = await compute(ctx, p, timings);
   if (late_trades > 0) notes.push(`${late_trades} trade(s) arrived after their bar's taker-flow snapshot (close + ${p.cfg.trade_flow_grace_ms} ms) and were left out of it`);
   if (ctx.signal.aborted) throw ctx.signal.reason;
-  const rows = Number(await ctx.db.scalar('SELECT count(*) FROM feat_out'));
+  const rows = await countRows(ctx, 'feat_out');
   const spec = featuresSpec();
   const now = ctx.clock.now() * US_PER_MS;
-  await ctx.db.exec(
-    `CREATE OR REPLACE TEMP TABLE feat_stage AS
-     SELECT $venue AS venue, symbol, $tf AS timeframe, decision_time AS event_time, decision_time AS available_time,
-            $source AS source, $now AS ingest_time, ${spec.columns.slice(4).map((c) => q(c.name)).join(', ')}
-     FROM feat_out`,
-    { venue: p.venue, tf: p.timeframe, source: 'perpkit-features', now: timestampValue(BigInt(now)) },
-  );
+  await runStep(ctx, 'features/feat_stage', { venue: p.venue, tf: p.timeframe, source: 'perpkit-features', now: timestampValue(BigInt(now)) }, undefined, {
+    idents: { cols: spec.columns.slice(4).map((c) => c.name) },
+  });
   await keepOtherFamilies(ctx, p, families);
   ctx.log.info(`features: writing ${rows} rows`);
   const t1 = performance.now();
@@ -181,14 +171,8 @@ export async function builtFamilies(ctx: ServiceContext, root: string): Promise<
   if (s.files === 0) return [];
   const out: BuiltFamily[] = [];
   for (const family of FEATURE_FAMILIES) {
-    const cols = FEATURES.filter((x) => x.family === family).map((x) => q(x.name));
-    const any = cols.length === 1 ? `${cols[0]} IS NOT NULL` : `coalesce(${cols.join(', ')}) IS NOT NULL`;
-    const rows = await ctx.db.all(
-      `SELECT venue, timeframe, count(DISTINCT symbol) FILTER (WHERE ${any})::BIGINT AS symbols, count(*) FILTER (WHERE ${any})::BIGINT AS n,
-              strftime(min(event_time) FILTER (WHERE ${any}), '%Y-%m-%dT%H:%M:%S.%gZ') AS first,
-              strftime(max(event_time) FILTER (WHERE ${any}), '%Y-%m-%dT%H:%M:%S.%gZ') AS last
-       FROM ${q(s.table)} GROUP BY ALL ORDER BY ALL`,
-    );
+    const cols = FEATURES.filter((x) => x.family === family).map((x) => x.name);
+    const rows = await runQuery(ctx.db, 'features/built_family', {}, { idents: { t: s.table, cols } });
     for (const r of rows) {
       out.push({
         venue: String(r['venue']),
