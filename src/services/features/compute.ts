@@ -1,9 +1,10 @@
 import type { ServiceContext } from '../../domain/context.js';
 import { AGE_COLUMNS, FEATURES, type FeatureInput, type FeaturesConfig } from '../../domain/features.js';
 import { basisFamily, crossFamily, fundingFamily, openInterestFamily, priceFamily, printRuns, tradeFlowFamily, volumeFamily, type Emit } from './families.js';
+import { execQuery } from '../../store/queries.js';
 import { runStep } from '../../store/steps.js';
 import { listOf } from '../../store/dataset.js';
-import { barRange, DoubleTableWriter, loadBars, loadFlow, loadPrints, nanToNull, type Axis, type BarSeries, type Prints } from './panel.js';
+import { barRange, DoubleTableWriter, loadBars, loadFlow, loadPrints, type Axis, type BarSeries, type Prints } from './panel.js';
 
 /**
  * The feature engine: for each symbol, its staged inputs (temp tables raw_perp, raw_spot, raw_mark,
@@ -227,14 +228,8 @@ export async function computeFeatures(ctx: ServiceContext, p: ComputePlan, timin
   ctx.log.progressDone();
   writer.close();
   const t = clock();
-  await ctx.db.exec(
-    `CREATE OR REPLACE TEMP TABLE feat_out AS
-     SELECT s.symbol, make_timestamp(f.decision_us::BIGINT) AS decision_time,
-            ${AGE_COLUMNS.map((a) => `${nanToNull(a, '::BIGINT')} AS "${a}"`).join(', ')}, ${featNames.map((x) => `${nanToNull(x)} AS "${x}"`).join(', ')}
-     FROM feat_raw f JOIN (SELECT unnest($syms) AS symbol, generate_subscripts($syms, 1) - 1 AS i) s ON s.i = f.symbol_index::INTEGER`,
-    { syms: listOf(p.symbols) },
-  );
-  await ctx.db.exec('DROP TABLE feat_raw; DROP TABLE flow_buckets');
+  await runStep(ctx, 'features/feat_out', { syms: listOf(p.symbols) }, undefined, { lists: { ages: AGE_COLUMNS, feats: featNames } });
+  for (const done of ['feat_raw', 'flow_buckets']) await execQuery(ctx.db, 'features/drop_table', {}, { idents: { t: done } });
   add('assemble', t);
   return { rows, stale, missing, late_trades: lateTrades };
 }
