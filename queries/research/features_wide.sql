@@ -2,8 +2,8 @@
 -- time), in the order the panel is built (read column-wise by the caller).
 -- idents: t
 -- lists: cols
--- cols: the feature columns (checked against the catalog; may be empty)
+-- cols: symbol and the feature columns (checked against the catalog)
 -- Returns: symbol VARCHAR, t DOUBLE (decision time, epoch ms), the listed feature columns.
-SELECT COLUMNS(c -> c = 'symbol' OR list_contains(getvariable('cols'), c)), epoch_ms(event_time)::DOUBLE AS t
+SELECT COLUMNS(getvariable('cols')), epoch_ms(event_time)::DOUBLE AS t
 FROM {{t}}
 ORDER BY symbol, event_time

@@ -1,7 +1,7 @@
--- train: appends a further segment read's feature columns to the panel's features table.
+-- train: appends a further segment read's key and feature columns to the panel's features table.
 -- idents: t, src
 -- lists: cols
--- cols: the requested features present (as for panel_features)
+-- cols: symbol, event_time and the requested features present (as for panel_features)
 INSERT INTO {{t}} BY NAME
-SELECT COLUMNS(c -> c IN ('symbol', 'event_time') OR list_contains(getvariable('cols'), c)), NULL::DOUBLE AS __pad
+SELECT COLUMNS(getvariable('cols')), NULL::DOUBLE AS __pad
 FROM {{src}}

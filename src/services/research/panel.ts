@@ -79,7 +79,7 @@ async function featureColumns(ctx: ServiceContext, table: string, wanted: string
 async function readFeatures(ctx: ServiceContext, table: string, cols: string[]): Promise<Map<string, { time: Float64Array; features: Map<string, Float64Array> }>> {
   // Column-wise read (the query's own SQL, its list bound): a JSON row per decision is slow.
   const fq = loadQuery('research/features_wide');
-  const shape = { idents: { t: table }, lists: { cols } };
+  const shape = { idents: { t: table }, lists: { cols: ['symbol', ...cols] } };
   await bindLists(ctx.db, fq, shape);
   const reader = await ctx.db.conn.runAndReadAll(renderQuery(fq, shape));
   const data = reader.getColumnsObjectJS() as Record<string, unknown[]>;

@@ -71,13 +71,13 @@ export async function loadPanel(o: PanelRequest, ctx: ServiceContext): Promise<L
     const lab = tempName('train_lab');
     own.push(feat, lab);
     for (const [i, t] of featTables.entries()) {
-      await execQuery(ctx.db, i === 0 ? 'train/panel_features' : 'train/panel_features_append', {}, { idents: { t: feat, src: t }, lists: { cols: present } });
+      await execQuery(ctx.db, i === 0 ? 'train/panel_features' : 'train/panel_features_append', {}, { idents: { t: feat, src: t }, lists: { cols: ['symbol', 'event_time', ...present] } });
     }
     for (const [i, t] of labelTables.entries()) {
       await execQuery(ctx.db, i === 0 ? 'train/panel_labels' : 'train/panel_labels_append', {}, { idents: { t: lab, src: t } });
     }
     const q = loadQuery('train/panel');
-    const shape = { idents: { feat, lab }, lists: { cols: present } };
+    const shape = { idents: { feat, lab }, lists: { feats: ['__pad', ...present] } };
     await bindLists(ctx.db, q, shape);
     // Column-wise read (a row object per decision is slow), columns by name.
     const reader = await ctx.db.conn.runAndReadAll(renderQuery(q, shape), { syms: listOf(split.symbols), h: o.horizon });
