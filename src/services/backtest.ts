@@ -18,8 +18,9 @@ import { ORDER_STATUS, ORDER_TYPES, ORIGINS, REASONS } from '../engine/orders.js
 import type { BarSeries, DecisionSeries, FundingSeries, InstrumentInfo, MarketData, QuoteSeries, TradeSeries } from '../engine/types.js';
 import { returnsMetrics, sharpeRatio, type ReturnsMetrics } from '../stats/index.js';
 import { loadStrategy, zodMessage } from '../strategies/index.js';
-import { datasetFiles, listOf, SCAN_SQL } from '../store/dataset.js';
-import { quoteIdent } from '../store/duckdb.js';
+import { datasetFiles, listOf } from '../store/dataset.js';
+import type { SqlParams } from '../store/duckdb.js';
+import { bindLists, execQuery, loadQuery, renderQuery, runQuery, type QueryShape } from '../store/queries.js';
 import { appendLedger, sha256 } from '../store/ledger.js';
 import { loadSplit, parseSelector, readSegment, selectorIntervals } from './split.js';
 import { joinPredictions } from './train/predictions.js';
@@ -191,16 +192,31 @@ function storedTimeframes(root: string, venue: string, symbol: string, price: st
     .sort((a, b) => timeframeSeconds(a) - timeframeSeconds(b));
 }
 
+/** The bound files and event-time span of a series read. */
+const span = (files: string[], from: number, to: number): SqlParams => ({
+  files: listOf(files),
+  from: timestampValue(BigInt(Math.round(from))),
+  to: timestampValue(BigInt(Math.round(to))),
+});
+
+/** Runs a query of queries/ and returns its columns in order, as JS values (a row object per bar is slow). */
+async function queryColumns(ctx: ServiceContext, name: string, params: SqlParams, shape: QueryShape = {}): Promise<number[][]> {
+  const q = loadQuery(name);
+  await bindLists(ctx.db, q, shape);
+  return (await ctx.db.conn.runAndReadAll(renderQuery(q, shape), params)).getColumnsJS() as number[][];
+}
+
+/** As queryColumns, keyed by column name. */
+async function queryColumnsByName(ctx: ServiceContext, name: string, params: SqlParams, shape: QueryShape = {}): Promise<Record<string, unknown[]>> {
+  const q = loadQuery(name);
+  await bindLists(ctx.db, q, shape);
+  return (await ctx.db.conn.runAndReadAll(renderQuery(q, shape), params)).getColumnsObjectJS() as Record<string, unknown[]>;
+}
+
 async function readBars(ctx: ServiceContext, root: string, venue: string, symbol: string, price: string, tf: string, from: number, to: number): Promise<BarSeries | null> {
   const files = await datasetFiles(root, DATASETS.bars, { venue: [venue], symbol: [symbol], price: [price], timeframe: [tf], from, to: to + DAY_US });
   if (files.length === 0) return null;
-  const reader = await ctx.db.conn.runAndReadAll(
-    `SELECT epoch_us(open_time)::DOUBLE AS ot, epoch_us(event_time)::DOUBLE AS ct, epoch_us(available_time)::DOUBLE AS av,
-            open, high, low, close, coalesce(volume, 'NaN'::DOUBLE) AS volume
-     FROM ${SCAN_SQL} WHERE event_time > $from AND event_time <= $to ORDER BY available_time, event_time`,
-    { files: listOf(files), from: timestampValue(BigInt(Math.round(from))), to: timestampValue(BigInt(Math.round(to))) },
-  );
-  const cols = reader.getColumnsJS() as number[][];
+  const cols = await queryColumns(ctx, 'backtest/bars', span(files, from, to));
   const f = (i: number): Float64Array => Float64Array.from(cols[i] ?? []);
   if ((cols[0] ?? []).length === 0) return null;
   return {
@@ -219,13 +235,7 @@ async function readBars(ctx: ServiceContext, root: string, venue: string, symbol
 async function readFunding(ctx: ServiceContext, root: string, venue: string, symbol: string, from: number, to: number): Promise<FundingSeries | null> {
   const files = await datasetFiles(root, DATASETS.funding, { venue: [venue], symbol: [symbol], from, to });
   if (files.length === 0) return null;
-  const reader = await ctx.db.conn.runAndReadAll(
-    `SELECT epoch_us(event_time)::DOUBLE, epoch_us(available_time)::DOUBLE, funding_rate,
-            coalesce(funding_interval_hours, 'NaN'::DOUBLE), coalesce(mark_price, 'NaN'::DOUBLE)
-     FROM ${SCAN_SQL} WHERE event_time >= $from AND event_time < $to ORDER BY available_time, event_time`,
-    { files: listOf(files), from: timestampValue(BigInt(Math.round(from))), to: timestampValue(BigInt(Math.round(to))) },
-  );
-  const cols = reader.getColumnsJS() as number[][];
+  const cols = await queryColumns(ctx, 'backtest/funding', span(files, from, to));
   if ((cols[0] ?? []).length === 0) return null;
   const f = (i: number): Float64Array => Float64Array.from(cols[i] ?? []);
   return { event_time: f(0), available_time: f(1), rate: f(2), interval_hours: f(3), mark: f(4) };
@@ -234,13 +244,7 @@ async function readFunding(ctx: ServiceContext, root: string, venue: string, sym
 async function readQuotes(ctx: ServiceContext, root: string, venue: string, symbol: string, from: number, to: number): Promise<QuoteSeries | null> {
   const files = await datasetFiles(root, DATASETS.quotes, { venue: [venue], symbol: [symbol], from, to });
   if (files.length === 0) return null;
-  const reader = await ctx.db.conn.runAndReadAll(
-    `SELECT epoch_us(event_time)::DOUBLE, epoch_us(available_time)::DOUBLE, coalesce(bid_price, 'NaN'::DOUBLE), coalesce(ask_price, 'NaN'::DOUBLE),
-            coalesce(bid_size, 'NaN'::DOUBLE), coalesce(ask_size, 'NaN'::DOUBLE)
-     FROM ${SCAN_SQL} WHERE event_time >= $from AND event_time < $to ORDER BY available_time, event_time`,
-    { files: listOf(files), from: timestampValue(BigInt(Math.round(from))), to: timestampValue(BigInt(Math.round(to))) },
-  );
-  const cols = reader.getColumnsJS() as number[][];
+  const cols = await queryColumns(ctx, 'backtest/quotes', span(files, from, to));
   if ((cols[0] ?? []).length === 0) return null;
   const f = (i: number): Float64Array => Float64Array.from(cols[i] ?? []);
   return { event_time: f(0), available_time: f(1), bid: f(2), ask: f(3), bid_size: f(4), ask_size: f(5) };
@@ -249,12 +253,7 @@ async function readQuotes(ctx: ServiceContext, root: string, venue: string, symb
 async function readTrades(ctx: ServiceContext, root: string, venue: string, symbol: string, from: number, to: number): Promise<TradeSeries | null> {
   const files = await datasetFiles(root, DATASETS.trades, { venue: [venue], symbol: [symbol], from, to });
   if (files.length === 0) return null;
-  const reader = await ctx.db.conn.runAndReadAll(
-    `SELECT epoch_us(event_time)::DOUBLE, epoch_us(available_time)::DOUBLE, price, coalesce(size, 'NaN'::DOUBLE)
-     FROM ${SCAN_SQL} WHERE event_time >= $from AND event_time < $to AND price > 0 ORDER BY available_time, event_time`,
-    { files: listOf(files), from: timestampValue(BigInt(Math.round(from))), to: timestampValue(BigInt(Math.round(to))) },
-  );
-  const cols = reader.getColumnsJS() as number[][];
+  const cols = await queryColumns(ctx, 'backtest/trades', span(files, from, to));
   if ((cols[0] ?? []).length === 0) return null;
   const f = (i: number): Float64Array => Float64Array.from(cols[i] ?? []);
   return { event_time: f(0), available_time: f(1), price: f(2), size: f(3) };
@@ -278,12 +277,7 @@ async function readInstruments(ctx: ServiceContext, root: string, venue: string,
   const out = new Map<string, InstrumentRow>();
   if (files.length === 0) return out;
   // the latest version available at the end of the run (the universe is the instruments as known then)
-  const rows = await ctx.db.all(
-    `SELECT symbol, tick_size, lot_size, contract_size, maker_fee, taker_fee, fee_tiers, funding_interval_hours, funding_accrual_hours,
-            epoch_us(expiry)::DOUBLE AS expiry
-     FROM ${SCAN_SQL} WHERE available_time <= $asof QUALIFY row_number() OVER (PARTITION BY symbol ORDER BY event_time DESC) = 1`,
-    { files: listOf(files), asof: timestampValue(BigInt(Math.round(asOf))) },
-  );
+  const rows = await runQuery(ctx.db, 'backtest/instruments', { files: listOf(files), asof: timestampValue(BigInt(Math.round(asOf))) });
   for (const r of rows) out.set(String(r['symbol']), r as unknown as InstrumentRow);
   return out;
 }
@@ -330,7 +324,7 @@ export function instrumentInfo(symbol: string, venue: string, row: InstrumentRow
 }
 
 async function tableColumns(ctx: ServiceContext, table: string): Promise<string[]> {
-  return (await ctx.db.all(`SELECT column_name FROM (DESCRIBE ${quoteIdent(table)})`)).map((r) => String(r['column_name']));
+  return (await runQuery(ctx.db, 'backtest/columns', {}, { idents: { t: table } })).map((r) => String(r['column_name']));
 }
 
 /** Columns read into the decision rows besides the strategy's: the regime filter and regime metrics use them. */
@@ -343,18 +337,14 @@ async function readDecisions(ctx: ServiceContext, table: string, symbols: string
     throw missingError(`the decision rows have no column ${missing.join(', ')}`, { hint: `columns present: ${present.filter((c) => !['source', 'venue', 'symbol', 'timeframe'].includes(c)).slice(0, 12).join(', ')}, ...` });
   }
   const cols = [...new Set([...wanted, ...CONTEXT_COLUMNS.filter((c) => present.includes(c))])];
-  const select = cols.map((c) => `coalesce(${quoteIdent(c)}::DOUBLE, 'NaN'::DOUBLE)`).join(', ');
-  const reader = await ctx.db.conn.runAndReadAll(
-    `SELECT list_position($syms, symbol)::INTEGER - 1 AS s, epoch_us(available_time)::DOUBLE AS t${select ? `, ${select}` : ''}
-     FROM ${quoteIdent(table)} WHERE list_contains($syms, symbol) ORDER BY available_time, s`,
-    { syms: listOf(symbols) },
-  );
-  const c = reader.getColumnsJS() as number[][];
+  const c = cols.length
+    ? await queryColumnsByName(ctx, 'backtest/decisions', { syms: listOf(symbols) }, { idents: { t: table }, lists: { cols } })
+    : await queryColumnsByName(ctx, 'backtest/decision_times', { syms: listOf(symbols) }, { idents: { t: table } });
   return {
-    sym: Uint16Array.from(c[0] ?? []),
-    time: Float64Array.from(c[1] ?? []),
+    sym: Uint16Array.from((c['__sym'] ?? []) as number[]),
+    time: Float64Array.from((c['__time'] ?? []) as number[]),
     columns: cols,
-    values: cols.map((_, i) => Float64Array.from(c[i + 2] ?? [])),
+    values: cols.map((name) => Float64Array.from((c[name] ?? []) as number[])),
   };
 }
 
@@ -570,11 +560,14 @@ export function tableHash(cols: Col[]): string {
 export async function writeParquet(ctx: ServiceContext, path: string, cols: Col[]): Promise<void> {
   const n = cols[0]?.values.length ?? 0;
   const tmp = `bt_out_${Math.random().toString(36).slice(2, 10)}`;
-  const ddl = cols.map((c) => `${quoteIdent(c.name)} ${c.type === 'TIMESTAMP' ? 'DOUBLE' : c.type}`).join(', ');
-  await ctx.db.exec(`CREATE TEMP TABLE ${tmp} (${ddl})`);
+  await execQuery(ctx.db, 'backtest/out_table', {}, { idents: { t: tmp } });
   try {
+    // TIMESTAMP columns are filled as DOUBLE epoch microseconds and converted once filled
+    const addQuery = { DOUBLE: 'backtest/out_add_double', TIMESTAMP: 'backtest/out_add_double', INTEGER: 'backtest/out_add_integer', VARCHAR: 'backtest/out_add_varchar' } as const;
+    for (const c of cols) await execQuery(ctx.db, addQuery[c.type], {}, { idents: { t: tmp, col: c.name } });
     const app = await ctx.db.conn.createAppender(tmp, 'main', 'temp');
     for (let i = 0; i < n; i++) {
+      app.appendNull(); // __row
       for (const c of cols) {
         const v = c.values[i];
         if (c.type === 'VARCHAR') {
@@ -587,10 +580,10 @@ export async function writeParquet(ctx: ServiceContext, path: string, cols: Col[
       app.endRow();
     }
     app.closeSync();
-    const select = cols.map((c) => (c.type === 'TIMESTAMP' ? `make_timestamp(${quoteIdent(c.name)}::BIGINT) AS ${quoteIdent(c.name)}` : quoteIdent(c.name))).join(', ');
-    await ctx.db.exec(`COPY (SELECT ${select} FROM ${tmp}) TO '${path.replace(/'/g, "''")}' (FORMAT parquet)`);
+    for (const c of cols) if (c.type === 'TIMESTAMP') await execQuery(ctx.db, 'backtest/out_timestamp', {}, { idents: { t: tmp, col: c.name } });
+    await execQuery(ctx.db, 'backtest/out_copy', { path }, { idents: { t: tmp, cols: cols.map((c) => c.name) } });
   } finally {
-    await ctx.db.exec(`DROP TABLE IF EXISTS ${tmp}`);
+    await execQuery(ctx.db, 'backtest/out_drop', {}, { idents: { t: tmp } });
   }
 }
 

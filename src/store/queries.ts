@@ -1,7 +1,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { listValue, type DuckDBValue } from '@duckdb/node-api';
+import { LIST, listValue, VARCHAR, type DuckDBValue } from '@duckdb/node-api';
 import { quoteIdent, type DuckSession, type JsonRow, type SqlParams } from './duckdb.js';
 
 /**
@@ -115,7 +115,8 @@ export async function bindLists(db: DuckSession, q: LoadedQuery, shape: QuerySha
   for (const name of q.lists) {
     quoteIdent(name);
     const values = (shape.lists ?? {})[name] as readonly string[];
-    await db.exec(`SET VARIABLE ${name} = $v`, { v: listValue([...values]) });
+    // typed, so that an empty list binds too (an untyped empty list has no item type)
+    await db.conn.run(`SET VARIABLE ${name} = $v`, { v: listValue([...values]) }, { v: LIST(VARCHAR) });
   }
 }
 

@@ -56,4 +56,11 @@ SELECT {{cols}}, sum(COLUMNS(getvariable('keep'))) OVER () FROM {{src}} WHERE a 
       { a: '3', b: '10', c: '15' },
     ]);
   });
+
+  it('binds an empty list, and a list of names is a VARCHAR list', async () => {
+    const q = parseQuery('t/q', `-- x\n-- lists: keep\nSELECT len(getvariable('keep'))::INTEGER AS n`);
+    await bindLists(db, q, { lists: { keep: [] } });
+    expect(await db.all(renderQuery(q, { lists: { keep: [] } }))).toEqual([{ n: 0 }]);
+    expect(await db.scalar(`SELECT typeof(getvariable('keep'))`)).toBe('VARCHAR[]');
+  });
 });

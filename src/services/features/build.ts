@@ -1,9 +1,8 @@
 import { timestampValue } from '@duckdb/node-api';
 import type { ServiceContext } from '../../domain/context.js';
 import { AGE_COLUMNS, FEATURE_FAMILIES, FEATURES, featuresSpec, type FeatureFamily } from '../../domain/features.js';
-import { quoteIdent as q } from '../../store/duckdb.js';
 import { openWrite, type WriteResult } from '../../store/dataset.js';
-import { execQuery } from '../../store/queries.js';
+import { execQuery, runQuery } from '../../store/queries.js';
 import { release, scan, type ScanOptions } from '../../store/read.js';
 import { DATASETS, type DatasetSpec } from '../../domain/datasets.js';
 import { computeFeatures, type ComputeResult, type FeatureSink } from './compute.js';
@@ -70,7 +69,7 @@ async function keepOtherFamilies(ctx: ServiceContext, p: Plan, families: Feature
 async function incrementalStart(ctx: ServiceContext, p: Plan): Promise<number | null | undefined> {
   const last = await scan(ctx, p.root, featuresSpec(), { venue: [p.venue], symbol: p.symbols, timeframe: [p.timeframe], columns: ['ingest_time'], prefix: 'feat_last' });
   if (last.files === 0 || last.rows === 0) return null;
-  const lastBuild = Number(await ctx.db.scalar(`SELECT epoch_us(max(ingest_time)) FROM ${q(last.table)}`));
+  const lastBuild = Number((await runQuery(ctx.db, 'features/last_ingest', {}, { idents: { t: last.table } }))[0]?.['us']);
   await release(ctx, last.table);
   const perps = [...new Set([...p.symbols, p.cfg.btc_symbol])];
   const spots = p.symbols.map((s) => p.refs.get(s)).filter((r): r is NonNullable<typeof r> => !!r?.spot_venue && !!r.spot_symbol);
@@ -86,7 +85,7 @@ async function incrementalStart(ctx: ServiceContext, p: Plan): Promise<number | 
   for (const [spec, o] of reads) {
     const s = await scan(ctx, p.root, spec, { ...o, ingested_after: lastBuild, columns: ['event_time'], include_quarantined: true, prefix: 'new_rows' });
     if (s.rows > 0) {
-      const t = Number(await ctx.db.scalar(`SELECT epoch_us(min(event_time)) FROM ${q(s.table)}`));
+      const t = Number((await runQuery(ctx.db, 'features/first_event', {}, { idents: { t: s.table } }))[0]?.['us']);
       first = first === undefined ? t : Math.min(first, t);
     }
     await release(ctx, s.table);
@@ -194,14 +193,8 @@ export async function builtFamilies(ctx: ServiceContext, root: string): Promise<
   if (s.files === 0) return [];
   const out: BuiltFamily[] = [];
   for (const family of FEATURE_FAMILIES) {
-    const cols = FEATURES.filter((x) => x.family === family).map((x) => q(x.name));
-    const any = cols.length === 1 ? `${cols[0]} IS NOT NULL` : `coalesce(${cols.join(', ')}) IS NOT NULL`;
-    const rows = await ctx.db.all(
-      `SELECT venue, timeframe, count(DISTINCT symbol) FILTER (WHERE ${any})::BIGINT AS symbols, count(*) FILTER (WHERE ${any})::BIGINT AS n,
-              strftime(min(event_time) FILTER (WHERE ${any}), '%Y-%m-%dT%H:%M:%S.%gZ') AS first,
-              strftime(max(event_time) FILTER (WHERE ${any}), '%Y-%m-%dT%H:%M:%S.%gZ') AS last
-       FROM ${q(s.table)} GROUP BY ALL ORDER BY ALL`,
-    );
+    const cols = FEATURES.filter((x) => x.family === family).map((x) => x.name);
+    const rows = await runQuery(ctx.db, 'features/built_family', {}, { idents: { t: s.table, cols } });
     for (const r of rows) {
       out.push({
         venue: String(r['venue']),

@@ -1,9 +1,9 @@
 import type { ServiceContext } from '../../domain/context.js';
 import { AGE_COLUMNS, FEATURES, type FeatureInput, type FeaturesConfig } from '../../domain/features.js';
 import { basisFamily, crossFamily, fundingFamily, openInterestFamily, priceFamily, printRuns, tradeFlowFamily, volumeFamily, type Emit } from './families.js';
+import { execQuery } from '../../store/queries.js';
 import { runStep } from '../../store/steps.js';
 import { ColumnSource } from '../../store/columns.js';
-import { execQuery } from '../../store/queries.js';
 import { barRange, loadBars, loadFlow, loadPrints, type Axis, type BarSeries, type Prints } from './panel.js';
 
 /**
@@ -251,7 +251,7 @@ export async function computeFeatures(ctx: ServiceContext, p: ComputePlan, timin
     rows += r1 - r0;
   }
   ctx.log.progressDone();
-  await ctx.db.exec('DROP TABLE IF EXISTS flow_buckets');
+  await execQuery(ctx.db, 'features/drop_table', {}, { idents: { t: 'flow_buckets' } });
   return { rows, stale, missing, late_trades: lateTrades };
 }
 

@@ -1,7 +1,7 @@
 import type { ServiceContext } from '../../domain/context.js';
 import { DATASETS, timeframeSeconds, BAR_TIMEFRAMES } from '../../domain/datasets.js';
 import { missingError } from '../../domain/errors.js';
-import { quoteIdent as q } from '../../store/duckdb.js';
+import { execQuery, runQuery } from '../../store/queries.js';
 import { release, scan } from '../../store/read.js';
 import { runStep } from '../../store/steps.js';
 import type { Plan } from './plan.js';
@@ -40,25 +40,33 @@ export async function stageBars(
     });
     if (s.files === 0) continue;
     if (s.excluded > 0) excluded[`bars ${src.venue}/${src.symbol} ${src.price} ${tf}`] = s.excluded;
-    await ctx.db.exec(`CREATE OR REPLACE TEMP VIEW rollup_in AS SELECT * FROM ${q(s.table)}`);
     // Roll-up of complete buckets only (at 1:1 every bar is its own complete bucket).
-    await runStep(ctx, 'features/rollup', { sym: asSymbol, secs: BigInt(target), parts: BigInt(target / secs) });
-    await ctx.db.exec(`INSERT INTO ${q(into)} SELECT * FROM rollup_out`);
-    await ctx.db.exec('DROP VIEW rollup_in; DROP TABLE rollup_out');
+    await runStep(ctx, 'features/rollup', { sym: asSymbol, secs: BigInt(target), parts: BigInt(target / secs) }, undefined, { idents: { src: s.table } });
+    await execQuery(ctx.db, 'features/append', {}, { idents: { into, src: 'rollup_out' } });
+    await execQuery(ctx.db, 'features/drop_table', {}, { idents: { t: 'rollup_out' } });
     await release(ctx, s.table);
     return tf;
   }
   return null;
 }
 
-export const BAR_COLS = '(symbol VARCHAR, event_time TIMESTAMP, available_time TIMESTAMP, open_time TIMESTAMP, open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE, volume DOUBLE)';
+/** Rows of a temp table of the pipeline. */
+export async function countRows(ctx: Pick<ServiceContext, 'db'>, t: string): Promise<number> {
+  const [r] = await runQuery(ctx.db, 'features/count', {}, { idents: { t } });
+  return Number(r?.['n']);
+}
+
+/** Creates (or empties) the bar series table `t` that stageBars appends to. */
+export async function barsTable(ctx: Pick<ServiceContext, 'db'>, t: string): Promise<void> {
+  await execQuery(ctx.db, 'features/bars_table', {}, { idents: { t } });
+}
 
 /** Loads every input the families need into raw_* tables. */
 export async function stageInputs(ctx: ServiceContext, p: Plan, notes: string[], excluded: Record<string, number>): Promise<void> {
   // Warm-up: from the last running-sum restart anchor before --from, minus the longest lookback,
   // so that every value from --from on is bit-identical to a full build's (kernels.ts, BLOCK).
   const lower = p.from !== undefined ? (Math.floor(Math.floor(p.from / p.tfUs) / BLOCK) * BLOCK - p.cfg.warmup_bars) * p.tfUs : undefined;
-  for (const t of ['raw_perp', 'raw_spot', 'raw_mark']) await ctx.db.exec(`CREATE OR REPLACE TEMP TABLE ${t} ${BAR_COLS}`);
+  for (const t of ['raw_perp', 'raw_spot', 'raw_mark']) await barsTable(ctx, t);
   const perpSyms = [...new Set([...p.symbols, ...(p.refs.has(p.cfg.btc_symbol) ? [p.cfg.btc_symbol] : [])])];
   for (const s of perpSyms) {
     const tf = await stageBars(ctx, p, 'raw_perp', { venue: p.venue, symbol: s, price: p.cfg.price }, s, lower, excluded);
@@ -122,13 +130,11 @@ async function stageSeries(
     prefix: `${dataset}_src`,
   });
   if (s.files === 0) {
-    await ctx.db.exec(
-      `CREATE OR REPLACE TEMP TABLE ${q(into)} (symbol VARCHAR, event_time TIMESTAMP, available_time TIMESTAMP, ${q(column)} DOUBLE${dataset === 'funding' ? ', funding_interval_hours DOUBLE' : ''})`,
-    );
+    await execQuery(ctx.db, dataset === 'funding' ? 'features/funding_empty' : 'features/series_empty', {}, { idents: { t: into, value: column } });
     return false;
   }
   if (s.excluded > 0) excluded[`${dataset} ${p.venue}`] = s.excluded;
-  await ctx.db.exec(`CREATE OR REPLACE TEMP TABLE ${q(into)} AS SELECT ${cols.map(q).join(', ')} FROM ${q(s.table)}`);
+  await execQuery(ctx.db, 'features/series_copy', {}, { idents: { t: into, cols, src: s.table } });
   await release(ctx, s.table);
   return true;
 }
@@ -138,7 +144,7 @@ async function stageSeries(
  * symbol) into raw_trades, for the taker-flow features; empty when no trades are stored.
  */
 async function stageTrades(ctx: ServiceContext, p: Plan, lowerUs: number | undefined, excluded: Record<string, number>, notes: string[]): Promise<void> {
-  await ctx.db.exec('CREATE OR REPLACE TEMP TABLE raw_trades (symbol VARCHAR, leg VARCHAR, event_time TIMESTAMP, available_time TIMESTAMP, size DOUBLE, side VARCHAR)');
+  await execQuery(ctx.db, 'features/trades_table');
   for (const sym of p.symbols) {
     const ref = p.refs.get(sym);
     const legs: Array<['perp' | 'spot', string, string]> = [['perp', p.venue, sym]];
@@ -155,7 +161,7 @@ async function stageTrades(ctx: ServiceContext, p: Plan, lowerUs: number | undef
       if (s.files === 0) continue;
       if (s.excluded > 0) excluded[`trades ${venue}/${symbol}`] = s.excluded;
       if (s.rows > 0) notes.push(`${sym}: ${leg} taker flow from ${s.rows} trades of ${venue}/${symbol}`);
-      await ctx.db.exec(`INSERT INTO raw_trades SELECT $sym, $leg, event_time, available_time, size, side FROM ${q(s.table)}`, { sym, leg });
+      await execQuery(ctx.db, 'features/trades_append', { sym, leg }, { idents: { src: s.table } });
       await release(ctx, s.table);
     }
   }

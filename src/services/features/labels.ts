@@ -6,8 +6,8 @@ import { labelsSpec } from '../../domain/features.js';
 import { listOf, writeTable, type WriteResult } from '../../store/dataset.js';
 import { latestInstruments, release, scan } from '../../store/read.js';
 import { runStep } from '../../store/steps.js';
-import { quoteIdent as q } from '../../store/duckdb.js';
-import { BAR_COLS, stageBars } from './inputs.js';
+import { execQuery, runQuery } from '../../store/queries.js';
+import { barsTable, countRows, stageBars } from './inputs.js';
 import { plan, ts, US_PER_MS, type FeaturesOptions } from './plan.js';
 
 /** The features options (root, venue, symbols, decision timeframe, from, to, config) and these. */
@@ -56,7 +56,7 @@ export async function buildLabels(opts: LabelsOptions, ctx: ServiceContext): Pro
   const maxH = Math.max(...horizons.map((x) => x.ms));
   const excluded: Record<string, number> = {};
   // Decision grid: the same closes + latency as the features.
-  await ctx.db.exec(`CREATE OR REPLACE TEMP TABLE raw_perp ${BAR_COLS}`);
+  await barsTable(ctx, 'raw_perp');
   for (const s of p.symbols) {
     if ((await stageBars(ctx, p, 'raw_perp', { venue: p.venue, symbol: s, price: p.cfg.price }, s, p.from, excluded)) === null) {
       throw missingError(`no ${p.cfg.price} bars of ${p.venue}/${s} at ${p.timeframe}`);
@@ -67,9 +67,7 @@ export async function buildLabels(opts: LabelsOptions, ctx: ServiceContext): Pro
   // and trades where stored; the finest source at each instant wins.
   const upper = p.to !== undefined ? p.to + (maxH + execLatency + 2 * timeframeSeconds(p.timeframe) * 1000) * 1000 : undefined;
   const lower = p.from;
-  await ctx.db.exec(
-    'CREATE OR REPLACE TEMP TABLE label_src (symbol VARCHAR, px_time TIMESTAMP, price DOUBLE, available_time TIMESTAMP, tol_ms BIGINT, source VARCHAR)',
-  );
+  await execQuery(ctx.db, 'features/label_src');
   const limit = timeframeSeconds(opts.label_timeframe ?? p.timeframe);
   const tfs = Object.entries(BAR_TIMEFRAMES).filter(([tf, secs]) => (opts.label_timeframe ? tf === opts.label_timeframe : secs <= limit));
   const sources: Record<string, string[]> = {};
@@ -84,7 +82,7 @@ export async function buildLabels(opts: LabelsOptions, ctx: ServiceContext): Pro
       });
       if (b.files === 0) continue;
       if (b.excluded > 0) excluded[`bars ${p.venue}/${s} last ${tf}`] = b.excluded;
-      await ctx.db.exec(`INSERT INTO label_src SELECT symbol, open_time, open, available_time, $tol, $src FROM ${q(b.table)}`, { tol: BigInt(secs * 1000), src: `bars:${tf}` });
+      await execQuery(ctx.db, 'features/label_src_bars', { tol: BigInt(secs * 1000), src: `bars:${tf}` }, { idents: { src: b.table } });
       await release(ctx, b.table);
       (sources[s] ??= []).push(`bars:${tf}`);
     }
@@ -97,7 +95,7 @@ export async function buildLabels(opts: LabelsOptions, ctx: ServiceContext): Pro
         prefix: 'label_trades',
       });
       if (t.files > 0 && t.rows > 0) {
-        await ctx.db.exec(`INSERT INTO label_src SELECT symbol, event_time, price, available_time, $tol, 'trades' FROM ${q(t.table)}`, { tol: BigInt(p.cfg.label_trade_max_gap_ms) });
+        await execQuery(ctx.db, 'features/label_src_trades', { tol: BigInt(p.cfg.label_trade_max_gap_ms) }, { idents: { src: t.table } });
         (sources[s] ??= []).push('trades');
       }
       await release(ctx, t.table);
@@ -105,28 +103,21 @@ export async function buildLabels(opts: LabelsOptions, ctx: ServiceContext): Pro
     if (!sources[s]) throw missingError(`no last bars of ${p.venue}/${s} at ${opts.label_timeframe ?? `${p.timeframe} or finer`} for the entry and exit prices`);
   }
   await runStep(ctx, 'features/label_px');
-  await ctx.db.exec('CREATE OR REPLACE TEMP TABLE label_horizons AS SELECT unnest($names) AS horizon, unnest($ms)::BIGINT AS horizon_ms', {
+  await execQuery(ctx.db, 'features/label_horizons', {
     names: listOf(horizons.map((x) => x.h)),
     ms: listOf(horizons.map((x) => String(x.ms))),
   });
   // Round-trip cost: the flag, else twice the latest instrument version's taker fee.
   const inst = await latestInstruments(ctx, p.root, { venue: [p.venue], symbols: p.symbols });
-  await ctx.db.exec('CREATE OR REPLACE TEMP TABLE label_costs AS SELECT unnest($syms) AS symbol, unnest($costs)::DOUBLE AS round_trip_cost', {
+  await execQuery(ctx.db, 'features/label_costs', {
     syms: listOf(inst.map((r) => String(r['symbol']))),
     costs: listOf(inst.map((r) => String(opts.round_trip_cost ?? 2 * Number(r['taker_fee'] ?? 0)))),
   });
   await runStep(ctx, 'features/labels', { exec_latency_ms: BigInt(execLatency) });
-  const unl = await ctx.db.all(`SELECT horizon, count(*) FILTER (WHERE label_end_time IS NULL)::BIGINT AS n FROM label_out GROUP BY ALL ORDER BY ALL`);
+  const unl = await runQuery(ctx.db, 'features/label_unlabeled');
   const spec = labelsSpec();
-  await ctx.db.exec(
-    `CREATE OR REPLACE TEMP TABLE label_stage AS
-     SELECT $venue AS venue, symbol, $tf AS timeframe, decision_time AS event_time, exit_available_time AS available_time,
-            $source AS source, $now AS ingest_time, horizon, horizon_ms, entry_time, entry_price, entry_source, exit_time, exit_price, exit_source,
-            label_end_time, fwd_return, round_trip_cost, cost_return
-     FROM label_out WHERE label_end_time IS NOT NULL`,
-    { venue: p.venue, tf: p.timeframe, source: 'perpkit-labels', now: timestampValue(BigInt(ctx.clock.now() * US_PER_MS)) },
-  );
-  const rows = Number(await ctx.db.scalar('SELECT count(*) FROM label_stage'));
+  await runStep(ctx, 'features/label_stage', { venue: p.venue, tf: p.timeframe, source: 'perpkit-labels', now: timestampValue(BigInt(ctx.clock.now() * US_PER_MS)) });
+  const rows = await countRows(ctx, 'label_stage');
   const write = await writeTable(ctx, { root: p.root, spec }, 'label_stage');
   const unlabeled = Object.fromEntries(unl.map((r) => [String(r['horizon']), Number(r['n'])]));
   for (const [h, n] of Object.entries(unlabeled)) if (n > 0) ctx.log.warn(`${n} decision rows have no ${h} label (no price yet, or a gap at the entry or exit)`);

@@ -1,10 +1,10 @@
 import type { ServiceContext } from '../../domain/context.js';
 import { AGE_COLUMNS, FEATURES } from '../../domain/features.js';
 import { missingError } from '../../domain/errors.js';
-import { quoteIdent as q } from '../../store/duckdb.js';
+import { execQuery, runQuery } from '../../store/queries.js';
 import { listOf } from '../../store/dataset.js';
 import { compute } from './build.js';
-import { stageInputs } from './inputs.js';
+import { countRows, stageInputs } from './inputs.js';
 import { plan, ts, type FeaturesOptions, type Plan } from './plan.js';
 
 export interface LeakageOptions extends FeaturesOptions {
@@ -51,11 +51,8 @@ export async function checkLeakage(opts: LeakageOptions, ctx: ServiceContext): P
   const notes: string[] = [];
   await stageInputs(ctx, p, notes, {});
   const db = ctx.db;
-  for (const t of RAW_TABLES) await db.exec(`CREATE OR REPLACE TEMP TABLE ${q(`keep_${t}`)} AS SELECT * FROM ${q(t)}`);
-  const range = await db.all(
-    `SELECT epoch_us(min(event_time))::BIGINT AS lo, epoch_us(max(event_time))::BIGINT AS hi FROM keep_raw_perp WHERE symbol IN (SELECT unnest($syms))`,
-    { syms: listOf(p.symbols) },
-  );
+  for (const t of RAW_TABLES) await execQuery(db, 'features/copy_table', {}, { idents: { t: `keep_${t}`, src: t } });
+  const range = await runQuery(db, 'features/leak_range', { syms: listOf(p.symbols) });
   const lo = Number(range[0]?.['lo']);
   const hi = Number(range[0]?.['hi']);
   const warmUs = p.cfg.warmup_bars * p.tfUs;
@@ -98,48 +95,29 @@ export async function checkLeakage(opts: LeakageOptions, ctx: ServiceContext): P
     const cp: Plan = { ...p, from: T - spanUs, to: T + aheadUs };
     const restrict = async (mode: 'full' | 'drop' | 'perturb'): Promise<void> => {
       for (const t of RAW_TABLES) {
-        const window = `event_time >= $lower AND event_time < $upper`;
-        if (mode === 'full') {
-          await db.exec(`CREATE OR REPLACE TEMP TABLE ${q(t)} AS SELECT * FROM ${q(`keep_${t}`)} WHERE ${window}`, { lower: params.lower, upper: params.upper });
-        }
-        else if (mode === 'drop') {
-          await db.exec(`CREATE OR REPLACE TEMP TABLE ${q(t)} AS SELECT * FROM ${q(`keep_${t}`)} WHERE ${window} AND available_time <= $cut`, params);
-        } else {
+        const idents = { t, src: `keep_${t}` };
+        if (mode === 'perturb') {
           // Perturb every later row: values scaled by a row-dependent factor, clocks kept.
-          const repl = (priceCols[t] ?? []).map((c) => `${q(c)} * (1.5 + 0.25 * sin(epoch(event_time))) AS ${q(c)}`).join(', ');
-          await db.exec(
-            `CREATE OR REPLACE TEMP TABLE ${q(t)} AS
-             SELECT * FROM ${q(`keep_${t}`)} WHERE ${window} AND available_time <= $cut
-             UNION ALL SELECT * REPLACE (${repl}) FROM ${q(`keep_${t}`)} WHERE ${window} AND available_time > $cut`,
-            params,
-          );
+          await execQuery(db, 'features/leak_perturb', params, { idents, lists: { vals: priceCols[t] ?? [] } });
+        } else {
+          await execQuery(db, 'features/leak_window', { ...params, drop: mode === 'drop' }, { idents });
         }
       }
     };
     await restrict('full');
     for (const t of RAW_TABLES) {
-      modified += Number(await db.scalar(`SELECT count(*) FROM ${q(t)} WHERE available_time > $cut`, { cut: ts(T) }));
+      modified += Number((await runQuery(db, 'features/leak_later', { cut: ts(T) }, { idents: { t } }))[0]?.['n']);
     }
     await compute(ctx, cp, {});
     await opts.afterCompute?.(ctx);
-    await db.exec(`CREATE OR REPLACE TEMP TABLE leak_full AS SELECT * FROM feat_out WHERE decision_time <= $cut`, { cut: ts(T) });
-    comparedRows += Number(await db.scalar('SELECT count(*) FROM leak_full'));
-    nonNull += Number(await db.scalar(`SELECT ${cols.map((c) => `count(${q(c)})`).join(' + ')} FROM leak_full`));
+    await execQuery(db, 'features/leak_full', { cut: ts(T) });
+    comparedRows += await countRows(ctx, 'leak_full');
+    nonNull += Number((await runQuery(db, 'features/leak_non_null', {}, { lists: { cols } }))[0]?.['n']);
     for (const mode of ['drop', 'perturb'] as const) {
       await restrict(mode);
       await compute(ctx, cp, {});
       await opts.afterCompute?.(ctx);
-      const diffs = await db.all(
-        `SELECT a.symbol, strftime(coalesce(a.decision_time, b.decision_time), '%Y-%m-%dT%H:%M:%S.%gZ') AS t, c.col,
-                c.va AS full, c.vb AS modified
-         FROM leak_full a FULL JOIN (SELECT * FROM feat_out WHERE decision_time <= $cut) b USING (symbol, decision_time)
-         CROSS JOIN LATERAL (SELECT unnest([${cols.map((c) => `'${c}'`).join(', ')}]) AS col,
-                                    unnest([${cols.map((c) => `a.${q(c)}::DOUBLE`).join(', ')}]) AS va,
-                                    unnest([${cols.map((c) => `b.${q(c)}::DOUBLE`).join(', ')}]) AS vb) c
-         WHERE c.va IS DISTINCT FROM c.vb OR a.symbol IS NULL OR b.symbol IS NULL
-         LIMIT 50`,
-        { cut: ts(T) },
-      );
+      const diffs = await runQuery(db, 'features/leak_diffs', { cut: ts(T) }, { lists: { cols } });
       for (const d of diffs) {
         differences.push({
           cutoff: new Date(T / 1000).toISOString(),

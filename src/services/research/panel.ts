@@ -1,9 +1,8 @@
 import type { ServiceContext } from '../../domain/context.js';
 import { missingError, usageError } from '../../domain/errors.js';
 import { FEATURE_NAMES } from '../../domain/features.js';
-import { quoteIdent } from '../../store/duckdb.js';
 import { listOf } from '../../store/dataset.js';
-import { loadQuery, runQuery } from '../../store/queries.js';
+import { bindLists, execQuery, loadQuery, renderQuery, runQuery } from '../../store/queries.js';
 import { readSegment, type SegmentSelector } from '../split.js';
 
 /** One asset's rows of a segment, in decision-time order. */
@@ -52,11 +51,10 @@ async function copySegments(
     const sel: SegmentSelector = { segment };
     const r = await readSegment({ root, name: split, selector: sel, dataset, unseal_test: read.unseal_test, command: read.command, args: read.args }, ctx);
     repeated ||= r.repeated_look;
-    const src = quoteIdent(r.table);
-    if (trainCopy && segment === 'train') await ctx.db.exec(`CREATE OR REPLACE TEMP TABLE ${trainCopy} AS SELECT * FROM ${src}`);
-    if (i === 0) await ctx.db.exec(`CREATE OR REPLACE TEMP TABLE ${target} AS SELECT * FROM ${src}`);
-    else await ctx.db.exec(`INSERT INTO ${target} BY NAME SELECT * FROM ${src}`);
-    await ctx.db.exec(`DROP TABLE IF EXISTS ${src}`);
+    const src = r.table;
+    if (trainCopy && segment === 'train') await execQuery(ctx.db, 'research/copy_table', {}, { idents: { t: trainCopy, src } });
+    await execQuery(ctx.db, i === 0 ? 'research/copy_table' : 'research/append_by_name', {}, { idents: { t: target, src } });
+    await execQuery(ctx.db, 'research/drop_table', {}, { idents: { t: src } });
   }
   return { repeated_look: repeated };
 }
@@ -68,7 +66,7 @@ export function segmentsOf(segment: EvalSegment): Array<'train' | 'validation' |
 
 /** Feature columns of a temp table (checked against the catalog: they are SQL identifiers). */
 async function featureColumns(ctx: ServiceContext, table: string, wanted: string[]): Promise<string[]> {
-  const present = new Set((await ctx.db.all(`SELECT column_name FROM (DESCRIBE ${quoteIdent(table)})`)).map((r) => String(r['column_name'])));
+  const present = new Set((await runQuery(ctx.db, 'research/columns', {}, { idents: { t: table } })).map((r) => String(r['column_name'])));
   const missing = wanted.filter((c) => !present.has(c));
   if (missing.length) {
     throw missingError(`the features dataset has no column(s) ${missing.join(', ')}`, { hint: 'rebuild the features with "perpkit features" (all families)' });
@@ -79,10 +77,11 @@ async function featureColumns(ctx: ServiceContext, table: string, wanted: string
 
 /** Reads the feature columns of a temp table into per-asset typed arrays. */
 async function readFeatures(ctx: ServiceContext, table: string, cols: string[]): Promise<Map<string, { time: Float64Array; features: Map<string, Float64Array> }>> {
-  const proj = cols.map((c) => quoteIdent(c)).join(', ');
-  const reader = await ctx.db.conn.runAndReadAll(
-    `SELECT symbol, epoch_ms(event_time)::DOUBLE AS t${proj ? `, ${proj}` : ''} FROM ${quoteIdent(table)} ORDER BY symbol, event_time`,
-  );
+  // Column-wise read (the query's own SQL, its list bound): a JSON row per decision is slow.
+  const fq = loadQuery('research/features_wide');
+  const shape = { idents: { t: table }, lists: { cols: ['symbol', ...cols] } };
+  await bindLists(ctx.db, fq, shape);
+  const reader = await ctx.db.conn.runAndReadAll(renderQuery(fq, shape));
   const data = reader.getColumnsObjectJS() as Record<string, unknown[]>;
   const symbols = (data['symbol'] ?? []) as string[];
   const times = (data['t'] ?? []) as number[];
@@ -181,7 +180,7 @@ export async function loadPanels(o: LoadPanelOptions, ctx: ServiceContext): Prom
   }
   const train = new Map<string, Map<string, Float64Array>>();
   for (const [symbol, v] of trainRows) train.set(symbol, v.features);
-  await ctx.db.exec('DROP TABLE IF EXISTS research_features; DROP TABLE IF EXISTS research_labels; DROP TABLE IF EXISTS research_train_features;');
+  for (const t of ['research_features', 'research_labels', 'research_train_features']) await execQuery(ctx.db, 'research/drop_table', {}, { idents: { t } });
   return {
     panel: { assets, rows: assets.reduce((s, a) => s + a.time.length, 0), round_trip_cost: costN ? costSum / costN : null },
     train,

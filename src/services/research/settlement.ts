@@ -4,8 +4,9 @@ import { BAR_TIMEFRAMES, DATASETS, timeframeSeconds } from '../../domain/dataset
 import type { Interval } from '../../domain/split.js';
 import { mean, std } from '../../stats/descriptive.js';
 import { twoSidedP } from '../../stats/multiple-testing.js';
-import { datasetFiles, listOf, SCAN_SQL } from '../../store/dataset.js';
-import { loadQuery } from '../../store/queries.js';
+import { datasetFiles, listOf } from '../../store/dataset.js';
+import { execQuery, loadQuery, runQuery } from '../../store/queries.js';
+import { runStep } from '../../store/steps.js';
 import type { SplitFile } from '../split.js';
 
 /**
@@ -64,38 +65,26 @@ export async function settlementStudy(
   const instFiles = await datasetFiles(root, DATASETS.instruments, { venue: [split.venue], symbol: symbols });
   if (!tf || fundingFiles.length === 0) return null;
   const marginUs = o.far_minutes * 60_000_000;
-  const ivSql = intervals.map((_, i) => `(event_time >= $a${i} AND event_time < $b${i})`).join(' OR ') || 'false';
-  const ivPad = intervals.map((_, i) => `(event_time >= $a${i} - INTERVAL ${Math.ceil(o.far_minutes) + 1} MINUTE AND event_time < $b${i} + INTERVAL ${Math.ceil(o.far_minutes) + 1} MINUTE)`).join(' OR ') || 'false';
-  const params: Record<string, ReturnType<typeof timestampValue>> = {};
-  intervals.forEach(([a, b], i) => {
-    params[`a${i}`] = timestampValue(BigInt(a));
-    params[`b${i}`] = timestampValue(BigInt(Math.min(b, 9e15)));
+  if (intervals.length === 0) return null; // nothing inside the segment: no settlement to study
+  const bounds = {
+    lo: timestampValue(BigInt(Math.min(...intervals.map(([a]) => a)))),
+    hi: timestampValue(BigInt(Math.max(...intervals.map(([, b]) => Math.min(b, 9e15))))),
+  };
+  const pad = { ...bounds, pad_min: BigInt(Math.ceil(o.far_minutes) + 1) };
+  await execQuery(ctx.db, 'research/settle_intervals', {
+    a: listOf(intervals.map(([a]) => String(a))),
+    b: listOf(intervals.map(([, b]) => String(Math.min(b, 9e15)))),
   });
   // Events: settlements whose whole window lies in the segment; placebos half an interval later.
-  await ctx.db.exec(
-    `CREATE OR REPLACE TEMP TABLE research_settle_raw AS
-     SELECT symbol, event_time AS s, funding_rate AS rate FROM ${SCAN_SQL}
-     WHERE list_contains($symbols, symbol) AND (${ivSql})`,
-    { files: listOf(fundingFiles), symbols: listOf(symbols), ...params },
-  );
-  const gap = Number(await ctx.db.scalar(`SELECT median(d) FROM (SELECT epoch_ms(s) - lag(epoch_ms(s)) OVER (PARTITION BY symbol ORDER BY s) AS d FROM research_settle_raw) WHERE d > 0`));
+  await runStep(ctx, 'research/settle_raw', { files: listOf(fundingFiles), symbols: listOf(symbols), ...bounds });
+  const gap = Number((await runQuery(ctx.db, 'research/settle_gap'))[0]?.['gap']);
   if (!Number.isFinite(gap) || gap <= 0) return null;
-  await ctx.db.exec(
-    `CREATE OR REPLACE TEMP TABLE research_settle_events AS
-     SELECT symbol, s, 'settlement' AS kind, rate FROM research_settle_raw
-     UNION ALL SELECT symbol, s + to_milliseconds($half::BIGINT), 'placebo', rate FROM research_settle_raw`,
-    { half: BigInt(Math.round(gap / 2)) },
-  );
+  await runStep(ctx, 'research/settle_event_times', { half: BigInt(Math.round(gap / 2)) });
   const barFiles = await datasetFiles(root, DATASETS.bars, { venue: [split.venue], symbol: symbols, price: ['last'], timeframe: [tf] });
-  await ctx.db.exec(
-    `CREATE OR REPLACE TEMP TABLE research_settle_perp AS SELECT symbol, event_time AS t, close, high, low, volume FROM ${SCAN_SQL} WHERE ${ivPad} ORDER BY symbol, t`,
-    { files: listOf(barFiles), ...params },
-  );
+  await runStep(ctx, 'research/settle_perp', { files: listOf(barFiles), ...pad });
   // Spot reference of each perp from its latest instrument row; the spot's finest stored bars.
-  const refs = instFiles.length
-    ? await ctx.db.all(`SELECT symbol, arg_max(spot_venue, available_time) AS v, arg_max(spot_symbol, available_time) AS sp FROM ${SCAN_SQL} GROUP BY symbol`, { files: listOf(instFiles) })
-    : [];
-  await ctx.db.exec('CREATE OR REPLACE TEMP TABLE research_settle_spot (symbol VARCHAR, t TIMESTAMP, close DOUBLE)');
+  const refs = instFiles.length ? await runQuery(ctx.db, 'research/settle_spot_refs', { files: listOf(instFiles) }) : [];
+  await execQuery(ctx.db, 'research/settle_spot_table');
   for (const r of refs) {
     const v = r['v'];
     const sp = r['sp'];
@@ -103,17 +92,15 @@ export async function settlementStudy(
     const stf = await finestTimeframe(root, v, [sp]);
     if (!stf) continue;
     const files = await datasetFiles(root, DATASETS.bars, { venue: [v], symbol: [sp], price: ['last'], timeframe: [stf] });
-    await ctx.db.exec(`INSERT INTO research_settle_spot SELECT $perp, event_time, close FROM ${SCAN_SQL} WHERE ${ivPad}`, {
-      files: listOf(files),
-      perp: String(r['symbol']),
-      ...params,
-    });
+    await execQuery(ctx.db, 'research/settle_spot_append', { files: listOf(files), perp: String(r['symbol']), ...pad });
   }
-  await ctx.db.exec('CREATE OR REPLACE TEMP TABLE research_settle_spot AS SELECT * FROM research_settle_spot ORDER BY symbol, t');
+  await runStep(ctx, 'research/settle_spot_sorted');
   const q = loadQuery('research/settlement_events');
   const reader = await ctx.db.conn.runAndReadAll(q.sql, { near_min: o.near_minutes, far_min: o.far_minutes });
   const rows = reader.getRowObjectsJS() as Array<Record<string, unknown>>;
-  await ctx.db.exec('DROP TABLE IF EXISTS research_settle_raw; DROP TABLE IF EXISTS research_settle_events; DROP TABLE IF EXISTS research_settle_perp; DROP TABLE IF EXISTS research_settle_spot;');
+  for (const t of ['research_settle_iv', 'research_settle_raw', 'research_settle_events', 'research_settle_perp', 'research_settle_spot']) {
+    await execQuery(ctx.db, 'research/drop_table', {}, { idents: { t } });
+  }
   // Only events whose far window fits inside the segment (no bar outside it is used).
   const inside = (sUs: number): boolean => intervals.some(([a, b]) => sUs - marginUs >= a && sUs + marginUs < b);
   const out: SettlementRow[] = [];

@@ -1,7 +1,7 @@
 import type { ServiceContext } from '../../domain/context.js';
 import { missingError, usageError } from '../../domain/errors.js';
-import { quoteIdent } from '../../store/duckdb.js';
-import { release } from '../../store/read.js';
+import { bindLists, execQuery, loadQuery, renderQuery, runQuery } from '../../store/queries.js';
+import { release, tempName } from '../../store/read.js';
 import { listOf } from '../../store/dataset.js';
 import { loadSplit, parseSelector, readSegment, type SplitFile } from '../split.js';
 import type { Panel } from './walkforward.js';
@@ -51,6 +51,7 @@ export async function loadPanel(o: PanelRequest, ctx: ServiceContext): Promise<L
   }
   const featTables: string[] = [];
   const labelTables: string[] = [];
+  const own: string[] = [];
   let repeated = false;
   try {
     for (const seg of o.segments) {
@@ -62,41 +63,43 @@ export async function loadPanel(o: PanelRequest, ctx: ServiceContext): Promise<L
       labelTables.push(l.table);
       repeated ||= f.repeated_look || l.repeated_look;
     }
-    const cols = (await ctx.db.all(`SELECT column_name FROM (DESCRIBE ${quoteIdent(featTables[0]!)})`)).map((r) => String(r['column_name']));
+    const cols = (await runQuery(ctx.db, 'train/columns', {}, { idents: { t: featTables[0]! } })).map((r) => String(r['column_name']));
     const absent = o.features.filter((f) => !cols.includes(f));
     const present = o.features.filter((f) => cols.includes(f));
-    const union = (ts: string[], select: string): string => ts.map((t) => `SELECT ${select} FROM ${quoteIdent(t)}`).join(' UNION ALL ');
-    const fsel = ['symbol', 'event_time', ...present.map(quoteIdent)].join(', ');
-    const sql = `
-      WITH f AS (${union(featTables, fsel)}),
-           l AS (${union(labelTables, 'symbol, event_time, horizon, fwd_return, label_end_time, available_time')})
-      SELECT list_position($syms, f.symbol)::INTEGER - 1 AS s, epoch_us(f.event_time)::DOUBLE AS t,
-             coalesce(l.fwd_return, 'NaN'::DOUBLE) AS r,
-             coalesce(epoch_us(l.label_end_time)::DOUBLE, 'NaN'::DOUBLE) AS e,
-             coalesce(epoch_us(l.available_time)::DOUBLE, 'NaN'::DOUBLE) AS a
-             ${present.map((c) => `, coalesce(f.${quoteIdent(c)}::DOUBLE, 'NaN'::DOUBLE)`).join('')}
-      FROM f LEFT JOIN l ON l.symbol = f.symbol AND l.event_time = f.event_time AND l.horizon = $h
-      WHERE list_contains($syms, f.symbol)
-      ORDER BY f.event_time, s`;
-    const reader = await ctx.db.conn.runAndReadAll(sql, { syms: listOf(split.symbols), h: o.horizon });
-    const c = reader.getColumnsJS() as number[][];
-    const n = (c[0] ?? []).length;
+    // One features table and one labels table over the segments read (the panel query joins them).
+    const feat = tempName('train_feat');
+    const lab = tempName('train_lab');
+    own.push(feat, lab);
+    for (const [i, t] of featTables.entries()) {
+      await execQuery(ctx.db, i === 0 ? 'train/panel_features' : 'train/panel_features_append', {}, { idents: { t: feat, src: t }, lists: { cols: ['symbol', 'event_time', ...present] } });
+    }
+    for (const [i, t] of labelTables.entries()) {
+      await execQuery(ctx.db, i === 0 ? 'train/panel_labels' : 'train/panel_labels_append', {}, { idents: { t: lab, src: t } });
+    }
+    const q = loadQuery('train/panel');
+    const shape = { idents: { feat, lab }, lists: { feats: ['__pad', ...present] } };
+    await bindLists(ctx.db, q, shape);
+    // Column-wise read (a row object per decision is slow), columns by name.
+    const reader = await ctx.db.conn.runAndReadAll(renderQuery(q, shape), { syms: listOf(split.symbols), h: o.horizon });
+    const c = reader.getColumnsObjectJS() as Record<string, number[]>;
+    const n = (c['__s'] ?? []).length;
     if (n === 0) throw missingError(`no feature rows in segments ${o.segments.join('+')} of split ${o.split}`, { hint: 'rebuild the features for the split range' });
-    const col = (i: number): Float64Array => Float64Array.from(c[i] ?? []);
-    const byName = new Map(present.map((f, k) => [f, col(5 + k)]));
+    const col = (name: string): Float64Array => Float64Array.from(c[name] ?? []);
+    const byName = new Map(present.map((f) => [f, col(f)]));
     const panel: Panel = {
       symbols: [...split.symbols],
-      time: col(1),
-      sym: Int32Array.from(c[0] ?? []),
+      time: col('__t'),
+      sym: Int32Array.from(c['__s'] ?? []),
       features: [...o.features],
       cols: o.features.map((f) => byName.get(f) ?? new Float64Array(n).fill(NaN)),
-      ret: col(2),
-      label_end: col(3),
-      label_avail: col(4),
+      ret: col('__r'),
+      label_end: col('__e'),
+      label_avail: col('__a'),
     };
     const data_hashes = Object.fromEntries(Object.entries(split.inputs).map(([k, v]) => [k, v.hash]));
     return { panel, split, data_hashes, absent, repeated_look: repeated };
   } finally {
     for (const t of [...featTables, ...labelTables]) await release(ctx, t);
+    for (const t of own) await execQuery(ctx.db, 'train/drop_table', {}, { idents: { t } });
   }
 }

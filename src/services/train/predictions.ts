@@ -2,8 +2,8 @@ import { timestampValue } from '@duckdb/node-api';
 import type { ServiceContext } from '../../domain/context.js';
 import { DATASETS, type ColumnSpec, type DatasetName, type DatasetSpec } from '../../domain/datasets.js';
 import { missingError } from '../../domain/errors.js';
-import { datasetFiles, listOf, SCAN_SQL, writeRows, type WriteResult } from '../../store/dataset.js';
-import { quoteIdent } from '../../store/duckdb.js';
+import { datasetFiles, listOf, writeRows, type WriteResult } from '../../store/dataset.js';
+import { execQuery, runQuery } from '../../store/queries.js';
 import { tempName } from '../../store/read.js';
 import type { Panel, WalkForwardResult } from './walkforward.js';
 
@@ -81,22 +81,13 @@ export async function joinPredictions(ctx: ServiceContext, root: string, decisio
   if (files.length === 0) {
     throw missingError(`no predictions for ${scope.venue} ${scope.timeframe} under ${root}`, { hint: 'run "perpkit train --split NAME ..." first; it writes the predictions dataset' });
   }
-  const [cnt] = await ctx.db.all(`SELECT count(*)::BIGINT AS n FROM ${SCAN_SQL} WHERE model_id = $m`, { files: listOf(files), m: scope.model_id });
+  const [cnt] = await runQuery(ctx.db, 'train/predictions_count', { files: listOf(files), m: scope.model_id });
   if (Number(cnt?.['n'] ?? 0) === 0) {
-    const ids = (await ctx.db.all(`SELECT DISTINCT model_id FROM ${SCAN_SQL} ORDER BY 1`, { files: listOf(files) })).map((r) => String(r['model_id']));
+    const ids = (await runQuery(ctx.db, 'train/prediction_models', { files: listOf(files) })).map((r) => String(r['model_id']));
     throw missingError(`no predictions of model ${scope.model_id}`, { hint: `models with predictions: ${ids.join(', ') || 'none'} (perpkit models list)` });
   }
   const out = tempName('decisions_pred');
-  const d = quoteIdent(decisions);
-  await ctx.db.exec(
-    `CREATE TEMP TABLE ${quoteIdent(out)} AS
-     SELECT d.* EXCLUDE (available_time), greatest(d.available_time, coalesce(p.available_time, d.available_time)) AS available_time,
-            p.prediction AS prediction, p.baseline_prediction AS baseline_prediction, p."window" AS prediction_window
-     FROM ${d} d LEFT JOIN (SELECT symbol, event_time, available_time, prediction, baseline_prediction, "window" FROM ${SCAN_SQL} WHERE model_id = $m) p
-       ON p.symbol = d.symbol AND p.event_time = d.event_time
-     ORDER BY d.event_time, d.symbol`,
-    { files: listOf(files), m: scope.model_id },
-  );
+  await execQuery(ctx.db, 'train/join_predictions', { files: listOf(files), m: scope.model_id }, { idents: { out, d: decisions } });
   return out;
 }
 
@@ -104,9 +95,5 @@ export async function joinPredictions(ctx: ServiceContext, root: string, decisio
 export async function readPredictions(ctx: ServiceContext, root: string, model_id: string, from?: number): Promise<Array<Record<string, unknown>>> {
   const files = await datasetFiles(root, predictionsSpec());
   if (files.length === 0) return [];
-  return ctx.db.all(
-    `SELECT symbol, epoch_us(event_time)::DOUBLE AS event_time, epoch_us(available_time)::DOUBLE AS available_time, model_id, "window"::INTEGER AS window, prediction, baseline_prediction
-     FROM ${SCAN_SQL} WHERE model_id = $m AND ($from IS NULL OR event_time >= $from) ORDER BY event_time, symbol`,
-    { files: listOf(files), m: model_id, from: from === undefined ? null : timestampValue(BigInt(from)) },
-  );
+  return runQuery(ctx.db, 'train/predictions_read', { files: listOf(files), m: model_id, from: from === undefined ? null : timestampValue(BigInt(from)) });
 }

@@ -1,0 +1,4 @@
+-- Rows of a temp table of the feature pipeline.
+-- idents: t
+-- Returns: n BIGINT.
+SELECT count(*)::BIGINT AS n FROM {{t}}

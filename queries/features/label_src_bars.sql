@@ -1,0 +1,6 @@
+-- Appends the opens of one scanned last-price bar series to label_src: a bar's open is executable
+-- at its open_time.
+-- idents: src
+-- $tol BIGINT      the bar length, ms
+-- $src VARCHAR     the source name, e.g. 'bars:15m'
+INSERT INTO label_src SELECT symbol, open_time, open, available_time, $tol, $src FROM {{src}}

@@ -1,0 +1,12 @@
+-- The labels rows to write: label_out's labelled rows with the dataset's key and provenance
+-- columns. A label is available when its exit price is.
+-- reads: label_out
+-- creates: label_stage
+-- $venue VARCHAR       venue
+-- $tf VARCHAR          decision timeframe
+-- $source VARCHAR      provenance ('perpkit-labels')
+-- $now TIMESTAMP       ingest time
+SELECT $venue AS venue, symbol, $tf AS timeframe, decision_time AS event_time, exit_available_time AS available_time,
+       $source AS source, $now AS ingest_time, horizon, horizon_ms, entry_time, entry_price, entry_source, exit_time, exit_price, exit_source,
+       label_end_time, fwd_return, round_trip_cost, cost_return
+FROM label_out WHERE label_end_time IS NOT NULL
