@@ -14,6 +14,9 @@
 --   price_outlier              references exist and none confirms the move: a bad print
 --   price_outlier_unconfirmed  no reference series covers the bar: cannot tell
 --   outlier_confirmed          a reference confirms it: a real move (reported, not quarantined)
+-- Run as a step (validate appends its rows to __findings); it reads only Parquet files.
+-- reads: -
+-- creates: __validate_rows
 -- $files LIST(VARCHAR)       bars Parquet files to check
 -- $ref_files LIST(VARCHAR)   bars Parquet files usable as references (includes $files)
 -- $tf_names LIST(VARCHAR)    known timeframes
