@@ -11,7 +11,7 @@ import { DATASETS, DATASET_NAMES, isSlug, timeframeSeconds, type DatasetName } f
 import { missingError, usageError, validationError, type PerpkitError } from '../domain/errors.js';
 import { datasetFiles, listOf, writeRows, writeStaged, writeTable, type WriteResult } from '../store/dataset.js';
 import { execQuery, runQuery } from '../store/queries.js';
-import { runStep } from '../store/steps.js';
+import { runStep, StepError } from '../store/steps.js';
 import { binanceInstrumentRows, scanCandleFiles } from '../sources/binance-candles.js';
 import { classifyBinanceTickFile, fileHead } from '../sources/ticks/binance-raw.js';
 import { importTickFiles, type TickFile, type TickImportResult } from '../sources/ticks/import.js';
@@ -250,7 +250,7 @@ async function importFiles(
             interval_hours: f.interval_hours,
             ...bounds,
           };
-    await runStep(stepCtx, f.kind === 'bars' ? 'import/binance_candles' : 'import/binance_funding', params);
+    await runStep(stepCtx, f.kind === 'bars' ? 'import/binance_candles' : 'import/binance_funding', params).catch(engineError);
     const [imported] = await runQuery(db, 'fetch/import_rows');
     await execQuery(db, staged[f.kind] ? 'fetch/stage_append' : 'fetch/stage_import', {}, { idents: { stage: table } });
     staged[f.kind] = true;
@@ -302,6 +302,14 @@ async function importFiles(
     ...(Object.keys(duplicates).length ? { duplicates_dropped: duplicates } : {}),
     ...(tickPart ? { ticks: tickPart } : {}),
   };
+}
+
+/**
+ * Rethrows a failed step's engine error as it came (a CSV DuckDB cannot sniff, a damaged file): the CLI
+ * classifies DuckDB messages by their class at the start of a line, which the step's name would hide.
+ */
+function engineError(err: unknown): never {
+  throw err instanceof StepError && err.cause instanceof Error ? err.cause : err;
 }
 
 /**

@@ -20,7 +20,7 @@ import { datasetFiles, listOf, writeTable, type WriteResult } from '../store/dat
 import type { SqlParams } from '../store/duckdb.js';
 import { allParquetFiles, corruptFileFromEngineError, findCorruptFiles, probeParquetFiles, quarantineFiles, type QuarantinedFile } from '../store/integrity.js';
 import { execQuery, runQuery } from '../store/queries.js';
-import { runStep } from '../store/steps.js';
+import { runStep, StepError } from '../store/steps.js';
 
 /** Datasets validate can check (market data; instruments are read as metadata, quarantine is its output). */
 export const VALIDATED_DATASETS = DATASET_NAMES.filter((n) => n !== 'instruments' && n !== 'quarantine');
@@ -444,7 +444,10 @@ async function runValidation(opts: ValidateOptions, ctx: ServiceContext, deep: b
           throw new Error(`no parameters defined for ${spec.query}`);
       }
       ctx.log.info(`validate: ${spec.query.slice('validate/'.length)} on ${d} (${files.length} file(s))`);
-      await runStep(ctx, spec.query, params);
+      await runStep(ctx, spec.query, params).catch((err: unknown) => {
+        // the engine's own error as it came (the CLI classifies it by the class at the start of a line)
+        throw err instanceof StepError && err.cause instanceof Error ? err.cause : err;
+      });
       await execQuery(ctx.db, 'validate/findings_append', { query: spec.query });
     }
   }
