@@ -1,6 +1,9 @@
 -- Binance candle CSV (freqtrade download format: date,open,high,low,close[,volume]) -> bars rows.
 -- `date` is the bar OPEN time (ISO-8601 UTC); event_time is the bar close = open + timeframe;
 -- available_time = close + the documented publication delay of the source.
+-- Run as a step by fetch (one file at a time); it reads only the CSV.
+-- reads: -
+-- creates: __import_rows
 -- $path VARCHAR         the CSV (gzip ok)
 -- $venue VARCHAR        e.g. binance-usdm
 -- $symbol VARCHAR       e.g. BTC-PERP

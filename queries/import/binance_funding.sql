@@ -1,6 +1,9 @@
 -- Binance funding-rate CSV (freqtrade format: date,funding_rate) -> funding rows.
 -- `date` is the settlement time (some stamps carry milliseconds: kept as they are); the settled
 -- rate is not known before it, so available_time = settlement + the documented delay.
+-- Run as a step by fetch (one file at a time); it reads only the CSV.
+-- reads: -
+-- creates: __import_rows
 -- $path VARCHAR, $venue VARCHAR, $symbol VARCHAR, $delay_ms BIGINT, $source VARCHAR,
 -- $ingest_time TIMESTAMP, $interval_hours DOUBLE (hours per settlement),
 -- $from TIMESTAMP / $to TIMESTAMP (event_time bounds, [from, to), NULL = none)

@@ -1,6 +1,9 @@
 -- Validation: bar timestamps on their timeframe's grid. Empty result = pass.
 --   misaligned_time  event_time (the bar close) not a whole multiple of the timeframe since the epoch
 --                    (a 1h bar not on the hour), open_time not event_time - timeframe, or an unknown timeframe
+-- Run as a step (validate appends its rows to __findings); it reads only Parquet files.
+-- reads: -
+-- creates: __validate_rows
 -- $files LIST(VARCHAR)      bars Parquet files
 -- $tf_names LIST(VARCHAR)   known timeframes, e.g. ['1m', '5m', '1h']
 -- $tf_secs LIST(BIGINT)     their lengths in seconds, same order

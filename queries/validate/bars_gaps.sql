@@ -4,6 +4,9 @@
 --                  5 minutes in 1m data, scaled to the timeframe)
 --   bar_missing    a shorter hole (at least one bar missing)
 --   known_closure  a hole inside a known recurring closure of the venue (widened by one bar each side)
+-- Run as a step (validate appends its rows to __findings); it reads only Parquet files.
+-- reads: -
+-- creates: __validate_rows
 -- $files LIST(VARCHAR)       bars Parquet files
 -- $tf_names LIST(VARCHAR)    known timeframes
 -- $tf_secs LIST(BIGINT)      their lengths in seconds, same order

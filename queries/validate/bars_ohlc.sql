@@ -3,6 +3,9 @@
 --   nonpositive_price  a price <= 0
 --   ohlc_inconsistent  high < max(open, close), low > min(open, close) or high < low
 --   negative_volume    volume, quote_volume or trade_count < 0
+-- Run as a step (validate appends its rows to __findings); it reads only Parquet files.
+-- reads: -
+-- creates: __validate_rows
 -- $files LIST(VARCHAR)   bars Parquet files
 -- Returns: check, dataset ('bars'), venue, symbol, price, timeframe, event_time, row_available_time,
 -- row_source, row_key (natural key as JSON text), reason (with the values), value (NULL).

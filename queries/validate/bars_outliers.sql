@@ -14,6 +14,9 @@
 --   price_outlier              references exist and none confirms the move: a bad print
 --   price_outlier_unconfirmed  no reference series covers the bar: cannot tell
 --   outlier_confirmed          a reference confirms it: a real move (reported, not quarantined)
+-- Run as a step (validate appends its rows to __findings); it reads only Parquet files.
+-- reads: -
+-- creates: __validate_rows
 -- $files LIST(VARCHAR)       bars Parquet files to check
 -- $ref_files LIST(VARCHAR)   bars Parquet files usable as references (includes $files)
 -- $tf_names LIST(VARCHAR)    known timeframes
@@ -59,7 +62,8 @@ WITH b AS (
   SELECT c.venue, c.symbol, c.price, c.timeframe, c.event_time,
          count(r.r_high) AS n_ref,
          bool_or(CASE WHEN c.extreme = c.high THEN ln(r.r_high / c.pc) ELSE ln(c.pc / r.r_low) END >= $confirm_ratio * c.mv) AS reached,
-         string_agg(DISTINCT r.r_venue || '/' || r.r_symbol || ' ' || r.r_price || ' ' || r.r_timeframe, ', ') AS ref_names,
+         string_agg(DISTINCT r.r_venue || '/' || r.r_symbol || ' ' || r.r_price || ' ' || r.r_timeframe, ', '
+                    ORDER BY r.r_venue || '/' || r.r_symbol || ' ' || r.r_price || ' ' || r.r_timeframe) AS ref_names,
          min(r.r_low) AS ref_low, max(r.r_high) AS ref_high
   FROM cand c
   JOIN pairs p ON p.venue = c.venue AND p.symbol = c.symbol

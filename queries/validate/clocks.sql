@@ -6,6 +6,9 @@
 --   time_precision_loss     event_time or available_time ending in .xxx001 or .xxx999 (microseconds): the
 --                           signature of a round trip through floating-point seconds, which loses the
 --                           last digits (times are kept at exact milliseconds or microseconds otherwise)
+-- Run as a step (validate appends its rows to __findings); it reads only Parquet files.
+-- reads: -
+-- creates: __validate_rows
 -- $files LIST(VARCHAR)         the dataset's Parquet files
 -- $dataset VARCHAR              dataset name, copied to the output
 -- $key_cols LIST(VARCHAR)       the dataset's natural key columns, in order

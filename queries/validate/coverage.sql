@@ -3,6 +3,9 @@
 -- run of consecutive uncovered buckets (event_time = the first perp bar close in the run).
 --   spot_reference_missing  the perp's spot reference (instruments spot_venue/spot_symbol) has no bars
 --   mark_index_missing      the perp has no bars of a required price type ($required_prices, e.g. mark)
+-- Run as a step (validate appends its rows to __findings); it reads only Parquet files.
+-- reads: -
+-- creates: __validate_rows
 -- $files LIST(VARCHAR)            bars Parquet files of the perps to check (any price type)
 -- $ref_files LIST(VARCHAR)        bars Parquet files of the perps and their spot references
 -- $perps VARCHAR                  JSON text [{"venue","symbol","spot_venue","spot_symbol"}] (spot fields may be null)

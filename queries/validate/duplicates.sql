@@ -1,5 +1,8 @@
 -- Validation: rows that share a natural key (any dataset). The store dedupes on write, so duplicates
 -- on disk come from another writer or a hand-copied file. Empty result = pass.
+-- Run as a step (validate appends its rows to __findings); it reads only Parquet files.
+-- reads: -
+-- creates: __validate_rows
 -- $files LIST(VARCHAR)     the dataset's Parquet files (Hive layout; partition keys read as VARCHAR)
 -- $dataset VARCHAR          dataset name, copied to the output
 -- $key_cols LIST(VARCHAR)   the dataset's natural key columns, in order

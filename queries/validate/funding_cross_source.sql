@@ -2,6 +2,9 @@
 -- Empty result = pass.
 --   funding_cross_source  |rate - other source's rate| > $tolerance for the same symbol and a settlement
 --                         within $tolerance_ms, where the pair of venues is declared in $pairs
+-- Run as a step (validate appends its rows to __findings); it reads only Parquet files.
+-- reads: -
+-- creates: __validate_rows
 -- $files LIST(VARCHAR)   funding Parquet files of both venues of each pair
 -- $pairs VARCHAR         JSON text [{"venue","other_venue"}]: venues carrying the same perps under the same symbols
 -- $tolerance DOUBLE      allowed |difference| of the rates, fraction

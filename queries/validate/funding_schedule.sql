@@ -7,6 +7,9 @@
 --   funding_out_of_bounds  |rate| > $max_abs_rate_per_hour * interval hours
 --   funding_missing        settlements missing before this one (consecutive on-schedule rows more than one
 --                          interval apart); value = settlements missing
+-- Run as a step (validate appends its rows to __findings); it reads only Parquet files.
+-- reads: -
+-- creates: __validate_rows
 -- $files LIST(VARCHAR)              funding Parquet files
 -- $cadence VARCHAR                  JSON text [{"venue","symbol","interval_hours"}] from instruments
 -- $default_interval_hours DOUBLE    interval when neither the row nor the instrument gives one

@@ -3,6 +3,9 @@
 --                            $max_age_ms (a frozen feed): age = event_time - when the value first appeared
 --   predicted_funding_mixup  a "predicted" rate whose next_funding_time is not after its event_time: it
 --                            refers to a settlement already past, i.e. a settled rate stored as predicted
+-- Run as a step (validate appends its rows to __findings); it reads only Parquet files.
+-- reads: -
+-- creates: __validate_rows
 -- $files LIST(VARCHAR)   derivative_ticker Parquet files
 -- $max_age_ms BIGINT     largest age of an unchanged predicted rate, ms
 -- Returns: check, dataset ('derivative_ticker'), venue, symbol, price, timeframe (NULL), event_time,

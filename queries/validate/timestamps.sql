@@ -4,6 +4,9 @@
 --                       store writes every file sorted by natural key; disorder means another writer,
 --                       often with a clock or time-zone mix-up)
 --   wrong_partition     a row filed under a month=/date= partition that is not its event_time's
+-- Run as a step (validate appends its rows to __findings); it reads only Parquet files.
+-- reads: -
+-- creates: __validate_rows
 -- $files LIST(VARCHAR)     the dataset's Parquet files
 -- $dataset VARCHAR          dataset name, copied to the output
 -- $key_cols LIST(VARCHAR)   the dataset's natural key columns, in order

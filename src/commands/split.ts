@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { PerpkitCommand } from '../cli/base.js';
 import { parseDuration, parseDurationFlag, parseList, parseNumber, parseSymbols, parseTimeframe, parseTimeRange } from '../cli/parse.js';
 import { usageError } from '../domain/errors.js';
+import { execQuery, runQuery } from '../store/queries.js';
 import { MAX_CV_FOLDS, SCHEMES, type Scheme } from '../domain/split.js';
 import {
   createSplit,
@@ -111,8 +112,8 @@ ledger. Ctrl-C/SIGTERM stop a long split between folds (exit 130; nothing writte
         },
         ctx,
       );
-      const data = await ctx.db.all(`SELECT * FROM "${r.table}"`);
-      await ctx.db.exec(`DROP TABLE IF EXISTS "${r.table}"`);
+      const data = await runQuery(ctx.db, 'split/segment_rows', {}, { idents: { table: r.table } });
+      await execQuery(ctx.db, 'split/segment_drop', {}, { idents: { table: r.table } });
       const { table: _t, ...rest } = r;
       return { mode: 'read', split: flags.read, segment: flags.segment, dataset: flags.dataset, data, ...rest };
     }

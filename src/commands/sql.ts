@@ -49,7 +49,7 @@ or Python's duckdb, with globs under the data dir.`;
     const root = this.dataDir(flags['data-dir']);
     if (flags.init) {
       if (args.query !== undefined) throw usageError('give either a query or --init, not both');
-      return { mode: 'init', script: initScript(root, { include_quarantined: flags['include-quarantined'] }) };
+      return { mode: 'init', script: await initScript((await this.context()).db, root, { include_quarantined: flags['include-quarantined'] }) };
     }
     if (args.query === undefined) throw usageError('no query given', { hint: 'perpkit sql "SELECT ..." (or --init to print the view definitions)' });
     const r = await runSql({ root, sql: args.query, include_quarantined: flags['include-quarantined'] }, await this.context());

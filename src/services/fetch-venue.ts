@@ -16,8 +16,9 @@ import {
 import { createVenueClient, type VenueClient } from '../sources/venues/client.js';
 import { priceOf, type AdapterContext, type ResolvedSymbol, type Row, type Task } from '../sources/venues/common.js';
 import { adapterFor } from '../sources/venues/index.js';
+import { runQuery } from '../store/queries.js';
 import { Transport, type TransportStats } from '../sources/venues/transport.js';
-import { datasetFiles, listOf, SCAN_SQL, writeRows, type WriteResult } from '../store/dataset.js';
+import { datasetFiles, listOf, writeRows, type WriteResult } from '../store/dataset.js';
 
 /**
  * `perpkit fetch --venue ...`: exchange REST through ccxt into the datasets. Each (symbol,
@@ -341,17 +342,11 @@ export async function lastEventTime(
 ): Promise<number | null> {
   const files = await datasetFiles(root, DATASETS[dataset], filter);
   if (files.length === 0) return null;
-  const where = [
-    `venue = $venue`,
-    `symbol = $symbol`,
-    ...(filter.price ? [`price = $price`, `timeframe = $timeframe`] : []),
-  ].join(' AND ');
-  const v = await ctx.db.scalar(`SELECT epoch_us(max(event_time))::BIGINT FROM ${SCAN_SQL} WHERE ${where}`, {
-    files: listOf(files),
-    venue: filter.venue[0] as string,
-    symbol: filter.symbol[0] as string,
-    ...(filter.price ? { price: filter.price[0] as string, timeframe: filter.timeframe?.[0] as string } : {}),
-  });
+  const series = { files: listOf(files), venue: filter.venue[0] as string, symbol: filter.symbol[0] as string };
+  const [r] = filter.price
+    ? await runQuery(ctx.db, 'fetch/last_event_time_bars', { ...series, price: filter.price[0] as string, timeframe: filter.timeframe?.[0] as string })
+    : await runQuery(ctx.db, 'fetch/last_event_time', series);
+  const v = r?.['t'];
   return v === null || v === undefined ? null : Number(v);
 }
 
@@ -374,13 +369,9 @@ async function writeInstruments(
   const files = await datasetFiles(root, spec, { venue: [venue], symbol: resolved.map((r) => r.symbol) });
   const latest = new Map<string, Record<string, unknown>>();
   if (files.length) {
-    const sel = INSTRUMENT_FIELDS.map((n) =>
-      spec.columns.find((c) => c.name === n)?.type === 'TIMESTAMP' ? `epoch_us(${n})::DOUBLE AS ${n}` : n,
-    ).join(', ');
-    const rows = await ctx.db.all(
-      `SELECT symbol, ${sel} FROM ${SCAN_SQL} QUALIFY row_number() OVER (PARTITION BY symbol ORDER BY event_time DESC) = 1`,
-      { files: listOf(files) },
-    );
+    const isTime = (n: string): boolean => spec.columns.find((c) => c.name === n)?.type === 'TIMESTAMP';
+    const lists = { plain: INSTRUMENT_FIELDS.filter((n) => !isTime(n)), times: INSTRUMENT_FIELDS.filter(isTime) };
+    const rows = await runQuery(ctx.db, 'fetch/instruments_latest', { files: listOf(files) }, { lists });
     for (const r of rows) latest.set(String(r['symbol']), r);
   }
   const same = (a: unknown, b: unknown): boolean => (a ?? null) === (b ?? null) || (a != null && b != null && Number(a) === Number(b) && typeof a !== 'string');

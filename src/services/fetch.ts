@@ -9,9 +9,9 @@ import type { ServiceContext } from '../domain/context.js';
 import { DEFAULT_SOURCE_DELAYS, type SourceDelays } from '../domain/config.js';
 import { DATASETS, DATASET_NAMES, isSlug, timeframeSeconds, type DatasetName } from '../domain/datasets.js';
 import { missingError, usageError, validationError, type PerpkitError } from '../domain/errors.js';
-import { quoteIdent } from '../store/duckdb.js';
-import { datasetFiles, listOf, SCAN_SQL, writeRows, writeStaged, writeTable, type WriteResult } from '../store/dataset.js';
-import { loadQuery } from '../store/queries.js';
+import { datasetFiles, listOf, writeRows, writeStaged, writeTable, type WriteResult } from '../store/dataset.js';
+import { execQuery, runQuery } from '../store/queries.js';
+import { runStep, StepError } from '../store/steps.js';
 import { binanceInstrumentRows, scanCandleFiles } from '../sources/binance-candles.js';
 import { classifyBinanceTickFile, fileHead } from '../sources/ticks/binance-raw.js';
 import { importTickFiles, type TickFile, type TickImportResult } from '../sources/ticks/import.js';
@@ -216,8 +216,8 @@ async function importFiles(
   if (files.length === 0) return { inputs: tickInputs, skipped, writes: ticks?.writes ?? [], ...(tickPart ? { ticks: tickPart } : {}) };
   const ingest = tsParam(ctx.clock.now() * 1000);
   const bounds = { from: tsParam(opts.from), to: tsParam(opts.to) };
-  const barsQ = loadQuery('import/binance_candles');
-  const fundQ = loadQuery('import/binance_funding');
+  // the per-file "reading i/n" progress line stays; the steps do not replace it with their own
+  const stepCtx = { db, log: { ...log, progress: (): void => undefined } };
   const inputs: ImportedFile[] = [];
   const staged: Partial<Record<'bars' | 'funding', boolean>> = {};
   let n = 0;
@@ -226,7 +226,6 @@ async function importFiles(
     log.progress(`reading ${++n}/${files.length} ${f.path}`);
     const table = f.kind === 'bars' ? '__stage_bars' : '__stage_funding';
     const source = `binance-candles:${relative(base, f.path)}`;
-    const sql = f.kind === 'bars' ? barsQ.sql : fundQ.sql;
     const params =
       f.kind === 'bars'
         ? {
@@ -251,25 +250,24 @@ async function importFiles(
             interval_hours: f.interval_hours,
             ...bounds,
           };
-    const verb = staged[f.kind] ? `INSERT INTO ${quoteIdent(table)} SELECT * FROM (\n${sql}\n)` : `CREATE OR REPLACE TEMP TABLE ${quoteIdent(table)} AS SELECT * FROM (\n${sql}\n)`;
-    const before = staged[f.kind] ? Number(await db.scalar(`SELECT count(*) FROM ${quoteIdent(table)}`)) : 0;
-    await db.exec(verb, params);
+    await runStep(stepCtx, f.kind === 'bars' ? 'import/binance_candles' : 'import/binance_funding', params).catch(engineError);
+    const [imported] = await runQuery(db, 'fetch/import_rows');
+    await execQuery(db, staged[f.kind] ? 'fetch/stage_append' : 'fetch/stage_import', {}, { idents: { stage: table } });
     staged[f.kind] = true;
-    const after = Number(await db.scalar(`SELECT count(*) FROM ${quoteIdent(table)}`));
     inputs.push({
       path: f.path,
       dataset: f.kind,
       venue: f.venue,
       symbol: f.symbol,
       ...(f.kind === 'bars' ? { price: f.price, timeframe: f.timeframe } : {}),
-      rows: after - before,
+      rows: Number(imported?.['n']),
     });
   }
   log.progressDone();
   const empty = inputs.filter((i) => i.rows === 0);
   for (const e of empty) log.warn(`${e.path}: no rows${opts.from !== undefined || opts.to !== undefined ? ' in --from/--to' : ''}; nothing imported from it`);
   if (empty.length === inputs.length && !ticks) {
-    await db.exec('DROP TABLE IF EXISTS __stage_bars; DROP TABLE IF EXISTS __stage_funding;');
+    await execQuery(db, 'fetch/stage_drop');
     throw missingError(`no rows to import: ${empty.length === 1 ? `${empty[0]!.path} has` : `the ${empty.length} files under ${opts.path} have`} no data rows${opts.from !== undefined || opts.to !== undefined ? ' within --from/--to' : ''}`, {
       hint: 'check the files hold date,open,high,low,close[,volume] lines below the header (or widen --from/--to); nothing was written',
       details: { files: empty.map((e) => e.path) },
@@ -295,7 +293,7 @@ async function importFiles(
       await writeRows(ctx, { root: opts.root, spec: DATASETS.instruments }, binanceInstrumentRows(files, ctx.clock.now() * 1000)),
     );
   } finally {
-    await db.exec('DROP TABLE IF EXISTS __stage_bars; DROP TABLE IF EXISTS __stage_funding;');
+    await execQuery(db, 'fetch/stage_drop');
   }
   return {
     inputs: [...tickInputs, ...inputs],
@@ -307,41 +305,36 @@ async function importFiles(
 }
 
 /**
+ * Rethrows a failed step's engine error as it came (a CSV DuckDB cannot sniff, a damaged file): the CLI
+ * classifies DuckDB messages by their class at the start of a line, which the step's name would hide.
+ */
+function engineError(err: unknown): never {
+  throw err instanceof StepError && err.cause instanceof Error ? err.cause : err;
+}
+
+/**
  * Duplicate rows in the staged import (the same bar twice in a file, or in two files): exact
  * copies (same natural key, same values) are dropped and counted; rows that share a natural key
  * but disagree refuse the import (exit 3), since there is no telling which one is right.
  */
 async function dedupeStaged(ctx: ServiceContext, table: string, spec: (typeof DATASETS)[DatasetName]): Promise<number> {
-  const t = quoteIdent(table);
-  const key = spec.naturalKey.map(quoteIdent).join(', ');
-  const values = [...spec.partitionKeys, ...spec.columns.map((c) => c.name)]
-    .filter((c) => c !== 'source' && c !== 'ingest_time')
-    .map(quoteIdent)
-    .join(', ');
-  const conflicts = await ctx.db.all(
-    `SELECT ${key}, count(DISTINCT (${values}))::BIGINT AS versions, list(DISTINCT source) AS sources
-     FROM ${t} GROUP BY ${key} HAVING count(DISTINCT (${values})) > 1 ORDER BY ${key} LIMIT 3`,
-  );
+  const key = [...spec.naturalKey];
+  const vals = [...spec.partitionKeys, ...spec.columns.map((c) => c.name)].filter((c) => c !== 'source' && c !== 'ingest_time');
+  const conflicts = await runQuery(ctx.db, 'fetch/dedupe_conflicts', {}, { idents: { stage: table, key, vals } });
   if (conflicts.length) {
-    const total = Number(
-      await ctx.db.scalar(`SELECT count(*) FROM (SELECT ${key} FROM ${t} GROUP BY ${key} HAVING count(DISTINCT (${values})) > 1)`),
-    );
     const c = conflicts[0]!;
+    const total = Number(c['total']);
     const example = spec.naturalKey.map((k) => `${k}=${String(c[k])}`).join(' ');
     throw validationError(`${spec.name}: ${total} key(s) appear more than once with different values, e.g. ${example} (${String(c['sources'])}); nothing was written`, {
       hint: 'remove the conflicting rows (or the second copy of the file) and re-run',
       details: { dataset: spec.name, conflicting_keys: total },
     });
   }
-  const before = Number(await ctx.db.scalar(`SELECT count(*) FROM ${t}`));
-  const after = Number(await ctx.db.scalar(`SELECT count(*) FROM (SELECT DISTINCT ${key} FROM ${t})`));
+  const [counts] = await runQuery(ctx.db, 'fetch/dedupe_counts', {}, { idents: { stage: table, key } });
+  const before = Number(counts?.['n']);
+  const after = Number(counts?.['keys']);
   if (after === before) return 0;
-  const tmp = quoteIdent(`${table}_dedup`);
-  await ctx.db.exec(
-    `CREATE OR REPLACE TEMP TABLE ${tmp} AS SELECT * FROM ${t} QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY source) = 1;
-     DROP TABLE ${t};
-     ALTER TABLE ${tmp} RENAME TO ${t};`,
-  );
+  await execQuery(ctx.db, 'fetch/dedupe', {}, { idents: { stage: table, tmp: `${table}_dedup`, key } });
   return before - after;
 }
 
@@ -411,17 +404,12 @@ async function importSample(
       return symbolMatches(opts.symbols, sym);
     });
     if (files.length === 0) continue;
-    const cols = [...spec.partitionKeys, ...spec.columns.map((c) => c.name)].map(quoteIdent).join(', ');
-    await ctx.db.exec(
-      `CREATE OR REPLACE TEMP TABLE __stage_sample AS SELECT ${cols} FROM ${SCAN_SQL}
-       WHERE ($from IS NULL OR event_time >= $from) AND ($to IS NULL OR event_time < $to)`,
-      // instrument versions are valid from their event_time on: a window keeps every version that began before its end
-      { files: listOf(files), from: name === 'instruments' ? null : tsParam(opts.from), to: tsParam(opts.to) },
-    );
-    const summary = await ctx.db.all(
-      `SELECT venue, symbol, ${spec.partitionKeys.includes('price') ? 'price, timeframe,' : ''} count(*)::BIGINT AS n
-       FROM __stage_sample GROUP BY ALL ORDER BY ALL`,
-    );
+    const cols = [...spec.partitionKeys, ...spec.columns.map((c) => c.name)];
+    // instrument versions are valid from their event_time on: a window keeps every version that began before its end
+    const window = { from: name === 'instruments' ? null : tsParam(opts.from), to: tsParam(opts.to) };
+    await execQuery(ctx.db, 'fetch/sample_stage', { files: listOf(files), ...window }, { idents: { cols } });
+    const series = ['venue', 'symbol', ...(spec.partitionKeys.includes('price') ? ['price', 'timeframe'] : [])];
+    const summary = await runQuery(ctx.db, 'fetch/sample_summary', {}, { idents: { series } });
     for (const s of summary) {
       inputs.push({
         path: relative(dirname(dir), join(dir, name)),
@@ -435,7 +423,7 @@ async function importSample(
     ctx.log.info(`writing ${name}...`);
     writes.push(await writeTable(ctx, { root: opts.root, spec }, '__stage_sample'));
   }
-  await ctx.db.exec('DROP TABLE IF EXISTS __stage_sample');
+  await execQuery(ctx.db, 'fetch/sample_drop');
   return { inputs, skipped: [], writes };
 }
 

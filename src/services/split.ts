@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { timestampValue } from '@duckdb/node-api';
+import { listValue, timestampValue } from '@duckdb/node-api';
 import type { ServiceContext } from '../domain/context.js';
 import { isSlug, timeframeSeconds } from '../domain/datasets.js';
 import { missingError, usageError, validationError } from '../domain/errors.js';
@@ -24,9 +24,9 @@ import {
   type Scheme,
   type Segment,
 } from '../domain/split.js';
-import { contentFingerprint, contentHash, datasetFiles, listOf, SCAN_SQL, type ReadFilter } from '../store/dataset.js';
+import { contentFingerprint, contentHash, datasetFiles, listOf, type ReadFilter } from '../store/dataset.js';
 import { corruptFileFromEngineError } from '../store/integrity.js';
-import { quoteIdent } from '../store/duckdb.js';
+import { execQuery, runQuery } from '../store/queries.js';
 import { appendLedger, ledgerRows, sha256 } from '../store/ledger.js';
 
 const DAY_US = 86_400_000_000;
@@ -111,13 +111,9 @@ async function labelledRows(o: SplitOptions, ctx: ServiceContext): Promise<{ row
       hint: `run "perpkit features --labels --venue ${o.venue} --timeframe ${o.timeframe}" first`,
     });
   }
-  const rows = await ctx.db.all(
-    `SELECT symbol, epoch_us(event_time)::BIGINT AS d, epoch_us(max(label_end_time))::BIGINT AS e,
-            list(DISTINCT horizon ORDER BY horizon) AS hs, max(horizon_ms)::BIGINT AS hmax
-     FROM ${SCAN_SQL}
-     WHERE ($from IS NULL OR event_time >= $from) AND ($to IS NULL OR event_time < $to)
-       AND ($hz IS NULL OR list_contains($hz, horizon))
-     GROUP BY symbol, event_time ORDER BY event_time, symbol`,
+  const rows = await runQuery(
+    ctx.db,
+    'split/label_times',
     {
       files: listOf(files),
       from: o.from === undefined ? null : timestampValue(BigInt(o.from)),
@@ -439,17 +435,18 @@ async function readSegmentRows(o: ReadSegmentOptions, ctx: ServiceContext): Prom
     ctx.log.warn(`split ${o.name}: reading changed data (--allow-changed): ${what}; recorded in the ledger`);
   }
   if (sealed) previous = (await ledgerRows(ctx, o.root, { kind: 'unseal', split_name: o.name })).map((r) => r.event_time);
-  const ivSql = intervals.map((_, i) => `(event_time >= $a${i} AND event_time < $b${i})`).join(' OR ') || 'false';
-  const params: Record<string, ReturnType<typeof timestampValue> | ReturnType<typeof listOf>> = { files: listOf(files) };
-  intervals.forEach(([a, b], i) => {
-    params[`a${i}`] = timestampValue(BigInt(a));
-    params[`b${i}`] = timestampValue(BigInt(Math.min(b, 9e15)));
-  });
+  const ts = (us: number): ReturnType<typeof timestampValue> => timestampValue(BigInt(us));
+  const ends = intervals.map(([, b]) => Math.min(b, 9e15));
+  const params = {
+    files: listOf(files),
+    starts: listValue(intervals.map(([a]) => ts(a))),
+    ends: listValue(ends.map(ts)),
+    lo: intervals.length ? ts(Math.min(...intervals.map(([a]) => a))) : null,
+    hi: intervals.length ? ts(Math.max(...ends)) : null,
+  };
   const table = `segment_${o.dataset}_${randomBytes(6).toString('hex')}`;
-  await ctx.db.exec(`CREATE TEMP TABLE ${quoteIdent(table)} AS SELECT * FROM ${SCAN_SQL} WHERE ${ivSql} ORDER BY event_time, symbol`, params);
-  const [counts] = await ctx.db.all(
-    `SELECT count(*)::BIGINT AS n, count(DISTINCT (symbol, event_time))::BIGINT AS d FROM ${quoteIdent(table)}`,
-  );
+  await execQuery(ctx.db, 'split/segment', params, { idents: { table } });
+  const [counts] = await runQuery(ctx.db, 'split/segment_counts', {}, { idents: { table } });
   const rows = Number(counts?.['n']);
   const decisionRows = Number(counts?.['d']);
   const segmentName = 'segment' in o.selector ? o.selector.segment : `fold-${o.selector.fold}-${o.selector.side}`;

@@ -25,6 +25,7 @@ import {
   probabilisticSharpeRatio,
 } from '../stats/sharpe.js';
 import { probabilityOfBacktestOverfitting } from '../stats/pbo.js';
+import { execQuery, runQuery, runQueryRows } from '../store/queries.js';
 
 export { STATS_DEFAULTS };
 
@@ -189,13 +190,9 @@ function looksLikeEpoch(values: Array<number | null>): boolean {
 
 const TIME_TYPE = /^(DATE|TIMESTAMP.*|VARCHAR)$/;
 
-/** Double-quoted identifier; only used for names read from the file's own schema. */
-function ident(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
-function sourceSql(path: string): string {
-  return /\.(parquet|pq)$/i.test(path) ? 'read_parquet($path)' : 'read_csv_auto($path)';
+/** The query that loads the file into __stats_src: by its name, Parquet or CSV. */
+function loadQueryFor(path: string): string {
+  return /\.(parquet|pq)$/i.test(path) ? 'stats/load_parquet' : 'stats/load_csv';
 }
 
 async function describeFile(file: string, what: string, ctx: ServiceContext): Promise<{ path: string; columns: ColumnInfo[] }> {
@@ -218,8 +215,10 @@ async function describeFile(file: string, what: string, ctx: ServiceContext): Pr
     throw validationError(`${path} is empty (0 bytes): no ${kind} to read`, { hint: 'give a CSV (with a header row) or a Parquet file (.parquet) holding the returns', details: { path } });
   }
   try {
-    const rows = await ctx.db.all(`DESCRIBE SELECT * FROM ${sourceSql(path)}`, { path });
-    const n = Number(await ctx.db.scalar(`SELECT count(*) FROM ${sourceSql(path)}`, { path }));
+    await execQuery(ctx.db, loadQueryFor(path), { path });
+    const rows = await runQuery(ctx.db, 'stats/describe');
+    const [count] = await runQuery(ctx.db, 'stats/count');
+    const n = Number(count?.['n']);
     if (n === 0) {
       throw validationError(`${path} has no rows (only ${rows.length ? `a header: ${rows.map((r) => String(r['column_name'])).join(', ')}` : 'nothing'})`, {
         hint: `give a ${kind} file with one row per period`,
@@ -290,19 +289,20 @@ async function readColumns(
   numeric: string[],
   ctx: ServiceContext,
 ): Promise<{ time: Array<number | null>; values: Array<Array<number | null>> }> {
-  const select = numeric.map((c, i) => `CAST(${ident(c)} AS DOUBLE) AS v${i}`);
-  if (time) select.push(`epoch(TRY_CAST(${ident(time.name)} AS TIMESTAMPTZ)) AS t`);
-  const order = time ? ' ORDER BY t NULLS LAST' : '';
   let rows;
   try {
-    rows = await ctx.db.rows(`SELECT ${select.join(', ')} FROM ${sourceSql(path)}${order}`, { path });
+    rows = time
+      ? await runQueryRows(ctx.db, 'stats/values_timed', {}, { lists: { numeric, time_col: [time.name] } })
+      : await runQueryRows(ctx.db, 'stats/values', {}, { lists: { numeric } });
   } catch (err) {
     throw unreadable(path, /\.(parquet|pq)$/i.test(path) ? 'Parquet' : 'CSV', err);
+  } finally {
+    await execQuery(ctx.db, 'stats/drop');
   }
   const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
   return {
-    time: rows.map((r) => num(r['t'])),
-    values: numeric.map((_, i) => rows.map((r) => num(r[`v${i}`]))),
+    time: rows.map((r) => (time ? num(r[time.name]) : null)),
+    values: numeric.map((c) => rows.map((r) => num(r[c]))),
   };
 }
 

@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DOUBLE, DuckDBDataChunk, INTEGER, TINYINT, timestampValue, type DuckDBType } from '@duckdb/node-api';
+import { DOUBLE, DuckDBDataChunk, INTEGER, listValue, TINYINT, timestampValue, type DuckDBType } from '@duckdb/node-api';
 import type { ServiceContext } from '../domain/context.js';
 import { DATASETS, isSlug, timeframeSeconds, type DatasetName } from '../domain/datasets.js';
 import { usageError } from '../domain/errors.js';
 import { SYNTHETIC_DEFAULTS } from '../domain/defaults.js';
-import { writeRows, writeTable, type WriteResult } from '../store/dataset.js';
+import { listOf, writeRows, writeTable, type WriteResult } from '../store/dataset.js';
+import { execQuery } from '../store/queries.js';
+import { runStep } from '../store/steps.js';
 import { ASSETS } from '../sources/synthetic/calibration.js';
 import {
   DEFAULT_PUBLICATION,
@@ -137,11 +139,12 @@ export async function generateSynthetic(opts: SyntheticOptions, ctx: ServiceCont
   };
 
   // series: sid -> symbol, price
-  await db.exec(`CREATE OR REPLACE TEMP TABLE __syn_series (sid INTEGER, symbol VARCHAR, price VARCHAR)`);
-  const seriesRows = opts.bases.flatMap((b, a) =>
-    SERIES_KINDS.map((k, j) => `(${a * SERIES_PER_ASSET + j}, '${b}-${k.market}', '${k.price}')`),
-  );
-  await db.exec(`INSERT INTO __syn_series VALUES ${seriesRows.join(', ')}`);
+  const series = opts.bases.flatMap((b, a) => SERIES_KINDS.map((k, j) => ({ sid: a * SERIES_PER_ASSET + j, symbol: `${b}-${k.market}`, price: k.price })));
+  await execQuery(db, 'synthetic/series', {
+    sids: listValue(series.map((x) => x.sid)),
+    symbols: listOf(series.map((x) => x.symbol)),
+    prices: listOf(series.map((x) => x.price)),
+  });
 
   // Run-up from the start of the simulated market to --from: simulated, nothing kept.
   for (let r = epochMin; r < fromMin; ) {
@@ -222,9 +225,7 @@ export async function generateSynthetic(opts: SyntheticOptions, ctx: ServiceCont
     add(await writeRows(ctx, { root: opts.root, spec: DATASETS.instruments }, instrumentRows(opts, source)));
   } finally {
     log.progressDone();
-    await db.exec(
-      'DROP TABLE IF EXISTS __syn_series; DROP TABLE IF EXISTS __syn_bars; DROP TABLE IF EXISTS __syn_raw; DROP TABLE IF EXISTS __syn_oi; DROP TABLE IF EXISTS __syn_trades; DROP TABLE IF EXISTS __syn_quotes;',
-    );
+    await execQuery(db, 'synthetic/cleanup');
   }
   const ground_truth = await writeGroundTruth(ctx, opts, publication, regimes);
   return {
@@ -253,7 +254,6 @@ function appendRegimes(out: Array<{ start_minute: number; end_minute: number; re
 interface Col {
   name: string;
   type: DuckDBType;
-  sql: string;
   values: ArrayLike<number>;
 }
 
@@ -261,9 +261,9 @@ interface Col {
  * Bulk load of typed arrays into a new temp table through DuckDB data chunks (2048 rows each),
  * writing the vectors directly: far faster than the per-value appender for millions of rows.
  */
-async function loadColumns(ctx: ServiceContext, table: string, cols: Col[], n: number): Promise<void> {
+async function loadColumns(ctx: ServiceContext, create: string, table: string, cols: Col[], n: number): Promise<void> {
   const { db } = ctx;
-  await db.exec(`CREATE OR REPLACE TEMP TABLE ${table} (${cols.map((c) => `${c.name} ${c.sql}`).join(', ')})`);
+  await execQuery(db, create);
   const appender = await db.conn.createAppender(table, 'main', 'temp');
   const types = cols.map((c) => c.type);
   const size = 2048;
@@ -281,66 +281,52 @@ async function loadColumns(ctx: ServiceContext, table: string, cols: Col[], n: n
   appender.closeSync();
 }
 
+/** The context for a stage step: the generator's own progress line stays (steps would replace it). */
+function quiet(ctx: ServiceContext): Pick<ServiceContext, 'db' | 'log'> {
+  return { db: ctx.db, log: { ...ctx.log, progress: (): void => undefined } };
+}
+
 type Params = { venue: string; source: string; ingest: ReturnType<typeof timestampValue> };
 
 async function stageBars(ctx: ServiceContext, out: ChunkOutput, tfMin: number, p: Params): Promise<void> {
   const b = out.bars;
   await loadColumns(
     ctx,
+    'synthetic/raw_bars',
     '__syn_raw',
     [
-      { name: 'sid', type: INTEGER, sql: 'INTEGER', values: b.sid },
-      { name: 'end_minute', type: DOUBLE, sql: 'DOUBLE', values: b.end_minute },
-      { name: 'delay_ms', type: INTEGER, sql: 'INTEGER', values: b.delay_ms },
-      { name: 'open', type: DOUBLE, sql: 'DOUBLE', values: b.open },
-      { name: 'high', type: DOUBLE, sql: 'DOUBLE', values: b.high },
-      { name: 'low', type: DOUBLE, sql: 'DOUBLE', values: b.low },
-      { name: 'close', type: DOUBLE, sql: 'DOUBLE', values: b.close },
-      { name: 'volume', type: DOUBLE, sql: 'DOUBLE', values: b.volume },
-      { name: 'trade_count', type: INTEGER, sql: 'INTEGER', values: b.trade_count },
+      { name: 'sid', type: INTEGER, values: b.sid },
+      { name: 'end_minute', type: DOUBLE, values: b.end_minute },
+      { name: 'delay_ms', type: INTEGER, values: b.delay_ms },
+      { name: 'open', type: DOUBLE, values: b.open },
+      { name: 'high', type: DOUBLE, values: b.high },
+      { name: 'low', type: DOUBLE, values: b.low },
+      { name: 'close', type: DOUBLE, values: b.close },
+      { name: 'volume', type: DOUBLE, values: b.volume },
+      { name: 'trade_count', type: INTEGER, values: b.trade_count },
     ],
     b.n,
   );
-  await ctx.db.exec(
-    `CREATE OR REPLACE TEMP TABLE __syn_bars AS
-     SELECT $venue AS venue, s.symbol, s.price, $timeframe AS timeframe,
-       make_timestamp(CAST(r.end_minute AS BIGINT) * 60000000) AS event_time,
-       make_timestamp(CAST(r.end_minute AS BIGINT) * 60000000 + CAST(r.delay_ms AS BIGINT) * 1000) AS available_time,
-       $source AS source, $ingest AS ingest_time,
-       make_timestamp((CAST(r.end_minute AS BIGINT) - $tf) * 60000000) AS open_time,
-       r.open, r.high, r.low, r.close,
-       CASE WHEN isnan(r.volume) THEN NULL ELSE r.volume END AS volume,
-       CASE WHEN isnan(r.volume) THEN NULL ELSE r.volume * (r.high + r.low + r.close) / 3 END AS quote_volume,
-       CASE WHEN r.trade_count < 0 THEN NULL ELSE CAST(r.trade_count AS BIGINT) END AS trade_count
-     FROM __syn_raw r JOIN __syn_series s USING (sid)`,
-    { ...p, timeframe: `${tfMin >= 60 && tfMin % 60 === 0 ? (tfMin % 1440 === 0 ? `${tfMin / 1440}d` : `${tfMin / 60}h`) : `${tfMin}m`}`, tf: tfMin },
-  );
-  await ctx.db.exec('DROP TABLE IF EXISTS __syn_raw');
+  await runStep(quiet(ctx), 'synthetic/bars', { ...p, timeframe: `${tfMin >= 60 && tfMin % 60 === 0 ? (tfMin % 1440 === 0 ? `${tfMin / 1440}d` : `${tfMin / 60}h`) : `${tfMin}m`}`, tf: tfMin });
+  await execQuery(ctx.db, 'synthetic/raw_drop');
 }
 
 async function stageOi(ctx: ServiceContext, out: ChunkOutput, p: Params, delayMs: number): Promise<void> {
   const o = out.oi;
   await loadColumns(
     ctx,
+    'synthetic/raw_oi',
     '__syn_raw',
     [
-      { name: 'sid', type: INTEGER, sql: 'INTEGER', values: o.asset.map((a) => a * SERIES_PER_ASSET) },
-      { name: 'minute', type: DOUBLE, sql: 'DOUBLE', values: o.minute },
-      { name: 'oi', type: DOUBLE, sql: 'DOUBLE', values: o.open_interest },
-      { name: 'oiv', type: DOUBLE, sql: 'DOUBLE', values: o.open_interest_value },
+      { name: 'sid', type: INTEGER, values: o.asset.map((a) => a * SERIES_PER_ASSET) },
+      { name: 'minute', type: DOUBLE, values: o.minute },
+      { name: 'oi', type: DOUBLE, values: o.open_interest },
+      { name: 'oiv', type: DOUBLE, values: o.open_interest_value },
     ],
     o.n,
   );
-  await ctx.db.exec(
-    `CREATE OR REPLACE TEMP TABLE __syn_oi AS
-     SELECT $venue AS venue, s.symbol,
-       make_timestamp(CAST(r.minute AS BIGINT) * 60000000) AS event_time,
-       make_timestamp(CAST(r.minute AS BIGINT) * 60000000 + $delay_us) AS available_time,
-       $source AS source, $ingest AS ingest_time, r.oi AS open_interest, r.oiv AS open_interest_value
-     FROM __syn_raw r JOIN __syn_series s USING (sid)`,
-    { ...p, delay_us: delayMs * 1000 },
-  );
-  await ctx.db.exec('DROP TABLE IF EXISTS __syn_raw');
+  await runStep(quiet(ctx), 'synthetic/oi', { ...p, delay_us: delayMs * 1000 });
+  await execQuery(ctx.db, 'synthetic/raw_drop');
 }
 
 async function stageTicks(ctx: ServiceContext, out: ChunkOutput, p: Params): Promise<void> {
@@ -348,45 +334,27 @@ async function stageTicks(ctx: ServiceContext, out: ChunkOutput, p: Params): Pro
   if (!t) return;
   await loadColumns(
     ctx,
+    'synthetic/raw_ticks',
     '__syn_raw',
     [
-      { name: 'sid', type: INTEGER, sql: 'INTEGER', values: t.sid },
-      { name: 'time_us', type: DOUBLE, sql: 'DOUBLE', values: t.time_us },
-      { name: 'delay_us', type: DOUBLE, sql: 'DOUBLE', values: t.delay_us },
-      { name: 'trade_id', type: DOUBLE, sql: 'DOUBLE', values: t.trade_id },
-      { name: 'price', type: DOUBLE, sql: 'DOUBLE', values: t.price },
-      { name: 'size', type: DOUBLE, sql: 'DOUBLE', values: t.size },
-      { name: 'side', type: TINYINT, sql: 'TINYINT', values: t.side },
-      { name: 'bid', type: DOUBLE, sql: 'DOUBLE', values: t.bid },
-      { name: 'ask', type: DOUBLE, sql: 'DOUBLE', values: t.ask },
-      { name: 'bid_size', type: DOUBLE, sql: 'DOUBLE', values: t.bid_size },
-      { name: 'ask_size', type: DOUBLE, sql: 'DOUBLE', values: t.ask_size },
+      { name: 'sid', type: INTEGER, values: t.sid },
+      { name: 'time_us', type: DOUBLE, values: t.time_us },
+      { name: 'delay_us', type: DOUBLE, values: t.delay_us },
+      { name: 'trade_id', type: DOUBLE, values: t.trade_id },
+      { name: 'price', type: DOUBLE, values: t.price },
+      { name: 'size', type: DOUBLE, values: t.size },
+      { name: 'side', type: TINYINT, values: t.side },
+      { name: 'bid', type: DOUBLE, values: t.bid },
+      { name: 'ask', type: DOUBLE, values: t.ask },
+      { name: 'bid_size', type: DOUBLE, values: t.bid_size },
+      { name: 'ask_size', type: DOUBLE, values: t.ask_size },
     ],
     t.n,
   );
-  await ctx.db.exec(
-    `CREATE OR REPLACE TEMP TABLE __syn_trades AS
-     SELECT $venue AS venue, s.symbol,
-       make_timestamp(CAST(r.time_us AS BIGINT)) AS event_time,
-       make_timestamp(CAST(r.time_us AS BIGINT) + CAST(r.delay_us AS BIGINT)) AS available_time,
-       $source AS source, $ingest AS ingest_time,
-       CAST(CAST(r.trade_id AS BIGINT) AS VARCHAR) AS trade_id, r.price, r.size,
-       CASE WHEN r.side > 0 THEN 'buy' ELSE 'sell' END AS side
-     FROM __syn_raw r JOIN __syn_series s USING (sid)`,
-    p,
-  );
+  await runStep(quiet(ctx), 'synthetic/trades', p);
   // The quote that the trade hit, published 1 us before it, with the same receive latency.
-  await ctx.db.exec(
-    `CREATE OR REPLACE TEMP TABLE __syn_quotes AS
-     SELECT $venue AS venue, s.symbol,
-       make_timestamp(CAST(r.time_us AS BIGINT) - 1) AS event_time,
-       make_timestamp(CAST(r.time_us AS BIGINT) - 1 + CAST(r.delay_us AS BIGINT)) AS available_time,
-       $source AS source, $ingest AS ingest_time,
-       CAST(r.trade_id AS BIGINT) AS update_id, r.bid AS bid_price, r.bid_size, r.ask AS ask_price, r.ask_size
-     FROM __syn_raw r JOIN __syn_series s USING (sid)`,
-    p,
-  );
-  await ctx.db.exec('DROP TABLE IF EXISTS __syn_raw');
+  await runStep(quiet(ctx), 'synthetic/quotes', p);
+  await execQuery(ctx.db, 'synthetic/raw_drop');
 }
 
 function instrumentRows(opts: SyntheticOptions, source: string): Array<Record<string, unknown>> {
@@ -482,22 +450,19 @@ async function writeGroundTruth(
   renameSync(tmpJson, join(dir, 'truth.json'));
   await loadColumns(
     ctx,
+    'synthetic/raw_regimes',
     '__syn_regimes',
     [
-      { name: 's', type: DOUBLE, sql: 'DOUBLE', values: regimes.map((r) => r.start_minute) },
-      { name: 'e', type: DOUBLE, sql: 'DOUBLE', values: regimes.map((r) => r.end_minute) },
-      { name: 'r', type: INTEGER, sql: 'INTEGER', values: regimes.map((r) => r.regime) },
+      { name: 's', type: DOUBLE, values: regimes.map((r) => r.start_minute) },
+      { name: 'e', type: DOUBLE, values: regimes.map((r) => r.end_minute) },
+      { name: 'r', type: INTEGER, values: regimes.map((r) => r.regime) },
     ],
     regimes.length,
   );
   const tmp = join(dir, '.regimes.parquet.tmp');
   rmSync(tmp, { force: true });
-  await ctx.db.exec(
-    `COPY (SELECT make_timestamp(CAST(s AS BIGINT) * 60000000) AS start_time, make_timestamp(CAST(e AS BIGINT) * 60000000) AS end_time,
-            CASE r WHEN 1 THEN 'stress' ELSE 'calm' END AS regime FROM __syn_regimes ORDER BY s)
-     TO '${tmp.replace(/'/g, "''")}' (FORMAT parquet)`,
-  );
+  await execQuery(ctx.db, 'synthetic/regimes_copy', { path: tmp });
   renameSync(tmp, join(dir, 'regimes.parquet'));
-  await ctx.db.exec('DROP TABLE IF EXISTS __syn_regimes');
+  await execQuery(ctx.db, 'synthetic/regimes_drop');
   return dir;
 }

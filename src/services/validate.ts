@@ -16,10 +16,11 @@ import {
   type ValidateConfig,
   DEFAULT_VALIDATE_CONFIG,
 } from '../domain/validate-config.js';
-import { datasetFiles, listOf, SCAN_SQL, writeTable, type WriteResult } from '../store/dataset.js';
+import { datasetFiles, listOf, writeTable, type WriteResult } from '../store/dataset.js';
 import type { SqlParams } from '../store/duckdb.js';
 import { allParquetFiles, corruptFileFromEngineError, findCorruptFiles, probeParquetFiles, quarantineFiles, type QuarantinedFile } from '../store/integrity.js';
-import { loadQuery } from '../store/queries.js';
+import { execQuery, runQuery } from '../store/queries.js';
+import { runStep, StepError } from '../store/steps.js';
 
 /** Datasets validate can check (market data; instruments are read as metadata, quarantine is its output). */
 export const VALIDATED_DATASETS = DATASET_NAMES.filter((n) => n !== 'instruments' && n !== 'quarantine');
@@ -121,10 +122,6 @@ export const VALIDATION_QUERIES: readonly QuerySpec[] = [
 ];
 
 /** Columns every validation query returns, in order. */
-const FINDING_COLUMNS =
-  '"check" VARCHAR, dataset VARCHAR, venue VARCHAR, symbol VARCHAR, price VARCHAR, timeframe VARCHAR, event_time TIMESTAMP, ' +
-  'row_available_time TIMESTAMP, row_source VARCHAR, row_key VARCHAR, reason VARCHAR, value DOUBLE';
-
 interface Series {
   venue: string;
   symbol: string;
@@ -311,7 +308,7 @@ async function runValidation(opts: ValidateOptions, ctx: ServiceContext, deep: b
       return pairs.some((p) => p.venue === s.venue && p.symbol === s.symbol);
     });
 
-  await ctx.db.exec(`CREATE OR REPLACE TEMP TABLE __findings (query VARCHAR, ${FINDING_COLUMNS})`);
+  await execQuery(ctx.db, 'validate/findings_create');
   const skipped: ValidateResult['skipped'] = [];
   const tfNames = Object.keys(BAR_TIMEFRAMES);
   const tfParams = { tf_names: listOf(tfNames), tf_secs: listValueBig(tfNames.map((t) => BAR_TIMEFRAMES[t] as number)) };
@@ -352,10 +349,7 @@ async function runValidation(opts: ValidateOptions, ctx: ServiceContext, deep: b
           const closures = config.closures.filter((c) => venues.has(c.venue));
           let occ: Array<{ venue: string; start: string; end: string }> = [];
           if (closures.length) {
-            const [r] = await ctx.db.all(
-              `SELECT epoch_ms(min(event_time))::BIGINT AS lo, epoch_ms(max(event_time))::BIGINT AS hi FROM ${SCAN_SQL} WHERE list_contains($venues, venue)`,
-              { files: listOf(files), venues: listOf([...venues]) },
-            );
+            const [r] = await runQuery(ctx.db, 'validate/closure_span', { files: listOf(files), venues: listOf([...venues]) });
             occ = closureOccurrences(closures, Number(r?.['lo']), Number(r?.['hi']));
           }
           params = { files: listOf(files), ...tfParams, max_gap_bars: config.gaps.max_gap_bars, closures: JSON.stringify(occ) };
@@ -450,42 +444,24 @@ async function runValidation(opts: ValidateOptions, ctx: ServiceContext, deep: b
           throw new Error(`no parameters defined for ${spec.query}`);
       }
       ctx.log.info(`validate: ${spec.query.slice('validate/'.length)} on ${d} (${files.length} file(s))`);
-      const q = loadQuery(spec.query);
-      const given = Object.keys(params);
-      if (q.params.some((p) => !given.includes(p)) || given.some((p) => !q.params.includes(p))) {
-        throw new Error(`query ${spec.query}: parameters ${given.join(',')} do not match ${q.params.join(',')}`);
-      }
-      await ctx.db.exec(`INSERT INTO __findings SELECT $__query AS query, * FROM (\n${q.sql}\n)`, { ...params, __query: spec.query });
+      await runStep(ctx, spec.query, params).catch((err: unknown) => {
+        // the engine's own error as it came (the CLI classifies it by the class at the start of a line)
+        throw err instanceof StepError && err.cause instanceof Error ? err.cause : err;
+      });
+      await execQuery(ctx.db, 'validate/findings_append', { query: spec.query });
     }
   }
 
   // Checks a query emitted that it does not declare would be a bug in the query.
-  const stray = await ctx.db.all(`SELECT DISTINCT query, "check" FROM __findings WHERE NOT list_contains($names, "check")`, {
-    names: listOf(CHECK_NAMES),
-  });
+  const stray = await runQuery(ctx.db, 'validate/stray_checks', { names: listOf(CHECK_NAMES) });
   if (stray.length) throw new Error(`validation query emitted unknown check(s): ${JSON.stringify(stray)}`);
 
   const cfg = CHECK_NAMES.map((n) => checks[n]);
-  await ctx.db.exec(
-    `CREATE OR REPLACE TEMP TABLE __check_cfg AS SELECT unnest(from_json($cfg, '[{"name":"VARCHAR","severity":"VARCHAR","quarantine":"BOOLEAN","enabled":"BOOLEAN"}]'), recursive := true)`,
-    { cfg: JSON.stringify(cfg) },
-  );
-  await ctx.db.exec(
-    `CREATE OR REPLACE TEMP TABLE __flagged AS
-     SELECT f.*, c.severity, c.quarantine FROM __findings f JOIN __check_cfg c ON c.name = f."check" WHERE c.enabled`,
-  );
+  await execQuery(ctx.db, 'validate/check_cfg', { cfg: JSON.stringify(cfg) });
+  await execQuery(ctx.db, 'validate/flagged');
 
   const examplesN = config.report.examples;
-  const groups = await ctx.db.all(
-    `SELECT dataset, venue, symbol, "check", any_value(query) AS query, any_value(severity) AS severity, bool_or(quarantine) AS quarantined,
-            count(*)::BIGINT AS n,
-            strftime(min(event_time), '%Y-%m-%dT%H:%M:%S.%gZ') AS first_event_time,
-            strftime(max(event_time), '%Y-%m-%dT%H:%M:%S.%gZ') AS last_event_time,
-            to_json(list({'row_key': row_key, 'event_time': strftime(event_time, '%Y-%m-%dT%H:%M:%S.%fZ'), 'reason': reason} ORDER BY event_time, row_key)[1:$n])::VARCHAR AS examples
-     FROM __flagged GROUP BY dataset, venue, symbol, "check"
-     ORDER BY CASE any_value(severity) WHEN 'error' THEN 0 WHEN 'warn' THEN 1 ELSE 2 END, dataset, venue, symbol, "check"`,
-    { n: examplesN },
-  );
+  const groups = await runQuery(ctx.db, 'validate/finding_groups', { n: examplesN });
   const findings: Finding[] = groups.map((g) => ({
     dataset: String(g['dataset']),
     venue: String(g['venue']),
@@ -540,7 +516,7 @@ async function runValidation(opts: ValidateOptions, ctx: ServiceContext, deep: b
     config,
     elapsed_ms: 0,
   };
-  await ctx.db.exec('DROP TABLE IF EXISTS __findings; DROP TABLE IF EXISTS __flagged; DROP TABLE IF EXISTS __check_cfg;');
+  await execQuery(ctx.db, 'validate/cleanup');
   result.elapsed_ms = ctx.clock.now() - started;
   mkdirSync(reportDir, { recursive: true });
   writeFileSync(`${reportPath}.tmp`, `${JSON.stringify(result, null, 2)}\n`);
@@ -566,11 +542,7 @@ function listValueBig(values: number[]): DuckDBValue {
 async function loadInstruments(ctx: ServiceContext, root: string): Promise<InstrumentInfo[]> {
   const files = await datasetFiles(root, DATASETS.instruments);
   if (files.length === 0) return [];
-  const rows = await ctx.db.all(
-    `SELECT venue, symbol, kind, spot_venue, spot_symbol, funding_interval_hours FROM ${SCAN_SQL}
-     QUALIFY row_number() OVER (PARTITION BY venue, symbol ORDER BY event_time DESC) = 1 ORDER BY venue, symbol`,
-    { files: listOf(files) },
-  );
+  const rows = await runQuery(ctx.db, 'validate/instruments_latest', { files: listOf(files) });
   return rows.map((r) => ({
     venue: String(r['venue']),
     symbol: String(r['symbol']),
@@ -594,9 +566,7 @@ async function writeQuarantine(
   runMs: number,
 ): Promise<ValidateResult['quarantine']> {
   const spec = DATASETS.quarantine;
-  const byCheck = await ctx.db.all(
-    `SELECT "check", count(*)::BIGINT AS n FROM __flagged WHERE quarantine AND event_time IS NOT NULL GROUP BY ALL ORDER BY 1`,
-  );
+  const byCheck = await runQuery(ctx.db, 'validate/quarantine_by_check');
   const pairs = uniqueSeries(series.map((s) => `/venue=${s.venue}/symbol=${s.symbol}/`));
   const writes: WriteResult[] = [];
   let rows = 0;
@@ -604,29 +574,17 @@ async function writeQuarantine(
     if (ctx.signal.aborted) throw ctx.signal.reason;
     // Every dataset of this run is replaced for the pair, also one with no data left for it.
     const validatedAll: string[] = datasets;
-    await ctx.db.exec(
-      `CREATE OR REPLACE TEMP TABLE __q_stage AS
-       SELECT DISTINCT ON (venue, symbol, dataset, "check", row_key)
-         venue, symbol, event_time, greatest(coalesce(row_available_time, event_time), event_time) AS available_time,
-         'perpkit-' || replace(query, '/', ':') AS source, $ingest AS ingest_time, dataset, price, timeframe, "check",
-         severity, reason, row_key, row_available_time, row_source
-       FROM __flagged
-       WHERE quarantine AND event_time IS NOT NULL AND venue = $venue AND symbol = $symbol
-       ORDER BY venue, symbol, dataset, "check", row_key, event_time`,
-      { ingest: ts(runMs * 1000), venue: p.venue, symbol: p.symbol },
-    );
+    await execQuery(ctx.db, 'validate/quarantine_stage', { ingest: ts(runMs * 1000), venue: p.venue, symbol: p.symbol });
     const existing = await datasetFiles(root, spec, { venue: [p.venue], symbol: [p.symbol] });
     if (existing.length) {
       // Verdicts on datasets this run did not validate stay as they are.
-      const cols = ['venue', 'symbol', ...spec.columns.map((c) => c.name)].map((c) => `"${c}"`).join(', ');
-      await ctx.db.exec(`INSERT INTO __q_stage SELECT ${cols} FROM ${SCAN_SQL} WHERE NOT list_contains($validated, dataset)`, {
-        files: listOf(existing),
-        validated: listOf(validatedAll),
-      });
+      const cols = ['venue', 'symbol', ...spec.columns.map((c) => c.name)];
+      await execQuery(ctx.db, 'validate/quarantine_keep', { files: listOf(existing), validated: listOf(validatedAll) }, { idents: { cols } });
     }
-    rows += Number(await ctx.db.scalar(`SELECT count(*) FROM __q_stage WHERE list_contains($validated, dataset)`, { validated: listOf(validatedAll) }));
+    const [staged] = await runQuery(ctx.db, 'validate/quarantine_count', { validated: listOf(validatedAll) });
+    rows += Number(staged?.['n']);
     writes.push(await writeTable(ctx, { root, spec, replace: { venue: [p.venue], symbol: [p.symbol] } }, '__q_stage'));
   }
-  await ctx.db.exec('DROP TABLE IF EXISTS __q_stage');
+  await execQuery(ctx.db, 'validate/quarantine_drop');
   return { rows, by_check: Object.fromEntries(byCheck.map((r) => [String(r['check']), Number(r['n'])])), writes };
 }

@@ -48,9 +48,9 @@ import type { MarketData } from '../../engine/types.js';
 import { deflatedSharpeRatio, kurtosis, probabilisticSharpeRatio, skewness } from '../../stats/index.js';
 import { matrixFromColumns, probabilityOfBacktestOverfitting } from '../../stats/pbo.js';
 import { calmarRatio, hitRate, maxDrawdown, sharpeRatio, sortinoRatio } from '../../stats/returns.js';
-import { datasetFiles, listOf, SCAN_SQL, writeRows } from '../../store/dataset.js';
+import { datasetFiles, listOf, writeRows } from '../../store/dataset.js';
 import { ledgerSpec, sha256 } from '../../store/ledger.js';
-import { quoteIdent } from '../../store/duckdb.js';
+import { execQuery, runQuery } from '../../store/queries.js';
 import { codeVersion, loadMarketData, resolveConfig, tableHash, writeParquet, type Col } from '../backtest.js';
 import { loadSplit } from '../split.js';
 import { decisionStep } from './evaluate.js';
@@ -460,11 +460,7 @@ function pboBlocks(rows: number): number {
 async function familyTrials(ctx: ServiceContext, root: string, spec: string, ppy: number): Promise<{ trials: number; variance: number }> {
   const files = await datasetFiles(root, ledgerSpec());
   if (files.length === 0) return { trials: 0, variance: 0 };
-  const rows = await ctx.db.all(
-    `SELECT TRY_CAST(json_extract(detail, '$.sharpe') AS DOUBLE) AS sharpe, TRY_CAST(json_extract(detail, '$.periods_per_year') AS DOUBLE) AS ppy
-     FROM ${SCAN_SQL} WHERE kind = 'evaluation' AND json_extract_string(args, '$.strategy') = $spec`,
-    { files: listOf(files), spec },
-  );
+  const rows = await runQuery(ctx.db, 'optimize/family_trials', { files: listOf(files), spec });
   const per = rows
     .map((r) => {
       const s = r['sharpe'] === null ? Number.NaN : Number(r['sharpe']);
@@ -705,8 +701,7 @@ async function finalise(p: Prepared, results: Map<number, TaskResult>, stage: st
     if (booleans.length === 0) return writeParquet(ctx, join(stage, name), cols);
     const tmp = join(stage, `${name}.ints`);
     await writeParquet(ctx, tmp, cols);
-    const repl = booleans.map((b) => `${quoteIdent(b)}::BOOLEAN AS ${quoteIdent(b)}`).join(', ');
-    await ctx.db.exec(`COPY (SELECT * REPLACE (${repl}) FROM read_parquet('${tmp.replace(/'/g, "''")}')) TO '${join(stage, name).replace(/'/g, "''")}' (FORMAT parquet)`);
+    await execQuery(ctx.db, 'optimize/booleans', { src: tmp, dst: join(stage, name) }, { idents: { cols: cols.map((c) => c.name) }, lists: { bools: booleans } });
     rmSync(tmp, { force: true });
   };
   const cellRows: Array<{ w: number; c: number; part: string; m: PartMetrics }> = [];

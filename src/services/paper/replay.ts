@@ -9,8 +9,8 @@ import { isoFromMicros } from '../../domain/time.js';
 import { runEngine, type EngineResult } from '../../engine/engine.js';
 import type { BarSeries, DecisionSeries, FundingSeries, MarketData } from '../../engine/types.js';
 import { loadStrategy } from '../../strategies/index.js';
-import { datasetFiles, listOf, SCAN_SQL } from '../../store/dataset.js';
-import { quoteIdent } from '../../store/duckdb.js';
+import { datasetFiles, listOf } from '../../store/dataset.js';
+import { runQuery } from '../../store/queries.js';
 import type { Axis, BarSeries as PanelBars } from '../features/panel.js';
 import { barOf } from './run.js';
 import { paperDir, readSpec } from './files.js';
@@ -83,11 +83,7 @@ export async function replayPaper(o: ReplayOptions, ctx: ServiceContext): Promis
   for (const e of entries) if (e.k === 'bar') paperBars.set(`${e.s}/${e.ot}`, e);
   const files = await datasetFiles(o.root, DATASETS.trades, { venue: [spec.venue], symbol: spec.symbols });
   const trades = files.length
-    ? await ctx.db.all(
-        `SELECT symbol, trade_id, price, size, epoch_us(event_time)::DOUBLE AS et, min(epoch_us(available_time))::DOUBLE AS at
-         FROM ${SCAN_SQL} WHERE event_time >= $from GROUP BY ALL`,
-        { files: listOf(files), from: timestampValue(BigInt(Math.round(spec.start))) },
-      )
+    ? await runQuery(ctx.db, 'paper/replay_trades', { files: listOf(files), from: timestampValue(BigInt(Math.round(spec.start))) })
     : [];
   const symIndex = new Map(spec.symbols.map((s, i) => [s, i]));
   const byBucket: Array<Map<number, Array<{ et: number; at: number; id: string; px: number; sz: number }>>> = spec.symbols.map(() => new Map());
@@ -205,10 +201,10 @@ export async function replayPaper(o: ReplayOptions, ctx: ServiceContext): Promis
   // ---- what the paper run did: its outputs ----
   const ordersPath = join(dir, 'orders.parquet');
   if (!existsSync(ordersPath)) throw missingError(`paper run ${o.run_id} has no outputs yet (${ordersPath})`, { hint: 'outputs are written every flush interval; wait for the first, or stop the run (SIGTERM writes everything)' });
-  const read = (name: string, cols: string, order = ''): Promise<Array<Record<string, unknown>>> => ctx.db.all(`SELECT ${cols} FROM read_parquet(${quoteSql(join(dir, `${name}.parquet`))}) ${order}`);
-  const pOrders = await read('orders', 'order_id, symbol, epoch_us(created_time)::DOUBLE AS created, type, qty, price, reduce_only, origin', 'ORDER BY order_id');
-  const pFills = await read('fills', 'order_id, symbol, epoch_us(fill_time)::DOUBLE AS time, qty, price');
-  const pEquity = await read('equity', 'epoch_us(time)::DOUBLE AS time, equity', 'ORDER BY time');
+  const read = (name: string): Promise<Array<Record<string, unknown>>> => runQuery(ctx.db, `paper/replay_${name}`, { path: join(dir, `${name}.parquet`) });
+  const pOrders = await read('orders');
+  const pFills = await read('fills');
+  const pEquity = await read('equity');
   let comparedOrders = 0;
   const rOrders = r.orders;
   const pWindow = pOrders.filter((x) => Number(x['created']) < stopAt);
@@ -297,7 +293,3 @@ export async function replayPaper(o: ReplayOptions, ctx: ServiceContext): Promis
   return result;
 }
 
-function quoteSql(s: string): string {
-  return `'${s.replace(/'/g, "''")}'`;
-}
-void quoteIdent;

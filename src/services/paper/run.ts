@@ -7,7 +7,8 @@ import { PAPER_DEFAULTS } from '../../domain/defaults.js';
 import { interruptedError, upstreamError, usageError } from '../../domain/errors.js';
 import { isoFromMicros } from '../../domain/time.js';
 import { loadStrategy } from '../../strategies/index.js';
-import { datasetFiles, listOf, SCAN_SQL } from '../../store/dataset.js';
+import { datasetFiles, listOf } from '../../store/dataset.js';
+import { runQuery } from '../../store/queries.js';
 import { DuckSession } from '../../store/duckdb.js';
 import { tryLockFile } from '../../store/lockfile.js';
 import { monotonicClock, type ReceiveClock } from '../../sources/ws/connection.js';
@@ -256,10 +257,7 @@ export async function paper(opts: PaperOptions, ctx: ServiceContext): Promise<Pa
     const files = await datasetFiles(opts.root, DATASETS.trades, { venue: [spec.venue], symbol: spec.symbols });
     if (files.length) {
       const minClose = Math.min(...lastBarClose);
-      const rows = await ctx.db.all(
-        `SELECT symbol, trade_id, price, size, epoch_us(event_time)::DOUBLE AS et, epoch_us(available_time)::DOUBLE AS at FROM ${SCAN_SQL} WHERE event_time >= $from`,
-        { files: listOf(files), from: timestampValue(BigInt(Math.round(minClose))) },
-      );
+      const rows = await runQuery(ctx.db, 'paper/resume_trades', { files: listOf(files), from: timestampValue(BigInt(Math.round(minClose))) });
       for (const r of rows) {
         const s = symIndex.get(String(r['symbol']));
         if (s === undefined) continue;

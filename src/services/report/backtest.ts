@@ -12,7 +12,7 @@ import { missingError, usageError } from '../../domain/errors.js';
 import type { BacktestResult, Manifest, RegimeRow } from '../backtest.js';
 import { drawdownEpisodes } from '../../stats/returns.js';
 import { histogramBins } from './charts.js';
-import { chart, columns, fpct, fx, MONTHS, r6, readJson, sqlString, table, text } from './common.js';
+import { chart, columns, fpct, fx, MONTHS, r6, readJson, table, text } from './common.js';
 import { minMaxIndices, pick, roundSig } from './downsample.js';
 import { costStressFromRun, expectationTable, sampleVariance, sharpePanel, warningSigns } from './honesty.js';
 import type { LedgerSummary } from './ledger.js';
@@ -51,12 +51,12 @@ export async function loadBacktest(ctx: ServiceContext, root: string, runId: str
   const pq = (name: string): string => {
     const p = join(dir, `${name}.parquet`);
     if (!existsSync(p)) throw missingError(`run ${runId} has no ${name}.parquet`, { hint: 'the run folder is incomplete; re-run the backtest' });
-    return `read_parquet(${sqlString(p)})`;
+    return p;
   };
-  const e = await columns(ctx, `SELECT epoch_ms(time)::DOUBLE, equity, coalesce(gross_exposure, 0), coalesce(net_exposure, 0), controller_state FROM ${pq('equity')} ORDER BY time`);
-  const f = await columns(ctx, `SELECT epoch_ms(fill_time)::DOUBLE, symbol, qty, price, coalesce(fee, 0), coalesce(slippage_cost, 0), liquidation, coalesce(realised_pnl, 0) FROM ${pq('fills')} ORDER BY fill_time`);
-  const p = await columns(ctx, `SELECT epoch_ms(time)::DOUBLE, symbol, qty FROM ${pq('positions')} ORDER BY time`);
-  const fu = await columns(ctx, `SELECT epoch_ms(time)::DOUBLE, kind, rate, amount FROM ${pq('funding_payments')} ORDER BY time`);
+  const e = await columns(ctx, 'report/backtest_equity', { path: pq('equity') });
+  const f = await columns(ctx, 'report/backtest_fills', { path: pq('fills') });
+  const p = await columns(ctx, 'report/backtest_positions', { path: pq('positions') });
+  const fu = await columns(ctx, 'report/backtest_funding', { path: pq('funding_payments') });
   return {
     run_id: runId,
     manifest,

@@ -2,16 +2,21 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ServiceContext } from '../../domain/context.js';
+import type { SqlParams } from '../../store/duckdb.js';
+import { loadQuery, renderQuery } from '../../store/queries.js';
 import { validationError } from '../../domain/errors.js';
 import type { Block, Chart, Table } from './schema.js';
 
-/** Reads columns of a query as JS arrays (numbers, strings, nulls). */
-export async function columns(ctx: ServiceContext, sql: string): Promise<unknown[][]> {
-  const reader = await ctx.db.conn.runAndReadAll(sql);
+/** Reads the columns of a queries/ file's result as JS arrays (numbers, strings, nulls), by position. */
+export async function columns(ctx: ServiceContext, name: string, params: SqlParams): Promise<unknown[][]> {
+  const q = loadQuery(name);
+  const given = Object.keys(params);
+  if (q.params.some((p) => !given.includes(p)) || given.some((p) => !q.params.includes(p))) {
+    throw new Error(`query ${name}: parameters ${given.join(', ')} do not match ${q.params.join(', ')}`);
+  }
+  const reader = await ctx.db.conn.runAndReadAll(renderQuery(q), params);
   return reader.getColumnsJS() as unknown[][];
 }
-
-export const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 /** A JSON file of a run, exit 3 naming it when it does not parse. */
 export function readJson<T>(path: string): T {

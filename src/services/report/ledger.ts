@@ -1,5 +1,6 @@
 import type { ServiceContext } from '../../domain/context.js';
-import { datasetFiles, listOf, SCAN_SQL } from '../../store/dataset.js';
+import { datasetFiles, listOf } from '../../store/dataset.js';
+import { runQuery } from '../../store/queries.js';
 import { ledgerSpec } from '../../store/ledger.js';
 
 /** What the report reads from the trial ledger. */
@@ -41,7 +42,7 @@ export async function ledgerSummary(ctx: ServiceContext, root: string, split: st
   const out: LedgerSummary = { evaluations: 0, trials: 0, research_cells: 0, unseals: 0, sharpes: [] };
   const files = await datasetFiles(root, ledgerSpec());
   if (files.length === 0) return out;
-  const rows = (await ctx.db.all(`SELECT kind, command, split_name, detail FROM ${SCAN_SQL} ORDER BY event_time`, { files: listOf(files) })) as unknown as Row[];
+  const rows = (await runQuery(ctx.db, 'report/ledger_rows', { files: listOf(files) })) as unknown as Row[];
   for (const r of rows) {
     if (r.kind === 'unseal' && (split === null || r.split_name === split)) out.unseals++;
     if (r.kind !== 'evaluation') continue;

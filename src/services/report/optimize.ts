@@ -10,7 +10,7 @@ import type { ServiceContext } from '../../domain/context.js';
 import { isSlug } from '../../domain/datasets.js';
 import { missingError, usageError, validationError } from '../../domain/errors.js';
 import { histogramBins } from './charts.js';
-import { chart, columns, fpct, r6, readJson, sqlString, table, text } from './common.js';
+import { chart, columns, fpct, r6, readJson, table, text } from './common.js';
 import { minMaxIndices, pick, roundSig } from './downsample.js';
 import { classifyExpectation, expectationTable, sampleVariance, sharpePanel, warningSigns, type ExpectationMetric } from './honesty.js';
 import type { LedgerSummary } from './ledger.js';
@@ -88,13 +88,13 @@ export async function loadOptimize(ctx: ServiceContext, root: string, runId: str
   if (summary.schema !== 'perpkit.optimize/1') throw validationError(`${sp} has schema ${JSON.stringify(summary.schema)}, expected perpkit.optimize/1`, { hint: 'this perpkit reads perpkit.optimize/1 summaries' });
   const pq = (name: string): string | null => {
     const p = join(dir, `${name}.parquet`);
-    return existsSync(p) ? `read_parquet(${sqlString(p)})` : null;
+    return existsSync(p) ? p : null;
   };
   const num = (v: unknown): number | null => (v === null || v === undefined || !Number.isFinite(Number(v)) ? null : Number(v));
   const cellsSrc = pq('cells');
   const cells: OptimizeData['cells'] = [];
   if (cellsSrc) {
-    const c = await columns(ctx, `SELECT "window"::INTEGER, cell::INTEGER, params, part, objective, sharpe FROM ${cellsSrc} ORDER BY "window", cell, part`);
+    const c = await columns(ctx, 'report/optimize_cells', { path: cellsSrc });
     for (let i = 0; i < (c[0]?.length ?? 0); i++) {
       let params: Record<string, unknown> = {};
       try {
@@ -108,7 +108,7 @@ export async function loadOptimize(ctx: ServiceContext, root: string, runId: str
   const eqSrc = pq('equity');
   const equity: OptimizeData['equity'] = { time: [], window: [], equity: [], ret: [] };
   if (eqSrc) {
-    const e = await columns(ctx, `SELECT epoch_ms(event_time)::DOUBLE, "window"::INTEGER, equity, ret FROM ${eqSrc} ORDER BY event_time`);
+    const e = await columns(ctx, 'report/optimize_equity', { path: eqSrc });
     equity.time = (e[0] ?? []).map(Number);
     equity.window = (e[1] ?? []).map(Number);
     equity.equity = (e[2] ?? []).map(Number);
@@ -116,13 +116,13 @@ export async function loadOptimize(ctx: ServiceContext, root: string, runId: str
   }
   const csSrc = pq('cost_stress');
   const cost = csSrc
-    ? await columns(ctx, `SELECT fee_tier, slippage_mult, net_sharpe, net_return, round_trip_bps FROM ${csSrc}`).then((c) =>
+    ? await columns(ctx, 'report/optimize_cost_stress', { path: csSrc }).then((c) =>
         (c[0] ?? []).map((_, i) => ({ fee_tier: String(c[0]![i]), slippage_mult: Number(c[1]![i]), net_sharpe: num(c[2]![i]), net_return: num(c[3]![i]), round_trip_bps: num(c[4]![i]) })),
       )
     : null;
   const capSrc = pq('capacity');
   const capacity = capSrc
-    ? await columns(ctx, `SELECT multiple, notional, net_return, net_sharpe FROM ${capSrc} ORDER BY multiple`).then((c) =>
+    ? await columns(ctx, 'report/optimize_capacity', { path: capSrc }).then((c) =>
         (c[0] ?? []).map((_, i) => ({ multiple: Number(c[0]![i]), notional: Number(c[1]![i]), net_return: num(c[2]![i]), net_sharpe: num(c[3]![i]) })),
       )
     : null;

@@ -12,7 +12,8 @@ import { missingError, usageError } from '../../domain/errors.js';
 import { FEATURES } from '../../domain/features.js';
 import { ResearchConfigSchema, researchSpec, type ResearchConfig } from '../../domain/research.js';
 import { normCdf } from '../../stats/normal.js';
-import { datasetFiles, listOf, SCAN_SQL } from '../../store/dataset.js';
+import { datasetFiles, listOf } from '../../store/dataset.js';
+import { runQuery } from '../../store/queries.js';
 import { ledgerSpec } from '../../store/ledger.js';
 import type { CellResult } from '../research/cells.js';
 import { segmentsOf, type EvalSegment } from '../research/panel.js';
@@ -60,9 +61,9 @@ const n = (v: unknown): number | null => (v === null || v === undefined ? null :
 async function ledgerRow(ctx: ServiceContext, root: string, runId: string | null): Promise<Array<{ at: string; args: string; detail: string | null }>> {
   const files = await datasetFiles(root, ledgerSpec());
   if (!files.length) return [];
-  return (await ctx.db.all(
-    `SELECT strftime(event_time, '%Y-%m-%dT%H:%M:%S.%fZ') AS at, args, detail FROM ${SCAN_SQL}
-     WHERE command = 'research' AND kind = 'evaluation' AND ($id IS NULL OR json_extract_string(detail, '$.run_id') = $id) ORDER BY event_time`,
+  return (await runQuery(
+    ctx.db,
+    'report/research_ledger',
     { files: listOf(files), id: runId },
   )) as unknown as Array<{ at: string; args: string; detail: string | null }>;
 }
@@ -78,7 +79,7 @@ export async function loadResearch(ctx: ServiceContext, root: string, runId: str
   if (!/^[0-9a-f]{6,64}$/.test(runId)) throw usageError(`${JSON.stringify(runId)} is not a research run id`, { hint: 'research run ids are hex (perpkit research prints them; the research dataset has a run_id column)' });
   const files = await datasetFiles(root, researchSpec());
   const rows = files.length
-    ? await ctx.db.all(`SELECT *, strftime(event_time, '%Y-%m-%dT%H:%M:%SZ') AS at FROM ${SCAN_SQL} WHERE run_id = $id ORDER BY feature, horizon_ms, regime_dim, regime_cell`, { files: listOf(files), id: runId })
+    ? await runQuery(ctx.db, 'report/research_rows', { files: listOf(files), id: runId })
     : [];
   if (!rows.length) throw missingError(`no research run ${runId} in ${join(root, 'research')}`, { hint: 'run "perpkit research --split NAME" (not --no-write), or use --latest' });
   const first = rows[0]!;

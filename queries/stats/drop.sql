@@ -1,0 +1,2 @@
+-- Drops the loaded stats input.
+DROP TABLE IF EXISTS __stats_src;

@@ -1,0 +1,2 @@
+-- Drops the regime spans table.
+DROP TABLE IF EXISTS __syn_regimes;
