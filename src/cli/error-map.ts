@@ -121,6 +121,10 @@ function pathIn(message: string): string | undefined {
 /** A PerpkitError for a known file-system or engine failure; null for anything else (a bug). */
 export function classifyError(err: unknown): PerpkitError | null {
   if (typeof err !== 'object' || err === null) return null;
+  // A step's error (store/steps.ts StepError) names the step and wraps the engine's error: classify
+  // the engine's error, so that a bad input file gets its exit code through any step.
+  const cause = (err as { name?: unknown; cause?: unknown }).cause;
+  if ((err as { name?: unknown }).name === 'StepError' && cause) return classifyError(cause);
   const e = err as ErrnoLike;
   const message = typeof e.message === 'string' ? e.message : '';
   if (typeof e.code === 'string' && ERRNO[e.code]) {

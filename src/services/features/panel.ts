@@ -1,6 +1,6 @@
 import type { DuckDBDataChunk, DuckDBDoubleVector } from '@duckdb/node-api';
-import type { DuckSession } from '../../store/duckdb.js';
-import { quoteIdent as q } from '../../store/duckdb.js';
+import type { DuckSession, SqlParams } from '../../store/duckdb.js';
+import { loadQuery, renderQuery, type QueryShape } from '../../store/queries.js';
 
 /**
  * Moving staged inputs from DuckDB into typed arrays on a regular bar axis, and computed columns
@@ -39,7 +39,17 @@ export interface Axis {
   abs0: number;
 }
 
-export async function readColumns(db: DuckSession, sql: string, params: Record<string, string>, ncols: number): Promise<Float64Array[]> {
+/** A query of queries/ read column by column into typed arrays (every column as a double; NULL -> NaN). */
+export async function readQueryColumns(db: DuckSession, name: string, params: SqlParams, shape: QueryShape, ncols: number): Promise<Float64Array[]> {
+  const q = loadQuery(name);
+  const sql = renderQuery(q, shape);
+  const missing = q.params.filter((p) => !(p in params));
+  if (missing.length) throw new Error(`query ${name}: missing parameters ${missing.join(', ')}`);
+  return readColumns(db, sql, params, ncols);
+}
+
+/** The rows of a query's text read column by column into typed arrays (see readQueryColumns). */
+export async function readColumns(db: DuckSession, sql: string, params: SqlParams, ncols: number): Promise<Float64Array[]> {
   const result = await db.conn.run(sql, params);
   const parts: number[][] = Array.from({ length: ncols }, () => []);
   const chunks: DuckDBDataChunk[] = [];
@@ -69,12 +79,7 @@ export async function readColumns(db: DuckSession, sql: string, params: Record<s
 
 /** Event-time range of a symbol's bars in a staged table, or null when it has none. */
 export async function barRange(db: DuckSession, table: string, symbol: string): Promise<{ t0: number; t1: number } | null> {
-  const [lo, hi] = await readColumns(
-    db,
-    `SELECT epoch_us(min(event_time))::DOUBLE, epoch_us(max(event_time))::DOUBLE FROM ${q(table)} WHERE symbol = $s`,
-    { s: symbol },
-    2,
-  );
+  const [lo, hi] = await readQueryColumns(db, 'features/axis_range', { s: symbol }, { idents: { src: table } }, 2);
   const t0 = lo?.[0];
   const t1 = hi?.[0];
   if (t0 === undefined || t1 === undefined || !Number.isFinite(t0) || !Number.isFinite(t1)) return null;
@@ -83,13 +88,7 @@ export async function barRange(db: DuckSession, table: string, symbol: string): 
 
 /** A staged bar table's rows of one symbol placed on the axis (bars off the grid or outside it are left out). */
 export async function loadBars(db: DuckSession, table: string, symbol: string, axis: Axis): Promise<BarSeries> {
-  const [ev, avail, open, high, low, close, volume] = await readColumns(
-    db,
-    `SELECT epoch_us(event_time)::DOUBLE, epoch_us(available_time)::DOUBLE, open, high, low, close, volume
-     FROM ${q(table)} WHERE symbol = $s ORDER BY event_time`,
-    { s: symbol },
-    7,
-  );
+  const [ev, avail, open, high, low, close, volume] = await readQueryColumns(db, 'features/axis_bars', { s: symbol }, { idents: { src: table } }, 7);
   const mk = (): Float64Array => new Float64Array(axis.n).fill(NaN);
   const s: BarSeries = { avail: mk(), open: mk(), high: mk(), low: mk(), close: mk(), volume: mk(), count: 0 };
   const m = ev?.length ?? 0;
@@ -109,14 +108,7 @@ export async function loadBars(db: DuckSession, table: string, symbol: string, a
 
 /** A staged print table's rows of one symbol, in event-time order. */
 export async function loadPrints(db: DuckSession, table: string, column: string, symbol: string, withInterval: boolean): Promise<Prints> {
-  const cols = await readColumns(
-    db,
-    `SELECT epoch_us(event_time)::DOUBLE, epoch_us(available_time)::DOUBLE, ${q(column)}::DOUBLE,
-            ${withInterval ? 'funding_interval_hours::DOUBLE' : 'NULL::DOUBLE'}
-     FROM ${q(table)} WHERE symbol = $s ORDER BY event_time, available_time`,
-    { s: symbol },
-    4,
-  );
+  const cols = await readQueryColumns(db, withInterval ? 'features/axis_prints_interval' : 'features/axis_prints', { s: symbol }, { idents: { src: table, value: column } }, 4);
   return { ev: cols[0]!, avail: cols[1]!, value: cols[2]!, interval: cols[3]! };
 }
 
@@ -143,12 +135,7 @@ export interface FlowSeries {
  * Nothing here depends on a row that arrives after the usable time it gives.
  */
 export async function loadFlow(db: DuckSession, symbol: string, leg: 'perp' | 'spot', axis: Axis, graceUs: number): Promise<FlowSeries> {
-  const [close, minAvail, buy, sell, known, unsided, late] = await readColumns(
-    db,
-    `SELECT close_us::DOUBLE, min_avail_us, buy, sell, known, unsided, late FROM flow_buckets WHERE symbol = $s AND leg = $leg ORDER BY close_us`,
-    { s: symbol, leg },
-    7,
-  );
+  const [close, minAvail, buy, sell, known, unsided, late] = await readQueryColumns(db, 'features/axis_flow', { s: symbol, leg }, {}, 7);
   const mk = (): Float64Array => new Float64Array(axis.n).fill(NaN);
   const out: FlowSeries = { flow: mk(), gross: mk(), avail: mk(), count: 0, late: 0 };
   const m = close?.length ?? 0;
