@@ -67,6 +67,24 @@ export async function readColumns(db: DuckSession, sql: string, params: SqlParam
     for (let c = 0; c < ncols; c++) {
       const v = chunk.getColumnVector(c) as DuckDBDoubleVector;
       const dst = out[c] as Float64Array;
+      const raw = v as unknown as { items?: unknown; validity?: { data: BigUint64Array | null; offset: number } };
+      if (raw.items instanceof Float64Array && raw.validity && raw.validity.offset === 0) {
+        // a DOUBLE vector: copy its values at once, then NaN where the validity bit is clear
+        dst.set(raw.items.subarray(0, m), off);
+        const words = raw.validity.data;
+        if (words) {
+          const bits = new Uint32Array(words.buffer, words.byteOffset, words.length * 2);
+          for (let w = 0; w < bits.length; w++) {
+            const word = bits[w] as number;
+            if (word === 0xffffffff) continue;
+            for (let b = 0; b < 32; b++) {
+              const i = w * 32 + b;
+              if (i < m && (word & (1 << b)) === 0) dst[off + i] = NaN;
+            }
+          }
+        }
+        continue;
+      }
       for (let i = 0; i < m; i++) {
         const x = v.getItem(i);
         dst[off + i] = x === null ? NaN : x;
