@@ -108,6 +108,22 @@ describe('research kernels', () => {
     expect(Array.from(out[0]!)).toEqual([5, 2, -7, 8, 5, -7, 5, -7, 5, 2]);
     expect(Array.from(cnt[0]!)).toEqual([3, 4]);
   });
+  it('sortColumn (radix): the finite rows in numeric order, ties in row order, -0 = 0, tie blocks marked', () => {
+    const u = mulberry32(21);
+    const pool = [-1e300, -2.5, -1, -1e-300, -0, 0, 5e-324, 1e-300, 0.1, 1, 1 + 2 ** -52, 2.5, 1e300, Number.NaN, Infinity, -Infinity];
+    for (const n of [0, 1, 9, 400]) {
+      // few distinct values (ties everywhere) and continuous ones (digits in every 16-bit pass)
+      const v = Float64Array.from({ length: n }, (_, i) => (i % 2 ? pool[Math.floor(u() * pool.length)]! : (u() - 0.5) * 10 ** Math.floor(u() * 8 - 4)));
+      const rows = Array.from({ length: n }, (_, i) => i).filter((i) => Number.isFinite(v[i]!));
+      rows.sort((a, b) => v[a]! - v[b]! || a - b);
+      const got = sortColumn(v);
+      expect(Array.from(got.order)).toEqual(rows);
+      expect(Array.from(got.blockStart)).toEqual(rows.map((r, j) => (j === 0 || v[r] !== v[rows[j - 1]!] ? 1 : 0)));
+    }
+    // one value everywhere: every pass is skipped
+    expect(Array.from(sortColumn(Float64Array.from([2, 2, Number.NaN, 2])).order)).toEqual([0, 1, 3]);
+    expect(Array.from(sortColumn(Float64Array.from([2, 2, Number.NaN, 2])).blockStart)).toEqual([1, 0, 0]);
+  });
   it('longRunVarianceFast and hacSum equal the direct Bartlett sums', () => {
     for (const [n, L] of [[50, 40], [500, 33], [500, 200], [40, 100], [1, 50]] as const) {
       const x = Float64Array.from({ length: n }, () => z() + 0.3);
