@@ -70,12 +70,14 @@ function sortableKeys(values: Float64Array): { hi: Uint32Array; lo: Uint32Array;
  */
 export function sortColumn(values: Float64Array): SortedColumn {
   const keys = sortableKeys(values);
-  let { hi, lo, row } = keys;
+  let hi: Uint32Array = keys.hi;
+  let lo: Uint32Array = keys.lo;
+  let row: Int32Array = keys.row;
   const hist = keys.hist;
   const m = row.length;
-  let hi2 = new Uint32Array(m);
-  let lo2 = new Uint32Array(m);
-  let row2 = new Int32Array(m);
+  let hi2: Uint32Array = new Uint32Array(m);
+  let lo2: Uint32Array = new Uint32Array(m);
+  let row2: Int32Array = new Int32Array(m);
   for (let pass = 0; pass < 4 && m > 0; pass++) {
     const base = pass * 65536;
     let shared = false;
