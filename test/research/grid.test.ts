@@ -94,6 +94,24 @@ describe('research grid (fast path) = the plain per-cell loops', () => {
       expect(bad).toEqual([]);
     });
   }
+  it('the label residual of a horizon is sorted once for features with the same usable rows (and again when they differ)', () => {
+    const ix2 = buildGridIndex(eval_, train, masks, dims, cfg);
+    const o = { dims, horizon: '15m', horizon_ms: 900_000, lags: 2, cfg };
+    const partial = (feature: string): unknown[] => {
+      const got = gridFeatureHorizon(ix2, { ...o, feature })[0]!;
+      const ref = computeFeatureHorizon({ ...o, feature, panel: eval_, train, masks })[0]!;
+      const bad: string[] = [];
+      close([ref.partial_ic, ref.partial_t_nw, ref.partial_p, ref.r2_lift], [got.partial_ic, got.partial_t_nw, got.partial_p, got.r2_lift], feature, bad);
+      expect(bad).toEqual([]);
+      expect(ref.partial_ic).not.toBeNull();
+      return [ix2.residuals.get('15m')!.ranked];
+    };
+    const a = partial('settle_in_window'); // no missing values
+    const b = partial('perp_spot_activity_24'); // none either: the same label residual, reused
+    expect(b[0]).toBe(a[0]);
+    const c = partial('basis'); // 5% missing: other rows, sorted again
+    expect(c[0]).not.toBe(a[0]);
+  });
 });
 
 describe('research kernels', () => {

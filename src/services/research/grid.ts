@@ -54,6 +54,8 @@ export interface GridIndex {
   bare: GroupSet;
   cols: Map<string, { values: Float64Array; ranked?: RankedColumn }>;
   turnover: Map<string, number | null>;
+  /** per horizon: the last label-residual column and its sort (equal for features with the same usable rows) */
+  residuals: Map<string, { values: Float64Array; ranked: RankedColumn }>;
 }
 
 function concatColumn(ix: Pick<GridIndex, 'panel' | 'N'>, get: (a: Panel['assets'][number]) => Float64Array | undefined): Float64Array {
@@ -176,6 +178,7 @@ export function buildGridIndex(panel: Panel, train: Map<string, Map<string, Floa
     bare: makeGroupSet(N, [{ group: assetOf, size: A, cells: 1 }], 1, times.length),
     cols: new Map(),
     turnover: new Map(),
+    residuals: new Map(),
   };
 }
 
@@ -551,10 +554,25 @@ function gridIncrementality(ix: GridIndex, o: FeatureHorizonInput, r: CellResult
     }
     if (w.r2_lift !== null) lifts.push(w.r2_lift);
   });
-  const s = groupSums(ix.bare, ranked(ix.bare, sortColumn(FR)), ranked(ix.bare, sortColumn(LR)), valid, ix.tIdx, null);
+  // The label residual depends on the feature only through the usable rows: reuse its sort when equal, bit for bit.
+  let lr = ix.residuals.get(o.horizon);
+  if (!lr || !sameBits(lr.values, LR)) {
+    lr = { values: LR, ranked: ranked(ix.bare, sortColumn(LR)) };
+    ix.residuals.set(o.horizon, lr);
+  }
+  const s = groupSums(ix.bare, ranked(ix.bare, sortColumn(FR)), lr.ranked, valid, ix.tIdx, null);
   const pr = pooledOf(ix, ix.bare, s, 0, o.lags)[0]!;
   r.partial_ic = pr.ic;
   r.partial_t_nw = pr.t_nw;
   r.partial_p = pr.p_value;
   r.r2_lift = lifts.length ? lifts.reduce((s, v) => s + v, 0) / lifts.length : null;
+}
+
+/** Equal arrays, bit for bit (NaN included). */
+function sameBits(a: Float64Array, b: Float64Array): boolean {
+  if (a.length !== b.length) return false;
+  const x = new Uint32Array(a.buffer, a.byteOffset, a.length * 2);
+  const y = new Uint32Array(b.buffer, b.byteOffset, b.length * 2);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
 }
