@@ -46,9 +46,8 @@ export interface GroupSet {
   cells: Int32Array;
   /** per group of a pooled grouping: start of its cell's series in tsum */
   series: Int32Array;
-  /** buffers: X ranks in X order, position of each row in X order, products in row order */
+  /** buffers: X ranks in Y order, products in row order */
   rx: Int32Array;
-  posX: Int32Array;
   prod: Float64Array;
   sums: GroupSums;
   scratch: Int32Array;
@@ -102,7 +101,7 @@ export function makeGroupSet(N: number, groupings: readonly GroupingSpec[], pool
     tsum: new Float64Array(seriesOff[pooled]!),
     tcnt: new Int32Array(seriesOff[pooled]!),
   };
-  return { N, K, pooled, table, off, seriesOff, G, cells, series, rx: new Int32Array(N * K), posX: new Int32Array(N), prod: new Float64Array(N * pooled), sums, scratch: new Int32Array(total) };
+  return { N, K, pooled, table, off, seriesOff, G, cells, series, rx: new Int32Array(N * K), prod: new Float64Array(N * pooled), sums, scratch: new Int32Array(total) };
 }
 
 /** The set's table in the value order of a sorted column: row p * K + k = table row order[p]. */
@@ -122,6 +121,15 @@ export function orderedTable(set: GroupSet, col: SortedColumn): Int32Array {
 export interface RankedColumn {
   col: SortedColumn;
   table: Int32Array;
+  /** position of each row in the column's order (-1: not finite) */
+  pos: Int32Array;
+}
+
+/** A sorted column with its ordered table and the position of each row. */
+export function rankedColumn(set: GroupSet, col: SortedColumn): RankedColumn {
+  const pos = new Int32Array(set.N).fill(-1);
+  for (let p = 0; p < col.order.length; p++) pos[col.order[p]!] = p;
+  return { col, table: orderedTable(set, col), pos };
 }
 
 /** End of the tie block starting at p. */
@@ -158,9 +166,9 @@ function closeBlock(K: number, tab: Int32Array, order: Int32Array, p: number, q:
   }
 }
 
-/** X side: ranks in X order (rx), counts and tiesX (see the module comment); posX of the valid rows. */
-function rankX(set: GroupSet, x: RankedColumn, valid: Uint8Array): void {
-  const { K, rx, posX } = set;
+/** X side: ranks (rx, stored at each row's position in the Y order), counts and tiesX (see the module comment). */
+function rankX(set: GroupSet, x: RankedColumn, valid: Uint8Array, posY: Int32Array): void {
+  const { K, rx } = set;
   const { cnt, tiesX } = set.sums;
   const t = set.scratch;
   const tab = x.table;
@@ -172,13 +180,13 @@ function rankX(set: GroupSet, x: RankedColumn, valid: Uint8Array): void {
     if (q === p + 1) {
       const i = order[p]!;
       if (valid[i] === 1) {
-        posX[i] = p;
+        const by = posY[i]! * K;
         for (let k = 0, b = p * K; k < K; k++) {
           const idx = tab[b + k]!;
           if (idx < 0) continue;
           const c = cnt[idx]! + 1;
           cnt[idx] = c;
-          rx[b + k] = 2 * c;
+          rx[by + k] = 2 * c;
         }
       }
       p = q;
@@ -188,10 +196,10 @@ function rankX(set: GroupSet, x: RankedColumn, valid: Uint8Array): void {
     for (let r = p; r < q; r++) {
       const i = order[r]!;
       if (valid[i] !== 1) continue;
-      posX[i] = r;
+      const by = posY[i]! * K;
       for (let k = 0, b = r * K; k < K; k++) {
         const idx = tab[b + k]!;
-        if (idx >= 0) rx[b + k] = 2 * cnt[idx]! + t[idx]! + 1;
+        if (idx >= 0) rx[by + k] = 2 * cnt[idx]! + t[idx]! + 1;
       }
     }
     closeBlock(K, tab, order, p, q, valid, t, cnt, tiesX);
@@ -201,7 +209,7 @@ function rankX(set: GroupSet, x: RankedColumn, valid: Uint8Array): void {
 
 /** Y side: running counts in `run`, sxy, the pooled products and tiesY (see the module comment). */
 function rankY(set: GroupSet, y: RankedColumn, valid: Uint8Array, run: Int32Array): void {
-  const { K, rx, posX, prod, pooled } = set;
+  const { K, rx, prod, pooled } = set;
   const { cnt, sxy, tiesY } = set.sums;
   const t = set.scratch;
   const tab = y.table;
@@ -215,7 +223,6 @@ function rankY(set: GroupSet, y: RankedColumn, valid: Uint8Array, run: Int32Arra
     for (let r = p; r < q; r++) {
       const i = order[r]!;
       if (valid[i] !== 1) continue;
-      const bx = posX[i]! * K;
       const bp = i * pooled;
       for (let k = 0, b = r * K; k < K; k++) {
         const idx = tab[b + k]!;
@@ -227,7 +234,7 @@ function rankY(set: GroupSet, y: RankedColumn, valid: Uint8Array, run: Int32Arra
           ry = 2 * c;
         } else ry = 2 * run[idx]! + t[idx]! + 1;
         const c1 = cnt[idx]! + 1;
-        const d = (rx[bx + k]! - c1) * (ry - c1);
+        const d = (rx[b + k]! - c1) * (ry - c1);
         sxy[idx] = sxy[idx]! + d;
         if (k < pooled) prod[bp + k] = d;
       }
@@ -246,7 +253,7 @@ function rankY(set: GroupSet, y: RankedColumn, valid: Uint8Array, run: Int32Arra
 export function groupSums(set: GroupSet, x: RankedColumn, y: RankedColumn, valid: Uint8Array, tIdx: Int32Array, sign: Int8Array | null): GroupSums {
   const s = set.sums;
   for (const a of [s.cnt, s.sxy, s.tiesX, s.tiesY, s.usum, s.pos, s.neg, s.tsum, s.tcnt]) a.fill(0);
-  rankX(set, x, valid);
+  rankX(set, x, valid, y.pos);
   const run = new Int32Array(s.cnt.length);
   rankY(set, y, valid, run);
   const total = s.cnt.length;

@@ -5,8 +5,8 @@ import { percentileSorted } from '../../stats/descriptive.js';
 import { twoSidedP } from '../../stats/multiple-testing.js';
 import { normQuantile } from '../../stats/normal.js';
 import { walkForwardResidualsFast } from '../../stats/research-incremental.js';
-import { groupPearsonOf, groupSums, makeGroupSet, orderedTable, type GroupSet, type GroupSums, type GroupingSpec, type RankedColumn } from '../../stats/research-fused.js';
-import { hacSum, longRunVarianceFast, sortColumn, type SortedColumn } from '../../stats/research-kernels.js';
+import { groupPearsonOf, groupSums, makeGroupSet, rankedColumn, type GroupSet, type GroupSums, type GroupingSpec, type RankedColumn } from '../../stats/research-fused.js';
+import { hacSum, longRunVarianceFast, sortColumn } from '../../stats/research-kernels.js';
 import type { CellResult, FeatureHorizonInput, RegimeMasks } from './cells.js';
 import { emptyCell, periodKeyOfDay } from './cells.js';
 import type { Panel } from './panel.js';
@@ -191,12 +191,12 @@ function column(ix: GridIndex, key: string, get: (a: Panel['assets'][number]) =>
   }
   if (!c.ranked) {
     const col = sortColumn(c.values);
-    c.ranked = { col, table: orderedTable(ix.set, col) };
+    c.ranked = rankedColumn(ix.set, col);
   }
   return c as { values: Float64Array; ranked: RankedColumn };
 }
 
-const ranked = (set: GroupSet, col: SortedColumn): RankedColumn => ({ col, table: orderedTable(set, col) });
+const ranked = rankedColumn;
 
 /** Drops the cached sort of a column (memory: a feature's columns are not needed after its horizons). */
 export function releaseColumn(ix: GridIndex, feature: string): void {
