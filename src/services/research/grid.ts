@@ -56,6 +56,7 @@ export interface GridIndex {
   turnover: Map<string, number | null>;
   /** per horizon: the last label-residual column and its sort (equal for features with the same usable rows) */
   residuals: Map<string, { values: Float64Array; ranked: RankedColumn }>;
+  scratch: { FR: Float64Array; LR: Float64Array; valid: Uint8Array };
 }
 
 function concatColumn(ix: Pick<GridIndex, 'panel' | 'N'>, get: (a: Panel['assets'][number]) => Float64Array | undefined): Float64Array {
@@ -179,6 +180,7 @@ export function buildGridIndex(panel: Panel, train: Map<string, Map<string, Floa
     cols: new Map(),
     turnover: new Map(),
     residuals: new Map(),
+    scratch: { FR: new Float64Array(N), LR: new Float64Array(N), valid: new Uint8Array(N) },
   };
 }
 
@@ -533,11 +535,12 @@ export { REGIME_FEATURES };
  * one sort per side over the whole panel.
  */
 function gridIncrementality(ix: GridIndex, o: FeatureHorizonInput, r: CellResult): void {
-  const { N } = ix;
   const baseline = o.cfg.baseline_features.filter((f) => f !== o.feature);
-  const FR = new Float64Array(N).fill(Number.NaN);
-  const LR = new Float64Array(N).fill(Number.NaN);
-  const valid = new Uint8Array(N);
+  // scratch buffers of the grid (sortColumn copies what it keeps; a new label residual is copied into the cache)
+  const { FR, LR, valid } = ix.scratch;
+  FR.fill(Number.NaN);
+  LR.fill(Number.NaN);
+  valid.fill(0);
   const lifts: number[] = [];
   ix.panel.assets.forEach((a, k) => {
     const x = a.features.get(o.feature);
@@ -557,7 +560,7 @@ function gridIncrementality(ix: GridIndex, o: FeatureHorizonInput, r: CellResult
   // The label residual depends on the feature only through the usable rows: reuse its sort when equal, bit for bit.
   let lr = ix.residuals.get(o.horizon);
   if (!lr || !sameBits(lr.values, LR)) {
-    lr = { values: LR, ranked: ranked(ix.bare, sortColumn(LR)) };
+    lr = { values: Float64Array.from(LR), ranked: ranked(ix.bare, sortColumn(LR)) };
     ix.residuals.set(o.horizon, lr);
   }
   const s = groupSums(ix.bare, ranked(ix.bare, sortColumn(FR)), lr.ranked, valid, ix.tIdx, null);
