@@ -5,10 +5,8 @@
  *
  * - `sortColumn`: the finite rows of a column in value order (stable by row), with its tie blocks.
  *   One radix sort per column; every subset's average ranks follow from it without sorting again.
- * - `groupRanks`: average ranks within groups (regime cell, asset x cell, asset x period x cell...)
- *   of the rows marked valid, for several groupings in one pass over the sorted rows. Ranks are
- *   stored doubled (2 x average rank, an integer), so every later sum is exact arithmetic on the
- *   same values the plain definitions use.
+ * - the ranks within groups (regime cell, asset x cell, asset x period x cell...) of many groupings
+ *   at once: research-fused.ts.
  * - `longRunVarianceFast`: ic.longRunVariance (Newey-West, Bartlett weights) in O(n + L) instead of
  *   O(n L): the Bartlett kernel is the self-convolution of a box of L + 1 ones, so
  *   n lrv = (1 / (L + 1)) sum_m (sum of the centred values in the window [m, m + L])^2 over every
@@ -116,73 +114,6 @@ export function sortColumn(values: Float64Array): SortedColumn {
 export interface Grouping {
   group: Int32Array;
   size: number;
-}
-
-/**
- * Doubled average ranks (2 x rank, ranks 1..m within each group, ties sharing their mean) of the
- * rows with valid[i] = 1, for each grouping; out[k][i] is set for the valid rows in a group of
- * grouping k (other entries are left as they are). Returns the number of ranked rows per group.
- */
-export function groupRanks(col: SortedColumn, valid: Uint8Array, groupings: readonly Grouping[], out: Int32Array[]): Int32Array[] {
-  // the valid rows once, in value order, with their own tie blocks; then one pass per grouping
-  const m = col.order.length;
-  const order = new Int32Array(m);
-  const blockStart = new Uint8Array(m);
-  let v = 0;
-  let open = true;
-  for (let p = 0; p < m; p++) {
-    if (col.blockStart[p] === 1) open = true;
-    const i = col.order[p]!;
-    if (valid[i] !== 1) continue;
-    order[v] = i;
-    if (open) blockStart[v] = 1;
-    open = false;
-    v++;
-  }
-  const sub = { order: order.subarray(0, v), blockStart: blockStart.subarray(0, v) };
-  return groupings.map((g, k) => rankWithin(sub, g, out[k]!));
-}
-
-/** groupRanks for one grouping: one pass over the sorted rows (monomorphic typed-array loop). */
-function rankWithin(col: SortedColumn, g: Grouping, o: Int32Array): Int32Array {
-  const { order, blockStart } = col;
-  const grp = g.group;
-  const s = new Int32Array(g.size);
-  const m = order.length;
-  let t: Int32Array | null = null;
-  let p = 0;
-  while (p < m) {
-    if (p + 1 === m || blockStart[p + 1] === 1) {
-      const i = order[p]!;
-      p++;
-      const k = grp[i]!;
-      if (k < 0) continue;
-      const c = s[k]! + 1;
-      s[k] = c;
-      o[i] = 2 * c;
-      continue;
-    }
-    let q = p + 1;
-    while (q < m && blockStart[q] === 0) q++;
-    t ??= new Int32Array(g.size);
-    for (let r = p; r < q; r++) {
-      const k = grp[order[r]!]!;
-      if (k >= 0) t[k]!++;
-    }
-    for (let r = p; r < q; r++) {
-      const k = grp[order[r]!]!;
-      if (k >= 0) o[order[r]!] = 2 * s[k]! + t[k]! + 1;
-    }
-    for (let r = p; r < q; r++) {
-      const k = grp[order[r]!]!;
-      if (k >= 0 && t[k]! > 0) {
-        s[k]! += t[k]!;
-        t[k] = 0;
-      }
-    }
-    p = q;
-  }
-  return s;
 }
 
 /** Up to this many lags the long-run variance is the direct O(n L) sum (ic.longRunVariance). */
