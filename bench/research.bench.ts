@@ -7,7 +7,8 @@
  *   - recovery: the H1-H6 verdicts and best cells with planted effects (--effects default);
  *   - the null: with --effects none for each of --null-seeds seeds, the share of cells significant
  *     after BH (must be <= the FDR level) and whether any hypothesis passes (none may).
- * Machines are shared and noisy: compare ratios within one run.
+ * Machines are shared and noisy: compare ratios within one run, and CPU seconds (process.cpuUsage,
+ * every thread) rather than wall seconds; the steps carry both (load_s / load_cpu_s, ...).
  *
  * Run: npm run bench -- research [--days N] [--data DIR] [--null-seeds K] [--skip-null]
  *   (writes bench/results/research.json; --data reuses a data dir holding the effects venue; when
@@ -79,15 +80,23 @@ try {
   const loadBefore = loadavg();
   const prep = reuse ? { reused: 0 } : await prepare(root, 'default', 42);
   // Speed: every feature, 5 horizons, 6 regime dimensions.
+  const cpuS = (from: NodeJS.CpuUsage): number => {
+    const c = process.cpuUsage(from);
+    return (c.user + c.system) / 1e6;
+  };
   let t0 = performance.now();
+  let c0 = process.cpuUsage();
   const full = await runResearch(
     { root, split: 'bench', segment: 'train+validation', features: [...FEATURE_NAMES], horizons: HORIZONS, regimes: [...REGIME_DIMENSIONS], write: false, args: { bench: true } },
     ctx,
   );
   const fullSeconds = (performance.now() - t0) / 1000;
+  const fullCpu = cpuS(c0);
   t0 = performance.now();
+  c0 = process.cpuUsage();
   const hyp = await runResearch({ root, split: 'bench', segment: 'train+validation', horizons: HORIZONS, write: false, args: { bench: true } }, ctx);
   const hypSeconds = (performance.now() - t0) / 1000;
+  const hypCpu = cpuS(c0);
   const nulls: Array<Record<string, unknown>> = [];
   for (let k = 0; k < nullSeeds; k++) {
     const nroot = mkdtempSync(join(tmpdir(), 'perpkit-bench-research-null-'));
@@ -121,11 +130,13 @@ try {
       cells: full.cells_total,
       cells_tested: full.cells_tested,
       seconds: round(fullSeconds, 1),
+      cpu_seconds: round(fullCpu, 1),
       steps_s: Object.fromEntries(Object.entries(full.timings).map(([k, v]) => [k, round(v, 1)])),
       bh_significant: full.bh_significant,
     },
     hypotheses: {
       seconds: round(hypSeconds, 1),
+      cpu_seconds: round(hypCpu, 1),
       steps_s: Object.fromEntries(Object.entries(hyp.timings).map(([k, v]) => [k, round(v, 1)])),
       cells: hyp.cells_total,
       bh_significant: hyp.bh_significant,
@@ -140,7 +151,7 @@ try {
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
   console.log(JSON.stringify(result, null, 2));
   console.log(
-    `research W1 (${days} d): all features x ${HORIZONS.length} horizons x ${REGIME_DIMENSIONS.length} regimes = ${full.cells_total} cells in ${result.full.seconds} s (target ${TARGET_S} s); ` +
+    `research W1 (${days} d): all features x ${HORIZONS.length} horizons x ${REGIME_DIMENSIONS.length} regimes = ${full.cells_total} cells in ${result.full.seconds} s (${result.full.cpu_seconds} s CPU; target ${TARGET_S} s); ` +
       `verdicts ${hyp.hypotheses.map((h) => `${h.id}:${h.verdict}`).join(' ')}; null BH shares ${nulls.map((n) => n['bh_share']).join(', ') || 'not run'}`,
   );
 } finally {

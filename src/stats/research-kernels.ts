@@ -4,11 +4,9 @@
  * typed arrays for many groups at a time.
  *
  * - `sortColumn`: the finite rows of a column in value order (stable by row), with its tie blocks.
- *   One native sort per column; every subset's average ranks follow from it without sorting again.
- * - `groupRanks`: average ranks within groups (regime cell, asset x cell, asset x period x cell...)
- *   of the rows marked valid, for several groupings in one pass over the sorted rows. Ranks are
- *   stored doubled (2 x average rank, an integer), so every later sum is exact arithmetic on the
- *   same values the plain definitions use.
+ *   One radix sort per column; every subset's average ranks follow from it without sorting again.
+ * - the ranks within groups (regime cell, asset x cell, asset x period x cell...) of many groupings
+ *   at once: research-fused.ts.
  * - `longRunVarianceFast`: ic.longRunVariance (Newey-West, Bartlett weights) in O(n + L) instead of
  *   O(n L): the Bartlett kernel is the self-convolution of a box of L + 1 ones, so
  *   n lrv = (1 / (L + 1)) sum_m (sum of the centred values in the window [m, m + L])^2 over every
@@ -26,120 +24,96 @@ export interface SortedColumn {
   blockStart: Uint8Array;
 }
 
-export function sortColumn(values: Float64Array): SortedColumn {
+/**
+ * The finite values as unsigned 64-bit keys (hi, lo) whose unsigned order is the numeric order
+ * (-0 is 0), with their rows, and the 4 histograms of the 16-bit digits of the keys.
+ */
+function sortableKeys(values: Float64Array): { hi: Uint32Array; lo: Uint32Array; row: Int32Array; hist: Int32Array } {
   const n = values.length;
   let m = 0;
   for (let i = 0; i < n; i++) if (Number.isFinite(values[i]!)) m++;
-  const fin = new Float64Array(m);
-  const rows = new Int32Array(m);
+  const f = new Float64Array(1);
+  const u = new Uint32Array(f.buffer);
+  const hi = new Uint32Array(m);
+  const lo = new Uint32Array(m);
+  const row = new Int32Array(m);
+  const hist = new Int32Array(4 * 65536);
   m = 0;
   for (let i = 0; i < n; i++) {
     const v = values[i]!;
-    if (Number.isFinite(v)) {
-      fin[m] = v;
-      rows[m++] = i;
-    }
+    if (!Number.isFinite(v)) continue;
+    f[0] = v === 0 ? 0 : v;
+    let h = u[1]!;
+    let l = u[0]!;
+    // negative: flip every bit (larger magnitude sorts first); positive: set the sign bit
+    if (h & 0x80000000) {
+      h = ~h >>> 0;
+      l = ~l >>> 0;
+    } else h = (h | 0x80000000) >>> 0;
+    hi[m] = h;
+    lo[m] = l;
+    row[m] = i;
+    hist[l & 0xffff]!++;
+    hist[65536 + (l >>> 16)]!++;
+    hist[131072 + (h & 0xffff)]!++;
+    hist[196608 + (h >>> 16)]!++;
+    m++;
   }
-  const sortedV = Float64Array.from(fin).sort();
-  // distinct values (-0 and 0 are one value, as for a comparator sort)
-  const distinct = new Float64Array(m);
-  let d = 0;
-  for (let i = 0; i < m; i++) if (d === 0 || sortedV[i] !== distinct[d - 1]) distinct[d++] = sortedV[i]!;
-  const key = new Int32Array(m);
-  for (let i = 0; i < m; i++) {
-    const v = fin[i]!;
-    let lo = 0;
-    let hi = d - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (distinct[mid]! < v) lo = mid + 1;
-      else hi = mid;
+  return { hi, lo, row, hist };
+}
+
+/**
+ * LSD radix sort (4 passes of 16 bits, a pass skipped when every key shares its digit) of the
+ * finite values: stable, so ties stay in row order; no comparisons and no binary searches.
+ */
+export function sortColumn(values: Float64Array): SortedColumn {
+  const keys = sortableKeys(values);
+  let hi: Uint32Array = keys.hi;
+  let lo: Uint32Array = keys.lo;
+  let row: Int32Array = keys.row;
+  const hist = keys.hist;
+  const m = row.length;
+  let hi2: Uint32Array = new Uint32Array(m);
+  let lo2: Uint32Array = new Uint32Array(m);
+  let row2: Int32Array = new Int32Array(m);
+  for (let pass = 0; pass < 4 && m > 0; pass++) {
+    const base = pass * 65536;
+    let shared = false;
+    for (let d = 0; d < 65536; d++) {
+      const c = hist[base + d]!;
+      if (c !== 0) {
+        shared = c === m;
+        break;
+      }
     }
-    key[i] = lo;
+    if (shared) continue;
+    let s = 0;
+    for (let d = 0; d < 65536; d++) {
+      const c = hist[base + d]!;
+      hist[base + d] = s;
+      s += c;
+    }
+    const src = pass < 2 ? lo : hi;
+    const shift = (pass & 1) * 16;
+    for (let j = 0; j < m; j++) {
+      const p = hist[base + ((src[j]! >>> shift) & 0xffff)]!++;
+      hi2[p] = hi[j]!;
+      lo2[p] = lo[j]!;
+      row2[p] = row[j]!;
+    }
+    [hi, hi2] = [hi2, hi];
+    [lo, lo2] = [lo2, lo];
+    [row, row2] = [row2, row];
   }
-  // counting sort by key (stable: rows stay in row order within a tie block)
-  const start = new Int32Array(d + 1);
-  for (let i = 0; i < m; i++) start[key[i]! + 1]!++;
-  for (let k = 0; k < d; k++) start[k + 1]! += start[k]!;
-  const order = new Int32Array(m);
   const blockStart = new Uint8Array(m);
-  for (let k = 0; k < d; k++) blockStart[start[k]!] = 1;
-  const fill = Int32Array.from(start.subarray(0, d));
-  for (let i = 0; i < m; i++) order[fill[key[i]!]!++] = rows[i]!;
-  return { order, blockStart };
+  for (let j = 0; j < m; j++) if (j === 0 || hi[j] !== hi[j - 1] || lo[j] !== lo[j - 1]) blockStart[j] = 1;
+  return { order: row, blockStart };
 }
 
 /** One grouping: a group id per row (-1 = not in any group) and the number of groups. */
 export interface Grouping {
   group: Int32Array;
   size: number;
-}
-
-/**
- * Doubled average ranks (2 x rank, ranks 1..m within each group, ties sharing their mean) of the
- * rows with valid[i] = 1, for each grouping; out[k][i] is set for the valid rows in a group of
- * grouping k (other entries are left as they are). Returns the number of ranked rows per group.
- */
-export function groupRanks(col: SortedColumn, valid: Uint8Array, groupings: readonly Grouping[], out: Int32Array[]): Int32Array[] {
-  // the valid rows once, in value order, with their own tie blocks; then one pass per grouping
-  const m = col.order.length;
-  const order = new Int32Array(m);
-  const blockStart = new Uint8Array(m);
-  let v = 0;
-  let open = true;
-  for (let p = 0; p < m; p++) {
-    if (col.blockStart[p] === 1) open = true;
-    const i = col.order[p]!;
-    if (valid[i] !== 1) continue;
-    order[v] = i;
-    if (open) blockStart[v] = 1;
-    open = false;
-    v++;
-  }
-  const sub = { order: order.subarray(0, v), blockStart: blockStart.subarray(0, v) };
-  return groupings.map((g, k) => rankWithin(sub, g, out[k]!));
-}
-
-/** groupRanks for one grouping: one pass over the sorted rows (monomorphic typed-array loop). */
-function rankWithin(col: SortedColumn, g: Grouping, o: Int32Array): Int32Array {
-  const { order, blockStart } = col;
-  const grp = g.group;
-  const s = new Int32Array(g.size);
-  const m = order.length;
-  let t: Int32Array | null = null;
-  let p = 0;
-  while (p < m) {
-    if (p + 1 === m || blockStart[p + 1] === 1) {
-      const i = order[p]!;
-      p++;
-      const k = grp[i]!;
-      if (k < 0) continue;
-      const c = s[k]! + 1;
-      s[k] = c;
-      o[i] = 2 * c;
-      continue;
-    }
-    let q = p + 1;
-    while (q < m && blockStart[q] === 0) q++;
-    t ??= new Int32Array(g.size);
-    for (let r = p; r < q; r++) {
-      const k = grp[order[r]!]!;
-      if (k >= 0) t[k]!++;
-    }
-    for (let r = p; r < q; r++) {
-      const k = grp[order[r]!]!;
-      if (k >= 0) o[order[r]!] = 2 * s[k]! + t[k]! + 1;
-    }
-    for (let r = p; r < q; r++) {
-      const k = grp[order[r]!]!;
-      if (k >= 0 && t[k]! > 0) {
-        s[k]! += t[k]!;
-        t[k] = 0;
-      }
-    }
-    p = q;
-  }
-  return s;
 }
 
 /** Up to this many lags the long-run variance is the direct O(n L) sum (ic.longRunVariance). */

@@ -7,7 +7,9 @@ import { longRunVariance } from '../../src/stats/ic.js';
 import { walkForwardResiduals } from '../../src/stats/incremental.js';
 import { mulberry32, normalGenerator } from '../../src/stats/random.js';
 import { walkForwardResidualsFast } from '../../src/stats/research-incremental.js';
-import { DIRECT_LAGS, groupRanks, hacSum, longRunVarianceFast, sortColumn } from '../../src/stats/research-kernels.js';
+import { DIRECT_LAGS, hacSum, longRunVarianceFast, sortColumn } from '../../src/stats/research-kernels.js';
+import { groupPearsonOf, groupSums, makeGroupSet, rankedColumn } from '../../src/stats/research-fused.js';
+import { pearson, rankAverage } from '../../src/stats/descriptive.js';
 
 // The fast grid (research/grid.ts) against the plain per-cell loops (cells.computeFeatureHorizon),
 // on a small panel built to be awkward: ties (rounded features, discrete regime features), missing
@@ -94,19 +96,92 @@ describe('research grid (fast path) = the plain per-cell loops', () => {
       expect(bad).toEqual([]);
     });
   }
+  it('the label residual of a horizon is sorted once for features with the same usable rows (and again when they differ)', () => {
+    const ix2 = buildGridIndex(eval_, train, masks, dims, cfg);
+    const o = { dims, horizon: '15m', horizon_ms: 900_000, lags: 2, cfg };
+    const partial = (feature: string): unknown[] => {
+      const got = gridFeatureHorizon(ix2, { ...o, feature })[0]!;
+      const ref = computeFeatureHorizon({ ...o, feature, panel: eval_, train, masks })[0]!;
+      const bad: string[] = [];
+      close([ref.partial_ic, ref.partial_t_nw, ref.partial_p, ref.r2_lift], [got.partial_ic, got.partial_t_nw, got.partial_p, got.r2_lift], feature, bad);
+      expect(bad).toEqual([]);
+      expect(ref.partial_ic).not.toBeNull();
+      return [ix2.residuals.get('15m')!.ranked];
+    };
+    const a = partial('settle_in_window'); // no missing values
+    const b = partial('perp_spot_activity_24'); // none either: the same label residual, reused
+    expect(b[0]).toBe(a[0]);
+    const c = partial('basis'); // 5% missing: other rows, sorted again
+    expect(c[0]).not.toBe(a[0]);
+  });
 });
 
 describe('research kernels', () => {
   const z = normalGenerator(5);
-  it('groupRanks: average ranks within each group of the valid rows, ties shared, doubled', () => {
-    const v = Float64Array.from([3, 1, Number.NaN, 3, 2, 1, 3, 5, 2, 1]);
-    const valid = Uint8Array.from([1, 1, 1, 1, 1, 0, 1, 1, 1, 1]);
-    const group = Int32Array.from([0, 0, 0, 1, 1, 0, 0, -1, 1, 1]);
-    const out = [new Int32Array(10).fill(-7)];
-    const cnt = groupRanks(sortColumn(v), valid, [{ group, size: 2 }], out);
-    // group 0 valid finite rows: 0 (3), 1 (1), 6 (3) -> ranks 2.5, 1, 2.5; group 1: 3 (3), 4 (2), 8 (2), 9 (1) -> 4, 2.5, 2.5, 1
-    expect(Array.from(out[0]!)).toEqual([5, 2, -7, 8, 5, -7, 5, -7, 5, 2]);
-    expect(Array.from(cnt[0]!)).toEqual([3, 4]);
+  it('groupSums: per group of each grouping, the Spearman sums of the valid rows (ties averaged) and the pooled series', () => {
+    // rows 0..9, two decision times each (t = i mod 5); grouping 0 (pooled, 2 assets x 1 cell), grouping 1 (3 groups, not pooled)
+    const x = Float64Array.from([3, 1, Number.NaN, 3, 2, 1, 3, 5, 2, 1]);
+    const y = Float64Array.from([0.5, 0.1, 0.2, 0.9, 0.9, 0.3, 0.4, 0.7, 0.2, 0.6]);
+    const valid = Uint8Array.from(x, (v, i) => (Number.isFinite(v) && i !== 5 ? 1 : 0));
+    const g0 = Int32Array.from([0, 0, 0, 0, 0, 1, 1, 1, 1, 1]);
+    const g1 = Int32Array.from([0, 1, 2, 0, 1, 2, 0, 1, -1, 1]);
+    const tIdx = Int32Array.from({ length: 10 }, (_, i) => i % 5);
+    const set = makeGroupSet(10, [{ group: g0, size: 2, cells: 1 }, { group: g1, size: 3 }], 1, 5);
+    const s = groupSums(set, rankedColumn(set, sortColumn(x)), rankedColumn(set, sortColumn(y)), valid, tIdx, null);
+    const direct = (rows: number[]): { n: number; sxx: number; syy: number; sxy: number; r: number } => {
+      const rx = rankAverage(Float64Array.from(rows, (i) => x[i]!));
+      const ry = rankAverage(Float64Array.from(rows, (i) => y[i]!));
+      const c = (rows.length + 1) / 2;
+      let sxx = 0;
+      let syy = 0;
+      let sxy = 0;
+      rows.forEach((_, j) => {
+        sxx += 4 * (rx[j]! - c) ** 2;
+        syy += 4 * (ry[j]! - c) ** 2;
+        sxy += 4 * (rx[j]! - c) * (ry[j]! - c);
+      });
+      return { n: rows.length, sxx, syy, sxy, r: pearson(rx, ry) };
+    };
+    const groups: Array<[number, number[]]> = [
+      [0, [0, 1, 3, 4]], // grouping 0, asset 0 (row 2 has no x)
+      [1, [6, 7, 8, 9]], // grouping 0, asset 1 (row 5 not valid)
+      [2, [0, 3, 6]], // grouping 1, group 0
+      [3, [1, 4, 7, 9]], // grouping 1, group 1 (row 8 in no group)
+      [4, []], // grouping 1, group 2: rows 2 and 5 are not valid
+    ];
+    for (const [idx, rows] of groups) {
+      const d = direct(rows);
+      expect(s.cnt[idx]).toBe(d.n);
+      if (!d.n) continue;
+      expect(s.sxx[idx]).toBeCloseTo(d.sxx, 10);
+      expect(s.syy[idx]).toBeCloseTo(d.syy, 10);
+      expect(s.sxy[idx]).toBeCloseTo(d.sxy, 10);
+      if (Number.isNaN(d.r)) expect(groupPearsonOf(s, idx)).toBeNaN(); // a constant side (rows 0, 3, 6 all have x = 3)
+      else expect(groupPearsonOf(s, idx)).toBeCloseTo(d.r, 12);
+    }
+    expect(groupPearsonOf(s, 4)).toBeNaN();
+    // pooled: per asset the mean contribution is its Spearman IC; the series sums contributions by decision time
+    for (const a of [0, 1]) expect(s.usum[a]! / s.cnt[a]!).toBeCloseTo(direct(groups[a]![1]).r, 12);
+    expect(Array.from(s.tcnt)).toEqual([1, 2, 1, 2, 2]); // times 0..4: rows {0}, {1,6}, {7}, {3,8}, {4,9}
+    let total = 0;
+    for (let t = 0; t < 5; t++) total += s.tsum[t]!;
+    expect(total).toBeCloseTo(s.usum[0]! + s.usum[1]!, 12);
+  });
+  it('sortColumn (radix): the finite rows in numeric order, ties in row order, -0 = 0, tie blocks marked', () => {
+    const u = mulberry32(21);
+    const pool = [-1e300, -2.5, -1, -1e-300, -0, 0, 5e-324, 1e-300, 0.1, 1, 1 + 2 ** -52, 2.5, 1e300, Number.NaN, Infinity, -Infinity];
+    for (const n of [0, 1, 9, 400]) {
+      // few distinct values (ties everywhere) and continuous ones (digits in every 16-bit pass)
+      const v = Float64Array.from({ length: n }, (_, i) => (i % 2 ? pool[Math.floor(u() * pool.length)]! : (u() - 0.5) * 10 ** Math.floor(u() * 8 - 4)));
+      const rows = Array.from({ length: n }, (_, i) => i).filter((i) => Number.isFinite(v[i]!));
+      rows.sort((a, b) => v[a]! - v[b]! || a - b);
+      const got = sortColumn(v);
+      expect(Array.from(got.order)).toEqual(rows);
+      expect(Array.from(got.blockStart)).toEqual(rows.map((r, j) => (j === 0 || v[r] !== v[rows[j - 1]!] ? 1 : 0)));
+    }
+    // one value everywhere: every pass is skipped
+    expect(Array.from(sortColumn(Float64Array.from([2, 2, Number.NaN, 2])).order)).toEqual([0, 1, 3]);
+    expect(Array.from(sortColumn(Float64Array.from([2, 2, Number.NaN, 2])).blockStart)).toEqual([1, 0, 0]);
   });
   it('longRunVarianceFast and hacSum equal the direct Bartlett sums', () => {
     for (const [n, L] of [[50, 40], [500, 33], [500, 200], [40, 100], [1, 50]] as const) {

@@ -5,7 +5,8 @@ import { percentileSorted } from '../../stats/descriptive.js';
 import { twoSidedP } from '../../stats/multiple-testing.js';
 import { normQuantile } from '../../stats/normal.js';
 import { walkForwardResidualsFast } from '../../stats/research-incremental.js';
-import { groupRanks, hacSum, longRunVarianceFast, sortColumn, type Grouping, type SortedColumn } from '../../stats/research-kernels.js';
+import { groupPearsonOf, groupSums, makeGroupSet, rankedColumn, type GroupSet, type GroupSums, type GroupingSpec, type RankedColumn } from '../../stats/research-fused.js';
+import { hacSum, longRunVarianceFast, sortColumn } from '../../stats/research-kernels.js';
 import type { CellResult, FeatureHorizonInput, RegimeMasks } from './cells.js';
 import { emptyCell, periodKeyOfDay } from './cells.js';
 import type { Panel } from './panel.js';
@@ -23,10 +24,10 @@ import { ecdf, quantileOf, sortedFinite } from './pooled.js';
 interface Dim {
   dim: string;
   cells: readonly string[];
-  /** asset x cell, cell, asset x period x cell */
-  asset: Grouping;
-  panel: Grouping;
-  period: Grouping;
+  /** groupings of the set: asset x cell (pooled), cell, asset x period x cell */
+  asset: number;
+  panel: number;
+  period: number;
 }
 
 export interface GridIndex {
@@ -46,12 +47,16 @@ export interface GridIndex {
   P: number;
   keyMin: number;
   dims: Dim[];
-  /** stress check: calm rows grouped by asset */
-  calm: Grouping;
-  cols: Map<string, { values: Float64Array; sorted?: SortedColumn }>;
+  /** every grouping of every dimension, and the stress check (calm rows by asset: grouping `calm`) */
+  set: GroupSet;
+  calm: number;
+  /** rows by asset (the partial IC's one grouping) */
+  bare: GroupSet;
+  cols: Map<string, { values: Float64Array; ranked?: RankedColumn }>;
   turnover: Map<string, number | null>;
-  rx: Int32Array[];
-  ry: Int32Array[];
+  /** per horizon: the last label-residual column and its sort (equal for features with the same usable rows) */
+  residuals: Map<string, { values: Float64Array; ranked: RankedColumn }>;
+  scratch: { FR: Float64Array; LR: Float64Array; valid: Uint8Array };
 }
 
 function concatColumn(ix: Pick<GridIndex, 'panel' | 'N'>, get: (a: Panel['assets'][number]) => Float64Array | undefined): Float64Array {
@@ -108,7 +113,12 @@ export function buildGridIndex(panel: Panel, train: Map<string, Map<string, Floa
     keyMax = Math.max(keyMax, keys[i]!);
   }
   const P = N ? keyMax - keyMin + 1 : 0;
-  const mkDim = (dim: string, cells: readonly string[], cellOf: (i: number) => number): Dim => {
+  // groupings: every dimension's asset x cell, then the stress check (pooled), then cells, then asset x period x cell
+  const pooledG: GroupingSpec[] = [];
+  const panelG: GroupingSpec[] = [];
+  const periodG: GroupingSpec[] = [];
+  const dimList: Dim[] = [];
+  const mkDim = (dim: string, cells: readonly string[], cellOf: (i: number) => number): void => {
     const C = cells.length;
     const ga = new Int32Array(N);
     const gp = new Int32Array(N);
@@ -120,21 +130,22 @@ export function buildGridIndex(panel: Panel, train: Map<string, Map<string, Floa
       ga[i] = c < 0 ? -1 : a * C + c;
       gq[i] = c < 0 ? -1 : (a * P + (keys[i]! - keyMin)) * C + c;
     }
-    return { dim, cells, asset: { group: ga, size: A * C }, panel: { group: gp, size: C }, period: { group: gq, size: A * P * C } };
+    pooledG.push({ group: ga, size: A * C, cells: C });
+    panelG.push({ group: gp, size: C });
+    periodG.push({ group: gq, size: A * P * C });
+    dimList.push({ dim, cells, asset: 0, panel: 0, period: 0 });
   };
-  const dimList: Dim[] = [mkDim('all', ['all'], () => 0)];
+  mkDim('all', ['all'], () => 0);
   for (const d of dims) {
     const cells = REGIME_CELLS[d];
     const ms = panel.assets.map((a) => cells.map((c) => masks.get(a.symbol)?.get(`${d}=${c}`)));
-    dimList.push(
-      mkDim(d, cells, (i) => {
-        const a = assetOf[i]!;
-        const r = i - offsets[a]!;
-        const m = ms[a]!;
-        for (let c = 0; c < m.length; c++) if (m[c]?.[r] === 1) return c;
-        return -1;
-      }),
-    );
+    mkDim(d, cells, (i) => {
+      const a = assetOf[i]!;
+      const r = i - offsets[a]!;
+      const m = ms[a]!;
+      for (let c = 0; c < m.length; c++) if (m[c]?.[r] === 1) return c;
+      return -1;
+    });
   }
   // Rare-stress check: rows whose stress measure is at or below its training quantile (or missing).
   const calm = new Int32Array(N).fill(-1);
@@ -146,7 +157,9 @@ export function buildGridIndex(panel: Panel, train: Map<string, Map<string, Floa
       if (x === undefined || !Number.isFinite(x) || !Number.isFinite(thr) || x <= thr) calm[offsets[k]! + r] = k;
     }
   });
-  const K = dimList.length * 3 + 1;
+  const D = dimList.length;
+  dimList.forEach((d, di) => Object.assign(d, { asset: di, panel: D + 1 + di, period: 2 * D + 1 + di }));
+  const set = makeGroupSet(N, [...pooledG, { group: calm, size: A, cells: 1 }, ...panelG, ...periodG], D + 1, times.length);
   return {
     panel,
     train,
@@ -161,23 +174,31 @@ export function buildGridIndex(panel: Panel, train: Map<string, Map<string, Floa
     P,
     keyMin,
     dims: dimList,
-    calm: { group: calm, size: A },
+    set,
+    calm: D,
+    bare: makeGroupSet(N, [{ group: assetOf, size: A, cells: 1 }], 1, times.length),
     cols: new Map(),
     turnover: new Map(),
-    rx: Array.from({ length: K }, () => new Int32Array(N)),
-    ry: Array.from({ length: K }, () => new Int32Array(N)),
+    residuals: new Map(),
+    scratch: { FR: new Float64Array(N), LR: new Float64Array(N), valid: new Uint8Array(N) },
   };
 }
 
-function column(ix: GridIndex, key: string, get: (a: Panel['assets'][number]) => Float64Array | undefined): { values: Float64Array; sorted: SortedColumn } {
+/** A panel column, sorted once with the grid's table in its order (cached: features across horizons, labels across features). */
+function column(ix: GridIndex, key: string, get: (a: Panel['assets'][number]) => Float64Array | undefined): { values: Float64Array; ranked: RankedColumn } {
   let c = ix.cols.get(key);
   if (!c) {
     c = { values: concatColumn(ix, get) };
     ix.cols.set(key, c);
   }
-  if (!c.sorted) c.sorted = sortColumn(c.values);
-  return c as { values: Float64Array; sorted: SortedColumn };
+  if (!c.ranked) {
+    const col = sortColumn(c.values);
+    c.ranked = rankedColumn(ix.set, col);
+  }
+  return c as { values: Float64Array; ranked: RankedColumn };
 }
+
+const ranked = rankedColumn;
 
 /** Drops the cached sort of a column (memory: a feature's columns are not needed after its horizons). */
 export function releaseColumn(ix: GridIndex, feature: string): void {
@@ -200,47 +221,17 @@ interface PooledOut {
 }
 
 /**
- * pooled.pooledIcTest of every cell of an asset x cell grouping, from the doubled ranks: per asset
- * the contributions u = z(rank x) z(rank y), their mean per decision time across assets, and the
- * Newey-West t of that series.
+ * pooled.pooledIcTest of every cell of a pooled (asset x cell) grouping k of a set, from its sums:
+ * per asset the mean contribution u = z(rank x) z(rank y), and the Newey-West t of the series of
+ * the mean contribution per decision time across assets.
  */
-function pooledCells(ix: GridIndex, g: Grouping, C: number, rx: Int32Array, ry: Int32Array, cnt: Int32Array, valid: Uint8Array, lags: number, sign: Int8Array | null): PooledOut[] {
-  const { N, A } = ix;
-  const grp = g.group;
-  const { sxx, syy } = centredSums(g, rx, ry, cnt, valid, N);
-  const sdx = new Float64Array(g.size);
-  const sdy = new Float64Array(g.size);
-  const ok = new Uint8Array(g.size);
-  for (let k = 0; k < g.size; k++) {
-    const m = cnt[k]!;
-    if (m < 3) continue;
-    sdx[k] = Math.sqrt(sxx[k]! / m);
-    sdy[k] = Math.sqrt(syy[k]! / m);
-    if (sdx[k]! > 0 && sdy[k]! > 0) ok[k] = 1;
-  }
-  const usum = new Float64Array(g.size);
-  const G = ix.times.length;
-  const tsum = new Float64Array(C * G);
-  const tcnt = new Int32Array(C * G);
-  const pos = sign ? new Float64Array(g.size) : null;
-  const neg = sign ? new Float64Array(g.size) : null;
-  for (let i = 0; i < N; i++) {
-    if (valid[i] !== 1) continue;
-    const k = grp[i]!;
-    if (k < 0) continue;
-    if (sign) {
-      const s = sign[i]!;
-      if (s > 0) pos![k]!++;
-      else if (s < 0) neg![k]!++;
-    }
-    if (ok[k] !== 1) continue;
-    const c = cnt[k]! + 1;
-    const u = ((rx[i]! - c) / sdx[k]!) * ((ry[i]! - c) / sdy[k]!);
-    usum[k] = usum[k]! + u;
-    const ti = (k % C) * G + ix.tIdx[i]!;
-    tsum[ti] = tsum[ti]! + u;
-    tcnt[ti]!++;
-  }
+function pooledOf(ix: GridIndex, set: GroupSet, s: GroupSums, k: number, lags: number): PooledOut[] {
+  const { A } = ix;
+  const C = set.cells[k]!;
+  const G = set.G;
+  const o0 = set.off[k]!;
+  const pos = s.pos.subarray(o0, set.off[k + 1]!);
+  const neg = s.neg.subarray(o0, set.off[k + 1]!);
   const out: PooledOut[] = [];
   for (let c = 0; c < C; c++) {
     const icBy: Record<string, number | null> = {};
@@ -248,25 +239,24 @@ function pooledCells(ix: GridIndex, g: Grouping, C: number, rx: Int32Array, ry: 
     let icSum = 0;
     let icN = 0;
     for (let a = 0; a < A; a++) {
-      const k = a * C + c;
-      n += cnt[k]!;
-      if (ok[k] === 1) {
-        const v = usum[k]! / cnt[k]!;
+      const idx = o0 + a * C + c;
+      const m = s.cnt[idx]!;
+      n += m;
+      if (m >= 3 && s.sxx[idx]! > 0 && s.syy[idx]! > 0) {
+        const v = s.usum[idx]! / m;
         icBy[ix.symbols[a]!] = v;
         icSum += v;
         icN++;
       } else icBy[ix.symbols[a]!] = null;
     }
     const r: PooledOut = { n, assets: icN, ic: icN ? icSum / icN : null, ic_by_asset: icBy, t_naive: null, t_nw: null, se_nw: null, p_value: null, effective_n: null, pos, neg };
+    const base = set.seriesOff[k]! + c * G;
     let T = 0;
-    for (let t = 0; t < G; t++) if (tcnt[c * G + t]! > 0) T++;
+    for (let t = 0; t < G; t++) if (s.tcnt[base + t]! > 0) T++;
     if (r.ic !== null && T >= 3) {
       const pooled = new Float64Array(T);
       let j = 0;
-      for (let t = 0; t < G; t++) {
-        const e = c * G + t;
-        if (tcnt[e]! > 0) pooled[j++] = tsum[e]! / tcnt[e]!;
-      }
+      for (let t = 0; t < G; t++) if (s.tcnt[base + t]! > 0) pooled[j++] = s.tsum[base + t]! / s.tcnt[base + t]!;
       const { gamma0, lrv } = longRunVarianceFast(pooled, lags);
       if (lrv > 0) {
         r.se_nw = Math.sqrt(lrv / T);
@@ -281,38 +271,6 @@ function pooledCells(ix: GridIndex, g: Grouping, C: number, rx: Int32Array, ry: 
   return out;
 }
 
-/** Per group: the sums of dx dy, dx^2 and dy^2 of the doubled ranks centred on their group mean (cnt + 1). */
-function centredSums(g: Grouping, rx: Int32Array, ry: Int32Array, cnt: Int32Array, valid: Uint8Array, N: number): { sxy: Float64Array; sxx: Float64Array; syy: Float64Array } {
-  const grp = g.group;
-  const sxy = new Float64Array(g.size);
-  const sxx = new Float64Array(g.size);
-  const syy = new Float64Array(g.size);
-  for (let i = 0; i < N; i++) {
-    if (valid[i] !== 1) continue;
-    const k = grp[i]!;
-    if (k < 0) continue;
-    const c = cnt[k]! + 1;
-    const dx = rx[i]! - c;
-    const dy = ry[i]! - c;
-    sxy[k] = sxy[k]! + dx * dy;
-    sxx[k] = sxx[k]! + dx * dx;
-    syy[k] = syy[k]! + dy * dy;
-  }
-  return { sxy, sxx, syy };
-}
-
-/** Pearson correlation per group of the doubled ranks (descriptive.pearson of the group's ranks). */
-function groupPearson(g: Grouping, rx: Int32Array, ry: Int32Array, cnt: Int32Array, valid: Uint8Array, N: number): Float64Array {
-  const { sxy, sxx, syy } = centredSums(g, rx, ry, cnt, valid, N);
-  const out = new Float64Array(g.size).fill(Number.NaN);
-  for (let k = 0; k < g.size; k++) {
-    if (cnt[k]! < 2 || !(sxx[k]! > 0) || !(syy[k]! > 0)) continue;
-    const r = sxy[k]! / Math.sqrt(sxx[k]! * syy[k]!);
-    out[k] = Math.max(-1, Math.min(1, r));
-  }
-  return out;
-}
-
 /** Statistics of every regime cell of one (feature, horizon), as cells.computeFeatureHorizon. */
 export function gridFeatureHorizon(ix: GridIndex, o: Omit<FeatureHorizonInput, 'panel' | 'train' | 'masks'>): CellResult[] {
   const { N, A, P, cfg } = ix;
@@ -322,11 +280,6 @@ export function gridFeatureHorizon(ix: GridIndex, o: Omit<FeatureHorizonInput, '
   const Y = fy.values;
   const valid = new Uint8Array(N);
   for (let i = 0; i < N; i++) if (Number.isFinite(X[i]!) && Number.isFinite(Y[i]!)) valid[i] = 1;
-  const groupings: Grouping[] = [];
-  for (const d of ix.dims) groupings.push(d.asset, d.panel, d.period);
-  groupings.push(ix.calm);
-  const cnt = groupRanks(fx.sorted, valid, groupings, ix.rx);
-  groupRanks(fy.sorted, valid, groupings, ix.ry);
   // hit rate: sign agreement of (x - training median) and the return, per row
   const sign = new Int8Array(N);
   for (let a = 0; a < A; a++) {
@@ -337,15 +290,17 @@ export function gridFeatureHorizon(ix: GridIndex, o: Omit<FeatureHorizonInput, '
       sign[i] = Math.sign(X[i]! - med) * Math.sign(Y[i]!);
     }
   }
+  // every grouping's rank sums in one pass per side (stats/research-fused)
+  const set = ix.set;
+  const s = groupSums(set, fx.ranked, fy.ranked, valid, ix.tIdx, sign);
+  const ex = pooledOf(ix, set, s, ix.calm, o.lags)[0]!;
   const out: CellResult[] = [];
   const input = { ...o, panel: ix.panel, train: ix.train, masks: new Map() } as FeatureHorizonInput;
-  ix.dims.forEach((d, di) => {
+  ix.dims.forEach((d) => {
     const C = d.cells.length;
-    const [ka, kp, kq] = [3 * di, 3 * di + 1, 3 * di + 2];
-    const pooled = pooledCells(ix, d.asset, C, ix.rx[ka]!, ix.ry[ka]!, cnt[ka]!, valid, o.lags, sign);
-    const panelR = groupPearson(d.panel, ix.rx[kp]!, ix.ry[kp]!, cnt[kp]!, valid, N);
-    const periodR = groupPearson(d.period, ix.rx[kq]!, ix.ry[kq]!, cnt[kq]!, valid, N);
-    const cntQ = cnt[kq]!;
+    const pooled = pooledOf(ix, set, s, d.asset, o.lags);
+    const offP = set.off[d.panel]!;
+    const offQ = set.off[d.period]!;
     d.cells.forEach((cell, c) => {
       const p = pooled[c]!;
       if (p.n < cfg.min_obs_per_cell) {
@@ -357,10 +312,10 @@ export function gridFeatureHorizon(ix: GridIndex, o: Omit<FeatureHorizonInput, '
       const accN = new Int32Array(P);
       for (let a = 0; a < A; a++) {
         for (let q = 0; q < P; q++) {
-          const k = (a * P + q) * C + c;
-          const m = cntQ[k]!;
+          const k = offQ + (a * P + q) * C + c;
+          const m = s.cnt[k]!;
           if (m < cfg.min_obs_per_period || m < 3) continue;
-          const r = periodR[k]!;
+          const r = groupPearsonOf(s, k);
           if (!Number.isFinite(r)) continue;
           accS[q] = accS[q]! + r;
           accN[q]!++;
@@ -387,7 +342,7 @@ export function gridFeatureHorizon(ix: GridIndex, o: Omit<FeatureHorizonInput, '
         hits += h;
         counted += p.pos![k]! + p.neg![k]!;
       }
-      const pr = p.n >= 3 ? panelR[c]! : Number.NaN;
+      const pr = p.n >= 3 ? groupPearsonOf(s, offP + c) : Number.NaN;
       const r: CellResult = {
         ...emptyCell(input, d.dim, cell, p.n),
         status: 'ok',
@@ -409,8 +364,6 @@ export function gridFeatureHorizon(ix: GridIndex, o: Omit<FeatureHorizonInput, '
         sign_pairs: sg.pairs,
       };
       if (d.dim === 'all') {
-        const kc = groupings.length - 1;
-        const ex = pooledCells(ix, ix.calm, 1, ix.rx[kc]!, ix.ry[kc]!, cnt[kc]!, valid, o.lags, null)[0]!;
         r.ic_ex_stress = ex.ic;
         r.p_ex_stress = ex.p_value;
         gridAllCellExtras(ix, input, valid, X, Y, r);
@@ -582,13 +535,13 @@ export { REGIME_FEATURES };
  * one sort per side over the whole panel.
  */
 function gridIncrementality(ix: GridIndex, o: FeatureHorizonInput, r: CellResult): void {
-  const { N } = ix;
   const baseline = o.cfg.baseline_features.filter((f) => f !== o.feature);
-  const FR = new Float64Array(N).fill(Number.NaN);
-  const LR = new Float64Array(N).fill(Number.NaN);
-  const valid = new Uint8Array(N);
+  // scratch buffers of the grid (sortColumn copies what it keeps; a new label residual is copied into the cache)
+  const { FR, LR, valid } = ix.scratch;
+  FR.fill(Number.NaN);
+  LR.fill(Number.NaN);
+  valid.fill(0);
   const lifts: number[] = [];
-  const group = new Int32Array(N).fill(-1);
   ix.panel.assets.forEach((a, k) => {
     const x = a.features.get(o.feature);
     const y = a.labels.get(o.horizon);
@@ -596,7 +549,6 @@ function gridIncrementality(ix: GridIndex, o: FeatureHorizonInput, r: CellResult
     if (!x || !y || cols.some((c) => !c)) return;
     const w = walkForwardResidualsFast({ time: a.time, feature: x, label: y, baseline: cols as Float64Array[] }, o.cfg.incremental_folds, o.horizon_ms);
     const off = ix.offsets[k]!;
-    group.fill(k, off, ix.offsets[k + 1]!);
     for (let i = 0; i < w.fold.length; i++) {
       if (w.fold[i]! < 0) continue;
       FR[off + i] = w.feature_resid[i]!;
@@ -605,14 +557,25 @@ function gridIncrementality(ix: GridIndex, o: FeatureHorizonInput, r: CellResult
     }
     if (w.r2_lift !== null) lifts.push(w.r2_lift);
   });
-  const g: Grouping = { group, size: ix.A };
-  const rx = [new Int32Array(N)];
-  const ry = [new Int32Array(N)];
-  const cnt = groupRanks(sortColumn(FR), valid, [g], rx);
-  groupRanks(sortColumn(LR), valid, [g], ry);
-  const pr = pooledCells(ix, g, 1, rx[0]!, ry[0]!, cnt[0]!, valid, o.lags, null)[0]!;
+  // The label residual depends on the feature only through the usable rows: reuse its sort when equal, bit for bit.
+  let lr = ix.residuals.get(o.horizon);
+  if (!lr || !sameBits(lr.values, LR)) {
+    lr = { values: Float64Array.from(LR), ranked: ranked(ix.bare, sortColumn(LR)) };
+    ix.residuals.set(o.horizon, lr);
+  }
+  const s = groupSums(ix.bare, ranked(ix.bare, sortColumn(FR)), lr.ranked, valid, ix.tIdx, null);
+  const pr = pooledOf(ix, ix.bare, s, 0, o.lags)[0]!;
   r.partial_ic = pr.ic;
   r.partial_t_nw = pr.t_nw;
   r.partial_p = pr.p_value;
   r.r2_lift = lifts.length ? lifts.reduce((s, v) => s + v, 0) / lifts.length : null;
+}
+
+/** Equal arrays, bit for bit (NaN included). */
+function sameBits(a: Float64Array, b: Float64Array): boolean {
+  if (a.length !== b.length) return false;
+  const x = new Uint32Array(a.buffer, a.byteOffset, a.length * 2);
+  const y = new Uint32Array(b.buffer, b.byteOffset, b.length * 2);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
 }

@@ -76,8 +76,11 @@ export interface ResearchResult {
   /** H6 settlement event study (when H6 is judged); null when no funding or bars */
   settlement: SettlementStudy | null;
   rows_written: number;
-  /** wall-clock seconds of the steps: reading the segments, the cells, the settlement study, writing */
-  timings: { load_s: number; cells_s: number; settlement_s: number; write_s: number };
+  /**
+   * wall-clock seconds of the steps (reading the segments, the cells, the settlement study, writing)
+   * and the process's CPU seconds in each (user + system, every thread: DuckDB's too)
+   */
+  timings: { load_s: number; cells_s: number; settlement_s: number; write_s: number; load_cpu_s: number; cells_cpu_s: number; settlement_cpu_s: number; write_cpu_s: number };
 }
 
 function resolveConfig(raw: Record<string, unknown> | undefined): ResearchConfig {
@@ -129,6 +132,11 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
   if (badR.length) throw usageError(`unknown regime dimension(s) ${badR.join(', ')}; known: ${REGIME_DIMENSIONS.join(', ')}`);
   const dims = regimeNames as RegimeDimension[];
   const tLoad = performance.now();
+  const cpuSeconds = (from: NodeJS.CpuUsage): number => {
+    const c = process.cpuUsage(from);
+    return (c.user + c.system) / 1e6;
+  };
+  let cpu0 = process.cpuUsage();
   const needed = [...new Set([...features, ...dims.map((d) => REGIME_FEATURES[d]), ...cfg.baseline_features, cfg.stress_feature])];
   const loaded = await loadPanels(
     {
@@ -142,6 +150,8 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
     ctx,
   );
   const loadS = (performance.now() - tLoad) / 1000;
+  const loadCpu = cpuSeconds(cpu0);
+  cpu0 = process.cpuUsage();
   const tCells = performance.now();
   const barMs = timeframeSeconds(split.timeframe) * 1000;
   const masks = regimeMasks(loaded.panel, loaded.train, dims, cfg);
@@ -161,6 +171,8 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
   }
   ctx.log.progressDone();
   const cellsS = (performance.now() - tCells) / 1000;
+  const cellsCpu = cpuSeconds(cpu0);
+  cpu0 = process.cpuUsage();
   const tSettle = performance.now();
   // Multiple-testing control across every cell of the run that has a p-value.
   const holm = holmAdjust(cells.map((c) => c.p_value));
@@ -179,6 +191,7 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
       )
     : null;
   const settlementS = (performance.now() - tSettle) / 1000;
+  const settlementCpu = cpuSeconds(cpu0);
   // Venue robustness: which other venues have features at this timeframe in the data dir (the
   // cross-venue run itself is not implemented: the verdict names them and stays inconclusive).
   const otherVenues = specs.some((s) => s.spec.requires_second_venue)
@@ -216,10 +229,11 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
     cells,
     settlement,
     rows_written: 0,
-    timings: { load_s: loadS, cells_s: cellsS, settlement_s: settlementS, write_s: 0 },
+    timings: { load_s: loadS, cells_s: cellsS, settlement_s: settlementS, write_s: 0, load_cpu_s: loadCpu, cells_cpu_s: cellsCpu, settlement_cpu_s: settlementCpu, write_cpu_s: 0 },
   };
   if (o.write !== false) {
     const tWrite = performance.now();
+    cpu0 = process.cpuUsage();
     const us = nowMs * 1000;
     const rows = cells.map((c) => ({
       venue: split.venue,
@@ -317,6 +331,7 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
       }));
     await writeRows(ctx, { root: o.root, spec: ledgerSpec() }, [runRow, ...cellRows]);
     result.timings.write_s = (performance.now() - tWrite) / 1000;
+    result.timings.write_cpu_s = cpuSeconds(cpu0);
   }
   return result;
 }

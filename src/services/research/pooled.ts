@@ -1,4 +1,4 @@
-import { percentileSorted, sorted } from '../../stats/descriptive.js';
+import { percentileSorted } from '../../stats/descriptive.js';
 import { pearson } from '../../stats/descriptive.js';
 import { contributionsFromRanks, countingRanks } from '../../stats/overlap.js';
 import { denseKeys, longRunVarianceFast, uniqueIndex } from '../../stats/research-kernels.js';
@@ -193,7 +193,12 @@ export function sortedFinite(x: ArrayLike<number> | undefined): Float64Array {
   if (!x) return new Float64Array(0);
   const hit = sortedCache.get(x as object);
   if (hit) return hit;
-  const out = sorted(Float64Array.from(Array.from(x).filter((v) => Number.isFinite(v))));
+  let m = 0;
+  for (let i = 0; i < x.length; i++) if (Number.isFinite(x[i]!)) m++;
+  const fin = new Float64Array(m);
+  m = 0;
+  for (let i = 0; i < x.length; i++) if (Number.isFinite(x[i]!)) fin[m++] = x[i]!;
+  const out = fin.sort();
   sortedCache.set(x as object, out);
   return out;
 }
