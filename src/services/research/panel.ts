@@ -1,8 +1,9 @@
 import type { ServiceContext } from '../../domain/context.js';
+import { readQueryColumns } from '../features/panel.js';
 import { missingError, usageError } from '../../domain/errors.js';
 import { FEATURE_NAMES } from '../../domain/features.js';
 import { listOf } from '../../store/dataset.js';
-import { bindLists, execQuery, loadQuery, renderQuery, runQuery } from '../../store/queries.js';
+import { execQuery, loadQuery, runQuery } from '../../store/queries.js';
 import { readSegment, type SegmentSelector } from '../split.js';
 
 /** One asset's rows of a segment, in decision-time order. */
@@ -77,30 +78,17 @@ async function featureColumns(ctx: ServiceContext, table: string, wanted: string
 
 /** Reads the feature columns of a temp table into per-asset typed arrays. */
 async function readFeatures(ctx: ServiceContext, table: string, cols: string[]): Promise<Map<string, { time: Float64Array; features: Map<string, Float64Array> }>> {
-  // Column-wise read (the query's own SQL, its list bound): a JSON row per decision is slow.
-  const fq = loadQuery('research/features_wide');
-  const shape = { idents: { t: table }, lists: { cols: ['symbol', ...cols] } };
-  await bindLists(ctx.db, fq, shape);
-  const reader = await ctx.db.conn.runAndReadAll(renderQuery(fq, shape));
-  const data = reader.getColumnsObjectJS() as Record<string, unknown[]>;
-  const symbols = (data['symbol'] ?? []) as string[];
-  const times = (data['t'] ?? []) as number[];
+  // Column-wise read into typed arrays (features/panel.ts readQueryColumns): every value a double,
+  // NULL as NaN, in symbol then time order; the symbols' runs from a count per symbol.
+  const runs = await runQuery(ctx.db, 'research/features_symbols', {}, { idents: { t: table } });
+  const [times, ...values] = await readQueryColumns(ctx.db, 'research/features_typed', {}, { idents: { t: table, cols } }, cols.length + 1);
   const out = new Map<string, { time: Float64Array; features: Map<string, Float64Array> }>();
   let start = 0;
-  while (start < symbols.length) {
-    let end = start;
-    while (end < symbols.length && symbols[end] === symbols[start]) end++;
+  for (const r of runs) {
+    const end = start + Number(r['n']);
     const features = new Map<string, Float64Array>();
-    for (const c of cols) {
-      const col = (data[c] ?? []) as Array<number | null>;
-      const arr = new Float64Array(end - start);
-      for (let i = start; i < end; i++) {
-        const v = col[i];
-        arr[i - start] = v === null || v === undefined ? Number.NaN : Number(v);
-      }
-      features.set(c, arr);
-    }
-    out.set(symbols[start] as string, { time: Float64Array.from(times.slice(start, end), Number), features });
+    cols.forEach((c, k) => features.set(c, (values[k] as Float64Array).slice(start, end)));
+    out.set(String(r['symbol']), { time: (times as Float64Array).slice(start, end), features });
     start = end;
   }
   return out;
