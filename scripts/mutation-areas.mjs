@@ -7,7 +7,7 @@
 // area runs the sub-areas, not `stats` (the same mutants twice).
 // The store's in-process tests. Not test/store/crash.test.ts: it SIGKILLs the CLI over dist/, which Stryker does
 // not mutate, so it can kill no mutant and costs seconds per run.
-const STORE_TESTS = ['test/store/dataset*.test.ts', 'test/store/integrity*.test.ts', 'test/store/queries*.test.ts', 'test/store/*-unit.test.ts'];
+const STORE_TESTS = ['test/store/dataset*.test.ts', 'test/store/integrity*.test.ts', 'test/store/queries*.test.ts', 'test/store/*-unit*.test.ts'];
 const STATS_SKIP = ['is near 0.5 on pure noise', 'runs the benchmark workload'];
 /** @type {Record<string, { mutate: string[]; tests: string[]; floor: number; skip?: string[]; union?: boolean }>} */
 export const MUTATION_AREAS = {
@@ -58,12 +58,12 @@ export const MUTATION_AREAS = {
     union: true,
   },
   // The store in three parts that together mutate all of src/store. store-unit is the part with fast in-process
-  // tests (test/store/*-unit.test.ts, a second or two each): the partition swaps and the writer lock, the read
+  // tests (test/store/*-unit*.test.ts, a second or two each): the partition swaps and the writer lock, the read
   // side, the ledger, quarantine exclusion and the step runner. Its tests are only the unit tests, so each of
   // its mutants costs seconds, not the ~25 s of the dataset tests that also reach these modules.
   'store-unit': {
     mutate: ['src/store/txn.ts', 'src/store/read.ts', 'src/store/ledger.ts', 'src/store/quarantine.ts', 'src/store/steps.ts'],
-    tests: ['test/store/*-unit.test.ts'],
+    tests: ['test/store/*-unit*.test.ts'],
     floor: 80,
   },
   // the write path (Hive partitions, validation, merge on the natural key, append parts, replace writes), with
@@ -92,6 +92,32 @@ export const MUTATION_AREAS = {
   },
   engine: {
     mutate: ['src/engine/**/*.ts'],
+    tests: ['test/engine/**/*.test.ts'],
+    floor: 80,
+    union: true,
+  },
+  // The engine in sub-areas that together mutate all of src/engine, each within a time box on a shared machine.
+  // The parts with unit tests of their own: costs, funding, the order book, the risk controls.
+  'engine-parts': {
+    mutate: ['src/engine/costs.ts', 'src/engine/funding.ts', 'src/engine/orders.ts', 'src/engine/risk.ts'],
+    tests: ['test/engine/**/*.test.ts'],
+    floor: 80,
+  },
+  // the event clock (k-way merge), the reuse caches, the portfolio, the output columns
+  'engine-support': {
+    mutate: ['src/engine/clock.ts', 'src/engine/reuse.ts', 'src/engine/portfolio.ts', 'src/engine/columns.ts', 'src/engine/types.ts'],
+    tests: ['test/engine/**/*.test.ts'],
+    floor: 80,
+  },
+  // engine.ts (1450 lines) in two halves by line range: the event loop, fills and orders; then margin,
+  // liquidation, funding, the risk steps and the outputs
+  'engine-core-a': {
+    mutate: ['src/engine/engine.ts:1-755'],
+    tests: ['test/engine/**/*.test.ts'],
+    floor: 80,
+  },
+  'engine-core-b': {
+    mutate: ['src/engine/engine.ts:756-1451'],
     tests: ['test/engine/**/*.test.ts'],
     floor: 80,
   },
