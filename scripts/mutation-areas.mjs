@@ -62,14 +62,14 @@ export const MUTATION_AREAS = {
   // side, the ledger, quarantine exclusion and the step runner. Its tests are only the unit tests, so each of
   // its mutants costs seconds, not the ~25 s of the dataset tests that also reach these modules.
   'store-unit': {
-    mutate: ['src/store/txn.ts', 'src/store/read.ts', 'src/store/ledger.ts', 'src/store/quarantine.ts', 'src/store/steps.ts'],
-    tests: ['test/store/*-unit*.test.ts'],
+    mutate: ['src/store/txn.ts', 'src/store/lockfile.ts', 'src/store/read.ts', 'src/store/ledger.ts', 'src/store/quarantine.ts', 'src/store/steps.ts'],
+    tests: ['test/store/*-unit*.test.ts', 'test/store/lockfile.test.ts'],
     floor: 80,
   },
-  // the write path (Hive partitions, validation, merge on the natural key, append parts, replace writes), with
+  // the write path (the row stage, Hive partitions, validation, merge on the natural key, append parts, replace writes), with
   // the dataset tests: DuckDB writes of 0.5 to 5 s each, so a run takes hours on a shared 2-core machine
   'store-write': {
-    mutate: ['src/store/dataset.ts'],
+    mutate: ['src/store/dataset.ts', 'src/store/stage.ts'],
     tests: STORE_TESTS,
     floor: 80,
   },
@@ -109,15 +109,26 @@ export const MUTATION_AREAS = {
     tests: ['test/engine/**/*.test.ts'],
     floor: 80,
   },
-  // engine.ts (1450 lines) in two halves by line range: the event loop, fills and orders; then margin,
-  // liquidation, funding, the risk steps and the outputs
-  'engine-core-a': {
-    mutate: ['src/engine/engine.ts:1-755'],
+  // engine.ts (1450 lines) in four parts by line range, each a run of under ~25 min on a shared machine:
+  // 1 the set-up, the event loop and bars/marks/rolling windows; 2 order matching (bars, quotes, trades);
+  // 3 fees, funding, margin, liquidation and the kill switch; 4 decisions, orders, the strategy context, results
+  'engine-core-1': {
+    mutate: ['src/engine/engine.ts:1-551'],
     tests: ['test/engine/**/*.test.ts'],
     floor: 80,
   },
-  'engine-core-b': {
-    mutate: ['src/engine/engine.ts:756-1451'],
+  'engine-core-2': {
+    mutate: ['src/engine/engine.ts:552-829'],
+    tests: ['test/engine/**/*.test.ts'],
+    floor: 80,
+  },
+  'engine-core-3': {
+    mutate: ['src/engine/engine.ts:830-1199'],
+    tests: ['test/engine/**/*.test.ts'],
+    floor: 80,
+  },
+  'engine-core-4': {
+    mutate: ['src/engine/engine.ts:1200-1451'],
     tests: ['test/engine/**/*.test.ts'],
     floor: 80,
   },
