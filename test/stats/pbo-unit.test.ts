@@ -69,3 +69,85 @@ describe('PBO input refusals', () => {
     expect(probabilityOfBacktestOverfitting(m, { blocks: 2 }).combinations).toBe(2);
   });
 });
+
+/** Sharpe (ddof 1) straight from the definition, two-pass. */
+function sharpe(xs: number[]): number {
+  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const v = xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1);
+  return m / Math.sqrt(v);
+}
+/** The rows of column j in the given blocks (no rows dropped). */
+const rowsOf = (col: number[], blocks: number[], bs: number): number[] => blocks.flatMap((b) => col.slice(b * bs, (b + 1) * bs));
+
+describe('PBO Sharpe ratios and degradation against the definitions', () => {
+  it('is- and out-of-sample Sharpe of the chosen strategy equal the two-pass Sharpe, on returns near 1e8 (4 rows per half)', () => {
+    // a large common level: sums of squares without the per-strategy shift lose every significant digit
+    const dev = [
+      [0.01, 0.03, -0.02, 0.05, 0.02, -0.01, 0.04, 0.0],
+      [0.02, -0.01, 0.03, 0.01, -0.02, 0.06, 0.01, 0.02],
+      [-0.01, 0.02, 0.0, 0.03, 0.05, 0.01, -0.03, 0.02],
+    ];
+    const cols = dev.map((d) => d.map((x) => 1e8 + x));
+    const r = probabilityOfBacktestOverfitting(matrixFromColumns(cols.map((c) => Float64Array.from(c))), { blocks: 4 });
+    expect(r.combinations).toBe(6);
+    let c = 0;
+    forEachCombination(4, 2, (subset) => {
+      const inS = [...subset];
+      const outS = [0, 1, 2, 3].filter((b) => !inS.includes(b));
+      const is = cols.map((col) => sharpe(rowsOf(col, inS, 2)));
+      const best = is.indexOf(Math.max(...is));
+      expect(r.selected[c]).toBe(best);
+      expect(r.is_sharpe[c]! / is[best]!).toBeCloseTo(1, 6);
+      expect(r.oos_sharpe[c]! / sharpe(rowsOf(cols[best]!, outS, 2))).toBeCloseTo(1, 6);
+      c++;
+    });
+  });
+
+  it('the chosen strategy with an out-of-sample Sharpe of exactly 0 is not a loss', () => {
+    // D: +1 then 0 (Sharpe +Inf, then 0); E: always 0
+    const r = probabilityOfBacktestOverfitting(matrixFromColumns([Float64Array.from([1, 1, 0, 0]), Float64Array.from([0, 0, 0, 0])]), { blocks: 2 });
+    expect([...r.selected]).toEqual([0, 0]);
+    expect([...r.oos_sharpe]).toEqual([0, Infinity]);
+    expect(r.prob_oos_loss).toBe(0);
+    expect([...r.relative_ranks]).toEqual([1.5 / 3, 2 / 3]);
+    expect(r.pbo).toBe(0.5);
+  });
+
+  it('degradation: OLS of out-of-sample on in-sample Sharpe over the combinations finite on both sides only', () => {
+    // a 4 x 3 matrix with finite Sharpes everywhere (the hand-checked case of pbo.test.ts): slope 1, intercept -sqrt(2), R^2 1
+    const m = matrixFromColumns([
+      Float64Array.from([0.01, 0.03, -0.01, 0.01]),
+      Float64Array.from([0.0, 0.02, 0.02, 0.04]),
+      Float64Array.from([-0.02, 0.0, 0.0, 0.02]),
+    ]);
+    const r = probabilityOfBacktestOverfitting(m, { blocks: 2 });
+    expect(r.degradation.slope!).toBeCloseTo(1, 9);
+    expect(r.degradation.intercept!).toBeCloseTo(-Math.SQRT2, 9);
+    expect(r.degradation.r_squared!).toBeCloseTo(1, 9);
+    expect(r.prob_oos_loss).toBe(0);
+
+    // A is constant over blocks 0 and 1 (Sharpe +Inf when they are the in-sample half or the out-of-sample half)
+    const a = [1, 1, 1, 1, 0, 2, 3, 1];
+    const b = [0, 1, 2, 0, 1, 1.5, 0.5, 0];
+    const g = [0.5, 0, 1, 2, 0, 1, 2, 2.5];
+    const q = probabilityOfBacktestOverfitting(matrixFromColumns([a, b, g].map((x) => Float64Array.from(x))), { blocks: 4 });
+    const keep = [...q.is_sharpe.keys()].filter((i) => Number.isFinite(q.is_sharpe[i]!) && Number.isFinite(q.oos_sharpe[i]!));
+    expect(keep.length).toBeGreaterThanOrEqual(2);
+    expect(keep.length).toBeLessThan(q.combinations);
+    const x = keep.map((i) => q.is_sharpe[i]!);
+    const y = keep.map((i) => q.oos_sharpe[i]!);
+    const mx = x.reduce((s, v) => s + v, 0) / x.length;
+    const my = y.reduce((s, v) => s + v, 0) / y.length;
+    const sxy = x.reduce((s, v, i) => s + (v - mx) * (y[i]! - my), 0);
+    const sxx = x.reduce((s, v) => s + (v - mx) ** 2, 0);
+    const syy = y.reduce((s, v) => s + (v - my) ** 2, 0);
+    expect(q.degradation.slope!).toBeCloseTo(sxy / sxx, 9);
+    expect(q.degradation.intercept!).toBeCloseTo(my - (sxy / sxx) * mx, 9);
+    expect(q.degradation.r_squared!).toBeCloseTo((sxy * sxy) / (sxx * syy), 9);
+  });
+
+  it('one row per block is enough when each half has two', () => {
+    const r = probabilityOfBacktestOverfitting(matrixFromColumns([Float64Array.from([1, 2, 3, 5]), Float64Array.from([2, 1, 4, 3])]), { blocks: 4 });
+    expect(r).toMatchObject({ combinations: 6, block_size: 1, rows_used: 4 });
+  });
+});
