@@ -84,12 +84,23 @@ describe('crash points of commitSwaps', () => {
     // swap 2 appends a part file to C
     ['after-swap:2', { txn: [`${TXID}.json`], a: 'new A', b: null, c: ['part-0.parquet', 'part-1.parquet'] }],
   ];
+  /** the point a writer would pass next in the roll-forward that recover() does after a kill at each point */
+  const NEXT: Record<string, string> = {
+    'before-journal': 'after-journal',
+    'after-journal': 'mid-swap:0',
+    'mid-swap:0': 'after-swap:0',
+    'after-swap:0': 'after-swap:1',
+    'after-swap:1': 'after-swap:2',
+    'after-swap:2': 'after-swap:2',
+  };
   for (const [point, want] of cases) {
     it(`${point}: the writer dies there (SIGKILL of itself), and recover() completes or drops the write`, () => {
       const r = commitUntilKilled(point);
       expect(r.kills).toEqual([[process.pid, 'SIGKILL']]);
       expect(r.seen).toEqual(want);
-      // recovery with the same fault point set: recover() is not the writer and never kills
+      // recovery with the fault point set to the next point the roll-forward passes: recover() is not the
+      // writer and never kills
+      process.env['PERPKIT_FAULT_KILL'] = NEXT[point] as string;
       const kill = vi.spyOn(process, 'kill').mockImplementation(() => {
         throw new Error('recover fired a fault point');
       });
