@@ -27,6 +27,9 @@ describe('binomial and combinations', () => {
     expect(forEachCombination(3, 0, (s) => seen.push([...s]))).toBe(1);
     expect(seen).toEqual([[]]);
     seen.length = 0;
+    expect(forEachCombination(3, 3, (s) => seen.push([...s]))).toBe(1);
+    expect(seen).toEqual([[0, 1, 2]]);
+    seen.length = 0;
     expect(forEachCombination(4, 2, (s) => seen.push([...s]))).toBe(6);
     expect(seen).toEqual([[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3]]);
   });
