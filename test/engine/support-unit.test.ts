@@ -18,6 +18,10 @@ describe('growable columns', () => {
       expect([...c.toArray()]).toEqual(Array.from({ length: 40 }, (_, i) => i * 3));
       c.set(39, 7);
       expect([c.get(0), c.get(16), c.get(39)]).toEqual([0, 48, 7]);
+      // a capacity below 16 still starts at 16 (0 would never grow)
+      const z = new Col(0);
+      for (let i = 0; i < 20; i++) z.push(i + 1);
+      expect([...z.toArray()]).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
       const d = new Col();
       for (let i = 0; i < 2000; i++) d.push(i);
       expect(d.toArray()[1999]).toBe(1999);
