@@ -28,9 +28,11 @@ export default {
   jsonReporter: { fileName: `reports/mutation/${name}.json` },
   htmlReporter: { fileName: `reports/mutation/${name}.html` },
   clearTextReporter: { allowColor: false, logTests: false, maxTestsToLog: 0 },
-  tempDirName: '.stryker-tmp',
+  // one sandbox folder per area (under the ignored reports/), so that two areas can run at once without one's
+  // cleanup removing the other's sandbox
+  tempDirName: `reports/mutation/tmp-${name}`,
   cleanTempDir: true,
   // the sandbox needs sources, tests, fixtures and queries, not build output, data or reports
-  ignorePatterns: ['dist', 'reports', 'bench/results', 'data/*', '!data/sample', 'coverage', '.scratch', '.tmp', '.perpkit-tmp'],
+  ignorePatterns: ['dist', 'reports', '.stryker-tmp', 'bench/results', 'data/*', '!data/sample', 'coverage', '.scratch', '.tmp', '.perpkit-tmp'],
   thresholds: { high: 90, low: area.floor, break: null },
 };
