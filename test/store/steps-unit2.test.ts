@@ -9,7 +9,7 @@ import { testContext } from '../helpers.js';
  */
 describe('step runner details', () => {
   it('refuses a query file whose header has neither a reads nor a creates line', () => {
-    expect(() => loadStep('import/binance_candles')).toThrow('step import/binance_candles: its header must declare "-- reads: t1, t2" and "-- creates: t" (one table)');
+    expect(() => loadStep('store/summary')).toThrow('step store/summary: its header must declare "-- reads: t1, t2" and "-- creates: t" (one table)');
   });
 
   it('lists several missing and several unknown parameters, comma-separated; the error is a StepError by name', async () => {
