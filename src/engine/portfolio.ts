@@ -58,7 +58,12 @@ export class Portfolio {
 
   gross(): number {
     let g = 0;
-    for (let s = 0; s < this.qty.length; s++) g += Math.abs(this.qty[s]! * this.markPx[s]!);
+    // a flat symbol adds nothing, also before its first price (mark NaN: 0 x NaN would make the
+    // gross NaN, and every gross-leverage check against it false)
+    for (let s = 0; s < this.qty.length; s++) {
+      const q = this.qty[s]!;
+      if (q !== 0) g += Math.abs(q * this.markPx[s]!);
+    }
     return g;
   }
 
