@@ -20,7 +20,7 @@ import { returnsMetrics, sharpeRatio, type ReturnsMetrics } from '../stats/index
 import { loadStrategy, zodMessage } from '../strategies/index.js';
 import { datasetFiles, listOf } from '../store/dataset.js';
 import type { SqlParams } from '../store/duckdb.js';
-import { bindLists, execQuery, loadQuery, renderQuery, runQuery, type QueryShape } from '../store/queries.js';
+import { execQuery, readQuery, runQuery, type QueryShape } from '../store/queries.js';
 import { appendLedger, sha256 } from '../store/ledger.js';
 import { loadSplit, parseSelector, readSegment, selectorIntervals } from './split.js';
 import { joinPredictions } from './train/predictions.js';
@@ -201,16 +201,12 @@ const span = (files: string[], from: number, to: number): SqlParams => ({
 
 /** Runs a query of queries/ and returns its columns in order, as JS values (a row object per bar is slow). */
 async function queryColumns(ctx: ServiceContext, name: string, params: SqlParams, shape: QueryShape = {}): Promise<number[][]> {
-  const q = loadQuery(name);
-  await bindLists(ctx.db, q, shape);
-  return (await ctx.db.conn.runAndReadAll(renderQuery(q, shape), params)).getColumnsJS() as number[][];
+  return (await readQuery(ctx.db, name, params, shape)).getColumnsJS() as number[][];
 }
 
 /** As queryColumns, keyed by column name. */
 async function queryColumnsByName(ctx: ServiceContext, name: string, params: SqlParams, shape: QueryShape = {}): Promise<Record<string, unknown[]>> {
-  const q = loadQuery(name);
-  await bindLists(ctx.db, q, shape);
-  return (await ctx.db.conn.runAndReadAll(renderQuery(q, shape), params)).getColumnsObjectJS() as Record<string, unknown[]>;
+  return (await readQuery(ctx.db, name, params, shape)).getColumnsObjectJS() as Record<string, unknown[]>;
 }
 
 async function readBars(ctx: ServiceContext, root: string, venue: string, symbol: string, price: string, tf: string, from: number, to: number): Promise<BarSeries | null> {
@@ -324,7 +320,7 @@ export function instrumentInfo(symbol: string, venue: string, row: InstrumentRow
 }
 
 async function tableColumns(ctx: ServiceContext, table: string): Promise<string[]> {
-  return (await runQuery(ctx.db, 'backtest/columns', {}, { idents: { t: table } })).map((r) => String(r['column_name']));
+  return (await runQuery(ctx.db, 'common/columns', {}, { idents: { t: table } })).map((r) => String(r['column_name']));
 }
 
 /** Columns read into the decision rows besides the strategy's: the regime filter and regime metrics use them. */

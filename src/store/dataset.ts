@@ -299,11 +299,9 @@ async function addBatch(ctx: ServiceContext, opts: WriteOptions, txid: string, s
   tally.partitions += partitions.length;
   // Existing rows of the touched partitions.
   const partDirs = partitions.map((p) =>
-    partitionPath(root, spec, { ...p, ...(spec.timeKey ? { [spec.timeKey]: String(p['__tk']) } : {}) }),
+    partitionPath(root, spec, partitionValues(spec, p)),
   );
-  const again = partDirs.find((d) => tally.partDirs.has(d));
-  if (again) throw new Error(`write of ${spec.name}: a batch repeats partition ${again.slice(root.length + 1)} of an earlier batch of the same write`);
-  for (const d of partDirs) tally.partDirs.add(d);
+  claimPartitions(tally, partDirs, spec, root);
   // Append path: a partition whose stored rows all happened before every staged row (tick data
   // arriving in time order) gets the new rows as one more part file instead of a rewrite; every
   // natural key holds event_time, so no staged row can repeat a stored key. A partition with
@@ -375,10 +373,8 @@ async function addBatch(ctx: ServiceContext, opts: WriteOptions, txid: string, s
   let i = 0;
   for (const p of changedParts) {
     if (ctx.signal.aborted) throw ctx.signal.reason;
-    const values: Record<string, string> = { ...p, ...(spec.timeKey ? { [spec.timeKey]: String(p['__tk']) } : {}) };
-    for (const [k, v] of Object.entries(values)) {
-      if (k !== '__tk' && !isSlug(v)) throw usageError(`refusing partition value ${JSON.stringify(v)} for ${k}`);
-    }
+    const values = partitionValues(spec, p);
+    checkPartitionValues(values);
     const final = partitionPath(root, spec, values);
     const rel = final.slice(root.length + 1);
     const staged = join(stage_root, rel);
@@ -412,23 +408,49 @@ async function addBatch(ctx: ServiceContext, opts: WriteOptions, txid: string, s
   lap('files');
 }
 
+/** Runs fn with the session on one thread (so that a scan reads rows in their stored order), then restores it. */
+async function onOneThread<T>(db: DuckSession, fn: () => Promise<T>): Promise<T> {
+  const threads = Number(await db.scalar(`SELECT current_setting('threads')`));
+  await db.exec(`SET threads = 1`);
+  try {
+    return await fn();
+  } finally {
+    await db.exec(`SET threads = ${threads}`);
+  }
+}
+
+/** A partition row of SQL (partition keys, and the time key's value as __tk) as partitionPath's values. */
+function partitionValues(spec: DatasetSpec, p: Record<string, string>): Record<string, string> {
+  return { ...p, ...(spec.timeKey ? { [spec.timeKey]: String(p['__tk']) } : {}) };
+}
+
+/** Refuses a partition value that is not a slug (the time key's value is derived, not given). */
+function checkPartitionValues(values: Record<string, string>): void {
+  for (const [k, v] of Object.entries(values)) {
+    if (k !== '__tk' && !isSlug(v)) throw usageError(`refusing partition value ${JSON.stringify(v)} for ${k}`);
+  }
+}
+
+/** Records a batch's partitions in the write; a partition an earlier batch staged is refused. */
+function claimPartitions(tally: WriteTally, dirs: string[], spec: DatasetSpec, root: string): void {
+  const again = dirs.find((d) => tally.partDirs.has(d));
+  if (again) throw new Error(`write of ${spec.name}: a batch repeats partition ${again.slice(root.length + 1)} of an earlier batch of the same write`);
+  for (const d of dirs) tally.partDirs.add(d);
+}
+
 /**
  * The stage's row count and whether its natural key strictly increases from row to row in the
  * stage's own order (read on one thread, so the scan order is the row order). Sorted by the whole
  * natural key implies sorted within each partition by the key's remaining columns.
  */
 async function keyOrder(db: DuckSession, stage: string, keyTyped: string): Promise<{ rows: number; strictlyIncreasing: boolean }> {
-  const threads = Number(await db.scalar(`SELECT current_setting('threads')`));
-  await db.exec(`SET threads = 1`);
-  try {
-    const [r] = await db.all(
+  const [r] = await onOneThread(db, () =>
+    db.all(
       `SELECT count(*)::BIGINT AS n, count(*) FILTER (WHERE prev IS NOT NULL AND (k > prev) IS NOT TRUE)::BIGINT AS not_up
        FROM (SELECT k, lag(k) OVER () AS prev FROM (SELECT row(${keyTyped}) AS k FROM ${q(stage)}))`,
-    );
-    return { rows: Number(r?.['n'] ?? 0), strictlyIncreasing: Number(r?.['not_up'] ?? 1) === 0 };
-  } finally {
-    await db.exec(`SET threads = ${threads}`);
-  }
+    ),
+  );
+  return { rows: Number(r?.['n'] ?? 0), strictlyIncreasing: Number(r?.['not_up'] ?? 1) === 0 };
 }
 
 /**
@@ -456,34 +478,24 @@ async function freshBatch(
   ];
   if (partSelect.length === 0) return false;
   const partitions = (await db.all(`SELECT DISTINCT ${partSelect.join(', ')} FROM ${q(stage)} ORDER BY ALL`)) as Array<Record<string, string>>;
-  const valuesOf = (p: Record<string, string>): Record<string, string> => ({ ...p, ...(spec.timeKey ? { [spec.timeKey]: String(p['__tk']) } : {}) });
-  const dirs = partitions.map((p) => partitionPath(root, spec, valuesOf(p)));
+  const dirs = partitions.map((p) => partitionPath(root, spec, partitionValues(spec, p)));
   if (dirs.some((d) => parquetFilesIn(d).length > 0)) return false;
-  const again = dirs.find((d) => tally.partDirs.has(d));
-  if (again) throw new Error(`write of ${spec.name}: a batch repeats partition ${again.slice(root.length + 1)} of an earlier batch of the same write`);
-  for (const p of partitions) {
-    for (const [k, v] of Object.entries(p)) {
-      if (k !== '__tk' && !isSlug(v)) throw usageError(`refusing partition value ${JSON.stringify(v)} for ${k}`);
-    }
-  }
-  const keyCols = spec.naturalKey.filter((k) => spec.columns.some((c) => c.name === k));
-  const threads = String(await db.scalar(`SELECT current_setting('threads')`));
+  for (const p of partitions) checkPartitionValues(p);
   const tmp = join(stagingDir(root, txid), `.batch-${tally.partDirs.size}`);
+  claimPartitions(tally, dirs, spec, root);
+  const keyCols = spec.naturalKey.filter((k) => spec.columns.some((c) => c.name === k));
   mkdirSync(dirname(tmp), { recursive: true });
-  await db.exec(`SET threads = 1`);
-  try {
-    const partitionBy = [...spec.partitionKeys.map(String), ...(spec.timeKey ? [spec.timeKey] : [])].map(q).join(', ');
-    await db.exec(
+  const partitionBy = [...spec.partitionKeys.map(String), ...(spec.timeKey ? [spec.timeKey] : [])].map(q).join(', ');
+  await onOneThread(db, () =>
+    db.exec(
       `COPY (
          SELECT ${[...spec.columns.map((c) => q(c.name)), ...spec.partitionKeys.map((k) => q(String(k))), ...(spec.timeKey ? [`__tk AS ${q(spec.timeKey)}`] : [])].join(', ')}
          FROM (SELECT ${b.typedSelect} FROM ${q(stage)})
          ${b.ordered || keyCols.length === 0 ? '' : `ORDER BY ${keyCols.map(q).join(', ')}`}
        ) TO $dir (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (${partitionBy}), FILENAME_PATTERN 'part-{i}', WRITE_PARTITION_COLUMNS false)`,
       { dir: tmp },
-    );
-  } finally {
-    await db.exec(`SET threads = ${Number(threads)}`);
-  }
+    ),
+  );
   // move each partition's folder from the batch folder to its place in the transaction's staging
   const stage_root = stagingDir(root, txid);
   for (const [i, p] of partitions.entries()) {
@@ -497,7 +509,6 @@ async function freshBatch(
     mkdirSync(dirname(staged), { recursive: true });
     renameSync(from, staged);
     tally.swaps.push({ final, staged, backup: join(root, '.perpkit', 'trash', txid, rel) });
-    tally.partDirs.add(final);
   }
   rmSync(tmp, { recursive: true, force: true });
   tally.rowsIn += b.rowsIn;

@@ -1,7 +1,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LIST, listValue, VARCHAR, type DuckDBValue } from '@duckdb/node-api';
+import { LIST, listValue, VARCHAR, type DuckDBResultReader, type DuckDBValue } from '@duckdb/node-api';
 import { quoteIdent, type DuckSession, type JsonRow, type SqlParams } from './duckdb.js';
 
 /**
@@ -135,27 +135,33 @@ function bindable(q: LoadedQuery, params: SqlParams): SqlParams {
   return params;
 }
 
-export async function runQuery(db: DuckSession, name: string, params: SqlParams = {}, shape: QueryShape = {}): Promise<JsonRow[]> {
+/**
+ * The text of query `name` ready to run: loaded, its {{identifiers}} expanded, exactly its
+ * parameters given (checked) and its list variables bound in the session. Every runner below uses it.
+ */
+export async function prepareQuery(db: DuckSession, name: string, params: SqlParams = {}, shape: QueryShape = {}): Promise<string> {
   const q = loadQuery(name);
   const sql = renderQuery(q, shape);
   bindable(q, params);
   await bindLists(db, q, shape);
-  return db.all(sql, params);
+  return sql;
+}
+
+export async function runQuery(db: DuckSession, name: string, params: SqlParams = {}, shape: QueryShape = {}): Promise<JsonRow[]> {
+  return db.all(await prepareQuery(db, name, params, shape), params);
 }
 
 /** As runQuery, with rows of native JS values (numbers, bigints, DuckDB value objects). */
 export async function runQueryRows(db: DuckSession, name: string, params: SqlParams = {}, shape: QueryShape = {}): Promise<Record<string, DuckDBValue>[]> {
-  const q = loadQuery(name);
-  const sql = renderQuery(q, shape);
-  bindable(q, params);
-  await bindLists(db, q, shape);
-  return db.rows(sql, params);
+  return db.rows(await prepareQuery(db, name, params, shape), params);
+}
+
+/** As runQuery, the whole result as DuckDB's reader (for column-wise reads: getColumnsJS and the like). */
+export async function readQuery(db: DuckSession, name: string, params: SqlParams = {}, shape: QueryShape = {}): Promise<DuckDBResultReader> {
+  const sql = await prepareQuery(db, name, params, shape);
+  return Object.keys(params).length ? db.conn.runAndReadAll(sql, params) : db.conn.runAndReadAll(sql);
 }
 
 export async function execQuery(db: DuckSession, name: string, params: SqlParams = {}, shape: QueryShape = {}): Promise<void> {
-  const q = loadQuery(name);
-  const sql = renderQuery(q, shape);
-  bindable(q, params);
-  await bindLists(db, q, shape);
-  await db.exec(sql, params);
+  await db.exec(await prepareQuery(db, name, params, shape), params);
 }

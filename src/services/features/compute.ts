@@ -251,7 +251,7 @@ export async function computeFeatures(ctx: ServiceContext, p: ComputePlan, timin
     rows += r1 - r0;
   }
   ctx.log.progressDone();
-  await execQuery(ctx.db, 'features/drop_table', {}, { idents: { t: 'flow_buckets' } });
+  await execQuery(ctx.db, 'common/drop_table', {}, { idents: { t: 'flow_buckets' } });
   return { rows, stale, missing, late_trades: lateTrades };
 }
 

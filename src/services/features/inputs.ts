@@ -43,7 +43,7 @@ export async function stageBars(
     // Roll-up of complete buckets only (at 1:1 every bar is its own complete bucket).
     await runStep(ctx, 'features/rollup', { sym: asSymbol, secs: BigInt(target), parts: BigInt(target / secs) }, undefined, { idents: { src: s.table } });
     await execQuery(ctx.db, 'features/append', {}, { idents: { into, src: 'rollup_out' } });
-    await execQuery(ctx.db, 'features/drop_table', {}, { idents: { t: 'rollup_out' } });
+    await execQuery(ctx.db, 'common/drop_table', {}, { idents: { t: 'rollup_out' } });
     await release(ctx, s.table);
     return tf;
   }

@@ -51,7 +51,7 @@ export async function checkLeakage(opts: LeakageOptions, ctx: ServiceContext): P
   const notes: string[] = [];
   await stageInputs(ctx, p, notes, {});
   const db = ctx.db;
-  for (const t of RAW_TABLES) await execQuery(db, 'features/copy_table', {}, { idents: { t: `keep_${t}`, src: t } });
+  for (const t of RAW_TABLES) await execQuery(db, 'common/copy_table', {}, { idents: { t: `keep_${t}`, src: t } });
   const range = await runQuery(db, 'features/leak_range', { syms: listOf(p.symbols) });
   const lo = Number(range[0]?.['lo']);
   const hi = Number(range[0]?.['hi']);

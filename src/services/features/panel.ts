@@ -1,6 +1,6 @@
 import type { DuckDBDataChunk, DuckDBDoubleVector } from '@duckdb/node-api';
 import type { DuckSession, SqlParams } from '../../store/duckdb.js';
-import { loadQuery, renderQuery, type QueryShape } from '../../store/queries.js';
+import { prepareQuery, type QueryShape } from '../../store/queries.js';
 
 /**
  * Moving staged inputs from DuckDB into typed arrays on a regular bar axis, and computed columns
@@ -41,11 +41,7 @@ export interface Axis {
 
 /** A query of queries/ read column by column into typed arrays (every column as a double; NULL -> NaN). */
 export async function readQueryColumns(db: DuckSession, name: string, params: SqlParams, shape: QueryShape, ncols: number): Promise<Float64Array[]> {
-  const q = loadQuery(name);
-  const sql = renderQuery(q, shape);
-  const missing = q.params.filter((p) => !(p in params));
-  if (missing.length) throw new Error(`query ${name}: missing parameters ${missing.join(', ')}`);
-  return readColumns(db, sql, params, ncols);
+  return readColumns(db, await prepareQuery(db, name, params, shape), params, ncols);
 }
 
 /** The rows of a query's text read column by column into typed arrays (see readQueryColumns). */

@@ -3,19 +3,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ServiceContext } from '../../domain/context.js';
 import type { SqlParams } from '../../store/duckdb.js';
-import { loadQuery, renderQuery } from '../../store/queries.js';
+import { readQuery } from '../../store/queries.js';
 import { validationError } from '../../domain/errors.js';
 import type { Block, Chart, Table } from './schema.js';
 
 /** Reads the columns of a queries/ file's result as JS arrays (numbers, strings, nulls), by position. */
 export async function columns(ctx: ServiceContext, name: string, params: SqlParams): Promise<unknown[][]> {
-  const q = loadQuery(name);
-  const given = Object.keys(params);
-  if (q.params.some((p) => !given.includes(p)) || given.some((p) => !q.params.includes(p))) {
-    throw new Error(`query ${name}: parameters ${given.join(', ')} do not match ${q.params.join(', ')}`);
-  }
-  const reader = await ctx.db.conn.runAndReadAll(renderQuery(q), params);
-  return reader.getColumnsJS() as unknown[][];
+  return (await readQuery(ctx.db, name, params)).getColumnsJS() as unknown[][];
 }
 
 /** A JSON file of a run, exit 3 naming it when it does not parse. */

@@ -3,7 +3,7 @@ import { readQueryColumns } from '../features/panel.js';
 import { missingError, usageError } from '../../domain/errors.js';
 import { FEATURE_NAMES } from '../../domain/features.js';
 import { listOf } from '../../store/dataset.js';
-import { execQuery, loadQuery, runQuery } from '../../store/queries.js';
+import { execQuery, readQuery, runQuery } from '../../store/queries.js';
 import { readSegment, type SegmentSelector } from '../split.js';
 
 /** One asset's rows of a segment, in decision-time order. */
@@ -53,9 +53,9 @@ async function copySegments(
     const r = await readSegment({ root, name: split, selector: sel, dataset, unseal_test: read.unseal_test, command: read.command, args: read.args }, ctx);
     repeated ||= r.repeated_look;
     const src = r.table;
-    if (trainCopy && segment === 'train') await execQuery(ctx.db, 'research/copy_table', {}, { idents: { t: trainCopy, src } });
-    await execQuery(ctx.db, i === 0 ? 'research/copy_table' : 'research/append_by_name', {}, { idents: { t: target, src } });
-    await execQuery(ctx.db, 'research/drop_table', {}, { idents: { t: src } });
+    if (trainCopy && segment === 'train') await execQuery(ctx.db, 'common/copy_table', {}, { idents: { t: trainCopy, src } });
+    await execQuery(ctx.db, i === 0 ? 'common/copy_table' : 'research/append_by_name', {}, { idents: { t: target, src } });
+    await execQuery(ctx.db, 'common/drop_table', {}, { idents: { t: src } });
   }
   return { repeated_look: repeated };
 }
@@ -67,7 +67,7 @@ export function segmentsOf(segment: EvalSegment): Array<'train' | 'validation' |
 
 /** Feature columns of a temp table (checked against the catalog: they are SQL identifiers). */
 async function featureColumns(ctx: ServiceContext, table: string, wanted: string[]): Promise<string[]> {
-  const present = new Set((await runQuery(ctx.db, 'research/columns', {}, { idents: { t: table } })).map((r) => String(r['column_name'])));
+  const present = new Set((await runQuery(ctx.db, 'common/columns', {}, { idents: { t: table } })).map((r) => String(r['column_name'])));
   const missing = wanted.filter((c) => !present.has(c));
   if (missing.length) {
     throw missingError(`the features dataset has no column(s) ${missing.join(', ')}`, { hint: 'rebuild the features with "perpkit features" (all families)' });
@@ -137,8 +137,7 @@ export async function loadPanels(o: LoadPanelOptions, ctx: ServiceContext): Prom
   const evalRows = await readFeatures(ctx, 'research_features', cols);
   const trainRows = await readFeatures(ctx, 'research_train_features', cols);
   // Column-wise read (the query's own SQL and parameters): a JSON row per label is slow on a year of 5m bars.
-  const lq = loadQuery('research/labels_long');
-  const lr = await ctx.db.conn.runAndReadAll(lq.sql, { horizons: listOf(horizons.map((h) => h.horizon)) });
+  const lr = await readQuery(ctx.db, 'research/labels_long', { horizons: listOf(horizons.map((h) => h.horizon)) });
   const lc = lr.getColumnsObjectJS() as Record<string, unknown[]>;
   const lSym = (lc['symbol'] ?? []) as string[];
   const lT = (lc['t'] ?? []) as Array<bigint | number>;
@@ -168,7 +167,7 @@ export async function loadPanels(o: LoadPanelOptions, ctx: ServiceContext): Prom
   }
   const train = new Map<string, Map<string, Float64Array>>();
   for (const [symbol, v] of trainRows) train.set(symbol, v.features);
-  for (const t of ['research_features', 'research_labels', 'research_train_features']) await execQuery(ctx.db, 'research/drop_table', {}, { idents: { t } });
+  for (const t of ['research_features', 'research_labels', 'research_train_features']) await execQuery(ctx.db, 'common/drop_table', {}, { idents: { t } });
   return {
     panel: { assets, rows: assets.reduce((s, a) => s + a.time.length, 0), round_trip_cost: costN ? costSum / costN : null },
     train,

@@ -5,7 +5,7 @@ import type { Interval } from '../../domain/split.js';
 import { mean, std } from '../../stats/descriptive.js';
 import { twoSidedP } from '../../stats/multiple-testing.js';
 import { datasetFiles, listOf } from '../../store/dataset.js';
-import { execQuery, loadQuery, runQuery } from '../../store/queries.js';
+import { execQuery, readQuery, runQuery } from '../../store/queries.js';
 import { runStep } from '../../store/steps.js';
 import type { SplitFile } from '../split.js';
 
@@ -95,11 +95,10 @@ export async function settlementStudy(
     await execQuery(ctx.db, 'research/settle_spot_append', { files: listOf(files), perp: String(r['symbol']), ...pad });
   }
   await runStep(ctx, 'research/settle_spot_sorted');
-  const q = loadQuery('research/settlement_events');
-  const reader = await ctx.db.conn.runAndReadAll(q.sql, { near_min: o.near_minutes, far_min: o.far_minutes });
+  const reader = await readQuery(ctx.db, 'research/settlement_events', { near_min: o.near_minutes, far_min: o.far_minutes });
   const rows = reader.getRowObjectsJS() as Array<Record<string, unknown>>;
   for (const t of ['research_settle_iv', 'research_settle_raw', 'research_settle_events', 'research_settle_perp', 'research_settle_spot']) {
-    await execQuery(ctx.db, 'research/drop_table', {}, { idents: { t } });
+    await execQuery(ctx.db, 'common/drop_table', {}, { idents: { t } });
   }
   // Only events whose far window fits inside the segment (no bar outside it is used).
   const inside = (sUs: number): boolean => intervals.some(([a, b]) => sUs - marginUs >= a && sUs + marginUs < b);

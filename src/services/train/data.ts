@@ -1,6 +1,6 @@
 import type { ServiceContext } from '../../domain/context.js';
 import { missingError, usageError } from '../../domain/errors.js';
-import { bindLists, execQuery, loadQuery, renderQuery, runQuery } from '../../store/queries.js';
+import { execQuery, readQuery, runQuery } from '../../store/queries.js';
 import { release, tempName } from '../../store/read.js';
 import { listOf } from '../../store/dataset.js';
 import { loadSplit, parseSelector, readSegment, type SplitFile } from '../split.js';
@@ -63,7 +63,7 @@ export async function loadPanel(o: PanelRequest, ctx: ServiceContext): Promise<L
       labelTables.push(l.table);
       repeated ||= f.repeated_look || l.repeated_look;
     }
-    const cols = (await runQuery(ctx.db, 'train/columns', {}, { idents: { t: featTables[0]! } })).map((r) => String(r['column_name']));
+    const cols = (await runQuery(ctx.db, 'common/columns', {}, { idents: { t: featTables[0]! } })).map((r) => String(r['column_name']));
     const absent = o.features.filter((f) => !cols.includes(f));
     const present = o.features.filter((f) => cols.includes(f));
     // One features table and one labels table over the segments read (the panel query joins them).
@@ -76,11 +76,9 @@ export async function loadPanel(o: PanelRequest, ctx: ServiceContext): Promise<L
     for (const [i, t] of labelTables.entries()) {
       await execQuery(ctx.db, i === 0 ? 'train/panel_labels' : 'train/panel_labels_append', {}, { idents: { t: lab, src: t } });
     }
-    const q = loadQuery('train/panel');
     const shape = { idents: { feat, lab }, lists: { feats: ['__pad', ...present] } };
-    await bindLists(ctx.db, q, shape);
     // Column-wise read (a row object per decision is slow), columns by name.
-    const reader = await ctx.db.conn.runAndReadAll(renderQuery(q, shape), { syms: listOf(split.symbols), h: o.horizon });
+    const reader = await readQuery(ctx.db, 'train/panel', { syms: listOf(split.symbols), h: o.horizon }, shape);
     const c = reader.getColumnsObjectJS() as Record<string, number[]>;
     const n = (c['__s'] ?? []).length;
     if (n === 0) throw missingError(`no feature rows in segments ${o.segments.join('+')} of split ${o.split}`, { hint: 'rebuild the features for the split range' });
@@ -100,6 +98,6 @@ export async function loadPanel(o: PanelRequest, ctx: ServiceContext): Promise<L
     return { panel, split, data_hashes, absent, repeated_look: repeated };
   } finally {
     for (const t of [...featTables, ...labelTables]) await release(ctx, t);
-    for (const t of own) await execQuery(ctx.db, 'train/drop_table', {}, { idents: { t } });
+    for (const t of own) await execQuery(ctx.db, 'common/drop_table', {}, { idents: { t } });
   }
 }
