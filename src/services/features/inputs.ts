@@ -40,10 +40,15 @@ export async function stageBars(
     });
     if (s.files === 0) continue;
     if (s.excluded > 0) excluded[`bars ${src.venue}/${src.symbol} ${src.price} ${tf}`] = s.excluded;
-    // Roll-up of complete buckets only (at 1:1 every bar is its own complete bucket).
-    await runStep(ctx, 'features/rollup', { sym: asSymbol, secs: BigInt(target), parts: BigInt(target / secs) }, undefined, { idents: { src: s.table } });
-    await execQuery(ctx.db, 'features/append', {}, { idents: { into, src: 'rollup_out' } });
-    await execQuery(ctx.db, 'common/drop_table', {}, { idents: { t: 'rollup_out' } });
+    // Roll-up of complete buckets only (at 1:1 every bar is its own complete bucket: rollup_one
+    // gives the roll-up's rows without its grouping).
+    if (secs === target) {
+      await execQuery(ctx.db, 'features/rollup_one', { sym: asSymbol, secs: BigInt(target) }, { idents: { into, src: s.table } });
+    } else {
+      await runStep(ctx, 'features/rollup', { sym: asSymbol, secs: BigInt(target), parts: BigInt(target / secs) }, undefined, { idents: { src: s.table } });
+      await execQuery(ctx.db, 'features/append', {}, { idents: { into, src: 'rollup_out' } });
+      await execQuery(ctx.db, 'common/drop_table', {}, { idents: { t: 'rollup_out' } });
+    }
     await release(ctx, s.table);
     return tf;
   }
