@@ -52,6 +52,11 @@ try {
     if (child.status !== 0) throw new Error('synthetic generation failed');
     genSeconds = (performance.now() - t) / 1000;
   }
+  // A full build each run: the 1m features of an earlier run on this data dir are removed first (else
+  // the store merges into them, a different and slower write than a first build).
+  for (const sym of ['BTC', 'ETH', 'SOL', 'XRP', 'DOGE']) {
+    rmSync(join(root, 'features', 'venue=synthetic', `symbol=${sym}-PERP`, 'timeframe=1m'), { recursive: true, force: true });
+  }
   // Floor: scan and sort the inputs the engine reads, nothing else.
   const barFiles = await datasetFiles(root, DATASETS.bars, { venue: ['synthetic'], timeframe: ['1m'] });
   const fundingFiles = await datasetFiles(root, DATASETS.funding, { venue: ['synthetic'] });

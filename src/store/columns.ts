@@ -8,9 +8,16 @@ import { quoteIdent } from './duckdb.js';
  * (a COPY to Parquet, a join, a count). Copying 2.6 M rows x 70 doubles into a temp table cost as
  * much as encoding them to Parquet; scanning them costs a tenth of that.
  *
- * NaN is read as NULL. The scan runs on one thread, in row order. The arrays must not change while a
- * query reads them; set() points the source at new arrays between queries.
+ * NaN is read as NULL. The scan runs on one thread, in row order, and fills only the columns the query
+ * reads (projection pushdown: a count or a key-order check reads one column, not seventy). The arrays
+ * must not change while a query reads them; set() points the source at new arrays between queries.
  */
+/** One scan's position and the source columns it reads (projection pushdown), in output order. */
+interface ScanState {
+  at: number;
+  cols: number[];
+}
+
 export class ColumnSource {
   private cols: Float64Array[] = [];
   private offset = 0;
@@ -49,10 +56,11 @@ export class ColumnSource {
         bind.setCardinality(src.rows, true);
       },
       initFunction: (init) => {
-        init.setInitData({ at: 0 });
+        init.setInitData({ at: 0, cols: init.getColumnIndexes() });
         init.setMaxThreads(1);
       },
-      mainFunction: (info, out) => src.fill(info.initData as { at: number }, out),
+      mainFunction: (info, out) => src.fill(info.initData as ScanState, out),
+      supportsProjectionPushdown: true,
     });
     db.conn.registerTableFunction(fn);
     byName.set(name, src);
@@ -80,7 +88,7 @@ export class ColumnSource {
     this.offset = 0;
   }
 
-  private fill(state: { at: number }, out: DuckDBDataChunk): void {
+  private fill(state: ScanState, out: DuckDBDataChunk): void {
     const m = Math.min(2048, this.rows - state.at);
     if (m <= 0) {
       out.rowCount = 0;
@@ -89,9 +97,10 @@ export class ColumnSource {
     out.rowCount = m;
     const from = this.offset + state.at;
     const bits = this.bits;
-    for (let c = 0; c < this.cols.length; c++) {
-      const src = (this.cols[c] as Float64Array).subarray(from, from + m);
-      const v = out.getColumnVector(c) as DuckDBDoubleVector;
+    // output vector k holds the source column state.cols[k] (the columns the query reads, in its order)
+    for (let k = 0; k < state.cols.length; k++) {
+      const src = (this.cols[state.cols[k] as number] as Float64Array).subarray(from, from + m);
+      const v = out.getColumnVector(k) as DuckDBDoubleVector;
       (v as unknown as { items: Float64Array }).items.set(src);
       // NaN -> NULL: the validity bitmap (bit i set = row i valid), written for every chunk so that
       // no bit of an earlier chunk survives in a reused vector
