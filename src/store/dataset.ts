@@ -396,7 +396,7 @@ async function addBatch(ctx: ServiceContext, opts: WriteOptions, txid: string, s
            UNION ALL
            SELECT ${storedCols} FROM ${cls} WHERE ${where} AND __state <> 'unchanged')
          ORDER BY ${key.filter((k) => spec.columns.some((c) => c.name === k)).map(q).join(', ')}
-       ) TO $out_path (FORMAT parquet, COMPRESSION zstd)`,
+       ) TO $out_path (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)`,
       params,
     );
     if (append) tally.swaps.push({ final: join(final, fileName), staged: join(staged, fileName), backup: '', add: true });
@@ -492,7 +492,7 @@ async function freshBatch(
          SELECT ${[...spec.columns.map((c) => q(c.name)), ...spec.partitionKeys.map((k) => q(String(k))), ...(spec.timeKey ? [`__tk AS ${q(spec.timeKey)}`] : [])].join(', ')}
          FROM (SELECT ${b.typedSelect} FROM ${q(stage)})
          ${b.ordered || keyCols.length === 0 ? '' : `ORDER BY ${keyCols.map(q).join(', ')}`}
-       ) TO $dir (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (${partitionBy}), FILENAME_PATTERN 'part-{i}', WRITE_PARTITION_COLUMNS false)`,
+       ) TO $dir (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, PARTITION_BY (${partitionBy}), FILENAME_PATTERN 'part-{i}', WRITE_PARTITION_COLUMNS false)`,
       { dir: tmp },
     ),
   );
