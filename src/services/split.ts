@@ -371,6 +371,12 @@ export interface ReadSegmentOptions {
   unseal_test?: boolean;
   /** read even though the features or labels changed since the split was written (recorded in the ledger) */
   allow_changed?: boolean;
+  /**
+   * Another venue's rows over the split's intervals (research's venue-robustness check: the same
+   * test on a second venue's data): the split's symbols and timeframe, and its sealing rules; no
+   * input-hash check, as the split was not computed on that venue's data.
+   */
+  venue?: string;
   /** for the ledger: the command and arguments that read it */
   command: string;
   args: unknown;
@@ -419,9 +425,12 @@ async function readSegmentRows(o: ReadSegmentOptions, ctx: ServiceContext): Prom
     }
   }
   const spec = o.dataset === 'features' ? featuresSpec() : labelsSpec();
-  const files = await datasetFiles(o.root, spec, { venue: [split.venue], timeframe: [split.timeframe], symbol: split.symbols });
-  if (files.length === 0) throw missingError(`no ${o.dataset} for split ${o.name}'s scope`, { hint: 'rebuild them with perpkit features' });
-  const { current, changed } = await checkSplitInputs(ctx, o.root, split);
+  const venue = o.venue ?? split.venue;
+  const files = await datasetFiles(o.root, spec, { venue: [venue], timeframe: [split.timeframe], symbol: split.symbols });
+  if (files.length === 0) {
+    throw missingError(`no ${o.dataset} for split ${o.name}'s scope${venue !== split.venue ? ` on venue ${venue}` : ''}`, { hint: `rebuild them with perpkit features${venue !== split.venue ? ` --venue ${venue}` : ''}` });
+  }
+  const { current, changed } = venue === split.venue ? await checkSplitInputs(ctx, o.root, split) : { current: {} as SplitFile['inputs'], changed: [] as InputChange[] };
   const recorded = Object.fromEntries(Object.entries(split.inputs).map(([k, v]) => [k, v.hash]));
   const now = Object.fromEntries(Object.entries(current).map(([k, v]) => [k, v.hash]));
   if (changed.length) {
@@ -471,7 +480,7 @@ async function readSegmentRows(o: ReadSegmentOptions, ctx: ServiceContext): Prom
       data_hashes: now,
       split_name: o.name,
       segment: 'test',
-      detail: { rows, previous_unsealings: previous.length, ...(changed.length ? { split_hashes: recorded } : {}) },
+      detail: { rows, previous_unsealings: previous.length, ...(changed.length ? { split_hashes: recorded } : {}), ...(venue !== split.venue ? { venue } : {}) },
     });
     if (previous.length) ctx.log.warn(`repeated look: the test segment of split ${o.name} was unsealed ${previous.length} time(s) before (first ${previous[0]})`);
   }

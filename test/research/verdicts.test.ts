@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_RESEARCH_CONFIG, HypothesisSpecSchema, type HypothesisSpec } from '../../src/domain/research.js';
 import type { CellResult } from '../../src/services/research/cells.js';
 import { judge } from '../../src/services/research/verdicts.js';
+import type { SecondVenue } from '../../src/services/research/venues.js';
 
 const cfg = DEFAULT_RESEARCH_CONFIG;
 
@@ -92,6 +93,39 @@ describe('hypothesis verdicts', () => {
     expect(c.numbers).toEqual({ venues: 2, other_venues: 'binance-usdm' });
     expect(c.reason).toMatch(/5m features of binance-usdm besides coinbase.*perpkit split --venue binance-usdm/);
     expect(v.verdict).toBe('inconclusive');
+  });
+  describe('venue robustness on the second venue (the same cell there, its own NW p)', () => {
+    const run = (second: SecondVenue) =>
+      judge(spec({ requires_second_venue: true }), [cell({}), ...regimeCells([-0.05, -0.06, -0.07])], cfg, null, null, { venue: 'coinbase', others: ['binance-usdm'], timeframe: '5m', second });
+    const check = (v: ReturnType<typeof judge>) => v.checks.find((c) => c.name === 'venue_robustness')!;
+    const other = (over: Partial<CellResult>) => ({ venue: 'binance-usdm', rows: 9000, cells: [cell({ p_bh: null, p_holm: null, ...over })] });
+    it('passes when the same cell is significant with the same sign there (and the verdict can pass)', () => {
+      const v = run(other({ ic: -0.04, t_nw: -3, p_value: 0.003 }));
+      expect(check(v).status).toBe('pass');
+      expect(check(v).numbers).toMatchObject({ venue: 'binance-usdm', feature: 'basis_z_168', horizon: '1h', ic_run: -0.06, ic: -0.04, p_value: 0.003 });
+      expect(v.verdict).toBe('pass');
+    });
+    it('fails on the opposite sign significant there, and on no effect with enough data to reject', () => {
+      const flip = run(other({ ic: 0.04, t_nw: 3, p_value: 0.003 }));
+      expect(check(flip).status).toBe('fail');
+      expect(check(flip).reason).toMatch(/opposite sign on binance-usdm/);
+      expect(flip.verdict).toBe('fail');
+      const none = run(other({ ic: -0.004, t_nw: -0.5, p_value: 0.6, effective_n: cfg.min_effective_n_to_reject }));
+      expect(check(none).status).toBe('fail');
+      expect(check(none).reason).toMatch(/does not replicate on binance-usdm/);
+      // at alpha exactly: significant
+      expect(check(run(other({ ic: -0.04, p_value: 0.05 }))).status).toBe('pass');
+    });
+    it('is inconclusive with too little data, no matching cell, or nothing of the venue to read', () => {
+      const few = run(other({ ic: -0.004, p_value: 0.6, effective_n: cfg.min_effective_n_to_reject - 1 }));
+      expect(check(few).status).toBe('inconclusive');
+      expect(few.verdict).toBe('inconclusive');
+      expect(check(run(other({ horizon: '15m' }))).reason).toMatch(/too few observations for basis_z_168 1h on binance-usdm/);
+      expect(check(run(other({ status: 'insufficient', ic: null, p_value: null }))).status).toBe('inconclusive');
+      const missing = run({ venue: 'binance-usdm', rows: 0, cells: [], error: 'no labels for split s' });
+      expect(check(missing).status).toBe('inconclusive');
+      expect(check(missing).reason).toMatch(/binance-usdm could not be tested: no labels for split s/);
+    });
   });
   it('insufficient cells never give a verdict number', () => {
     const v = judge(spec(), [cell({ status: 'insufficient', ic: null, t_nw: null, p_bh: null })], cfg, null);

@@ -1,7 +1,7 @@
 import type { ServiceContext } from '../../domain/context.js';
 import { timeframeSeconds } from '../../domain/datasets.js';
 import { usageError } from '../../domain/errors.js';
-import { FEATURE_FAMILIES, FEATURES, FEATURE_NAMES, featuresSpec } from '../../domain/features.js';
+import { FEATURE_FAMILIES, FEATURES, FEATURE_NAMES } from '../../domain/features.js';
 import {
   REGIME_DIMENSIONS,
   REGIME_FEATURES,
@@ -12,7 +12,7 @@ import {
 } from '../../domain/research.js';
 import { bhAdjust, holmAdjust } from '../../stats/multiple-testing.js';
 import { neweyWestLags } from '../../stats/overlap.js';
-import { datasetFiles, writeRows } from '../../store/dataset.js';
+import { writeRows } from '../../store/dataset.js';
 import { ledgerSpec, sha256 } from '../../store/ledger.js';
 import { loadSplit, selectorIntervals } from '../split.js';
 import { regimeMasks, type CellResult } from './cells.js';
@@ -21,6 +21,7 @@ import { loadPanels, segmentsOf as segmentsOfEval, type EvalSegment } from './pa
 import { loadHypotheses, type LoadedSpec } from './specs.js';
 import { judge, type Verdict } from './verdicts.js';
 import { settlementStudy, type SettlementStudy } from './settlement.js';
+import { otherVenues, secondVenueCells, type SecondVenue } from './venues.js';
 
 export type { CellResult } from './cells.js';
 export type { Verdict, Check } from './verdicts.js';
@@ -192,14 +193,34 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
     : null;
   const settlementS = (performance.now() - tSettle) / 1000;
   const settlementCpu = cpuSeconds(cpu0);
-  // Venue robustness: which other venues have features at this timeframe in the data dir (the
-  // cross-venue run itself is not implemented: the verdict names them and stays inconclusive).
-  const otherVenues = specs.some((s) => s.spec.requires_second_venue)
-    ? [...new Set((await datasetFiles(o.root, featuresSpec(), { timeframe: [split.timeframe] })).map((f) => /venue=([^/\\]+)/.exec(f)?.[1] ?? ''))]
-        .filter((v) => v && v !== split.venue)
-        .sort()
-    : [];
-  const verdicts = specs.map((s) => judge(s.spec, cells, cfg, loaded.panel.round_trip_cost, settlement, { venue: split.venue, others: otherVenues, timeframe: split.timeframe }));
+  // Venue robustness (lead-lag hypotheses): the same cells on the first other venue with features
+  // at this timeframe, over the split's own intervals (research/venues.ts).
+  const venueSpecs = specs.filter((s) => s.spec.requires_second_venue);
+  const others = venueSpecs.length ? await otherVenues(o.root, split.venue, split.timeframe) : [];
+  let second: SecondVenue | null = null;
+  if (others.length) {
+    const tVenue = performance.now();
+    ctx.log.progress(`research: venue robustness on ${others[0]}`);
+    const vf = [...new Set(venueSpecs.flatMap((s) => s.spec.features.flatMap((f) => [f.name, ...(f.fallback ? [f.fallback] : [])])))];
+    second = await secondVenueCells(
+      {
+        root: o.root,
+        split: o.split,
+        segment: o.segment,
+        venue: others[0] as string,
+        features: vf,
+        needed: [...new Set([...vf, ...cfg.baseline_features, cfg.stress_feature])],
+        horizons: loaded.horizons.map((h) => h.horizon),
+        bar_ms: barMs,
+        read: { command: 'research', args: { ...(o.args as object), unseal_reason: o.unseal_reason ?? null }, unseal_test: o.segment === 'test' },
+        cfg,
+      },
+      ctx,
+    );
+    ctx.log.progressDone();
+    ctx.log.info(`research: venue robustness: ${second.error ?? `${second.cells.length} cells of ${second.venue} (${second.rows} rows) in ${((performance.now() - tVenue) / 1000).toFixed(1)} s`}`);
+  }
+  const verdicts = specs.map((s) => judge(s.spec, cells, cfg, loaded.panel.round_trip_cost, settlement, { venue: split.venue, others, timeframe: split.timeframe, second }));
   const specHashes = Object.fromEntries(specs.map((s) => [s.spec.id, s.hash]));
   const dataHashes = Object.fromEntries(Object.entries(split.inputs).map(([k, v]) => [k, v.hash]));
   const nowMs = ctx.clock.now();

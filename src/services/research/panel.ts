@@ -30,6 +30,8 @@ export interface SegmentRead {
   command: string;
   args: unknown;
   unseal_test: boolean;
+  /** another venue's rows over the split's intervals (the venue-robustness check; see readSegment) */
+  venue?: string;
 }
 
 /**
@@ -50,7 +52,7 @@ async function copySegments(
   let repeated = false;
   for (const [i, segment] of segments.entries()) {
     const sel: SegmentSelector = { segment };
-    const r = await readSegment({ root, name: split, selector: sel, dataset, unseal_test: read.unseal_test, command: read.command, args: read.args }, ctx);
+    const r = await readSegment({ root, name: split, selector: sel, dataset, unseal_test: read.unseal_test, command: read.command, args: read.args, ...(read.venue ? { venue: read.venue } : {}) }, ctx);
     repeated ||= r.repeated_look;
     const src = r.table;
     if (trainCopy && segment === 'train') await execQuery(ctx.db, 'common/copy_table', {}, { idents: { t: trainCopy, src } });

@@ -2,6 +2,7 @@ import type { HypothesisSpec, ResearchConfig } from '../../domain/research.js';
 import { twoSidedP } from '../../stats/multiple-testing.js';
 import type { CellResult } from './cells.js';
 import type { SettlementStudy } from './settlement.js';
+import type { SecondVenue } from './venues.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'inconclusive' | 'info';
 
@@ -41,6 +42,8 @@ export interface VenueContext {
   venue: string;
   others: string[];
   timeframe: string;
+  /** the same cells on the first of `others` (research/venues.ts); absent when not run */
+  second?: SecondVenue | null;
 }
 
 export function judge(spec: HypothesisSpec, cells: readonly CellResult[], cfg: ResearchConfig, roundTripCost: number | null, study: SettlementStudy | null = null, venues: VenueContext | null = null): Verdict {
@@ -146,6 +149,8 @@ export function judge(spec: HypothesisSpec, cells: readonly CellResult[], cfg: R
     const others = venues?.others ?? [];
     if (others.length === 0) {
       checks.push({ name: 'venue_robustness', status: 'inconclusive', numbers: { venues: 1 }, reason: 'inconclusive: no second venue (the same test on a second venue is required for lead-lag claims)' });
+    } else if (venues?.second) {
+      checks.push(venueCheck(venues.second, best, d, alpha, cfg));
     } else {
       checks.push({
         name: 'venue_robustness',
@@ -168,6 +173,37 @@ export function judge(spec: HypothesisSpec, cells: readonly CellResult[], cfg: R
   if (rest.some((c) => c.status === 'fail')) return verdict('fail');
   if (rest.some((c) => c.status === 'inconclusive')) return verdict('inconclusive');
   return verdict('pass');
+}
+
+/**
+ * The run's best cell against the same (feature, horizon) pooled cell on the second venue: one
+ * pre-specified test there (its own Newey-West p, no search, so no multiple-testing adjustment).
+ * Pass: the same sign, p <= alpha. Fail: the opposite sign significant, or no significant effect
+ * with enough data to reject. Inconclusive: no data there, or too little.
+ */
+function venueCheck(second: SecondVenue, best: CellResult, d: number, alpha: number, cfg: ResearchConfig): Check {
+  const c = second.cells.find((x) => x.feature === best.feature && x.horizon === best.horizon && x.regime_dim === 'all');
+  const numbers = {
+    venue: second.venue,
+    feature: best.feature,
+    horizon: best.horizon,
+    ic_run: best.ic,
+    ic: c?.ic ?? null,
+    t_nw: c?.t_nw ?? null,
+    p_value: c?.p_value ?? null,
+    effective_n: c?.effective_n ?? null,
+    alpha,
+  };
+  const where = `${best.feature} ${best.horizon} on ${second.venue}`;
+  if (second.error) return { name: 'venue_robustness', status: 'inconclusive', numbers, reason: `inconclusive: ${second.venue} could not be tested: ${second.error}` };
+  if (!c || c.status !== 'ok' || c.ic === null || c.p_value === null) return { name: 'venue_robustness', status: 'inconclusive', numbers, reason: `inconclusive: too few observations for ${where}` };
+  const same = sgn(c.ic) === d;
+  if (c.p_value <= alpha && same) return { name: 'venue_robustness', status: 'pass', numbers, reason: `replicates on ${second.venue}: IC ${fmt(c.ic)} (run ${fmt(best.ic)}), NW t ${fmt(c.t_nw, 2)}, p ${fmt(c.p_value)} <= ${alpha}` };
+  if (c.p_value <= alpha) return { name: 'venue_robustness', status: 'fail', numbers, reason: `the opposite sign on ${second.venue}: IC ${fmt(c.ic)} against ${fmt(best.ic)} in the run, p ${fmt(c.p_value)}` };
+  if ((c.effective_n ?? 0) >= cfg.min_effective_n_to_reject) {
+    return { name: 'venue_robustness', status: 'fail', numbers, reason: `does not replicate on ${second.venue}: IC ${fmt(c.ic)}, p ${fmt(c.p_value)} > ${alpha} with effective N ${fmt(c.effective_n, 0)}` };
+  }
+  return { name: 'venue_robustness', status: 'inconclusive', numbers, reason: `inconclusive: not significant on ${second.venue} (p ${fmt(c.p_value)}) and effective N ${fmt(c.effective_n, 0)} < ${cfg.min_effective_n_to_reject}` };
 }
 
 /**

@@ -1,0 +1,70 @@
+import type { ServiceContext } from '../../domain/context.js';
+import { PerpkitError } from '../../domain/errors.js';
+import { featuresSpec } from '../../domain/features.js';
+import type { ResearchConfig } from '../../domain/research.js';
+import { neweyWestLags } from '../../stats/overlap.js';
+import { datasetFiles } from '../../store/dataset.js';
+import { regimeMasks, type CellResult } from './cells.js';
+import { buildGridIndex, gridFeatureHorizon, releaseColumn } from './grid.js';
+import { loadPanels, type EvalSegment, type SegmentRead } from './panel.js';
+
+/**
+ * The venue-robustness check of lead-lag hypotheses (proposal 000, default question 3): the same
+ * test on a second venue's data. The second venue's features and labels are read over the split's
+ * own intervals (the same segment, buffers and sealing), and each (feature, horizon) of the
+ * hypotheses that need it gets its pooled cell (regime "all") there; the verdict compares the
+ * run's best cell with the same cell on the second venue.
+ */
+
+/** The other venues with features at the timeframe in the data dir, sorted. */
+export async function otherVenues(root: string, venue: string, timeframe: string): Promise<string[]> {
+  const files = await datasetFiles(root, featuresSpec(), { timeframe: [timeframe] });
+  return [...new Set(files.map((f) => /venue=([^/\\]+)/.exec(f)?.[1] ?? ''))].filter((v) => v && v !== venue).sort();
+}
+
+export interface SecondVenue {
+  venue: string;
+  /** pooled cells (regime_dim "all") of the second venue; empty when it could not be read */
+  cells: CellResult[];
+  rows: number;
+  /** why the second venue could not be tested (no features or labels in the split's scope there) */
+  error?: string;
+}
+
+export interface SecondVenueOptions {
+  root: string;
+  split: string;
+  segment: EvalSegment;
+  venue: string;
+  /** the features whose cells are compared, and the columns the cells need besides (baseline, stress) */
+  features: string[];
+  needed: string[];
+  horizons: string[];
+  bar_ms: number;
+  read: SegmentRead;
+  cfg: ResearchConfig;
+}
+
+export async function secondVenueCells(o: SecondVenueOptions, ctx: ServiceContext): Promise<SecondVenue> {
+  // The run's own read already reported any repeated look at a sealed segment.
+  const quiet: ServiceContext = { ...ctx, log: { ...ctx.log, warn: (m) => (m.startsWith('repeated look') ? undefined : ctx.log.warn(m)) } };
+  let loaded: Awaited<ReturnType<typeof loadPanels>>;
+  try {
+    loaded = await loadPanels({ root: o.root, split: o.split, segment: o.segment, features: o.needed, horizons: o.horizons, read: { ...o.read, venue: o.venue } }, quiet);
+  } catch (err) {
+    // nothing of the second venue to test (no features, labels or horizons there): the check says so
+    if (err instanceof PerpkitError && err.kind === 'missing') return { venue: o.venue, cells: [], rows: 0, error: err.message };
+    throw err;
+  }
+  const masks = regimeMasks(loaded.panel, loaded.train, [], o.cfg);
+  const grid = buildGridIndex(loaded.panel, loaded.train, masks, [], o.cfg);
+  const cells: CellResult[] = [];
+  for (const f of o.features) {
+    for (const h of loaded.horizons) {
+      const lags = Math.ceil(o.cfg.nw_lag_multiplier * neweyWestLags(h.horizon_ms, o.bar_ms));
+      cells.push(...gridFeatureHorizon(grid, { dims: [], feature: f, horizon: h.horizon, horizon_ms: h.horizon_ms, lags, cfg: o.cfg }).filter((c) => c.regime_dim === 'all'));
+    }
+    releaseColumn(grid, f);
+  }
+  return { venue: o.venue, cells, rows: loaded.panel.rows };
+}
