@@ -1,15 +1,16 @@
-import { REGIME_CELLS, REGIME_FEATURES, type RegimeDimension, type ResearchConfig } from '../../domain/research.js';
+import { REGIME_FEATURES } from '../../domain/research.js';
 import { bucketStats, bucketOf } from '../../stats/buckets.js';
 import { icStability, icTrend, signStability } from '../../stats/decay.js';
 import { percentileSorted } from '../../stats/descriptive.js';
 import { twoSidedP } from '../../stats/multiple-testing.js';
 import { normQuantile } from '../../stats/normal.js';
 import { walkForwardResidualsFast } from '../../stats/research-incremental.js';
-import { groupPearsonOf, groupSums, makeGroupSet, rankedColumn, type GroupSet, type GroupSums, type GroupingSpec, type RankedColumn } from '../../stats/research-fused.js';
+import { groupPearsonOf, groupSums, rankedColumn, type GroupSet, type GroupSums } from '../../stats/research-fused.js';
 import { hacSum, longRunVarianceFast, sortColumn } from '../../stats/research-kernels.js';
-import type { CellResult, FeatureHorizonInput, RegimeMasks } from './cells.js';
-import { emptyCell, periodKeyOfDay } from './cells.js';
-import type { Panel } from './panel.js';
+import type { CellResult, FeatureHorizonInput } from './cells.js';
+import { emptyCell } from './cells.js';
+import { column, type GridIndex } from './grid-index.js';
+import { crossSectional } from './grid-cross.js';
 import { ecdf, quantileOf, sortedFinite } from './pooled.js';
 
 /**
@@ -20,190 +21,6 @@ import { ecdf, quantileOf, sortedFinite } from './pooled.js';
  * with the same sums in the same order; only the Newey-West sums over long lags use the O(n + L)
  * box-kernel form (stats/research-kernels).
  */
-
-interface Dim {
-  dim: string;
-  cells: readonly string[];
-  /** groupings of the set: asset x cell (pooled), cell, asset x period x cell */
-  asset: number;
-  panel: number;
-  period: number;
-}
-
-export interface GridIndex {
-  panel: Panel;
-  train: Map<string, Map<string, Float64Array>>;
-  cfg: ResearchConfig;
-  N: number;
-  A: number;
-  symbols: string[];
-  /** first row of each asset (A + 1 entries) */
-  offsets: Int32Array;
-  assetOf: Int32Array;
-  /** global time index of each row */
-  tIdx: Int32Array;
-  times: Float64Array;
-  /** periods: index of each row's period key (key - keyMin), P periods */
-  P: number;
-  keyMin: number;
-  dims: Dim[];
-  /** every grouping of every dimension, and the stress check (calm rows by asset: grouping `calm`) */
-  set: GroupSet;
-  calm: number;
-  /** rows by asset (the partial IC's one grouping) */
-  bare: GroupSet;
-  cols: Map<string, { values: Float64Array; ranked?: RankedColumn }>;
-  turnover: Map<string, number | null>;
-  /** per horizon: the last label-residual column and its sort (equal for features with the same usable rows) */
-  residuals: Map<string, { values: Float64Array; ranked: RankedColumn }>;
-  scratch: { FR: Float64Array; LR: Float64Array; valid: Uint8Array };
-}
-
-function concatColumn(ix: Pick<GridIndex, 'panel' | 'N'>, get: (a: Panel['assets'][number]) => Float64Array | undefined): Float64Array {
-  const out = new Float64Array(ix.N).fill(Number.NaN);
-  let o = 0;
-  for (const a of ix.panel.assets) {
-    const v = get(a);
-    if (v) out.set(v, o);
-    o += a.time.length;
-  }
-  return out;
-}
-
-export function buildGridIndex(panel: Panel, train: Map<string, Map<string, Float64Array>>, masks: RegimeMasks, dims: readonly RegimeDimension[], cfg: ResearchConfig): GridIndex {
-  const A = panel.assets.length;
-  const offsets = new Int32Array(A + 1);
-  panel.assets.forEach((a, k) => (offsets[k + 1] = offsets[k]! + a.time.length));
-  const N = offsets[A]!;
-  const assetOf = new Int32Array(N);
-  const allTimes = new Float64Array(N);
-  for (let k = 0; k < A; k++) {
-    assetOf.fill(k, offsets[k]!, offsets[k + 1]!);
-    allTimes.set(panel.assets[k]!.time, offsets[k]!);
-  }
-  const sortedT = Float64Array.from(allTimes).sort();
-  const uniq: number[] = [];
-  for (let i = 0; i < N; i++) if (i === 0 || sortedT[i] !== sortedT[i - 1]) uniq.push(sortedT[i]!);
-  const times = Float64Array.from(uniq);
-  const tIdx = new Int32Array(N);
-  const keys = new Float64Array(N);
-  let lastDay = Number.NaN;
-  let lastKey = Number.NaN;
-  for (let i = 0; i < N; i++) {
-    const t = allTimes[i]!;
-    let lo = 0;
-    let hi = times.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (times[mid]! < t) lo = mid + 1;
-      else hi = mid;
-    }
-    tIdx[i] = lo;
-    const day = Math.floor(t / 86_400_000);
-    if (day !== lastDay) {
-      lastDay = day;
-      lastKey = periodKeyOfDay(day, cfg.ic_period);
-    }
-    keys[i] = lastKey;
-  }
-  let keyMin = Infinity;
-  let keyMax = -Infinity;
-  for (let i = 0; i < N; i++) {
-    keyMin = Math.min(keyMin, keys[i]!);
-    keyMax = Math.max(keyMax, keys[i]!);
-  }
-  const P = N ? keyMax - keyMin + 1 : 0;
-  // groupings: every dimension's asset x cell, then the stress check (pooled), then cells, then asset x period x cell
-  const pooledG: GroupingSpec[] = [];
-  const panelG: GroupingSpec[] = [];
-  const periodG: GroupingSpec[] = [];
-  const dimList: Dim[] = [];
-  const mkDim = (dim: string, cells: readonly string[], cellOf: (i: number) => number): void => {
-    const C = cells.length;
-    const ga = new Int32Array(N);
-    const gp = new Int32Array(N);
-    const gq = new Int32Array(N);
-    for (let i = 0; i < N; i++) {
-      const c = cellOf(i);
-      const a = assetOf[i]!;
-      gp[i] = c;
-      ga[i] = c < 0 ? -1 : a * C + c;
-      gq[i] = c < 0 ? -1 : (a * P + (keys[i]! - keyMin)) * C + c;
-    }
-    pooledG.push({ group: ga, size: A * C, cells: C });
-    panelG.push({ group: gp, size: C });
-    periodG.push({ group: gq, size: A * P * C });
-    dimList.push({ dim, cells, asset: 0, panel: 0, period: 0 });
-  };
-  mkDim('all', ['all'], () => 0);
-  for (const d of dims) {
-    const cells = REGIME_CELLS[d];
-    const ms = panel.assets.map((a) => cells.map((c) => masks.get(a.symbol)?.get(`${d}=${c}`)));
-    mkDim(d, cells, (i) => {
-      const a = assetOf[i]!;
-      const r = i - offsets[a]!;
-      const m = ms[a]!;
-      for (let c = 0; c < m.length; c++) if (m[c]?.[r] === 1) return c;
-      return -1;
-    });
-  }
-  // Rare-stress check: rows whose stress measure is at or below its training quantile (or missing).
-  const calm = new Int32Array(N).fill(-1);
-  panel.assets.forEach((a, k) => {
-    const thr = quantileOf(train.get(a.symbol)?.get(cfg.stress_feature), 1 - cfg.stress_drop_share);
-    const v = a.features.get(cfg.stress_feature);
-    for (let r = 0; r < a.time.length; r++) {
-      const x = v?.[r];
-      if (x === undefined || !Number.isFinite(x) || !Number.isFinite(thr) || x <= thr) calm[offsets[k]! + r] = k;
-    }
-  });
-  const D = dimList.length;
-  dimList.forEach((d, di) => Object.assign(d, { asset: di, panel: D + 1 + di, period: 2 * D + 1 + di }));
-  const set = makeGroupSet(N, [...pooledG, { group: calm, size: A, cells: 1 }, ...panelG, ...periodG], D + 1, times.length);
-  return {
-    panel,
-    train,
-    cfg,
-    N,
-    A,
-    symbols: panel.assets.map((a) => a.symbol),
-    offsets,
-    assetOf,
-    tIdx,
-    times,
-    P,
-    keyMin,
-    dims: dimList,
-    set,
-    calm: D,
-    bare: makeGroupSet(N, [{ group: assetOf, size: A, cells: 1 }], 1, times.length),
-    cols: new Map(),
-    turnover: new Map(),
-    residuals: new Map(),
-    scratch: { FR: new Float64Array(N), LR: new Float64Array(N), valid: new Uint8Array(N) },
-  };
-}
-
-/** A panel column, sorted once with the grid's table in its order (cached: features across horizons, labels across features). */
-function column(ix: GridIndex, key: string, get: (a: Panel['assets'][number]) => Float64Array | undefined): { values: Float64Array; ranked: RankedColumn } {
-  let c = ix.cols.get(key);
-  if (!c) {
-    c = { values: concatColumn(ix, get) };
-    ix.cols.set(key, c);
-  }
-  if (!c.ranked) {
-    const col = sortColumn(c.values);
-    c.ranked = rankedColumn(ix.set, col);
-  }
-  return c as { values: Float64Array; ranked: RankedColumn };
-}
-
-const ranked = rankedColumn;
-
-/** Drops the cached sort of a column (memory: a feature's columns are not needed after its horizons). */
-export function releaseColumn(ix: GridIndex, feature: string): void {
-  ix.cols.delete(`f:${feature}`);
-}
 
 interface PooledOut {
   n: number;
@@ -454,80 +271,8 @@ function gridAllCellExtras(ix: GridIndex, o: FeatureHorizonInput, valid: Uint8Ar
   crossSectional(ix, valid, X, Y, o.lags, r);
 }
 
-/** Average ranks 1..m of a few values (ties share their mean), as descriptive.rankAverage. */
-function smallRanks(v: Float64Array, m: number, out: Float64Array): void {
-  for (let i = 0; i < m; i++) {
-    let below = 0;
-    let eq = 0;
-    for (let j = 0; j < m; j++) {
-      if (v[j]! < v[i]!) below++;
-      else if (v[j] === v[i]) eq++;
-    }
-    out[i] = below + (eq + 1) / 2;
-  }
-}
-
-/** Cross-sectional Spearman IC per decision time (stats/ic crossSectionalIC, >= 3 assets) and its Newey-West t (icSummary). */
-function crossSectional(ix: GridIndex, valid: Uint8Array, X: Float64Array, Y: Float64Array, lags: number, r: CellResult): void {
-  const G = ix.times.length;
-  const A = ix.A;
-  // rows by time (assets in panel order within a time)
-  const at = new Int32Array(G * A).fill(-1);
-  for (let i = 0; i < ix.N; i++) if (valid[i] === 1) at[ix.tIdx[i]! * A + ix.assetOf[i]!] = i;
-  const xs = new Float64Array(A);
-  const ys = new Float64Array(A);
-  const rxs = new Float64Array(A);
-  const rys = new Float64Array(A);
-  const ics: number[] = [];
-  for (let t = 0; t < G; t++) {
-    let m = 0;
-    for (let a = 0; a < A; a++) {
-      const i = at[t * A + a]!;
-      if (i < 0) continue;
-      xs[m] = X[i]!;
-      ys[m++] = Y[i]!;
-    }
-    if (m < 3) continue;
-    smallRanks(xs, m, rxs);
-    smallRanks(ys, m, rys);
-    let mx = 0;
-    let my = 0;
-    for (let j = 0; j < m; j++) {
-      mx += rxs[j]!;
-      my += rys[j]!;
-    }
-    mx /= m;
-    my /= m;
-    let sxy = 0;
-    let sxx = 0;
-    let syy = 0;
-    for (let j = 0; j < m; j++) {
-      const dx = rxs[j]! - mx;
-      const dy = rys[j]! - my;
-      sxy += dx * dy;
-      sxx += dx * dx;
-      syy += dy * dy;
-    }
-    if (!(sxx > 0) || !(syy > 0)) continue;
-    ics.push(Math.max(-1, Math.min(1, sxy / Math.sqrt(sxx * syy))));
-  }
-  const n = ics.length;
-  r.cs_times = n;
-  if (n === 0) {
-    r.cs_ic = null;
-    r.cs_t_nw = null;
-    return;
-  }
-  const ic = Float64Array.from(ics);
-  let s = 0;
-  for (let i = 0; i < n; i++) s += ic[i]!;
-  const m = s / n;
-  r.cs_ic = Number.isFinite(m) ? m : null;
-  const nw = Math.sqrt(longRunVarianceFast(ic, Math.max(0, Math.floor(lags + 1) - 1)).lrv / n);
-  r.cs_t_nw = n > 1 && nw > 0 && Number.isFinite(m / nw) ? m / nw : null;
-}
-
 export { REGIME_FEATURES };
+export { buildGridIndex, releaseColumn, type GridIndex } from './grid-index.js';
 
 /**
  * Incrementality (cells.incrementality): per asset, walk-forward residuals of the feature and the
@@ -560,10 +305,10 @@ function gridIncrementality(ix: GridIndex, o: FeatureHorizonInput, r: CellResult
   // The label residual depends on the feature only through the usable rows: reuse its sort when equal, bit for bit.
   let lr = ix.residuals.get(o.horizon);
   if (!lr || !sameBits(lr.values, LR)) {
-    lr = { values: Float64Array.from(LR), ranked: ranked(ix.bare, sortColumn(LR)) };
+    lr = { values: Float64Array.from(LR), ranked: rankedColumn(ix.bare, sortColumn(LR)) };
     ix.residuals.set(o.horizon, lr);
   }
-  const s = groupSums(ix.bare, ranked(ix.bare, sortColumn(FR)), lr.ranked, valid, ix.tIdx, null);
+  const s = groupSums(ix.bare, rankedColumn(ix.bare, sortColumn(FR)), lr.ranked, valid, ix.tIdx, null);
   const pr = pooledOf(ix, ix.bare, s, 0, o.lags)[0]!;
   r.partial_ic = pr.ic;
   r.partial_t_nw = pr.t_nw;

@@ -1,0 +1,196 @@
+import { REGIME_CELLS, type RegimeDimension, type ResearchConfig } from '../../domain/research.js';
+import { makeGroupSet, rankedColumn, type GroupSet, type GroupingSpec, type RankedColumn } from '../../stats/research-fused.js';
+import { sortColumn } from '../../stats/research-kernels.js';
+import type { RegimeMasks } from './cells.js';
+import { periodKeyOfDay } from './cells.js';
+import type { Panel } from './panel.js';
+import { quantileOf } from './pooled.js';
+
+/**
+ * The research grid's index (research/grid.ts computes the cells on it): the panel's rows laid out
+ * once in typed arrays (assets in panel order, each in time order), the regime cells, assets and
+ * periods as groupings, and the sorted columns, cached across horizons and features.
+ */
+
+export interface Dim {
+  dim: string;
+  cells: readonly string[];
+  /** groupings of the set: asset x cell (pooled), cell, asset x period x cell */
+  asset: number;
+  panel: number;
+  period: number;
+}
+
+export interface GridIndex {
+  panel: Panel;
+  train: Map<string, Map<string, Float64Array>>;
+  cfg: ResearchConfig;
+  N: number;
+  A: number;
+  symbols: string[];
+  /** first row of each asset (A + 1 entries) */
+  offsets: Int32Array;
+  assetOf: Int32Array;
+  /** global time index of each row */
+  tIdx: Int32Array;
+  times: Float64Array;
+  /** periods: index of each row's period key (key - keyMin), P periods */
+  P: number;
+  keyMin: number;
+  dims: Dim[];
+  /** every grouping of every dimension, and the stress check (calm rows by asset: grouping `calm`) */
+  set: GroupSet;
+  calm: number;
+  /** rows by asset (the partial IC's one grouping) */
+  bare: GroupSet;
+  cols: Map<string, { values: Float64Array; ranked?: RankedColumn }>;
+  turnover: Map<string, number | null>;
+  /** per horizon: the last label-residual column and its sort (equal for features with the same usable rows) */
+  residuals: Map<string, { values: Float64Array; ranked: RankedColumn }>;
+  scratch: { FR: Float64Array; LR: Float64Array; valid: Uint8Array };
+}
+
+export function concatColumn(ix: Pick<GridIndex, 'panel' | 'N'>, get: (a: Panel['assets'][number]) => Float64Array | undefined): Float64Array {
+  const out = new Float64Array(ix.N).fill(Number.NaN);
+  let o = 0;
+  for (const a of ix.panel.assets) {
+    const v = get(a);
+    if (v) out.set(v, o);
+    o += a.time.length;
+  }
+  return out;
+}
+
+export function buildGridIndex(panel: Panel, train: Map<string, Map<string, Float64Array>>, masks: RegimeMasks, dims: readonly RegimeDimension[], cfg: ResearchConfig): GridIndex {
+  const A = panel.assets.length;
+  const offsets = new Int32Array(A + 1);
+  panel.assets.forEach((a, k) => (offsets[k + 1] = offsets[k]! + a.time.length));
+  const N = offsets[A]!;
+  const assetOf = new Int32Array(N);
+  const allTimes = new Float64Array(N);
+  for (let k = 0; k < A; k++) {
+    assetOf.fill(k, offsets[k]!, offsets[k + 1]!);
+    allTimes.set(panel.assets[k]!.time, offsets[k]!);
+  }
+  const sortedT = Float64Array.from(allTimes).sort();
+  const uniq: number[] = [];
+  for (let i = 0; i < N; i++) if (i === 0 || sortedT[i] !== sortedT[i - 1]) uniq.push(sortedT[i]!);
+  const times = Float64Array.from(uniq);
+  const tIdx = new Int32Array(N);
+  const keys = new Float64Array(N);
+  let lastDay = Number.NaN;
+  let lastKey = Number.NaN;
+  for (let i = 0; i < N; i++) {
+    const t = allTimes[i]!;
+    let lo = 0;
+    let hi = times.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (times[mid]! < t) lo = mid + 1;
+      else hi = mid;
+    }
+    tIdx[i] = lo;
+    const day = Math.floor(t / 86_400_000);
+    if (day !== lastDay) {
+      lastDay = day;
+      lastKey = periodKeyOfDay(day, cfg.ic_period);
+    }
+    keys[i] = lastKey;
+  }
+  let keyMin = Infinity;
+  let keyMax = -Infinity;
+  for (let i = 0; i < N; i++) {
+    keyMin = Math.min(keyMin, keys[i]!);
+    keyMax = Math.max(keyMax, keys[i]!);
+  }
+  const P = N ? keyMax - keyMin + 1 : 0;
+  // groupings: every dimension's asset x cell, then the stress check (pooled), then cells, then asset x period x cell
+  const pooledG: GroupingSpec[] = [];
+  const panelG: GroupingSpec[] = [];
+  const periodG: GroupingSpec[] = [];
+  const dimList: Dim[] = [];
+  const mkDim = (dim: string, cells: readonly string[], cellOf: (i: number) => number): void => {
+    const C = cells.length;
+    const ga = new Int32Array(N);
+    const gp = new Int32Array(N);
+    const gq = new Int32Array(N);
+    for (let i = 0; i < N; i++) {
+      const c = cellOf(i);
+      const a = assetOf[i]!;
+      gp[i] = c;
+      ga[i] = c < 0 ? -1 : a * C + c;
+      gq[i] = c < 0 ? -1 : (a * P + (keys[i]! - keyMin)) * C + c;
+    }
+    pooledG.push({ group: ga, size: A * C, cells: C });
+    panelG.push({ group: gp, size: C });
+    periodG.push({ group: gq, size: A * P * C });
+    dimList.push({ dim, cells, asset: 0, panel: 0, period: 0 });
+  };
+  mkDim('all', ['all'], () => 0);
+  for (const d of dims) {
+    const cells = REGIME_CELLS[d];
+    const ms = panel.assets.map((a) => cells.map((c) => masks.get(a.symbol)?.get(`${d}=${c}`)));
+    mkDim(d, cells, (i) => {
+      const a = assetOf[i]!;
+      const r = i - offsets[a]!;
+      const m = ms[a]!;
+      for (let c = 0; c < m.length; c++) if (m[c]?.[r] === 1) return c;
+      return -1;
+    });
+  }
+  // Rare-stress check: rows whose stress measure is at or below its training quantile (or missing).
+  const calm = new Int32Array(N).fill(-1);
+  panel.assets.forEach((a, k) => {
+    const thr = quantileOf(train.get(a.symbol)?.get(cfg.stress_feature), 1 - cfg.stress_drop_share);
+    const v = a.features.get(cfg.stress_feature);
+    for (let r = 0; r < a.time.length; r++) {
+      const x = v?.[r];
+      if (x === undefined || !Number.isFinite(x) || !Number.isFinite(thr) || x <= thr) calm[offsets[k]! + r] = k;
+    }
+  });
+  const D = dimList.length;
+  dimList.forEach((d, di) => Object.assign(d, { asset: di, panel: D + 1 + di, period: 2 * D + 1 + di }));
+  const set = makeGroupSet(N, [...pooledG, { group: calm, size: A, cells: 1 }, ...panelG, ...periodG], D + 1, times.length);
+  return {
+    panel,
+    train,
+    cfg,
+    N,
+    A,
+    symbols: panel.assets.map((a) => a.symbol),
+    offsets,
+    assetOf,
+    tIdx,
+    times,
+    P,
+    keyMin,
+    dims: dimList,
+    set,
+    calm: D,
+    bare: makeGroupSet(N, [{ group: assetOf, size: A, cells: 1 }], 1, times.length),
+    cols: new Map(),
+    turnover: new Map(),
+    residuals: new Map(),
+    scratch: { FR: new Float64Array(N), LR: new Float64Array(N), valid: new Uint8Array(N) },
+  };
+}
+
+/** A panel column, sorted once with the grid's table in its order (cached: features across horizons, labels across features). */
+export function column(ix: GridIndex, key: string, get: (a: Panel['assets'][number]) => Float64Array | undefined): { values: Float64Array; ranked: RankedColumn } {
+  let c = ix.cols.get(key);
+  if (!c) {
+    c = { values: concatColumn(ix, get) };
+    ix.cols.set(key, c);
+  }
+  if (!c.ranked) {
+    const col = sortColumn(c.values);
+    c.ranked = rankedColumn(ix.set, col);
+  }
+  return c as { values: Float64Array; ranked: RankedColumn };
+}
+
+
+/** Drops the cached sort of a column (memory: a feature's columns are not needed after its horizons). */
+export function releaseColumn(ix: GridIndex, feature: string): void {
+  ix.cols.delete(`f:${feature}`);
+}
