@@ -334,8 +334,11 @@ async function inputHashes(
   const inputs: SplitFile['inputs'] = {};
   for (const spec of [featuresSpec(), labelsSpec()]) {
     const recorded = like?.[spec.name]?.hash;
-    const legacy = recorded !== undefined && recorded !== 'empty' && !recorded.startsWith('rs1:');
-    const h = await (legacy ? contentHash : contentFingerprint)(ctx, root, spec, filter, ['ingest_time']);
+    // how the recorded value was made: plain hex = contentHash; rs1: = md5 fingerprint; else rs2
+    const legacy = recorded !== undefined && recorded !== 'empty' && !/^rs\d:/.test(recorded);
+    const h = legacy
+      ? await contentHash(ctx, root, spec, filter, ['ingest_time'])
+      : await contentFingerprint(ctx, root, spec, filter, ['ingest_time'], recorded?.startsWith('rs1:') ? 'rs1' : 'rs2');
     inputs[spec.name] = { hash: h.hash, rows: h.rows };
   }
   return inputs;

@@ -22,7 +22,7 @@ describe('perpkit split (CLI, real sample)', () => {
     const split = JSON.parse(c.stdout).split as { segments: Array<{ name: string; intervals: string[][]; rows: Record<string, number>; sealed?: boolean }>; inputs: Record<string, { hash: string }> };
     expect(split.segments.map((s) => s.name)).toEqual(['train', 'validation', 'test']);
     expect(split.segments[2]?.sealed).toBe(true);
-    expect(split.inputs['labels']?.hash).toMatch(/^rs1:[0-9a-f]{40}$/);
+    expect(split.inputs['labels']?.hash).toMatch(/^rs2:[0-9a-f]{40}$/);
     expect(existsSync(join(dir, 'splits', 'main.json'))).toBe(true);
     // Same definition again: unchanged. Another definition: refused unless --replace.
     expect((await run(['split', '--name', 'main', '--data-dir', dir, '--buffer', '2d', '--quiet'])).code).toBe(0);

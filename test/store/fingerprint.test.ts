@@ -17,11 +17,11 @@ function bar(i: number, o: Record<string, unknown> = {}): Record<string, unknown
   };
 }
 
-const fp = async (rows: Array<Record<string, unknown>>, exclude: string[] = ['ingest_time']): Promise<{ hash: string; rows: number }> => {
+const fp = async (rows: Array<Record<string, unknown>>, exclude: string[] = ['ingest_time'], scheme: 'rs1' | 'rs2' = 'rs2'): Promise<{ hash: string; rows: number }> => {
   const ctx = await testContext();
   const root = tempDir();
   await writeRows(ctx, { root, spec: DATASETS.bars }, rows);
-  return contentFingerprint(ctx, root, DATASETS.bars, {}, exclude);
+  return contentFingerprint(ctx, root, DATASETS.bars, {}, exclude, scheme);
 };
 
 describe('contentFingerprint (split inputs)', () => {
@@ -29,7 +29,7 @@ describe('contentFingerprint (split inputs)', () => {
 
   it('depends on the rows, not on their order or on how they were written', async () => {
     const a = await fp(rows);
-    expect(a.hash).toMatch(/^rs1:[0-9a-f]{40}$/);
+    expect(a.hash).toMatch(/^rs2:[0-9a-f]{40}$/);
     expect(a.rows).toBe(500);
     const ctx = await testContext();
     const root = tempDir();
@@ -56,6 +56,18 @@ describe('contentFingerprint (split inputs)', () => {
   });
 });
 
+describe('contentFingerprint rs1 (md5 of the row text; splits recorded before rs2)', () => {
+  const rows = Array.from({ length: 120 }, (_, i) => bar(i));
+  it('is its own value, independent of order, and changes with one value, as rs2', async () => {
+    const a = await fp(rows, ['ingest_time'], 'rs1');
+    expect(a.hash).toMatch(/^rs1:[0-9a-f]{40}$/);
+    expect(a.hash.slice(4)).not.toBe((await fp(rows)).hash.slice(4));
+    expect((await fp([...rows].reverse(), ['ingest_time'], 'rs1')).hash).toBe(a.hash);
+    const one = rows.map((r, i) => (i === 21 ? { ...r, close: (r['close'] as number) + 1e-9 } : r));
+    expect((await fp(one, ['ingest_time'], 'rs1')).hash).not.toBe(a.hash);
+  });
+});
+
 describe('split inputs: recorded fingerprints and older contentHash values are both checked', () => {
   it('a split recorded with contentHash (plain hex) is compared by contentHash; one with rs1: by the fingerprint', async () => {
     const { featuresSpec } = await import('../../src/domain/features.js');
@@ -72,14 +84,22 @@ describe('split inputs: recorded fingerprints and older contentHash values are b
     const filter = { venue: ['binance-usdm'], timeframe: ['1h'] };
     const legacy = await contentHash(ctx, root, spec, filter, ['ingest_time']);
     const fresh = await contentFingerprint(ctx, root, spec, filter, ['ingest_time']);
+    const rs1 = await contentFingerprint(ctx, root, spec, filter, ['ingest_time'], 'rs1');
     expect(legacy.hash).toMatch(/^[0-9a-f]{32}$/);
+    expect(fresh.hash).toMatch(/^rs2:/);
+    expect(rs1.hash).toMatch(/^rs1:/);
     const split = (h: string): Parameters<typeof checkSplitInputs>[2] =>
       ({ venue: 'binance-usdm', timeframe: '1h', inputs: { features: { hash: h, rows: 48 }, labels: { hash: 'empty', rows: 0 } } }) as unknown as Parameters<typeof checkSplitInputs>[2];
     expect((await checkSplitInputs(ctx, root, split(legacy.hash))).changed).toEqual([]);
     expect((await checkSplitInputs(ctx, root, split(fresh.hash))).changed).toEqual([]);
-    // the same data changed: both kinds of record see it
+    expect((await checkSplitInputs(ctx, root, split(rs1.hash))).changed).toEqual([]);
+    // the same data changed: every kind of record sees it
     await writeRows(ctx, { root, spec }, [row(10, 9)]);
     expect((await checkSplitInputs(ctx, root, split(legacy.hash))).changed.map((c) => c.dataset)).toEqual(['features']);
     expect((await checkSplitInputs(ctx, root, split(fresh.hash))).changed.map((c) => c.dataset)).toEqual(['features']);
+    const changed = (await checkSplitInputs(ctx, root, split(rs1.hash))).changed;
+    expect(changed.map((c) => c.dataset)).toEqual(['features']);
+    // compared as rs1 (the recorded kind): the value now is an rs1 value too
+    expect(changed[0]!.now.hash).toMatch(/^rs1:/);
   });
 });
