@@ -383,6 +383,8 @@ export interface ReadSegmentOptions {
   /** for the ledger: the command and arguments that read it */
   command: string;
   args: unknown;
+  /** false: the rows in no particular order (for readers that sort what they read; default: time order) */
+  ordered?: boolean;
 }
 
 export interface ReadSegmentResult {
@@ -457,7 +459,7 @@ async function readSegmentRows(o: ReadSegmentOptions, ctx: ServiceContext): Prom
     hi: intervals.length ? ts(Math.max(...ends)) : null,
   };
   const table = `segment_${o.dataset}_${randomBytes(6).toString('hex')}`;
-  await execQuery(ctx.db, 'split/segment', params, { idents: { table } });
+  await execQuery(ctx.db, o.ordered === false ? 'split/segment_unordered' : 'split/segment', params, { idents: { table } });
   const [counts] = await runQuery(ctx.db, 'split/segment_counts', {}, { idents: { table } });
   const rows = Number(counts?.['n']);
   const decisionRows = Number(counts?.['d']);

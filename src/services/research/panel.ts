@@ -52,12 +52,18 @@ async function copySegments(
   let repeated = false;
   for (const [i, segment] of segments.entries()) {
     const sel: SegmentSelector = { segment };
-    const r = await readSegment({ root, name: split, selector: sel, dataset, unseal_test: read.unseal_test, command: read.command, args: read.args, ...(read.venue ? { venue: read.venue } : {}) }, ctx);
+    const r = await readSegment({ root, name: split, selector: sel, dataset, unseal_test: read.unseal_test, command: read.command, args: read.args, ordered: false, ...(read.venue ? { venue: read.venue } : {}) }, ctx);
     repeated ||= r.repeated_look;
     const src = r.table;
     if (trainCopy && segment === 'train') await execQuery(ctx.db, 'common/copy_table', {}, { idents: { t: trainCopy, src } });
-    await execQuery(ctx.db, i === 0 ? 'common/copy_table' : 'research/append_by_name', {}, { idents: { t: target, src } });
-    await execQuery(ctx.db, 'common/drop_table', {}, { idents: { t: src } });
+    if (i === 0) {
+      // the first segment's table becomes the target (renamed, not copied)
+      await execQuery(ctx.db, 'common/drop_table', {}, { idents: { t: target } });
+      await execQuery(ctx.db, 'common/rename_table', {}, { idents: { t: target, src } });
+    } else {
+      await execQuery(ctx.db, 'research/append_by_name', {}, { idents: { t: target, src } });
+      await execQuery(ctx.db, 'common/drop_table', {}, { idents: { t: src } });
+    }
   }
   return { repeated_look: repeated };
 }
