@@ -71,6 +71,7 @@ describe('write results: every count', () => {
     const ctx = await testContext();
     const root = tempDir();
     await writeRows(ctx, { root, spec: bars }, [bar(0), bar(1), later(30), later(60)]);
+    const t0 = performance.now();
     const r = await writeRows(ctx, { root, spec: bars }, [
       bar(2), // March: after everything stored -> appended part file
       later(30, { close: 100.5 }), // April: a stored key with another value -> merged
@@ -90,6 +91,11 @@ describe('write results: every count', () => {
       partitions_appended: 1,
     });
     expect(Object.keys(r.timings_ms).sort()).toEqual(['classify', 'commit', 'dedupe', 'files', 'validate']);
+    // each step's milliseconds: whole, not negative, and together no more than the write took
+    const took = performance.now() - t0;
+    const steps = Object.values(r.timings_ms);
+    for (const ms of steps) expect(Number.isInteger(ms) && ms >= 0).toBe(true);
+    expect(steps.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(Math.ceil(took) + steps.length);
     expect(readdirSync(join(root, ...BTC, 'month=2026-03')).filter((f) => f.endsWith('.parquet'))).toHaveLength(2);
     const rows = await ctx.db.all(`SELECT symbol, close FROM read_parquet($g, hive_partitioning = true) ORDER BY symbol, event_time`, {
       g: `${root}/bars/**/*.parquet`,
