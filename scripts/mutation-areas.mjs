@@ -58,7 +58,7 @@ export const MUTATION_AREAS = {
   },
   store: {
     mutate: ['src/store/**/*.ts'],
-    tests: [...STORE_TESTS, ...STORE_WRITE_TESTS, 'test/store/fingerprint.test.ts', 'test/store/columns*.test.ts'],
+    tests: [...STORE_TESTS, ...STORE_WRITE_TESTS, 'test/store/fingerprint.test.ts', 'test/store/columns*.test.ts', 'test/store/stage*.test.ts', 'test/store/query-shape*.test.ts'],
     floor: 80,
     skip: STORE_SKIP,
     union: true,
@@ -100,17 +100,20 @@ export const MUTATION_AREAS = {
     tests: [...STORE_WRITE_TESTS, 'test/store/fingerprint.test.ts'],
     floor: 80,
   },
-  // the row stage (appender into a temp table) and the column source (typed arrays as a table function): their
-  // unit tests and the dataset tests (writeRows goes through the stage)
+  // the row stage (appender into a temp table) and the column source (typed arrays as a table function): only their
+  // own tests (test/store/stage-unit.test.ts, columns*.test.ts, under a second each); not the dataset tests, which
+  // reach every line of the stage through writeRows at ~25 s a mutant and check it only indirectly
   'store-stage': {
     mutate: ['src/store/stage.ts', 'src/store/columns.ts'],
-    tests: ['test/store/columns*.test.ts', 'test/store/stage*.test.ts', 'test/store/dataset*.test.ts'],
+    tests: ['test/store/columns*.test.ts', 'test/store/stage*.test.ts'],
     floor: 80,
   },
-  // the query loader, the DuckDB session and the Parquet integrity check and file quarantine
+  // the query loader, the DuckDB session and the Parquet integrity check and file quarantine: the query and
+  // integrity tests (query-shape.test.ts among them: it was in no store area) and the unit tests, not the dataset
+  // tests (every one of them reaches the session and the loader, so a surviving mutant cost a minute of writes)
   'store-read': {
     mutate: ['src/store/queries.ts', 'src/store/duckdb.ts', 'src/store/integrity.ts'],
-    tests: STORE_TESTS,
+    tests: ['test/store/queries*.test.ts', 'test/store/query-shape*.test.ts', 'test/store/integrity*.test.ts', 'test/store/*-unit*.test.ts'],
     floor: 80,
     skip: STORE_SKIP,
   },
