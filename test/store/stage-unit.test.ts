@@ -88,4 +88,17 @@ describe('RowStage', () => {
     await st.discard();
     expect(st.rows).toBe(0);
   });
+
+  it('keeps each value exactly: integers as BIGINT (a fraction is refused, not rounded), -0 as -0', async () => {
+    const ctx = await testContext();
+    const st = new RowStage(ctx.db, SPEC, 'stg_x');
+    await expect(st.append([{ venue: 'v', event_time: 1.5 }])).rejects.toThrow(/cannot be converted to a BigInt/);
+    await st.discard();
+    await expect(st.append([{ venue: 'v', event_time: 1, n: 2.5 }])).rejects.toThrow(/cannot be converted to a BigInt/);
+    await st.discard();
+    await st.append([{ venue: 'v', event_time: 1, x: -0 }]);
+    await st.typed();
+    expect(await ctx.db.all(`SELECT x::VARCHAR AS x FROM stg_x`)).toEqual([{ x: '-0.0' }]);
+    await st.discard();
+  });
 });
