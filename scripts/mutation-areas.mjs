@@ -8,8 +8,10 @@
 // The store's in-process tests. Not test/store/crash.test.ts: it SIGKILLs the CLI over dist/, which Stryker does
 // not mutate, so it can kill no mutant and costs seconds per run.
 const STORE_TESTS = ['test/store/dataset*.test.ts', 'test/store/integrity*.test.ts', 'test/store/queries*.test.ts', 'test/store/*-unit*.test.ts'];
-// The dataset writer's tests: the dataset and batch-write tests and the unit tests (new dataset*-unit files among them).
-const STORE_WRITE_TESTS = ['test/store/dataset*.test.ts', 'test/store/write-batches.test.ts', 'test/store/*-unit*.test.ts'];
+// The dataset writer's tests: the dataset and batch-write tests, and dataset-unit*.test.ts (in-process, small tables).
+// Not the other unit tests: those that write go through dataset.ts too, and each covering file costs its load time
+// per mutant (Stryker's vitest runner).
+const STORE_WRITE_TESTS = ['test/store/dataset*.test.ts', 'test/store/write-batches.test.ts'];
 // process.chdir() is not supported in Stryker's vitest workers (the test fails in the dry run); queries-unit.test.ts
 // checks queriesDir() without it.
 const STORE_SKIP = ['finds queries/ from the package, not the working directory'];
@@ -72,10 +74,11 @@ export const MUTATION_AREAS = {
     tests: ['test/store/*-unit*.test.ts', 'test/store/lockfile.test.ts'],
     floor: 80,
   },
-  // The write path of dataset.ts (791 lines) in four parts by line range, and the row stage and column source
-  // apart. Each runs only the tests that reach its lines: the dataset and batch-write tests (real DuckDB writes to
-  // Parquet, 0.2 to 4 s each) and the fast unit tests; not queries*/integrity* (the fetch test in queries.test.ts
-  // writes the sample through the whole import path and covers every line of the writer at ~10 s a run).
+  // dataset.ts (791 lines) in four parts by line range, and the row stage and column source apart, each a run of
+  // under ~30 min on a shared machine. Each runs STORE_WRITE_TESTS: the dataset and batch-write tests (real DuckDB
+  // writes to Parquet, 0.2 to 4 s each) and test/store/dataset-unit*.test.ts (in-process, a few rows, written to
+  // kill what the slow tests miss); not queries*/integrity* (the fetch test in queries.test.ts writes the sample
+  // through the whole import path) nor the other unit tests (they reach the writer only through their set-up).
   // 1 partition paths, the validation checks of a staged table, writeTable and openWrite
   'store-write-1': {
     mutate: ['src/store/dataset.ts:1-248'],
@@ -108,12 +111,14 @@ export const MUTATION_AREAS = {
     tests: ['test/store/columns*.test.ts', 'test/store/stage*.test.ts'],
     floor: 80,
   },
-  // the query loader, the DuckDB session and the Parquet integrity check and file quarantine: the query and
-  // integrity tests (query-shape.test.ts among them: it was in no store area) and the unit tests, not the dataset
-  // tests (every one of them reaches the session and the loader, so a surviving mutant cost a minute of writes)
+  // the query loader, the DuckDB session and the Parquet integrity check and file quarantine: only the tests of
+  // these three modules (queries, query-shape: it was in no store area, integrity, duckdb-unit). Every other store
+  // test reaches the session and the loader too, and Stryker's vitest runner loads each covering test file per
+  // mutant: with the dataset and unit tests a mutant cost ~20 s, a 459-mutant run over an hour.
+  // The chdir test of queries.test.ts is skipped (process.chdir() is not supported in Stryker's workers).
   'store-read': {
     mutate: ['src/store/queries.ts', 'src/store/duckdb.ts', 'src/store/integrity.ts'],
-    tests: ['test/store/queries*.test.ts', 'test/store/query-shape*.test.ts', 'test/store/integrity*.test.ts', 'test/store/*-unit*.test.ts'],
+    tests: ['test/store/queries*.test.ts', 'test/store/query-shape*.test.ts', 'test/store/integrity*.test.ts', 'test/store/duckdb*.test.ts'],
     floor: 80,
     skip: STORE_SKIP,
   },
