@@ -12,7 +12,7 @@ const STORE_TESTS = ['test/store/dataset*.test.ts', 'test/store/integrity*.test.
 // Not the other unit tests: those that write go through dataset.ts too, and each covering file costs its load time
 // per mutant (Stryker's vitest runner).
 const STORE_WRITE_TESTS = ['test/store/dataset*.test.ts', 'test/store/write-batches.test.ts'];
-// process.chdir() is not supported in Stryker's vitest workers (the test fails in the dry run); queries-unit.test.ts
+// process.chdir() is not supported in Stryker's vitest workers (the test fails in the dry run); duckdb-unit.test.ts
 // checks queriesDir() without it.
 const STORE_SKIP = ['finds queries/ from the package, not the working directory'];
 const STATS_SKIP = ['is near 0.5 on pure noise', 'runs the benchmark workload'];
