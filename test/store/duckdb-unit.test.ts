@@ -85,6 +85,8 @@ describe('the query loader', () => {
     expect(q.params).toEqual(['b', 'a', 'B', 'a_1']);
     expect(() => parseQuery('t/q', `  \n SELECT 1`)).toThrow('query t/q must start with a comment describing it');
     expect(parseQuery('t/q', `\n  -- ok\nSELECT 1`).params).toEqual([]);
+    // a comment or string between two tokens still separates them
+    expect(parseQuery('t/q', `-- x\nSELECT $a/* c */b, $c'text'd`).params).toEqual(['a', 'c']);
   });
 
   it('reads header lists: trimmed, empty and "-" entries dropped, case-insensitive key, null when absent', () => {
@@ -104,6 +106,9 @@ describe('the query loader', () => {
     expect(() => parseQuery('t/q', `-- x\n-- idents: a, b\nSELECT {{c}}, {{d}}, {{c}}`)).toThrow(
       'query t/q: placeholders {{c}}, {{d}} are not declared in "-- idents:"; declared idents a, b are not used',
     );
+    expect(() => parseQuery('t/q', `-- x\n-- idents: a, b\nSELECT {{a}}`)).toThrow(/^query t\/q: declared idents b are not used$/);
+    expect(() => parseQuery('t/q', `-- x\n-- idents: a\nSELECT {{a}}, {{c}}`)).toThrow(/^query t\/q: placeholders \{\{c\}\} are not declared in "-- idents:"$/);
+    expect(() => renderQuery(q, { idents: { a: 'x', b: 'y' }, lists: { l: [], m: [], n: [] } })).toThrow(/^query t\/q: unknown lists m, n$/);
   });
 
   it('runs a repository query four ways, with exactly its parameters', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PerpkitError } from '../../src/domain/errors.js';
 import {
@@ -13,7 +13,7 @@ import {
   quarantinedFileRecords,
   quarantineFiles,
 } from '../../src/store/integrity.js';
-import { tempDir, testContext } from '../helpers.js';
+import { ROOT, tempDir, testContext } from '../helpers.js';
 
 /**
  * The Parquet byte check at each of its boundaries (12 bytes, a footer length of 0, of exactly size - 12 and one
@@ -49,6 +49,14 @@ describe('checkParquetFile: the boundaries', () => {
     writeFileSync(bad, Buffer.concat([Buffer.from('PAR1'), Buffer.alloc(32), Buffer.from('PAR2')]));
     expect(checkParquetFile(bad)?.reason).toBe('is truncated or damaged (no PAR1 magic at the end; 40 bytes)');
     expect(findCorruptFiles([join(d, 'b'), join(d, 'c'), join(d, 'e')]).map((p) => p.file)).toEqual([join(d, 'c')]);
+  });
+
+  it('closes every file it opens', () => {
+    const d = tempDir();
+    const files = [fake(join(d, 'ok'), 40, 1), fake(join(d, 'bad'), 40, 99)];
+    const open = readdirSync('/proc/self/fd').length;
+    for (let i = 0; i < 20; i++) findCorruptFiles(files);
+    expect(readdirSync('/proc/self/fd').length).toBe(open);
   });
 });
 
@@ -138,6 +146,9 @@ describe('probeParquetFiles, allParquetFiles, quarantineFiles', () => {
     writeFileSync(join(d, '.perpkit', 'staging', 's.parquet'), 'x');
     mkdirSync(join(d, 'dir.parquet'));
     expect(allParquetFiles(d)).toEqual([join(d, 'b', 'a.parquet'), join(d, 'b', 'c', 'z.parquet')]);
+    // sorted as paths, not in walk order: "b-x.parquet" sorts before the folder "b/"
+    writeFileSync(join(d, 'b-x.parquet'), 'x');
+    expect(allParquetFiles(d)).toEqual([join(d, 'b-x.parquet'), join(d, 'b', 'a.parquet'), join(d, 'b', 'c', 'z.parquet')]);
     expect(allParquetFiles(join(d, 'missing'))).toEqual([]);
   });
 
@@ -159,5 +170,27 @@ describe('probeParquetFiles, allParquetFiles, quarantineFiles', () => {
     );
     expect(moved).toEqual([{ file: 'bars/x.parquet', moved_to: '.perpkit/quarantine-files/20260102T030405Z/bars/x.parquet', size: 1, reason: 'is bad', time: '2026-01-02T03:04:05.678Z' }]);
     expect(quarantinedFileRecords(d)).toEqual(moved);
+    // the same file again, twice, in the same second: the next free folders -1 and -2
+    for (const n of [1, 2]) {
+      writeFileSync(f, 'x');
+      const again = await quarantineFiles(d, [{ file: f, size: 1, reason: 'is bad' }], Date.parse('2026-01-02T03:04:05.999Z'));
+      expect(again[0]?.moved_to).toBe(`.perpkit/quarantine-files/20260102T030405Z-${n}/bars/x.parquet`);
+    }
+    expect(quarantinedFileRecords(d)).toHaveLength(3);
+  });
+
+  it("the cheap probe names a file whose footer DuckDB cannot decode, with the footer's reason", async () => {
+    const ctx = await testContext();
+    const d = tempDir();
+    const part = 'funding/venue=binance-usdm/symbol=BTC-PERP/month=2026-03/part-0.parquet';
+    mkdirSync(join(d, 'x'));
+    cpSync(join(ROOT, 'data', 'sample', part), join(d, 'x', 'f.parquet'));
+    const f = readFileSync(join(d, 'x', 'f.parquet'));
+    const len = f.readUInt32LE(f.length - 8);
+    for (let i = f.length - 8 - len + 10; i < f.length - 18; i++) f[i] = (f[i] as number) ^ 0x5a;
+    writeFileSync(join(d, 'x', 'f.parquet'), f);
+    expect(await probeParquetFiles(ctx.db, [join(d, 'x', 'f.parquet')], false)).toEqual([
+      { file: join(d, 'x', 'f.parquet'), size: f.length, reason: 'is damaged (its footer cannot be decoded)' },
+    ]);
   });
 });
