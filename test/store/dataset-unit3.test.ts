@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DATASETS } from '../../src/domain/datasets.js';
 import { contentFingerprint, contentHash, datasetFiles, writeRows } from '../../src/store/dataset.js';
@@ -48,11 +48,35 @@ describe('datasetFiles: pruning and listing', () => {
     writeFileSync(join(day, '.part-x.parquet'), 'x');
     writeFileSync(join(day, 'notes.txt'), 'x');
     writeFileSync(join(root, 'trades', 'venue=stray'), 'a file, not a folder');
-    mkdirSync(join(root, 'trades', 'other=x', 'symbol=BTC-PERP', 'date=2026-03-14'), { recursive: true });
-    mkdirSync(join(root, 'trades', 'venue=binance-usdm', 'symbol=BTC-PERP', 'month=2026-03'), { recursive: true });
+    // folders of another key hold a Parquet file each: they are not partitions of this dataset
+    for (const stray of [['other=x', 'symbol=BTC-PERP', 'date=2026-03-14'], ['venue=binance-usdm', 'symbol=BTC-PERP', 'month=2026-03']]) {
+      mkdirSync(join(root, 'trades', ...stray), { recursive: true });
+      copyFileSync(join(day, 'part-0.parquet'), join(root, 'trades', ...stray, 'part-0.parquet'));
+    }
     writeFileSync(join(root, 'trades', 'venue=binance-usdm', 'symbol=BTC-PERP', 'date=2026-03-15'), 'a file');
     const files = await datasetFiles(root, trades);
     expect(files).toEqual([join(day, 'part-0.parquet'), join(day, 'part-a.parquet')]);
+  });
+
+  it('lists a dataset without a time key, sorts files as paths (BTC-X before BTC/), and a reader creates no .perpkit', async () => {
+    const ctx = await testContext();
+    const root = tempDir();
+    await writeRows(ctx, { root, spec: trades }, [trade(0), trade(0, { symbol: 'BTC' }), trade(0, { symbol: 'BTC-X' })]);
+    const files = await datasetFiles(root, trades);
+    expect(files.map((f) => f.slice(root.length + 1).split('/')[2])).toEqual(['symbol=BTC-PERP', 'symbol=BTC-X', 'symbol=BTC']);
+    expect(files).toEqual([...files].sort());
+    rmSync(join(root, '.perpkit'), { recursive: true, force: true });
+    await datasetFiles(root, trades);
+    expect(existsSync(join(root, '.perpkit'))).toBe(false);
+    const inst = {
+      venue: 'binance-usdm', symbol: 'BTC-PERP', event_time: T0, available_time: T0, source: 'test', ingest_time: T0, venue_symbol: 'BTCUSDT',
+      kind: 'perp', base: 'BTC', quote: 'USDT', settle: 'USDT', contract_size: 1, tick_size: 0.1, lot_size: 0.001, funding_interval_hours: 8,
+      funding_accrual_hours: 8, maker_fee: 0.0002, taker_fee: 0.0005, fee_tiers: null, spot_venue: 'binance', spot_symbol: 'BTC-USDT', expiry: null,
+    };
+    await writeRows(ctx, { root, spec: DATASETS.instruments }, [inst]);
+    expect((await datasetFiles(root, DATASETS.instruments)).map((f) => f.slice(root.length + 1))).toEqual([
+      'instruments/venue=binance-usdm/symbol=BTC-PERP/part-0.parquet',
+    ]);
   });
 
   it('refuses a filter value that is not a name, naming the flag', async () => {
@@ -107,6 +131,13 @@ describe('content hashes', () => {
     const fp = await contentFingerprint(ctx, root, trades);
     expect(fp).toMatchObject({ rows: 2, files: 2 });
     expect(fp.hash).toMatch(/^rs1:[0-9a-f]{40}$/);
+  });
+
+  it('a fingerprint of fixed rows is a fixed value (stored fingerprints of older splits must still match)', async () => {
+    const ctx = await testContext();
+    const root = tempDir();
+    await writeRows(ctx, { root, spec: trades }, [trade(0), trade(1)]);
+    expect((await contentFingerprint(ctx, root, trades)).hash).toBe('rs1:bfffce9f3b751c9e313c75292c981a0432dfb829');
   });
 
   it('fingerprints of unchanged files come from the cache, which holds at most 64 entries', async () => {
