@@ -111,6 +111,20 @@ describe('write results: every count', () => {
   });
 });
 
+describe('partitions a write does not stage', () => {
+  it('a merge leaves them alone; a replace deletes those in its scope and counts none of them unchanged', async () => {
+    const ctx = await testContext();
+    const root = tempDir();
+    await writeRows(ctx, { root, spec: bars }, [bar(0), later(30)]);
+    const merge = await writeRows(ctx, { root, spec: bars }, [bar(0, { close: 1 })]);
+    expect(merge).toMatchObject({ partitions_written: 1, partitions_deleted: 0, partitions_unchanged: 0 });
+    expect(readdirSync(join(root, ...BTC)).sort()).toEqual(['month=2026-03', 'month=2026-04']);
+    const replace = await writeRows(ctx, { root, spec: bars, replace: { symbol: ['BTC-PERP'] } }, [bar(0, { close: 2 })]);
+    expect(replace).toMatchObject({ partitions_written: 1, partitions_deleted: 1, partitions_unchanged: 0, rows_replaced: 1 });
+    expect(readdirSync(join(root, ...BTC))).toEqual(['month=2026-03']);
+  });
+});
+
 describe('writeRows refusals (the zod pass)', () => {
   it('one line per column and problem with its row count and first value (non-finite numbers by name), nothing written', async () => {
     const ctx = await testContext();
