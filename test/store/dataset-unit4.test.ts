@@ -81,6 +81,17 @@ describe('addBatch: the merge path', () => {
     expect(order.map((r) => r['close'])).toEqual([100, 102, 103, 105]);
   });
 
+  it('a fresh batch is in key order by the key types (price 99 before 100), not by their text', async () => {
+    const ctx = await testContext();
+    const root = tempDir();
+    const t = T0 + H;
+    const trade = { venue: 'binance-usdm', symbol: 'BTC-PERP', event_time: t, available_time: t, source: 'test', ingest_time: T0, trade_id: 'x', size: 1, side: 'buy' };
+    await writeRows(ctx, { root, spec: DATASETS.trades }, [{ ...trade, price: 100 }, { ...trade, price: 99 }]);
+    await ctx.db.exec('SET threads = 1');
+    const files = await datasetFiles(root, DATASETS.trades);
+    expect((await ctx.db.all(`SELECT price FROM read_parquet($f)`, { f: listOf(files) })).map((r) => r['price'])).toEqual([99, 100]);
+  });
+
   it('matches NULLs in the natural key as equal (a trade without id or side written twice is unchanged)', async () => {
     const ctx = await testContext();
     const root = tempDir();
