@@ -88,6 +88,9 @@ describe('writeTable validation: the column rules and their boundaries', () => {
     const t = await stage(ctx, [{}], oi);
     const r = await writeTable(ctx, { root, spec: DATASETS.open_interest }, t);
     expect(r).toMatchObject({ rows_in: 1, rows_added: 1, partitions_written: 1 });
+    // a column with no sign rule takes a negative value (a funding rate paid by shorts)
+    const fr = await stage(ctx, [{ funding_rate: '-0.0003::DOUBLE' }]);
+    expect(await writeTable(ctx, { root: tempDir(), spec: DATASETS.funding }, fr)).toMatchObject({ rows_added: 1 });
     const neg = await stage(ctx, [{ open_interest: '-0.5::DOUBLE' }, { open_interest: '-1.0::DOUBLE' }], oi);
     const err = await refusal(ctx, tempDir(), DATASETS.open_interest, neg);
     expect(err.message).toContain('  column open_interest: must be >= 0: 2 row(s), e.g. "-0.5"');
