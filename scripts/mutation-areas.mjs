@@ -8,6 +8,13 @@
 // The store's in-process tests. Not test/store/crash.test.ts: it SIGKILLs the CLI over dist/, which Stryker does
 // not mutate, so it can kill no mutant and costs seconds per run.
 const STORE_TESTS = ['test/store/dataset*.test.ts', 'test/store/integrity*.test.ts', 'test/store/queries*.test.ts', 'test/store/*-unit*.test.ts'];
+// The dataset writer's tests: the dataset and batch-write tests, and dataset-unit*.test.ts (in-process, small tables).
+// Not the other unit tests: those that write go through dataset.ts too, and each covering file costs its load time
+// per mutant (Stryker's vitest runner).
+const STORE_WRITE_TESTS = ['test/store/dataset*.test.ts', 'test/store/write-batches.test.ts'];
+// process.chdir() is not supported in Stryker's vitest workers (the test fails in the dry run); duckdb-unit.test.ts
+// checks queriesDir() without it.
+const STORE_SKIP = ['finds queries/ from the package, not the working directory'];
 const STATS_SKIP = ['is near 0.5 on pure noise', 'runs the benchmark workload'];
 /** @type {Record<string, { mutate: string[]; tests: string[]; floor: number; skip?: string[]; union?: boolean }>} */
 export const MUTATION_AREAS = {
@@ -53,11 +60,12 @@ export const MUTATION_AREAS = {
   },
   store: {
     mutate: ['src/store/**/*.ts'],
-    tests: STORE_TESTS,
+    tests: [...STORE_TESTS, ...STORE_WRITE_TESTS, 'test/store/fingerprint.test.ts', 'test/store/columns*.test.ts', 'test/store/stage*.test.ts', 'test/store/query-shape*.test.ts'],
     floor: 80,
+    skip: STORE_SKIP,
     union: true,
   },
-  // The store in three parts that together mutate all of src/store. store-unit is the part with fast in-process
+  // The store in parts that together mutate all of src/store. store-unit is the part with fast in-process
   // tests (test/store/*-unit*.test.ts, a second or two each): the partition swaps and the writer lock, the read
   // side, the ledger, quarantine exclusion and the step runner. Its tests are only the unit tests, so each of
   // its mutants costs seconds, not the ~25 s of the dataset tests that also reach these modules.
@@ -66,18 +74,53 @@ export const MUTATION_AREAS = {
     tests: ['test/store/*-unit*.test.ts', 'test/store/lockfile.test.ts'],
     floor: 80,
   },
-  // the write path (the row stage, Hive partitions, validation, merge on the natural key, append parts, replace writes), with
-  // the dataset tests: DuckDB writes of 0.5 to 5 s each, so a run takes hours on a shared 2-core machine
-  'store-write': {
-    mutate: ['src/store/dataset.ts', 'src/store/stage.ts'],
-    tests: STORE_TESTS,
+  // dataset.ts (791 lines) in four parts by line range, and the row stage and column source apart, each a run of
+  // under ~30 min on a shared machine. Each runs STORE_WRITE_TESTS: the dataset and batch-write tests (real DuckDB
+  // writes to Parquet, 0.2 to 4 s each) and test/store/dataset-unit*.test.ts (in-process, a few rows, written to
+  // kill what the slow tests miss); not queries*/integrity* (the fetch test in queries.test.ts writes the sample
+  // through the whole import path) nor the other unit tests (they reach the writer only through their set-up).
+  // 1 partition paths, the validation checks of a staged table, writeTable and openWrite
+  'store-write-1': {
+    mutate: ['src/store/dataset.ts:1-248'],
+    tests: STORE_WRITE_TESTS,
     floor: 80,
   },
-  // the query loader, the DuckDB session and the Parquet integrity check and file quarantine
+  // 2 addBatch: dedupe, the append path, classify against what is stored, merge and replace writes
+  'store-write-2': {
+    mutate: ['src/store/dataset.ts:249-411'],
+    tests: STORE_WRITE_TESTS,
+    floor: 80,
+  },
+  // 3 the one-thread scans, partition checks, the fresh-batch COPY, the commit and its counts, writeRows/writeStaged
+  'store-write-3': {
+    mutate: ['src/store/dataset.ts:412-615'],
+    tests: STORE_WRITE_TESTS,
+    floor: 80,
+  },
+  // 4 the read side of dataset.ts: partition pruning, recovery by readers, contentHash and contentFingerprint
+  'store-write-4': {
+    mutate: ['src/store/dataset.ts:616-791'],
+    tests: [...STORE_WRITE_TESTS, 'test/store/fingerprint.test.ts'],
+    floor: 80,
+  },
+  // the row stage (appender into a temp table) and the column source (typed arrays as a table function): only their
+  // own tests (test/store/stage-unit.test.ts, columns*.test.ts, under a second each); not the dataset tests, which
+  // reach every line of the stage through writeRows at ~25 s a mutant and check it only indirectly
+  'store-stage': {
+    mutate: ['src/store/stage.ts', 'src/store/columns.ts'],
+    tests: ['test/store/columns*.test.ts', 'test/store/stage*.test.ts'],
+    floor: 80,
+  },
+  // the query loader, the DuckDB session and the Parquet integrity check and file quarantine: only the tests of
+  // these three modules (queries, query-shape: it was in no store area, integrity, duckdb-unit). Every other store
+  // test reaches the session and the loader too, and Stryker's vitest runner loads each covering test file per
+  // mutant: with the dataset and unit tests a mutant cost ~20 s, a 459-mutant run over an hour.
+  // The chdir test of queries.test.ts is skipped (process.chdir() is not supported in Stryker's workers).
   'store-read': {
     mutate: ['src/store/queries.ts', 'src/store/duckdb.ts', 'src/store/integrity.ts'],
-    tests: STORE_TESTS,
+    tests: ['test/store/queries*.test.ts', 'test/store/query-shape*.test.ts', 'test/store/integrity*.test.ts', 'test/store/duckdb*.test.ts'],
     floor: 80,
+    skip: STORE_SKIP,
   },
   // Only the deterministic split tests: the three property tests over random configurations take 12 to 94 s
   // each (about 30 s per mutant), so the boundary rules must be pinned by the deterministic cases.
