@@ -113,7 +113,7 @@ describe('datasetFiles: pruning and listing', () => {
 });
 
 describe('content hashes', () => {
-  it('of nothing: "empty"; of rows: hex (contentHash) or rs1: (fingerprint), with rows and files', async () => {
+  it('of nothing: "empty"; of rows: hex (contentHash) or rs2: (fingerprint; rs1: on request), with rows and files', async () => {
     const ctx = await testContext();
     const root = tempDir();
     expect(await contentHash(ctx, root, trades)).toEqual({ hash: 'empty', rows: 0, files: 0 });
@@ -130,14 +130,16 @@ describe('content hashes', () => {
     expect((await contentHash(ctx, other, trades)).hash).not.toBe(h.hash);
     const fp = await contentFingerprint(ctx, root, trades);
     expect(fp).toMatchObject({ rows: 2, files: 2 });
-    expect(fp.hash).toMatch(/^rs1:[0-9a-f]{40}$/);
+    expect(fp.hash).toMatch(/^rs2:[0-9a-f]{40}$/);
+    expect((await contentFingerprint(ctx, root, trades, {}, [], 'rs1')).hash).toMatch(/^rs1:[0-9a-f]{40}$/);
   });
 
   it('a fingerprint of fixed rows is a fixed value (stored fingerprints of older splits must still match)', async () => {
     const ctx = await testContext();
     const root = tempDir();
     await writeRows(ctx, { root, spec: trades }, [trade(0), trade(1)]);
-    expect((await contentFingerprint(ctx, root, trades)).hash).toBe('rs1:bfffce9f3b751c9e313c75292c981a0432dfb829');
+    expect((await contentFingerprint(ctx, root, trades, {}, [], 'rs1')).hash).toBe('rs1:bfffce9f3b751c9e313c75292c981a0432dfb829');
+    expect((await contentFingerprint(ctx, root, trades)).hash).toBe('rs2:040c2765ae80d36c4e3660f823f134cefbf38042');
   });
 
   it('fingerprints of unchanged files come from the cache, which holds at most 64 entries', async () => {
