@@ -18,11 +18,11 @@ const S5 = 5_000_000;
 const N = 320;
 
 /** A random walk of N hourly bars with wide ranges (no slippage cap) and every 7th volume unknown. */
-function walk(seed: number): Ohlc[] {
+function walk(seed: number, n = N): Ohlc[] {
   const rnd = mulberry32(seed);
   const rows: Ohlc[] = [];
   let p = 100;
-  for (let k = 0; k < N; k++) {
+  for (let k = 0; k < n; k++) {
     const o = p;
     const c = o * Math.exp((rnd() - 0.5) * 0.04);
     const v = k % 7 === 3 ? Number.NaN : 500 + rnd() * 1000;
@@ -127,4 +127,19 @@ describe('rolling statistics caught up after 300 bars without a read', () => {
     expect(r.orders.created[0]).toBe(at(25) + S5);
     expect(r.orders.qty[0]).toBeCloseTo((0.5 * 100_000) / (stdOf(rows, 24, 24) * Math.sqrt(8760)) / rows[24]![3], 9);
   });
+});
+
+describe('the read buffers grow to any gap', () => {
+  // the buffers start at 256 values: a first read after 257 bars (one more than fit) and after 600 (more than twice)
+  for (const gap of [256, 600]) {
+    it(`a market buy after ${gap + 1} bars without a read: the same slippage as the plain loop`, () => {
+      const rows = walk(5, gap + 4);
+      const cfg = plainConfig({ slippage: { mode: 'formula', sigma_bars: 24, sigma_ref_bars: 168, adv_days: 1 } });
+      const r = runEngine(market({ bars: [bars(rows)], decisions: decisions([at(gap) + S5]) }), cfg, scripted((ctx) => ctx.market(0, 3)));
+      const open = rows[gap + 1]![0];
+      const bps = slippageBps(slippageParams(cfg.slippage), stdOf(rows, gap, 24), stdOf(rows, gap, 168), 3 * open, advOf(rows, gap, 24), 0);
+      expect(r.fills.time[0]).toBe(at(gap + 1));
+      expect(r.fills.slippage_bps[0]).toBeCloseTo(bps, 9);
+    });
+  }
 });

@@ -139,6 +139,16 @@ describe('market orders on quotes', () => {
     expect(Array.from(r.fills.source)).toEqual([FILL_QUOTE]);
   });
 
+  it('a market order waits for the first quote after its arrival even when bars come first', () => {
+    // the 2 h bar (known at 3 h) opens after the arrival; the only usable quote is at 3 h + 10 s
+    const q = quotes([
+      [1, 99.9, 100.1, 9, 9],
+      [7200 + 10, 99.8, 100.2, 9, 9],
+    ]);
+    const r = run(data({ q }), (ctx) => ctx.market(0, 1));
+    expect(fills(r)).toEqual([[7210, 1, 100.2]]);
+  });
+
   it('limits still fill on bars where quotes exist', () => {
     const rows: Ohlc[] = [...flat(2), [100, 100, 98, 99], ...flat(2, 99)];
     const q = quotes([[10, 99.9, 100.1, 9, 9]]);
