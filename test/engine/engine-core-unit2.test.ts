@@ -18,14 +18,14 @@ const S5 = 5_000_000;
 const N = 320;
 
 /** A random walk of N hourly bars with wide ranges (no slippage cap) and every 7th volume unknown. */
-function walk(seed: number, n = N): Ohlc[] {
+function walk(seed: number, n = N, unknownVolumes = true): Ohlc[] {
   const rnd = mulberry32(seed);
   const rows: Ohlc[] = [];
   let p = 100;
   for (let k = 0; k < n; k++) {
     const o = p;
     const c = o * Math.exp((rnd() - 0.5) * 0.04);
-    const v = k % 7 === 3 ? Number.NaN : 500 + rnd() * 1000;
+    const v = unknownVolumes && k % 7 === 3 ? Number.NaN : 500 + rnd() * 1000;
     rows.push([o, Math.max(o, c) * 1.05, Math.min(o, c) * 0.95, c, v]);
     p = c;
   }
@@ -130,10 +130,12 @@ describe('rolling statistics caught up after 300 bars without a read', () => {
 });
 
 describe('the read buffers grow to any gap', () => {
-  // the buffers start at 256 values: a first read after 257 bars (one more than fit) and after 600 (more than twice)
-  for (const gap of [256, 600]) {
-    it(`a market buy after ${gap + 1} bars without a read: the same slippage as the plain loop`, () => {
-      const rows = walk(5, gap + 4);
+  // the buffers start at 256 values. The first read is at the bar before the fill (its open precedes the
+  // arrival): bars 0..gap-1, i.e. 257 values (one more than fit) and 600 (more than twice); every volume known,
+  // so that the volume buffer needs as many places as bars
+  for (const gap of [257, 600]) {
+    it(`a market buy after ${gap} bars without a read: the same slippage as the plain loop`, () => {
+      const rows = walk(5, gap + 4, false);
       const cfg = plainConfig({ slippage: { mode: 'formula', sigma_bars: 24, sigma_ref_bars: 168, adv_days: 1 } });
       const r = runEngine(market({ bars: [bars(rows)], decisions: decisions([at(gap) + S5]) }), cfg, scripted((ctx) => ctx.market(0, 3)));
       const open = rows[gap + 1]![0];
