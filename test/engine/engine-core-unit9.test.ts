@@ -100,3 +100,13 @@ describe('state() after a kill', () => {
     expect(st.drawdown_state).toBe('normal');
   });
 });
+
+describe('the margin step runs when something new came, not at every decision', () => {
+  it('a second decision with no bar since does not run the kill switch check: stale data is found at the next bar (6 h), not at 5.5 h', () => {
+    // S0 has bars until 3 h (held from 1 h); S1 ticks hourly; stale limit 2 h: 5 h is not stale, the 5.5 h decision
+    // comes with no new event since the 5 h one, the next check is at the 6 h bars
+    const cfg = plainConfig({ execution: { latency_ms: 0 }, kill_switch: { enabled: true, stale_data_ms: 2 * 3_600_000 } });
+    const r = runEngine(market({ bars: [bars(flat(3)), bars(flat(10))], decisions: decisions([at(1), at(5), at(5) + H / 2]) }), cfg, scripted((ctx, i) => (i === 0 ? ctx.market(0, 1) : undefined)));
+    expect(r.events.find((e) => e.kind === 'kill_switch')?.time).toBe(at(6));
+  });
+});
