@@ -10,7 +10,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildClock } from '../../src/engine/clock.js';
 import { Engine, runEngine, type EngineResult } from '../../src/engine/engine.js';
-import { ST_FILLED, ST_REJECTED, reasonCode, type Reason } from '../../src/engine/orders.js';
+import { ST_FILLED, ST_REJECTED } from '../../src/engine/orders.js';
 import type { Strategy, StrategyContext } from '../../src/strategies/strategy.js';
 import { at, bars, decisions, flat, instrument, market, plainConfig, scripted, type Ohlc } from './fixture.js';
 
