@@ -431,11 +431,13 @@ async function readSegmentRows(o: ReadSegmentOptions, ctx: ServiceContext): Prom
   }
   const spec = o.dataset === 'features' ? featuresSpec() : labelsSpec();
   const venue = o.venue ?? split.venue;
+  // another venue's rows (the venue-robustness check): not what the split was computed on
+  const foreign = venue !== split.venue;
   const files = await datasetFiles(o.root, spec, { venue: [venue], timeframe: [split.timeframe], symbol: split.symbols });
   if (files.length === 0) {
-    throw missingError(`no ${o.dataset} for split ${o.name}'s scope${venue !== split.venue ? ` on venue ${venue}` : ''}`, { hint: `rebuild them with perpkit features${venue !== split.venue ? ` --venue ${venue}` : ''}` });
+    throw missingError(`no ${o.dataset} for split ${o.name}'s scope${foreign ? ` on venue ${venue}` : ''}`, { hint: `rebuild them with perpkit features${foreign ? ` --venue ${venue}` : ''}` });
   }
-  const { current, changed } = venue === split.venue ? await checkSplitInputs(ctx, o.root, split) : { current: {} as SplitFile['inputs'], changed: [] as InputChange[] };
+  const { current, changed } = foreign ? { current: {} as SplitFile['inputs'], changed: [] as InputChange[] } : await checkSplitInputs(ctx, o.root, split);
   const recorded = Object.fromEntries(Object.entries(split.inputs).map(([k, v]) => [k, v.hash]));
   const now = Object.fromEntries(Object.entries(current).map(([k, v]) => [k, v.hash]));
   if (changed.length) {
@@ -485,7 +487,7 @@ async function readSegmentRows(o: ReadSegmentOptions, ctx: ServiceContext): Prom
       data_hashes: now,
       split_name: o.name,
       segment: 'test',
-      detail: { rows, previous_unsealings: previous.length, ...(changed.length ? { split_hashes: recorded } : {}), ...(venue !== split.venue ? { venue } : {}) },
+      detail: { rows, previous_unsealings: previous.length, ...(changed.length ? { split_hashes: recorded } : {}), ...(foreign ? { venue } : {}) },
     });
     if (previous.length) ctx.log.warn(`repeated look: the test segment of split ${o.name} was unsealed ${previous.length} time(s) before (first ${previous[0]})`);
   }

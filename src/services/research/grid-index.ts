@@ -12,7 +12,7 @@ import { quantileOf } from './pooled.js';
  * periods as groupings, and the sorted columns, cached across horizons and features.
  */
 
-export interface Dim {
+interface Dim {
   dim: string;
   cells: readonly string[];
   /** groupings of the set: asset x cell (pooled), cell, asset x period x cell */
@@ -50,7 +50,7 @@ export interface GridIndex {
   scratch: { FR: Float64Array; LR: Float64Array; valid: Uint8Array };
 }
 
-export function concatColumn(ix: Pick<GridIndex, 'panel' | 'N'>, get: (a: Panel['assets'][number]) => Float64Array | undefined): Float64Array {
+function concatColumn(ix: Pick<GridIndex, 'panel' | 'N'>, get: (a: Panel['assets'][number]) => Float64Array | undefined): Float64Array {
   const out = new Float64Array(ix.N).fill(Number.NaN);
   let o = 0;
   for (const a of ix.panel.assets) {

@@ -93,6 +93,11 @@ function resolveConfig(raw: Record<string, unknown> | undefined): ResearchConfig
   return r.data;
 }
 
+/** The features the specs name, with their fallbacks, once each. */
+function specFeatures(specs: readonly LoadedSpec[]): string[] {
+  return [...new Set(specs.flatMap((s) => s.spec.features.flatMap((f) => [f.name, ...(f.fallback ? [f.fallback] : [])])))];
+}
+
 function selection(o: ResearchOptions): { features: string[]; specs: LoadedSpec[] } {
   const given = [o.features, o.families, o.hypotheses].filter((x) => x && x.length).length;
   if (given > 1) throw usageError('give one of --features, --family, --hypothesis');
@@ -107,7 +112,7 @@ function selection(o: ResearchOptions): { features: string[]; specs: LoadedSpec[
     return { features: FEATURES.filter((f) => o.families!.includes(f.family)).map((f) => f.name), specs: [] };
   }
   const specs = loadHypotheses(o.hypotheses?.length ? o.hypotheses : ['all'], ...(o.hypotheses_dir ? [o.hypotheses_dir] : []));
-  return { features: [...new Set(specs.flatMap((s) => s.spec.features.flatMap((f) => [f.name, ...(f.fallback ? [f.fallback] : [])])))], specs };
+  return { features: specFeatures(specs), specs };
 }
 
 export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Promise<ResearchResult> {
@@ -138,6 +143,7 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
     return (c.user + c.system) / 1e6;
   };
   let cpu0 = process.cpuUsage();
+  const read = { command: 'research', args: { ...(o.args as object), unseal_reason: o.unseal_reason ?? null }, unseal_test: o.segment === 'test' };
   const needed = [...new Set([...features, ...dims.map((d) => REGIME_FEATURES[d]), ...cfg.baseline_features, cfg.stress_feature])];
   const loaded = await loadPanels(
     {
@@ -146,7 +152,7 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
       segment: o.segment,
       features: needed,
       horizons,
-      read: { command: 'research', args: { ...(o.args as object), unseal_reason: o.unseal_reason ?? null }, unseal_test: o.segment === 'test' },
+      read,
     },
     ctx,
   );
@@ -201,7 +207,7 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
   if (others.length) {
     const tVenue = performance.now();
     ctx.log.progress(`research: venue robustness on ${others[0]}`);
-    const vf = [...new Set(venueSpecs.flatMap((s) => s.spec.features.flatMap((f) => [f.name, ...(f.fallback ? [f.fallback] : [])])))];
+    const vf = specFeatures(venueSpecs);
     second = await secondVenueCells(
       {
         root: o.root,
@@ -212,7 +218,7 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
         needed: [...new Set([...vf, ...cfg.baseline_features, cfg.stress_feature])],
         horizons: loaded.horizons.map((h) => h.horizon),
         bar_ms: barMs,
-        read: { command: 'research', args: { ...(o.args as object), unseal_reason: o.unseal_reason ?? null }, unseal_test: o.segment === 'test' },
+        read,
         cfg,
       },
       ctx,
