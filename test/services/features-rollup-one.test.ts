@@ -52,7 +52,8 @@ describe('features/rollup_one: bars at the decision timeframe staged without the
   it('passes regular bars and lone irregular bars through, and leaves out buckets shared by two event times, as features/rollup at 1:1', async () => {
     const ctx = await testContext();
     const rows: Row[] = [];
-    for (let k = 0; k < 20; k++) if (k !== 7) rows.push(regular(k)); // a gap at 7
+    // a gap at 7; the bar closing at 13 is published 3 h late (its available_time passes through as stored)
+    for (let k = 0; k < 20; k++) if (k !== 7) rows.push(k === 12 ? { ...regular(k), avail_us: regular(k).event_us + 3 * 60 * M } : regular(k));
     // off the bucket start, sharing bucket 3 with a regular bar: both left out
     rows.push({ ...regular(3, 50), open_us: T0 + 3 * M + 30_000_000, event_us: T0 + 4 * M + 30_000_000, avail_us: T0 + 4 * M + 31_000_000 });
     // close not at open + 1m (open on the bucket start), sharing bucket 10 with a regular bar: both left out
@@ -68,6 +69,8 @@ describe('features/rollup_one: bars at the decision timeframe staged without the
     for (const k of [3, 10]) expect(events).not.toContain(T0 + (k + 1) * M);
     expect(events).toContain(T0 + 8 * M - 1);
     expect(events).toContain(T0 + 25 * M + 20_000_000);
+    const late = (direct as Array<{ e: bigint | number; a: bigint | number }>).find((r) => Number(r.e) === T0 + 13 * M);
+    expect(Number(late?.a)).toBe(T0 + 13 * M + 3 * 60 * M);
   });
 
   it('agrees with features/rollup on random series with irregular bars', async () => {
