@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Flags } from '@oclif/core';
 import { parse as parseYaml } from 'yaml';
 import { PerpkitCommand } from '../cli/base.js';
-import { parseList } from '../cli/parse.js';
+import { parseInteger, parseList } from '../cli/parse.js';
 import { formatTable } from '../cli/table.js';
 import { missingError, usageError } from '../domain/errors.js';
 import { REGIME_DIMENSIONS } from '../domain/research.js';
@@ -43,6 +43,7 @@ How to read the numbers: docs/research.md.`;
     unseal: Flags.string({ description: 'Reason for reading the sealed test segment (with --segment test); recorded in the ledger.' }),
     config: Flags.string({ description: 'YAML file with research config overrides (fdr, min_obs_per_cell, ic_period, ...; see docs/research.md).' }),
     'no-write': Flags.boolean({ description: 'Do not write the research dataset or the ledger trials.', default: false }),
+    workers: Flags.string({ description: 'Worker threads for the cells (default: every core, at most 8, once rows x features reach 2 M; 1 below); the numbers are the same for any count.' }),
   };
 
   protected async execute(): Promise<ResearchResult> {
@@ -63,6 +64,7 @@ How to read the numbers: docs/research.md.`;
     const hypotheses = parseList(flags.hypothesis);
     const horizons = parseList(flags.horizons);
     const regimes = parseList(flags.regimes);
+    const workers = parseInteger('workers', flags.workers, { min: 1, max: 64 });
     const ctx = await this.context();
     return runResearch(
       {
@@ -77,6 +79,7 @@ How to read the numbers: docs/research.md.`;
         ...(config ? { config } : {}),
         ...(flags.unseal !== undefined ? { unseal_reason: flags.unseal } : {}),
         write: !flags['no-write'],
+        ...(workers !== undefined ? { workers } : {}),
         args: { split: flags.split, segment: flags.segment, features, families, hypotheses, horizons, regimes, config: flags.config ?? null },
       },
       ctx,

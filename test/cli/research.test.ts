@@ -78,6 +78,8 @@ describe('perpkit research (CLI, real sample)', () => {
       [['--split', 'demo', '--horizons', '15m'], 4, /no labels for horizon\(s\) 15m/],
       [['--split', 'demo', '--unseal', 'why'], 2, /--unseal is only for --segment test/],
       [['--split', 'demo', '--features', 'no_such'], 2, /unknown feature/],
+      [['--split', 'demo', '--workers', '0'], 2, /--workers must be an integer in \[1, 64\], got "0"/],
+      [['--split', 'demo', '--workers', 'two'], 2, /--workers must be an integer/],
     ];
     for (const [args, code, msg] of cases) {
       const x = (await runCli(['research', ...args, '--data-dir', dir, '--json']));
@@ -91,5 +93,16 @@ describe('perpkit research (CLI, real sample)', () => {
     expect(rows.filter((x) => x.kind === 'unseal')).toHaveLength(2);
     expect(rows.find((x) => x.kind === 'unseal')!.args).toContain('final check of H1');
     expect(unsealed.stderr).not.toContain('repeated look');
+  }, SLOW);
+
+  it('computes the same cells on worker threads (the built worker, --workers 2) as on one thread', async () => {
+    const run = async (workers: string): Promise<unknown[]> => {
+      const x = await runCli(['research', '--split', 'demo', '--hypothesis', 'H1,H2', '--workers', workers, '--no-write', '--data-dir', dir, '--json']);
+      expect(x.code, x.stderr).toBe(0);
+      return (JSON.parse(x.stdout) as { cells: unknown[] }).cells;
+    };
+    const one = await run('1');
+    expect(one.length).toBeGreaterThan(50);
+    expect(await run('2')).toEqual(one);
   }, SLOW);
 });

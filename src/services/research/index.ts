@@ -15,13 +15,16 @@ import { neweyWestLags } from '../../stats/overlap.js';
 import { writeRows } from '../../store/dataset.js';
 import { ledgerSpec, sha256 } from '../../store/ledger.js';
 import { loadSplit, selectorIntervals } from '../split.js';
-import { regimeMasks, type CellResult } from './cells.js';
-import { buildGridIndex, gridFeatureHorizon, releaseColumn } from './grid.js';
+import type { CellResult } from './cells.js';
+import { defaultResearchWorkers, gridCells } from './grid-pool.js';
 import { loadPanels, segmentsOf as segmentsOfEval, type EvalSegment } from './panel.js';
 import { loadHypotheses, type LoadedSpec } from './specs.js';
 import { judge, type Verdict } from './verdicts.js';
 import { settlementStudy, type SettlementStudy } from './settlement.js';
 import { otherVenues, secondVenueCells, type SecondVenue } from './venues.js';
+
+/** rows x features from which a run uses every core by default */
+const POOL_MIN_WORK = 2_000_000;
 
 export type { CellResult } from './cells.js';
 export type { Verdict, Check } from './verdicts.js';
@@ -48,6 +51,8 @@ export interface ResearchOptions {
   hypotheses_dir?: string;
   /** write the research dataset and the ledger trial (default true) */
   write?: boolean;
+  /** worker threads for the cells (default: every core, at most 8, from 2 M rows x features; 1 below); the cells are the same for any number */
+  workers?: number;
   /** for the ledger */
   args: unknown;
 }
@@ -161,21 +166,15 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
   cpu0 = process.cpuUsage();
   const tCells = performance.now();
   const barMs = timeframeSeconds(split.timeframe) * 1000;
-  const masks = regimeMasks(loaded.panel, loaded.train, dims, cfg);
-  // The panel laid out once in typed arrays; each column is sorted once (research/grid.ts).
-  const grid = buildGridIndex(loaded.panel, loaded.train, masks, dims, cfg);
-  const cells: CellResult[] = [];
-  for (const f of features) {
-    for (const h of loaded.horizons) {
-      // one turn of the event loop per (feature, horizon): Ctrl-C is seen while the cells run
-      await new Promise((res) => setImmediate(res));
-      if (ctx.signal.aborted) throw ctx.signal.reason;
-      ctx.log.progress(`research: ${f} ${h.horizon}`);
-      const lags = Math.ceil(cfg.nw_lag_multiplier * neweyWestLags(h.horizon_ms, barMs));
-      cells.push(...gridFeatureHorizon(grid, { dims, feature: f, horizon: h.horizon, horizon_ms: h.horizon_ms, lags, cfg }));
-    }
-    releaseColumn(grid, f);
-  }
+  // The panel laid out once in typed arrays per worker; each column is sorted once (research/grid.ts).
+  const horizonJobs = loaded.horizons.map((h) => ({ horizon: h.horizon, horizon_ms: h.horizon_ms, lags: Math.ceil(cfg.nw_lag_multiplier * neweyWestLags(h.horizon_ms, barMs)) }));
+  // Small runs stay on this thread unless asked: starting workers costs more than it saves there.
+  const workers = Math.max(1, Math.min(o.workers ?? (loaded.panel.rows * features.length >= POOL_MIN_WORK ? defaultResearchWorkers() : 1), features.length));
+  ctx.log.progress(`research: ${features.length} feature(s) x ${horizonJobs.length} horizon(s)${workers > 1 ? ` on ${workers} workers` : ''}`);
+  const cells = await gridCells(
+    { panel: loaded.panel, train: loaded.train, dims, cfg, features, horizons: horizonJobs },
+    { workers, signal: ctx.signal, onFeature: (f, done) => ctx.log.progress(`research: ${f} (${done} of ${features.length} features)`) },
+  );
   ctx.log.progressDone();
   const cellsS = (performance.now() - tCells) / 1000;
   const cellsCpu = cpuSeconds(cpu0);

@@ -1,0 +1,152 @@
+/**
+ * The research grid's cells on worker threads: each (feature, all its horizons) is one job, handed
+ * to whichever worker is free. The panel and the training columns are copied into shared memory
+ * once; each worker builds its own grid index (research/grid-index.ts) from them and keeps its
+ * column caches across its jobs. Results come back per feature and are put in job order, so the
+ * cells (and every statistic in them) are the same whatever the number of workers: each job's
+ * numbers depend only on the panel, never on which worker ran it or what it ran before (the
+ * label-residual cache is reused only when bit-for-bit equal). One worker runs on the main thread.
+ */
+import { cpus } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { RegimeDimension, ResearchConfig } from '../../domain/research.js';
+import type { CellResult } from './cells.js';
+import { regimeMasks } from './cells.js';
+import { buildGridIndex, gridFeatureHorizon, releaseColumn, type GridIndex } from './grid.js';
+import type { AssetSeries, Panel } from './panel.js';
+
+export interface HorizonJob {
+  horizon: string;
+  horizon_ms: number;
+  lags: number;
+}
+
+export interface GridJobs {
+  panel: Panel;
+  train: Map<string, Map<string, Float64Array>>;
+  dims: readonly RegimeDimension[];
+  cfg: ResearchConfig;
+  features: readonly string[];
+  horizons: readonly HorizonJob[];
+}
+
+/** What a worker is started with (shared memory: nothing is copied per worker). */
+export interface GridWorkerData {
+  panel: Panel;
+  train: Map<string, Map<string, Float64Array>>;
+  dims: RegimeDimension[];
+  cfg: ResearchConfig;
+  horizons: HorizonJob[];
+}
+
+export type GridWorkerReply = { ok: true; job: number; cells: CellResult[] } | { ok: false; job: number; message: string };
+
+export const defaultResearchWorkers = (): number => Math.max(1, Math.min(cpus().length, 8));
+
+/** Every cell of one feature (all horizons) on a grid index; its sorted column is released after. */
+export function featureCells(ix: GridIndex, dims: readonly RegimeDimension[], cfg: ResearchConfig, feature: string, horizons: readonly HorizonJob[]): CellResult[] {
+  const out: CellResult[] = [];
+  for (const h of horizons) out.push(...gridFeatureHorizon(ix, { dims: [...dims], feature, horizon: h.horizon, horizon_ms: h.horizon_ms, lags: h.lags, cfg }));
+  releaseColumn(ix, feature);
+  return out;
+}
+
+/** The grid index of a panel (regime masks included), as the main thread and every worker build it. */
+export function gridOf(d: Pick<GridWorkerData, 'panel' | 'train' | 'dims' | 'cfg'>): GridIndex {
+  return buildGridIndex(d.panel, d.train, regimeMasks(d.panel, d.train, d.dims, d.cfg), d.dims, d.cfg);
+}
+
+const shared = (a: Float64Array): Float64Array => {
+  const out = new Float64Array(new SharedArrayBuffer(a.length * Float64Array.BYTES_PER_ELEMENT));
+  out.set(a);
+  return out;
+};
+const sharedMap = (m: Map<string, Float64Array>): Map<string, Float64Array> => new Map([...m].map(([k, v]) => [k, shared(v)]));
+
+/** The panel and training columns in shared memory (the workers read them in place). */
+function toShared(j: GridJobs): Pick<GridWorkerData, 'panel' | 'train'> {
+  const assets: AssetSeries[] = j.panel.assets.map((a) => ({ symbol: a.symbol, time: shared(a.time), features: sharedMap(a.features), labels: sharedMap(a.labels) }));
+  const train = new Map([...j.train].map(([s, m]) => [s, sharedMap(m)]));
+  return { panel: { ...j.panel, assets }, train };
+}
+
+/**
+ * The cells of every (feature, horizon), in feature order then horizon order. onFeature is called as
+ * each feature finishes (progress; completion order). workers = 1 computes on this thread.
+ */
+export async function gridCells(j: GridJobs, o: { workers: number; signal?: AbortSignal; onFeature?: (feature: string, done: number) => void }): Promise<CellResult[]> {
+  const n = j.features.length;
+  const workers = Math.max(1, Math.min(o.workers, n));
+  const results: CellResult[][] = new Array<CellResult[]>(n);
+  if (n === 0) return [];
+  if (workers === 1) {
+    const ix = gridOf({ panel: j.panel, train: j.train, dims: [...j.dims], cfg: j.cfg });
+    for (let k = 0; k < n; k++) {
+      const f = j.features[k]!;
+      const cells: CellResult[] = [];
+      for (const h of j.horizons) {
+        // one turn of the event loop per (feature, horizon): Ctrl-C is seen while the cells run
+        await new Promise((res) => setImmediate(res));
+        if (o.signal?.aborted) throw o.signal.reason;
+        cells.push(...featureCells(ix, j.dims, j.cfg, f, [h]));
+      }
+      results[k] = cells;
+      o.onFeature?.(f, k + 1);
+    }
+    return results.flat();
+  }
+  const data: GridWorkerData = { ...toShared(j), dims: [...j.dims], cfg: j.cfg, horizons: [...j.horizons] };
+  // From dist/ the worker is grid-worker.js; from sources (tests, benches under tsx) it is grid-worker.ts,
+  // loaded through a small bootstrap that registers tsx in the worker first (as optimize/pool.ts).
+  const fromSource = import.meta.url.endsWith('.ts');
+  const url = new URL(fromSource ? './grid-worker.ts' : './grid-worker.js', import.meta.url);
+  const entry: URL | string = fromSource ? `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });` : url;
+  const pool: Worker[] = [];
+  let next = 0;
+  let done = 0;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let failed = false;
+      const fail = (err: unknown): void => {
+        if (failed) return;
+        failed = true;
+        reject(err);
+      };
+      const feed = (w: Worker): void => {
+        if (failed) return;
+        if (o.signal?.aborted) return fail(o.signal.reason);
+        if (next >= n) {
+          if (done === n) resolve();
+          return;
+        }
+        const job = next++;
+        w.postMessage({ job, feature: j.features[job] });
+      };
+      for (let i = 0; i < workers; i++) {
+        const w = new Worker(entry, { workerData: data, eval: fromSource });
+        pool.push(w);
+        w.on('message', (m: GridWorkerReply) => {
+          if (!m.ok) return fail(new Error(`research worker, feature ${j.features[m.job]}: ${m.message}`));
+          results[m.job] = m.cells;
+          done++;
+          try {
+            o.onFeature?.(j.features[m.job]!, done);
+          } catch (err) {
+            return fail(err);
+          }
+          if (done === n) return resolve();
+          feed(w);
+        });
+        w.on('error', fail);
+        w.on('exit', (code) => {
+          if (code !== 0) fail(new Error(`a research worker exited with code ${code}`));
+        });
+        feed(w);
+      }
+      o.signal?.addEventListener('abort', () => fail(o.signal?.reason), { once: true });
+    });
+  } finally {
+    await Promise.all(pool.map((w) => w.terminate()));
+  }
+  return results.flat();
+}
