@@ -4,6 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { MarketData } from '../../engine/types.js';
+import { replyError } from '../worker-pool.js';
 import { runJob, type TaskSpec } from './tasks.js';
 
 const { data, spec } = workerData as { data: MarketData; spec: TaskSpec };
@@ -13,6 +14,6 @@ parentPort?.on('message', (msg: { job: number } | { stop: true }) => {
   }
   runJob(data, spec, msg.job).then(
     (r) => parentPort?.postMessage({ ok: true, result: r }),
-    (err: unknown) => parentPort?.postMessage({ ok: false, job: msg.job, error: err instanceof Error ? { message: err.message, kind: (err as { kind?: string }).kind, hint: (err as { hint?: string }).hint } : { message: String(err) } }),
+    (err: unknown) => parentPort?.postMessage({ ok: false, job: msg.job, error: replyError(err) }),
   );
 });

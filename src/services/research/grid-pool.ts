@@ -8,12 +8,12 @@
  * label-residual cache is reused only when bit-for-bit equal). One worker runs on the main thread.
  */
 import { cpus } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import type { RegimeDimension, ResearchConfig } from '../../domain/research.js';
 import type { CellResult } from './cells.js';
 import { regimeMasks } from './cells.js';
 import { buildGridIndex, gridFeatureHorizon, releaseColumn, type GridIndex } from './grid.js';
 import type { AssetSeries, Panel } from './panel.js';
+import { runPool, workerScript } from '../worker-pool.js';
 
 export interface HorizonJob {
   horizon: string;
@@ -37,16 +37,20 @@ export interface GridWorkerData {
   dims: RegimeDimension[];
   cfg: ResearchConfig;
   horizons: HorizonJob[];
+  /** job k = features[k] */
+  features: string[];
 }
 
-export type GridWorkerReply = { ok: true; job: number; cells: CellResult[] } | { ok: false; job: number; message: string };
-
 export const defaultResearchWorkers = (): number => Math.max(1, Math.min(cpus().length, 8));
+
+/** The cells of one (feature, horizon) on a grid index. */
+const horizonCells = (ix: GridIndex, dims: readonly RegimeDimension[], cfg: ResearchConfig, feature: string, h: HorizonJob): CellResult[] =>
+  gridFeatureHorizon(ix, { dims: [...dims], feature, horizon: h.horizon, horizon_ms: h.horizon_ms, lags: h.lags, cfg });
 
 /** Every cell of one feature (all horizons) on a grid index; its sorted column is released after. */
 export function featureCells(ix: GridIndex, dims: readonly RegimeDimension[], cfg: ResearchConfig, feature: string, horizons: readonly HorizonJob[]): CellResult[] {
   const out: CellResult[] = [];
-  for (const h of horizons) out.push(...gridFeatureHorizon(ix, { dims: [...dims], feature, horizon: h.horizon, horizon_ms: h.horizon_ms, lags: h.lags, cfg }));
+  for (const h of horizons) out.push(...horizonCells(ix, dims, cfg, feature, h));
   releaseColumn(ix, feature);
   return out;
 }
@@ -88,65 +92,28 @@ export async function gridCells(j: GridJobs, o: { workers: number; signal?: Abor
         // one turn of the event loop per (feature, horizon): Ctrl-C is seen while the cells run
         await new Promise((res) => setImmediate(res));
         if (o.signal?.aborted) throw o.signal.reason;
-        cells.push(...featureCells(ix, j.dims, j.cfg, f, [h]));
+        cells.push(...horizonCells(ix, j.dims, j.cfg, f, h));
       }
+      releaseColumn(ix, f);
       results[k] = cells;
       o.onFeature?.(f, k + 1);
     }
     return results.flat();
   }
-  const data: GridWorkerData = { ...toShared(j), dims: [...j.dims], cfg: j.cfg, horizons: [...j.horizons] };
-  // From dist/ the worker is grid-worker.js; from sources (tests, benches under tsx) it is grid-worker.ts,
-  // loaded through a small bootstrap that registers tsx in the worker first (as optimize/pool.ts).
-  const fromSource = import.meta.url.endsWith('.ts');
-  const url = new URL(fromSource ? './grid-worker.ts' : './grid-worker.js', import.meta.url);
-  const entry: URL | string = fromSource ? `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });` : url;
-  const pool: Worker[] = [];
-  let next = 0;
+  const data: GridWorkerData = { ...toShared(j), dims: [...j.dims], cfg: j.cfg, horizons: [...j.horizons], features: [...j.features] };
   let done = 0;
-  try {
-    await new Promise<void>((resolve, reject) => {
-      let failed = false;
-      const fail = (err: unknown): void => {
-        if (failed) return;
-        failed = true;
-        reject(err);
-      };
-      const feed = (w: Worker): void => {
-        if (failed) return;
-        if (o.signal?.aborted) return fail(o.signal.reason);
-        if (next >= n) {
-          if (done === n) resolve();
-          return;
-        }
-        const job = next++;
-        w.postMessage({ job, feature: j.features[job] });
-      };
-      for (let i = 0; i < workers; i++) {
-        const w = new Worker(entry, { workerData: data, eval: fromSource });
-        pool.push(w);
-        w.on('message', (m: GridWorkerReply) => {
-          if (!m.ok) return fail(new Error(`research worker, feature ${j.features[m.job]}: ${m.message}`));
-          results[m.job] = m.cells;
-          done++;
-          try {
-            o.onFeature?.(j.features[m.job]!, done);
-          } catch (err) {
-            return fail(err);
-          }
-          if (done === n) return resolve();
-          feed(w);
-        });
-        w.on('error', fail);
-        w.on('exit', (code) => {
-          if (code !== 0) fail(new Error(`a research worker exited with code ${code}`));
-        });
-        feed(w);
-      }
-      o.signal?.addEventListener('abort', () => fail(o.signal?.reason), { once: true });
-    });
-  } finally {
-    await Promise.all(pool.map((w) => w.terminate()));
-  }
+  await runPool<CellResult[]>({
+    script: workerScript(import.meta.url, 'grid-worker'),
+    workerData: data,
+    workers,
+    jobs: j.features.map((_, k) => k),
+    label: 'research feature',
+    name: 'research',
+    ...(o.signal ? { signal: o.signal } : {}),
+    onResult: (job, cells) => {
+      results[job] = cells;
+      o.onFeature?.(j.features[job]!, ++done);
+    },
+  });
   return results.flat();
 }
