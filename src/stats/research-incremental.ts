@@ -41,13 +41,22 @@ export function walkForwardResidualsFast(inp: WalkForwardInput, folds: number, e
     if (all) okRows[okN++] = i;
   }
   if (okN < 10 || folds < 1) return out;
-  let tMin = Infinity;
-  let tMax = -Infinity;
-  for (let r = 0; r < okN; r++) {
-    const t = inp.time[okRows[r]!]!;
-    tMin = Math.min(tMin, t);
-    tMax = Math.max(tMax, t);
-  }
+  // the usable rows' times, ascending (rows are in time order): each fold's test rows are one run of them
+  const okTime = new Float64Array(okN);
+  for (let r = 0; r < okN; r++) okTime[r] = inp.time[okRows[r]!]!;
+  const tMin = okTime[0]!;
+  const tMax = okTime[okN - 1]!;
+  /** first usable row with time >= t */
+  const firstAtOrAfter = (t: number): number => {
+    let lo = 0;
+    let hi = okN;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (okTime[mid]! < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
   const width = (tMax - tMin) / (folds + 1);
   // running sums over the rows [1, baseline..., feature] (upper triangle), label products and label sum
   const q = B + 2;
@@ -56,7 +65,7 @@ export function walkForwardResidualsFast(inp: WalkForwardInput, folds: number, e
   let ySum = 0;
   let used = 0;
   const row = new Array<number>(q).fill(1);
-  const xb = new Array<number>(B).fill(0);
+  const base = inp.baseline;
   let sseB = 0;
   let sseF = 0;
   let sst = 0;
@@ -65,9 +74,9 @@ export function walkForwardResidualsFast(inp: WalkForwardInput, folds: number, e
     const lo = tMin + j * width;
     const hi = j === folds ? Infinity : tMin + (j + 1) * width;
     // extend the training prefix: rows with time < lo - embargo
-    while (used < okN && inp.time[okRows[used]!]! < lo - embargo) {
+    while (used < okN && okTime[used]! < lo - embargo) {
       const i = okRows[used]!;
-      for (let b = 0; b < B; b++) row[b + 1] = inp.baseline[b]![i]!;
+      for (let b = 0; b < B; b++) row[b + 1] = base[b]![i]!;
       row[q - 1] = inp.feature[i]!;
       const y = inp.label[i]!;
       for (let a = 0; a < q; a++) {
@@ -79,12 +88,9 @@ export function walkForwardResidualsFast(inp: WalkForwardInput, folds: number, e
       ySum += y;
       used++;
     }
-    let testN = 0;
-    for (let r = 0; r < okN; r++) {
-      const t = inp.time[okRows[r]!]!;
-      if (t >= lo && t < hi) testN++;
-    }
-    if (testN === 0) continue;
+    const r0 = firstAtOrAfter(lo);
+    const r1 = hi === Infinity ? okN : firstAtOrAfter(hi);
+    if (r1 <= r0) continue;
     // feature ~ baseline and label ~ baseline: p x p; label ~ baseline + feature: q x q
     if (used < p + 2 || used < q + 2) continue;
     const sub = (k: number): number[][] => Array.from({ length: k }, (_, a) => Array.from({ length: k }, (_, b) => (b >= a ? S[a]![b]! : 0)));
@@ -94,24 +100,22 @@ export function walkForwardResidualsFast(inp: WalkForwardInput, folds: number, e
     if (!bF || !bY || !bFull) continue;
     out.folds_used++;
     const yMean = ySum / used;
-    for (let r = 0; r < okN; r++) {
+    for (let r = r0; r < r1; r++) {
       const i = okRows[r]!;
-      const t = inp.time[i]!;
-      if (!(t >= lo && t < hi)) continue;
-      for (let b = 0; b < B; b++) xb[b] = inp.baseline[b]![i]!;
+      const x = inp.feature[i]!;
       let pb = bY[0]!;
-      for (let b = 0; b < B; b++) pb += bY[b + 1]! * xb[b]!;
+      for (let b = 0; b < B; b++) pb += bY[b + 1]! * base[b]![i]!;
       let pf = bFull[0]!;
-      for (let b = 0; b < B; b++) pf += bFull[b + 1]! * xb[b]!;
-      pf += bFull[B + 1]! * inp.feature[i]!;
+      for (let b = 0; b < B; b++) pf += bFull[b + 1]! * base[b]![i]!;
+      pf += bFull[B + 1]! * x;
       let pF = bF[0]!;
-      for (let b = 0; b < B; b++) pF += bF[b + 1]! * xb[b]!;
-      out.feature_resid[i] = inp.feature[i]! - pF;
-      out.label_resid[i] = inp.label[i]! - pb;
+      for (let b = 0; b < B; b++) pF += bF[b + 1]! * base[b]![i]!;
+      const y = inp.label[i]!;
+      out.feature_resid[i] = x - pF;
+      out.label_resid[i] = y - pb;
       out.pred_base[i] = pb;
       out.pred_full[i] = pf;
       out.fold[i] = j;
-      const y = inp.label[i]!;
       sseB += (y - pb) ** 2;
       sseF += (y - pf) ** 2;
       sst += (y - yMean) ** 2;

@@ -173,6 +173,16 @@ describe('research kernels', () => {
       const b = walkForwardResidualsFast({ time, feature, label, baseline }, folds, embargo);
       expect(b).toEqual(a);
     }
+    // fold boundaries exactly on a row's time (701 rows, 4 folds: every 140th minute): the row at a
+    // boundary is in the fold that starts there, not the one before
+    const m = 701;
+    const t2 = Float64Array.from({ length: m }, (_, i) => i * 60_000);
+    const f2 = Float64Array.from({ length: m }, () => z());
+    const l2 = Float64Array.from({ length: m }, (_, i) => 0.3 * f2[i]! + z());
+    const b2 = [0, 1].map(() => Float64Array.from({ length: m }, () => z()));
+    const a2 = walkForwardResiduals({ time: t2, feature: f2, label: l2, baseline: b2 }, 4, 0);
+    expect(walkForwardResidualsFast({ time: t2, feature: f2, label: l2, baseline: b2 }, 4, 0)).toEqual(a2);
+    expect([a2.fold[279], a2.fold[280], a2.fold[419], a2.fold[420], a2.fold[700]]).toEqual([1, 2, 2, 3, 4]);
     const shuffled = Float64Array.from(time).reverse();
     expect(walkForwardResidualsFast({ time: shuffled, feature, label, baseline }, 3, 0)).toEqual(walkForwardResiduals({ time: shuffled, feature, label, baseline }, 3, 0));
   });
