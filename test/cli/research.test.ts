@@ -14,6 +14,7 @@ async function sampleWithSplit(dir: string): Promise<string> {
     ['features', '--from', '2026-02-01'],
     ['features', '--labels', '--from', '2026-02-01', '--horizons', '1h,4h'],
     ['split', '--name', 'demo', '--buffer', '1d'],
+    ['split', '--name', 'wf', '--scheme', 'walk-forward', '--train-window', '20d', '--test-window', '10d', '--step', '10d'],
   ]) {
     const r = (await runCli([...args, '--data-dir', dir, '--quiet']));
     expect(r.code, r.stderr).toBe(0);
@@ -78,6 +79,7 @@ describe('perpkit research (CLI, real sample)', () => {
       [['--split', 'demo', '--horizons', '15m'], 4, /no labels for horizon\(s\) 15m/],
       [['--split', 'demo', '--unseal', 'why'], 2, /--unseal is only for --segment test/],
       [['--split', 'demo', '--features', 'no_such'], 2, /unknown feature/],
+      [['--split', 'wf'], 2, /split wf is walk-forward; research evaluates holdout segments/],
       [['--split', 'demo', '--workers', '0'], 2, /--workers must be an integer in \[1, 64\], got "0"/],
       [['--split', 'demo', '--workers', 'two'], 2, /--workers must be an integer/],
     ];
@@ -86,6 +88,9 @@ describe('perpkit research (CLI, real sample)', () => {
       expect(x.code, `${args.join(' ')}: ${x.stdout}${x.stderr}`).toBe(code);
       expect(JSON.parse(x.stdout).error.message).toMatch(msg);
     }
+    // the walk-forward split's error says what to do instead
+    const wf = await runCli(['research', '--split', 'wf', '--data-dir', dir]);
+    expect(wf.stderr).toContain('perpkit split --name wf-holdout --scheme holdout --timeframe 1h');
     // one more trial (the unsealed run) and its unsealing with the reason (split's readSegment records
     // the features and the labels read as two rows); failures record nothing
     const rows = await ledgerRows(ctx, dir);

@@ -127,7 +127,11 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
   if (o.segment === 'test' && !o.unseal_reason) {
     throw usageError(`the test segment of split ${o.split} is sealed`, { hint: 'pass --unseal "<reason>" to read it; the reading and the reason are recorded in the ledger' });
   }
-  if (split.scheme !== 'holdout') throw usageError(`split ${o.split} is ${split.scheme}; research evaluates holdout segments (train, validation, test)`);
+  if (split.scheme !== 'holdout') {
+    throw usageError(`split ${o.split} is ${split.scheme}; research evaluates holdout segments (train, validation, test)`, {
+      hint: `make a holdout split of the same data for research: perpkit split --name ${o.split}-holdout --scheme holdout --timeframe ${split.timeframe}`,
+    });
+  }
   // Horizons: given ones must be stored; defaults are what the specs ask and the split has.
   let horizons: string[];
   if (o.horizons?.length) horizons = o.horizons;
