@@ -43,7 +43,7 @@ How to read the numbers: docs/research.md.`;
     unseal: Flags.string({ description: 'Reason for reading the sealed test segment (with --segment test); recorded in the ledger.' }),
     config: Flags.string({ description: 'YAML file with research config overrides (fdr, min_obs_per_cell, ic_period, ...; see docs/research.md).' }),
     'no-write': Flags.boolean({ description: 'Do not write the research dataset or the ledger trials.', default: false }),
-    workers: Flags.string({ description: 'Worker threads for the cells (default: every core, at most 8, once rows x features reach 2 M; 1 below); the numbers are the same for any count.' }),
+    workers: Flags.string({ description: 'Worker threads for the cells (default: once rows x features reach 2 M, every core up to 8 that half the free memory holds, about 3.5 KB per row each; 1 below); the numbers are the same for any count.' }),
   };
 
   protected async execute(): Promise<ResearchResult> {

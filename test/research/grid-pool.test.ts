@@ -64,3 +64,17 @@ describe('research cells on worker threads', () => {
     await expect(gridCells(jobs, { workers: 2, signal: ac.signal, onFeature: () => ac.abort(new Error('stopped by user')) })).rejects.toThrow('stopped by user');
   }, 60_000);
 });
+
+describe('default number of research workers', () => {
+  it('takes every core up to 8, as many as half the free memory holds, and at least one', async () => {
+    const { defaultResearchWorkers, WORKER_BYTES_PER_ROW } = await import('../../src/services/research/grid-pool.js');
+    const rows = 400_000;
+    const each = rows * WORKER_BYTES_PER_ROW; // 1.4 GB
+    expect(defaultResearchWorkers(rows, 100 * each, 2)).toBe(2);
+    expect(defaultResearchWorkers(rows, 100 * each, 64)).toBe(8);
+    expect(defaultResearchWorkers(rows, 6 * each, 64)).toBe(3);
+    expect(defaultResearchWorkers(rows, 6 * each - 1, 64)).toBe(2);
+    expect(defaultResearchWorkers(rows, each, 4)).toBe(1);
+    expect(defaultResearchWorkers(0, 0, 4)).toBe(1);
+  });
+});

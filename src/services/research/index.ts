@@ -51,7 +51,7 @@ export interface ResearchOptions {
   hypotheses_dir?: string;
   /** write the research dataset and the ledger trial (default true) */
   write?: boolean;
-  /** worker threads for the cells (default: every core, at most 8, from 2 M rows x features; 1 below); the cells are the same for any number */
+  /** worker threads for the cells (default: from 2 M rows x features, every core up to 8 that half the free memory holds; 1 below); the cells are the same for any number */
   workers?: number;
   /** for the ledger */
   args: unknown;
@@ -173,7 +173,7 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
   // The panel laid out once in typed arrays per worker; each column is sorted once (research/grid.ts).
   const horizonJobs = loaded.horizons.map((h) => ({ horizon: h.horizon, horizon_ms: h.horizon_ms, lags: Math.ceil(cfg.nw_lag_multiplier * neweyWestLags(h.horizon_ms, barMs)) }));
   // Small runs stay on this thread unless asked: starting workers costs more than it saves there.
-  const workers = Math.max(1, Math.min(o.workers ?? (loaded.panel.rows * features.length >= POOL_MIN_WORK ? defaultResearchWorkers() : 1), features.length));
+  const workers = Math.max(1, Math.min(o.workers ?? (loaded.panel.rows * features.length >= POOL_MIN_WORK ? defaultResearchWorkers(loaded.panel.rows) : 1), features.length));
   ctx.log.progress(`research: ${features.length} feature(s) x ${horizonJobs.length} horizon(s)${workers > 1 ? ` on ${workers} workers` : ''}`);
   const cells = await gridCells(
     { panel: loaded.panel, train: loaded.train, dims, cfg, features, horizons: horizonJobs },
