@@ -3,7 +3,7 @@
  * the filter off when disabled, the vol shutdown with a reference window of zero volatility and at exactly
  * vol_shutdown, the correlation as the first decision column, the mark price over the last close (and the
  * close while no mark is known), a flip of equal size is no new exposure, the gross check with the symbol's own
- * position, a bracket allowing exactly the configured leverage, one kill for rejects after the kill, -1 for a
+ * position, the caps' 1e-9 and 1e-12 tolerances to the last bit, a bracket allowing exactly the configured leverage, one kill for rejects after the kill, -1 for a
  * rejected order, target leaving resting orders alone when it cannot size, target 0 closing without volatility,
  * target's cancel taking effect after the latency, a flip never held back by the rebalance threshold,
  * ctx.symbols.
@@ -110,6 +110,28 @@ describe('submit', () => {
     expect(reasons(r)).toEqual([0, 0]);
     const r2 = run((ctx, i) => ctx.market(0, i === 0 ? 100 : 151), { cfg: sizing({ max_gross_leverage: 0.25 }), times: [at(1), at(2)] });
     expect(reasons(r2)).toEqual([0, reasonCode('leverage')]);
+  });
+
+  it('the leverage caps include their 1e-9 tolerance to the last bit; one step more is rejected', () => {
+    // price 128 (a power of two): qty x 128 is exactly the tolerated cap pct x equity x (1 + 1e-9)
+    const rows = flat(8, 128);
+    const x = 0.05 * 100_000 * (1 + 1e-9);
+    const over = x * (1 + 2 ** -52);
+    const t = (cfg: Record<string, unknown>, notional: number) => reasons(run((ctx) => ctx.market(0, notional / 128), { cfg: sizing(cfg), rows }));
+    expect(t({ max_position_pct: 0.05 }, x)).toEqual([0]);
+    expect(t({ max_position_pct: 0.05 }, over)).toEqual([reasonCode('leverage')]);
+    expect(t({ max_gross_leverage: 0.05 }, x)).toEqual([0]);
+    expect(t({ max_gross_leverage: 0.05 }, over)).toEqual([reasonCode('leverage')]);
+  });
+
+  it('a size change within 1e-12 of the held size is no new exposure', () => {
+    const fund = funding([{ t: at(2) + 1, rate: 0.006, interval: 8 }]);
+    const cfg = { regime_filter: { enabled: true, max_funding_bps: 50 }, funding: { missing: 'zero' } };
+    const step = 100 + 1e-12 - 100;
+    const r = run((ctx, i) => ctx.market(0, i === 0 ? 100 : step), { cfg, kind: 'carry', fund, times: [at(1), at(3)] });
+    expect(reasons(r)).toEqual([0, 0]);
+    const r2 = run((ctx, i) => ctx.market(0, i === 0 ? 100 : 2 * step), { cfg, kind: 'carry', fund, times: [at(1), at(3)] });
+    expect(reasons(r2)).toEqual([0, reasonCode('regime_filter')]);
   });
 
   it("a bracket whose max leverage equals the configured leverage accepts the order", () => {
