@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DATASETS } from '../../src/domain/datasets.js';
+import { datasetFiles, listOf, SCAN_SQL, writeRows } from '../../src/store/dataset.js';
+import { tempDir, testContext } from '../helpers.js';
+
+/**
+ * addBatch in-process, the parts the store-write-5 mutation run found open: a replace write never takes the
+ * append path (stored rows not staged again are dropped even when every staged row is later than them), and a
+ * dataset without a time key merges with what is stored (its stored rows are read without a time partition).
+ */
+const H = 3_600_000_000;
+const T0 = Date.parse('2026-03-14T00:00:00Z') * 1000;
+type Ctx = Awaited<ReturnType<typeof testContext>>;
+
+function bar(i: number, o: Record<string, unknown> = {}): Record<string, unknown> {
+  const event = T0 + (i + 1) * H;
+  return {
+    venue: 'binance-usdm', symbol: 'BTC-PERP', price: 'last', timeframe: '1h', event_time: event, available_time: event, source: 'test',
+    ingest_time: T0, open_time: event - H, open: 100, high: 102, low: 99, close: 100 + i, volume: 5, quote_volume: null, trade_count: null, ...o,
+  };
+}
+const bars = DATASETS.bars;
+const MARCH = ['bars', 'venue=binance-usdm', 'symbol=BTC-PERP', 'price=last', 'timeframe=1h', 'month=2026-03'];
+
+function inst(o: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    venue: 'binance-usdm', symbol: 'BTC-PERP', event_time: T0, available_time: T0, source: 'test', ingest_time: T0, venue_symbol: 'BTCUSDT',
+    kind: 'perp', base: 'BTC', quote: 'USDT', settle: 'USDT', contract_size: 1, tick_size: 0.1, lot_size: 0.001, funding_interval_hours: 8,
+    funding_accrual_hours: 8, maker_fee: 0.0002, taker_fee: 0.0005, fee_tiers: null, spot_venue: 'binance', spot_symbol: 'BTC-USDT', expiry: null,
+    ...o,
+  };
+}
+
+async function stored(ctx: Ctx, root: string, spec = bars, col = 'close'): Promise<unknown[]> {
+  const files = await datasetFiles(root, spec);
+  const rows = await ctx.db.all(`SELECT ${col} AS v FROM ${SCAN_SQL} ORDER BY event_time`, { files: listOf(files) });
+  return rows.map((r) => r['v']);
+}
+
+describe('addBatch: replace writes and datasets without a time key', () => {
+  it('a replace write of rows later than everything stored rewrites the partition (no append): the old rows go', async () => {
+    const ctx = await testContext();
+    const root = tempDir();
+    await writeRows(ctx, { root, spec: bars }, [bar(0), bar(1)]);
+    const r = await writeRows(ctx, { root, spec: bars, replace: { symbol: ['BTC-PERP'] } }, [bar(5), bar(6)]);
+    expect(r).toMatchObject({ rows_added: 2, partitions_written: 1, partitions_appended: 0, partitions_deleted: 0 });
+    expect(readdirSync(join(root, ...MARCH)).filter((f) => f.endsWith('.parquet'))).toEqual(['part-0.parquet']);
+    expect(await stored(ctx, root)).toEqual([105, 106]);
+  });
+
+  it('a merge write of rows later than everything stored still appends (the same rows as above, no replace)', async () => {
+    const ctx = await testContext();
+    const root = tempDir();
+    await writeRows(ctx, { root, spec: bars }, [bar(0), bar(1)]);
+    const r = await writeRows(ctx, { root, spec: bars }, [bar(5), bar(6)]);
+    expect(r).toMatchObject({ rows_added: 2, partitions_appended: 1 });
+    expect(await stored(ctx, root)).toEqual([100, 101, 105, 106]);
+  });
+
+  it('merges a dataset without a time key with what is stored: unchanged, replaced and added rows', async () => {
+    const ctx = await testContext();
+    const root = tempDir();
+    const spec = DATASETS.instruments;
+    await writeRows(ctx, { root, spec }, [inst(), inst({ event_time: T0 + H, available_time: T0 + H })]);
+    const r = await writeRows(ctx, { root, spec }, [
+      inst(),
+      inst({ event_time: T0 + H, available_time: T0 + H, tick_size: 0.5 }),
+      inst({ event_time: T0 + 2 * H, available_time: T0 + 2 * H }),
+    ]);
+    expect(r).toMatchObject({ rows_unchanged: 1, rows_replaced: 1, rows_added: 1, partitions_written: 1 });
+    expect(await stored(ctx, root, spec, 'tick_size')).toEqual([0.1, 0.5, 0.1]);
+  });
+});
