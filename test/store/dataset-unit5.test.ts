@@ -2,13 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DATASETS } from '../../src/domain/datasets.js';
-import { datasetFiles, listOf, SCAN_SQL, writeRows } from '../../src/store/dataset.js';
+import { datasetFiles, listOf, openWrite, SCAN_SQL, writeRows } from '../../src/store/dataset.js';
+import { RowStage } from '../../src/store/stage.js';
 import { tempDir, testContext } from '../helpers.js';
 
 /**
  * addBatch in-process, the parts the store-write-5 mutation run found open: a replace write never takes the
  * append path (stored rows not staged again are dropped even when every staged row is later than them), and a
- * dataset without a time key merges with what is stored (its stored rows are read without a time partition).
+ * dataset without a time key merges with what is stored (its stored rows are read without a time partition); the
+ * merge loop stops at the next partition once the write is aborted; a batch drops its work tables when staged.
  */
 const H = 3_600_000_000;
 const T0 = Date.parse('2026-03-14T00:00:00Z') * 1000;
@@ -39,7 +41,7 @@ async function stored(ctx: Ctx, root: string, spec = bars, col = 'close'): Promi
   return rows.map((r) => r['v']);
 }
 
-describe('addBatch: replace writes and datasets without a time key', () => {
+describe('addBatch: the paths the store-write mutation runs found open', () => {
   it('a replace write of rows later than everything stored rewrites the partition (no append): the old rows go', async () => {
     const ctx = await testContext();
     const root = tempDir();
@@ -71,5 +73,38 @@ describe('addBatch: replace writes and datasets without a time key', () => {
     ]);
     expect(r).toMatchObject({ rows_unchanged: 1, rows_replaced: 1, rows_added: 1, partitions_written: 1 });
     expect(await stored(ctx, root, spec, 'tick_size')).toEqual([0.1, 0.5, 0.1]);
+  });
+
+  it('an abort during the merge stops staging at the next partition (not only at the commit) and changes nothing', async () => {
+    const base = await testContext();
+    const root = tempDir();
+    await writeRows(base, { root, spec: bars }, [bar(0), bar(0, { symbol: 'ETH-PERP' })]);
+    const ac = new AbortController();
+    const lines: string[] = [];
+    const log = { ...base.log, progress: (m: string) => { lines.push(m); ac.abort(new Error('stop here')); } };
+    await expect(writeRows({ ...base, log, signal: ac.signal }, { root, spec: bars }, [bar(0, { close: 1 }), bar(0, { symbol: 'ETH-PERP', close: 1 })])).rejects.toThrow(
+      'stop here',
+    );
+    expect(lines).toEqual(['bars: staged 1/2 partitions']);
+    expect(await stored(base, root)).toEqual([100, 100]);
+  });
+
+  it('a merged batch drops its work tables when staged, before the next add() or the commit', async () => {
+    const ctx = await testContext();
+    const root = tempDir();
+    await writeRows(ctx, { root, spec: bars }, [bar(0)]);
+    const st = new RowStage(ctx.db, bars, 'mwr_stage');
+    await st.append([bar(0, { close: 1 }), bar(1)]);
+    const table = await st.typed();
+    const w = await openWrite(ctx, { root, spec: bars });
+    try {
+      await w.add(table as string);
+      const work = await ctx.db.all(`SELECT table_name FROM duckdb_tables() WHERE table_name IN ('__new', '__old', '__cls')`);
+      expect(work).toEqual([]);
+      expect(await w.commit()).toMatchObject({ rows_replaced: 1, rows_added: 1 });
+    } finally {
+      await w.close();
+      await st.discard();
+    }
   });
 });
