@@ -10,7 +10,8 @@ import { tempDir, testContext } from '../helpers.js';
  * addBatch in-process, the parts the store-write-5 mutation run found open: a replace write never takes the
  * append path (stored rows not staged again are dropped even when every staged row is later than them), and a
  * dataset without a time key merges with what is stored (its stored rows are read without a time partition); the
- * merge loop stops at the next partition once the write is aborted; a batch drops its work tables when staged.
+ * merge loop stops at the next partition once the write is aborted; a batch drops its work tables when staged;
+ * a batch of new and stored partitions is not written by the fresh-batch COPY; that COPY reads the stage on one thread.
  */
 const H = 3_600_000_000;
 const T0 = Date.parse('2026-03-14T00:00:00Z') * 1000;
@@ -107,4 +108,44 @@ describe('addBatch: the paths the store-write mutation runs found open', () => {
       await st.discard();
     }
   });
+
+  it('a batch with a new partition and a stored one merges (no fresh-batch COPY over the stored partition)', async () => {
+    const ctx = await testContext();
+    const root = tempDir();
+    await writeRows(ctx, { root, spec: bars }, [bar(0)]);
+    const r = await writeRows(ctx, { root, spec: bars }, [bar(1), bar(0, { symbol: 'ETH-PERP', close: 7 })]);
+    expect(r).toMatchObject({ rows_added: 2, partitions_written: 2, partitions_appended: 1 });
+    const files = await datasetFiles(root, bars);
+    const rows = await ctx.db.all(`SELECT symbol, close FROM ${SCAN_SQL} ORDER BY symbol, event_time`, { files: listOf(files) });
+    expect(rows.map((x) => `${String(x['symbol'])} ${String(x['close'])}`)).toEqual(['BTC-PERP 100', 'BTC-PERP 101', 'ETH-PERP 7']);
+  });
+
+  it('the fresh-batch COPY reads the stage on one thread (a stage view sees threads = 1), then restores the setting', async () => {
+    const ctx = await testContext();
+    const root = tempDir();
+    await ctx.db.exec('SET threads = 3');
+    const st = new RowStage(ctx.db, bars, 'mwr_rows');
+    await st.append([bar(0), bar(1)]);
+    const table = (await st.typed()) as string;
+    // the stage as a view whose source column says how many threads the session had when the view was read
+    await ctx.db.exec(`CREATE TEMP VIEW mwr_view AS SELECT * REPLACE (current_setting('threads')::VARCHAR AS source) FROM ${table}`);
+    try {
+      expect(await openWriteOnce(ctx, root, 'mwr_view')).toMatchObject({ rows_added: 2, partitions_written: 1 });
+    } finally {
+      await ctx.db.exec('DROP VIEW mwr_view');
+      await st.discard();
+    }
+    expect(await stored(ctx, root, bars, 'source')).toEqual(['1', '1']);
+    expect(Number(await ctx.db.scalar(`SELECT current_setting('threads')`))).toBe(3);
+  });
 });
+
+async function openWriteOnce(ctx: Ctx, root: string, stage: string): Promise<unknown> {
+  const w = await openWrite(ctx, { root, spec: bars });
+  try {
+    await w.add(stage);
+    return await w.commit();
+  } finally {
+    await w.close();
+  }
+}
