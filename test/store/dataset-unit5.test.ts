@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readdirSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DATASETS } from '../../src/domain/datasets.js';
 import { datasetFiles, listOf, openWrite, SCAN_SQL, writeRows } from '../../src/store/dataset.js';
@@ -11,7 +11,8 @@ import { tempDir, testContext } from '../helpers.js';
  * append path (stored rows not staged again are dropped even when every staged row is later than them), and a
  * dataset without a time key merges with what is stored (its stored rows are read without a time partition); the
  * merge loop stops at the next partition once the write is aborted; a batch drops its work tables when staged;
- * a batch of new and stored partitions is not written by the fresh-batch COPY; that COPY reads the stage on one thread.
+ * a batch of new and stored partitions is not written by the fresh-batch COPY; that COPY reads the stage on one thread;
+ * the backups of rewritten and deleted partitions go to the transaction's trash, which the commit removes.
  */
 const H = 3_600_000_000;
 const T0 = Date.parse('2026-03-14T00:00:00Z') * 1000;
@@ -137,6 +138,18 @@ describe('addBatch: the paths the store-write mutation runs found open', () => {
     }
     expect(await stored(ctx, root, bars, 'source')).toEqual(['1', '1']);
     expect(Number(await ctx.db.scalar(`SELECT current_setting('threads')`))).toBe(3);
+  });
+
+  it('leaves no backup behind: a rewritten and a deleted partition go to the trash, which the commit removes', async () => {
+    const ctx = await testContext();
+    const root = tempDir();
+    await writeRows(ctx, { root, spec: bars }, [bar(0), bar(0, { symbol: 'ETH-PERP' })]);
+    await writeRows(ctx, { root, spec: bars }, [bar(0, { close: 1 })]);
+    const r = await writeRows(ctx, { root, spec: bars, replace: { symbol: ['BTC-PERP', 'ETH-PERP'] } }, [bar(0, { close: 2 })]);
+    expect(r).toMatchObject({ partitions_written: 1, partitions_deleted: 1 });
+    const files = readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((f) => statSync(join(root, f)).isFile());
+    expect(files).toEqual([join(...MARCH, 'part-0.parquet')]);
+    expect(await stored(ctx, root)).toEqual([2]);
   });
 });
 
