@@ -12,7 +12,8 @@ import { tempDir, testContext } from '../helpers.js';
  * dataset without a time key merges with what is stored (its stored rows are read without a time partition); the
  * merge loop stops at the next partition once the write is aborted; a batch drops its work tables when staged;
  * a batch of new and stored partitions is not written by the fresh-batch COPY; that COPY reads the stage on one thread;
- * the backups of rewritten and deleted partitions go to the transaction's trash, which the commit removes.
+ * the backups of rewritten and deleted partitions go to the transaction's trash, which the commit removes; the hint
+ * of writeRows' refusal.
  */
 const H = 3_600_000_000;
 const T0 = Date.parse('2026-03-14T00:00:00Z') * 1000;
@@ -150,6 +151,14 @@ describe('addBatch: the paths the store-write mutation runs found open', () => {
     const files = readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((f) => statSync(join(root, f)).isFile());
     expect(files).toEqual([join(...MARCH, 'part-0.parquet')]);
     expect(await stored(ctx, root)).toEqual([2]);
+  });
+
+  it('a refused writeRows says what to do next (the hint of the validation error)', async () => {
+    const ctx = await testContext();
+    await expect(writeRows(ctx, { root: tempDir(), spec: bars }, [bar(0, { close: Infinity })])).rejects.toMatchObject({
+      kind: 'validation',
+      hint: 'fix the input (or the importer mapping) and run again',
+    });
   });
 });
 
