@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DATASETS } from '../../src/domain/datasets.js';
-import { datasetFiles, listOf, openWrite, SCAN_SQL, writeRows } from '../../src/store/dataset.js';
+import { datasetFiles, listOf, openWrite, SCAN_SQL, writeRows, writeTable } from '../../src/store/dataset.js';
 import { RowStage } from '../../src/store/stage.js';
 import { tempDir, testContext } from '../helpers.js';
 
@@ -13,7 +13,7 @@ import { tempDir, testContext } from '../helpers.js';
  * merge loop stops at the next partition once the write is aborted; a batch drops its work tables when staged;
  * a batch of new and stored partitions is not written by the fresh-batch COPY; that COPY reads the stage on one thread;
  * the backups of rewritten and deleted partitions go to the transaction's trash, which the commit removes; the hint
- * of writeRows' refusal.
+ * of writeRows' refusal; every unknown column of a stage named.
  */
 const H = 3_600_000_000;
 const T0 = Date.parse('2026-03-14T00:00:00Z') * 1000;
@@ -159,6 +159,22 @@ describe('addBatch: the paths the store-write mutation runs found open', () => {
       kind: 'validation',
       hint: 'fix the input (or the importer mapping) and run again',
     });
+  });
+
+  it('names every unknown column of a stage, comma-separated', async () => {
+    const ctx = await testContext();
+    const st = new RowStage(ctx.db, bars, 'mwr_cols');
+    await st.append([bar(0)]);
+    const table = (await st.typed()) as string;
+    await ctx.db.exec(`CREATE TEMP TABLE mwr_extra AS SELECT *, 1 AS x1, 2 AS x2 FROM ${table}`);
+    try {
+      await expect(writeTable(ctx, { root: tempDir(), spec: bars }, 'mwr_extra')).rejects.toMatchObject({
+        message: 'bars: unknown column(s) x1, x2; nothing was written',
+      });
+    } finally {
+      await ctx.db.exec('DROP TABLE mwr_extra');
+      await st.discard();
+    }
   });
 });
 
