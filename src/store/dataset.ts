@@ -214,7 +214,18 @@ interface WriteTally {
   timings: Record<string, number>;
 }
 
+/**
+ * A spec the store can write: partitioned (a partition key or a time key: every path, the merge and the
+ * fresh-batch COPY group rows by partition) and no column named like its time partition (the folder's
+ * month=/date= value and the column would collide when read back with hive partitioning).
+ */
+export function checkWritableSpec(spec: DatasetSpec): void {
+  if (spec.partitionKeys.length === 0 && !spec.timeKey) throw new Error(`dataset ${spec.name} has no partition key and no time key; the store writes partitioned datasets only`);
+  if (spec.timeKey && allColumns(spec).some((c) => c.name === spec.timeKey)) throw new Error(`dataset ${spec.name} has a column named ${spec.timeKey}, the name of its time partition`);
+}
+
 export async function openWrite(ctx: ServiceContext, opts: WriteOptions): Promise<DatasetWriter> {
+  checkWritableSpec(opts.spec);
   const { root } = opts;
   const lock = await acquireLock(root);
   let closed = false;
@@ -470,13 +481,12 @@ async function freshBatch(
 ): Promise<boolean> {
   const { db } = ctx;
   const { spec, root } = opts;
-  if (spec.timeKey && allColumns(spec).some((c) => c.name === spec.timeKey)) return false;
+  // (openWrite refused a spec without partitions or with a column named like its time key)
   const tk = timeKeyExpr(spec);
   const partSelect = [
     ...spec.partitionKeys.map((k) => `${q(k)}::VARCHAR AS ${q(k)}`),
     ...(tk ? [`${tk.replace(/event_time/g, 'CAST(event_time AS TIMESTAMP)')} AS __tk`] : []),
   ];
-  if (partSelect.length === 0) return false;
   const partitions = (await db.all(`SELECT DISTINCT ${partSelect.join(', ')} FROM ${q(stage)} ORDER BY ALL`)) as Array<Record<string, string>>;
   const dirs = partitions.map((p) => partitionPath(root, spec, partitionValues(spec, p)));
   if (dirs.some((d) => parquetFilesIn(d).length > 0)) return false;
