@@ -455,13 +455,13 @@ function claimPartitions(tally: WriteTally, dirs: string[], spec: DatasetSpec, r
  * natural key implies sorted within each partition by the key's remaining columns.
  */
 async function keyOrder(db: DuckSession, stage: string, keyTyped: string): Promise<{ rows: number; strictlyIncreasing: boolean }> {
-  const [r] = await onOneThread(db, () =>
+  const r = (await onOneThread(db, () =>
     db.all(
       `SELECT count(*)::BIGINT AS n, count(*) FILTER (WHERE prev IS NOT NULL AND (k > prev) IS NOT TRUE)::BIGINT AS not_up
        FROM (SELECT k, lag(k) OVER () AS prev FROM (SELECT row(${keyTyped}) AS k FROM ${q(stage)}))`,
     ),
-  );
-  return { rows: Number(r?.['n'] ?? 0), strictlyIncreasing: Number(r?.['not_up'] ?? 1) === 0 };
+  ))[0] as Record<string, unknown>;
+  return { rows: Number(r['n']), strictlyIncreasing: Number(r['not_up']) === 0 }; // an aggregate without GROUP BY: one row
 }
 
 /**
