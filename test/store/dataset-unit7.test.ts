@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DATASETS, type DatasetName, type DatasetSpec } from '../../src/domain/datasets.js';
-import { checkWritableSpec, openWrite, writeRows } from '../../src/store/dataset.js';
+import { checkWritableSpec, datasetFiles, openWrite, writeRows } from '../../src/store/dataset.js';
 import { featuresSpec, labelsSpec } from '../../src/domain/features.js';
 import { researchSpec } from '../../src/domain/research.js';
 import { ledgerSpec } from '../../src/store/ledger.js';
@@ -57,5 +57,25 @@ describe('specs the store cannot write', () => {
     expect(() => checkWritableSpec({ ...flat, partitionKeys: ['venue'] })).not.toThrow();
     expect(() => checkWritableSpec({ ...monthly, timeKey: 'date' })).not.toThrow();
     expect(() => checkWritableSpec({ ...monthly, timeKey: null, partitionKeys: ['venue'] })).not.toThrow();
+  });
+
+  it('a replace write that only deletes (its rows unchanged, another stored partition out of it) commits with nothing staged, and reports the commit time', async () => {
+    const ctx = await testContext();
+    const root = tempDir();
+    const bars = DATASETS.bars;
+    const D = 24 * H;
+    const bar = (t: number): Record<string, unknown> => ({
+      venue: 'binance-usdm', symbol: 'BTC-PERP', price: 'last', timeframe: '1h', event_time: t, available_time: t, source: 'test',
+      ingest_time: T0, open_time: t - H, open: 100, high: 102, low: 99, close: 101, volume: 5, quote_volume: null, trade_count: null,
+    });
+    const march = bar(T0 + H);
+    const april = bar(T0 + 20 * D); // 2026-04-03
+    await writeRows(ctx, { root, spec: bars }, [march, april]);
+    const r = await writeRows(ctx, { root, spec: bars, replace: { symbol: ['BTC-PERP'] } }, [march]);
+    expect(r).toMatchObject({ rows_added: 0, partitions_written: 0, partitions_deleted: 1 });
+    expect(r.timings_ms['commit']).toBeGreaterThanOrEqual(0);
+    const files = await datasetFiles(root, bars);
+    expect(files).toHaveLength(1);
+    expect(files[0]).toContain('month=2026-03');
   });
 });
