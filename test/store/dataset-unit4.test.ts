@@ -4,38 +4,15 @@ import { join } from 'node:path';
 import { DATASETS } from '../../src/domain/datasets.js';
 import { datasetFiles, listOf, SCAN_SQL, writeRows, writeTable } from '../../src/store/dataset.js';
 import { tempDir, testContext } from '../helpers.js';
+import { bar, H, T0 } from './bar-fixture.js';
 
 /**
  * The merge path of addBatch in-process: the 32-part-file limit of the append path at its boundary, merged files
  * in natural-key order, NULLs in the natural key matched as equal, a replace write keeping the first ingest_time
  * of rows staged again unchanged, the last row of a repeated key winning by batch order, and the progress lines.
  */
-const H = 3_600_000_000;
-const T0 = Date.parse('2026-03-14T00:00:00Z') * 1000;
 type Ctx = Awaited<ReturnType<typeof testContext>>;
 
-function bar(i: number, o: Record<string, unknown> = {}): Record<string, unknown> {
-  const event = T0 + (i + 1) * H;
-  return {
-    venue: 'binance-usdm',
-    symbol: 'BTC-PERP',
-    price: 'last',
-    timeframe: '1h',
-    event_time: event,
-    available_time: event,
-    source: 'test',
-    ingest_time: T0,
-    open_time: event - H,
-    open: 100,
-    high: 102,
-    low: 99,
-    close: 100 + i,
-    volume: 5,
-    quote_volume: null,
-    trade_count: null,
-    ...o,
-  };
-}
 const bars = DATASETS.bars;
 const MARCH = ['bars', 'venue=binance-usdm', 'symbol=BTC-PERP', 'price=last', 'timeframe=1h', 'month=2026-03'];
 

@@ -5,6 +5,7 @@ import { DATASETS } from '../../src/domain/datasets.js';
 import { datasetFiles, listOf, openWrite, SCAN_SQL, writeRows, writeTable } from '../../src/store/dataset.js';
 import { RowStage } from '../../src/store/stage.js';
 import { tempDir, testContext } from '../helpers.js';
+import { bar, H, T0 } from './bar-fixture.js';
 
 /**
  * addBatch in-process, the parts the store-write-5 mutation run found open: a replace write never takes the
@@ -15,17 +16,8 @@ import { tempDir, testContext } from '../helpers.js';
  * the backups of rewritten and deleted partitions go to the transaction's trash, which the commit removes; the hint
  * of writeRows' refusal; every unknown column of a stage named.
  */
-const H = 3_600_000_000;
-const T0 = Date.parse('2026-03-14T00:00:00Z') * 1000;
 type Ctx = Awaited<ReturnType<typeof testContext>>;
 
-function bar(i: number, o: Record<string, unknown> = {}): Record<string, unknown> {
-  const event = T0 + (i + 1) * H;
-  return {
-    venue: 'binance-usdm', symbol: 'BTC-PERP', price: 'last', timeframe: '1h', event_time: event, available_time: event, source: 'test',
-    ingest_time: T0, open_time: event - H, open: 100, high: 102, low: 99, close: 100 + i, volume: 5, quote_volume: null, trade_count: null, ...o,
-  };
-}
 const bars = DATASETS.bars;
 const MARCH = ['bars', 'venue=binance-usdm', 'symbol=BTC-PERP', 'price=last', 'timeframe=1h', 'month=2026-03'];
 

@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { DATASETS } from '../../src/domain/datasets.js';
 import { writeRows } from '../../src/store/dataset.js';
 import { tempDir, testContext } from '../helpers.js';
+import { bar } from './bar-fixture.js';
 
 /**
  * commitWrite's durability in-process (store-write-8 survivor 538): node:fs is wrapped, as in txn-fsync-unit,
@@ -38,15 +39,6 @@ beforeEach(() => {
   log.length = 0;
 });
 
-const H = 3_600_000_000;
-const T0 = Date.parse('2026-03-14T00:00:00Z') * 1000;
-function bar(i: number, o: Record<string, unknown> = {}): Record<string, unknown> {
-  const event = T0 + (i + 1) * H;
-  return {
-    venue: 'binance-usdm', symbol: 'BTC-PERP', price: 'last', timeframe: '1h', event_time: event, available_time: event, source: 'test',
-    ingest_time: T0, open_time: event - H, open: 100, high: 102, low: 99, close: 100 + i, volume: 5, quote_volume: null, trade_count: null, ...o,
-  };
-}
 
 describe('commitWrite: durability of the swaps', () => {
   it('fsyncs each staged Parquet file before the swap that moves its partition into place', async () => {
