@@ -10,6 +10,14 @@ import { PerpkitError } from '../domain/errors.js';
 
 export type PoolReply<R> = { ok: true; result: R } | { ok: false; job: number; error: { message: string; kind?: string; hint?: string } };
 
+/** A copy of a typed array in shared memory: workers started with it read it in place, no copy each. */
+export function sharedCopy<T extends Float64Array | Uint16Array>(a: T): T {
+  const ctor = a.constructor as { new (b: SharedArrayBuffer): T; BYTES_PER_ELEMENT: number };
+  const out = new ctor(new SharedArrayBuffer(a.length * ctor.BYTES_PER_ELEMENT));
+  out.set(a);
+  return out;
+}
+
 /** A job's error as a worker sends it (the kind and hint of a PerpkitError survive the thread hop). */
 export function replyError(err: unknown): { message: string; kind?: string; hint?: string } {
   return err instanceof Error ? { message: err.message, kind: (err as { kind?: string }).kind, hint: (err as { hint?: string }).hint } : { message: String(err) };

@@ -13,6 +13,7 @@ import type { BacktestConfig } from '../../domain/backtest.js';
 import { cellParams, type Grid, type PartMetrics, type WindowSpec } from '../../domain/optimize.js';
 import type { MarketData } from '../../engine/types.js';
 import { evaluatePartCounting, evaluateSpan } from './evaluate.js';
+import { sharedCopy } from '../worker-pool.js';
 
 export const RUN_MODES = ['continuous', 'per-window'] as const;
 export type RunMode = (typeof RUN_MODES)[number];
@@ -102,12 +103,7 @@ export async function runTask(data: MarketData, spec: TaskSpec, task: number): P
 
 /** Copies every typed array of the data into shared memory, so worker threads read it without a copy each. */
 export function toShared(d: MarketData): MarketData {
-  const sh = <T extends Float64Array | Uint16Array>(a: T): T => {
-    const ctor = a.constructor as { new (b: SharedArrayBuffer): T; BYTES_PER_ELEMENT: number };
-    const out = new ctor(new SharedArrayBuffer(a.length * ctor.BYTES_PER_ELEMENT));
-    out.set(a);
-    return out;
-  };
+  const sh = sharedCopy;
   const bars = (b: MarketData['bars'][number]): MarketData['bars'][number] => ({
     timeframe_us: b.timeframe_us,
     open_time: sh(b.open_time),

@@ -13,7 +13,7 @@ import type { CellResult } from './cells.js';
 import { regimeMasks } from './cells.js';
 import { buildGridIndex, gridFeatureHorizon, releaseColumn, type GridIndex } from './grid.js';
 import type { AssetSeries, Panel } from './panel.js';
-import { runPool, workerScript } from '../worker-pool.js';
+import { runPool, sharedCopy, workerScript } from '../worker-pool.js';
 
 export interface HorizonJob {
   horizon: string;
@@ -56,6 +56,14 @@ export function defaultResearchWorkers(rows: number, free = freemem(), cores = c
   return Math.max(1, Math.min(cores, 8, byMemory));
 }
 
+/** rows x features from which a run uses every core by default (below, starting workers costs more than it saves) */
+const POOL_MIN_WORK = 2_000_000;
+
+/** The workers a run uses: the ones asked for, else the default from POOL_MIN_WORK on; never more than features. */
+export function researchWorkers(rows: number, features: number, asked?: number): number {
+  return Math.max(1, Math.min(asked ?? (rows * features >= POOL_MIN_WORK ? defaultResearchWorkers(rows) : 1), features));
+}
+
 /** The cells of one (feature, horizon) on a grid index. */
 const horizonCells = (ix: GridIndex, dims: readonly RegimeDimension[], cfg: ResearchConfig, feature: string, h: HorizonJob): CellResult[] =>
   gridFeatureHorizon(ix, { dims: [...dims], feature, horizon: h.horizon, horizon_ms: h.horizon_ms, lags: h.lags, cfg });
@@ -73,16 +81,11 @@ export function gridOf(d: Pick<GridWorkerData, 'panel' | 'train' | 'dims' | 'cfg
   return buildGridIndex(d.panel, d.train, regimeMasks(d.panel, d.train, d.dims, d.cfg), d.dims, d.cfg);
 }
 
-const shared = (a: Float64Array): Float64Array => {
-  const out = new Float64Array(new SharedArrayBuffer(a.length * Float64Array.BYTES_PER_ELEMENT));
-  out.set(a);
-  return out;
-};
-const sharedMap = (m: Map<string, Float64Array>): Map<string, Float64Array> => new Map([...m].map(([k, v]) => [k, shared(v)]));
+const sharedMap = (m: Map<string, Float64Array>): Map<string, Float64Array> => new Map([...m].map(([k, v]) => [k, sharedCopy(v)]));
 
 /** The panel and training columns in shared memory (the workers read them in place). */
 function toShared(j: GridJobs): Pick<GridWorkerData, 'panel' | 'train'> {
-  const assets: AssetSeries[] = j.panel.assets.map((a) => ({ symbol: a.symbol, time: shared(a.time), features: sharedMap(a.features), labels: sharedMap(a.labels) }));
+  const assets: AssetSeries[] = j.panel.assets.map((a) => ({ symbol: a.symbol, time: sharedCopy(a.time), features: sharedMap(a.features), labels: sharedMap(a.labels) }));
   const train = new Map([...j.train].map(([s, m]) => [s, sharedMap(m)]));
   return { panel: { ...j.panel, assets }, train };
 }

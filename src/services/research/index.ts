@@ -16,15 +16,12 @@ import { writeRows } from '../../store/dataset.js';
 import { ledgerSpec, sha256 } from '../../store/ledger.js';
 import { loadSplit, selectorIntervals } from '../split.js';
 import type { CellResult } from './cells.js';
-import { defaultResearchWorkers, gridCells } from './grid-pool.js';
+import { gridCells, researchWorkers } from './grid-pool.js';
 import { loadPanels, segmentsOf as segmentsOfEval, type EvalSegment } from './panel.js';
 import { loadHypotheses, type LoadedSpec } from './specs.js';
 import { judge, type Verdict } from './verdicts.js';
 import { settlementStudy, type SettlementStudy } from './settlement.js';
 import { otherVenues, secondVenueCells, type SecondVenue } from './venues.js';
-
-/** rows x features from which a run uses every core by default */
-const POOL_MIN_WORK = 2_000_000;
 
 export type { CellResult } from './cells.js';
 export type { Verdict, Check } from './verdicts.js';
@@ -172,8 +169,7 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
   const barMs = timeframeSeconds(split.timeframe) * 1000;
   // The panel laid out once in typed arrays per worker; each column is sorted once (research/grid.ts).
   const horizonJobs = loaded.horizons.map((h) => ({ horizon: h.horizon, horizon_ms: h.horizon_ms, lags: Math.ceil(cfg.nw_lag_multiplier * neweyWestLags(h.horizon_ms, barMs)) }));
-  // Small runs stay on this thread unless asked: starting workers costs more than it saves there.
-  const workers = Math.max(1, Math.min(o.workers ?? (loaded.panel.rows * features.length >= POOL_MIN_WORK ? defaultResearchWorkers(loaded.panel.rows) : 1), features.length));
+  const workers = researchWorkers(loaded.panel.rows, features.length, o.workers);
   ctx.log.progress(`research: ${features.length} feature(s) x ${horizonJobs.length} horizon(s)${workers > 1 ? ` on ${workers} workers` : ''}`);
   const cells = await gridCells(
     { panel: loaded.panel, train: loaded.train, dims, cfg, features, horizons: horizonJobs },
@@ -219,8 +215,7 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
         venue: others[0] as string,
         features: vf,
         needed: [...new Set([...vf, ...cfg.baseline_features, cfg.stress_feature])],
-        horizons: loaded.horizons.map((h) => h.horizon),
-        bar_ms: barMs,
+        horizons: horizonJobs,
         read,
         cfg,
       },

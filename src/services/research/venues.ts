@@ -2,10 +2,9 @@ import type { ServiceContext } from '../../domain/context.js';
 import { PerpkitError } from '../../domain/errors.js';
 import { featuresSpec } from '../../domain/features.js';
 import type { ResearchConfig } from '../../domain/research.js';
-import { neweyWestLags } from '../../stats/overlap.js';
 import { datasetFiles } from '../../store/dataset.js';
-import { regimeMasks, type CellResult } from './cells.js';
-import { buildGridIndex, gridFeatureHorizon, releaseColumn } from './grid.js';
+import type { CellResult } from './cells.js';
+import { featureCells, gridOf, type HorizonJob } from './grid-pool.js';
 import { loadPanels, type EvalSegment, type SegmentRead } from './panel.js';
 
 /**
@@ -39,8 +38,8 @@ export interface SecondVenueOptions {
   /** the features whose cells are compared, and the columns the cells need besides (baseline, stress) */
   features: string[];
   needed: string[];
-  horizons: string[];
-  bar_ms: number;
+  /** the run's horizons with their Newey-West lags */
+  horizons: HorizonJob[];
   read: SegmentRead;
   cfg: ResearchConfig;
 }
@@ -50,21 +49,16 @@ export async function secondVenueCells(o: SecondVenueOptions, ctx: ServiceContex
   const quiet: ServiceContext = { ...ctx, log: { ...ctx.log, warn: (m) => (m.startsWith('repeated look') ? undefined : ctx.log.warn(m)) } };
   let loaded: Awaited<ReturnType<typeof loadPanels>>;
   try {
-    loaded = await loadPanels({ root: o.root, split: o.split, segment: o.segment, features: o.needed, horizons: o.horizons, read: { ...o.read, venue: o.venue } }, quiet);
+    loaded = await loadPanels({ root: o.root, split: o.split, segment: o.segment, features: o.needed, horizons: o.horizons.map((h) => h.horizon), read: { ...o.read, venue: o.venue } }, quiet);
   } catch (err) {
     // nothing of the second venue to test (no features, labels or horizons there): the check says so
     if (err instanceof PerpkitError && err.kind === 'missing') return { venue: o.venue, cells: [], rows: 0, error: err.message };
     throw err;
   }
-  const masks = regimeMasks(loaded.panel, loaded.train, [], o.cfg);
-  const grid = buildGridIndex(loaded.panel, loaded.train, masks, [], o.cfg);
-  const cells: CellResult[] = [];
-  for (const f of o.features) {
-    for (const h of loaded.horizons) {
-      const lags = Math.ceil(o.cfg.nw_lag_multiplier * neweyWestLags(h.horizon_ms, o.bar_ms));
-      cells.push(...gridFeatureHorizon(grid, { dims: [], feature: f, horizon: h.horizon, horizon_ms: h.horizon_ms, lags, cfg: o.cfg }).filter((c) => c.regime_dim === 'all'));
-    }
-    releaseColumn(grid, f);
-  }
+  // the pooled cells only (no regime dimensions), of the run's own horizons (those the second venue has labels for)
+  const grid = gridOf({ panel: loaded.panel, train: loaded.train, dims: [], cfg: o.cfg });
+  const stored = new Set(loaded.horizons.map((h) => h.horizon));
+  const horizons = o.horizons.filter((h) => stored.has(h.horizon));
+  const cells = o.features.flatMap((f) => featureCells(grid, [], o.cfg, f, horizons).filter((c) => c.regime_dim === 'all'));
   return { venue: o.venue, cells, rows: loaded.panel.rows };
 }
