@@ -89,6 +89,7 @@ try {
     values_per_second: Math.round(values / seconds),
     ratio_to_floor: Number((seconds / floorSeconds).toFixed(1)),
     per_step_ms: r.timings_ms,
+    write_steps_ms: r.write?.timings_ms ?? null,
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     target_s: TARGET_S,
     target_rss_mb: TARGET_RSS_MB,

@@ -38,6 +38,12 @@ export interface DatasetSpec {
   columns: readonly ColumnSpec[];
   /** Columns (partition keys included) that identify a row; re-writes dedupe on them. */
   naturalKey: readonly string[];
+  /**
+   * A dataset of many mostly distinct doubles (features): its files use LZ4 and no dictionary for
+   * numbers. The default (zstd, a dictionary tried per column) costs twice the encoding time there,
+   * for files ~10% smaller (W1 features, 525,600 rows x 71 columns: 0.86 s and 177 MB against 1.94 s and 159 MB).
+   */
+  bulkNumbers?: boolean;
 }
 
 export const DATASET_NAMES = [

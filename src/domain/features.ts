@@ -182,6 +182,7 @@ export function featuresSpec(): DatasetSpec {
     timeKey: 'month',
     columns: cols,
     naturalKey: ['venue', 'symbol', 'timeframe', 'event_time'],
+    bulkNumbers: true,
   };
 }
 

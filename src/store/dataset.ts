@@ -115,6 +115,10 @@ async function validateStage(db: DuckSession, spec: DatasetSpec, stage: string):
   // fails (a min(col::VARCHAR) per check and column doubled the cost of every clean write).
   const failing = async (checks: Array<{ column: string; check: string; pred: string }>, from: string, params?: Record<string, string>): Promise<void> => {
     if (checks.length === 0) return;
+    // One predicate over every check first (a row fails it iff it fails some check): one aggregate
+    // is cheaper to plan and to run than one per check, and almost every batch is clean.
+    const anyBad = await db.scalar(`SELECT count(*) FILTER (WHERE ${checks.map((ch) => `NOT (${ch.pred})`).join(' OR ')})::BIGINT FROM ${from}`, params);
+    if (Number(anyBad) === 0) return;
     const [row] = await db.all(`SELECT ${checks.map((ch, i) => `count(*) FILTER (WHERE NOT (${ch.pred}))::BIGINT AS n${i}`).join(', ')} FROM ${from}`, params);
     const bad = checks.map((ch, i) => ({ ch, n: Number(row?.[`n${i}`] ?? 0) })).filter((x) => x.n > 0);
     if (bad.length === 0) return;
@@ -284,6 +288,7 @@ async function addBatch(ctx: ServiceContext, opts: WriteOptions, txid: string, s
   const repeated = order.strictlyIncreasing
     ? 0
     : Number(await db.scalar(`SELECT count(*) FROM (SELECT 1 FROM ${q(stage)} GROUP BY ${keyTyped} HAVING count(*) > 1)`));
+  lap('key_order');
   const typedSelect = `${cols.map((c) => `CAST(${q(c.name)} AS ${c.type}) AS ${q(c.name)}`).join(', ')}
         ${tk ? `, ${tk.replace(/event_time/g, `CAST(event_time AS TIMESTAMP)`)} AS __tk` : ''}`;
   if (repeated === 0 && !opts.replace && (await freshBatch(ctx, opts, txid, stage, tally, { rowsIn, typedSelect, ordered: order.strictlyIncreasing }))) {
@@ -407,7 +412,7 @@ async function addBatch(ctx: ServiceContext, opts: WriteOptions, txid: string, s
            UNION ALL
            SELECT ${storedCols} FROM ${cls} WHERE ${where} AND __state <> 'unchanged')
          ORDER BY ${key.filter((k) => spec.columns.some((c) => c.name === k)).map(q).join(', ')}
-       ) TO $out_path (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)`,
+       ) TO $out_path (${parquetOptions(spec)})`,
       params,
     );
     if (append) tally.swaps.push({ final: join(final, fileName), staged: join(staged, fileName), backup: '', add: true });
@@ -494,38 +499,64 @@ async function freshBatch(
   const tmp = join(stagingDir(root, txid), `.batch-${tally.partDirs.size}`);
   claimPartitions(tally, dirs, spec, root);
   const keyCols = spec.naturalKey.filter((k) => spec.columns.some((c) => c.name === k));
-  mkdirSync(dirname(tmp), { recursive: true });
+  const stage_root = stagingDir(root, txid);
+  const orderBy = b.ordered || keyCols.length === 0 ? '' : `ORDER BY ${keyCols.map(q).join(', ')}`;
+  if (partitions.length === 1) {
+    // One partition (a caller that hands over a partition per batch): its file is written directly.
+    // PARTITION_BY's routing cost 3.2 s against 1.8 s for one symbol's year of W1 feature rows.
+    const final = dirs[0] as string;
+    const rel = final.slice(root.length + 1);
+    const staged = join(stage_root, rel);
+    mkdirSync(staged, { recursive: true });
+    await onOneThread(db, () =>
+      db.exec(`COPY (SELECT ${spec.columns.map((c) => q(c.name)).join(', ')} FROM (SELECT ${b.typedSelect} FROM ${q(stage)}) ${orderBy}) TO $out_path (${parquetOptions(spec)})`, {
+        out_path: join(staged, 'part-0.parquet'),
+      }),
+    );
+    tally.swaps.push({ final, staged, backup: join(root, '.perpkit', 'trash', txid, rel) });
+  } else {
+    await partitionedCopy(db, spec, stage, tmp, { typedSelect: b.typedSelect, orderBy });
+    // move each partition's folder from the batch folder to its place in the transaction's staging
+    for (const [i, p] of partitions.entries()) {
+      const final = dirs[i] as string;
+      const rel = final.slice(root.length + 1);
+      const from = join(tmp, rel.slice(spec.name.length + 1));
+      if (!existsSync(join(from, 'part-0.parquet')) || parquetFilesIn(from).length !== 1) {
+        throw new Error(`write of ${spec.name}: the partitioned copy did not write exactly one file for ${rel} (${JSON.stringify(p)})`);
+      }
+      const staged = join(stage_root, rel);
+      mkdirSync(dirname(staged), { recursive: true });
+      renameSync(from, staged);
+      tally.swaps.push({ final, staged, backup: join(root, '.perpkit', 'trash', txid, rel) });
+    }
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  tally.rowsIn += b.rowsIn;
+  tally.rowsNew += b.rowsIn;
+  tally.added += b.rowsIn;
+  tally.partitions += partitions.length;
+  return true;
+}
+
+/** One partitioned COPY of the stage into folder dir (a file per partition, in the stage's order unless orderBy), on one thread. */
+async function partitionedCopy(db: DuckSession, spec: DatasetSpec, stage: string, dir: string, b: { typedSelect: string; orderBy: string }): Promise<void> {
+  mkdirSync(dirname(dir), { recursive: true });
   const partitionBy = [...spec.partitionKeys.map(String), ...(spec.timeKey ? [spec.timeKey] : [])].map(q).join(', ');
   await onOneThread(db, () =>
     db.exec(
       `COPY (
          SELECT ${[...spec.columns.map((c) => q(c.name)), ...spec.partitionKeys.map((k) => q(String(k))), ...(spec.timeKey ? [`__tk AS ${q(spec.timeKey)}`] : [])].join(', ')}
          FROM (SELECT ${b.typedSelect} FROM ${q(stage)})
-         ${b.ordered || keyCols.length === 0 ? '' : `ORDER BY ${keyCols.map(q).join(', ')}`}
-       ) TO $dir (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, PARTITION_BY (${partitionBy}), FILENAME_PATTERN 'part-{i}', WRITE_PARTITION_COLUMNS false)`,
-      { dir: tmp },
+         ${b.orderBy}
+       ) TO $dir (${parquetOptions(spec)}, PARTITION_BY (${partitionBy}), FILENAME_PATTERN 'part-{i}', WRITE_PARTITION_COLUMNS false)`,
+      { dir },
     ),
   );
-  // move each partition's folder from the batch folder to its place in the transaction's staging
-  const stage_root = stagingDir(root, txid);
-  for (const [i, p] of partitions.entries()) {
-    const final = dirs[i] as string;
-    const rel = final.slice(root.length + 1);
-    const from = join(tmp, rel.slice(spec.name.length + 1));
-    if (!existsSync(join(from, 'part-0.parquet')) || parquetFilesIn(from).length !== 1) {
-      throw new Error(`write of ${spec.name}: the partitioned copy did not write exactly one file for ${rel} (${JSON.stringify(p)})`);
-    }
-    const staged = join(stage_root, rel);
-    mkdirSync(dirname(staged), { recursive: true });
-    renameSync(from, staged);
-    tally.swaps.push({ final, staged, backup: join(root, '.perpkit', 'trash', txid, rel) });
-  }
-  rmSync(tmp, { recursive: true, force: true });
-  tally.rowsIn += b.rowsIn;
-  tally.rowsNew += b.rowsIn;
-  tally.added += b.rowsIn;
-  tally.partitions += partitions.length;
-  return true;
+}
+
+/** The Parquet options of a dataset's files. */
+function parquetOptions(spec: DatasetSpec): string {
+  return spec.bulkNumbers ? 'FORMAT parquet, COMPRESSION lz4_raw, DICTIONARY_SIZE_LIMIT 1' : 'FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1';
 }
 
 async function commitWrite(ctx: ServiceContext, opts: WriteOptions, txid: string, tally: WriteTally): Promise<WriteResult> {

@@ -63,7 +63,7 @@ describe('write results: every count', () => {
       partitions_appended: 0,
       timings_ms: expect.any(Object),
     });
-    expect(Object.keys(r.timings_ms).sort()).toEqual(['commit', 'files', 'validate']);
+    expect(Object.keys(r.timings_ms).sort()).toEqual(['commit', 'files', 'key_order', 'validate']);
     expect(readdirSync(join(root, ...BTC)).sort()).toEqual(['month=2026-03', 'month=2026-04']);
   });
 
@@ -90,7 +90,7 @@ describe('write results: every count', () => {
       partitions_deleted: 0,
       partitions_appended: 1,
     });
-    expect(Object.keys(r.timings_ms).sort()).toEqual(['classify', 'commit', 'dedupe', 'files', 'validate']);
+    expect(Object.keys(r.timings_ms).sort()).toEqual(['classify', 'commit', 'dedupe', 'files', 'key_order', 'validate']);
     // each step's milliseconds: whole, not negative, and together no more than the write took
     const took = performance.now() - t0;
     const steps = Object.values(r.timings_ms);

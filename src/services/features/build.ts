@@ -40,15 +40,16 @@ export async function compute(ctx: ServiceContext, p: Plan, timings: Record<stri
  * A partial build (--set) replaces only its families' columns: the others are taken from the rows
  * already stored for the same decisions (NULL where there are none).
  */
-async function keepOtherFamilies(ctx: ServiceContext, p: Plan, families: FeatureFamily[], symbol: string): Promise<string> {
+async function keepOtherFamilies(ctx: ServiceContext, p: Plan, families: FeatureFamily[], symbol: string, span: { from: number; to: number }): Promise<string> {
   const others = FEATURES.filter((x) => !families.includes(x.family)).map((x) => x.name);
   if (others.length === 0) return 'feat_batch';
   const prev = await scan(ctx, p.root, featuresSpec(), {
     venue: [p.venue],
     symbol: [symbol],
     timeframe: [p.timeframe],
-    ...(p.from !== undefined ? { from: p.from, event_from: p.from } : {}),
-    ...(p.to !== undefined ? { to: p.to } : {}),
+    from: span.from,
+    event_from: span.from,
+    to: span.to,
     columns: ['symbol', 'event_time', ...others],
     prefix: 'feat_prev',
   });
@@ -132,11 +133,11 @@ export async function buildFeatures(opts: FeaturesOptions, ctx: ServiceContext):
   let computed: ComputeResult;
   let sinkMs = 0;
   try {
-    const sink: FeatureSink = async (symbol, src) => {
+    const sink: FeatureSink = async (symbol, src, _rows, span) => {
       const tw = performance.now();
       await execQuery(ctx.db, 'features/batch_vars', { venue: p.venue, tf: p.timeframe, source: 'perpkit-features', now: timestampValue(BigInt(now)), symbol });
       await execQuery(ctx.db, 'features/batch_view', {}, { idents: { src: src.name }, lists: { feat_age_cols: [...AGE_COLUMNS] } });
-      const stage = await keepOtherFamilies(ctx, p, families, symbol);
+      const stage = await keepOtherFamilies(ctx, p, families, symbol, span);
       ctx.log.progress(`features: writing ${symbol}`);
       await writer.add(stage);
       sinkMs += performance.now() - tw;

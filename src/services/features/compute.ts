@@ -12,12 +12,16 @@ import { barRange, loadBars, loadFlow, loadPrints, type Axis, type BarSeries, ty
  * event-time order, and each feature is selected at each decision time T from the most recent
  * complete window all of whose rows have available_time <= T, if that window is younger than the
  * input's maximum age (else NULL). Each symbol's rows (decision_us, the age columns, the catalog's
- * features; NaN read as NULL) are handed to a sink as a ColumnSource, one symbol at a time, so that
- * only one symbol's columns are held at once; plus the stale/missing counts per input.
+ * features; NaN read as NULL) are handed to a sink as a ColumnSource, one symbol at a time and one UTC
+ * calendar month per hand-over (the features dataset's partition: the store writes each as one file), so
+ * that only one symbol's columns are held at once; plus the stale/missing counts per input.
  */
 
-/** Receives one symbol's computed rows; the source is valid until the sink's promise settles. */
-export type FeatureSink = (symbol: string, src: ColumnSource, rows: number) => Promise<void>;
+/**
+ * Receives a run of one symbol's computed rows, at most one UTC calendar month of decisions (span:
+ * its first decision time and one past its last, µs); the source is valid until the promise settles.
+ */
+export type FeatureSink = (symbol: string, src: ColumnSource, rows: number, span: { from: number; to: number }) => Promise<void>;
 
 /** The column source's name and columns (decision_us, then the age columns, then the features). */
 export const FEATURE_SOURCE = 'perpkit_feature_rows';
@@ -241,9 +245,13 @@ export async function computeFeatures(ctx: ServiceContext, p: ComputePlan, timin
     derived({ col, m, dec, hours, tfUs: p.tfUs, cfg, btcRate });
     add('derived', t);
     t = clock();
-    src.set(out, r0, r1 - r0);
+    // One calendar month (UTC, of the decision time) per hand-over: the features dataset's time
+    // partition, so that the store writes each batch as one file.
     try {
-      await sink(sym, src, r1 - r0);
+      for (const [a, b] of monthRanges(dec, r0, r1)) {
+        src.set(out, a, b - a);
+        await sink(sym, src, b - a, { from: dec[a] as number, to: (dec[b - 1] as number) + 1 });
+      }
     } finally {
       src.clear();
     }
@@ -253,6 +261,21 @@ export async function computeFeatures(ctx: ServiceContext, p: ComputePlan, timin
   ctx.log.progressDone();
   await execQuery(ctx.db, 'common/drop_table', {}, { idents: { t: 'flow_buckets' } });
   return { rows, stale, missing, late_trades: lateTrades };
+}
+
+/** Rows [r0, r1) of ascending decision times (µs) cut into runs of one UTC calendar month each. */
+export function monthRanges(dec: Float64Array, r0: number, r1: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  let a = r0;
+  while (a < r1) {
+    const d = new Date(Math.floor((dec[a] as number) / 1000));
+    const next = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) * 1000;
+    let b = a + 1;
+    while (b < r1 && (dec[b] as number) < next) b++;
+    out.push([a, b]);
+    a = b;
+  }
+  return out;
 }
 
 interface DerivedInput {
