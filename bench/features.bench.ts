@@ -6,7 +6,7 @@
  * the floor: a bare DuckDB scan + sort of the same input files. Targets: all families under 20 s,
  * peak RSS under 2 GB. Machines are shared and noisy: compare ratios.
  *
- * Run: npm run bench -- features [--days N] [--data DIR]   (writes bench/results/features.json)
+ * Run: npm run bench -- features [--days N] [--data DIR] [--worker auto|on|off]   (writes bench/results/features.json)
  * --data reuses a data dir that already holds the synthetic venue (skips generation).
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,6 +28,7 @@ const arg = (name: string): string | undefined => {
   return i > 0 ? process.argv[i + 1] : undefined;
 };
 const days = Number(arg('--days') ?? 365);
+const worker = (arg('--worker') ?? 'auto') as 'auto' | 'on' | 'off';
 const given = arg('--data');
 const TARGET_S = 20;
 const TARGET_RSS_MB = 2048;
@@ -72,13 +73,14 @@ try {
   const scanned = Number(scannedBars) + Number(scannedFunding);
   const floorSeconds = (performance.now() - t) / 1000;
   t = performance.now();
-  const r = await buildFeatures({ root, venue: 'synthetic', timeframe: '1m' }, ctx);
+  const r = await buildFeatures({ root, venue: 'synthetic', timeframe: '1m', worker }, ctx);
   const seconds = (performance.now() - t) / 1000;
   const values = r.rows * FEATURES.length;
   const result = {
     benchmark: 'features-w1',
     recorded_at: new Date().toISOString(),
     workload: `${days} days of 1m bars, 5 perps + 5 spots (synthetic, seed 42); all ${FEATURES.length} features`,
+    worker,
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, total_mem_gb: Number((totalmem() / 2 ** 30).toFixed(1)), os: `${platform()} ${release()}`, node: process.version },
     generation_seconds: genSeconds === null ? null : Number(genSeconds.toFixed(1)),
     input_rows_scanned: Number(scanned),

@@ -69,6 +69,12 @@ Modes:
     'exec-latency': Flags.string({ description: 'Execution latency after the decision, for label entries.', default: '1s' }),
     'round-trip-cost': Flags.string({ description: 'Round-trip cost for cost_return, a fraction in [0, 0.2] (default: 2 x the instrument taker fee).' }),
     timings: Flags.boolean({ description: 'Print the time of each step (load, windows, prints, derived, write, ...) on stderr.', default: false }),
+    worker: Flags.string({
+      description:
+        'Compute each symbol in a worker thread while the store writes the one before: auto (symbols of 100,000 bars or more, on 2+ cores), on, or off (less memory: one symbol\'s columns at a time instead of two). The values are the same either way.',
+      options: ['auto', 'on', 'off'],
+      default: 'auto',
+    }),
     incremental: Flags.boolean({
       description: 'Recompute only decisions at or after the earliest input row stored since the last build (the cron case); writes what a full build would.',
       default: false,
@@ -135,7 +141,7 @@ Modes:
         )),
       };
     }
-    return { mode: 'features', ...(await buildFeatures({ ...base, ...(flags.incremental ? { incremental: true } : {}) }, ctx)) };
+    return { mode: 'features', ...(await buildFeatures({ ...base, ...(flags.incremental ? { incremental: true } : {}), worker: flags.worker as 'auto' | 'on' | 'off' }, ctx)) };
   }
 
   protected present(r: Result): void {

@@ -36,6 +36,10 @@ describe('perpkit features (CLI)', () => {
     const bad = (await runCli(['features', '--data-dir', dir, '--set', 'astrology']));
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('astrology');
+    const badWorker = (await runCli(['features', '--data-dir', dir, '--worker', 'maybe']));
+    expect(badWorker.code).toBe(2);
+    expect(badWorker.stderr).toMatch(/maybe/);
+    expect(badWorker.stderr).toMatch(/auto, on, off/);
     const none = (await runCli(['features', '--data-dir', tempDir(), '--json']));
     expect(none.code).toBe(4);
     expect(JSON.parse(none.stdout).error.hint).toContain('perpkit fetch');

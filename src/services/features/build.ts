@@ -5,7 +5,7 @@ import { openWrite, type WriteResult } from '../../store/dataset.js';
 import { execQuery, runQuery } from '../../store/queries.js';
 import { release, scan, type ScanOptions } from '../../store/read.js';
 import { DATASETS, type DatasetSpec } from '../../domain/datasets.js';
-import { computeFeatures, type ComputeResult, type FeatureSink } from './compute.js';
+import { computeFeatures, type ComputePlan, type ComputeResult, type FeatureSink } from './compute.js';
 import { stageInputs } from './inputs.js';
 import { plan, US_PER_MS, type FeaturesOptions, type Plan } from './plan.js';
 
@@ -30,10 +30,10 @@ export interface FeaturesResult {
   write?: WriteResult;
 }
 
-export async function compute(ctx: ServiceContext, p: Plan, timings: Record<string, number>, sink?: FeatureSink): Promise<ComputeResult> {
+export async function compute(ctx: ServiceContext, p: Plan, timings: Record<string, number>, sink?: FeatureSink, worker?: ComputePlan['worker']): Promise<ComputeResult> {
   const fundingHours = new Map<string, number>();
   for (const [s, r] of p.refs) fundingHours.set(s, r.funding_interval_hours);
-  return computeFeatures(ctx, { symbols: p.symbols, tfUs: p.tfUs, cfg: p.cfg, fundingHours, from: p.from, to: p.to }, timings, sink);
+  return computeFeatures(ctx, { symbols: p.symbols, tfUs: p.tfUs, cfg: p.cfg, fundingHours, from: p.from, to: p.to, ...(worker ? { worker } : {}) }, timings, sink);
 }
 
 /**
@@ -142,7 +142,7 @@ export async function buildFeatures(opts: FeaturesOptions, ctx: ServiceContext):
       await writer.add(stage);
       sinkMs += performance.now() - tw;
     };
-    computed = await compute(ctx, p, timings, sink);
+    computed = await compute(ctx, p, timings, sink, opts.worker);
     if (ctx.signal.aborted) throw ctx.signal.reason;
     const tc = performance.now();
     write = await writer.commit();

@@ -24,6 +24,8 @@ export interface FeaturesOptions {
    * this scope (and write the same values a full rebuild would)
    */
   incremental?: boolean;
+  /** compute symbols in a worker thread while the store writes the one before: auto (default: symbols of 100,000+ slots on 2+ cores), on, off */
+  worker?: 'auto' | 'on' | 'off';
 }
 
 export interface Plan {
