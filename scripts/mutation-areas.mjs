@@ -74,10 +74,11 @@ export const MUTATION_AREAS = {
     tests: ['test/store/*-unit*.test.ts', 'test/store/lockfile.test.ts'],
     floor: 80,
   },
-  // dataset.ts (812 lines) in twelve parts by line range (function or statement boundaries), each of 45 to 90
+  // dataset.ts (843 lines) in twelve parts by line range (function or statement boundaries), each of 45 to 90
   // mutants: a run of under ~35 min on a shared machine (a mutant costs ~25 s: real DuckDB writes). Re-derive the
   // ranges when dataset.ts changes (node: count the mutants per line with @stryker-mutator/instrumenter; the last
-  // split was at 802 lines, after rs2 fingerprints; the ranges were then shifted for checkWritableSpec, 812 lines). Each runs STORE_WRITE_TESTS: the dataset and batch-write tests
+  // split was at 802 lines, after rs2 fingerprints; the ranges were then shifted for checkWritableSpec, 812 lines, and for the one-partition COPY, the
+  // validation pre-check and parquetOptions, 843 lines: parts 2, 4, 7 and 8 hold code no Stryker run has seen yet). Each runs STORE_WRITE_TESTS: the dataset and batch-write tests
   // (real DuckDB writes to Parquet, 0.2 to 4 s each) and test/store/dataset-unit*.test.ts (in-process, a few rows,
   // written to kill what the slow tests miss); not queries*/integrity* (the fetch test in queries.test.ts writes the
   // sample through the whole import path) nor the other unit tests (they reach the writer only through their set-up).
@@ -89,67 +90,68 @@ export const MUTATION_AREAS = {
   },
   // 2 validateStage: missing and unknown columns, the counts of failing checks and their examples
   'store-write-2': {
-    mutate: ['src/store/dataset.ts:98-125'],
+    mutate: ['src/store/dataset.ts:98-129'],
     tests: STORE_WRITE_TESTS,
     floor: 80,
   },
   // 3 validateStage: the typed and partition-value checks; writeTable and openWrite
   'store-write-3': {
-    mutate: ['src/store/dataset.ts:126-259'],
+    mutate: ['src/store/dataset.ts:130-263'],
     tests: STORE_WRITE_TESTS,
     floor: 80,
   },
   // 4 addBatch: the key order, repeated keys, the fresh-batch test, dedupe into __new
   'store-write-4': {
-    mutate: ['src/store/dataset.ts:260-311'],
+    mutate: ['src/store/dataset.ts:264-316'],
     tests: STORE_WRITE_TESTS,
     floor: 80,
   },
   // 5 addBatch: the touched partitions, the append path, the replace scope, the stored rows, classify
   'store-write-5': {
-    mutate: ['src/store/dataset.ts:312-354'],
+    mutate: ['src/store/dataset.ts:317-359'],
     tests: STORE_WRITE_TESTS,
     floor: 80,
   },
   // 6 addBatch: the counts, the changed partitions, the merge and replace writes of each partition
   'store-write-6': {
-    mutate: ['src/store/dataset.ts:355-420'],
+    mutate: ['src/store/dataset.ts:360-425'],
     tests: STORE_WRITE_TESTS,
     floor: 80,
   },
   // 7 onOneThread, partition values and claims, keyOrder, freshBatch up to its partitioned COPY
   'store-write-7': {
-    mutate: ['src/store/dataset.ts:421-500'],
+    mutate: ['src/store/dataset.ts:426-502'],
     tests: STORE_WRITE_TESTS,
     floor: 80,
   },
-  // 8 freshBatch: moving its partitions into the staging; the commit and its counts (commitWrite)
+  // 8 freshBatch: the one-partition COPY, moving the partitions of a partitioned COPY into the staging,
+  // partitionedCopy, parquetOptions; the commit and its counts (commitWrite)
   'store-write-8': {
-    mutate: ['src/store/dataset.ts:501-570'],
+    mutate: ['src/store/dataset.ts:503-601'],
     tests: STORE_WRITE_TESTS,
     floor: 80,
   },
   // 9 writeRows (the row checks) and writeStaged
   'store-write-9': {
-    mutate: ['src/store/dataset.ts:571-624'],
+    mutate: ['src/store/dataset.ts:602-655'],
     tests: STORE_WRITE_TESTS,
     floor: 80,
   },
   // 10 the read side: Parquet files of a folder, listOf, datasetFiles, partition pruning by key
   'store-write-10': {
-    mutate: ['src/store/dataset.ts:625-682'],
+    mutate: ['src/store/dataset.ts:656-713'],
     tests: STORE_WRITE_TESTS,
     floor: 80,
   },
   // 11 the read side: pruning by month/date and the final order, recovery by readers
   'store-write-11': {
-    mutate: ['src/store/dataset.ts:683-720'],
+    mutate: ['src/store/dataset.ts:714-751'],
     tests: STORE_WRITE_TESTS,
     floor: 80,
   },
   // 12 contentHash and contentFingerprint (rs1, rs2, the per-process cache)
   'store-write-12': {
-    mutate: ['src/store/dataset.ts:721-812'],
+    mutate: ['src/store/dataset.ts:752-843'],
     tests: [...STORE_WRITE_TESTS, 'test/store/fingerprint.test.ts'],
     floor: 80,
   },
