@@ -87,6 +87,28 @@ describe('fresh batches of one partition and bulk-numbers files', () => {
     expect(all).toEqual(Array.from({ length: 24 * 70 }, (_, i) => T0 + i * H));
   });
 
+  it('writes a batch of two partitions of a dataset without a time key as one file per partition key value', async () => {
+    const ctx = await testContext();
+    const root = tempDir();
+    const byVenue: DatasetSpec = { ...spec('byvenue'), timeKey: null };
+    await ctx.db.exec(
+      `CREATE OR REPLACE TEMP TABLE sv AS
+       SELECT CASE WHEN i % 2 = 0 THEN 'v1' ELSE 'v2' END AS venue, make_timestamp(($t0 + i * $h)::BIGINT) AS event_time,
+              make_timestamp(($t0 + i * $h)::BIGINT) AS available_time, i * 0.5 AS a, 1.0 AS b, i::DOUBLE AS c
+       FROM range(0, 30) r(i) ORDER BY i DESC`,
+      { t0: BigInt(T0), h: BigInt(H) },
+    );
+    const w = await openWrite(ctx, { root, spec: byVenue });
+    await w.add('sv');
+    const r = await w.commit();
+    await w.close();
+    expect(r.partitions_written).toBe(2);
+    const files = await datasetFiles(root, byVenue, {});
+    expect(files.map((f) => f.slice(root.length + 1))).toEqual(['byvenue/venue=v1/part-0.parquet', 'byvenue/venue=v2/part-0.parquet']);
+    expect(await fileRows(ctx, files[0] as string)).toEqual(Array.from({ length: 15 }, (_, k) => T0 + 2 * k * H));
+    expect(await fileRows(ctx, files[1] as string)).toEqual(Array.from({ length: 15 }, (_, k) => T0 + (2 * k + 1) * H));
+  });
+
   it('writes a bulk-numbers dataset with LZ4 and plain doubles, on the fresh and the merge path; others with zstd', async () => {
     const ctx = await testContext();
     const root = tempDir();
