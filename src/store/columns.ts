@@ -14,6 +14,8 @@ import { quoteIdent } from './duckdb.js';
  * must not change while a query reads them; set() points the source at new arrays between queries.
  */
 type RawChunk = Parameters<typeof bindings.data_chunk_get_vector>[0];
+/** Rows of an output chunk: DuckDB's vector size (2048 in its builds), never more (the copies into a vector are not bounds-checked). */
+const CHUNK = bindings.vector_size();
 
 /** One scan's position and the source columns it reads (projection pushdown), in output order. */
 interface ScanState {
@@ -25,8 +27,8 @@ export class ColumnSource {
   private cols: Float64Array[] = [];
   private offset = 0;
   private rows = 0;
-  /** one chunk's validity bitmap (2048 rows), as 32-bit words to write and 64-bit words to hand over */
-  private readonly bits = new Uint32Array(64);
+  /** one chunk's validity bitmap (CHUNK rows), as 32-bit words to write and 64-bit words to hand over */
+  private readonly bits = new Uint32Array(Math.ceil(CHUNK / 64) * 2);
   private readonly words = new BigUint64Array(this.bits.buffer);
 
   private constructor(
@@ -92,7 +94,7 @@ export class ColumnSource {
   }
 
   private fill(state: ScanState, out: DuckDBDataChunk): void {
-    const m = Math.min(2048, this.rows - state.at);
+    const m = Math.min(CHUNK, this.rows - state.at);
     if (m <= 0) {
       out.rowCount = 0;
       return;
