@@ -14,6 +14,7 @@ import {
   type FeaturesResult,
   type LabelsResult,
   type LeakageResult,
+  type WorkerMode,
 } from '../services/features.js';
 
 type Result =
@@ -141,7 +142,7 @@ Modes:
         )),
       };
     }
-    return { mode: 'features', ...(await buildFeatures({ ...base, ...(flags.incremental ? { incremental: true } : {}), worker: flags.worker as 'auto' | 'on' | 'off' }, ctx)) };
+    return { mode: 'features', ...(await buildFeatures({ ...base, ...(flags.incremental ? { incremental: true } : {}), worker: flags.worker as WorkerMode }, ctx)) };
   }
 
   protected present(r: Result): void {

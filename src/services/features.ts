@@ -5,7 +5,7 @@
  * write), labels, leakage.
  */
 export { featuresSpec, labelsSpec } from '../domain/features.js';
-export type { FeaturesOptions } from './features/plan.js';
+export type { FeaturesOptions, WorkerMode } from './features/plan.js';
 export { buildFeatures, builtFamilies, type BuiltFamily, type FeaturesResult } from './features/build.js';
 export { buildLabels, type LabelsOptions, type LabelsResult } from './features/labels.js';
 export { checkLeakage, type LeakageOptions, type LeakageDifference, type LeakageResult } from './features/leakage.js';

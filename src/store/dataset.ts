@@ -496,7 +496,7 @@ async function freshBatch(
   const dirs = partitions.map((p) => partitionPath(root, spec, partitionValues(spec, p)));
   if (dirs.some((d) => parquetFilesIn(d).length > 0)) return false;
   for (const p of partitions) checkPartitionValues(p);
-  const tmp = join(stagingDir(root, txid), `.batch-${tally.partDirs.size}`);
+  const batchNo = tally.partDirs.size;
   claimPartitions(tally, dirs, spec, root);
   const keyCols = spec.naturalKey.filter((k) => spec.columns.some((c) => c.name === k));
   const stage_root = stagingDir(root, txid);
@@ -515,6 +515,7 @@ async function freshBatch(
     );
     tally.swaps.push({ final, staged, backup: join(root, '.perpkit', 'trash', txid, rel) });
   } else {
+    const tmp = join(stage_root, `.batch-${batchNo}`);
     await partitionedCopy(db, spec, stage, tmp, { typedSelect: b.typedSelect, orderBy });
     // move each partition's folder from the batch folder to its place in the transaction's staging
     for (const [i, p] of partitions.entries()) {

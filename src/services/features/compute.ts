@@ -1,6 +1,7 @@
 import type { ServiceContext } from '../../domain/context.js';
 import { availableParallelism } from 'node:os';
 import { AGE_COLUMNS, type FeaturesConfig } from '../../domain/features.js';
+import type { WorkerMode } from './plan.js';
 import { execQuery } from '../../store/queries.js';
 import { runStep } from '../../store/steps.js';
 import { ColumnSource } from '../../store/columns.js';
@@ -16,7 +17,8 @@ import { SymbolWorker } from './symbol-pool.js';
  * input's maximum age (else NULL). Each symbol's rows (decision_us, the age columns, the catalog's
  * features; NaN read as NULL) are handed to a sink as a ColumnSource, one symbol at a time and one UTC
  * calendar month per hand-over (the features dataset's partition: the store writes each as one file), so
- * that only one symbol's columns are held at once; plus the stale/missing counts per input.
+ * that at most two symbols' columns are held at once (one written while the next is computed in a
+ * worker thread); plus the stale/missing counts per input.
  */
 
 /**
@@ -27,7 +29,6 @@ export type FeatureSink = (symbol: string, src: ColumnSource, rows: number, span
 
 /** The column source's name and columns (decision_us, then the age columns, then the features). */
 export const FEATURE_SOURCE = 'perpkit_feature_rows';
-export { featureSourceColumns };
 
 /**
  * The default sink: collects every symbol's rows into temp table feat_out (symbol, decision_time,
@@ -52,7 +53,7 @@ export interface ComputePlan {
   from: number | undefined;
   to: number | undefined;
   /** compute symbols in a worker thread: auto (default) for symbols of WORKER_MIN_SLOTS or more on 2+ cores */
-  worker?: 'auto' | 'on' | 'off';
+  worker?: WorkerMode;
 }
 
 export interface ComputeResult {

@@ -25,8 +25,11 @@ export interface FeaturesOptions {
    */
   incremental?: boolean;
   /** compute symbols in a worker thread while the store writes the one before: auto (default: symbols of 100,000+ slots on 2+ cores), on, off */
-  worker?: 'auto' | 'on' | 'off';
+  worker?: WorkerMode;
 }
+
+/** Where a feature build computes its symbols: a worker thread when large enough (auto), always (on), never (off). */
+export type WorkerMode = 'auto' | 'on' | 'off';
 
 export interface Plan {
   root: string;
