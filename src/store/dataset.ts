@@ -425,14 +425,8 @@ async function addBatch(ctx: ServiceContext, opts: WriteOptions, txid: string, s
 }
 
 /** Runs fn with the session on one thread (so that a scan reads rows in their stored order), then restores it. */
-async function onOneThread<T>(db: DuckSession, fn: () => Promise<T>): Promise<T> {
-  const threads = Number(await db.scalar(`SELECT current_setting('threads')`));
-  await db.exec(`SET threads = 1`);
-  try {
-    return await fn();
-  } finally {
-    await db.exec(`SET threads = ${threads}`);
-  }
+function onOneThread<T>(db: DuckSession, fn: () => Promise<T>): Promise<T> {
+  return db.withThreads(1, fn);
 }
 
 /** A partition row of SQL (partition keys, and the time key's value as __tk) as partitionPath's values. */

@@ -38,6 +38,23 @@ export class DuckSession {
     return new DuckSession(instance, conn);
   }
 
+  /**
+   * Runs fn with DuckDB on `threads` threads, then restores the count it had. Nothing is set when the
+   * count is already that (changing DuckDB's thread count is not free: on this project's 2-core
+   * machines each change before a Parquet COPY cost ~9,000 page faults, see store/dataset.ts).
+   */
+  async withThreads<T>(threads: number, fn: () => Promise<T>): Promise<T> {
+    if (!Number.isInteger(threads) || threads < 1) throw new Error(`withThreads: ${threads} is not a thread count`);
+    const before = Number(await this.scalar(`SELECT current_setting('threads')`));
+    if (before === threads) return fn();
+    await this.exec(`SET threads = ${threads}`);
+    try {
+      return await fn();
+    } finally {
+      await this.exec(`SET threads = ${before}`);
+    }
+  }
+
   /** Runs a statement for its effect. */
   async exec(sql: string, params?: SqlParams): Promise<void> {
     if (params && Object.keys(params).length > 0) await this.conn.run(sql, params);

@@ -48,7 +48,11 @@ describe('staged inputs', () => {
 
   it('a build after the leakage harness in the same session equals a build in a fresh one', async () => {
     const fresh = await testContext();
+    const threads = async (): Promise<unknown> => fresh.db.scalar(`SELECT current_setting('threads')`);
+    const before = await threads();
     await buildFeatures({ root: a, ...opts }, fresh);
+    // the build computes and writes with DuckDB on one thread, and gives the session its count back
+    expect(await threads()).toBe(before);
     const ctx = await testContext();
     const r = await checkLeakage({ root: b, ...opts, cutoffs: 2 }, ctx);
     expect(r.ok).toBe(true);

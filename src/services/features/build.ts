@@ -142,11 +142,17 @@ export async function buildFeatures(opts: FeaturesOptions, ctx: ServiceContext):
       await writer.add(stage);
       sinkMs += performance.now() - tw;
     };
-    computed = await compute(ctx, p, timings, sink, opts.worker);
-    if (ctx.signal.aborted) throw ctx.signal.reason;
-    const tc = performance.now();
-    write = await writer.commit();
-    timings['write'] = sinkMs + performance.now() - tc;
+    // DuckDB on one thread from here on: the column source is read on one thread anyway, the worker
+    // thread takes the second core, and the store's one-thread COPYs then do not change the thread
+    // count per batch (W1: 2.2 M -> 1.3 M page faults, the write 26.7 -> 20.7 s; staging keeps both threads)
+    [computed, write] = await ctx.db.withThreads(1, async () => {
+      const c = await compute(ctx, p, timings, sink, opts.worker);
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      const tc = performance.now();
+      const w = await writer.commit();
+      timings['write'] = sinkMs + performance.now() - tc;
+      return [c, w] as const;
+    });
   } finally {
     await writer.close();
     await execQuery(ctx.db, 'features/batch_drop');
