@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { readColumns } from '../../src/services/features/panel.js';
+import { barsTable } from '../../src/services/features/inputs.js';
+import { loadBars, loadCloses, readColumns } from '../../src/services/features/panel.js';
 import { testContext } from '../helpers.js';
 
 describe('readColumns: query rows into typed arrays', () => {
@@ -22,5 +23,60 @@ describe('readColumns: query rows into typed arrays', () => {
       if (i % 5 === 0) expect(Number.isNaN(c?.[i])).toBe(true);
       else expect(c?.[i]).toBe(i);
     }
+  });
+});
+
+describe('loadBars / loadCloses: staged bars placed on the axis', () => {
+  // 5,000 bars of one minute (more than two DuckDB chunks) staged in shuffled order, with one bar
+  // off the grid, one before and one after the axis, a missing slot, a NULL close, and another
+  // symbol's bars at the same times
+  const MIN = 60_000_000;
+  const t0 = 1_700_000_000 * 1_000_000;
+  const n = 5000;
+  async function staged(): Promise<Awaited<ReturnType<typeof testContext>>> {
+    const ctx = await testContext();
+    await barsTable(ctx, 'raw_test');
+    await ctx.db.exec(
+      `INSERT INTO raw_test
+       SELECT s, make_timestamp($t0::BIGINT + i * $min::BIGINT), make_timestamp($t0::BIGINT + i * $min::BIGINT + 5000000), make_timestamp($t0::BIGINT + (i - 1) * $min::BIGINT),
+              i + 0.1, i + 0.5, i - 0.5, CASE WHEN s = 'A' AND i = 17 THEN NULL ELSE i + 0.25 END, i * 2.0
+       FROM range(0, $n::BIGINT) r(i), (VALUES ('A'), ('B')) v(s)
+       WHERE NOT (s = 'A' AND i = 40)
+       ORDER BY hash(i, s)`,
+      { t0: BigInt(t0), min: BigInt(MIN), n: BigInt(n) },
+    );
+    // off the grid (30 s past a slot), before slot 0, past the last slot
+    await ctx.db.exec(
+      `INSERT INTO raw_test VALUES ('A', make_timestamp($a::BIGINT), make_timestamp($a::BIGINT), make_timestamp($a::BIGINT), 9, 9, 9, 9, 9),
+                                   ('A', make_timestamp($b::BIGINT), make_timestamp($b::BIGINT), make_timestamp($b::BIGINT), 9, 9, 9, 9, 9),
+                                   ('A', make_timestamp($c::BIGINT), make_timestamp($c::BIGINT), make_timestamp($c::BIGINT), 9, 9, 9, 9, 9)`,
+      { a: BigInt(t0 + 100 * MIN + 30_000_000), b: BigInt(t0 - MIN), c: BigInt(t0 + n * MIN) },
+    );
+    return ctx;
+  }
+  const axis = { t0, tf: MIN, n, abs0: t0 / MIN };
+
+  it('every column at its slot whatever the stored order; NaN where no bar, NULL as NaN; off-grid and out-of-axis rows left out', async () => {
+    const ctx = await staged();
+    const s = await loadBars(ctx.db, 'raw_test', 'A', axis);
+    expect(s.count).toBe(n - 1);
+    for (let j = 0; j < n; j++) {
+      if (j === 40) {
+        for (const c of [s.avail, s.open, s.high, s.low, s.close, s.volume]) expect(Number.isNaN(c[j])).toBe(true);
+        continue;
+      }
+      expect(s.avail[j]).toBe(t0 + j * MIN + 5_000_000);
+      expect(s.open[j]).toBe(j + 0.1);
+      expect(s.high[j]).toBe(j + 0.5);
+      expect(s.low[j]).toBe(j - 0.5);
+      if (j === 17) expect(Number.isNaN(s.close[j])).toBe(true);
+      else expect(s.close[j]).toBe(j + 0.25);
+      expect(s.volume[j]).toBe(j * 2);
+    }
+    const c = await loadCloses(ctx.db, 'raw_test', 'A', axis);
+    expect(c.count).toBe(n - 1);
+    expect(Object.keys(c).sort()).toEqual(['avail', 'close', 'count']);
+    expect([...c.close].map((x) => (Number.isNaN(x) ? null : x))).toEqual([...s.close].map((x) => (Number.isNaN(x) ? null : x)));
+    expect([...c.avail].map((x) => (Number.isNaN(x) ? null : x))).toEqual([...s.avail].map((x) => (Number.isNaN(x) ? null : x)));
   });
 });

@@ -5,7 +5,7 @@ import type { WorkerMode } from './plan.js';
 import { execQuery } from '../../store/queries.js';
 import { runStep } from '../../store/steps.js';
 import { ColumnSource } from '../../store/columns.js';
-import { barRange, loadBars, loadFlow, loadPrints, type Axis } from './panel.js';
+import { barRange, loadBars, loadCloses, loadFlow, loadPrints, type Axis } from './panel.js';
 import { computeSymbol, featureSourceColumns, INPUTS, type SymbolInputs, type SymbolResult } from './symbol.js';
 import { SymbolWorker } from './symbol-pool.js';
 
@@ -186,8 +186,8 @@ async function loadSymbol(ctx: ServiceContext, p: ComputePlan, sym: string, with
     r1,
     perp,
     spot: await loadBars(ctx.db, 'raw_spot', sym, ax),
-    mark: await loadBars(ctx.db, 'raw_mark', sym, ax),
-    btc: withBtc ? (sym === cfg.btc_symbol ? perp : await loadBars(ctx.db, 'raw_perp', cfg.btc_symbol, ax)) : null,
+    mark: await loadCloses(ctx.db, 'raw_mark', sym, ax),
+    btc: withBtc ? (sym === cfg.btc_symbol ? perp : await loadCloses(ctx.db, 'raw_perp', cfg.btc_symbol, ax)) : null,
     funding,
     btcFunding: sym === cfg.btc_symbol ? funding : await loadPrints(ctx.db, 'raw_funding', 'funding_rate', cfg.btc_symbol, true),
     oi: await loadPrints(ctx.db, 'raw_oi', 'open_interest', sym, false),

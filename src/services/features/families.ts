@@ -1,5 +1,5 @@
 import { EMA_WINDOW } from '../../domain/features.js';
-import type { Axis, BarSeries, FlowSeries, Prints } from './panel.js';
+import type { Axis, BarSeries, CloseSeries, FlowSeries, Prints } from './panel.js';
 import {
   fin,
   jointRunLength,
@@ -120,7 +120,7 @@ export function volumeFamily(p: BarSeries, ax: Axis, emit: Emit): void {
 }
 
 /** Perp-spot family on the pairs of perp and spot bars with the same close. */
-export function basisFamily(p: BarSeries, s: BarSeries, mark: BarSeries | null, ax: Axis, emit: Emit, signRunCap: number): void {
+export function basisFamily(p: BarSeries, s: BarSeries, mark: CloseSeries | null, ax: Axis, emit: Emit, signRunCap: number): void {
   const n = ax.n;
   const pairAvail = map(n, (j) => Math.max(p.avail[j] as number, s.avail[j] as number));
   const basis = map(n, (j) => fin((p.close[j] as number) / (s.close[j] as number) - 1));
@@ -240,7 +240,7 @@ function signRun(basis: Float64Array, avail: Float64Array, cap: number, emit: Em
 }
 
 /** Cross-asset family: each perp against the BTC perp, bar by bar at the same close. */
-export function crossFamily(p: BarSeries, b: BarSeries, ax: Axis, emit: Emit): void {
+export function crossFamily(p: BarSeries, b: CloseSeries, ax: Axis, emit: Emit): void {
   const n = ax.n;
   const x = logReturns(p.close);
   const y = logReturns(b.close);

@@ -7,16 +7,20 @@ import { prepareQuery, type QueryShape } from '../../store/queries.js';
  * back. Times are epoch microseconds held in doubles (exact below 2^53).
  */
 
-/** One bar series on a symbol's axis: slot j closes at t0 + j * bar; NaN where no bar. */
-export interface BarSeries {
+/** The availability and close of a bar series on a symbol's axis: slot j closes at t0 + j * bar; NaN where no bar. */
+export interface CloseSeries {
   avail: Float64Array;
+  close: Float64Array;
+  /** slots that hold a bar */
+  count: number;
+}
+
+/** One bar series on a symbol's axis (see CloseSeries). */
+export interface BarSeries extends CloseSeries {
   open: Float64Array;
   high: Float64Array;
   low: Float64Array;
-  close: Float64Array;
   volume: Float64Array;
-  /** slots that hold a bar */
-  count: number;
 }
 
 /** Irregular prints (funding, open interest) in event-time order. */
@@ -47,7 +51,6 @@ export async function readQueryColumns(db: DuckSession, name: string, params: Sq
 /** The rows of a query's text read column by column into typed arrays (see readQueryColumns). */
 export async function readColumns(db: DuckSession, sql: string, params: SqlParams, ncols: number): Promise<Float64Array[]> {
   const result = await db.conn.run(sql, params);
-  const parts: number[][] = Array.from({ length: ncols }, () => []);
   const chunks: DuckDBDataChunk[] = [];
   let rows = 0;
   for (;;) {
@@ -56,39 +59,66 @@ export async function readColumns(db: DuckSession, sql: string, params: SqlParam
     chunks.push(chunk);
     rows += chunk.rowCount;
   }
-  const out = parts.map(() => new Float64Array(rows));
+  const out = Array.from({ length: ncols }, () => new Float64Array(rows));
   let off = 0;
   for (const chunk of chunks) {
-    const m = chunk.rowCount;
-    for (let c = 0; c < ncols; c++) {
-      const v = chunk.getColumnVector(c) as DuckDBDoubleVector;
-      const dst = out[c] as Float64Array;
-      const raw = v as unknown as { items?: unknown; validity?: { data: BigUint64Array | null; offset: number } };
-      if (raw.items instanceof Float64Array && raw.validity && raw.validity.offset === 0) {
-        // a DOUBLE vector: copy its values at once, then NaN where the validity bit is clear
-        dst.set(raw.items.subarray(0, m), off);
-        const words = raw.validity.data;
-        if (words) {
-          const bits = new Uint32Array(words.buffer, words.byteOffset, words.length * 2);
-          for (let w = 0; w < bits.length; w++) {
-            const word = bits[w] as number;
-            if (word === 0xffffffff) continue;
-            for (let b = 0; b < 32; b++) {
-              const i = w * 32 + b;
-              if (i < m && (word & (1 << b)) === 0) dst[off + i] = NaN;
-            }
-          }
-        }
-        continue;
-      }
-      for (let i = 0; i < m; i++) {
-        const x = v.getItem(i);
-        dst[off + i] = x === null ? NaN : x;
-      }
-    }
-    off += m;
+    for (let c = 0; c < ncols; c++) chunkColumn(chunk, c, out[c] as Float64Array, off);
+    off += chunk.rowCount;
   }
   return out;
+}
+
+/**
+ * A query of queries/ streamed chunk by chunk: visit gets each chunk's columns as doubles (NULL ->
+ * NaN; the arrays are reused for the next chunk) and its row count. Nothing of the result is kept, so
+ * a caller that places rows elsewhere (loadBars: on the bar axis) never holds them twice.
+ */
+export async function scanQueryColumns(
+  db: DuckSession,
+  name: string,
+  params: SqlParams,
+  shape: QueryShape,
+  ncols: number,
+  visit: (cols: readonly Float64Array[], rows: number) => void,
+): Promise<void> {
+  const result = await db.conn.run(await prepareQuery(db, name, params, shape), params);
+  let buf: Float64Array[] = [];
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) break;
+    const m = chunk.rowCount;
+    if ((buf[0]?.length ?? 0) < m) buf = Array.from({ length: ncols }, () => new Float64Array(m));
+    for (let c = 0; c < ncols; c++) chunkColumn(chunk, c, buf[c] as Float64Array, 0);
+    visit(buf, m);
+  }
+}
+
+/** Column c of a chunk copied into dst from offset off, as doubles (NULL -> NaN). */
+function chunkColumn(chunk: DuckDBDataChunk, c: number, dst: Float64Array, off: number): void {
+  const m = chunk.rowCount;
+  const v = chunk.getColumnVector(c) as DuckDBDoubleVector;
+  const raw = v as unknown as { items?: unknown; validity?: { data: BigUint64Array | null; offset: number } };
+  if (raw.items instanceof Float64Array && raw.validity && raw.validity.offset === 0) {
+    // a DOUBLE vector: copy its values at once, then NaN where the validity bit is clear
+    dst.set(raw.items.subarray(0, m), off);
+    const words = raw.validity.data;
+    if (words) {
+      const bits = new Uint32Array(words.buffer, words.byteOffset, words.length * 2);
+      for (let w = 0; w < bits.length; w++) {
+        const word = bits[w] as number;
+        if (word === 0xffffffff) continue;
+        for (let b = 0; b < 32; b++) {
+          const i = w * 32 + b;
+          if (i < m && (word & (1 << b)) === 0) dst[off + i] = NaN;
+        }
+      }
+    }
+    return;
+  }
+  for (let i = 0; i < m; i++) {
+    const x = v.getItem(i);
+    dst[off + i] = x === null ? NaN : x;
+  }
 }
 
 /** Event-time range of a symbol's bars in a staged table, or null when it has none. */
@@ -102,22 +132,40 @@ export async function barRange(db: DuckSession, table: string, symbol: string): 
 
 /** A staged bar table's rows of one symbol placed on the axis (bars off the grid or outside it are left out). */
 export async function loadBars(db: DuckSession, table: string, symbol: string, axis: Axis): Promise<BarSeries> {
-  const [ev, avail, open, high, low, close, volume] = await readQueryColumns(db, 'features/axis_bars', { s: symbol }, { idents: { src: table } }, 7);
   const mk = (): Float64Array => new Float64Array(axis.n).fill(NaN);
   const s: BarSeries = { avail: mk(), open: mk(), high: mk(), low: mk(), close: mk(), volume: mk(), count: 0 };
-  const m = ev?.length ?? 0;
-  for (let i = 0; i < m; i++) {
-    const off = (ev![i]! - axis.t0) / axis.tf;
-    if (!Number.isInteger(off) || off < 0 || off >= axis.n) continue;
-    s.avail[off] = avail![i]!;
-    s.open[off] = open![i]!;
-    s.high[off] = high![i]!;
-    s.low[off] = low![i]!;
-    s.close[off] = close![i]!;
-    s.volume[off] = volume![i]!;
-    s.count++;
-  }
+  const dst = [s.avail, s.open, s.high, s.low, s.close, s.volume];
+  await scanQueryColumns(db, 'features/axis_bars', { s: symbol }, { idents: { src: table } }, 7, (cols, m) => {
+    s.count += place(cols, m, axis, dst);
+  });
   return s;
+}
+
+/**
+ * The availability and close of a staged bar table's rows of one symbol on the axis (see loadBars):
+ * all the engine reads of mark-price and BTC bars.
+ */
+export async function loadCloses(db: DuckSession, table: string, symbol: string, axis: Axis): Promise<CloseSeries> {
+  const mk = (): Float64Array => new Float64Array(axis.n).fill(NaN);
+  const s: CloseSeries = { avail: mk(), close: mk(), count: 0 };
+  const dst = [s.avail, s.close];
+  await scanQueryColumns(db, 'features/axis_closes', { s: symbol }, { idents: { src: table } }, 3, (cols, m) => {
+    s.count += place(cols, m, axis, dst);
+  });
+  return s;
+}
+
+/** Rows of a chunk (cols[0]: event time, then the values) set at their axis slots; returns how many were placed. */
+function place(cols: readonly Float64Array[], m: number, axis: Axis, dst: readonly Float64Array[]): number {
+  const ev = cols[0] as Float64Array;
+  let placed = 0;
+  for (let i = 0; i < m; i++) {
+    const off = ((ev[i] as number) - axis.t0) / axis.tf;
+    if (!Number.isInteger(off) || off < 0 || off >= axis.n) continue;
+    for (let c = 0; c < dst.length; c++) (dst[c] as Float64Array)[off] = (cols[c + 1] as Float64Array)[i] as number;
+    placed++;
+  }
+  return placed;
 }
 
 /** A staged print table's rows of one symbol, in event-time order. */

@@ -1,6 +1,6 @@
 import { AGE_COLUMNS, FEATURES, type FeatureInput, type FeaturesConfig } from '../../domain/features.js';
 import { basisFamily, crossFamily, fundingFamily, openInterestFamily, priceFamily, printRuns, tradeFlowFamily, volumeFamily, type Emit } from './families.js';
-import type { Axis, BarSeries, FlowSeries, Prints } from './panel.js';
+import type { Axis, BarSeries, CloseSeries, FlowSeries, Prints } from './panel.js';
 
 /**
  * One symbol's features from its inputs on its bar axis: pure computation over typed arrays (no
@@ -20,8 +20,9 @@ export interface SymbolInputs {
   r1: number;
   perp: BarSeries;
   spot: BarSeries;
-  mark: BarSeries;
-  btc: BarSeries | null;
+  /** mark-price and BTC bars: availability and close only */
+  mark: CloseSeries;
+  btc: CloseSeries | null;
   funding: Prints;
   btcFunding: Prints;
   oi: Prints;
@@ -91,7 +92,7 @@ function lastPrintIndex(pr: Prints, dec: Float64Array): Int32Array {
 }
 
 /** Age (ms) of the latest row with available_time <= T, NaN if none. */
-function barAges(s: BarSeries, ax: Axis, dec: Float64Array, out: Float64Array): void {
+function barAges(s: CloseSeries, ax: Axis, dec: Float64Array, out: Float64Array): void {
   for (let r = 0; r < dec.length; r++) {
     const T = dec[r] as number;
     let age = NaN;
