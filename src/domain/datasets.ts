@@ -42,6 +42,9 @@ export interface DatasetSpec {
    * A dataset of many mostly distinct doubles (features): its files use LZ4 and no dictionary for
    * numbers. The default (zstd, a dictionary tried per column) costs twice the encoding time there,
    * for files ~10% smaller (W1 features, 525,600 rows x 71 columns: 0.86 s and 177 MB against 1.94 s and 159 MB).
+   * Row groups are 8,192 rows instead of DuckDB's 122,880: the writer's column buffers are then small
+   * enough to be reused from one group to the next, where whole-file buffers were fresh memory each
+   * time (W1 build: 1.08 M -> 0.83 M page faults, Parquet files 11.7-12.7 s -> 8.3 s).
    */
   bulkNumbers?: boolean;
 }

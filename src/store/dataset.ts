@@ -551,7 +551,7 @@ async function partitionedCopy(db: DuckSession, spec: DatasetSpec, stage: string
 
 /** The Parquet options of a dataset's files. */
 function parquetOptions(spec: DatasetSpec): string {
-  return spec.bulkNumbers ? 'FORMAT parquet, COMPRESSION lz4_raw, DICTIONARY_SIZE_LIMIT 1' : 'FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1';
+  return spec.bulkNumbers ? 'FORMAT parquet, COMPRESSION lz4_raw, DICTIONARY_SIZE_LIMIT 1, ROW_GROUP_SIZE 8192' : 'FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1';
 }
 
 async function commitWrite(ctx: ServiceContext, opts: WriteOptions, txid: string, tally: WriteTally): Promise<WriteResult> {
