@@ -156,7 +156,7 @@ try {
   t = performance.now();
   const src = ColumnSource.open(db, 'peer_rows', names);
   src.set(out, 0, close.length);
-  await db.exec(`COPY (SELECT * REPLACE (make_timestamp(ts::BIGINT) AS ts) FROM ${src.sql}) TO $path (FORMAT parquet)`, { path: join(dir, 'out.parquet') });
+  await db.exec(`COPY (SELECT * REPLACE (make_timestamp(ts::BIGINT) AS ts) FROM ${src.sql}) TO $path (FORMAT parquet, COMPRESSION lz4_raw, DICTIONARY_SIZE_LIMIT 1, ROW_GROUP_SIZE 8192)`, { path: join(dir, 'out.parquet') });
   src.clear();
   steps['parquet'] = ms(t);
   const withParquetMs = ms(total);

@@ -74,11 +74,11 @@ export const MUTATION_AREAS = {
     tests: ['test/store/*-unit*.test.ts', 'test/store/lockfile.test.ts'],
     floor: 80,
   },
-  // dataset.ts (844 lines) in twelve parts by line range (function or statement boundaries), each of 45 to 90
+  // dataset.ts (838 lines) in twelve parts by line range (function or statement boundaries), each of 45 to 90
   // mutants: a run of under ~35 min on a shared machine (a mutant costs ~25 s: real DuckDB writes). Re-derive the
   // ranges when dataset.ts changes (node: count the mutants per line with @stryker-mutator/instrumenter; the last
   // split was at 802 lines, after rs2 fingerprints; the ranges were then shifted for checkWritableSpec, 812 lines, and for the one-partition COPY, the
-  // validation pre-check and parquetOptions, 843 lines, then 844: parts 2, 4, 7 and 8 hold code no Stryker run has seen yet). Each runs STORE_WRITE_TESTS: the dataset and batch-write tests
+  // validation pre-check and parquetOptions, 843 lines, then 844, then 838 (onOneThread through DuckSession.withThreads; parts 7 to 12 shifted by 6 lines)). Each runs STORE_WRITE_TESTS: the dataset and batch-write tests
   // (real DuckDB writes to Parquet, 0.2 to 4 s each) and test/store/dataset-unit*.test.ts (in-process, a few rows,
   // written to kill what the slow tests miss); not queries*/integrity* (the fetch test in queries.test.ts writes the
   // sample through the whole import path) nor the other unit tests (they reach the writer only through their set-up).
@@ -120,38 +120,38 @@ export const MUTATION_AREAS = {
   },
   // 7 onOneThread, partition values and claims, keyOrder, freshBatch up to its partitioned COPY
   'store-write-7': {
-    mutate: ['src/store/dataset.ts:426-502'],
+    mutate: ['src/store/dataset.ts:426-496'],
     tests: STORE_WRITE_TESTS,
     floor: 80,
   },
   // 8 freshBatch: the one-partition COPY, moving the partitions of a partitioned COPY into the staging,
   // partitionedCopy, parquetOptions; the commit and its counts (commitWrite)
   'store-write-8': {
-    mutate: ['src/store/dataset.ts:503-602'],
+    mutate: ['src/store/dataset.ts:497-596'],
     tests: STORE_WRITE_TESTS,
     floor: 80,
   },
   // 9 writeRows (the row checks) and writeStaged
   'store-write-9': {
-    mutate: ['src/store/dataset.ts:603-656'],
+    mutate: ['src/store/dataset.ts:597-650'],
     tests: STORE_WRITE_TESTS,
     floor: 80,
   },
   // 10 the read side: Parquet files of a folder, listOf, datasetFiles, partition pruning by key
   'store-write-10': {
-    mutate: ['src/store/dataset.ts:657-714'],
+    mutate: ['src/store/dataset.ts:651-708'],
     tests: STORE_WRITE_TESTS,
     floor: 80,
   },
   // 11 the read side: pruning by month/date and the final order, recovery by readers
   'store-write-11': {
-    mutate: ['src/store/dataset.ts:715-752'],
+    mutate: ['src/store/dataset.ts:709-746'],
     tests: STORE_WRITE_TESTS,
     floor: 80,
   },
   // 12 contentHash and contentFingerprint (rs1, rs2, the per-process cache)
   'store-write-12': {
-    mutate: ['src/store/dataset.ts:753-844'],
+    mutate: ['src/store/dataset.ts:747-838'],
     tests: [...STORE_WRITE_TESTS, 'test/store/fingerprint.test.ts'],
     floor: 80,
   },
