@@ -132,13 +132,9 @@ export async function barRange(db: DuckSession, table: string, symbol: string): 
 
 /** A staged bar table's rows of one symbol placed on the axis (bars off the grid or outside it are left out). */
 export async function loadBars(db: DuckSession, table: string, symbol: string, axis: Axis): Promise<BarSeries> {
-  const mk = (): Float64Array => new Float64Array(axis.n).fill(NaN);
-  const s: BarSeries = { avail: mk(), open: mk(), high: mk(), low: mk(), close: mk(), volume: mk(), count: 0 };
-  const dst = [s.avail, s.open, s.high, s.low, s.close, s.volume];
-  await scanQueryColumns(db, 'features/axis_bars', { s: symbol }, { idents: { src: table } }, 7, (cols, m) => {
-    s.count += place(cols, m, axis, dst);
-  });
-  return s;
+  const [avail, open, high, low, close, volume] = nanColumns(axis.n, 6) as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+  const count = await loadOnAxis(db, 'features/axis_bars', table, symbol, axis, [avail, open, high, low, close, volume]);
+  return { avail, open, high, low, close, volume, count };
 }
 
 /**
@@ -146,13 +142,20 @@ export async function loadBars(db: DuckSession, table: string, symbol: string, a
  * all the engine reads of mark-price and BTC bars.
  */
 export async function loadCloses(db: DuckSession, table: string, symbol: string, axis: Axis): Promise<CloseSeries> {
-  const mk = (): Float64Array => new Float64Array(axis.n).fill(NaN);
-  const s: CloseSeries = { avail: mk(), close: mk(), count: 0 };
-  const dst = [s.avail, s.close];
-  await scanQueryColumns(db, 'features/axis_closes', { s: symbol }, { idents: { src: table } }, 3, (cols, m) => {
-    s.count += place(cols, m, axis, dst);
+  const [avail, close] = nanColumns(axis.n, 2) as [Float64Array, Float64Array];
+  const count = await loadOnAxis(db, 'features/axis_closes', table, symbol, axis, [avail, close]);
+  return { avail, close, count };
+}
+
+const nanColumns = (n: number, k: number): Float64Array[] => Array.from({ length: k }, () => new Float64Array(n).fill(NaN));
+
+/** Streams a query's rows (event time, then one value per dst column) onto the axis; returns the rows placed. */
+async function loadOnAxis(db: DuckSession, query: string, table: string, symbol: string, axis: Axis, dst: readonly Float64Array[]): Promise<number> {
+  let count = 0;
+  await scanQueryColumns(db, query, { s: symbol }, { idents: { src: table } }, dst.length + 1, (cols, m) => {
+    count += place(cols, m, axis, dst);
   });
-  return s;
+  return count;
 }
 
 /** Rows of a chunk (cols[0]: event time, then the values) set at their axis slots; returns how many were placed. */
