@@ -385,6 +385,12 @@ export interface ReadSegmentOptions {
   args: unknown;
   /** false: the rows in no particular order (for readers that sort what they read; default: time order) */
   ordered?: boolean;
+  /**
+   * The result of checkSplitInputs for this split, made by the caller in the same run: a reader of
+   * several segments or datasets fingerprints the inputs once (each check is a pass over all the
+   * features and labels). Changed inputs are refused or recorded exactly as without it.
+   */
+  inputs?: { current: SplitFile['inputs']; changed: InputChange[] };
 }
 
 export interface ReadSegmentResult {
@@ -437,7 +443,7 @@ async function readSegmentRows(o: ReadSegmentOptions, ctx: ServiceContext): Prom
   if (files.length === 0) {
     throw missingError(`no ${o.dataset} for split ${o.name}'s scope${foreign ? ` on venue ${venue}` : ''}`, { hint: `rebuild them with perpkit features${foreign ? ` --venue ${venue}` : ''}` });
   }
-  const { current, changed } = foreign ? { current: {} as SplitFile['inputs'], changed: [] as InputChange[] } : await checkSplitInputs(ctx, o.root, split);
+  const { current, changed } = foreign ? { current: {} as SplitFile['inputs'], changed: [] as InputChange[] } : (o.inputs ?? (await checkSplitInputs(ctx, o.root, split)));
   const recorded = Object.fromEntries(Object.entries(split.inputs).map(([k, v]) => [k, v.hash]));
   const now = Object.fromEntries(Object.entries(current).map(([k, v]) => [k, v.hash]));
   if (changed.length) {

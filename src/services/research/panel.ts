@@ -3,8 +3,8 @@ import { readQueryColumns } from '../features/panel.js';
 import { missingError, usageError } from '../../domain/errors.js';
 import { FEATURE_NAMES } from '../../domain/features.js';
 import { listOf } from '../../store/dataset.js';
-import { execQuery, readQuery, runQuery } from '../../store/queries.js';
-import { readSegment, type SegmentSelector } from '../split.js';
+import { execQuery, runQuery } from '../../store/queries.js';
+import { checkSplitInputs, loadSplit, readSegment, selectorIntervals, type ReadSegmentOptions, type SegmentSelector } from '../split.js';
 
 /** One asset's rows of a segment, in decision-time order. */
 export interface AssetSeries {
@@ -34,6 +34,9 @@ export interface SegmentRead {
   venue?: string;
 }
 
+/** A run's segment reads: what readSegment needs beyond the segment, and the run's one input check. */
+type RunRead = SegmentRead & { inputs?: ReadSegmentOptions['inputs'] };
+
 /**
  * Copies the rows of one or more segments of a split into a temp table of our own (`target`,
  * a fixed name from this module), always through the table readSegment returns.
@@ -45,17 +48,17 @@ async function copySegments(
   segments: Array<'train' | 'validation' | 'test'>,
   dataset: 'features' | 'labels',
   target: 'research_features' | 'research_labels' | 'research_train_features',
-  read: SegmentRead,
-  /** also copy the train segment's rows (when it is one of `segments`) into this table */
-  trainCopy?: 'research_train_features',
+  read: RunRead,
 ): Promise<{ repeated_look: boolean }> {
   let repeated = false;
   for (const [i, segment] of segments.entries()) {
     const sel: SegmentSelector = { segment };
-    const r = await readSegment({ root, name: split, selector: sel, dataset, unseal_test: read.unseal_test, command: read.command, args: read.args, ordered: false, ...(read.venue ? { venue: read.venue } : {}) }, ctx);
+    const r = await readSegment(
+      { root, name: split, selector: sel, dataset, unseal_test: read.unseal_test, command: read.command, args: read.args, ordered: false, ...(read.venue ? { venue: read.venue } : {}), ...(read.inputs ? { inputs: read.inputs } : {}) },
+      ctx,
+    );
     repeated ||= r.repeated_look;
     const src = r.table;
-    if (trainCopy && segment === 'train') await execQuery(ctx.db, 'common/copy_table', {}, { idents: { t: trainCopy, src } });
     if (i === 0) {
       // the first segment's table becomes the target (renamed, not copied)
       await execQuery(ctx.db, 'common/drop_table', {}, { idents: { t: target } });
@@ -84,20 +87,50 @@ async function featureColumns(ctx: ServiceContext, table: string, wanted: string
   return wanted;
 }
 
-/** Reads the feature columns of a temp table into per-asset typed arrays. */
-async function readFeatures(ctx: ServiceContext, table: string, cols: string[]): Promise<Map<string, { time: Float64Array; features: Map<string, Float64Array> }>> {
+interface FeatureRows {
+  /** decision times, epoch ms */
+  time: Float64Array;
+  /** the same in epoch microseconds (exact: the split's intervals are in microseconds) */
+  us: Float64Array;
+  features: Map<string, Float64Array>;
+}
+
+/** Reads the feature columns of a temp table into per-asset typed arrays (symbol order, each in time order). */
+async function readFeatures(ctx: ServiceContext, table: string, cols: string[]): Promise<Map<string, FeatureRows>> {
   // Column-wise read into typed arrays (features/panel.ts readQueryColumns): every value a double,
   // NULL as NaN, in symbol then time order; the symbols' runs from a count per symbol.
   const runs = await runQuery(ctx.db, 'research/features_symbols', {}, { idents: { t: table } });
-  const [times, ...values] = await readQueryColumns(ctx.db, 'research/features_typed', {}, { idents: { t: table, cols } }, cols.length + 1);
-  const out = new Map<string, { time: Float64Array; features: Map<string, Float64Array> }>();
+  const [times, us, ...values] = await readQueryColumns(ctx.db, 'research/features_typed', {}, { idents: { t: table, cols } }, cols.length + 2);
+  const out = new Map<string, FeatureRows>();
   let start = 0;
   for (const r of runs) {
     const end = start + Number(r['n']);
     const features = new Map<string, Float64Array>();
     cols.forEach((c, k) => features.set(c, (values[k] as Float64Array).slice(start, end)));
-    out.set(String(r['symbol']), { time: (times as Float64Array).slice(start, end), features });
+    out.set(String(r['symbol']), { time: (times as Float64Array).slice(start, end), us: (us as Float64Array).slice(start, end), features });
     start = end;
+  }
+  return out;
+}
+
+/**
+ * The rows of `rows` inside the intervals (half-open, microseconds): with the evaluated segment
+ * train+validation, the training rows are taken from the one read of both (the same rows a read of
+ * the train segment returns: segments' intervals never overlap) instead of reading them again.
+ */
+export function rowsWithin(rows: FeatureRows, intervals: ReadonlyArray<readonly [number, number]>): Map<string, Float64Array> {
+  const { us } = rows;
+  const keep = new Int32Array(us.length);
+  let m = 0;
+  for (let i = 0; i < us.length; i++) {
+    const t = us[i]!;
+    if (intervals.some(([a, b]) => t >= a && t < b)) keep[m++] = i;
+  }
+  const out = new Map<string, Float64Array>();
+  for (const [name, v] of rows.features) {
+    const w = new Float64Array(m);
+    for (let j = 0; j < m; j++) w[j] = v[keep[j]!]!;
+    out.set(name, w);
   }
   return out;
 }
@@ -121,17 +154,20 @@ export interface LoadedPanels {
 }
 
 export async function loadPanels(o: LoadPanelOptions, ctx: ServiceContext): Promise<LoadedPanels> {
-  // Each segment read checks the split's input hashes (a pass over all features and labels): the
-  // train features of a segment that includes train are copied from that same read.
   const segs = segmentsOf(o.segment);
-  const f = await copySegments(ctx, o.root, o.split, segs, 'features', 'research_features', o.read, 'research_train_features');
+  const split = loadSplit(o.root, o.split);
+  // One fingerprint of the split's inputs for every read of this run (another venue's rows are not
+  // what the split was computed on and are not checked: see readSegment).
+  const foreign = o.read.venue !== undefined && o.read.venue !== split.venue;
+  const read: RunRead = foreign ? o.read : { ...o.read, inputs: await checkSplitInputs(ctx, o.root, split) };
+  const f = await copySegments(ctx, o.root, o.split, segs, 'features', 'research_features', read);
   // readSegment reads one dataset per call and records each read of the sealed test segment, so
   // the labels read of this same run would be reported as a "repeated look" at what the features
   // read just unsealed. This run's look is the features read; the labels read's warning is dropped
   // (the ledger still gets both rows; see the report: readSegment should take both datasets).
   const labelsCtx: ServiceContext = o.segment === 'test' ? { ...ctx, log: { ...ctx.log, warn: (m) => (m.startsWith('repeated look') ? undefined : ctx.log.warn(m)) } } : ctx;
-  await copySegments(labelsCtx, o.root, o.split, segs, 'labels', 'research_labels', o.read);
-  if (!segs.includes('train')) await copySegments(ctx, o.root, o.split, ['train'], 'features', 'research_train_features', { ...o.read, unseal_test: false });
+  await copySegments(labelsCtx, o.root, o.split, segs, 'labels', 'research_labels', read);
+  if (!segs.includes('train')) await copySegments(ctx, o.root, o.split, ['train'], 'features', 'research_train_features', { ...read, unseal_test: false });
   const stored = (await runQuery(ctx.db, 'research/horizons')).map((r) => ({ horizon: String(r['horizon']), horizon_ms: Number(r['horizon_ms']) }));
   const missingH = o.horizons.filter((h) => !stored.some((s) => s.horizon === h));
   if (stored.length === 0) throw missingError(`no labels in the ${o.segment} segment of split ${o.split}`, { hint: 'run "perpkit features --labels" and re-create the split' });
@@ -143,38 +179,32 @@ export async function loadPanels(o: LoadPanelOptions, ctx: ServiceContext): Prom
   const horizons = stored.filter((s) => o.horizons.includes(s.horizon));
   const cols = await featureColumns(ctx, 'research_features', o.features);
   const evalRows = await readFeatures(ctx, 'research_features', cols);
-  const trainRows = await readFeatures(ctx, 'research_train_features', cols);
-  // Column-wise read (the query's own SQL and parameters): a JSON row per label is slow on a year of 5m bars.
-  const lr = await readQuery(ctx.db, 'research/labels_long', { horizons: listOf(horizons.map((h) => h.horizon)) });
-  const lc = lr.getColumnsObjectJS() as Record<string, unknown[]>;
-  const lSym = (lc['symbol'] ?? []) as string[];
-  const lT = (lc['t'] ?? []) as Array<bigint | number>;
-  const lH = (lc['horizon'] ?? []) as string[];
-  const lRet = (lc['fwd_return'] ?? []) as number[];
-  const lCost = (lc['round_trip_cost'] ?? []) as Array<number | null>;
+  const train = new Map<string, Map<string, Float64Array>>();
+  if (segs.includes('train')) {
+    const trainIv = selectorIntervals(split, { segment: 'train' });
+    for (const [symbol, v] of evalRows) train.set(symbol, rowsWithin(v, trainIv));
+  } else for (const [symbol, v] of await readFeatures(ctx, 'research_train_features', cols)) train.set(symbol, v.features);
+  // The labels placed in SQL (research/labels_at): row index in the features' order, horizon index.
+  const [li, lh, lRet, lCost] = await readQueryColumns(ctx.db, 'research/labels_at', { horizons: listOf(horizons.map((h) => h.horizon)) }, {}, 4);
   const assets: AssetSeries[] = [];
-  for (const [symbol, v] of evalRows) {
-    const lab = new Map<string, Float64Array>();
-    for (const h of horizons) lab.set(h.horizon, new Float64Array(v.time.length).fill(Number.NaN));
-    assets.push({ symbol, time: v.time, features: v.features, labels: lab });
-  }
-  const bySymbol = new Map(assets.map((a) => [a.symbol, { a, index: new Map<number, number>(Array.from(a.time, (t, i) => [t, i])) }]));
+  for (const [symbol, v] of evalRows) assets.push({ symbol, time: v.time, features: v.features, labels: new Map(horizons.map((h) => [h.horizon, new Float64Array(v.time.length).fill(Number.NaN)])) });
+  // row index -> (asset, row of the asset)
+  const starts = new Float64Array(assets.length + 1);
+  assets.forEach((a, k) => (starts[k + 1] = starts[k]! + a.time.length));
+  const byH = assets.map((a) => horizons.map((h) => a.labels.get(h.horizon) as Float64Array));
   let costSum = 0;
   let costN = 0;
-  for (let k = 0; k < lSym.length; k++) {
-    const s = bySymbol.get(lSym[k] as string);
-    if (!s) continue;
-    const i = s.index.get(Number(lT[k]));
-    if (i === undefined) continue;
-    (s.a.labels.get(lH[k] as string) as Float64Array)[i] = Number(lRet[k]);
-    const c = lCost[k];
-    if (c !== null && c !== undefined && Number.isFinite(c)) {
+  for (let k = 0; k < (li as Float64Array).length; k++) {
+    const i = (li as Float64Array)[k]!;
+    let a = 0;
+    while (i >= starts[a + 1]!) a++;
+    byH[a]![(lh as Float64Array)[k]!]![i - starts[a]!] = (lRet as Float64Array)[k]!;
+    const c = (lCost as Float64Array)[k]!;
+    if (Number.isFinite(c)) {
       costSum += c;
       costN++;
     }
   }
-  const train = new Map<string, Map<string, Float64Array>>();
-  for (const [symbol, v] of trainRows) train.set(symbol, v.features);
   for (const t of ['research_features', 'research_labels', 'research_train_features']) await execQuery(ctx.db, 'common/drop_table', {}, { idents: { t } });
   return {
     panel: { assets, rows: assets.reduce((s, a) => s + a.time.length, 0), round_trip_cost: costN ? costSum / costN : null },

@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isPerpkitError } from '../../src/domain/errors.js';
+import { loadPanels, type EvalSegment } from '../../src/services/research/panel.js';
+import { createSplit } from '../../src/services/split.js';
+import { allParquetFiles } from '../../src/store/integrity.js';
+import { ROOT, runCli, tempDir, testContext, treeHash } from '../helpers.js';
+
+/**
+ * research's panel read (loadPanels) on the bundled real sample: the training columns taken from
+ * the one read of train+validation, the labels placed in SQL by row index, and one input check per
+ * run. Each is compared with a plain computation over the stored files.
+ */
+let template = '';
+const FEATURES = ['roc_1', 'rv_24', 'basis', 'funding_rate'];
+beforeAll(async () => {
+  template = mkdtempSync(join(tmpdir(), 'perpkit-research-load-'));
+  cpSync(join(ROOT, 'data', 'sample'), template, { recursive: true });
+  for (const args of [
+    ['features', '--from', '2026-01-01'],
+    ['features', '--labels', '--from', '2026-01-01', '--horizons', '1h,4h'],
+  ]) {
+    const r = await runCli([...args, '--data-dir', template, '--quiet']);
+    if (r.code !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
+  }
+  const ctx = await testContext();
+  await createSplit({ root: template, name: 'main', scheme: 'holdout', venue: 'binance-usdm', timeframe: '1h', holdout: { buffer_us: 86_400_000_000 } }, ctx);
+  // no buffer: the validation segment starts at the end of the training one (a row exactly there is not a training row)
+  await createSplit({ root: template, name: 'touching', scheme: 'holdout', venue: 'binance-usdm', timeframe: '1h', holdout: { buffer_us: 0 } }, ctx);
+}, 300_000);
+afterAll(() => rmSync(template, { recursive: true, force: true }));
+
+const load = async (root: string, segment: EvalSegment, ctx: Awaited<ReturnType<typeof testContext>>, split = 'main') =>
+  loadPanels({ root, split, segment, features: FEATURES, horizons: ['1h', '4h'], read: { command: 'test', args: {}, unseal_test: false } }, ctx);
+
+describe('research panel read', () => {
+  it('train+validation: the training columns are exactly the rows a train read gives; every label is the stored one at its (symbol, time)', async () => {
+    const ctx = await testContext();
+    for (const split of ['main', 'touching']) {
+      const both = await load(template, 'train+validation', ctx, split);
+      const train = await load(template, 'train', ctx, split);
+      expect(both.train.size).toBe(train.panel.assets.length);
+      for (const a of train.panel.assets) {
+        const t = both.train.get(a.symbol)!;
+        for (const f of FEATURES) expect(Buffer.from(t.get(f)!.buffer)).toEqual(Buffer.from(a.features.get(f)!.buffer));
+      }
+    }
+    const both = await load(template, 'train+validation', ctx);
+    const train = await load(template, 'train', ctx);
+    expect(both.panel.assets.map((a) => a.symbol)).toEqual(train.panel.assets.map((a) => a.symbol));
+    expect(both.panel.assets.length).toBeGreaterThan(1);
+    for (const a of train.panel.assets) {
+      const t = both.train.get(a.symbol)!;
+      const evalRows = both.panel.assets.find((b) => b.symbol === a.symbol)!.time.length;
+      expect(a.time.length).toBeGreaterThan(100);
+      expect(a.time.length).toBeLessThan(evalRows); // the validation rows are not training rows
+      for (const f of FEATURES) expect(Buffer.from(t.get(f)!.buffer)).toEqual(Buffer.from(a.features.get(f)!.buffer));
+    }
+    // Labels: a plain map of every stored label, looked up row by row.
+    const files = allParquetFiles(join(template, 'labels')).map((p) => `'${p}'`).join(', ');
+    const stored = (await ctx.db.all(`SELECT symbol, epoch_ms(event_time)::DOUBLE AS t, horizon, fwd_return FROM read_parquet([${files}], hive_partitioning = true)`)) as Array<{ symbol: string; t: number; horizon: string; fwd_return: number | null }>;
+    const byKey = new Map(stored.map((r) => [`${r.symbol}|${r.t}|${r.horizon}`, r.fwd_return]));
+    let placed = 0;
+    for (const a of both.panel.assets) {
+      for (const h of ['1h', '4h']) {
+        const y = a.labels.get(h)!;
+        for (let i = 0; i < a.time.length; i++) {
+          const want = byKey.get(`${a.symbol}|${a.time[i]}|${h}`);
+          if (want === undefined || want === null || !Number.isFinite(want)) expect(y[i]).toBeNaN();
+          else {
+            expect(y[i]).toBe(want);
+            placed++;
+          }
+        }
+      }
+    }
+    expect(placed).toBeGreaterThan(1000);
+    // the segment's rows only: the 4h label of the last training row is cut by the buffer, not read from the validation part
+    expect(both.panel.rows).toBe(both.panel.assets.reduce((s, a) => s + a.time.length, 0));
+  }, 120_000);
+
+  it('changed data is refused (the run checks the inputs once, before its first read) and nothing is written', async () => {
+    const root = tempDir();
+    cpSync(template, root, { recursive: true });
+    const ctx = await testContext();
+    const month = allParquetFiles(join(root, 'labels')).find((p) => p.includes('month=2026-02')) as string;
+    rmSync(month);
+    const before = treeHash(root);
+    let err: unknown = null;
+    try {
+      await load(root, 'train+validation', ctx);
+    } catch (e) {
+      err = e;
+    }
+    expect(isPerpkitError(err)).toBe(true);
+    if (!isPerpkitError(err)) return;
+    expect(err.exitCode).toBe(3);
+    expect(err.message).toContain('changed since it was written: labels');
+    expect(treeHash(root)).toBe(before);
+  }, 120_000);
+});
