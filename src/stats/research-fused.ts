@@ -9,14 +9,15 @@
  * 20-odd groupings (regime cell, asset x cell, asset x period x cell, the rare-stress check...)
  * cost one pass per side instead of one random access per grouping and row.
  *
- * - X side (`rankX`): doubled average ranks (2 x rank, ties sharing their mean) within every group,
- *   the count per group and the tie sums sum (t^3 - t) per group.
- * - Y side (in `groupSums`): the same ranks, centred on the group mean (count + 1) with the X
- *   counts, multiplied with the X side's centred ranks: sum dx dy per group, and for the first
- *   `pooled` groupings (asset x cell) the product per row.
+ * - Each side (`rankSide`): doubled average ranks (2 x rank, ties sharing their mean) within every
+ *   group, stored in row order, the count per group and the tie sums sum (t^3 - t) per group. A
+ *   side's ranks depend only on its column and the rows used (finite x and y), so the grid ranks a
+ *   feature once for all horizons and a label once for every feature with the same usable rows
+ *   (`SideRanks` carries the mask it was computed for; a cache compares it bit for bit).
  * - sum dx^2 and sum dy^2 need no pass: for doubled average ranks they are (n^3 - n - ties) / 3.
- * - A last pass in row order pools the per-row contributions u = dx dy / (sd_x sd_y) of the pooled
- *   groupings by decision time (the series whose Newey-West variance gives the pooled IC's t).
+ * - One pass in row order (`groupSumsOf`) then reads both sides' ranks: sum dx dy per group, and for
+ *   the pooled groupings (asset x cell) the per-row contributions u = dx dy / (sd_x sd_y), summed per
+ *   group and by decision time (the series whose Newey-West variance gives the pooled IC's t).
  *
  * Equal to the per-group definitions (descriptive.pearson of average ranks) up to rounding.
  */
@@ -46,9 +47,6 @@ export interface GroupSet {
   cells: Int32Array;
   /** per group of a pooled grouping: start of its cell's series in tsum */
   series: Int32Array;
-  /** buffers: X ranks in Y order, products in row order */
-  rx: Int32Array;
-  prod: Float64Array;
   sums: GroupSums;
   scratch: Int32Array;
 }
@@ -101,7 +99,7 @@ export function makeGroupSet(N: number, groupings: readonly GroupingSpec[], pool
     tsum: new Float64Array(seriesOff[pooled]!),
     tcnt: new Int32Array(seriesOff[pooled]!),
   };
-  return { N, K, pooled, table, off, seriesOff, G, cells, series, rx: new Int32Array(N * K), prod: new Float64Array(N * pooled), sums, scratch: new Int32Array(total) };
+  return { N, K, pooled, table, off, seriesOff, G, cells, series, sums, scratch: new Int32Array(total) };
 }
 
 /** The set's table in the value order of a sorted column: row p * K + k = table row order[p]. */
@@ -139,11 +137,14 @@ function blockEnd(bs: Uint8Array, p: number, m: number): number {
   return q;
 }
 
+/** Row index of sorted position p's groups in `tab`: the ordered table's own row, or the row's in the set's table. */
+const rowOf = (ordered: boolean, order: Int32Array, p: number): number => (ordered ? p : order[p]!);
+
 /** Scratch counts of the valid rows of a tie block [p, q) per group. */
-function countBlock(K: number, tab: Int32Array, order: Int32Array, p: number, q: number, valid: Uint8Array, t: Int32Array): void {
+function countBlock(K: number, tab: Int32Array, ordered: boolean, order: Int32Array, p: number, q: number, valid: Uint8Array, t: Int32Array): void {
   for (let r = p; r < q; r++) {
     if (valid[order[r]!] !== 1) continue;
-    for (let k = 0, b = r * K; k < K; k++) {
+    for (let k = 0, b = rowOf(ordered, order, r) * K; k < K; k++) {
       const idx = tab[b + k]!;
       if (idx >= 0) t[idx]!++;
     }
@@ -151,10 +152,10 @@ function countBlock(K: number, tab: Int32Array, order: Int32Array, p: number, q:
 }
 
 /** After a tie block: add its tie sums (t^3 - t) and counts, clear the scratch counts. */
-function closeBlock(K: number, tab: Int32Array, order: Int32Array, p: number, q: number, valid: Uint8Array, t: Int32Array, cnt: Int32Array, ties: Float64Array): void {
+function closeBlock(K: number, tab: Int32Array, ordered: boolean, order: Int32Array, p: number, q: number, valid: Uint8Array, t: Int32Array, cnt: Int32Array, ties: Float64Array): void {
   for (let r = p; r < q; r++) {
     if (valid[order[r]!] !== 1) continue;
-    for (let k = 0, b = r * K; k < K; k++) {
+    for (let k = 0, b = rowOf(ordered, order, r) * K; k < K; k++) {
       const idx = tab[b + k]!;
       if (idx < 0) continue;
       const tt = t[idx]!;
@@ -166,13 +167,38 @@ function closeBlock(K: number, tab: Int32Array, order: Int32Array, p: number, q:
   }
 }
 
-/** X side: ranks (rx, stored at each row's position in the Y order), counts and tiesX (see the module comment). */
-function rankX(set: GroupSet, x: RankedColumn, valid: Uint8Array, posY: Int32Array): void {
-  const { K, rx } = set;
-  const { cnt, tiesX } = set.sums;
+/** One side's ranks within every group of a set, for the rows of a mask (see the module comment). */
+export interface SideRanks {
+  /** the mask the ranks are for (1 = row used); a copy, compared bit for bit by caches */
+  valid: Uint8Array;
+  /** doubled average ranks in row order: r[i * K + k] for row i in grouping k (valid rows in a group only) */
+  r: Int32Array;
+  /** valid rows per group, and the tie sums sum (t^3 - t) per group */
+  cnt: Int32Array;
+  ties: Float64Array;
+}
+
+/** Empty ranks of a set's size (buffers reused by rankSide). */
+export function sideRanksFor(set: GroupSet): SideRanks {
+  const total = set.off[set.K]!;
+  return { valid: new Uint8Array(set.N), r: new Int32Array(set.N * set.K), cnt: new Int32Array(total), ties: new Float64Array(total) };
+}
+
+/**
+ * The ranks of a column's rows with valid[i] = 1 within every group of the set, into `out` (its
+ * buffers are overwritten). With a RankedColumn the column's ordered table is read sequentially;
+ * with a bare SortedColumn the set's table is read at each row.
+ */
+export function rankSide(set: GroupSet, col: RankedColumn | SortedColumn, valid: Uint8Array, out: SideRanks = sideRanksFor(set)): SideRanks {
+  const { K } = set;
+  const ordered = 'table' in col;
+  const tab = ordered ? col.table : set.table;
+  const { order, blockStart } = ordered ? col.col : col;
+  const { r, cnt, ties } = out;
+  out.valid.set(valid);
+  cnt.fill(0);
+  ties.fill(0);
   const t = set.scratch;
-  const tab = x.table;
-  const { order, blockStart } = x.col;
   const m = order.length;
   let p = 0;
   while (p < m) {
@@ -180,68 +206,45 @@ function rankX(set: GroupSet, x: RankedColumn, valid: Uint8Array, posY: Int32Arr
     if (q === p + 1) {
       const i = order[p]!;
       if (valid[i] === 1) {
-        const by = posY[i]! * K;
-        for (let k = 0, b = p * K; k < K; k++) {
+        const by = i * K;
+        for (let k = 0, b = (ordered ? p : i) * K; k < K; k++) {
           const idx = tab[b + k]!;
           if (idx < 0) continue;
           const c = cnt[idx]! + 1;
           cnt[idx] = c;
-          rx[by + k] = 2 * c;
+          r[by + k] = 2 * c;
         }
       }
       p = q;
       continue;
     }
-    countBlock(K, tab, order, p, q, valid, t);
-    for (let r = p; r < q; r++) {
-      const i = order[r]!;
+    countBlock(K, tab, ordered, order, p, q, valid, t);
+    for (let j = p; j < q; j++) {
+      const i = order[j]!;
       if (valid[i] !== 1) continue;
-      const by = posY[i]! * K;
-      for (let k = 0, b = r * K; k < K; k++) {
+      const by = i * K;
+      for (let k = 0, b = rowOf(ordered, order, j) * K; k < K; k++) {
         const idx = tab[b + k]!;
-        if (idx >= 0) rx[by + k] = 2 * cnt[idx]! + t[idx]! + 1;
+        if (idx >= 0) r[by + k] = 2 * cnt[idx]! + t[idx]! + 1;
       }
     }
-    closeBlock(K, tab, order, p, q, valid, t, cnt, tiesX);
+    closeBlock(K, tab, ordered, order, p, q, valid, t, cnt, ties);
     p = q;
   }
+  return out;
 }
 
-/** Y side: running counts in `run`, sxy, the pooled products and tiesY (see the module comment). */
-function rankY(set: GroupSet, y: RankedColumn, valid: Uint8Array, run: Int32Array): void {
-  const { K, rx, prod, pooled } = set;
-  const { cnt, sxy, tiesY } = set.sums;
-  const t = set.scratch;
-  const tab = y.table;
-  const { order, blockStart } = y.col;
-  const m = order.length;
-  let p = 0;
-  while (p < m) {
-    const q = blockEnd(blockStart, p, m);
-    const single = q === p + 1;
-    if (!single) countBlock(K, tab, order, p, q, valid, t);
-    for (let r = p; r < q; r++) {
-      const i = order[r]!;
-      if (valid[i] !== 1) continue;
-      const bp = i * pooled;
-      for (let k = 0, b = r * K; k < K; k++) {
-        const idx = tab[b + k]!;
-        if (idx < 0) continue;
-        let ry: number;
-        if (single) {
-          const c = run[idx]! + 1;
-          run[idx] = c;
-          ry = 2 * c;
-        } else ry = 2 * run[idx]! + t[idx]! + 1;
-        const c1 = cnt[idx]! + 1;
-        const d = (rx[b + k]! - c1) * (ry - c1);
-        sxy[idx] = sxy[idx]! + d;
-        if (k < pooled) prod[bp + k] = d;
-      }
-    }
-    if (!single) closeBlock(K, tab, order, p, q, valid, t, run, tiesY);
-    p = q;
+/** Equal masks, bit for bit. */
+export function sameMask(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  if (a.length % 4 === 0 && a.byteOffset % 4 === 0 && b.byteOffset % 4 === 0) {
+    const x = new Uint32Array(a.buffer, a.byteOffset, a.length / 4);
+    const y = new Uint32Array(b.buffer, b.byteOffset, b.length / 4);
+    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+    return true;
   }
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
@@ -251,15 +254,27 @@ function rankY(set: GroupSet, y: RankedColumn, valid: Uint8Array, run: Int32Arra
  * null. The returned arrays are the set's own buffers: read them before the next call.
  */
 export function groupSums(set: GroupSet, x: RankedColumn, y: RankedColumn, valid: Uint8Array, tIdx: Int32Array, sign: Int8Array | null): GroupSums {
+  return groupSumsOf(set, rankSide(set, x, valid), rankSide(set, y, valid), tIdx, sign);
+}
+
+/**
+ * groupSums from both sides' ranks (computed for the same rows: their masks must be equal). One
+ * pass in row order: sum dx dy per group, and over the pooled groupings the contributions u per
+ * group and decision time, with the hit counts.
+ */
+export function groupSumsOf(set: GroupSet, xr: SideRanks, yr: SideRanks, tIdx: Int32Array, sign: Int8Array | null): GroupSums {
+  if (!sameMask(xr.valid, yr.valid)) throw new Error('research grid: the two sides were ranked over different rows');
+  const { N, K, pooled, table, series } = set;
   const s = set.sums;
-  for (const a of [s.cnt, s.sxy, s.tiesX, s.tiesY, s.usum, s.pos, s.neg, s.tsum, s.tcnt]) a.fill(0);
-  rankX(set, x, valid, y.pos);
-  const run = new Int32Array(s.cnt.length);
-  rankY(set, y, valid, run);
-  const total = s.cnt.length;
+  const { cnt, sxy, usum, pos, neg, tsum, tcnt } = s;
+  for (const a of [sxy, usum, pos, neg, tsum, tcnt]) a.fill(0);
+  cnt.set(xr.cnt);
+  s.tiesX.set(xr.ties);
+  s.tiesY.set(yr.ties);
+  const total = cnt.length;
   const inv = new Float64Array(total);
   for (let idx = 0; idx < total; idx++) {
-    const n = s.cnt[idx]!;
+    const n = cnt[idx]!;
     const cube = n * n * n - n;
     s.sxx[idx] = (cube - s.tiesX[idx]!) / 3;
     s.syy[idx] = (cube - s.tiesY[idx]!) / 3;
@@ -268,34 +283,33 @@ export function groupSums(set: GroupSet, x: RankedColumn, y: RankedColumn, valid
     const sdy = Math.sqrt(s.syy[idx]! / n);
     if (sdx > 0 && sdy > 0) inv[idx] = 1 / (sdx * sdy);
   }
-  poolRows(set, valid, tIdx, sign, inv);
-  return s;
-}
-
-/** Row-order pass over the pooled groupings: u per row into usum and the decision-time series. */
-function poolRows(set: GroupSet, valid: Uint8Array, tIdx: Int32Array, sign: Int8Array | null, inv: Float64Array): void {
-  const { N, K, pooled, table, prod, series } = set;
-  const { usum, pos, neg, tsum, tcnt } = set.sums;
+  const valid = xr.valid;
+  const rx = xr.r;
+  const ry = yr.r;
   for (let i = 0; i < N; i++) {
     if (valid[i] !== 1) continue;
     const b = i * K;
-    const bp = i * pooled;
     const sg = sign ? sign[i]! : 0;
     const t = tIdx[i]!;
-    for (let k = 0; k < pooled; k++) {
+    for (let k = 0; k < K; k++) {
       const idx = table[b + k]!;
       if (idx < 0) continue;
+      const c1 = cnt[idx]! + 1;
+      const d = (rx[b + k]! - c1) * (ry[b + k]! - c1);
+      sxy[idx] = sxy[idx]! + d;
+      if (k >= pooled) continue;
       if (sg > 0) pos[idx]!++;
       else if (sg < 0) neg[idx]!++;
       const w = inv[idx]!;
       if (w === 0) continue;
-      const u = prod[bp + k]! * w;
+      const u = d * w;
       usum[idx] = usum[idx]! + u;
       const e = series[idx]! + t;
       tsum[e] = tsum[e]! + u;
       tcnt[e]!++;
     }
   }
+  return s;
 }
 
 /** Spearman correlation of one group from its sums (descriptive.pearson of the ranks); NaN when undefined. */

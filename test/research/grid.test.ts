@@ -71,13 +71,47 @@ describe('research grid (fast path) = the plain per-cell loops', () => {
       close([ref.partial_ic, ref.partial_t_nw, ref.partial_p, ref.r2_lift], [got.partial_ic, got.partial_t_nw, got.partial_p, got.r2_lift], feature, bad);
       expect(bad).toEqual([]);
       expect(ref.partial_ic).not.toBeNull();
-      return [ix2.residuals.get('15m')!.ranked];
+      return [ix2.residuals.get('15m')!.sorted];
     };
     const a = partial('settle_in_window'); // no missing values
     const b = partial('perp_spot_activity_24'); // none either: the same label residual, reused
     expect(b[0]).toBe(a[0]);
     const c = partial('basis'); // 5% missing: other rows, sorted again
     expect(c[0]).not.toBe(a[0]);
+  });
+});
+
+describe('research grid: ranks shared across horizons and features', () => {
+  const dims = [...REGIME_DIMENSIONS];
+  const masks = regimeMasks(eval_, train, dims, cfg);
+  const run = (ix: ReturnType<typeof buildGridIndex>, feature: string, horizon: '15m' | '4h'): void => {
+    const o = { dims, feature, horizon, horizon_ms: horizon === '15m' ? 900_000 : 14_400_000, lags: 3, cfg };
+    const ref = computeFeatureHorizon({ ...o, panel: eval_, train, masks });
+    const bad: string[] = [];
+    ref.forEach((c, i) => close(c, gridFeatureHorizon(ix, o)[i], `${feature} ${horizon} ${c.regime_dim}=${c.regime_cell}`, bad));
+    expect(bad).toEqual([]);
+  };
+  const usable = (feature: string, horizon: string): string =>
+    eval_.assets.map((a) => Array.from(a.features.get(feature)!, (x, i) => (Number.isFinite(x) && Number.isFinite(a.labels.get(horizon)![i]!) ? 1 : 0)).join('')).join('|');
+  it('a feature over two horizons whose labels miss different rows, one after the other: both equal the plain loops', () => {
+    expect(usable('basis', '15m')).not.toBe(usable('basis', '4h')); // the cache must not be hit here
+    const ix = buildGridIndex(eval_, train, masks, dims, cfg);
+    run(ix, 'basis', '15m');
+    run(ix, 'basis', '4h');
+    run(ix, 'basis', '15m');
+  });
+  it('features with the same usable rows share the label ranks; one with other rows gets its own, equal to the plain loops', () => {
+    expect(usable('settle_in_window', '15m')).toBe(usable('perp_spot_activity_24', '15m'));
+    expect(usable('basis', '15m')).not.toBe(usable('settle_in_window', '15m'));
+    const ix = buildGridIndex(eval_, train, masks, dims, cfg);
+    run(ix, 'settle_in_window', '15m');
+    const shared = ix.ranks.get('y:15m')!.ranks;
+    const before = Int32Array.from(shared.r);
+    run(ix, 'perp_spot_activity_24', '15m'); // same rows: the same label ranks
+    expect(ix.ranks.get('y:15m')!.ranks.r).toEqual(before);
+    run(ix, 'basis', '15m'); // other rows: re-ranked
+    expect(ix.ranks.get('y:15m')!.ranks.r).not.toEqual(before);
+    run(ix, 'perp_spot_activity_24', '15m');
   });
 });
 

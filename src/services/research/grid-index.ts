@@ -1,6 +1,6 @@
 import { REGIME_CELLS, type RegimeDimension, type ResearchConfig } from '../../domain/research.js';
-import { makeGroupSet, rankedColumn, type GroupSet, type GroupingSpec, type RankedColumn } from '../../stats/research-fused.js';
-import { sortColumn } from '../../stats/research-kernels.js';
+import { makeGroupSet, rankedColumn, rankSide, sameMask, sideRanksFor, type GroupSet, type GroupingSpec, type RankedColumn, type SideRanks } from '../../stats/research-fused.js';
+import { sortColumn, type SortedColumn } from '../../stats/research-kernels.js';
 import type { RegimeMasks } from './cells.js';
 import { periodKeyOfDay } from './cells.js';
 import type { Panel } from './panel.js';
@@ -43,11 +43,17 @@ export interface GridIndex {
   calm: number;
   /** rows by asset (the partial IC's one grouping) */
   bare: GroupSet;
-  cols: Map<string, { values: Float64Array; ranked?: RankedColumn }>;
+  cols: Map<string, GridColumn>;
+  /**
+   * Ranks within the groups of `set`, by side: `x` the feature's (one feature at a time: all its
+   * horizons use the same rows when the labels are there), `y:<horizon>` a label's (the same for
+   * every feature with the same usable rows). Reused only when the rows used are equal, bit for bit.
+   */
+  ranks: Map<string, { column: string; ranks: SideRanks }>;
   turnover: Map<string, number | null>;
-  /** per horizon: the last label-residual column and its sort (equal for features with the same usable rows) */
-  residuals: Map<string, { values: Float64Array; ranked: RankedColumn }>;
-  scratch: { FR: Float64Array; LR: Float64Array; valid: Uint8Array };
+  /** per horizon: the last label-residual column, its sort and its ranks (equal for features with the same usable rows) */
+  residuals: Map<string, { values: Float64Array; sorted: SortedColumn; ranks: SideRanks }>;
+  scratch: { FR: Float64Array; LR: Float64Array; valid: Uint8Array; frRanks: SideRanks };
 }
 
 function concatColumn(ix: Pick<GridIndex, 'panel' | 'N'>, get: (a: Panel['assets'][number]) => Float64Array | undefined): Float64Array {
@@ -151,6 +157,7 @@ export function buildGridIndex(panel: Panel, train: Map<string, Map<string, Floa
   const D = dimList.length;
   dimList.forEach((d, di) => Object.assign(d, { asset: di, panel: D + 1 + di, period: 2 * D + 1 + di }));
   const set = makeGroupSet(N, [...pooledG, { group: calm, size: A, cells: 1 }, ...panelG, ...periodG], D + 1, times.length);
+  const bare = makeGroupSet(N, [{ group: assetOf, size: A, cells: 1 }], 1, times.length);
   return {
     panel,
     train,
@@ -167,28 +174,46 @@ export function buildGridIndex(panel: Panel, train: Map<string, Map<string, Floa
     dims: dimList,
     set,
     calm: D,
-    bare: makeGroupSet(N, [{ group: assetOf, size: A, cells: 1 }], 1, times.length),
+    bare,
     cols: new Map(),
+    ranks: new Map(),
     turnover: new Map(),
     residuals: new Map(),
-    scratch: { FR: new Float64Array(N), LR: new Float64Array(N), valid: new Uint8Array(N) },
+    scratch: { FR: new Float64Array(N), LR: new Float64Array(N), valid: new Uint8Array(N), frRanks: sideRanksFor(bare) },
   };
 }
 
-/** A panel column, sorted once with the grid's table in its order (cached: features across horizons, labels across features). */
-export function column(ix: GridIndex, key: string, get: (a: Panel['assets'][number]) => Float64Array | undefined): { values: Float64Array; ranked: RankedColumn } {
+/** A panel column with its sort (and, for labels, the grid's table in its order: read once per distinct set of usable rows). */
+export interface GridColumn {
+  values: Float64Array;
+  sorted?: SortedColumn;
+  ranked?: RankedColumn;
+}
+
+/** A panel column, sorted once (cached: features across horizons, labels across features); `ordered` adds the ordered table. */
+export function column(ix: GridIndex, key: string, get: (a: Panel['assets'][number]) => Float64Array | undefined, ordered: boolean): GridColumn & { sorted: SortedColumn } {
   let c = ix.cols.get(key);
   if (!c) {
     c = { values: concatColumn(ix, get) };
     ix.cols.set(key, c);
   }
-  if (!c.ranked) {
-    const col = sortColumn(c.values);
-    c.ranked = rankedColumn(ix.set, col);
-  }
-  return c as { values: Float64Array; ranked: RankedColumn };
+  c.sorted ??= sortColumn(c.values);
+  if (ordered) c.ranked ??= rankedColumn(ix.set, c.sorted);
+  return c as GridColumn & { sorted: SortedColumn };
 }
 
+/**
+ * The ranks of a column within the groups of the grid's set for the rows of `valid`, from the
+ * side's cache when it holds the same column over the same rows (bit for bit); else computed into
+ * the side's buffers.
+ */
+export function sideRanks(ix: GridIndex, side: string, key: string, col: GridColumn & { sorted: SortedColumn }, valid: Uint8Array): SideRanks {
+  const hit = ix.ranks.get(side);
+  if (hit && hit.column === key && sameMask(hit.ranks.valid, valid)) return hit.ranks;
+  const ranks = rankSide(ix.set, col.ranked ?? col.sorted, valid, hit?.ranks ?? sideRanksFor(ix.set));
+  ix.ranks.set(side, { column: key, ranks });
+  return ranks;
+}
 
 /** Drops the cached sort of a column (memory: a feature's columns are not needed after its horizons). */
 export function releaseColumn(ix: GridIndex, feature: string): void {

@@ -37,8 +37,9 @@ export interface GridWorkerData {
   dims: RegimeDimension[];
   cfg: ResearchConfig;
   horizons: HorizonJob[];
-  /** job k = features[k] */
   features: string[];
+  /** job k = the features of groups[k] (indices into features): features with the same missing rows */
+  groups: number[][];
 }
 
 /**
@@ -76,6 +77,38 @@ export function featureCells(ix: GridIndex, dims: readonly RegimeDimension[], cf
   return out;
 }
 
+/**
+ * The features in groups with the same missing rows over the panel (a hash of where each is not
+ * finite), largest group first, each in feature order. A group's features use the same rows of
+ * every label, so a worker that runs them one after the other ranks each label once for all of
+ * them (research/grid-index.ts sideRanks; a hash collision costs only that reuse: the cache
+ * compares the rows themselves).
+ */
+export function sameRowGroups(panel: Panel, features: readonly string[]): number[][] {
+  const byKey = new Map<string, number[]>();
+  features.forEach((f, k) => {
+    let h1 = 0x811c9dc5;
+    let h2 = 0x12345678;
+    let missing = 0;
+    let i = 0;
+    for (const a of panel.assets) {
+      const x = a.features.get(f);
+      const n = a.time.length;
+      for (let r = 0; r < n; r++, i++) {
+        if (x && Number.isFinite(x[r]!)) continue;
+        missing++;
+        h1 = Math.imul(h1 ^ i, 0x01000193) >>> 0;
+        h2 = (Math.imul(h2, 31) + i) >>> 0;
+      }
+    }
+    const key = `${h1}:${h2}:${missing}`;
+    const g = byKey.get(key);
+    if (g) g.push(k);
+    else byKey.set(key, [k]);
+  });
+  return [...byKey.values()].sort((a, b) => b.length - a.length || a[0]! - b[0]!);
+}
+
 /** The grid index of a panel (regime masks included), as the main thread and every worker build it. */
 export function gridOf(d: Pick<GridWorkerData, 'panel' | 'train' | 'dims' | 'cfg'>): GridIndex {
   return buildGridIndex(d.panel, d.train, regimeMasks(d.panel, d.train, d.dims, d.cfg), d.dims, d.cfg);
@@ -99,36 +132,42 @@ export async function gridCells(j: GridJobs, o: { workers: number; signal?: Abor
   const workers = Math.max(1, Math.min(o.workers, n));
   const results: CellResult[][] = new Array<CellResult[]>(n);
   if (n === 0) return [];
+  // Features with the same missing rows run one after the other on one worker: their label ranks are shared.
+  const groups = sameRowGroups(j.panel, j.features);
+  let done = 0;
   if (workers === 1) {
     const ix = gridOf({ panel: j.panel, train: j.train, dims: [...j.dims], cfg: j.cfg });
-    for (let k = 0; k < n; k++) {
-      const f = j.features[k]!;
-      const cells: CellResult[] = [];
-      for (const h of j.horizons) {
-        // one turn of the event loop per (feature, horizon): Ctrl-C is seen while the cells run
-        await new Promise((res) => setImmediate(res));
-        if (o.signal?.aborted) throw o.signal.reason;
-        cells.push(...horizonCells(ix, j.dims, j.cfg, f, h));
+    for (const g of groups) {
+      for (const k of g) {
+        const f = j.features[k]!;
+        const cells: CellResult[] = [];
+        for (const h of j.horizons) {
+          // one turn of the event loop per (feature, horizon): Ctrl-C is seen while the cells run
+          await new Promise((res) => setImmediate(res));
+          if (o.signal?.aborted) throw o.signal.reason;
+          cells.push(...horizonCells(ix, j.dims, j.cfg, f, h));
+        }
+        releaseColumn(ix, f);
+        results[k] = cells;
+        o.onFeature?.(f, ++done);
       }
-      releaseColumn(ix, f);
-      results[k] = cells;
-      o.onFeature?.(f, k + 1);
     }
     return results.flat();
   }
-  const data: GridWorkerData = { ...toShared(j), dims: [...j.dims], cfg: j.cfg, horizons: [...j.horizons], features: [...j.features] };
-  let done = 0;
-  await runPool<CellResult[]>({
+  const data: GridWorkerData = { ...toShared(j), dims: [...j.dims], cfg: j.cfg, horizons: [...j.horizons], features: [...j.features], groups };
+  await runPool<CellResult[][]>({
     script: workerScript(import.meta.url, 'grid-worker'),
     workerData: data,
     workers,
-    jobs: j.features.map((_, k) => k),
-    label: 'research feature',
+    jobs: groups.map((_, k) => k),
+    label: 'research feature group',
     name: 'research',
     ...(o.signal ? { signal: o.signal } : {}),
     onResult: (job, cells) => {
-      results[job] = cells;
-      o.onFeature?.(j.features[job]!, ++done);
+      groups[job]!.forEach((k, m) => {
+        results[k] = cells[m]!;
+        o.onFeature?.(j.features[k]!, ++done);
+      });
     },
   });
   return results.flat();

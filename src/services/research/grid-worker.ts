@@ -1,6 +1,7 @@
 /**
  * Worker thread of the research grid (grid-pool.ts): builds the grid index once from the shared
- * panel, then computes the cells of each feature it is sent (job k = features[k]), one at a time.
+ * panel, then computes the cells of each group of features it is sent (job k = groups[k]: features
+ * with the same missing rows, which share their label ranks), one feature at a time.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { replyError } from '../worker-pool.js';
@@ -10,7 +11,7 @@ const d = workerData as GridWorkerData;
 const ix = gridOf(d);
 parentPort?.on('message', (msg: { job: number }) => {
   try {
-    parentPort?.postMessage({ ok: true, result: featureCells(ix, d.dims, d.cfg, d.features[msg.job]!, d.horizons) });
+    parentPort?.postMessage({ ok: true, result: d.groups[msg.job]!.map((k) => featureCells(ix, d.dims, d.cfg, d.features[k]!, d.horizons)) });
   } catch (err) {
     parentPort?.postMessage({ ok: false, job: msg.job, error: replyError(err) });
   }

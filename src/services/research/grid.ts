@@ -5,11 +5,11 @@ import { percentileSorted } from '../../stats/descriptive.js';
 import { twoSidedP } from '../../stats/multiple-testing.js';
 import { normQuantile } from '../../stats/normal.js';
 import { walkForwardResidualsFast } from '../../stats/research-incremental.js';
-import { groupPearsonOf, groupSums, rankedColumn, type GroupSet, type GroupSums } from '../../stats/research-fused.js';
+import { groupPearsonOf, groupSumsOf, rankSide, sideRanksFor, type GroupSet, type GroupSums } from '../../stats/research-fused.js';
 import { hacSum, longRunVarianceFast, sortColumn } from '../../stats/research-kernels.js';
 import type { CellResult, FeatureHorizonInput } from './cells.js';
 import { emptyCell } from './cells.js';
-import { column, type GridIndex } from './grid-index.js';
+import { column, sideRanks, type GridIndex } from './grid-index.js';
 import { crossSectional } from './grid-cross.js';
 import { ecdf, quantileOf, sortedFinite } from './pooled.js';
 
@@ -91,8 +91,8 @@ function pooledOf(ix: GridIndex, set: GroupSet, s: GroupSums, k: number, lags: n
 /** Statistics of every regime cell of one (feature, horizon), as cells.computeFeatureHorizon. */
 export function gridFeatureHorizon(ix: GridIndex, o: Omit<FeatureHorizonInput, 'panel' | 'train' | 'masks'>): CellResult[] {
   const { N, A, P, cfg } = ix;
-  const fx = column(ix, `f:${o.feature}`, (a) => a.features.get(o.feature));
-  const fy = column(ix, `y:${o.horizon}`, (a) => a.labels.get(o.horizon));
+  const fx = column(ix, `f:${o.feature}`, (a) => a.features.get(o.feature), false);
+  const fy = column(ix, `y:${o.horizon}`, (a) => a.labels.get(o.horizon), true);
   const X = fx.values;
   const Y = fy.values;
   const valid = new Uint8Array(N);
@@ -107,9 +107,10 @@ export function gridFeatureHorizon(ix: GridIndex, o: Omit<FeatureHorizonInput, '
       sign[i] = Math.sign(X[i]! - med) * Math.sign(Y[i]!);
     }
   }
-  // every grouping's rank sums in one pass per side (stats/research-fused)
+  // every grouping's rank sums (stats/research-fused): the feature's ranks are shared by its horizons
+  // and the label's by the features with the same usable rows, then one pass in row order
   const set = ix.set;
-  const s = groupSums(set, fx.ranked, fy.ranked, valid, ix.tIdx, sign);
+  const s = groupSumsOf(set, sideRanks(ix, 'x', o.feature, fx, valid), sideRanks(ix, `y:${o.horizon}`, o.horizon, fy, valid), ix.tIdx, sign);
   const ex = pooledOf(ix, set, s, ix.calm, o.lags)[0]!;
   const out: CellResult[] = [];
   const input = { ...o, panel: ix.panel, train: ix.train, masks: new Map() } as FeatureHorizonInput;
@@ -302,13 +303,14 @@ function gridIncrementality(ix: GridIndex, o: FeatureHorizonInput, r: CellResult
     }
     if (w.r2_lift !== null) lifts.push(w.r2_lift);
   });
-  // The label residual depends on the feature only through the usable rows: reuse its sort when equal, bit for bit.
+  // The label residual depends on the feature only through the usable rows: reuse its sort and ranks when equal, bit for bit.
   let lr = ix.residuals.get(o.horizon);
   if (!lr || !sameBits(lr.values, LR)) {
-    lr = { values: Float64Array.from(LR), ranked: rankedColumn(ix.bare, sortColumn(LR)) };
+    const sorted = sortColumn(LR);
+    lr = { values: Float64Array.from(LR), sorted, ranks: rankSide(ix.bare, sorted, valid, lr?.ranks ?? sideRanksFor(ix.bare)) };
     ix.residuals.set(o.horizon, lr);
   }
-  const s = groupSums(ix.bare, rankedColumn(ix.bare, sortColumn(FR)), lr.ranked, valid, ix.tIdx, null);
+  const s = groupSumsOf(ix.bare, rankSide(ix.bare, sortColumn(FR), valid, ix.scratch.frRanks), lr.ranks, ix.tIdx, null);
   const pr = pooledOf(ix, ix.bare, s, 0, o.lags)[0]!;
   r.partial_ic = pr.ic;
   r.partial_t_nw = pr.t_nw;
