@@ -124,7 +124,12 @@ export function rowsWithin(rows: FeatureRows, intervals: ReadonlyArray<readonly 
   let m = 0;
   for (let i = 0; i < us.length; i++) {
     const t = us[i]!;
-    if (intervals.some(([a, b]) => t >= a && t < b)) keep[m++] = i;
+    for (const [a, b] of intervals) {
+      if (t >= a && t < b) {
+        keep[m++] = i;
+        break;
+      }
+    }
   }
   const out = new Map<string, Float64Array>();
   for (const [name, v] of rows.features) {
