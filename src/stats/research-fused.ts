@@ -273,8 +273,11 @@ export function groupSumsOf(set: GroupSet, xr: SideRanks, yr: SideRanks, tIdx: I
   s.tiesY.set(yr.ties);
   const total = cnt.length;
   const inv = new Float64Array(total);
+  // the groups' centre (count + 1, in doubled ranks) as a double, read once per row and grouping
+  const c1s = new Float64Array(total);
   for (let idx = 0; idx < total; idx++) {
     const n = cnt[idx]!;
+    c1s[idx] = n + 1;
     const cube = n * n * n - n;
     s.sxx[idx] = (cube - s.tiesX[idx]!) / 3;
     s.syy[idx] = (cube - s.tiesY[idx]!) / 3;
@@ -291,13 +294,13 @@ export function groupSumsOf(set: GroupSet, xr: SideRanks, yr: SideRanks, tIdx: I
     const b = i * K;
     const sg = sign ? sign[i]! : 0;
     const t = tIdx[i]!;
-    for (let k = 0; k < K; k++) {
+    // the pooled groupings (asset x cell): products, contributions and hits
+    for (let k = 0; k < pooled; k++) {
       const idx = table[b + k]!;
       if (idx < 0) continue;
-      const c1 = cnt[idx]! + 1;
+      const c1 = c1s[idx]!;
       const d = (rx[b + k]! - c1) * (ry[b + k]! - c1);
       sxy[idx] = sxy[idx]! + d;
-      if (k >= pooled) continue;
       if (sg > 0) pos[idx]!++;
       else if (sg < 0) neg[idx]!++;
       const w = inv[idx]!;
@@ -307,6 +310,13 @@ export function groupSumsOf(set: GroupSet, xr: SideRanks, yr: SideRanks, tIdx: I
       const e = series[idx]! + t;
       tsum[e] = tsum[e]! + u;
       tcnt[e]!++;
+    }
+    // the others: the products only
+    for (let k = pooled; k < K; k++) {
+      const idx = table[b + k]!;
+      if (idx < 0) continue;
+      const c1 = c1s[idx]!;
+      sxy[idx] = sxy[idx]! + (rx[b + k]! - c1) * (ry[b + k]! - c1);
     }
   }
   return s;

@@ -58,13 +58,14 @@ export function walkForwardResidualsFast(inp: WalkForwardInput, folds: number, e
     return lo;
   };
   const width = (tMax - tMin) / (folds + 1);
-  // running sums over the rows [1, baseline..., feature] (upper triangle), label products and label sum
+  // running sums over the rows [1, baseline..., feature] (upper triangle, row-major q x q), label
+  // products and label sum; typed arrays, the same additions in the same order as the per-fold loops
   const q = B + 2;
-  const S = Array.from({ length: q }, () => new Array<number>(q).fill(0));
-  const Sy = new Array<number>(q).fill(0);
+  const S = new Float64Array(q * q);
+  const Sy = new Float64Array(q);
   let ySum = 0;
   let used = 0;
-  const row = new Array<number>(q).fill(1);
+  const row = new Float64Array(q).fill(1);
   const base = inp.baseline;
   let sseB = 0;
   let sseF = 0;
@@ -82,8 +83,7 @@ export function walkForwardResidualsFast(inp: WalkForwardInput, folds: number, e
       for (let a = 0; a < q; a++) {
         const ra = row[a]!;
         Sy[a] = Sy[a]! + ra * y;
-        const sa = S[a]!;
-        for (let b = a; b < q; b++) sa[b] = sa[b]! + ra * row[b]!;
+        for (let b = a, o = a * q + a; b < q; b++, o++) S[o] = S[o]! + ra * row[b]!;
       }
       ySum += y;
       used++;
@@ -93,10 +93,10 @@ export function walkForwardResidualsFast(inp: WalkForwardInput, folds: number, e
     if (r1 <= r0) continue;
     // feature ~ baseline and label ~ baseline: p x p; label ~ baseline + feature: q x q
     if (used < p + 2 || used < q + 2) continue;
-    const sub = (k: number): number[][] => Array.from({ length: k }, (_, a) => Array.from({ length: k }, (_, b) => (b >= a ? S[a]![b]! : 0)));
-    const bF = solveOrNull(sub(p), Array.from({ length: p }, (_, a) => S[a]![q - 1]!));
-    const bY = solveOrNull(sub(p), Sy.slice(0, p));
-    const bFull = solveOrNull(sub(q), Sy.slice(0, q));
+    const sub = (k: number): number[][] => Array.from({ length: k }, (_, a) => Array.from({ length: k }, (_, b) => (b >= a ? S[a * q + b]! : 0)));
+    const bF = solveOrNull(sub(p), Array.from({ length: p }, (_, a) => S[a * q + q - 1]!));
+    const bY = solveOrNull(sub(p), Array.from(Sy.subarray(0, p)));
+    const bFull = solveOrNull(sub(q), Array.from(Sy));
     if (!bF || !bY || !bFull) continue;
     out.folds_used++;
     const yMean = ySum / used;

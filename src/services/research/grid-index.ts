@@ -51,6 +51,8 @@ export interface GridIndex {
    */
   ranks: Map<string, { column: string; ranks: SideRanks }>;
   turnover: Map<string, number | null>;
+  /** per feature: the bucket of each row (research/grid.ts featureBuckets), dropped with the feature's columns */
+  buckets: Map<string, Int8Array>;
   /** per horizon: the last label-residual column, its sort and its ranks (equal for features with the same usable rows) */
   residuals: Map<string, { values: Float64Array; sorted: SortedColumn; ranks: SideRanks }>;
   scratch: { FR: Float64Array; LR: Float64Array; valid: Uint8Array; frRanks: SideRanks };
@@ -178,6 +180,7 @@ export function buildGridIndex(panel: Panel, train: Map<string, Map<string, Floa
     cols: new Map(),
     ranks: new Map(),
     turnover: new Map(),
+    buckets: new Map(),
     residuals: new Map(),
     scratch: { FR: new Float64Array(N), LR: new Float64Array(N), valid: new Uint8Array(N), frRanks: sideRanksFor(bare) },
   };
@@ -218,4 +221,5 @@ export function sideRanks(ix: GridIndex, side: string, key: string, col: GridCol
 /** Drops the cached sort of a column (memory: a feature's columns are not needed after its horizons). */
 export function releaseColumn(ix: GridIndex, feature: string): void {
   ix.cols.delete(`f:${feature}`);
+  ix.buckets.delete(feature);
 }

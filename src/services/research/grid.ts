@@ -1,5 +1,5 @@
 import { REGIME_FEATURES } from '../../domain/research.js';
-import { bucketStats, bucketOf } from '../../stats/buckets.js';
+import { bucketOf, spearmanExactP, type BucketStat } from '../../stats/buckets.js';
 import { icStability, icTrend, signStability } from '../../stats/decay.js';
 import { percentileSorted } from '../../stats/descriptive.js';
 import { twoSidedP } from '../../stats/multiple-testing.js';
@@ -197,55 +197,79 @@ export function gridFeatureHorizon(ix: GridIndex, o: Omit<FeatureHorizonInput, '
   return out;
 }
 
+/**
+ * The bucket (0..buckets-1) of each panel row of a feature, by its asset's quintile edges from the
+ * training segment (-1: no training values, or the value is missing); kept for the feature's horizons.
+ */
+function featureBuckets(ix: GridIndex, feature: string, X: Float64Array): Int8Array {
+  const hit = ix.buckets.get(feature);
+  if (hit) return hit;
+  const k = ix.cfg.buckets;
+  const out = new Int8Array(ix.N).fill(-1);
+  for (let a = 0; a < ix.A; a++) {
+    const s = sortedFinite(ix.train.get(ix.symbols[a]!)?.get(feature));
+    if (!s.length) continue;
+    const edges: number[] = [];
+    for (let i = 1; i < k; i++) edges.push(percentileSorted(s, i / k));
+    for (let i = ix.offsets[a]!; i < ix.offsets[a + 1]!; i++) out[i] = bucketOf(X[i]!, edges);
+  }
+  ix.buckets.set(feature, out);
+  return out;
+}
+
 /** Buckets, turnover, incrementality and the cross-sectional IC of the unconditional cell. */
 function gridAllCellExtras(ix: GridIndex, o: FeatureHorizonInput, valid: Uint8Array, X: Float64Array, Y: Float64Array, r: CellResult): void {
   const { cfg, A } = ix;
   const k = cfg.buckets;
-  // Buckets: per asset, edges from the training segment; the spread's HAC variance over long lags by the box kernel.
-  const series: Array<{ feature: Float64Array; forward: Float64Array }> = [];
-  for (let a = 0; a < A; a++) {
-    const s = sortedFinite(ix.train.get(ix.symbols[a]!)?.get(o.feature));
-    const edges: number[] = [];
-    if (s.length) for (let i = 1; i < k; i++) edges.push(percentileSorted(s, i / k));
-    const lo = ix.offsets[a]!;
-    const hi = ix.offsets[a + 1]!;
-    let m = 0;
-    for (let i = lo; i < hi; i++) if (valid[i] === 1) m++;
-    const b = new Float64Array(m);
-    const y = new Float64Array(m);
-    m = 0;
-    for (let i = lo; i < hi; i++) {
-      if (valid[i] !== 1) continue;
-      b[m] = edges.length === k - 1 ? bucketOf(X[i]!, edges) : Number.NaN;
-      y[m++] = Y[i]!;
-    }
-    series.push({ feature: b, forward: y });
+  // Buckets: per asset, edges from the training segment (each row's bucket is the feature's, kept
+  // across its horizons); sums in asset then time order, as stats/buckets.bucketStats; the spread's
+  // HAC variance over each asset's usable rows, long lags by the box kernel.
+  const bk = featureBuckets(ix, o.feature, X);
+  const sums = new Float64Array(k);
+  const counts = new Float64Array(k);
+  const wins = new Float64Array(k);
+  for (let i = 0; i < ix.N; i++) {
+    if (valid[i] !== 1) continue;
+    const bi = bk[i]!;
+    if (bi < 0) continue;
+    const y = Y[i]!;
+    sums[bi] = sums[bi]! + y;
+    counts[bi] = counts[bi]! + 1;
+    if (y > 0) wins[bi] = wins[bi]! + 1;
   }
-  const inner = Array.from({ length: k - 1 }, (_, i) => i + 0.5);
-  const b = bucketStats(series, inner, 0, cfg.confidence);
+  const buckets: BucketStat[] = [];
+  for (let i = 0; i < k; i++) {
+    buckets.push({ bucket: i + 1, count: counts[i]!, mean_return: counts[i]! > 0 ? sums[i]! / counts[i]! : null, hit_rate: counts[i]! > 0 ? wins[i]! / counts[i]! : null });
+  }
+  const means = buckets.map((x) => x.mean_return);
+  const mono = means.every((m) => m !== null) ? spearmanExactP(means as number[]) : { rho: null, p_value: null };
+  const top = k - 1;
+  const nTop = counts[top]!;
+  const nBot = counts[0]!;
+  let spread: number | null = null;
   let lo95: number | null = null;
   let hi95: number | null = null;
-  if (b.spread !== null) {
-    const top = k - 1;
-    const nTop = b.buckets[top]!.count;
-    const nBot = b.buckets[0]!.count;
-    const mTop = b.buckets[top]!.mean_return!;
-    const mBot = b.buckets[0]!.mean_return!;
+  if (nTop > 1 && nBot > 1) {
+    const mTop = sums[top]! / nTop;
+    const mBot = sums[0]! / nBot;
+    spread = mTop - mBot;
     let v = 0;
-    for (const s of series) {
-      const d = new Float64Array(s.forward.length);
-      for (let i = 0; i < d.length; i++) {
-        const bi = Number.isFinite(s.forward[i]!) ? bucketOf(s.feature[i]!, inner) : -1;
-        if (bi === top) d[i] = (s.forward[i]! - mTop) / nTop;
-        else if (bi === 0) d[i] = -(s.forward[i]! - mBot) / nBot;
+    const d = new Float64Array(ix.N);
+    for (let a = 0; a < A; a++) {
+      let m = 0;
+      for (let i = ix.offsets[a]!; i < ix.offsets[a + 1]!; i++) {
+        if (valid[i] !== 1) continue;
+        const bi = bk[i]!;
+        d[m++] = bi === top ? (Y[i]! - mTop) / nTop : bi === 0 ? -(Y[i]! - mBot) / nBot : 0;
       }
-      v += hacSum(d, o.lags);
+      v += hacSum(d.subarray(0, m), o.lags);
     }
     const se = Math.sqrt(Math.max(v, 0));
     const z = normQuantile(0.5 + cfg.confidence / 2);
-    lo95 = b.spread - z * se;
-    hi95 = b.spread + z * se;
+    lo95 = spread - z * se;
+    hi95 = spread + z * se;
   }
+  const b = { buckets, monotonicity: mono.rho, monotonicity_p: mono.p_value, spread };
   Object.assign(r, { buckets: b.buckets, monotonicity: b.monotonicity, monotonicity_p: b.monotonicity_p, spread: b.spread, spread_ci_low: lo95, spread_ci_high: hi95 });
   // Turnover does not depend on the horizon: once per feature.
   if (!ix.turnover.has(o.feature)) {
