@@ -391,6 +391,11 @@ export interface ReadSegmentOptions {
    * features and labels). Changed inputs are refused or recorded exactly as without it.
    */
   inputs?: { current: SplitFile['inputs']; changed: InputChange[] };
+  /**
+   * Only these columns (with symbol and event_time, always kept), in no particular order (implies
+   * ordered: false). A column in none of the dataset's files is refused, naming it, before any row is read.
+   */
+  columns?: readonly string[];
 }
 
 export interface ReadSegmentResult {
@@ -467,7 +472,17 @@ async function readSegmentRows(o: ReadSegmentOptions, ctx: ServiceContext): Prom
     hi: intervals.length ? ts(Math.max(...ends)) : null,
   };
   const table = `segment_${o.dataset}_${randomBytes(6).toString('hex')}`;
-  await execQuery(ctx.db, o.ordered === false ? 'split/segment_unordered' : 'split/segment', params, { idents: { table } });
+  if (o.columns) {
+    const cols = [...new Set(['symbol', 'event_time', ...o.columns])];
+    const present = new Set((await runQuery(ctx.db, 'split/file_columns', { files: params.files })).map((r) => String(r['column_name'])));
+    const missing = cols.filter((c) => !present.has(c));
+    if (missing.length) {
+      throw missingError(`the ${o.dataset} of split ${o.name}'s scope${foreign ? ` on venue ${venue}` : ''} have no column(s) ${missing.join(', ')}`, {
+        hint: o.dataset === 'features' ? `rebuild the features with every family: perpkit features${foreign ? ` --venue ${venue}` : ''} --set all` : 'rebuild the labels: perpkit features --labels',
+      });
+    }
+    await execQuery(ctx.db, 'split/segment_columns', params, { idents: { table, cols } });
+  } else await execQuery(ctx.db, o.ordered === false ? 'split/segment_unordered' : 'split/segment', params, { idents: { table } });
   const [counts] = await runQuery(ctx.db, 'split/segment_counts', {}, { idents: { table } });
   const rows = Number(counts?.['n']);
   const decisionRows = Number(counts?.['d']);

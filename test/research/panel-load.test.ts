@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isPerpkitError } from '../../src/domain/errors.js';
 import { loadPanels, type EvalSegment } from '../../src/services/research/panel.js';
-import { createSplit } from '../../src/services/split.js';
+import { createSplit, readSegment } from '../../src/services/split.js';
 import { allParquetFiles } from '../../src/store/integrity.js';
 import { ROOT, runCli, tempDir, testContext, treeHash } from '../helpers.js';
 
@@ -99,5 +99,27 @@ describe('research panel read', () => {
     expect(err.exitCode).toBe(3);
     expect(err.message).toContain('changed since it was written: labels');
     expect(treeHash(root)).toBe(before);
+  }, 120_000);
+
+  it('a projected segment read of a column in none of the files: refused before any row is read, naming it (exit 4); an unknown feature: exit 2', async () => {
+    const ctx = await testContext();
+    const before = treeHash(template);
+    const err = await readSegment({ root: template, name: 'main', selector: { segment: 'train' }, dataset: 'features', command: 'test', args: {}, columns: ['roc_1', 'nope_1', 'nope_2'] }, ctx).catch((e: unknown) => e);
+    expect(isPerpkitError(err), String(err)).toBe(true);
+    if (!isPerpkitError(err)) return;
+    expect(err.exitCode).toBe(4);
+    expect(err.message).toBe("the features of split main's scope have no column(s) nope_1, nope_2");
+    expect(err.hint).toContain('perpkit features');
+    expect(treeHash(template)).toBe(before);
+    const bad = await loadPanels({ root: template, split: 'main', segment: 'train', features: ['roc_1', 'nope'], horizons: ['1h'], read: { command: 'test', args: {}, unseal_test: false } }, ctx).catch((e: unknown) => e);
+    expect(isPerpkitError(bad) && bad.exitCode).toBe(2);
+    // projected and full reads hold the same rows
+    const full = await readSegment({ root: template, name: 'main', selector: { segment: 'train' }, dataset: 'labels', command: 'test', args: {} }, ctx);
+    const part = await readSegment({ root: template, name: 'main', selector: { segment: 'train' }, dataset: 'labels', command: 'test', args: {}, columns: ['horizon', 'fwd_return'] }, ctx);
+    expect(part.rows).toBe(full.rows);
+    expect(part.decision_rows).toBe(full.decision_rows);
+    const q = (t: string): Promise<unknown[]> => ctx.db.all(`SELECT symbol, event_time, horizon, fwd_return FROM "${t}" ORDER BY ALL`);
+    expect(await q(part.table)).toEqual(await q(full.table));
+    expect((await ctx.db.all(`DESCRIBE "${part.table}"`)).map((r) => (r as { column_name: string }).column_name).sort()).toEqual(['event_time', 'fwd_return', 'horizon', 'symbol']);
   }, 120_000);
 });

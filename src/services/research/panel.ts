@@ -34,6 +34,9 @@ export interface SegmentRead {
   venue?: string;
 }
 
+/** The label columns research reads (research/horizons and research/labels_at). */
+const LABEL_COLUMNS = ['horizon', 'horizon_ms', 'fwd_return', 'round_trip_cost'] as const;
+
 /** A run's segment reads: what readSegment needs beyond the segment, and the run's one input check. */
 type RunRead = SegmentRead & { inputs?: ReadSegmentOptions['inputs'] };
 
@@ -49,12 +52,14 @@ async function copySegments(
   dataset: 'features' | 'labels',
   target: 'research_features' | 'research_labels' | 'research_train_features',
   read: RunRead,
+  /** the columns to read (the keys are always read) */
+  columns: readonly string[],
 ): Promise<{ repeated_look: boolean }> {
   let repeated = false;
   for (const [i, segment] of segments.entries()) {
     const sel: SegmentSelector = { segment };
     const r = await readSegment(
-      { root, name: split, selector: sel, dataset, unseal_test: read.unseal_test, command: read.command, args: read.args, ordered: false, ...(read.venue ? { venue: read.venue } : {}), ...(read.inputs ? { inputs: read.inputs } : {}) },
+      { root, name: split, selector: sel, dataset, unseal_test: read.unseal_test, command: read.command, args: read.args, ordered: false, columns, ...(read.venue ? { venue: read.venue } : {}), ...(read.inputs ? { inputs: read.inputs } : {}) },
       ctx,
     );
     repeated ||= r.repeated_look;
@@ -165,14 +170,15 @@ export async function loadPanels(o: LoadPanelOptions, ctx: ServiceContext): Prom
   // what the split was computed on and are not checked: see readSegment).
   const foreign = o.read.venue !== undefined && o.read.venue !== split.venue;
   const read: RunRead = foreign ? o.read : { ...o.read, inputs: await checkSplitInputs(ctx, o.root, split) };
-  const f = await copySegments(ctx, o.root, o.split, segs, 'features', 'research_features', read);
+  for (const c of o.features) if (!FEATURE_NAMES.includes(c)) throw usageError(`unknown feature ${JSON.stringify(c)}`);
+  const f = await copySegments(ctx, o.root, o.split, segs, 'features', 'research_features', read, o.features);
   // readSegment reads one dataset per call and records each read of the sealed test segment, so
   // the labels read of this same run would be reported as a "repeated look" at what the features
   // read just unsealed. This run's look is the features read; the labels read's warning is dropped
   // (the ledger still gets both rows; see the report: readSegment should take both datasets).
   const labelsCtx: ServiceContext = o.segment === 'test' ? { ...ctx, log: { ...ctx.log, warn: (m) => (m.startsWith('repeated look') ? undefined : ctx.log.warn(m)) } } : ctx;
-  await copySegments(labelsCtx, o.root, o.split, segs, 'labels', 'research_labels', read);
-  if (!segs.includes('train')) await copySegments(ctx, o.root, o.split, ['train'], 'features', 'research_train_features', { ...read, unseal_test: false });
+  await copySegments(labelsCtx, o.root, o.split, segs, 'labels', 'research_labels', read, LABEL_COLUMNS);
+  if (!segs.includes('train')) await copySegments(ctx, o.root, o.split, ['train'], 'features', 'research_train_features', { ...read, unseal_test: false }, o.features);
   const stored = (await runQuery(ctx.db, 'research/horizons')).map((r) => ({ horizon: String(r['horizon']), horizon_ms: Number(r['horizon_ms']) }));
   const missingH = o.horizons.filter((h) => !stored.some((s) => s.horizon === h));
   if (stored.length === 0) throw missingError(`no labels in the ${o.segment} segment of split ${o.split}`, { hint: 'run "perpkit features --labels" and re-create the split' });
