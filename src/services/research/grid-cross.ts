@@ -1,6 +1,7 @@
 import { longRunVarianceFast } from '../../stats/research-kernels.js';
 import type { CellResult } from './cells.js';
 import type { GridIndex } from './grid-index.js';
+import { sameMask } from '../../stats/research-fused.js';
 
 /**
  * The cross-sectional IC of the research grid (weak with 3-5 assets; reported, flagged): the
@@ -20,47 +21,83 @@ function smallRanks(v: Float64Array, m: number, out: Float64Array): void {
   }
 }
 
-/** Cross-sectional Spearman IC per decision time (stats/ic crossSectionalIC, >= 3 assets) and its Newey-West t (icSummary). */
-export function crossSectional(ix: GridIndex, valid: Uint8Array, X: Float64Array, Y: Float64Array, lags: number, r: CellResult): void {
+/**
+ * The feature side of the cross-section for one set of usable rows: the rows grouped by decision
+ * time (assets in panel order), each time's centred ranks of the feature and their sum of squares.
+ * It does not depend on the horizon: kept for the feature's horizons while the rows are the same.
+ */
+export interface CrossX {
+  feature: string;
+  valid: Uint8Array;
+  /** rows of time t: rows[start[t] .. start[t + 1]) */
+  start: Int32Array;
+  rows: Int32Array;
+  /** centred average ranks of the feature within each time (aligned with rows) */
+  dx: Float64Array;
+  sxx: Float64Array;
+}
+
+function crossX(ix: GridIndex, feature: string, valid: Uint8Array, X: Float64Array): CrossX {
+  const hit = ix.cross;
+  if (hit && hit.feature === feature && sameMask(hit.valid, valid)) return hit;
   const G = ix.times.length;
-  const A = ix.A;
-  // rows by time (assets in panel order within a time)
-  const at = new Int32Array(G * A).fill(-1);
-  for (let i = 0; i < ix.N; i++) if (valid[i] === 1) at[ix.tIdx[i]! * A + ix.assetOf[i]!] = i;
-  const xs = new Float64Array(A);
-  const ys = new Float64Array(A);
-  const rxs = new Float64Array(A);
-  const rys = new Float64Array(A);
+  const start = new Int32Array(G + 1);
+  for (let i = 0; i < ix.N; i++) if (valid[i] === 1) start[ix.tIdx[i]! + 1]!++;
+  for (let t = 0; t < G; t++) start[t + 1] = start[t + 1]! + start[t]!;
+  const fill = start.slice(0, G);
+  const rows = new Int32Array(start[G]!);
+  for (let i = 0; i < ix.N; i++) if (valid[i] === 1) rows[fill[ix.tIdx[i]!]!++] = i;
+  const dx = new Float64Array(rows.length);
+  const sxx = new Float64Array(G);
+  const xs = new Float64Array(ix.A);
+  const rxs = new Float64Array(ix.A);
+  for (let t = 0; t < G; t++) {
+    const s0 = start[t]!;
+    const m = start[t + 1]! - s0;
+    if (m < 3) continue;
+    for (let j = 0; j < m; j++) xs[j] = X[rows[s0 + j]!]!;
+    smallRanks(xs, m, rxs);
+    let mx = 0;
+    for (let j = 0; j < m; j++) mx += rxs[j]!;
+    mx /= m;
+    let q = 0;
+    for (let j = 0; j < m; j++) {
+      const d = rxs[j]! - mx;
+      dx[s0 + j] = d;
+      q += d * d;
+    }
+    sxx[t] = q;
+  }
+  const out: CrossX = { feature, valid: Uint8Array.from(valid), start, rows, dx, sxx };
+  ix.cross = out;
+  return out;
+}
+
+/** Cross-sectional Spearman IC per decision time (stats/ic crossSectionalIC, >= 3 assets) and its Newey-West t (icSummary). */
+export function crossSectional(ix: GridIndex, feature: string, valid: Uint8Array, X: Float64Array, Y: Float64Array, lags: number, r: CellResult): void {
+  const G = ix.times.length;
+  const cx = crossX(ix, feature, valid, X);
+  const { start, rows, dx } = cx;
+  const ys = new Float64Array(ix.A);
+  const rys = new Float64Array(ix.A);
   const ics: number[] = [];
   for (let t = 0; t < G; t++) {
-    let m = 0;
-    for (let a = 0; a < A; a++) {
-      const i = at[t * A + a]!;
-      if (i < 0) continue;
-      xs[m] = X[i]!;
-      ys[m++] = Y[i]!;
-    }
+    const s0 = start[t]!;
+    const m = start[t + 1]! - s0;
     if (m < 3) continue;
-    smallRanks(xs, m, rxs);
+    for (let j = 0; j < m; j++) ys[j] = Y[rows[s0 + j]!]!;
     smallRanks(ys, m, rys);
-    let mx = 0;
     let my = 0;
-    for (let j = 0; j < m; j++) {
-      mx += rxs[j]!;
-      my += rys[j]!;
-    }
-    mx /= m;
+    for (let j = 0; j < m; j++) my += rys[j]!;
     my /= m;
     let sxy = 0;
-    let sxx = 0;
     let syy = 0;
     for (let j = 0; j < m; j++) {
-      const dx = rxs[j]! - mx;
       const dy = rys[j]! - my;
-      sxy += dx * dy;
-      sxx += dx * dx;
+      sxy += dx[s0 + j]! * dy;
       syy += dy * dy;
     }
+    const sxx = cx.sxx[t]!;
     if (!(sxx > 0) || !(syy > 0)) continue;
     ics.push(Math.max(-1, Math.min(1, sxy / Math.sqrt(sxx * syy))));
   }

@@ -4,6 +4,7 @@ import { sortColumn, type SortedColumn } from '../../stats/research-kernels.js';
 import type { RegimeMasks } from './cells.js';
 import { periodKeyOfDay } from './cells.js';
 import type { Panel } from './panel.js';
+import type { CrossX } from './grid-cross.js';
 import { quantileOf } from './pooled.js';
 
 /**
@@ -51,6 +52,8 @@ export interface GridIndex {
    */
   ranks: Map<string, { column: string; ranks: SideRanks }>;
   turnover: Map<string, number | null>;
+  /** the feature side of the cross-sectional IC (research/grid-cross.ts), for one feature and its usable rows */
+  cross: CrossX | null;
   /** per feature: the bucket of each row (research/grid.ts featureBuckets), dropped with the feature's columns */
   buckets: Map<string, Int8Array>;
   /** per horizon: the last label-residual column, its sort and its ranks (equal for features with the same usable rows) */
@@ -181,6 +184,7 @@ export function buildGridIndex(panel: Panel, train: Map<string, Map<string, Floa
     ranks: new Map(),
     turnover: new Map(),
     buckets: new Map(),
+    cross: null,
     residuals: new Map(),
     scratch: { FR: new Float64Array(N), LR: new Float64Array(N), valid: new Uint8Array(N), frRanks: sideRanksFor(bare) },
   };
@@ -222,4 +226,5 @@ export function sideRanks(ix: GridIndex, side: string, key: string, col: GridCol
 export function releaseColumn(ix: GridIndex, feature: string): void {
   ix.cols.delete(`f:${feature}`);
   ix.buckets.delete(feature);
+  if (ix.cross?.feature === feature) ix.cross = null;
 }

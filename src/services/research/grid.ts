@@ -293,7 +293,7 @@ function gridAllCellExtras(ix: GridIndex, o: FeatureHorizonInput, valid: Uint8Ar
   }
   r.turnover = ix.turnover.get(o.feature) ?? null;
   gridIncrementality(ix, o, r);
-  crossSectional(ix, valid, X, Y, o.lags, r);
+  crossSectional(ix, o.feature, valid, X, Y, o.lags, r);
 }
 
 export { REGIME_FEATURES };
