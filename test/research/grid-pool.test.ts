@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_RESEARCH_CONFIG, REGIME_DIMENSIONS, type ResearchConfig } from '../../src/domain/research.js';
 import { regimeMasks, type CellResult } from '../../src/services/research/cells.js';
 import { buildGridIndex, gridFeatureHorizon } from '../../src/services/research/grid.js';
-import { gridCells, type HorizonJob } from '../../src/services/research/grid-pool.js';
+import { gridCells, sameRowGroups, splitForWorkers, type HorizonJob } from '../../src/services/research/grid-pool.js';
 import { panelOf, series } from './grid-panel.js';
 
 // The research cells on worker threads (grid-pool.ts) must be the cells of one thread, bit for
@@ -63,6 +63,41 @@ describe('research cells on worker threads', () => {
     const ac = new AbortController();
     await expect(gridCells(jobs, { workers: 2, signal: ac.signal, onFeature: () => ac.abort(new Error('stopped by user')) })).rejects.toThrow('stopped by user');
   }, 60_000);
+});
+
+describe('research jobs: features with the same missing rows', () => {
+  it('groups the features whose missing rows are the same (largest group first, feature order within)', () => {
+    const a = panel.assets.map((x) => ({ ...x, features: new Map(x.features) }));
+    // f1 and f3 miss the same rows (the second row of each asset); f2 misses one more; f4 none
+    for (const x of a) {
+      const base = x.features.get('roc_1')!;
+      const withNaN = (rows: number[]): Float64Array => Float64Array.from(base, (v, i) => (rows.includes(i) ? Number.NaN : Number.isFinite(v) ? v : 0));
+      x.features.set('f1', withNaN([1]));
+      x.features.set('f2', withNaN([1, 2]));
+      x.features.set('f3', withNaN([1]));
+      x.features.set('f4', withNaN([]));
+      x.features.set('f5', withNaN([]));
+      x.features.set('f6', withNaN([]));
+    }
+    const p = { ...panel, assets: a };
+    expect(sameRowGroups(p, ['f1', 'f2', 'f3', 'f4', 'f5', 'f6'])).toEqual([[3, 4, 5], [0, 2], [1]]);
+    // the same rows in another asset are other rows
+    a[1]!.features.set('f3', Float64Array.from(a[1]!.features.get('f4')!));
+    a[2]!.features.set('f3', Float64Array.from(a[2]!.features.get('f1')!));
+    expect(sameRowGroups(p, ['f1', 'f3'])).toEqual([[0], [1]]);
+    // a feature the panel lacks misses every row
+    expect(sameRowGroups(p, ['f4', 'absent', 'f5'])).toEqual([[0, 2], [1]]);
+  });
+
+  it('splits the largest groups in halves until every worker has a job, keeping every feature once', () => {
+    expect(splitForWorkers([[0, 1, 2, 3, 4], [5]], 2)).toEqual([[0, 1, 2, 3, 4], [5]]);
+    expect(splitForWorkers([[0, 1, 2, 3, 4]], 2)).toEqual([[0, 1, 2], [3, 4]]);
+    const four = splitForWorkers([[0, 1, 2, 3, 4], [5]], 4);
+    expect(four).toHaveLength(4);
+    expect(four.flat().sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5]);
+    for (const g of four) expect(g).toEqual([...g].sort((x, y) => x - y));
+    expect(splitForWorkers([[0], [1]], 8)).toEqual([[0], [1]]);
+  });
 });
 
 describe('default number of research workers', () => {

@@ -1,11 +1,12 @@
 /**
- * The research grid's cells on worker threads: each (feature, all its horizons) is one job, handed
- * to whichever worker is free. The panel and the training columns are copied into shared memory
- * once; each worker builds its own grid index (research/grid-index.ts) from them and keeps its
- * column caches across its jobs. Results come back per feature and are put in job order, so the
- * cells (and every statistic in them) are the same whatever the number of workers: each job's
- * numbers depend only on the panel, never on which worker ran it or what it ran before (the
- * label-residual cache is reused only when bit-for-bit equal). One worker runs on the main thread.
+ * The research grid's cells on worker threads: each group of features with the same missing rows
+ * (all their horizons) is one job, handed to whichever worker is free, largest groups first. The
+ * panel and the training columns are copied into shared memory once; each worker builds its own
+ * grid index (research/grid-index.ts) from them and keeps its column and rank caches across its
+ * jobs. Results come back per feature and are put in feature order, so the cells (and every
+ * statistic in them) are the same whatever the number of workers: each job's numbers depend only
+ * on the panel, never on which worker ran it or what it ran before (every cache is reused only
+ * when bit-for-bit equal). With one worker the jobs run on the main thread.
  */
 import { cpus, freemem } from 'node:os';
 import type { RegimeDimension, ResearchConfig } from '../../domain/research.js';
@@ -109,6 +110,22 @@ export function sameRowGroups(panel: Panel, features: readonly string[]): number
   return [...byKey.values()].sort((a, b) => b.length - a.length || a[0]! - b[0]!);
 }
 
+/**
+ * Groups split in halves, largest first, until there are as many as `workers` or all are single
+ * features: a run whose features all have the same missing rows still uses every worker.
+ */
+export function splitForWorkers(groups: readonly number[][], workers: number): number[][] {
+  const out = groups.map((g) => [...g]);
+  while (out.length < workers) {
+    out.sort((a, b) => b.length - a.length || a[0]! - b[0]!);
+    const big = out[0]!;
+    if (big.length < 2) break;
+    const half = Math.ceil(big.length / 2);
+    out.splice(0, 1, big.slice(0, half), big.slice(half));
+  }
+  return out.sort((a, b) => b.length - a.length || a[0]! - b[0]!);
+}
+
 /** The grid index of a panel (regime masks included), as the main thread and every worker build it. */
 export function gridOf(d: Pick<GridWorkerData, 'panel' | 'train' | 'dims' | 'cfg'>): GridIndex {
   return buildGridIndex(d.panel, d.train, regimeMasks(d.panel, d.train, d.dims, d.cfg), d.dims, d.cfg);
@@ -129,11 +146,12 @@ function toShared(j: GridJobs): Pick<GridWorkerData, 'panel' | 'train'> {
  */
 export async function gridCells(j: GridJobs, o: { workers: number; signal?: AbortSignal; onFeature?: (feature: string, done: number) => void }): Promise<CellResult[]> {
   const n = j.features.length;
-  const workers = Math.max(1, Math.min(o.workers, n));
   const results: CellResult[][] = new Array<CellResult[]>(n);
   if (n === 0) return [];
-  // Features with the same missing rows run one after the other on one worker: their label ranks are shared.
-  const groups = sameRowGroups(j.panel, j.features);
+  // Features with the same missing rows run one after the other on one worker: their label ranks
+  // are shared. Never fewer jobs than workers while a group can be split (each worker costs its own index).
+  const groups = splitForWorkers(sameRowGroups(j.panel, j.features), Math.max(1, Math.min(o.workers, n)));
+  const workers = Math.max(1, Math.min(o.workers, groups.length));
   let done = 0;
   if (workers === 1) {
     const ix = gridOf({ panel: j.panel, train: j.train, dims: [...j.dims], cfg: j.cfg });
