@@ -178,6 +178,20 @@ describe('research kernels', () => {
       expect(Array.from(got.order)).toEqual(rows);
       expect(Array.from(got.blockStart)).toEqual(rows.map((r, j) => (j === 0 || v[r] !== v[rows[j - 1]!] ? 1 : 0)));
     }
+    // values alike in their high 32 bits (sign, exponent, top 20 mantissa bits), differing in the low
+    // word only: short runs (insertion sort), a long run of such values (the four-pass sort), and a
+    // long run of exact ties next to them
+    const alike = (k: number): number => 1 + k * 2 ** -50;
+    for (const v of [
+      Float64Array.from({ length: 600 }, (_, i) => (i % 3 === 0 ? alike(Math.floor(u() * 40)) : Math.floor(u() * 30) + alike(Math.floor(u() * 4)))),
+      Float64Array.from({ length: 600 }, () => alike(Math.floor(u() * 500))),
+      Float64Array.from({ length: 600 }, (_, i) => (i % 2 ? 7 : alike(Math.floor(u() * 5)) * (u() < 0.5 ? -1 : 1))),
+    ]) {
+      const rows = Array.from({ length: v.length }, (_, i) => i).sort((a, b) => v[a]! - v[b]! || a - b);
+      const got = sortColumn(v);
+      expect(Array.from(got.order)).toEqual(rows);
+      expect(Array.from(got.blockStart)).toEqual(rows.map((r, j) => (j === 0 || v[r] !== v[rows[j - 1]!] ? 1 : 0)));
+    }
     // one value everywhere: every pass is skipped
     expect(Array.from(sortColumn(Float64Array.from([2, 2, Number.NaN, 2])).order)).toEqual([0, 1, 3]);
     expect(Array.from(sortColumn(Float64Array.from([2, 2, Number.NaN, 2])).blockStart)).toEqual([1, 0, 0]);
