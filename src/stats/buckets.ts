@@ -80,6 +80,24 @@ export interface BucketResult {
 }
 
 /**
+ * Per-bucket count, mean forward return and hit rate from the buckets' sums, and the monotonicity of
+ * the means (Spearman against the bucket rank, exact p); shared by bucketStats and the research grid.
+ */
+export function bucketSummary(sums: Float64Array, counts: Float64Array, wins: Float64Array): { buckets: BucketStat[]; mono: { rho: number | null; p_value: number | null } } {
+  const buckets: BucketStat[] = [];
+  for (let i = 0; i < sums.length; i++) {
+    buckets.push({
+      bucket: i + 1,
+      count: counts[i]!,
+      mean_return: counts[i]! > 0 ? sums[i]! / counts[i]! : null,
+      hit_rate: counts[i]! > 0 ? wins[i]! / counts[i]! : null,
+    });
+  }
+  const means = buckets.map((b) => b.mean_return);
+  return { buckets, mono: means.every((m) => m !== null) ? spearmanExactP(means as number[]) : { rho: null, p_value: null } };
+}
+
+/**
  * Bucket statistics of time-ordered series. `series` is one entry per asset (each in time order:
  * overlap only links neighbours of the same asset); the HAC variance of the spread is summed over
  * assets (cross-asset correlation is not modelled). `confidence` e.g. 0.95.
@@ -108,17 +126,7 @@ export function bucketStats(
     }
     return b;
   });
-  const buckets: BucketStat[] = [];
-  for (let i = 0; i < k; i++) {
-    buckets.push({
-      bucket: i + 1,
-      count: counts[i]!,
-      mean_return: counts[i]! > 0 ? sums[i]! / counts[i]! : null,
-      hit_rate: counts[i]! > 0 ? wins[i]! / counts[i]! : null,
-    });
-  }
-  const means = buckets.map((b) => b.mean_return);
-  const mono = means.every((m) => m !== null) ? spearmanExactP(means as number[]) : { rho: null, p_value: null };
+  const { buckets, mono } = bucketSummary(sums, counts, wins);
   const top = k - 1;
   const nTop = counts[top]!;
   const nBot = counts[0]!;

@@ -21,6 +21,16 @@ function smallRanks(v: Float64Array, m: number, out: Float64Array): void {
   }
 }
 
+/** The average ranks of V at rows[s0 .. s0 + m) (one decision time), minus their mean, into out. */
+function centredRanks(V: Float64Array, rows: Int32Array, s0: number, m: number, vals: Float64Array, out: Float64Array): void {
+  for (let j = 0; j < m; j++) vals[j] = V[rows[s0 + j]!]!;
+  smallRanks(vals, m, out);
+  let mean = 0;
+  for (let j = 0; j < m; j++) mean += out[j]!;
+  mean /= m;
+  for (let j = 0; j < m; j++) out[j] = out[j]! - mean;
+}
+
 /**
  * The feature side of the cross-section for one set of usable rows: the rows grouped by decision
  * time (assets in panel order), each time's centred ranks of the feature and their sum of squares.
@@ -55,14 +65,10 @@ function crossX(ix: GridIndex, feature: string, valid: Uint8Array, X: Float64Arr
     const s0 = start[t]!;
     const m = start[t + 1]! - s0;
     if (m < 3) continue;
-    for (let j = 0; j < m; j++) xs[j] = X[rows[s0 + j]!]!;
-    smallRanks(xs, m, rxs);
-    let mx = 0;
-    for (let j = 0; j < m; j++) mx += rxs[j]!;
-    mx /= m;
+    centredRanks(X, rows, s0, m, xs, rxs);
     let q = 0;
     for (let j = 0; j < m; j++) {
-      const d = rxs[j]! - mx;
+      const d = rxs[j]!;
       dx[s0 + j] = d;
       q += d * d;
     }
@@ -85,15 +91,11 @@ export function crossSectional(ix: GridIndex, feature: string, valid: Uint8Array
     const s0 = start[t]!;
     const m = start[t + 1]! - s0;
     if (m < 3) continue;
-    for (let j = 0; j < m; j++) ys[j] = Y[rows[s0 + j]!]!;
-    smallRanks(ys, m, rys);
-    let my = 0;
-    for (let j = 0; j < m; j++) my += rys[j]!;
-    my /= m;
+    centredRanks(Y, rows, s0, m, ys, rys);
     let sxy = 0;
     let syy = 0;
     for (let j = 0; j < m; j++) {
-      const dy = rys[j]! - my;
+      const dy = rys[j]!;
       sxy += dx[s0 + j]! * dy;
       syy += dy * dy;
     }

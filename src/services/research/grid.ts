@@ -1,5 +1,5 @@
 import { REGIME_FEATURES } from '../../domain/research.js';
-import { bucketOf, spearmanExactP, type BucketStat } from '../../stats/buckets.js';
+import { bucketOf, bucketSummary } from '../../stats/buckets.js';
 import { icStability, icTrend, signStability } from '../../stats/decay.js';
 import { percentileSorted } from '../../stats/descriptive.js';
 import { twoSidedP } from '../../stats/multiple-testing.js';
@@ -237,12 +237,7 @@ function gridAllCellExtras(ix: GridIndex, o: FeatureHorizonInput, valid: Uint8Ar
     counts[bi] = counts[bi]! + 1;
     if (y > 0) wins[bi] = wins[bi]! + 1;
   }
-  const buckets: BucketStat[] = [];
-  for (let i = 0; i < k; i++) {
-    buckets.push({ bucket: i + 1, count: counts[i]!, mean_return: counts[i]! > 0 ? sums[i]! / counts[i]! : null, hit_rate: counts[i]! > 0 ? wins[i]! / counts[i]! : null });
-  }
-  const means = buckets.map((x) => x.mean_return);
-  const mono = means.every((m) => m !== null) ? spearmanExactP(means as number[]) : { rho: null, p_value: null };
+  const { buckets, mono } = bucketSummary(sums, counts, wins);
   const top = k - 1;
   const nTop = counts[top]!;
   const nBot = counts[0]!;
