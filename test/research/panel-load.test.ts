@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isPerpkitError } from '../../src/domain/errors.js';
@@ -79,6 +79,26 @@ describe('research panel read', () => {
     expect(placed).toBeGreaterThan(1000);
     // the segment's rows only: the 4h label of the last training row is cut by the buffer, not read from the validation part
     expect(both.panel.rows).toBe(both.panel.assets.reduce((s, a) => s + a.time.length, 0));
+  }, 120_000);
+
+  it('the evaluated rows are exactly the features rows inside the segment: none from the buffer, the other segments or the sealed test', async () => {
+    const ctx = await testContext();
+    const split = JSON.parse(readFileSync(join(template, 'splits', 'main.json'), 'utf8')) as { segments: Array<{ name: string; intervals: Array<[string, string]> }> };
+    const files = allParquetFiles(join(template, 'features')).map((p) => `'${p}'`).join(', ');
+    const stored = (await ctx.db.all(`SELECT symbol, epoch_us(event_time)::DOUBLE AS us FROM read_parquet([${files}], hive_partitioning = true)`)) as Array<{ symbol: string; us: number }>;
+    // the split's interval bounds are ISO strings with microseconds (a buffer ends 1 us after a row)
+    const isoUs = (s: string): number => {
+      const m = /^(.*)\.(\d{6})Z$/.exec(s)!;
+      return Date.parse(`${m[1]}Z`) * 1000 + Number(m[2]);
+    };
+    for (const segment of ['validation', 'train+validation'] as const) {
+      const names = segment === 'validation' ? ['validation'] : ['train', 'validation'];
+      const iv = split.segments.filter((x) => names.includes(x.name)).flatMap((x) => x.intervals.map(([a, b]) => [isoUs(a), isoUs(b)] as const));
+      const want = stored.filter((r) => iv.some(([a, b]) => r.us >= a && r.us < b)).map((r) => `${r.symbol} ${r.us / 1000}`).sort();
+      const got = (await load(template, segment, ctx)).panel.assets.flatMap((a) => Array.from(a.time, (t) => `${a.symbol} ${t}`)).sort();
+      expect(got.length).toBeGreaterThan(500);
+      expect(got).toEqual(want);
+    }
   }, 120_000);
 
   it('changed data is refused (the run checks the inputs once, before its first read) and nothing is written', async () => {
