@@ -6,15 +6,14 @@ import { parseInteger, parseList } from '../cli/parse.js';
 import { formatTable } from '../cli/table.js';
 import { missingError, usageError } from '../domain/errors.js';
 import { REGIME_DIMENSIONS } from '../domain/research.js';
-import { runResearch, type EvalSegment, type ResearchResult } from '../services/research/index.js';
-
-const SEGMENTS = ['train', 'validation', 'train+validation', 'test'] as const;
+import { runResearch, type ResearchResult } from '../services/research/index.js';
+import { parseEvalSegment } from '../services/research/panel.js';
 
 const num = (v: number | null, d: number): number | null => (v === null ? null : Number(v.toFixed(d)));
 
 export default class Research extends PerpkitCommand<ResearchResult> {
   static summary = 'Information coefficients by horizon and regime with overlap-aware statistics, and verdicts on the hypotheses H1-H6.';
-  static description = `Per (feature, horizon, regime cell) on a segment of a holdout split: time-series Spearman IC per
+  static description = `Per (feature, horizon, regime cell) on a segment of a holdout split (or one fold of a walk-forward split): time-series Spearman IC per
 asset and pooled, IC IR, hit rate, observations and effective N, Newey-West t and p (lags = 2 x
 (horizon / bar - 1) by default), Holm and Benjamini-Hochberg adjusted p across every cell of the run,
 magnitude buckets (edges from the training segment), decay (IC per month, its trend, sign
@@ -33,12 +32,12 @@ How to read the numbers: docs/research.md.`;
   ];
 
   static flags = {
-    split: Flags.string({ description: 'Name of the holdout split to evaluate (perpkit split --name ...).', required: true }),
+    split: Flags.string({ description: 'Name of the holdout or walk-forward split to evaluate (perpkit split --name ...).', required: true }),
     features: Flags.string({ description: 'Features to test, comma-separated (instead of --hypothesis).' }),
     family: Flags.string({ description: 'Feature families to test, comma-separated (instead of --hypothesis).' }),
     hypothesis: Flags.string({ description: 'Hypotheses to judge: H1..H6, comma-separated, or all (the default).' }),
     horizons: Flags.string({ description: 'Label horizons (default: those of the specs that the split has; with --features/--family: all of the split).' }),
-    segment: Flags.string({ description: 'Segment to evaluate.', options: [...SEGMENTS], default: 'validation' }),
+    segment: Flags.string({ description: 'Segment to evaluate: train, validation, train+validation or test (holdout split), or fold-N-test / fold-N-train (one fold of a walk-forward split; its training side fits edges and thresholds).', default: 'validation' }),
     regimes: Flags.string({ description: `Regime dimensions: ${REGIME_DIMENSIONS.join(', ')} (default: the specs'; with --features/--family: all).` }),
     unseal: Flags.string({ description: 'Reason for reading the sealed test segment (with --segment test); recorded in the ledger.' }),
     config: Flags.string({ description: 'YAML file with research config overrides (fdr, min_obs_per_cell, ic_period, ...; see docs/research.md).' }),
@@ -70,7 +69,7 @@ How to read the numbers: docs/research.md.`;
       {
         root,
         split: flags.split,
-        segment: flags.segment as EvalSegment,
+        segment: parseEvalSegment(flags.segment),
         ...(features ? { features } : {}),
         ...(families ? { families } : {}),
         ...(hypotheses ? { hypotheses } : {}),

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { researchSpec } from '../../src/domain/research.js';
@@ -15,6 +15,7 @@ async function sampleWithSplit(dir: string): Promise<string> {
     ['features', '--labels', '--from', '2026-02-01', '--horizons', '1h,4h'],
     ['split', '--name', 'demo', '--buffer', '1d'],
     ['split', '--name', 'wf', '--scheme', 'walk-forward', '--train-window', '20d', '--test-window', '10d', '--step', '10d'],
+    ['split', '--name', 'kf', '--scheme', 'purged-kfold', '--groups', '4'],
   ]) {
     const r = (await runCli([...args, '--data-dir', dir, '--quiet']));
     expect(r.code, r.stderr).toBe(0);
@@ -79,7 +80,12 @@ describe('perpkit research (CLI, real sample)', () => {
       [['--split', 'demo', '--horizons', '15m'], 4, /no labels for horizon\(s\) 15m/],
       [['--split', 'demo', '--unseal', 'why'], 2, /--unseal is only for --segment test/],
       [['--split', 'demo', '--features', 'no_such'], 2, /unknown feature/],
-      [['--split', 'wf'], 2, /split wf is walk-forward; research evaluates holdout segments/],
+      [['--split', 'wf'], 2, /split wf is walk-forward: evaluate one of its folds$/],
+      [['--split', 'wf', '--segment', 'fold-99-test'], 2, /split wf is walk-forward: evaluate one of its folds; it has no fold 99/],
+      [['--split', 'wf', '--segment', 'validation'], 2, /split wf is walk-forward: evaluate one of its folds$/],
+      [['--split', 'demo', '--segment', 'fold-0-test'], 2, /split demo is a holdout split: it has no fold 0/],
+      [['--split', 'demo', '--segment', 'middle'], 2, /bad segment "middle"/],
+      [['--split', 'kf', '--segment', 'fold-0-test'], 2, /split kf is purged-kfold; research evaluates holdout segments or walk-forward folds/],
       [['--split', 'demo', '--workers', '0'], 2, /--workers must be an integer in \[1, 64\], got "0"/],
       [['--split', 'demo', '--workers', 'two'], 2, /--workers must be an integer/],
     ];
@@ -88,9 +94,11 @@ describe('perpkit research (CLI, real sample)', () => {
       expect(x.code, `${args.join(' ')}: ${x.stdout}${x.stderr}`).toBe(code);
       expect(JSON.parse(x.stdout).error.message).toMatch(msg);
     }
-    // the walk-forward split's error says what to do instead
+    // the walk-forward split's error says what to do instead; a purged k-fold split's names a holdout split
     const wf = await runCli(['research', '--split', 'wf', '--data-dir', dir]);
-    expect(wf.stderr).toContain('perpkit split --name wf-holdout --scheme holdout --timeframe 1h');
+    expect(wf.stderr).toMatch(/--segment fold-N-test with N in 0\.\.\d+/);
+    const kf = await runCli(['research', '--split', 'kf', '--segment', 'fold-0-test', '--data-dir', dir]);
+    expect(kf.stderr).toContain('perpkit split --name kf-holdout --scheme holdout --timeframe 1h');
     // one more trial (the unsealed run) and its unsealing with the reason (split's readSegment records
     // the features and the labels read as two rows); failures record nothing
     const rows = await ledgerRows(ctx, dir);
@@ -98,6 +106,24 @@ describe('perpkit research (CLI, real sample)', () => {
     expect(rows.filter((x) => x.kind === 'unseal')).toHaveLength(2);
     expect(rows.find((x) => x.kind === 'unseal')!.args).toContain('final check of H1');
     expect(unsealed.stderr).not.toContain('repeated look');
+  }, SLOW);
+
+  it('evaluates one fold of a walk-forward split: its test rows, edges and thresholds from its training side; the dataset and ledger say which fold', async () => {
+    const split = JSON.parse(readFileSync(join(dir, 'splits', 'wf.json'), 'utf8')) as { folds: Array<{ index: number; test: { rows: Record<string, number> } }> };
+    const last = split.folds[split.folds.length - 1]!;
+    const r = await runCli(['research', '--split', 'wf', '--segment', `fold-${last.index}-test`, '--hypothesis', 'H1', '--data-dir', dir, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { segment: string; rows: number; run_id: string; cells_tested: number; hypotheses: Array<{ id: string; verdict: string }> };
+    expect(out.segment).toBe(`fold-${last.index}-test`);
+    expect(out.rows).toBe(Object.values(last.test.rows).reduce((a, b) => a + b, 0));
+    expect(out.hypotheses.map((h) => h.id)).toEqual(['H1']);
+    const ctx = await testContext();
+    const files = await datasetFiles(dir, researchSpec(), {});
+    const seg = await ctx.db.all(`SELECT DISTINCT segment, split_name FROM ${SCAN_SQL} WHERE run_id = $run`, { files: listOf(files), run: out.run_id });
+    expect(seg).toEqual([{ segment: `fold-${last.index}-test`, split_name: 'wf' }]);
+    const trials = (await ledgerRows(ctx, dir)).filter((x) => x.kind === 'evaluation' && x.args.includes(out.run_id));
+    expect(trials.length).toBe(out.cells_tested);
+    expect(trials.every((x) => x.segment === `fold-${last.index}-test`)).toBe(true);
   }, SLOW);
 
   it('computes the same cells on worker threads (the built worker, --workers 2) as on one thread', async () => {

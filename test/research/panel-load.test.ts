@@ -28,6 +28,7 @@ beforeAll(async () => {
   const ctx = await testContext();
   await createSplit({ root: template, name: 'main', scheme: 'holdout', venue: 'binance-usdm', timeframe: '1h', holdout: { buffer_us: 86_400_000_000 } }, ctx);
   // no buffer: the validation segment starts at the end of the training one (a row exactly there is not a training row)
+  await createSplit({ root: template, name: 'wf', scheme: 'walk-forward', venue: 'binance-usdm', timeframe: '1h', walk_forward: { train_us: 30 * 86_400_000_000, test_us: 15 * 86_400_000_000, step_us: 15 * 86_400_000_000, buffer_us: 86_400_000_000, window: 'expanding' } }, ctx);
   await createSplit({ root: template, name: 'touching', scheme: 'holdout', venue: 'binance-usdm', timeframe: '1h', holdout: { buffer_us: 0 } }, ctx);
 }, 300_000);
 afterAll(() => rmSync(template, { recursive: true, force: true }));
@@ -99,6 +100,30 @@ describe('research panel read', () => {
       expect(got.length).toBeGreaterThan(500);
       expect(got).toEqual(want);
     }
+  }, 120_000);
+
+  it('a walk-forward fold: the test side evaluated, the training side read for what is fitted; exactly their rows', async () => {
+    const ctx = await testContext();
+    const split = JSON.parse(readFileSync(join(template, 'splits', 'wf.json'), 'utf8')) as { folds: Array<{ index: number; train: { intervals: Array<[string, string]> }; test: { intervals: Array<[string, string]> } }> };
+    expect(split.folds.length).toBeGreaterThan(1);
+    const files = allParquetFiles(join(template, 'features')).map((p) => `'${p}'`).join(', ');
+    const stored = (await ctx.db.all(`SELECT symbol, epoch_us(event_time)::DOUBLE AS us FROM read_parquet([${files}], hive_partitioning = true)`)) as Array<{ symbol: string; us: number }>;
+    const isoUs = (s: string): number => {
+      const m = /^(.*)\.(\d{6})Z$/.exec(s)!;
+      return Date.parse(`${m[1]}Z`) * 1000 + Number(m[2]);
+    };
+    const within = (iv: Array<[string, string]>): string[] =>
+      stored.filter((r) => iv.some(([a, b]) => r.us >= isoUs(a) && r.us < isoUs(b))).map((r) => `${r.symbol} ${r.us / 1000}`).sort();
+    const f = split.folds[1]!;
+    const test = await load(template, `fold-${f.index}-test`, ctx, 'wf');
+    const train = await load(template, `fold-${f.index}-train`, ctx, 'wf');
+    expect(test.panel.assets.flatMap((a) => Array.from(a.time, (t) => `${a.symbol} ${t}`)).sort()).toEqual(within(f.test.intervals));
+    expect(train.panel.assets.flatMap((a) => Array.from(a.time, (t) => `${a.symbol} ${t}`)).sort()).toEqual(within(f.train.intervals));
+    for (const a of train.panel.assets) {
+      for (const x of FEATURES) expect(Buffer.from(test.train.get(a.symbol)!.get(x)!.buffer)).toEqual(Buffer.from(a.features.get(x)!.buffer));
+    }
+    // the fold's training side ends before its test side starts
+    expect(Math.max(...train.panel.assets.map((a) => a.time[a.time.length - 1]!))).toBeLessThan(Math.min(...test.panel.assets.map((a) => a.time[0]!)));
   }, 120_000);
 
   it('changed data is refused (the run checks the inputs once, before its first read) and nothing is written', async () => {

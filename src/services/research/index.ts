@@ -17,7 +17,7 @@ import { ledgerSpec, sha256 } from '../../store/ledger.js';
 import { loadSplit, selectorIntervals } from '../split.js';
 import type { CellResult } from './cells.js';
 import { gridCells, researchWorkers } from './grid-pool.js';
-import { loadPanels, segmentsOf as segmentsOfEval, type EvalSegment } from './panel.js';
+import { evalSelectors, foldOf, loadPanels, type EvalSegment } from './panel.js';
 import { loadHypotheses, type LoadedSpec } from './specs.js';
 import { judge, type Verdict } from './verdicts.js';
 import { settlementStudy, type SettlementStudy } from './settlement.js';
@@ -124,10 +124,25 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
   if (o.segment === 'test' && !o.unseal_reason) {
     throw usageError(`the test segment of split ${o.split} is sealed`, { hint: 'pass --unseal "<reason>" to read it; the reading and the reason are recorded in the ledger' });
   }
+  // A holdout split's segments, or one fold of a walk-forward split (its training side precedes its
+  // test side, so what is fitted on it never saw the evaluated rows' future; purged k-fold and CPCV
+  // folds train on later data too).
+  const fold = foldOf(o.segment);
+  if (split.scheme === 'holdout' && fold) {
+    throw usageError(`split ${o.split} is a holdout split: it has no fold ${fold.fold}`, { hint: 'evaluate --segment train, validation, train+validation or test' });
+  }
   if (split.scheme !== 'holdout') {
-    throw usageError(`split ${o.split} is ${split.scheme}; research evaluates holdout segments (train, validation, test)`, {
-      hint: `make a holdout split of the same data for research: perpkit split --name ${o.split}-holdout --scheme holdout --timeframe ${split.timeframe}`,
-    });
+    if (split.scheme !== 'walk-forward') {
+      throw usageError(`split ${o.split} is ${split.scheme}; research evaluates holdout segments or walk-forward folds (whose training side comes before their test side)`, {
+        hint: `make a holdout split of the same data for research: perpkit split --name ${o.split}-holdout --scheme holdout --timeframe ${split.timeframe}`,
+      });
+    }
+    const folds = (split.folds ?? []).map((f) => f.index);
+    if (!fold || !folds.includes(fold.fold)) {
+      throw usageError(`split ${o.split} is walk-forward: evaluate one of its folds${fold ? `; it has no fold ${fold.fold}` : ''}`, {
+        hint: `--segment fold-N-test with N in ${folds.length ? `${Math.min(...folds)}..${Math.max(...folds)}` : '(none: the split has no folds)'} (the fold's training side fits bucket edges, medians and thresholds)`,
+      });
+    }
   }
   // Horizons: given ones must be stored; defaults are what the specs ask and the split has.
   let horizons: string[];
@@ -192,7 +207,7 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
         ctx,
         o.root,
         split,
-        segmentsOfEval(o.segment).flatMap((seg) => selectorIntervals(split, { segment: seg })),
+        evalSelectors(o.segment).eval.flatMap((sel) => selectorIntervals(split, sel)),
         { near_minutes: cfg.settlement_near_minutes, far_minutes: cfg.settlement_far_minutes },
       )
     : null;

@@ -24,7 +24,11 @@ export interface Panel {
   round_trip_cost: number | null;
 }
 
-export type EvalSegment = 'train' | 'validation' | 'train+validation' | 'test';
+/**
+ * What a run evaluates: a holdout split's segment(s), or one side of a walk-forward split's fold
+ * (`fold-N-test`: the fold's test side, with its training side fitting edges, medians and thresholds).
+ */
+export type EvalSegment = 'train' | 'validation' | 'train+validation' | 'test' | `fold-${number}-train` | `fold-${number}-test`;
 
 export interface SegmentRead {
   command: string;
@@ -48,7 +52,7 @@ async function copySegments(
   ctx: ServiceContext,
   root: string,
   split: string,
-  segments: Array<'train' | 'validation' | 'test'>,
+  segments: readonly SegmentSelector[],
   dataset: 'features' | 'labels',
   target: 'research_features' | 'research_labels' | 'research_train_features',
   read: RunRead,
@@ -56,8 +60,7 @@ async function copySegments(
   columns: readonly string[],
 ): Promise<{ repeated_look: boolean }> {
   let repeated = false;
-  for (const [i, segment] of segments.entries()) {
-    const sel: SegmentSelector = { segment };
+  for (const [i, sel] of segments.entries()) {
     const r = await readSegment(
       { root, name: split, selector: sel, dataset, unseal_test: read.unseal_test, command: read.command, args: read.args, ordered: false, columns, ...(read.venue ? { venue: read.venue } : {}), ...(read.inputs ? { inputs: read.inputs } : {}) },
       ctx,
@@ -76,10 +79,36 @@ async function copySegments(
   return { repeated_look: repeated };
 }
 
-export function segmentsOf(segment: EvalSegment): Array<'train' | 'validation' | 'test'> {
+/** The holdout segments of an evaluated holdout segment (`train+validation` is two). */
+export function segmentsOf(segment: 'train' | 'validation' | 'train+validation' | 'test'): Array<'train' | 'validation' | 'test'> {
   if (segment === 'train+validation') return ['train', 'validation'];
   return [segment];
 }
+
+/** The fold and side of a walk-forward evaluated segment, or null for a holdout one. */
+export function foldOf(segment: EvalSegment): { fold: number; side: 'train' | 'test' } | null {
+  const m = /^fold-(\d+)-(train|test)$/.exec(segment);
+  return m ? { fold: Number(m[1]), side: m[2] as 'train' | 'test' } : null;
+}
+
+/** An evaluated segment from its text (the CLI's --segment), or a usage error listing the forms. */
+export function parseEvalSegment(text: string): EvalSegment {
+  if (['train', 'validation', 'train+validation', 'test'].includes(text) || /^fold-\d+-(train|test)$/.test(text)) return text as EvalSegment;
+  throw usageError(`bad segment ${JSON.stringify(text)}`, { hint: 'use train, validation, train+validation or test (holdout splits), or fold-N-test / fold-N-train (walk-forward splits)' });
+}
+
+/**
+ * The reads of an evaluated segment: the selectors of the rows evaluated, and of the rows that fit
+ * bucket edges, hit-rate medians, regime thresholds and the stress cut-off (a holdout split's
+ * train segment; a walk-forward fold's own training side).
+ */
+export function evalSelectors(segment: EvalSegment): { eval: SegmentSelector[]; train: SegmentSelector } {
+  const f = foldOf(segment);
+  if (f) return { eval: [{ fold: f.fold, side: f.side }], train: { fold: f.fold, side: 'train' } };
+  return { eval: segmentsOf(segment as 'train' | 'validation' | 'train+validation' | 'test').map((x) => ({ segment: x })), train: { segment: 'train' } };
+}
+
+const sameSelector = (a: SegmentSelector, b: SegmentSelector): boolean => JSON.stringify(a) === JSON.stringify(b);
 
 /** Feature columns of a temp table (checked against the catalog: they are SQL identifiers). */
 async function featureColumns(ctx: ServiceContext, table: string, wanted: string[]): Promise<string[]> {
@@ -164,21 +193,22 @@ export interface LoadedPanels {
 }
 
 export async function loadPanels(o: LoadPanelOptions, ctx: ServiceContext): Promise<LoadedPanels> {
-  const segs = segmentsOf(o.segment);
+  const sel = evalSelectors(o.segment);
+  const trainInEval = sel.eval.some((x) => sameSelector(x, sel.train));
   const split = loadSplit(o.root, o.split);
   // One fingerprint of the split's inputs for every read of this run (another venue's rows are not
   // what the split was computed on and are not checked: see readSegment).
   const foreign = o.read.venue !== undefined && o.read.venue !== split.venue;
   const read: RunRead = foreign ? o.read : { ...o.read, inputs: await checkSplitInputs(ctx, o.root, split) };
   for (const c of o.features) if (!FEATURE_NAMES.includes(c)) throw usageError(`unknown feature ${JSON.stringify(c)}`);
-  const f = await copySegments(ctx, o.root, o.split, segs, 'features', 'research_features', read, o.features);
+  const f = await copySegments(ctx, o.root, o.split, sel.eval, 'features', 'research_features', read, o.features);
   // readSegment reads one dataset per call and records each read of the sealed test segment, so
   // the labels read of this same run would be reported as a "repeated look" at what the features
   // read just unsealed. This run's look is the features read; the labels read's warning is dropped
   // (the ledger still gets both rows; see the report: readSegment should take both datasets).
   const labelsCtx: ServiceContext = o.segment === 'test' ? { ...ctx, log: { ...ctx.log, warn: (m) => (m.startsWith('repeated look') ? undefined : ctx.log.warn(m)) } } : ctx;
-  await copySegments(labelsCtx, o.root, o.split, segs, 'labels', 'research_labels', read, LABEL_COLUMNS);
-  if (!segs.includes('train')) await copySegments(ctx, o.root, o.split, ['train'], 'features', 'research_train_features', { ...read, unseal_test: false }, o.features);
+  await copySegments(labelsCtx, o.root, o.split, sel.eval, 'labels', 'research_labels', read, LABEL_COLUMNS);
+  if (!trainInEval) await copySegments(ctx, o.root, o.split, [sel.train], 'features', 'research_train_features', { ...read, unseal_test: false }, o.features);
   const stored = (await runQuery(ctx.db, 'research/horizons')).map((r) => ({ horizon: String(r['horizon']), horizon_ms: Number(r['horizon_ms']) }));
   const missingH = o.horizons.filter((h) => !stored.some((s) => s.horizon === h));
   if (stored.length === 0) throw missingError(`no labels in the ${o.segment} segment of split ${o.split}`, { hint: 'run "perpkit features --labels" and re-create the split' });
@@ -191,8 +221,8 @@ export async function loadPanels(o: LoadPanelOptions, ctx: ServiceContext): Prom
   const cols = await featureColumns(ctx, 'research_features', o.features);
   const evalRows = await readFeatures(ctx, 'research_features', cols);
   const train = new Map<string, Map<string, Float64Array>>();
-  if (segs.includes('train')) {
-    const trainIv = selectorIntervals(split, { segment: 'train' });
+  if (trainInEval) {
+    const trainIv = selectorIntervals(split, sel.train);
     for (const [symbol, v] of evalRows) train.set(symbol, rowsWithin(v, trainIv));
   } else for (const [symbol, v] of await readFeatures(ctx, 'research_train_features', cols)) train.set(symbol, v.features);
   // The labels placed in SQL (research/labels_at): row index in the features' order, horizon index.
