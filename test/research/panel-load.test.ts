@@ -33,6 +33,12 @@ beforeAll(async () => {
 }, 300_000);
 afterAll(() => rmSync(template, { recursive: true, force: true }));
 
+/** A split file's interval bound (ISO with microseconds: a buffer ends 1 us after a row) in epoch microseconds. */
+const isoUs = (s: string): number => {
+  const m = /^(.*)\.(\d{6})Z$/.exec(s)!;
+  return Date.parse(`${m[1]}Z`) * 1000 + Number(m[2]);
+};
+
 const load = async (root: string, segment: EvalSegment, ctx: Awaited<ReturnType<typeof testContext>>, split = 'main') =>
   loadPanels({ root, split, segment, features: FEATURES, horizons: ['1h', '4h'], read: { command: 'test', args: {}, unseal_test: false } }, ctx);
 
@@ -87,11 +93,6 @@ describe('research panel read', () => {
     const split = JSON.parse(readFileSync(join(template, 'splits', 'main.json'), 'utf8')) as { segments: Array<{ name: string; intervals: Array<[string, string]> }> };
     const files = allParquetFiles(join(template, 'features')).map((p) => `'${p}'`).join(', ');
     const stored = (await ctx.db.all(`SELECT symbol, epoch_us(event_time)::DOUBLE AS us FROM read_parquet([${files}], hive_partitioning = true)`)) as Array<{ symbol: string; us: number }>;
-    // the split's interval bounds are ISO strings with microseconds (a buffer ends 1 us after a row)
-    const isoUs = (s: string): number => {
-      const m = /^(.*)\.(\d{6})Z$/.exec(s)!;
-      return Date.parse(`${m[1]}Z`) * 1000 + Number(m[2]);
-    };
     for (const segment of ['validation', 'train+validation'] as const) {
       const names = segment === 'validation' ? ['validation'] : ['train', 'validation'];
       const iv = split.segments.filter((x) => names.includes(x.name)).flatMap((x) => x.intervals.map(([a, b]) => [isoUs(a), isoUs(b)] as const));
@@ -108,10 +109,6 @@ describe('research panel read', () => {
     expect(split.folds.length).toBeGreaterThan(1);
     const files = allParquetFiles(join(template, 'features')).map((p) => `'${p}'`).join(', ');
     const stored = (await ctx.db.all(`SELECT symbol, epoch_us(event_time)::DOUBLE AS us FROM read_parquet([${files}], hive_partitioning = true)`)) as Array<{ symbol: string; us: number }>;
-    const isoUs = (s: string): number => {
-      const m = /^(.*)\.(\d{6})Z$/.exec(s)!;
-      return Date.parse(`${m[1]}Z`) * 1000 + Number(m[2]);
-    };
     const within = (iv: Array<[string, string]>): string[] =>
       stored.filter((r) => iv.some(([a, b]) => r.us >= isoUs(a) && r.us < isoUs(b))).map((r) => `${r.symbol} ${r.us / 1000}`).sort();
     const f = split.folds[1]!;
