@@ -119,15 +119,11 @@ export function orderedTable(set: GroupSet, col: SortedColumn): Int32Array {
 export interface RankedColumn {
   col: SortedColumn;
   table: Int32Array;
-  /** position of each row in the column's order (-1: not finite) */
-  pos: Int32Array;
 }
 
-/** A sorted column with its ordered table and the position of each row. */
+/** A sorted column with its ordered table. */
 export function rankedColumn(set: GroupSet, col: SortedColumn): RankedColumn {
-  const pos = new Int32Array(set.N).fill(-1);
-  for (let p = 0; p < col.order.length; p++) pos[col.order[p]!] = p;
-  return { col, table: orderedTable(set, col), pos };
+  return { col, table: orderedTable(set, col) };
 }
 
 /** End of the tie block starting at p. */
@@ -207,7 +203,7 @@ export function rankSide(set: GroupSet, col: RankedColumn | SortedColumn, valid:
       const i = order[p]!;
       if (valid[i] === 1) {
         const by = i * K;
-        for (let k = 0, b = (ordered ? p : i) * K; k < K; k++) {
+        for (let k = 0, b = rowOf(ordered, order, p) * K; k < K; k++) {
           const idx = tab[b + k]!;
           if (idx < 0) continue;
           const c = cnt[idx]! + 1;

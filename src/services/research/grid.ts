@@ -264,8 +264,7 @@ function gridAllCellExtras(ix: GridIndex, o: FeatureHorizonInput, valid: Uint8Ar
     lo95 = spread - z * se;
     hi95 = spread + z * se;
   }
-  const b = { buckets, monotonicity: mono.rho, monotonicity_p: mono.p_value, spread };
-  Object.assign(r, { buckets: b.buckets, monotonicity: b.monotonicity, monotonicity_p: b.monotonicity_p, spread: b.spread, spread_ci_low: lo95, spread_ci_high: hi95 });
+  Object.assign(r, { buckets, monotonicity: mono.rho, monotonicity_p: mono.p_value, spread, spread_ci_low: lo95, spread_ci_high: hi95 });
   // Turnover does not depend on the horizon: once per feature.
   if (!ix.turnover.has(o.feature)) {
     let tSum = 0;

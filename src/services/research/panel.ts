@@ -110,17 +110,6 @@ export function evalSelectors(segment: EvalSegment): { eval: SegmentSelector[]; 
 
 const sameSelector = (a: SegmentSelector, b: SegmentSelector): boolean => JSON.stringify(a) === JSON.stringify(b);
 
-/** Feature columns of a temp table (checked against the catalog: they are SQL identifiers). */
-async function featureColumns(ctx: ServiceContext, table: string, wanted: string[]): Promise<string[]> {
-  const present = new Set((await runQuery(ctx.db, 'common/columns', {}, { idents: { t: table } })).map((r) => String(r['column_name'])));
-  const missing = wanted.filter((c) => !present.has(c));
-  if (missing.length) {
-    throw missingError(`the features dataset has no column(s) ${missing.join(', ')}`, { hint: 'rebuild the features with "perpkit features" (all families)' });
-  }
-  for (const c of wanted) if (!FEATURE_NAMES.includes(c)) throw usageError(`unknown feature ${JSON.stringify(c)}`);
-  return wanted;
-}
-
 interface FeatureRows {
   /** decision times, epoch ms */
   time: Float64Array;
@@ -200,6 +189,7 @@ export async function loadPanels(o: LoadPanelOptions, ctx: ServiceContext): Prom
   // what the split was computed on and are not checked: see readSegment).
   const foreign = o.read.venue !== undefined && o.read.venue !== split.venue;
   const read: RunRead = foreign ? o.read : { ...o.read, inputs: await checkSplitInputs(ctx, o.root, split) };
+  // feature names become SQL identifiers of the reads: catalog names only
   for (const c of o.features) if (!FEATURE_NAMES.includes(c)) throw usageError(`unknown feature ${JSON.stringify(c)}`);
   const f = await copySegments(ctx, o.root, o.split, sel.eval, 'features', 'research_features', read, o.features);
   // readSegment reads one dataset per call and records each read of the sealed test segment, so
@@ -218,7 +208,8 @@ export async function loadPanels(o: LoadPanelOptions, ctx: ServiceContext): Prom
     });
   }
   const horizons = stored.filter((s) => o.horizons.includes(s.horizon));
-  const cols = await featureColumns(ctx, 'research_features', o.features);
+  // the names were checked against the catalog above, and their presence by the projected reads
+  const cols = [...o.features];
   const evalRows = await readFeatures(ctx, 'research_features', cols);
   const train = new Map<string, Map<string, Float64Array>>();
   if (trainInEval) {
