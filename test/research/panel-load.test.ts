@@ -123,7 +123,7 @@ describe('research panel read', () => {
     expect(Math.max(...train.panel.assets.map((a) => a.time[a.time.length - 1]!))).toBeLessThan(Math.min(...test.panel.assets.map((a) => a.time[0]!)));
   }, 120_000);
 
-  it('changed data is refused (the run checks the inputs once, before its first read) and nothing is written', async () => {
+  it('changed data is refused (by the run\'s input check, before its first read) and nothing is written', async () => {
     const root = tempDir();
     cpSync(template, root, { recursive: true });
     const ctx = await testContext();
