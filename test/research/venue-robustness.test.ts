@@ -10,60 +10,73 @@ import { tempDir, testContext } from '../helpers.js';
 import { SHORT_SPAN_CONFIG } from './fixture.js';
 
 /**
- * H3 (perp leads spot) needs the same test on a second venue. Two synthetic venues of the same span
- * (different seeds) in one data dir, a split on the first: the run reads the second venue's rows over
- * the split's own intervals and judges the run's best cell against the same cell there. That cell
- * must be exactly what research computes on a split of the second venue with the same boundaries.
+ * H3 (perp leads spot) needs the same test on a second venue. Three synthetic venues of the same
+ * span (different seeds) in one data dir, a split on the first: the run reads every other venue's
+ * rows over the split's own intervals and judges the run's best cell against the same cell on each.
+ * That cell must be exactly what research computes on a split of that venue with the same boundaries.
  */
 const DAY = 86_400_000_000;
 const FROM = Date.UTC(2025, 0, 1) * 1000;
 const TO = FROM + 14 * DAY;
 
 describe('research: venue robustness on a second venue', () => {
-  it('is inconclusive while the second venue has no labels, then tests the same cell there (equal to a run on its own split)', async () => {
+  it('tests the same cell on every other venue, names the one without labels, and equals a run on its own split', async () => {
     const ctx = await testContext();
     const root = join(tempDir(), 'data');
-    for (const [venue, seed] of [['synthetic', 7], ['synthetic-b', 8]] as const) {
+    for (const [venue, seed] of [['synthetic', 7], ['synthetic-b', 8], ['synthetic-c', 9]] as const) {
       await generateSynthetic({ root, venue, bases: ['BTC', 'ETH'], from: FROM, to: TO, timeframe: '1m', seed, effects: DEFAULT_EFFECTS, effects_name: 'default', cadence: 'coinbase' }, ctx);
       await buildFeatures({ root, venue, timeframe: '15m' }, ctx);
     }
     const labels = (venue: string) => buildLabels({ root, venue, timeframe: '15m', label_timeframe: '1m', horizons: ['15m', '1h'] }, ctx);
     await labels('synthetic');
+    await labels('synthetic-c');
     const split = { root, scheme: 'holdout' as const, timeframe: '15m', holdout: { buffer_us: 6 * 3_600_000_000 } };
     await createSplit({ ...split, name: 'a', venue: 'synthetic' }, ctx);
     const research = (name: string, hypotheses: string[]) =>
       runResearch({ root, split: name, segment: 'train+validation', hypotheses, config: { ...SHORT_SPAN_CONFIG }, args: { test: true }, write: false }, ctx);
+    const ownCell = async (name: string, venue: string, feature: string, horizon: string) => {
+      await createSplit({ ...split, name, venue }, ctx);
+      const own = await research(name, ['H3']);
+      return { run: own, cell: own.cells.find((x) => x.feature === feature && x.horizon === horizon && x.regime_dim === 'all')! };
+    };
 
-    // no labels on synthetic-b yet: named, not tested
+    // no labels on synthetic-b yet: named, not tested; synthetic-c is tested
     const before = await research('a', ['H3']);
     const c0 = before.hypotheses[0]!.checks.find((c) => c.name === 'venue_robustness')!;
-    expect(c0.status).toBe('inconclusive');
+    expect(c0.numbers['venues']).toBe('synthetic-b,synthetic-c');
+    expect(c0.numbers['synthetic-b.status']).toBe('inconclusive');
+    expect(c0.numbers['synthetic-b.ic']).toBeNull();
     expect(c0.reason).toMatch(/synthetic-b could not be tested: no labels for split a's scope on venue synthetic-b/);
+    expect(typeof c0.numbers['synthetic-c.ic']).toBe('number');
+    const cStatus = c0.numbers['synthetic-c.status'];
+    // with one venue that cannot be tested, the check is synthetic-c's own
+    expect(c0.status).toBe(cStatus === 'fail' ? 'fail' : cStatus === 'pass' ? 'pass' : 'inconclusive');
 
     await labels('synthetic-b');
     const r = await research('a', ['H3']);
     const v = r.hypotheses[0]!;
     const c = v.checks.find((x) => x.name === 'venue_robustness')!;
-    expect(c.numbers['venue']).toBe('synthetic-b');
+    expect(c.numbers['venues']).toBe('synthetic-b,synthetic-c');
     expect(c.numbers['feature']).toBe(v.best!.feature);
     expect(c.numbers['horizon']).toBe(v.best!.horizon);
     expect(c.numbers['ic_run']).toBe(v.best!.ic);
-    expect(typeof c.numbers['ic']).toBe('number');
-    expect(['pass', 'fail', 'inconclusive']).toContain(c.status);
+    const statuses = [c.numbers['synthetic-b.status'], c.numbers['synthetic-c.status']];
+    expect(c.status).toBe(statuses.includes('fail') ? 'fail' : statuses.includes('pass') ? 'pass' : 'inconclusive');
     // the run's own cells are of its venue only: the second venue's cells are not in the run's tests
     expect(r.venue).toBe('synthetic');
     expect(r.cells.filter((x) => x.regime_dim === 'all')).toHaveLength(3 * 2); // 3 features x 2 horizons
 
-    // the same cell on a split of synthetic-b with the same boundaries (same span and buffer)
-    await createSplit({ ...split, name: 'b', venue: 'synthetic-b' }, ctx);
-    const rb = await research('b', ['H3']);
-    const same = rb.cells.find((x) => x.feature === v.best!.feature && x.horizon === v.best!.horizon && x.regime_dim === 'all')!;
-    expect(c.numbers['ic']).toBeCloseTo(same.ic!, 12);
-    expect(c.numbers['t_nw']).toBeCloseTo(same.t_nw!, 10);
-    expect(c.numbers['p_value']).toBeCloseTo(same.p_value!, 12);
-    expect(c.numbers['effective_n']).toBe(same.effective_n);
-    // split b's own run finds synthetic as its second venue
-    expect(rb.hypotheses[0]!.checks.find((x) => x.name === 'venue_robustness')!.numbers['venue']).toBe('synthetic');
+    // the same cell on a split of each other venue with the same boundaries (same span and buffer)
+    for (const [name, venue] of [['b', 'synthetic-b'], ['c', 'synthetic-c']] as const) {
+      const own = await ownCell(name, venue, v.best!.feature, v.best!.horizon);
+      expect(c.numbers[`${venue}.ic`]).toBeCloseTo(own.cell.ic!, 12);
+      expect(c.numbers[`${venue}.t_nw`]).toBeCloseTo(own.cell.t_nw!, 10);
+      expect(c.numbers[`${venue}.p_value`]).toBeCloseTo(own.cell.p_value!, 12);
+      expect(c.numbers[`${venue}.effective_n`]).toBe(own.cell.effective_n);
+      // each split's own run finds the other two venues
+      const others = ['synthetic', 'synthetic-b', 'synthetic-c'].filter((x) => x !== venue).join(',');
+      expect(own.run.hypotheses[0]!.checks.find((x) => x.name === 'venue_robustness')!.numbers['venues']).toBe(others);
+    }
     // nothing of synthetic-b was read as the sealed test segment
     expect(await ledgerRows(ctx, root, { kind: 'unseal' })).toHaveLength(0);
   }, 600_000);

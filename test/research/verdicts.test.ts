@@ -96,7 +96,7 @@ describe('hypothesis verdicts', () => {
   });
   describe('venue robustness on the second venue (the same cell there, its own NW p)', () => {
     const run = (second: SecondVenue) =>
-      judge(spec({ requires_second_venue: true }), [cell({}), ...regimeCells([-0.05, -0.06, -0.07])], cfg, null, null, { venue: 'coinbase', others: ['binance-usdm'], timeframe: '5m', second });
+      judge(spec({ requires_second_venue: true }), [cell({}), ...regimeCells([-0.05, -0.06, -0.07])], cfg, null, null, { venue: 'coinbase', others: ['binance-usdm'], timeframe: '5m', tested: [second] });
     const check = (v: ReturnType<typeof judge>) => v.checks.find((c) => c.name === 'venue_robustness')!;
     const other = (over: Partial<CellResult>) => ({ venue: 'binance-usdm', rows: 9000, cells: [cell({ p_bh: null, p_holm: null, ...over })] });
     it('passes when the same cell is significant with the same sign there (and the verdict can pass)', () => {
@@ -125,6 +125,43 @@ describe('hypothesis verdicts', () => {
       const missing = run({ venue: 'binance-usdm', rows: 0, cells: [], error: 'no labels for split s' });
       expect(check(missing).status).toBe('inconclusive');
       expect(check(missing).reason).toMatch(/binance-usdm could not be tested: no labels for split s/);
+    });
+  });
+  describe('venue robustness on several other venues (each its own pre-specified test)', () => {
+    const cells = [cell({}), ...regimeCells([-0.05, -0.06, -0.07])];
+    const on = (venue: string, over: Partial<CellResult> | null): SecondVenue =>
+      over === null ? { venue, rows: 0, cells: [], error: `no labels for split s's scope on venue ${venue}` } : { venue, rows: 9000, cells: [cell({ p_bh: null, p_holm: null, ...over })] };
+    const run = (tested: SecondVenue[]) => judge(spec({ requires_second_venue: true }), cells, cfg, null, null, { venue: 'coinbase', others: tested.map((t) => t.venue), timeframe: '5m', tested });
+    const check = (v: ReturnType<typeof judge>) => v.checks.find((c) => c.name === 'venue_robustness')!;
+    const rep = { ic: -0.04, t_nw: -3, p_value: 0.003 };
+    it('passes when one replicates and the others cannot be tested, with every venue\'s numbers', () => {
+      const v = run([on('binance-usdm', null), on('okx', rep)]);
+      expect(check(v).status).toBe('pass');
+      expect(v.verdict).toBe('pass');
+      expect(check(v).numbers).toMatchObject({ venues: 'binance-usdm,okx', replicated: 'okx', failed: '', 'okx.status': 'pass', 'okx.ic': -0.04, 'okx.p_value': 0.003, 'binance-usdm.status': 'inconclusive', 'binance-usdm.ic': null, feature: 'basis_z_168', horizon: '1h', ic_run: -0.06 });
+      expect(check(v).reason).toMatch(/^1 of 2 other venues replicate: replicates on okx.*; inconclusive: binance-usdm could not be tested/);
+    });
+    it('fails when any venue contradicts, even when another replicates (either order)', () => {
+      for (const tested of [[on('binance-usdm', rep), on('okx', { ic: 0.05, t_nw: 3.5, p_value: 0.001 })], [on('okx', { ic: 0.05, t_nw: 3.5, p_value: 0.001 }), on('binance-usdm', rep)]]) {
+        const v = run(tested);
+        expect(check(v).status).toBe('fail');
+        expect(v.verdict).toBe('fail');
+        expect(check(v).numbers).toMatchObject({ replicated: 'binance-usdm', failed: 'okx' });
+        expect(check(v).reason).toMatch(/^1 of 2 other venues contradict: the opposite sign on okx.*; replicates on binance-usdm/);
+      }
+      const none = run([on('binance-usdm', rep), on('okx', { ic: -0.004, p_value: 0.6, effective_n: cfg.min_effective_n_to_reject })]);
+      expect(check(none).status).toBe('fail');
+      expect(check(none).reason).toMatch(/does not replicate on okx/);
+    });
+    it('is inconclusive when none replicates or contradicts', () => {
+      const v = run([on('binance-usdm', null), on('okx', { ic: -0.004, p_value: 0.6, effective_n: cfg.min_effective_n_to_reject - 1 })]);
+      expect(check(v).status).toBe('inconclusive');
+      expect(v.verdict).toBe('inconclusive');
+      expect(check(v).numbers).toMatchObject({ replicated: '', failed: '', 'okx.status': 'inconclusive' });
+      expect(check(v).reason).toMatch(/^no other venue replicates or contradicts: .*binance-usdm could not be tested.*not significant on okx/);
+    });
+    it('with one venue tested, the numbers are that venue\'s own check', () => {
+      expect(check(run([on('okx', rep)])).numbers).toMatchObject({ venue: 'okx', ic: -0.04, p_value: 0.003 });
     });
   });
   it('insufficient cells never give a verdict number', () => {

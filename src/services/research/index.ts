@@ -213,21 +213,21 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
     : null;
   const settlementS = (performance.now() - tSettle) / 1000;
   const settlementCpu = cpuSeconds(cpu0);
-  // Venue robustness (lead-lag hypotheses): the same cells on the first other venue with features
-  // at this timeframe, over the split's own intervals (research/venues.ts).
+  // Venue robustness (lead-lag hypotheses): the same cells on every other venue with features at
+  // this timeframe, over the split's own intervals (research/venues.ts).
   const venueSpecs = specs.filter((s) => s.spec.requires_second_venue);
   const others = venueSpecs.length ? await otherVenues(o.root, split.venue, split.timeframe) : [];
-  let second: SecondVenue | null = null;
-  if (others.length) {
+  const venueTests: SecondVenue[] = [];
+  for (const [k, venue] of others.entries()) {
     const tVenue = performance.now();
-    ctx.log.progress(`research: venue robustness on ${others[0]}`);
+    ctx.log.progress(`research: venue robustness on ${venue} (${k + 1}/${others.length})`);
     const vf = specFeatures(venueSpecs);
-    second = await secondVenueCells(
+    const second = await secondVenueCells(
       {
         root: o.root,
         split: o.split,
         segment: o.segment,
-        venue: others[0] as string,
+        venue,
         features: vf,
         needed: [...new Set([...vf, ...cfg.baseline_features, cfg.stress_feature])],
         horizons: horizonJobs,
@@ -238,8 +238,9 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
     );
     ctx.log.progressDone();
     ctx.log.info(`research: venue robustness: ${second.error ?? `${second.cells.length} cells of ${second.venue} (${second.rows} rows) in ${((performance.now() - tVenue) / 1000).toFixed(1)} s`}`);
+    venueTests.push(second);
   }
-  const verdicts = specs.map((s) => judge(s.spec, cells, cfg, loaded.panel.round_trip_cost, settlement, { venue: split.venue, others, timeframe: split.timeframe, second }));
+  const verdicts = specs.map((s) => judge(s.spec, cells, cfg, loaded.panel.round_trip_cost, settlement, { venue: split.venue, others, timeframe: split.timeframe, tested: venueTests }));
   const specHashes = Object.fromEntries(specs.map((s) => [s.spec.id, s.hash]));
   const dataHashes = Object.fromEntries(Object.entries(split.inputs).map(([k, v]) => [k, v.hash]));
   const nowMs = ctx.clock.now();

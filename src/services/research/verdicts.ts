@@ -42,8 +42,8 @@ export interface VenueContext {
   venue: string;
   others: string[];
   timeframe: string;
-  /** the same cells on the first of `others` (research/venues.ts); absent when not run */
-  second?: SecondVenue | null;
+  /** the same cells on each of `others` (research/venues.ts), in their order; absent when not run */
+  tested?: SecondVenue[] | null;
 }
 
 export function judge(spec: HypothesisSpec, cells: readonly CellResult[], cfg: ResearchConfig, roundTripCost: number | null, study: SettlementStudy | null = null, venues: VenueContext | null = null): Verdict {
@@ -149,8 +149,8 @@ export function judge(spec: HypothesisSpec, cells: readonly CellResult[], cfg: R
     const others = venues?.others ?? [];
     if (others.length === 0) {
       checks.push({ name: 'venue_robustness', status: 'inconclusive', numbers: { venues: 1 }, reason: 'inconclusive: no second venue (the same test on a second venue is required for lead-lag claims)' });
-    } else if (venues?.second) {
-      checks.push(venueCheck(venues.second, best, d, alpha, cfg));
+    } else if (venues?.tested?.length) {
+      checks.push(venuesCheck(venues.tested, best, d, alpha, cfg));
     } else {
       checks.push({
         name: 'venue_robustness',
@@ -173,6 +173,34 @@ export function judge(spec: HypothesisSpec, cells: readonly CellResult[], cfg: R
   if (rest.some((c) => c.status === 'fail')) return verdict('fail');
   if (rest.some((c) => c.status === 'inconclusive')) return verdict('inconclusive');
   return verdict('pass');
+}
+
+/**
+ * The check over every other venue tested: each venue's own check (venueCheck); with one venue,
+ * that check. With several: fail when any fails (the effect is absent or reversed where there is
+ * enough data to tell), pass when at least one replicates and none fails (proposal 000 asks for at
+ * least one replication; a venue without the data says nothing), inconclusive otherwise. Each
+ * venue's test is pre-specified (no search over venues picks the best one), so alpha is not split.
+ */
+function venuesCheck(tested: readonly SecondVenue[], best: CellResult, d: number, alpha: number, cfg: ResearchConfig): Check {
+  const each = tested.map((v) => venueCheck(v, best, d, alpha, cfg));
+  if (each.length === 1) return each[0]!;
+  const numbers: Check['numbers'] = { venues: tested.map((v) => v.venue).join(','), feature: best.feature, horizon: best.horizon, ic_run: best.ic };
+  tested.forEach((v, k) => {
+    const c = each[k]!;
+    numbers[`${v.venue}.status`] = c.status;
+    for (const key of ['ic', 't_nw', 'p_value', 'effective_n'] as const) numbers[`${v.venue}.${key}`] = c.numbers[key] ?? null;
+  });
+  const by = (s: CheckStatus): string[] => tested.filter((_, k) => each[k]!.status === s).map((v) => v.venue);
+  const failed = by('fail');
+  const passed = by('pass');
+  numbers['replicated'] = passed.join(',');
+  numbers['failed'] = failed.join(',');
+  // every venue's reason, those of the deciding status first
+  const reasons = (s: CheckStatus): string => [...each.filter((c) => c.status === s), ...each.filter((c) => c.status !== s)].map((c) => c.reason).join('; ');
+  if (failed.length) return { name: 'venue_robustness', status: 'fail', numbers, reason: `${failed.length} of ${tested.length} other venues contradict: ${reasons('fail')}` };
+  if (passed.length) return { name: 'venue_robustness', status: 'pass', numbers, reason: `${passed.length} of ${tested.length} other venues replicate: ${reasons('pass')}` };
+  return { name: 'venue_robustness', status: 'inconclusive', numbers, reason: `no other venue replicates or contradicts: ${reasons('inconclusive')}` };
 }
 
 /**
