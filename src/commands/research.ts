@@ -13,7 +13,7 @@ const num = (v: number | null, d: number): number | null => (v === null ? null :
 
 export default class Research extends PerpkitCommand<ResearchResult> {
   static summary = 'Information coefficients by horizon and regime with overlap-aware statistics, and verdicts on the hypotheses H1-H6.';
-  static description = `Per (feature, horizon, regime cell) on a segment of a holdout split (or one fold of a walk-forward split): time-series Spearman IC per
+  static description = `Per (feature, horizon, regime cell) on a segment of a holdout split (or one fold of a walk-forward split, or all its folds' test sides): time-series Spearman IC per
 asset and pooled, IC IR, hit rate, observations and effective N, Newey-West t and p (lags = 2 x
 (horizon / bar - 1) by default), Holm and Benjamini-Hochberg adjusted p across every cell of the run,
 magnitude buckets (edges from the training segment), decay (IC per month, its trend, sign
@@ -37,7 +37,7 @@ How to read the numbers: docs/research.md.`;
     family: Flags.string({ description: 'Feature families to test, comma-separated (instead of --hypothesis).' }),
     hypothesis: Flags.string({ description: 'Hypotheses to judge: H1..H6, comma-separated, or all (the default).' }),
     horizons: Flags.string({ description: 'Label horizons (default: those of the specs that the split has; with --features/--family: all of the split).' }),
-    segment: Flags.string({ description: 'Segment to evaluate: train, validation, train+validation or test (holdout split), or fold-N-test / fold-N-train (one fold of a walk-forward split; its training side fits edges and thresholds).', default: 'validation' }),
+    segment: Flags.string({ description: 'Segment to evaluate: train, validation, train+validation or test (holdout split), fold-N-test / fold-N-train (one fold of a walk-forward split; its training side fits edges and thresholds), or folds-test (every fold\'s test side of a walk-forward split, each fitted on its own fold\'s training side).', default: 'validation' }),
     regimes: Flags.string({ description: `Regime dimensions: ${REGIME_DIMENSIONS.join(', ')} (default: the specs'; with --features/--family: all).` }),
     unseal: Flags.string({ description: 'Reason for reading the sealed test segment (with --segment test); recorded in the ledger.' }),
     config: Flags.string({ description: 'YAML file with research config overrides (fdr, min_obs_per_cell, ic_period, ...; see docs/research.md).' }),

@@ -80,9 +80,12 @@ describe('perpkit research (CLI, real sample)', () => {
       [['--split', 'demo', '--horizons', '15m'], 4, /no labels for horizon\(s\) 15m/],
       [['--split', 'demo', '--unseal', 'why'], 2, /--unseal is only for --segment test/],
       [['--split', 'demo', '--features', 'no_such'], 2, /unknown feature/],
-      [['--split', 'wf'], 2, /split wf is walk-forward: evaluate one of its folds$/],
-      [['--split', 'wf', '--segment', 'fold-99-test'], 2, /split wf is walk-forward: evaluate one of its folds; it has no fold 99/],
-      [['--split', 'wf', '--segment', 'validation'], 2, /split wf is walk-forward: evaluate one of its folds$/],
+      [['--split', 'wf'], 2, /split wf is walk-forward: evaluate one of its folds, or every fold's test side$/],
+      [['--split', 'wf', '--segment', 'fold-99-test'], 2, /split wf is walk-forward: evaluate one of its folds, or every fold's test side; it has no fold 99/],
+      [['--split', 'wf', '--segment', 'validation'], 2, /split wf is walk-forward: evaluate one of its folds, or every fold's test side$/],
+      [['--split', 'demo', '--segment', 'folds-test'], 2, /split demo is a holdout split: it has no folds$/],
+      [['--split', 'kf', '--segment', 'folds-test'], 2, /split kf is purged-kfold; research evaluates holdout segments or walk-forward folds/],
+      [['--split', 'wf', '--segment', 'folds'], 2, /bad segment "folds"/],
       [['--split', 'demo', '--segment', 'fold-0-test'], 2, /split demo is a holdout split: it has no fold 0/],
       [['--split', 'demo', '--segment', 'middle'], 2, /bad segment "middle"/],
       [['--split', 'kf', '--segment', 'fold-0-test'], 2, /split kf is purged-kfold; research evaluates holdout segments or walk-forward folds/],
@@ -96,7 +99,7 @@ describe('perpkit research (CLI, real sample)', () => {
     }
     // the walk-forward split's error says what to do instead; a purged k-fold split's names a holdout split
     const wf = await runCli(['research', '--split', 'wf', '--data-dir', dir]);
-    expect(wf.stderr).toMatch(/--segment fold-N-test with N in 0\.\.\d+/);
+    expect(wf.stderr).toMatch(/--segment fold-N-test with N in 0\.\.\d+, or --segment folds-test/);
     const kf = await runCli(['research', '--split', 'kf', '--segment', 'fold-0-test', '--data-dir', dir]);
     expect(kf.stderr).toContain('perpkit split --name kf-holdout --scheme holdout --timeframe 1h');
     // one more trial (the unsealed run) and its unsealing with the reason (split's readSegment records
@@ -108,7 +111,7 @@ describe('perpkit research (CLI, real sample)', () => {
     expect(unsealed.stderr).not.toContain('repeated look');
   }, SLOW);
 
-  it('evaluates one fold of a walk-forward split: its test rows, edges and thresholds from its training side; the dataset and ledger say which fold', async () => {
+  it('evaluates one fold of a walk-forward split (its test rows, edges and thresholds from its training side), and every fold\'s test side; the dataset and ledger say which', async () => {
     const split = JSON.parse(readFileSync(join(dir, 'splits', 'wf.json'), 'utf8')) as { folds: Array<{ index: number; test: { rows: Record<string, number> } }> };
     const last = split.folds[split.folds.length - 1]!;
     const r = await runCli(['research', '--split', 'wf', '--segment', `fold-${last.index}-test`, '--hypothesis', 'H1', '--data-dir', dir, '--json']);
@@ -124,6 +127,19 @@ describe('perpkit research (CLI, real sample)', () => {
     const trials = (await ledgerRows(ctx, dir)).filter((x) => x.kind === 'evaluation' && x.args.includes(out.run_id));
     expect(trials.length).toBe(out.cells_tested);
     expect(trials.every((x) => x.segment === `fold-${last.index}-test`)).toBe(true);
+
+    // every fold's test side in one run: their rows, the dataset and the ledger say folds-test
+    const all = await runCli(['research', '--split', 'wf', '--segment', 'folds-test', '--features', 'roc_1,rv_24', '--horizons', '1h', '--data-dir', dir, '--json']);
+    expect(all.code, all.stderr).toBe(0);
+    const o2 = JSON.parse(all.stdout) as { segment: string; rows: number; run_id: string; cells_tested: number; cells: Array<{ regime_dim: string; status: string; ic_by_asset: Record<string, number | null> }> };
+    expect(o2.segment).toBe('folds-test');
+    expect(o2.rows).toBe(split.folds.reduce((s, f) => s + Object.values(f.test.rows).reduce((a, b) => a + b, 0), 0));
+    expect(Object.keys(o2.cells.find((c) => c.regime_dim === 'all' && c.status === 'ok')!.ic_by_asset).sort()).toEqual(split.folds.flatMap((f) => Object.keys(f.test.rows).map((sym) => `${sym}@fold-${f.index}`)).sort());
+    const seg2 = await ctx.db.all(`SELECT DISTINCT segment FROM ${SCAN_SQL} WHERE run_id = $run`, { files: listOf(await datasetFiles(dir, researchSpec(), {})), run: o2.run_id });
+    expect(seg2).toEqual([{ segment: 'folds-test' }]);
+    const trials2 = (await ledgerRows(ctx, dir)).filter((x) => x.kind === 'evaluation' && x.args.includes(o2.run_id));
+    expect(trials2.length).toBe(o2.cells_tested);
+    expect(trials2.every((x) => x.segment === 'folds-test')).toBe(true);
   }, SLOW);
 
   it('computes the same cells on worker threads (the built worker, --workers 2) as on one thread', async () => {

@@ -3,6 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isPerpkitError } from '../../src/domain/errors.js';
+import { runResearch } from '../../src/services/research/index.js';
 import { loadPanels, type EvalSegment } from '../../src/services/research/panel.js';
 import { createSplit, readSegment } from '../../src/services/split.js';
 import { allParquetFiles } from '../../src/store/integrity.js';
@@ -122,6 +123,66 @@ describe('research panel read', () => {
     // the fold's training side ends before its test side starts
     expect(Math.max(...train.panel.assets.map((a) => a.time[a.time.length - 1]!))).toBeLessThan(Math.min(...test.panel.assets.map((a) => a.time[0]!)));
   }, 120_000);
+
+  it('every fold\'s test side (folds-test): each fold exactly as its own fold-N-test read, its asset named <symbol>@fold-N, its own training values', async () => {
+    const ctx = await testContext();
+    const split = JSON.parse(readFileSync(join(template, 'splits', 'wf.json'), 'utf8')) as { folds: Array<{ index: number }> };
+    expect(split.folds.length).toBeGreaterThan(1);
+    const all = await load(template, 'folds-test', ctx, 'wf');
+    const want: string[] = [];
+    let rows = 0;
+    for (const f of split.folds) {
+      const one = await load(template, `fold-${f.index}-test`, ctx, 'wf');
+      rows += one.panel.rows;
+      for (const a of one.panel.assets) {
+        const name = `${a.symbol}@fold-${f.index}`;
+        want.push(name);
+        const got = all.panel.assets.find((x) => x.symbol === name)!;
+        expect(Buffer.from(got.time.buffer)).toEqual(Buffer.from(a.time.buffer));
+        for (const x of FEATURES) {
+          expect(Buffer.from(got.features.get(x)!.buffer)).toEqual(Buffer.from(a.features.get(x)!.buffer));
+          expect(Buffer.from(all.train.get(name)!.get(x)!.buffer)).toEqual(Buffer.from(one.train.get(a.symbol)!.get(x)!.buffer));
+        }
+        for (const h of ['1h', '4h']) expect(Buffer.from(got.labels.get(h)!.buffer)).toEqual(Buffer.from(a.labels.get(h)!.buffer));
+      }
+    }
+    expect(all.panel.assets.map((a) => a.symbol)).toEqual(want);
+    expect(all.panel.rows).toBe(rows);
+    // the folds' test sides do not overlap in time
+    const spans = split.folds.map((f) => all.panel.assets.filter((a) => a.symbol.endsWith(`@fold-${f.index}`)).flatMap((a) => [a.time[0]!, a.time[a.time.length - 1]!]));
+    for (let k = 1; k < spans.length; k++) expect(Math.max(...spans[k - 1]!)).toBeLessThan(Math.min(...spans[k]!));
+  }, 120_000);
+
+  it('research over every fold\'s test side: each (asset, fold) IC is the one-fold run\'s, the pooled IC their mean', async () => {
+    const ctx = await testContext();
+    const split = JSON.parse(readFileSync(join(template, 'splits', 'wf.json'), 'utf8')) as { folds: Array<{ index: number }> };
+    const run = (segment: EvalSegment) =>
+      runResearch({ root: template, split: 'wf', segment, features: ['roc_1', 'basis'], horizons: ['1h'], regimes: ['vol'], config: { min_obs_per_cell: 30 }, args: { test: true }, write: false }, ctx);
+    const all = await run('folds-test');
+    expect(all.segment).toBe('folds-test');
+    for (const feature of ['roc_1', 'basis']) {
+      const cell = all.cells.find((c) => c.feature === feature && c.regime_dim === 'all')!;
+      expect(cell.status).toBe('ok');
+      // each fold's (asset) IC where that fold's own run has the cell (a fold too short for the
+      // cell on its own still adds its assets' ICs to the pooled cell, as a short asset does)
+      let compared = 0;
+      for (const f of split.folds) {
+        const one = (await run(`fold-${f.index}-test`)).cells.find((c) => c.feature === feature && c.regime_dim === 'all')!;
+        if (one.status !== 'ok') continue;
+        for (const [sym, ic] of Object.entries(one.ic_by_asset)) {
+          expect(cell.ic_by_asset[`${sym}@fold-${f.index}`]).toBe(ic);
+          compared++;
+        }
+      }
+      expect(compared).toBeGreaterThanOrEqual(2 * 3);
+      const assets = (await loadPanels({ root: template, split: 'wf', segment: 'folds-test', features: [feature], horizons: ['1h'], read: { command: 'test', args: {}, unseal_test: false } }, ctx)).panel.assets;
+      expect(Object.keys(cell.ic_by_asset).sort()).toEqual(assets.map((a) => a.symbol).sort());
+      const per = Object.values(cell.ic_by_asset).filter((x): x is number => x !== null);
+      expect(per.length).toBeGreaterThan(3);
+      expect(cell.ic).toBeCloseTo(per.reduce((a, b) => a + b, 0) / per.length, 12);
+      expect(cell.assets).toBe(per.length);
+    }
+  }, 300_000);
 
   it('changed data is refused (by the run\'s input check, before its first read) and nothing is written', async () => {
     const root = tempDir();

@@ -16,7 +16,7 @@ import { datasetFiles, listOf } from '../../store/dataset.js';
 import { runQuery } from '../../store/queries.js';
 import { ledgerSpec } from '../../store/ledger.js';
 import type { CellResult } from '../research/cells.js';
-import { evalSelectors, type EvalSegment } from '../research/panel.js';
+import { evalRowSelectors, type EvalSegment } from '../research/panel.js';
 import { settlementStudy, type SettlementStudy } from '../research/settlement.js';
 import { loadHypotheses } from '../research/specs.js';
 import { judge, type Verdict } from '../research/verdicts.js';
@@ -149,7 +149,7 @@ export async function loadResearch(ctx: ServiceContext, root: string, runId: str
         ctx,
         root,
         sp,
-        evalSelectors(segment).eval.flatMap((sel) => selectorIntervals(sp, sel)),
+        evalRowSelectors(segment, (sp.folds ?? []).map((f) => f.index)).flatMap((sel) => selectorIntervals(sp, sel)),
         { near_minutes: cfg.settlement_near_minutes, far_minutes: cfg.settlement_far_minutes },
       );
       note = settlement ? `recomputed from split ${split}'s bars and funding` : 'no funding or bars in the segment';

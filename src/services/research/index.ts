@@ -17,7 +17,7 @@ import { ledgerSpec, sha256 } from '../../store/ledger.js';
 import { loadSplit, selectorIntervals } from '../split.js';
 import type { CellResult } from './cells.js';
 import { gridCells, researchWorkers } from './grid-pool.js';
-import { evalSelectors, foldOf, loadPanels, type EvalSegment } from './panel.js';
+import { evalRowSelectors, foldOf, loadPanels, type EvalSegment } from './panel.js';
 import { loadHypotheses, type LoadedSpec } from './specs.js';
 import { judge, type Verdict } from './verdicts.js';
 import { settlementStudy, type SettlementStudy } from './settlement.js';
@@ -128,8 +128,8 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
   // test side, so what is fitted on it never saw the evaluated rows' future; purged k-fold and CPCV
   // folds train on later data too).
   const fold = foldOf(o.segment);
-  if (split.scheme === 'holdout' && fold) {
-    throw usageError(`split ${o.split} is a holdout split: it has no fold ${fold.fold}`, { hint: 'evaluate --segment train, validation, train+validation or test' });
+  if (split.scheme === 'holdout' && (fold || o.segment === 'folds-test')) {
+    throw usageError(`split ${o.split} is a holdout split: it has no ${fold ? `fold ${fold.fold}` : 'folds'}`, { hint: 'evaluate --segment train, validation, train+validation or test' });
   }
   if (split.scheme !== 'holdout') {
     if (split.scheme !== 'walk-forward') {
@@ -138,9 +138,9 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
       });
     }
     const folds = (split.folds ?? []).map((f) => f.index);
-    if (!fold || !folds.includes(fold.fold)) {
-      throw usageError(`split ${o.split} is walk-forward: evaluate one of its folds${fold ? `; it has no fold ${fold.fold}` : ''}`, {
-        hint: `--segment fold-N-test with N in ${folds.length ? `${Math.min(...folds)}..${Math.max(...folds)}` : '(none: the split has no folds)'} (the fold's training side fits bucket edges, medians and thresholds)`,
+    if (!(o.segment === 'folds-test' && folds.length) && (!fold || !folds.includes(fold.fold))) {
+      throw usageError(`split ${o.split} is walk-forward: evaluate one of its folds, or every fold's test side${fold ? `; it has no fold ${fold.fold}` : ''}`, {
+        hint: `--segment fold-N-test with N in ${folds.length ? `${Math.min(...folds)}..${Math.max(...folds)}` : '(none: the split has no folds)'}, or --segment folds-test (each fold's training side fits bucket edges, medians and thresholds)`,
       });
     }
   }
@@ -207,7 +207,7 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
         ctx,
         o.root,
         split,
-        evalSelectors(o.segment).eval.flatMap((sel) => selectorIntervals(split, sel)),
+        evalRowSelectors(o.segment, (split.folds ?? []).map((f) => f.index)).flatMap((sel) => selectorIntervals(split, sel)),
         { near_minutes: cfg.settlement_near_minutes, far_minutes: cfg.settlement_far_minutes },
       )
     : null;

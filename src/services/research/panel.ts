@@ -1,6 +1,6 @@
 import type { ServiceContext } from '../../domain/context.js';
 import { readQueryColumns } from '../features/panel.js';
-import { missingError, usageError } from '../../domain/errors.js';
+import { missingError, PerpkitError, usageError } from '../../domain/errors.js';
 import { FEATURE_NAMES } from '../../domain/features.js';
 import { listOf } from '../../store/dataset.js';
 import { execQuery, runQuery } from '../../store/queries.js';
@@ -25,10 +25,14 @@ export interface Panel {
 }
 
 /**
- * What a run evaluates: a holdout split's segment(s), or one side of a walk-forward split's fold
- * (`fold-N-test`: the fold's test side, with its training side fitting edges, medians and thresholds).
+ * What a run evaluates: a holdout split's segment(s), one side of a walk-forward split's fold
+ * (`fold-N-test`: the fold's test side, with its training side fitting edges, medians and
+ * thresholds), or every fold's test side (`folds-test`), each fitted on its own fold's training side.
  */
-export type EvalSegment = 'train' | 'validation' | 'train+validation' | 'test' | `fold-${number}-train` | `fold-${number}-test`;
+export type EvalSegment = 'train' | 'validation' | 'train+validation' | 'test' | `fold-${number}-train` | `fold-${number}-test` | 'folds-test';
+
+/** The panel's name of an asset's rows in one fold of a `folds-test` run: `<symbol>@fold-<N>`. */
+export const foldAsset = (symbol: string, fold: number): string => `${symbol}@fold-${fold}`;
 
 export interface SegmentRead {
   command: string;
@@ -93,8 +97,8 @@ export function foldOf(segment: EvalSegment): { fold: number; side: 'train' | 't
 
 /** An evaluated segment from its text (the CLI's --segment), or a usage error listing the forms. */
 export function parseEvalSegment(text: string): EvalSegment {
-  if (['train', 'validation', 'train+validation', 'test'].includes(text) || /^fold-\d+-(train|test)$/.test(text)) return text as EvalSegment;
-  throw usageError(`bad segment ${JSON.stringify(text)}`, { hint: 'use train, validation, train+validation or test (holdout splits), or fold-N-test / fold-N-train (walk-forward splits)' });
+  if (['train', 'validation', 'train+validation', 'test', 'folds-test'].includes(text) || /^fold-\d+-(train|test)$/.test(text)) return text as EvalSegment;
+  throw usageError(`bad segment ${JSON.stringify(text)}`, { hint: 'use train, validation, train+validation or test (holdout splits), or fold-N-test / fold-N-train / folds-test (walk-forward splits)' });
 }
 
 /**
@@ -102,10 +106,19 @@ export function parseEvalSegment(text: string): EvalSegment {
  * bucket edges, hit-rate medians, regime thresholds and the stress cut-off (a holdout split's
  * train segment; a walk-forward fold's own training side).
  */
-export function evalSelectors(segment: EvalSegment): { eval: SegmentSelector[]; train: SegmentSelector } {
+export function evalSelectors(segment: Exclude<EvalSegment, 'folds-test'>): { eval: SegmentSelector[]; train: SegmentSelector } {
   const f = foldOf(segment);
   if (f) return { eval: [{ fold: f.fold, side: f.side }], train: { fold: f.fold, side: 'train' } };
   return { eval: segmentsOf(segment as 'train' | 'validation' | 'train+validation' | 'test').map((x) => ({ segment: x })), train: { segment: 'train' } };
+}
+
+/**
+ * The selectors of the evaluated rows of any evaluated segment (the settlement study's intervals):
+ * with `folds-test`, every fold's test side of the split (`folds`: its fold indices).
+ */
+export function evalRowSelectors(segment: EvalSegment, folds: readonly number[]): SegmentSelector[] {
+  if (segment === 'folds-test') return folds.map((fold) => ({ fold, side: 'test' as const }));
+  return evalSelectors(segment).eval;
 }
 
 const sameSelector = (a: SegmentSelector, b: SegmentSelector): boolean => JSON.stringify(a) === JSON.stringify(b);
@@ -182,13 +195,15 @@ export interface LoadedPanels {
 }
 
 export async function loadPanels(o: LoadPanelOptions, ctx: ServiceContext): Promise<LoadedPanels> {
-  const sel = evalSelectors(o.segment);
-  const trainInEval = sel.eval.some((x) => sameSelector(x, sel.train));
   const split = loadSplit(o.root, o.split);
   // One fingerprint of the split's inputs for every read of this run (another venue's rows are not
   // what the split was computed on and are not checked: see readSegment).
   const foreign = o.read.venue !== undefined && o.read.venue !== split.venue;
-  const read: RunRead = foreign ? o.read : { ...o.read, inputs: await checkSplitInputs(ctx, o.root, split) };
+  const given = (o.read as RunRead).inputs;
+  const read: RunRead = foreign || given ? o.read : { ...o.read, inputs: await checkSplitInputs(ctx, o.root, split) };
+  if (o.segment === 'folds-test') return loadFolds(o, read, (split.folds ?? []).map((f) => f.index), ctx);
+  const sel = evalSelectors(o.segment);
+  const trainInEval = sel.eval.some((x) => sameSelector(x, sel.train));
   // feature names become SQL identifiers of the reads: catalog names only
   for (const c of o.features) if (!FEATURE_NAMES.includes(c)) throw usageError(`unknown feature ${JSON.stringify(c)}`);
   const f = await copySegments(ctx, o.root, o.split, sel.eval, 'features', 'research_features', read, o.features);
@@ -244,4 +259,44 @@ export async function loadPanels(o: LoadPanelOptions, ctx: ServiceContext): Prom
     horizons,
     repeated_look: f.repeated_look,
   };
+}
+
+/**
+ * Every fold's test side of a walk-forward split, each fold read as `fold-N-test` (its own training
+ * side fits edges, medians, thresholds and the stress cut-off), in one panel: an asset's rows of
+ * fold N are the panel asset `<symbol>@fold-N` (foldAsset) with that fold's training values. The
+ * folds' test sides do not overlap in time, so the decision-time series and the cross-section see
+ * each time once; a pooled IC is the mean over (asset, fold) of the within-fold IC.
+ */
+async function loadFolds(o: LoadPanelOptions, read: RunRead, folds: number[], ctx: ServiceContext): Promise<LoadedPanels> {
+  if (folds.length === 0) throw usageError(`split ${o.split} has no folds`, { hint: 're-create it with a longer --from/--to or shorter windows' });
+  const assets: AssetSeries[] = [];
+  const train = new Map<string, Map<string, Float64Array>>();
+  let horizons: LoadedPanels['horizons'] = [];
+  let repeated = false;
+  let costSum = 0;
+  let costRows = 0;
+  for (const [k, fold] of folds.entries()) {
+    ctx.log.progress(`research: reading fold ${fold} (${k + 1} of ${folds.length})`);
+    let part: LoadedPanels;
+    try {
+      part = await loadPanels({ ...o, segment: `fold-${fold}-test`, read }, ctx);
+    } catch (err) {
+      if (err instanceof PerpkitError) err.message = `fold ${fold}: ${err.message}`;
+      throw err;
+    }
+    for (const a of part.panel.assets) {
+      const name = foldAsset(a.symbol, fold);
+      assets.push({ ...a, symbol: name });
+      const t = part.train.get(a.symbol);
+      if (t) train.set(name, t);
+    }
+    horizons = part.horizons;
+    repeated ||= part.repeated_look;
+    if (part.panel.round_trip_cost !== null) {
+      costSum += part.panel.round_trip_cost * part.panel.rows;
+      costRows += part.panel.rows;
+    }
+  }
+  return { panel: { assets, rows: assets.reduce((s, a) => s + a.time.length, 0), round_trip_cost: costRows ? costSum / costRows : null }, train, horizons, repeated_look: repeated };
 }
