@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { buildFeatures, buildLabels } from '../../src/services/features.js';
+import { loadResearch } from '../../src/services/report/research.js';
 import { runResearch } from '../../src/services/research/index.js';
 import { createSplit } from '../../src/services/split.js';
 import { generateSynthetic } from '../../src/services/synthetic.js';
@@ -65,6 +66,13 @@ describe('research: venue robustness on a second venue', () => {
     // the run's own cells are of its venue only: the second venue's cells are not in the run's tests
     expect(r.venue).toBe('synthetic');
     expect(r.cells.filter((x) => x.regime_dim === 'all')).toHaveLength(3 * 2); // 3 features x 2 horizons
+
+    // the run records the other venues' cells in its ledger row: the report's recomputed check is the run's
+    const written = await runResearch({ root, split: 'a', segment: 'train+validation', hypotheses: ['H3'], config: { ...SHORT_SPAN_CONFIG }, args: { test: true } }, ctx);
+    const check = (x: { hypotheses: Array<{ checks: Array<{ name: string }> }> }) => x.hypotheses[0]!.checks.find((y) => y.name === 'venue_robustness');
+    expect(check(written)).toEqual(c);
+    const report = await loadResearch(ctx, root, written.run_id);
+    expect(check({ hypotheses: report.verdicts })).toEqual(c);
 
     // the same cell on a split of each other venue with the same boundaries (same span and buffer)
     for (const [name, venue] of [['b', 'synthetic-b'], ['c', 'synthetic-c']] as const) {

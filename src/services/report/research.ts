@@ -3,7 +3,8 @@
  * ledger trial. The verdict table is recomputed from the stored cells with the shipped hypothesis
  * specs and the default research config (the dataset does not store verdicts), and shown next to
  * the verdicts the run recorded in the ledger; a difference is said on the page. The settlement
- * event study is recomputed from the split's bars and funding when the split still exists.
+ * event study is recomputed from the split's bars and funding when the split still exists; the
+ * venue-robustness check (H3) reads the other venues' cells the run recorded in its ledger row.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ import { ledgerSpec } from '../../store/ledger.js';
 import type { CellResult } from '../research/cells.js';
 import { evalRowSelectors, type EvalSegment } from '../research/panel.js';
 import { settlementStudy, type SettlementStudy } from '../research/settlement.js';
+import type { RecordedVenues } from '../research/venues.js';
 import { loadHypotheses } from '../research/specs.js';
 import { judge, type Verdict } from '../research/verdicts.js';
 import { loadSplit, selectorIntervals } from '../split.js';
@@ -134,7 +136,7 @@ export async function loadResearch(ctx: ServiceContext, root: string, runId: str
     };
   });
   const led = (await ledgerRow(ctx, root, runId))[0];
-  const detail = j<{ verdicts?: Record<string, string>; unseal_reason?: string | null }>(led?.detail, {});
+  const detail = j<{ verdicts?: Record<string, string>; unseal_reason?: string | null; venues?: RecordedVenues }>(led?.detail, {});
   const specHashes = j<Record<string, string>>(first['spec_hashes'], {});
   const cfg: ResearchConfig = ResearchConfigSchema.parse({});
   const split = String(first['split_name']);
@@ -157,7 +159,10 @@ export async function loadResearch(ctx: ServiceContext, root: string, runId: str
   } else note = 'H6 was not judged in this run';
   const roundTrip = n(first['round_trip_cost']);
   const specs = ids.length ? loadHypotheses(ids.filter((i) => /^H[1-6]$/.test(i))) : [];
-  const verdicts = specs.map((s) => judge(s.spec, cells, cfg, roundTrip, settlement));
+  // the other venues' cells the run's venue-robustness check judged (recorded in its ledger row;
+  // runs recorded before they were have none: the check then says no second venue)
+  const venues = detail.venues ? { venue: String(first['venue']), timeframe: String(first['timeframe']), others: detail.venues.others, tested: detail.venues.tested } : null;
+  const verdicts = specs.map((s) => judge(s.spec, cells, cfg, roundTrip, settlement, venues));
   return {
     run_id: runId,
     split,

@@ -21,7 +21,7 @@ import { evalRowSelectors, foldOf, loadPanels, type EvalSegment } from './panel.
 import { loadHypotheses, type LoadedSpec } from './specs.js';
 import { judge, type Verdict } from './verdicts.js';
 import { settlementStudy, type SettlementStudy } from './settlement.js';
-import { otherVenues, secondVenueCells, type SecondVenue } from './venues.js';
+import { otherVenues, recordVenues, secondVenueCells, type SecondVenue } from './venues.js';
 
 export type { CellResult } from './cells.js';
 export type { Verdict, Check } from './verdicts.js';
@@ -358,6 +358,8 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
         spec_hashes: specHashes,
         verdicts: Object.fromEntries(verdicts.map((v) => [v.id, v.verdict])),
         unseal_reason: o.unseal_reason ?? null,
+        // the other venues' cells the venue-robustness check judged (the report judges with them)
+        ...(venueSpecs.length ? { venues: recordVenues(others, venueTests) } : {}),
       }),
     };
     const cellRows = cells

@@ -62,3 +62,24 @@ export async function secondVenueCells(o: SecondVenueOptions, ctx: ServiceContex
   const cells = o.features.flatMap((f) => featureCells(grid, [], o.cfg, f, horizons).filter((c) => c.regime_dim === 'all'));
   return { venue: o.venue, cells, rows: loaded.panel.rows };
 }
+
+/** What the venue check reads of a venue's cell (verdicts.venueCheck), as the run records it. */
+export type VenueCell = Pick<CellResult, 'feature' | 'horizon' | 'regime_dim' | 'regime_cell' | 'status' | 'ic' | 't_nw' | 'p_value' | 'effective_n'>;
+
+/** The venue-robustness inputs of a run, as recorded in its ledger row (the report judges with them). */
+export interface RecordedVenues {
+  others: string[];
+  tested: Array<{ venue: string; rows: number; error?: string; cells: VenueCell[] }>;
+}
+
+export function recordVenues(others: readonly string[], tested: readonly SecondVenue[]): RecordedVenues {
+  return {
+    others: [...others],
+    tested: tested.map((t) => ({
+      venue: t.venue,
+      rows: t.rows,
+      ...(t.error !== undefined ? { error: t.error } : {}),
+      cells: t.cells.map((c) => ({ feature: c.feature, horizon: c.horizon, regime_dim: c.regime_dim, regime_cell: c.regime_cell, status: c.status, ic: c.ic, t_nw: c.t_nw, p_value: c.p_value, effective_n: c.effective_n })),
+    })),
+  };
+}

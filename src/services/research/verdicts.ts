@@ -2,7 +2,7 @@ import type { HypothesisSpec, ResearchConfig } from '../../domain/research.js';
 import { twoSidedP } from '../../stats/multiple-testing.js';
 import type { CellResult } from './cells.js';
 import type { SettlementStudy } from './settlement.js';
-import type { SecondVenue } from './venues.js';
+import type { SecondVenue, VenueCell } from './venues.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'inconclusive' | 'info';
 
@@ -43,7 +43,7 @@ export interface VenueContext {
   others: string[];
   timeframe: string;
   /** the same cells on each of `others` (research/venues.ts), in their order; absent when not run */
-  tested?: SecondVenue[] | null;
+  tested?: Array<Omit<SecondVenue, 'cells'> & { cells: VenueCell[] }> | null;
 }
 
 export function judge(spec: HypothesisSpec, cells: readonly CellResult[], cfg: ResearchConfig, roundTripCost: number | null, study: SettlementStudy | null = null, venues: VenueContext | null = null): Verdict {
@@ -182,7 +182,7 @@ export function judge(spec: HypothesisSpec, cells: readonly CellResult[], cfg: R
  * least one replication; a venue without the data says nothing), inconclusive otherwise. Each
  * venue's test is pre-specified (no search over venues picks the best one), so alpha is not split.
  */
-function venuesCheck(tested: readonly SecondVenue[], best: CellResult, d: number, alpha: number, cfg: ResearchConfig): Check {
+function venuesCheck(tested: NonNullable<VenueContext['tested']>, best: CellResult, d: number, alpha: number, cfg: ResearchConfig): Check {
   const each = tested.map((v) => venueCheck(v, best, d, alpha, cfg));
   if (each.length === 1) return each[0]!;
   const numbers: Check['numbers'] = { venues: tested.map((v) => v.venue).join(','), feature: best.feature, horizon: best.horizon, ic_run: best.ic };
@@ -209,7 +209,7 @@ function venuesCheck(tested: readonly SecondVenue[], best: CellResult, d: number
  * Pass: the same sign, p <= alpha. Fail: the opposite sign significant, or no significant effect
  * with enough data to reject. Inconclusive: no data there, or too little.
  */
-function venueCheck(second: SecondVenue, best: CellResult, d: number, alpha: number, cfg: ResearchConfig): Check {
+function venueCheck(second: NonNullable<VenueContext['tested']>[number], best: CellResult, d: number, alpha: number, cfg: ResearchConfig): Check {
   const c = second.cells.find((x) => x.feature === best.feature && x.horizon === best.horizon && x.regime_dim === 'all');
   const numbers = {
     venue: second.venue,
