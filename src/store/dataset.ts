@@ -814,7 +814,11 @@ export async function contentFingerprint(
   })]);
   const known = fingerprints.get(key);
   if (known) return known;
-  const cols = hashedColumns(spec, exclude);
+  // Files written before a catalog column existed lack it: the fingerprint is over the columns the
+  // files hold (all of them for current builds, so their values are unchanged), and a step that
+  // needs a missing column says so itself (a segment read names it, exit 4).
+  const present = new Set((await ctx.db.all(`DESCRIBE SELECT * FROM ${SCAN_SQL}`, { files: listOf(files) })).map((r) => String(r['column_name'])));
+  const cols = hashedColumns(spec, exclude.concat(allColumns(spec).map((c) => c.name).filter((c) => !present.has(c))));
   const [row] = await ctx.db.all(
     scheme === 'rs1'
       ? `SELECT count(*)::BIGINT AS n,

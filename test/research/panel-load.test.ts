@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isPerpkitError } from '../../src/domain/errors.js';
@@ -224,5 +224,21 @@ describe('research panel read', () => {
     const q = (t: string): Promise<unknown[]> => ctx.db.all(`SELECT symbol, event_time, horizon, fwd_return FROM "${t}" ORDER BY ALL`);
     expect(await q(part.table)).toEqual(await q(full.table));
     expect((await ctx.db.all(`DESCRIBE "${part.table}"`)).map((r) => (r as { column_name: string }).column_name).sort()).toEqual(['event_time', 'fwd_return', 'horizon', 'symbol']);
+  }, 120_000);
+
+  it('features written without a catalog column (an older build): split works, research that needs the column exits 4 naming it', async () => {
+    const root = tempDir();
+    cpSync(template, root, { recursive: true });
+    const ctx = await testContext();
+    for (const f of allParquetFiles(join(root, 'features'))) {
+      await ctx.db.exec(`COPY (SELECT * EXCLUDE (rv_24) FROM read_parquet('${f}')) TO '${f}.tmp' (FORMAT parquet)`);
+      renameSync(`${f}.tmp`, f);
+    }
+    const split = await runCli(['split', '--name', 'old', '--buffer', '1d', '--data-dir', root]);
+    expect(split.code, split.stderr).toBe(0);
+    // rv_24 is in the baseline stack: needed by every research run
+    const r = await runCli(['research', '--split', 'old', '--features', 'roc_1', '--horizons', '1h', '--data-dir', root, '--json']);
+    expect(r.code, r.stderr).toBe(4);
+    expect(JSON.parse(r.stdout).error.message).toBe("the features of split old's scope have no column(s) rv_24");
   }, 120_000);
 });

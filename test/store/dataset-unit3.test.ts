@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, cpSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { DATASETS } from '../../src/domain/datasets.js';
 import { contentFingerprint, contentHash, datasetFiles, writeRows } from '../../src/store/dataset.js';
 import { acquireLock } from '../../src/store/txn.js';
@@ -140,6 +140,28 @@ describe('content hashes', () => {
     await writeRows(ctx, { root, spec: trades }, [trade(0), trade(1)]);
     expect((await contentFingerprint(ctx, root, trades, {}, [], 'rs1')).hash).toBe('rs1:bfffce9f3b751c9e313c75292c981a0432dfb829');
     expect((await contentFingerprint(ctx, root, trades)).hash).toBe('rs2:040c2765ae80d36c4e3660f823f134cefbf38042');
+  });
+
+  it('files without a catalog column (written by an older build): the fingerprint is over the columns they hold, no engine error', async () => {
+    const ctx = await testContext();
+    const root = tempDir();
+    await writeRows(ctx, { root, spec: trades }, [trade(0), trade(1)]);
+    const full = await contentFingerprint(ctx, root, trades, {}, ['side']);
+    const old = tempDir();
+    cpSync(root, old, { recursive: true });
+    const files = await datasetFiles(old, trades);
+    expect(files).toHaveLength(2);
+    for (const f of files) {
+      await ctx.db.exec(`COPY (SELECT * EXCLUDE (side) FROM read_parquet('${f}')) TO '${f}.tmp' (FORMAT parquet)`);
+      renameSync(`${f}.tmp`, f);
+    }
+    expect(await contentFingerprint(ctx, old, trades)).toEqual(full);
+    // one file with the column and one without: its rows are NULL there, and that is hashed
+    cpSync(join(root, relative(old, files[0]!)), files[0]!);
+    const mixed = await contentFingerprint(ctx, old, trades);
+    expect(mixed.rows).toBe(2);
+    expect(mixed.hash).not.toBe(full.hash);
+    expect(mixed.hash).not.toBe((await contentFingerprint(ctx, root, trades)).hash);
   });
 
   it('fingerprints of unchanged files come from the cache, which holds at most 64 entries', async () => {
