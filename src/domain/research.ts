@@ -40,7 +40,8 @@ export const REGIME_FEATURES: Record<RegimeDimension, string> = {
   activity: 'perp_spot_activity_24',
 };
 
-export const IC_PERIODS = ['day', 'week', 'month'] as const;
+/** IC periods: calendar days, weeks (from Monday), months, or a walk-forward split's folds (`--segment folds-test` only, its default). */
+export const IC_PERIODS = ['day', 'week', 'month', 'fold'] as const;
 
 /** Research configuration; defaults are documented here and nowhere else. */
 export const ResearchConfigSchema = z.object({
@@ -58,7 +59,7 @@ export const ResearchConfigSchema = z.object({
    * 2x brings it to about 1.2x
    */
   nw_lag_multiplier: z.number().min(1).default(2),
-  /** period of the IC-over-time series (IC IR, IC trend, sign stability, rolling std) */
+  /** period of the IC-over-time series (IC IR, IC trend, sign stability, rolling std); `fold` (the default of --segment folds-test, refused elsewhere): a walk-forward split's folds */
   ic_period: z.enum(IC_PERIODS).default('month'),
   /** a period's IC needs this many observations per asset */
   min_obs_per_period: z.number().int().positive().default(30),

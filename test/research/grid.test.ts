@@ -3,6 +3,7 @@ import { DEFAULT_RESEARCH_CONFIG, REGIME_DIMENSIONS, type ResearchConfig } from 
 import { computeFeatureHorizon, regimeMasks } from '../../src/services/research/cells.js';
 import { buildGridIndex, gridFeatureHorizon } from '../../src/services/research/grid.js';
 import { panelOf, series } from './grid-panel.js';
+import { icTrend, signStability } from '../../src/stats/decay.js';
 import { longRunVariance } from '../../src/stats/ic.js';
 import { walkForwardResiduals } from '../../src/stats/incremental.js';
 import { mulberry32, normalGenerator } from '../../src/stats/random.js';
@@ -112,6 +113,37 @@ describe('research grid: ranks shared across horizons and features', () => {
     run(ix, 'basis', '15m'); // other rows: re-ranked
     expect(ix.ranks.get('y:15m')!.ranks.r).not.toEqual(before);
     run(ix, 'perp_spot_activity_24', '15m');
+  });
+});
+
+describe('research grid over a walk-forward split\'s folds (ic_period fold)', () => {
+  // three folds of two assets, consecutive in time, each asset of a fold trained on its own rows
+  const folds = [0, 1, 2];
+  const evalF = panelOf(folds.flatMap((k) => [series(`AAA@fold-${k}`, 900, k * 1000, 20 + k), series(`BBB@fold-${k}`, 850, k * 1000 + 40, 30 + k)]));
+  const trainF = new Map(folds.flatMap((k) => [`AAA@fold-${k}`, `BBB@fold-${k}`].map((sym, j) => [sym, series(sym, 700, k * 1000 - 800, 40 + 2 * k + j).features] as const)));
+  const cfgF: ResearchConfig = { ...cfg, min_obs_per_cell: 300, ic_period: 'fold' };
+  const dims = [...REGIME_DIMENSIONS];
+  it('every statistic equals the plain loops; the periods are the folds (mean over assets of each fold\'s IC)', () => {
+    const masks = regimeMasks(evalF, trainF, dims, cfgF);
+    const ix = buildGridIndex(evalF, trainF, masks, dims, cfgF);
+    for (const feature of ['basis', 'basis_z_168']) {
+      const o = { dims, feature, horizon: '15m', horizon_ms: 900_000, lags: 3, cfg: cfgF };
+      const ref = computeFeatureHorizon({ ...o, panel: evalF, train: trainF, masks });
+      const got = gridFeatureHorizon(ix, o);
+      const bad: string[] = [];
+      ref.forEach((c, i) => close(c, got[i], `${feature} ${c.regime_dim}=${c.regime_cell}`, bad));
+      expect(bad).toEqual([]);
+      const all = got[0]!;
+      expect(all.ic_periods).toBe(3);
+      // a fold's period IC is the mean over its assets of their IC (a period is the whole fold)
+      const per = folds.map((k) => ((all.ic_by_asset[`AAA@fold-${k}`] as number) + (all.ic_by_asset[`BBB@fold-${k}`] as number)) / 2);
+      expect(all.ic_trend).toBeCloseTo(icTrend(per)!, 12);
+      expect(all.sign_stability).toBe(signStability(per).share);
+    }
+  });
+  it('an asset that is not a fold\'s has no fold period: refused', () => {
+    const masks = regimeMasks(eval_, train, dims, cfgF);
+    expect(() => buildGridIndex(eval_, train, masks, dims, cfgF)).toThrow(/ic_period fold needs the folds of a walk-forward split/);
   });
 });
 

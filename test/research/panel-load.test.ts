@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isPerpkitError } from '../../src/domain/errors.js';
 import { runResearch } from '../../src/services/research/index.js';
+import { icTrend, signStability } from '../../src/stats/decay.js';
 import { loadPanels, type EvalSegment } from '../../src/services/research/panel.js';
 import { createSplit, readSegment } from '../../src/services/split.js';
 import { allParquetFiles } from '../../src/store/integrity.js';
@@ -153,7 +154,7 @@ describe('research panel read', () => {
     for (let k = 1; k < spans.length; k++) expect(Math.max(...spans[k - 1]!)).toBeLessThan(Math.min(...spans[k]!));
   }, 120_000);
 
-  it('research over every fold\'s test side: each (asset, fold) IC is the one-fold run\'s, the pooled IC their mean', async () => {
+  it('research over every fold\'s test side: each (asset, fold) IC is the one-fold run\'s, the pooled IC their mean, the IC periods the folds', async () => {
     const ctx = await testContext();
     const split = JSON.parse(readFileSync(join(template, 'splits', 'wf.json'), 'utf8')) as { folds: Array<{ index: number }> };
     const run = (segment: EvalSegment) =>
@@ -180,8 +181,22 @@ describe('research panel read', () => {
       const per = Object.values(cell.ic_by_asset).filter((x): x is number => x !== null);
       expect(per.length).toBeGreaterThan(3);
       expect(cell.ic).toBeCloseTo(per.reduce((a, b) => a + b, 0) / per.length, 12);
+      if (feature === 'roc_1') {
+        // the IC periods are the folds (the default of folds-test): each fold's IC is the mean of its assets'
+        const byFold = split.folds.map((f) => {
+          const v = assets.filter((a) => a.symbol.endsWith(`@fold-${f.index}`)).map((a) => cell.ic_by_asset[a.symbol] as number);
+          return v.reduce((a, b) => a + b, 0) / v.length;
+        });
+        expect(cell.ic_periods).toBe(split.folds.length);
+        expect(cell.ic_trend).toBeCloseTo(icTrend(byFold)!, 12);
+        expect(cell.sign_stability).toBe(signStability(byFold).share);
+      }
       expect(cell.assets).toBe(per.length);
     }
+    // fold periods need the folds: refused for one fold (exit 2), before anything is read
+    const err = await runResearch({ root: template, split: 'wf', segment: 'fold-0-test', features: ['roc_1'], horizons: ['1h'], config: { ic_period: 'fold' }, args: {}, write: false }, ctx).catch((e: unknown) => e);
+    expect(isPerpkitError(err) && err.exitCode).toBe(2);
+    expect(String((err as Error).message)).toBe('ic_period fold needs every fold of a walk-forward split (--segment folds-test); this run evaluates fold-0-test');
   }, 300_000);
 
   it('changed data is refused (by the run\'s input check, before its first read) and nothing is written', async () => {

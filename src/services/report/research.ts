@@ -138,9 +138,11 @@ export async function loadResearch(ctx: ServiceContext, root: string, runId: str
   const led = (await ledgerRow(ctx, root, runId))[0];
   const detail = j<{ verdicts?: Record<string, string>; unseal_reason?: string | null; venues?: RecordedVenues }>(led?.detail, {});
   const specHashes = j<Record<string, string>>(first['spec_hashes'], {});
-  const cfg: ResearchConfig = ResearchConfigSchema.parse({});
+
   const split = String(first['split_name']);
   const segment = String(first['segment']) as EvalSegment;
+  // the defaults research used (a folds-test run's IC periods are its folds)
+  const cfg: ResearchConfig = ResearchConfigSchema.parse(segment === 'folds-test' ? { ic_period: 'fold' } : {});
   let settlement: SettlementStudy | null = null;
   let note = '';
   const ids = Object.keys(specHashes);

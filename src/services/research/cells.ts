@@ -3,7 +3,8 @@ import { bucketOf, bucketStats, quantileEdges, type BucketStat } from '../../sta
 import { icStability, icTrend, signStability } from '../../stats/decay.js';
 import { crossSectionalIC, icSummary } from '../../stats/ic.js';
 import { walkForwardResiduals } from '../../stats/incremental.js';
-import type { Panel } from './panel.js';
+import { usageError } from '../../domain/errors.js';
+import { foldOfAsset, type Panel } from './panel.js';
 import { ecdf, pooledIcTest, quantileOf, sliceSpearman, sortedFinite, subsetSeries, withKeys, type PairSeries, type PooledIc } from './pooled.js';
 
 export interface CellResult {
@@ -93,16 +94,27 @@ export function regimeMasks(panel: Panel, train: Map<string, Map<string, Float64
   return out;
 }
 
-export function periodKeyOfDay(day: number, period: ResearchConfig['ic_period']): number {
+export function periodKeyOfDay(day: number, period: Exclude<ResearchConfig['ic_period'], 'fold'>): number {
   if (period === 'day') return day;
   if (period === 'week') return Math.floor((day + 3) / 7); // weeks starting Monday (1970-01-01 was a Thursday)
   const d = new Date(day * 86_400_000);
   return d.getUTCFullYear() * 12 + d.getUTCMonth();
 }
 
-/** Period key of each time (times in ms); one Date per distinct day, not per row. */
-function periodKeys(time: Float64Array, period: ResearchConfig['ic_period']): Float64Array {
+/**
+ * The period key of an asset's fold (ic_period fold: the asset of a folds-test panel, whose rows are
+ * all one fold's); an error for an asset of one segment (runResearch refuses that config first).
+ */
+export function foldPeriodKey(symbol: string): number {
+  const f = foldOfAsset(symbol);
+  if (f === null) throw usageError(`ic_period fold needs the folds of a walk-forward split (--segment folds-test); ${symbol} is not a fold's asset`);
+  return f;
+}
+
+/** Period key of each time (times in ms) of an asset; one Date per distinct day, not per row. */
+function periodKeys(time: Float64Array, period: ResearchConfig['ic_period'], symbol: string): Float64Array {
   const out = new Float64Array(time.length);
+  if (period === 'fold') return out.fill(foldPeriodKey(symbol));
   let lastDay = Number.NaN;
   let lastKey = Number.NaN;
   for (let i = 0; i < time.length; i++) {
@@ -120,7 +132,7 @@ function periodKeys(time: Float64Array, period: ResearchConfig['ic_period']): Fl
 export function periodIcs(input: readonly PairSeries[], cfg: ResearchConfig): Array<number | null> {
   const acc = new Map<number, [number, number]>();
   for (const s of withKeys(input)) {
-    const keys = periodKeys(s.time, cfg.ic_period);
+    const keys = periodKeys(s.time, cfg.ic_period, s.symbol);
     let start = 0;
     while (start < s.time.length) {
       const k = keys[start]!;

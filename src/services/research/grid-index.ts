@@ -2,7 +2,7 @@ import { REGIME_CELLS, type RegimeDimension, type ResearchConfig } from '../../d
 import { makeGroupSet, rankedColumn, rankSide, sameMask, sideRanksFor, type GroupSet, type GroupingSpec, type RankedColumn, type SideRanks } from '../../stats/research-fused.js';
 import { sortColumn, type SortedColumn } from '../../stats/research-kernels.js';
 import type { RegimeMasks } from './cells.js';
-import { periodKeyOfDay } from './cells.js';
+import { foldPeriodKey, periodKeyOfDay } from './cells.js';
 import type { Panel } from './panel.js';
 import type { CrossX } from './grid-cross.js';
 import { quantileOf } from './pooled.js';
@@ -91,6 +91,9 @@ export function buildGridIndex(panel: Panel, train: Map<string, Map<string, Floa
   const keys = new Float64Array(N);
   let lastDay = Number.NaN;
   let lastKey = Number.NaN;
+  const period = cfg.ic_period;
+  // ic_period fold: every row of a folds-test asset is in its fold's period
+  const foldKeys = period === 'fold' ? panel.assets.map((a) => foldPeriodKey(a.symbol)) : null;
   for (let i = 0; i < N; i++) {
     const t = allTimes[i]!;
     let lo = 0;
@@ -101,10 +104,14 @@ export function buildGridIndex(panel: Panel, train: Map<string, Map<string, Floa
       else hi = mid;
     }
     tIdx[i] = lo;
+    if (foldKeys) {
+      keys[i] = foldKeys[assetOf[i]!]!;
+      continue;
+    }
     const day = Math.floor(t / 86_400_000);
     if (day !== lastDay) {
       lastDay = day;
-      lastKey = periodKeyOfDay(day, cfg.ic_period);
+      lastKey = periodKeyOfDay(day, period as Exclude<typeof period, 'fold'>);
     }
     keys[i] = lastKey;
   }

@@ -118,7 +118,11 @@ function selection(o: ResearchOptions): { features: string[]; specs: LoadedSpec[
 }
 
 export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Promise<ResearchResult> {
-  const cfg = resolveConfig(o.config);
+  // every fold's test side: the IC periods are the folds unless the config says otherwise
+  const cfg = resolveConfig(o.segment === 'folds-test' ? { ic_period: 'fold', ...o.config } : o.config);
+  if (cfg.ic_period === 'fold' && o.segment !== 'folds-test') {
+    throw usageError(`ic_period fold needs every fold of a walk-forward split (--segment folds-test); this run evaluates ${o.segment}`, { hint: 'use ic_period day, week or month, or --segment folds-test on a walk-forward split' });
+  }
   const { features, specs } = selection(o);
   const split = loadSplit(o.root, o.split);
   if (o.segment === 'test' && !o.unseal_reason) {

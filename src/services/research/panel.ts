@@ -34,6 +34,12 @@ export type EvalSegment = 'train' | 'validation' | 'train+validation' | 'test' |
 /** The panel's name of an asset's rows in one fold of a `folds-test` run: `<symbol>@fold-<N>`. */
 export const foldAsset = (symbol: string, fold: number): string => `${symbol}@fold-${fold}`;
 
+/** The fold of a `folds-test` panel asset (foldAsset), or null for an asset of one segment. */
+export function foldOfAsset(name: string): number | null {
+  const m = /@fold-(\d+)$/.exec(name);
+  return m ? Number(m[1]) : null;
+}
+
 export interface SegmentRead {
   command: string;
   args: unknown;
