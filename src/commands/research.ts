@@ -13,22 +13,15 @@ const num = (v: number | null, d: number): number | null => (v === null ? null :
 
 export default class Research extends PerpkitCommand<ResearchResult> {
   static summary = 'Information coefficients by horizon and regime with overlap-aware statistics, and verdicts on the hypotheses H1-H6.';
-  static description = `Per (feature, horizon, regime cell) on a segment of a holdout split (or one fold of a walk-forward split, or all its folds' test sides): time-series Spearman IC per
-asset and pooled, IC IR, hit rate, observations and effective N, Newey-West t and p (lags = 2 x
-(horizon / bar - 1) by default), Holm and Benjamini-Hochberg adjusted p across every cell of the run,
-magnitude buckets (edges from the training segment), decay (IC per month, its trend, sign
-stability), partial IC after a baseline stack (walk-forward inside the segment) and the seed's
-viability rule. With --hypothesis (default: all), the specs in hypotheses/H*.yaml are judged pass /
-fail / inconclusive with the numbers behind each criterion.
+  static description = `Per (feature, horizon, regime cell) on a segment of a holdout split (or one fold of a walk-forward split, or all its folds' test sides): time-series Spearman IC per asset and pooled, IC IR, hit rate, observations and effective N, Newey-West t and p (lags = 2 x (horizon / bar - 1) by default), Holm and Benjamini-Hochberg adjusted p across every cell of the run, magnitude buckets (edges from the training segment), decay (IC per month, or per fold with folds-test; its trend, sign stability), partial IC after a baseline stack (walk-forward inside the segment) and the seed's viability rule. With --hypothesis (default: all), the specs in hypotheses/H*.yaml are judged pass / fail / inconclusive with the numbers behind each criterion.
 
-Writes the research dataset (one row per cell) and the ledger: the run's row and one trial per cell tested.
-The sealed test segment is read only with --segment test --unseal "<reason>" (recorded in the ledger).
-How to read the numbers: docs/research.md.`;
+Writes the research dataset (one row per cell) and the ledger: the run's row and one trial per cell tested. The sealed test segment is read only with --segment test --unseal "<reason>" (recorded in the ledger). How to read the numbers: docs/research.md.`;
 
   static examples = [
     '<%= config.bin %> research --split demo-1h',
     '<%= config.bin %> research --split demo-1h --hypothesis H1,H2 --horizons 1h,4h --json',
     '<%= config.bin %> research --split demo-1h --family perp_spot --regimes vol,liquidity --segment train+validation',
+    '<%= config.bin %> research --split demo-wf --segment folds-test --hypothesis H1',
   ];
 
   static flags = {
