@@ -760,6 +760,17 @@ function hashedColumns(spec: DatasetSpec, exclude: string[]): string[] {
 }
 
 /**
+ * The spec's columns a content hash reads from these files: all but `exclude` and the catalog
+ * columns none of the files holds (files written before a column existed; every column for current
+ * builds, so their hashes are unchanged). A step that needs a missing column says so itself (a
+ * segment read names it, exit 4).
+ */
+async function columnsToHash(ctx: Pick<ServiceContext, 'db'>, spec: DatasetSpec, files: string[], exclude: string[]): Promise<{ cols: string[]; present: Set<string> }> {
+  const present = new Set((await ctx.db.all(`DESCRIBE SELECT * FROM ${SCAN_SQL}`, { files: listOf(files) })).map((r) => String(r['column_name'])));
+  return { cols: hashedColumns(spec, exclude.concat(allColumns(spec).map((c) => c.name).filter((c) => !present.has(c)))), present };
+}
+
+/**
  * Content hash of a dataset (or the part the filter selects): md5 over every row (partition keys
  * and stored columns) in natural-key order. Equal hashes = equal data, whatever the file layout.
  */
@@ -773,11 +784,13 @@ export async function contentHash(
 ): Promise<{ hash: string; rows: number; files: number }> {
   const files = await datasetFiles(root, spec, filter);
   if (files.length === 0) return { hash: 'empty', rows: 0, files: 0 };
-  const cols = hashedColumns(spec, exclude);
-  const order = spec.naturalKey.map(q).join(', ');
+  const { cols, present } = await columnsToHash(ctx, spec, files, exclude);
+  // rows in natural-key order (its columns the files hold, hashed or not)
+  const keyCols = spec.naturalKey.filter((c) => present.has(c)).map(q);
+  const order = keyCols.join(', ');
   const [row] = await ctx.db.all(
     `SELECT md5(string_agg(row_text, chr(10) ORDER BY ${order}))::VARCHAR AS hash, count(*)::BIGINT AS n FROM (
-       SELECT ${cols.join(', ')}, CAST(struct_pack(${cols.join(', ')}) AS VARCHAR) AS row_text FROM ${SCAN_SQL})`,
+       SELECT ${[...new Set([...cols, ...keyCols])].join(', ')}, CAST(struct_pack(${cols.join(', ')}) AS VARCHAR) AS row_text FROM ${SCAN_SQL})`,
     { files: listOf(files) },
   );
   return { hash: String(row?.['hash']), rows: Number(row?.['n']), files: files.length };
@@ -814,11 +827,7 @@ export async function contentFingerprint(
   })]);
   const known = fingerprints.get(key);
   if (known) return known;
-  // Files written before a catalog column existed lack it: the fingerprint is over the columns the
-  // files hold (all of them for current builds, so their values are unchanged), and a step that
-  // needs a missing column says so itself (a segment read names it, exit 4).
-  const present = new Set((await ctx.db.all(`DESCRIBE SELECT * FROM ${SCAN_SQL}`, { files: listOf(files) })).map((r) => String(r['column_name'])));
-  const cols = hashedColumns(spec, exclude.concat(allColumns(spec).map((c) => c.name).filter((c) => !present.has(c))));
+  const { cols } = await columnsToHash(ctx, spec, files, exclude);
   const [row] = await ctx.db.all(
     scheme === 'rs1'
       ? `SELECT count(*)::BIGINT AS n,

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { isPerpkitError } from '../../src/domain/errors.js';
 import { runResearch } from '../../src/services/research/index.js';
 import { icTrend, signStability } from '../../src/stats/decay.js';
-import { loadPanels, type EvalSegment } from '../../src/services/research/panel.js';
-import { createSplit, readSegment } from '../../src/services/split.js';
+import { evalIntervals, loadPanels, type EvalSegment } from '../../src/services/research/panel.js';
+import { createSplit, loadSplit, readSegment } from '../../src/services/split.js';
 import { allParquetFiles } from '../../src/store/integrity.js';
 import { ROOT, runCli, tempDir, testContext, treeHash } from '../helpers.js';
 
@@ -198,6 +198,36 @@ describe('research panel read', () => {
     expect(isPerpkitError(err) && err.exitCode).toBe(2);
     expect(String((err as Error).message)).toBe('ic_period fold needs every fold of a walk-forward split (--segment folds-test); this run evaluates fold-0-test');
   }, 300_000);
+
+  it('folds-test refuses a split whose folds\' test sides overlap (exit 2, naming them); one fold of it still runs', async () => {
+    const ctx = await testContext();
+    const root = tempDir();
+    cpSync(template, root, { recursive: true });
+    await createSplit({ root, name: 'overlap', scheme: 'walk-forward', venue: 'binance-usdm', timeframe: '1h', walk_forward: { train_us: 30 * 86_400_000_000, test_us: 15 * 86_400_000_000, step_us: 5 * 86_400_000_000, buffer_us: 86_400_000_000, window: 'expanding' } }, ctx);
+    const run = (segment: EvalSegment) => runResearch({ root, split: 'overlap', segment, features: ['roc_1'], horizons: ['1h'], config: { min_obs_per_cell: 30 }, args: {}, write: false }, ctx);
+    const err = await run('folds-test').catch((e: unknown) => e);
+    expect(isPerpkitError(err) && err.exitCode).toBe(2);
+    expect(String((err as Error).message)).toMatch(/^split overlap's folds 0 and 1, 0 and 2, 1 and 2, .* have test sides that overlap in time/);
+    expect((err as { hint: string }).hint).toContain('--step at least --test-window');
+    expect((await run('fold-1-test')).segment).toBe('fold-1-test');
+  }, 120_000);
+
+  it('the evaluated intervals a settlement study reads: sorted, touching ones joined, separate ones kept', () => {
+    const sp = (name: string) => loadSplit(template, name);
+    const us = (iv: Array<[string, string]>) => iv.map(([a, b]) => [isoUs(a), isoUs(b)]);
+    // a buffer between train and validation: two intervals
+    const main = sp('main');
+    const seg = (s: string) => us(main.segments!.find((x) => x.name === s)!.intervals);
+    expect(evalIntervals(main, 'train+validation')).toEqual([...seg('train'), ...seg('validation')]);
+    expect(seg('train')[0]![1]).toBeLessThan(seg('validation')[0]![0]!);
+    // the walk-forward folds' test sides follow each other (step = test window): joined into one
+    const wf = sp('wf');
+    const tests = wf.folds!.map((f) => us(f.test.intervals)[0]!);
+    expect(tests.length).toBeGreaterThan(2);
+    for (let k = 1; k < tests.length; k++) expect(tests[k]![0]).toBe(tests[k - 1]![1]);
+    expect(evalIntervals(wf, 'folds-test')).toEqual([[tests[0]![0], tests[tests.length - 1]![1]]]);
+    expect(evalIntervals(wf, 'fold-1-test')).toEqual([tests[1]]);
+  });
 
   it('changed data is refused (by the run\'s input check, before its first read) and nothing is written', async () => {
     const root = tempDir();

@@ -73,6 +73,11 @@ describe('research: venue robustness on a second venue', () => {
     expect(check(written)).toEqual(c);
     const report = await loadResearch(ctx, root, written.run_id);
     expect(check({ hypotheses: report.verdicts })).toEqual(c);
+    // and the whole verdict: the report judges with the config the run recorded (not the defaults)
+    expect(report.config_recorded).toBe(true);
+    // (statuses and reasons: the report recomputes a partial p from the stored t, equal to the last digit or so)
+    const gist = (vs: typeof written.hypotheses) => vs.map((x) => ({ id: x.id, verdict: x.verdict, checks: x.checks.map((y) => [y.name, y.status, y.reason]) }));
+    expect(gist(report.verdicts)).toEqual(gist(written.hypotheses));
 
     // the same cell on a split of each other venue with the same boundaries (same span and buffer)
     for (const [name, venue] of [['b', 'synthetic-b'], ['c', 'synthetic-c']] as const) {

@@ -160,6 +160,19 @@ describe('hypothesis verdicts', () => {
       expect(check(v).numbers).toMatchObject({ replicated: '', failed: '', 'okx.status': 'inconclusive' });
       expect(check(v).reason).toMatch(/^no other venue replicates or contradicts: .*binance-usdm could not be tested.*not significant on okx/);
     });
+    it('each venue is tested at alpha / K, K the venues with a p for the cell (Bonferroni over the search)', () => {
+      const p03 = { ic: -0.04, t_nw: -2.2, p_value: 0.03, effective_n: cfg.min_effective_n_to_reject - 1 };
+      // the other venue has no data: K = 1, alpha 0.05, p 0.03 replicates
+      const one = run([on('binance-usdm', p03), on('okx', null)]);
+      expect(check(one).status).toBe('pass');
+      expect(check(one).numbers).toMatchObject({ venues_with_data: 1, alpha: 0.05, alpha_per_venue: 0.05 });
+      // both have a p: K = 2, p 0.03 > 0.025 no longer replicates (too little data to reject: inconclusive)
+      const two = run([on('binance-usdm', p03), on('okx', { ic: -0.01, p_value: 0.5, effective_n: cfg.min_effective_n_to_reject - 1 })]);
+      expect(check(two).status).toBe('inconclusive');
+      expect(check(two).numbers).toMatchObject({ venues_with_data: 2, alpha_per_venue: 0.025, 'binance-usdm.status': 'inconclusive' });
+      // p 0.02 <= 0.025 replicates
+      expect(check(run([on('binance-usdm', { ...p03, p_value: 0.02 }), on('okx', { ic: -0.01, p_value: 0.5, effective_n: 10 })])).status).toBe('pass');
+    });
     it('with one venue tested, the numbers are that venue\'s own check', () => {
       expect(check(run([on('okx', rep)])).numbers).toMatchObject({ venue: 'okx', ic: -0.04, p_value: 0.003 });
     });

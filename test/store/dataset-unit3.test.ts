@@ -142,7 +142,7 @@ describe('content hashes', () => {
     expect((await contentFingerprint(ctx, root, trades)).hash).toBe('rs2:040c2765ae80d36c4e3660f823f134cefbf38042');
   });
 
-  it('files without a catalog column (written by an older build): the fingerprint is over the columns they hold, no engine error', async () => {
+  it('files without a catalog column (written by an older build): the fingerprint and the older content hash are over the columns they hold, no engine error', async () => {
     const ctx = await testContext();
     const root = tempDir();
     await writeRows(ctx, { root, spec: trades }, [trade(0), trade(1)]);
@@ -156,6 +156,8 @@ describe('content hashes', () => {
       renameSync(`${f}.tmp`, f);
     }
     expect(await contentFingerprint(ctx, old, trades)).toEqual(full);
+    // the hash older splits recorded (contentHash, plain hex) too
+    expect(await contentHash(ctx, old, trades)).toEqual(await contentHash(ctx, root, trades, {}, ['side']));
     // one file with the column and one without: its rows are NULL there, and that is hashed
     cpSync(join(root, relative(old, files[0]!)), files[0]!);
     const mixed = await contentFingerprint(ctx, old, trades);

@@ -17,12 +17,12 @@ import { datasetFiles, listOf } from '../../store/dataset.js';
 import { runQuery } from '../../store/queries.js';
 import { ledgerSpec } from '../../store/ledger.js';
 import type { CellResult } from '../research/cells.js';
-import { evalRowSelectors, type EvalSegment } from '../research/panel.js';
+import { evalIntervals, type EvalSegment } from '../research/panel.js';
 import { settlementStudy, type SettlementStudy } from '../research/settlement.js';
 import type { RecordedVenues } from '../research/venues.js';
 import { loadHypotheses } from '../research/specs.js';
 import { judge, type Verdict } from '../research/verdicts.js';
-import { loadSplit, selectorIntervals } from '../split.js';
+import { loadSplit } from '../split.js';
 import { chart, r6, table, text } from './common.js';
 import type { LedgerSummary } from './ledger.js';
 import type { Block, Chart, Report, Section } from './schema.js';
@@ -47,6 +47,8 @@ export interface ResearchData {
   settlement: SettlementStudy | null;
   settlement_note: string;
   verdicts: Verdict[];
+  /** the verdicts were recomputed with the config the run recorded (else with the defaults) */
+  config_recorded?: boolean;
 }
 
 const j = <T>(s: unknown, d: T): T => {
@@ -136,13 +138,15 @@ export async function loadResearch(ctx: ServiceContext, root: string, runId: str
     };
   });
   const led = (await ledgerRow(ctx, root, runId))[0];
-  const detail = j<{ verdicts?: Record<string, string>; unseal_reason?: string | null; venues?: RecordedVenues }>(led?.detail, {});
+  const detail = j<{ verdicts?: Record<string, string>; unseal_reason?: string | null; venues?: RecordedVenues; config?: unknown }>(led?.detail, {});
   const specHashes = j<Record<string, string>>(first['spec_hashes'], {});
 
   const split = String(first['split_name']);
   const segment = String(first['segment']) as EvalSegment;
-  // the defaults research used (a folds-test run's IC periods are its folds)
-  const cfg: ResearchConfig = ResearchConfigSchema.parse(segment === 'folds-test' ? { ic_period: 'fold' } : {});
+  // the config the run recorded in its ledger row; for runs recorded before that, the defaults
+  // research used (a folds-test run's IC periods are its folds)
+  const recordedCfg = detail.config === undefined ? null : ResearchConfigSchema.safeParse(detail.config);
+  const cfg: ResearchConfig = recordedCfg?.success ? recordedCfg.data : ResearchConfigSchema.parse(segment === 'folds-test' ? { ic_period: 'fold' } : {});
   let settlement: SettlementStudy | null = null;
   let note = '';
   const ids = Object.keys(specHashes);
@@ -153,7 +157,7 @@ export async function loadResearch(ctx: ServiceContext, root: string, runId: str
         ctx,
         root,
         sp,
-        evalRowSelectors(segment, (sp.folds ?? []).map((f) => f.index)).flatMap((sel) => selectorIntervals(sp, sel)),
+        evalIntervals(sp, segment),
         { near_minutes: cfg.settlement_near_minutes, far_minutes: cfg.settlement_far_minutes },
       );
       note = settlement ? `recomputed from split ${split}'s bars and funding` : 'no funding or bars in the segment';
@@ -183,6 +187,7 @@ export async function loadResearch(ctx: ServiceContext, root: string, runId: str
     settlement,
     settlement_note: note,
     verdicts,
+    config_recorded: recordedCfg?.success === true,
   };
 }
 
@@ -285,8 +290,8 @@ export function researchSections(d: ResearchData): Section[] {
     table('verdicts', 'Hypotheses H1-H6: verdict and each criterion', ['id', 'hypothesis', 'verdict (recomputed)', 'verdict (recorded)', 'criterion', 'numbers'], verdictRows),
     text(
       differs.length
-        ? `The recomputed verdict of ${differs.join(', ')} differs from the one the run recorded: the run used a config other than the defaults (config hash ${d.config_hash.slice(0, 12)}) or the specs changed; the recorded verdict is the run's.`
-        : 'Verdicts recomputed from the stored cells with the shipped specs and the default config; they agree with what the run recorded in the ledger.',
+        ? `The recomputed verdict of ${differs.join(', ')} differs from the one the run recorded: ${d.config_recorded ? 'the specs changed since the run' : `the run used a config other than the defaults (config hash ${d.config_hash.slice(0, 12)}; this run did not record its config) or the specs changed`}; the recorded verdict is the run's.`
+        : `Verdicts recomputed from the stored cells with the shipped specs and ${d.config_recorded ? "the run's config (recorded in the ledger)" : 'the default config'}; they agree with what the run recorded in the ledger.`,
     ),
   ];
   const st = d.settlement;

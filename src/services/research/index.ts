@@ -14,10 +14,10 @@ import { bhAdjust, holmAdjust } from '../../stats/multiple-testing.js';
 import { neweyWestLags } from '../../stats/overlap.js';
 import { writeRows } from '../../store/dataset.js';
 import { ledgerSpec, sha256 } from '../../store/ledger.js';
-import { loadSplit, selectorIntervals } from '../split.js';
+import { loadSplit } from '../split.js';
 import type { CellResult } from './cells.js';
 import { gridCells, researchWorkers } from './grid-pool.js';
-import { evalRowSelectors, foldOf, loadPanels, type EvalSegment } from './panel.js';
+import { evalIntervals, foldOf, loadPanels, overlappingFolds, type EvalSegment } from './panel.js';
 import { loadHypotheses, type LoadedSpec } from './specs.js';
 import { judge, type Verdict } from './verdicts.js';
 import { settlementStudy, type SettlementStudy } from './settlement.js';
@@ -142,6 +142,12 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
       });
     }
     const folds = (split.folds ?? []).map((f) => f.index);
+    const overlap = o.segment === 'folds-test' ? overlappingFolds(split) : [];
+    if (overlap.length) {
+      throw usageError(`split ${o.split}'s folds ${overlap.map(([a, b]) => `${a} and ${b}`).join(', ')} have test sides that overlap in time: pooled, their shared rows would count once per fold`, {
+        hint: `evaluate one fold at a time (--segment fold-N-test), or make a walk-forward split with --step at least --test-window`,
+      });
+    }
     if (!(o.segment === 'folds-test' && folds.length) && (!fold || !folds.includes(fold.fold))) {
       throw usageError(`split ${o.split} is walk-forward: evaluate one of its folds, or every fold's test side${fold ? `; it has no fold ${fold.fold}` : ''}`, {
         hint: `--segment fold-N-test with N in ${folds.length ? `${Math.min(...folds)}..${Math.max(...folds)}` : '(none: the split has no folds)'}, or --segment folds-test (each fold's training side fits bucket edges, medians and thresholds)`,
@@ -211,7 +217,7 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
         ctx,
         o.root,
         split,
-        evalRowSelectors(o.segment, (split.folds ?? []).map((f) => f.index)).flatMap((sel) => selectorIntervals(split, sel)),
+        evalIntervals(split, o.segment),
         { near_minutes: cfg.settlement_near_minutes, far_minutes: cfg.settlement_far_minutes },
       )
     : null;
@@ -362,6 +368,8 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
         spec_hashes: specHashes,
         verdicts: Object.fromEntries(verdicts.map((v) => [v.id, v.verdict])),
         unseal_reason: o.unseal_reason ?? null,
+        // the resolved config (the report judges with it)
+        config: cfg,
         // the other venues' cells the venue-robustness check judged (the report judges with them)
         ...(venueSpecs.length ? { venues: recordVenues(others, venueTests) } : {}),
       }),

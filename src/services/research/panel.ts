@@ -4,7 +4,7 @@ import { missingError, PerpkitError, usageError } from '../../domain/errors.js';
 import { FEATURE_NAMES } from '../../domain/features.js';
 import { listOf } from '../../store/dataset.js';
 import { execQuery, runQuery } from '../../store/queries.js';
-import { checkSplitInputs, loadSplit, readSegment, selectorIntervals, type ReadSegmentOptions, type SegmentSelector } from '../split.js';
+import { checkSplitInputs, loadSplit, readSegment, selectorIntervals, type ReadSegmentOptions, type SegmentSelector, type SplitFile } from '../split.js';
 
 /** One asset's rows of a segment, in decision-time order. */
 export interface AssetSeries {
@@ -122,9 +122,42 @@ export function evalSelectors(segment: Exclude<EvalSegment, 'folds-test'>): { ev
  * The selectors of the evaluated rows of any evaluated segment (the settlement study's intervals):
  * with `folds-test`, every fold's test side of the split (`folds`: its fold indices).
  */
-export function evalRowSelectors(segment: EvalSegment, folds: readonly number[]): SegmentSelector[] {
+function evalRowSelectors(segment: EvalSegment, folds: readonly number[]): SegmentSelector[] {
   if (segment === 'folds-test') return folds.map((fold) => ({ fold, side: 'test' as const }));
   return evalSelectors(segment).eval;
+}
+
+/**
+ * The evaluated rows' intervals of a segment (microseconds, half-open), sorted, with touching ones
+ * joined: a settlement whose window spans two adjacent folds' test sides is inside the evaluated rows.
+ */
+export function evalIntervals(split: SplitFile, segment: EvalSegment): Array<[number, number]> {
+  const iv = evalRowSelectors(segment, (split.folds ?? []).map((f) => f.index))
+    .flatMap((sel) => selectorIntervals(split, sel))
+    .map(([a, b]) => [a, b] as [number, number])
+    .sort((x, y) => x[0] - y[0]);
+  const out: Array<[number, number]> = [];
+  for (const [a, b] of iv) {
+    const last = out[out.length - 1];
+    if (last && a <= last[1]) last[1] = Math.max(last[1], b);
+    else out.push([a, b]);
+  }
+  return out;
+}
+
+/**
+ * The folds whose test sides overlap in time (a walk-forward split made with --step shorter than
+ * --test-window): pooling them would count the shared rows once per fold. Empty when none do.
+ */
+export function overlappingFolds(split: SplitFile): Array<[number, number]> {
+  const sides = (split.folds ?? []).map((f) => ({ fold: f.index, iv: selectorIntervals(split, { fold: f.index, side: 'test' }) }));
+  const out: Array<[number, number]> = [];
+  for (let i = 0; i < sides.length; i++) {
+    for (let j = i + 1; j < sides.length; j++) {
+      if (sides[i]!.iv.some(([a, b]) => sides[j]!.iv.some(([c, d]) => a < d && c < b))) out.push([sides[i]!.fold, sides[j]!.fold]);
+    }
+  }
+  return out;
 }
 
 const sameSelector = (a: SegmentSelector, b: SegmentSelector): boolean => JSON.stringify(a) === JSON.stringify(b);
@@ -198,6 +231,8 @@ export interface LoadedPanels {
   train: Map<string, Map<string, Float64Array>>;
   horizons: Array<{ horizon: string; horizon_ms: number }>;
   repeated_look: boolean;
+  /** the labels' round-trip costs: sum and count of the finite ones (round_trip_cost = sum / n) */
+  cost: { sum: number; n: number };
 }
 
 export async function loadPanels(o: LoadPanelOptions, ctx: ServiceContext): Promise<LoadedPanels> {
@@ -264,6 +299,7 @@ export async function loadPanels(o: LoadPanelOptions, ctx: ServiceContext): Prom
     train,
     horizons,
     repeated_look: f.repeated_look,
+    cost: { sum: costSum, n: costN },
   };
 }
 
@@ -271,8 +307,9 @@ export async function loadPanels(o: LoadPanelOptions, ctx: ServiceContext): Prom
  * Every fold's test side of a walk-forward split, each fold read as `fold-N-test` (its own training
  * side fits edges, medians, thresholds and the stress cut-off), in one panel: an asset's rows of
  * fold N are the panel asset `<symbol>@fold-N` (foldAsset) with that fold's training values. The
- * folds' test sides do not overlap in time, so the decision-time series and the cross-section see
- * each time once; a pooled IC is the mean over (asset, fold) of the within-fold IC.
+ * folds' test sides must not overlap in time (runResearch refuses a split whose do), so the
+ * decision-time series and the cross-section see each time once; a pooled IC is the mean over
+ * (asset, fold) of the within-fold IC.
  */
 async function loadFolds(o: LoadPanelOptions, read: RunRead, folds: number[], ctx: ServiceContext): Promise<LoadedPanels> {
   if (folds.length === 0) throw usageError(`split ${o.split} has no folds`, { hint: 're-create it with a longer --from/--to or shorter windows' });
@@ -281,7 +318,7 @@ async function loadFolds(o: LoadPanelOptions, read: RunRead, folds: number[], ct
   let horizons: LoadedPanels['horizons'] = [];
   let repeated = false;
   let costSum = 0;
-  let costRows = 0;
+  let costN = 0;
   for (const [k, fold] of folds.entries()) {
     ctx.log.progress(`research: reading fold ${fold} (${k + 1} of ${folds.length})`);
     let part: LoadedPanels;
@@ -299,10 +336,8 @@ async function loadFolds(o: LoadPanelOptions, read: RunRead, folds: number[], ct
     }
     horizons = part.horizons;
     repeated ||= part.repeated_look;
-    if (part.panel.round_trip_cost !== null) {
-      costSum += part.panel.round_trip_cost * part.panel.rows;
-      costRows += part.panel.rows;
-    }
+    costSum += part.cost.sum;
+    costN += part.cost.n;
   }
-  return { panel: { assets, rows: assets.reduce((s, a) => s + a.time.length, 0), round_trip_cost: costRows ? costSum / costRows : null }, train, horizons, repeated_look: repeated };
+  return { panel: { assets, rows: assets.reduce((s, a) => s + a.time.length, 0), round_trip_cost: costN ? costSum / costN : null }, train, horizons, repeated_look: repeated, cost: { sum: costSum, n: costN } };
 }

@@ -179,13 +179,16 @@ export function judge(spec: HypothesisSpec, cells: readonly CellResult[], cfg: R
  * The check over every other venue tested: each venue's own check (venueCheck); with one venue,
  * that check. With several: fail when any fails (the effect is absent or reversed where there is
  * enough data to tell), pass when at least one replicates and none fails (proposal 000 asks for at
- * least one replication; a venue without the data says nothing), inconclusive otherwise. Each
- * venue's test is pre-specified (no search over venues picks the best one), so alpha is not split.
+ * least one replication; a venue without the data says nothing), inconclusive otherwise. "At least
+ * one of K" is a search over venues: each venue is tested at alpha / K (Bonferroni), K the venues
+ * with a p-value for the cell (those that could replicate).
  */
 function venuesCheck(tested: NonNullable<VenueContext['tested']>, best: CellResult, d: number, alpha: number, cfg: ResearchConfig): Check {
-  const each = tested.map((v) => venueCheck(v, best, d, alpha, cfg));
+  const withData = tested.filter((v) => !v.error && v.cells.some((x) => x.feature === best.feature && x.horizon === best.horizon && x.regime_dim === 'all' && x.status === 'ok' && x.ic !== null && x.p_value !== null)).length;
+  const alphaV = alpha / Math.max(1, withData);
+  const each = tested.map((v) => venueCheck(v, best, d, alphaV, cfg));
   if (each.length === 1) return each[0]!;
-  const numbers: Check['numbers'] = { venues: tested.map((v) => v.venue).join(','), feature: best.feature, horizon: best.horizon, ic_run: best.ic };
+  const numbers: Check['numbers'] = { venues: tested.map((v) => v.venue).join(','), venues_with_data: withData, alpha, alpha_per_venue: alphaV, feature: best.feature, horizon: best.horizon, ic_run: best.ic };
   tested.forEach((v, k) => {
     const c = each[k]!;
     numbers[`${v.venue}.status`] = c.status;
