@@ -132,9 +132,12 @@ describe('research panel read', () => {
     const all = await load(template, 'folds-test', ctx, 'wf');
     const want: string[] = [];
     let rows = 0;
+    const cost = { sum: 0, n: 0 };
     for (const f of split.folds) {
       const one = await load(template, `fold-${f.index}-test`, ctx, 'wf');
       rows += one.panel.rows;
+      cost.sum += one.cost.sum;
+      cost.n += one.cost.n;
       for (const a of one.panel.assets) {
         const name = `${a.symbol}@fold-${f.index}`;
         want.push(name);
@@ -149,6 +152,11 @@ describe('research panel read', () => {
     }
     expect(all.panel.assets.map((a) => a.symbol)).toEqual(want);
     expect(all.panel.rows).toBe(rows);
+    // the round-trip cost: the mean over every fold's labels (not over the folds' means)
+    expect(all.cost).toEqual(cost);
+    expect(cost.n).toBeGreaterThan(rows);
+    expect(all.panel.round_trip_cost).toBe(cost.sum / cost.n);
+    expect(all.folds).toEqual(split.folds.map((f) => f.index));
     // the folds' test sides do not overlap in time
     const spans = split.folds.map((f) => all.panel.assets.filter((a) => a.symbol.endsWith(`@fold-${f.index}`)).flatMap((a) => [a.time[0]!, a.time[a.time.length - 1]!]));
     for (let k = 1; k < spans.length; k++) expect(Math.max(...spans[k - 1]!)).toBeLessThan(Math.min(...spans[k]!));

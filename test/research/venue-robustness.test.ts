@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { buildFeatures, buildLabels } from '../../src/services/features.js';
 import { loadResearch } from '../../src/services/report/research.js';
 import { runResearch } from '../../src/services/research/index.js';
-import { createSplit } from '../../src/services/split.js';
+import { createSplit, loadSplit } from '../../src/services/split.js';
 import { generateSynthetic } from '../../src/services/synthetic.js';
 import { DEFAULT_EFFECTS } from '../../src/sources/synthetic/effects.js';
 import { ledgerRows } from '../../src/store/ledger.js';
@@ -90,6 +90,24 @@ describe('research: venue robustness on a second venue', () => {
       const others = ['synthetic', 'synthetic-b', 'synthetic-c'].filter((x) => x !== venue).join(',');
       expect(own.run.hypotheses[0]!.checks.find((x) => x.name === 'venue_robustness')!.numbers['venues']).toBe(others);
     }
+    // every fold of a walk-forward split: a venue listed later (synthetic-d, the second week only) is
+    // tested on the folds it has data for, and says which
+    const D_FROM = FROM + 7 * DAY;
+    await generateSynthetic({ root, venue: 'synthetic-d', bases: ['BTC', 'ETH'], from: D_FROM, to: TO, timeframe: '1m', seed: 10, effects: DEFAULT_EFFECTS, effects_name: 'default', cadence: 'coinbase' }, ctx);
+    await buildFeatures({ root, venue: 'synthetic-d', timeframe: '15m' }, ctx);
+    await labels('synthetic-d');
+    await createSplit({ root, name: 'wf', scheme: 'walk-forward', venue: 'synthetic', timeframe: '15m', walk_forward: { train_us: 4 * DAY, test_us: 2 * DAY, step_us: 2 * DAY, buffer_us: 6 * 3_600_000_000, window: 'expanding' } }, ctx);
+    const wf = loadSplit(root, 'wf');
+    const covered = wf.folds!.filter((f) => Date.parse(f.test.intervals[f.test.intervals.length - 1]![1]) * 1000 > D_FROM).map((f) => f.index);
+    expect(covered.length).toBeGreaterThan(0);
+    expect(covered.length).toBeLessThan(wf.folds!.length);
+    const rf = await runResearch({ root, split: 'wf', segment: 'folds-test', hypotheses: ['H3'], config: { min_obs_per_period: 20 }, args: { test: true }, write: false }, ctx);
+    const cf = rf.hypotheses[0]!.checks.find((x) => x.name === 'venue_robustness')!;
+    expect(cf.numbers['venues']).toBe('synthetic-b,synthetic-c,synthetic-d');
+    expect(cf.numbers['synthetic-d.folds']).toBe(covered.join(','));
+    expect(cf.numbers['synthetic-b.folds']).toBe(wf.folds!.map((f) => f.index).join(','));
+    expect(typeof cf.numbers['synthetic-d.ic']).toBe('number');
+
     // nothing of synthetic-b was read as the sealed test segment
     expect(await ledgerRows(ctx, root, { kind: 'unseal' })).toHaveLength(0);
   }, 600_000);

@@ -233,6 +233,8 @@ export interface LoadedPanels {
   repeated_look: boolean;
   /** the labels' round-trip costs: sum and count of the finite ones (round_trip_cost = sum / n) */
   cost: { sum: number; n: number };
+  /** folds-test: the folds read (another venue's read leaves out the folds it has no data for) */
+  folds?: number[];
 }
 
 export async function loadPanels(o: LoadPanelOptions, ctx: ServiceContext): Promise<LoadedPanels> {
@@ -242,7 +244,7 @@ export async function loadPanels(o: LoadPanelOptions, ctx: ServiceContext): Prom
   const foreign = o.read.venue !== undefined && o.read.venue !== split.venue;
   const given = (o.read as RunRead).inputs;
   const read: RunRead = foreign || given ? o.read : { ...o.read, inputs: await checkSplitInputs(ctx, o.root, split) };
-  if (o.segment === 'folds-test') return loadFolds(o, read, (split.folds ?? []).map((f) => f.index), ctx);
+  if (o.segment === 'folds-test') return loadFolds(o, read, (split.folds ?? []).map((f) => f.index), foreign, ctx);
   const sel = evalSelectors(o.segment);
   const trainInEval = sel.eval.some((x) => sameSelector(x, sel.train));
   // feature names become SQL identifiers of the reads: catalog names only
@@ -311,7 +313,7 @@ export async function loadPanels(o: LoadPanelOptions, ctx: ServiceContext): Prom
  * decision-time series and the cross-section see each time once; a pooled IC is the mean over
  * (asset, fold) of the within-fold IC.
  */
-async function loadFolds(o: LoadPanelOptions, read: RunRead, folds: number[], ctx: ServiceContext): Promise<LoadedPanels> {
+async function loadFolds(o: LoadPanelOptions, read: RunRead, folds: number[], foreign: boolean, ctx: ServiceContext): Promise<LoadedPanels> {
   if (folds.length === 0) throw usageError(`split ${o.split} has no folds`, { hint: 're-create it with a longer --from/--to or shorter windows' });
   const assets: AssetSeries[] = [];
   const train = new Map<string, Map<string, Float64Array>>();
@@ -319,15 +321,23 @@ async function loadFolds(o: LoadPanelOptions, read: RunRead, folds: number[], ct
   let repeated = false;
   let costSum = 0;
   let costN = 0;
+  const used: number[] = [];
+  const missing: string[] = [];
   for (const [k, fold] of folds.entries()) {
     ctx.log.progress(`research: reading fold ${fold} (${k + 1} of ${folds.length})`);
     let part: LoadedPanels;
     try {
       part = await loadPanels({ ...o, segment: `fold-${fold}-test`, read }, ctx);
     } catch (err) {
+      // another venue (the venue-robustness check) is tested on the folds it has data for
+      if (foreign && err instanceof PerpkitError && err.kind === 'missing') {
+        missing.push(`fold ${fold}: ${err.message}`);
+        continue;
+      }
       if (err instanceof PerpkitError) err.message = `fold ${fold}: ${err.message}`;
       throw err;
     }
+    used.push(fold);
     for (const a of part.panel.assets) {
       const name = foldAsset(a.symbol, fold);
       assets.push({ ...a, symbol: name });
@@ -339,5 +349,6 @@ async function loadFolds(o: LoadPanelOptions, read: RunRead, folds: number[], ct
     costSum += part.cost.sum;
     costN += part.cost.n;
   }
-  return { panel: { assets, rows: assets.reduce((s, a) => s + a.time.length, 0), round_trip_cost: costN ? costSum / costN : null }, train, horizons, repeated_look: repeated, cost: { sum: costSum, n: costN } };
+  if (used.length === 0) throw missingError(`no fold of split ${o.split} has data on venue ${o.read.venue ?? ''}: ${missing.join('; ')}`);
+  return { panel: { assets, rows: assets.reduce((s, a) => s + a.time.length, 0), round_trip_cost: costN ? costSum / costN : null }, train, horizons, repeated_look: repeated, cost: { sum: costSum, n: costN }, folds: used };
 }

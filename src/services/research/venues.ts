@@ -28,6 +28,8 @@ export interface SecondVenue {
   rows: number;
   /** why the second venue could not be tested (no features or labels in the split's scope there) */
   error?: string;
+  /** --segment folds-test: the folds the venue has data for (it is tested on those) */
+  folds?: number[];
 }
 
 export interface SecondVenueOptions {
@@ -60,7 +62,7 @@ export async function secondVenueCells(o: SecondVenueOptions, ctx: ServiceContex
   const stored = new Set(loaded.horizons.map((h) => h.horizon));
   const horizons = o.horizons.filter((h) => stored.has(h.horizon));
   const cells = o.features.flatMap((f) => featureCells(grid, [], o.cfg, f, horizons).filter((c) => c.regime_dim === 'all'));
-  return { venue: o.venue, cells, rows: loaded.panel.rows };
+  return { venue: o.venue, cells, rows: loaded.panel.rows, ...(loaded.folds ? { folds: loaded.folds } : {}) };
 }
 
 /** What the venue check reads of a venue's cell (verdicts.venueCheck), as the run records it. */
@@ -69,7 +71,7 @@ export type VenueCell = Pick<CellResult, 'feature' | 'horizon' | 'regime_dim' | 
 /** The venue-robustness inputs of a run, as recorded in its ledger row (the report judges with them). */
 export interface RecordedVenues {
   others: string[];
-  tested: Array<{ venue: string; rows: number; error?: string; cells: VenueCell[] }>;
+  tested: Array<{ venue: string; rows: number; error?: string; folds?: number[]; cells: VenueCell[] }>;
 }
 
 export function recordVenues(others: readonly string[], tested: readonly SecondVenue[]): RecordedVenues {
@@ -79,6 +81,7 @@ export function recordVenues(others: readonly string[], tested: readonly SecondV
       venue: t.venue,
       rows: t.rows,
       ...(t.error !== undefined ? { error: t.error } : {}),
+      ...(t.folds !== undefined ? { folds: t.folds } : {}),
       cells: t.cells.map((c) => ({ feature: c.feature, horizon: c.horizon, regime_dim: c.regime_dim, regime_cell: c.regime_cell, status: c.status, ic: c.ic, t_nw: c.t_nw, p_value: c.p_value, effective_n: c.effective_n })),
     })),
   };

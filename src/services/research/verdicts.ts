@@ -192,7 +192,7 @@ function venuesCheck(tested: NonNullable<VenueContext['tested']>, best: CellResu
   tested.forEach((v, k) => {
     const c = each[k]!;
     numbers[`${v.venue}.status`] = c.status;
-    for (const key of ['ic', 't_nw', 'p_value', 'effective_n'] as const) numbers[`${v.venue}.${key}`] = c.numbers[key] ?? null;
+    for (const key of ['ic', 't_nw', 'p_value', 'effective_n', 'folds'] as const) if (key !== 'folds' || key in c.numbers) numbers[`${v.venue}.${key}`] = c.numbers[key] ?? null;
   });
   const by = (s: CheckStatus): string[] => tested.filter((_, k) => each[k]!.status === s).map((v) => v.venue);
   const failed = by('fail');
@@ -224,12 +224,14 @@ function venueCheck(second: NonNullable<VenueContext['tested']>[number], best: C
     p_value: c?.p_value ?? null,
     effective_n: c?.effective_n ?? null,
     alpha,
+    // folds-test: the folds the venue has data for (the venue's cell is over those)
+    ...(second.folds ? { folds: second.folds.join(',') } : {}),
   };
-  const where = `${best.feature} ${best.horizon} on ${second.venue}`;
+  const where = `${best.feature} ${best.horizon} on ${second.venue}${second.folds ? ` (folds ${second.folds.join(',')})` : ''}`;
   if (second.error) return { name: 'venue_robustness', status: 'inconclusive', numbers, reason: `inconclusive: ${second.venue} could not be tested: ${second.error}` };
   if (!c || c.status !== 'ok' || c.ic === null || c.p_value === null) return { name: 'venue_robustness', status: 'inconclusive', numbers, reason: `inconclusive: too few observations for ${where}` };
   const same = sgn(c.ic) === d;
-  if (c.p_value <= alpha && same) return { name: 'venue_robustness', status: 'pass', numbers, reason: `replicates on ${second.venue}: IC ${fmt(c.ic)} (run ${fmt(best.ic)}), NW t ${fmt(c.t_nw, 2)}, p ${fmt(c.p_value)} <= ${alpha}` };
+  if (c.p_value <= alpha && same) return { name: 'venue_robustness', status: 'pass', numbers, reason: `replicates on ${second.venue}${second.folds ? ` (folds ${second.folds.join(',')})` : ''}: IC ${fmt(c.ic)} (run ${fmt(best.ic)}), NW t ${fmt(c.t_nw, 2)}, p ${fmt(c.p_value)} <= ${alpha}` };
   if (c.p_value <= alpha) return { name: 'venue_robustness', status: 'fail', numbers, reason: `the opposite sign on ${second.venue}: IC ${fmt(c.ic)} against ${fmt(best.ic)} in the run, p ${fmt(c.p_value)}` };
   if ((c.effective_n ?? 0) >= cfg.min_effective_n_to_reject) {
     return { name: 'venue_robustness', status: 'fail', numbers, reason: `does not replicate on ${second.venue}: IC ${fmt(c.ic)}, p ${fmt(c.p_value)} > ${alpha} with effective N ${fmt(c.effective_n, 0)}` };
