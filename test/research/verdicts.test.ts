@@ -170,6 +170,13 @@ describe('hypothesis verdicts', () => {
       const two = run([on('binance-usdm', p03), on('okx', { ic: -0.01, p_value: 0.5, effective_n: cfg.min_effective_n_to_reject - 1 })]);
       expect(check(two).status).toBe('inconclusive');
       expect(check(two).numbers).toMatchObject({ venues_with_data: 2, alpha_per_venue: 0.025, 'binance-usdm.status': 'inconclusive' });
+      // p between alpha / K and alpha with plenty of data: not a replication, and not a fail either
+      const mid = run([on('binance-usdm', { ...p03, effective_n: 2000 }), on('okx', { ...p03, p_value: 0.04, effective_n: 2000 })]);
+      expect(check(mid).status).toBe('inconclusive');
+      expect(check(mid).reason).toMatch(/inconclusive: p 0\.0300 on binance-usdm .* between 0\.0250 \(alpha over the venues tested\) and 0\.05/);
+      // the opposite sign between alpha / K and alpha: inconclusive too; at or under alpha / K: a fail
+      expect(check(run([on('binance-usdm', rep), on('okx', { ic: 0.04, p_value: 0.04, effective_n: 2000 })])).status).toBe('pass');
+      expect(check(run([on('binance-usdm', rep), on('okx', { ic: 0.04, p_value: 0.02, effective_n: 2000 })])).status).toBe('fail');
       // p 0.02 <= 0.025 replicates
       expect(check(run([on('binance-usdm', { ...p03, p_value: 0.02 }), on('okx', { ic: -0.01, p_value: 0.5, effective_n: 10 })])).status).toBe('pass');
     });

@@ -49,6 +49,8 @@ export interface ResearchData {
   verdicts: Verdict[];
   /** the verdicts were recomputed with the config the run recorded (else with the defaults) */
   config_recorded?: boolean;
+  /** the run recorded a config that does not validate now (why): the defaults were used */
+  config_invalid?: string;
 }
 
 const j = <T>(s: unknown, d: T): T => {
@@ -188,6 +190,7 @@ export async function loadResearch(ctx: ServiceContext, root: string, runId: str
     settlement_note: note,
     verdicts,
     config_recorded: recordedCfg?.success === true,
+    ...(recordedCfg && !recordedCfg.success ? { config_invalid: recordedCfg.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') } : {}),
   };
 }
 
@@ -290,7 +293,7 @@ export function researchSections(d: ResearchData): Section[] {
     table('verdicts', 'Hypotheses H1-H6: verdict and each criterion', ['id', 'hypothesis', 'verdict (recomputed)', 'verdict (recorded)', 'criterion', 'numbers'], verdictRows),
     text(
       differs.length
-        ? `The recomputed verdict of ${differs.join(', ')} differs from the one the run recorded: ${d.config_recorded ? 'the specs changed since the run' : `the run used a config other than the defaults (config hash ${d.config_hash.slice(0, 12)}; this run did not record its config) or the specs changed`}; the recorded verdict is the run's.`
+        ? `The recomputed verdict of ${differs.join(', ')} differs from the one the run recorded: ${d.config_recorded ? 'the specs changed since the run' : `the run used a config other than the defaults (config hash ${d.config_hash.slice(0, 12)}; ${d.config_invalid ? `its recorded config does not validate now: ${d.config_invalid}` : 'this run did not record its config'}) or the specs changed`}; the recorded verdict is the run's.`
         : `Verdicts recomputed from the stored cells with the shipped specs and ${d.config_recorded ? "the run's config (recorded in the ledger)" : 'the default config'}; they agree with what the run recorded in the ledger.`,
     ),
   ];

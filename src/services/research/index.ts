@@ -144,7 +144,8 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
     const folds = (split.folds ?? []).map((f) => f.index);
     const overlap = o.segment === 'folds-test' ? overlappingFolds(split) : [];
     if (overlap.length) {
-      throw usageError(`split ${o.split}'s folds ${overlap.map(([a, b]) => `${a} and ${b}`).join(', ')} have test sides that overlap in time: pooled, their shared rows would count once per fold`, {
+      const pairs = overlap.slice(0, 3).map(([a, b]) => `${a} and ${b}`).join(', ') + (overlap.length > 3 ? ` (${overlap.length} pairs in all)` : '');
+      throw usageError(`split ${o.split}'s folds ${pairs} have test sides that overlap in time: pooled, their shared rows would count once per fold`, {
         hint: `evaluate one fold at a time (--segment fold-N-test), or make a walk-forward split with --step at least --test-window`,
       });
     }

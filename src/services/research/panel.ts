@@ -349,6 +349,10 @@ async function loadFolds(o: LoadPanelOptions, read: RunRead, folds: number[], fo
     costSum += part.cost.sum;
     costN += part.cost.n;
   }
-  if (used.length === 0) throw missingError(`no fold of split ${o.split} has data on venue ${o.read.venue ?? ''}: ${missing.join('; ')}`);
+  if (used.length === 0) {
+    // one line per distinct cause (a missing column or horizon is the same in every fold)
+    const causes = [...new Set(missing.map((m) => m.replace(/^fold \d+: /, '').replace(/fold-\d+-test/g, 'fold-N-test')))];
+    throw missingError(`no fold of split ${o.split} has data on venue ${o.read.venue ?? ''}: ${causes.join('; ')}`);
+  }
   return { panel: { assets, rows: assets.reduce((s, a) => s + a.time.length, 0), round_trip_cost: costN ? costSum / costN : null }, train, horizons, repeated_look: repeated, cost: { sum: costSum, n: costN }, folds: used };
 }

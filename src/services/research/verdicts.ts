@@ -180,13 +180,14 @@ export function judge(spec: HypothesisSpec, cells: readonly CellResult[], cfg: R
  * that check. With several: fail when any fails (the effect is absent or reversed where there is
  * enough data to tell), pass when at least one replicates and none fails (proposal 000 asks for at
  * least one replication; a venue without the data says nothing), inconclusive otherwise. "At least
- * one of K" is a search over venues: each venue is tested at alpha / K (Bonferroni), K the venues
- * with a p-value for the cell (those that could replicate).
+ * one of K" (replicates, or contradicts) is a search over venues: a venue's significance is judged
+ * at alpha / K (Bonferroni), K the venues with a p-value for the cell; "does not replicate" still
+ * needs p > alpha, so the adjustment never makes a fail easier.
  */
 function venuesCheck(tested: NonNullable<VenueContext['tested']>, best: CellResult, d: number, alpha: number, cfg: ResearchConfig): Check {
   const withData = tested.filter((v) => !v.error && v.cells.some((x) => x.feature === best.feature && x.horizon === best.horizon && x.regime_dim === 'all' && x.status === 'ok' && x.ic !== null && x.p_value !== null)).length;
   const alphaV = alpha / Math.max(1, withData);
-  const each = tested.map((v) => venueCheck(v, best, d, alphaV, cfg));
+  const each = tested.map((v) => venueCheck(v, best, d, alpha, cfg, alphaV));
   if (each.length === 1) return each[0]!;
   const numbers: Check['numbers'] = { venues: tested.map((v) => v.venue).join(','), venues_with_data: withData, alpha, alpha_per_venue: alphaV, feature: best.feature, horizon: best.horizon, ic_run: best.ic };
   tested.forEach((v, k) => {
@@ -212,7 +213,7 @@ function venuesCheck(tested: NonNullable<VenueContext['tested']>, best: CellResu
  * Pass: the same sign, p <= alpha. Fail: the opposite sign significant, or no significant effect
  * with enough data to reject. Inconclusive: no data there, or too little.
  */
-function venueCheck(second: NonNullable<VenueContext['tested']>[number], best: CellResult, d: number, alpha: number, cfg: ResearchConfig): Check {
+function venueCheck(second: NonNullable<VenueContext['tested']>[number], best: CellResult, d: number, alpha: number, cfg: ResearchConfig, alphaSig = alpha): Check {
   const c = second.cells.find((x) => x.feature === best.feature && x.horizon === best.horizon && x.regime_dim === 'all');
   const numbers = {
     venue: second.venue,
@@ -223,7 +224,7 @@ function venueCheck(second: NonNullable<VenueContext['tested']>[number], best: C
     t_nw: c?.t_nw ?? null,
     p_value: c?.p_value ?? null,
     effective_n: c?.effective_n ?? null,
-    alpha,
+    alpha: alphaSig,
     // folds-test: the folds the venue has data for (the venue's cell is over those)
     ...(second.folds ? { folds: second.folds.join(',') } : {}),
   };
@@ -231,10 +232,13 @@ function venueCheck(second: NonNullable<VenueContext['tested']>[number], best: C
   if (second.error) return { name: 'venue_robustness', status: 'inconclusive', numbers, reason: `inconclusive: ${second.venue} could not be tested: ${second.error}` };
   if (!c || c.status !== 'ok' || c.ic === null || c.p_value === null) return { name: 'venue_robustness', status: 'inconclusive', numbers, reason: `inconclusive: too few observations for ${where}` };
   const same = sgn(c.ic) === d;
-  if (c.p_value <= alpha && same) return { name: 'venue_robustness', status: 'pass', numbers, reason: `replicates on ${second.venue}${second.folds ? ` (folds ${second.folds.join(',')})` : ''}: IC ${fmt(c.ic)} (run ${fmt(best.ic)}), NW t ${fmt(c.t_nw, 2)}, p ${fmt(c.p_value)} <= ${alpha}` };
-  if (c.p_value <= alpha) return { name: 'venue_robustness', status: 'fail', numbers, reason: `the opposite sign on ${second.venue}: IC ${fmt(c.ic)} against ${fmt(best.ic)} in the run, p ${fmt(c.p_value)}` };
-  if ((c.effective_n ?? 0) >= cfg.min_effective_n_to_reject) {
+  if (c.p_value <= alphaSig && same) return { name: 'venue_robustness', status: 'pass', numbers, reason: `replicates on ${second.venue}${second.folds ? ` (folds ${second.folds.join(',')})` : ''}: IC ${fmt(c.ic)} (run ${fmt(best.ic)}), NW t ${fmt(c.t_nw, 2)}, p ${fmt(c.p_value)} <= ${alphaSig}` };
+  if (c.p_value <= alphaSig && !same) return { name: 'venue_robustness', status: 'fail', numbers, reason: `the opposite sign on ${second.venue}: IC ${fmt(c.ic)} against ${fmt(best.ic)} in the run, p ${fmt(c.p_value)}` };
+  if (c.p_value > alpha && (c.effective_n ?? 0) >= cfg.min_effective_n_to_reject) {
     return { name: 'venue_robustness', status: 'fail', numbers, reason: `does not replicate on ${second.venue}: IC ${fmt(c.ic)}, p ${fmt(c.p_value)} > ${alpha} with effective N ${fmt(c.effective_n, 0)}` };
+  }
+  if (c.p_value <= alpha) {
+    return { name: 'venue_robustness', status: 'inconclusive', numbers, reason: `inconclusive: p ${fmt(c.p_value)} on ${second.venue} (IC ${fmt(c.ic)}) is between ${fmt(alphaSig)} (alpha over the venues tested) and ${alpha}: neither a replication nor a clear absence` };
   }
   return { name: 'venue_robustness', status: 'inconclusive', numbers, reason: `inconclusive: not significant on ${second.venue} (p ${fmt(c.p_value)}) and effective N ${fmt(c.effective_n, 0)} < ${cfg.min_effective_n_to_reject}` };
 }
