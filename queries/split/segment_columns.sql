@@ -4,7 +4,7 @@
 -- the wide rows it does not need are not materialised.
 -- idents: table, cols
 -- {{table}}                  the segment's temp table (unique per read)
--- {{cols}}                   columns of the dataset (checked against its files: split/file_columns)
+-- {{cols}}                   columns of the dataset (checked against its files: common/file_columns)
 -- $files LIST(VARCHAR)       features or labels Parquet files of the split's scope
 -- $starts LIST(TIMESTAMP)    interval starts
 -- $ends LIST(TIMESTAMP)      interval ends (same length; an empty list selects nothing)

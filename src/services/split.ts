@@ -24,7 +24,7 @@ import {
   type Scheme,
   type Segment,
 } from '../domain/split.js';
-import { contentFingerprint, contentHash, datasetFiles, listOf, type ReadFilter } from '../store/dataset.js';
+import { contentFingerprint, contentHash, datasetFiles, fileColumns, listOf, type ReadFilter } from '../store/dataset.js';
 import { corruptFileFromEngineError } from '../store/integrity.js';
 import { execQuery, runQuery } from '../store/queries.js';
 import { appendLedger, ledgerRows, sha256 } from '../store/ledger.js';
@@ -474,7 +474,7 @@ async function readSegmentRows(o: ReadSegmentOptions, ctx: ServiceContext): Prom
   const table = `segment_${o.dataset}_${randomBytes(6).toString('hex')}`;
   if (o.columns) {
     const cols = [...new Set(['symbol', 'event_time', ...o.columns])];
-    const present = new Set((await runQuery(ctx.db, 'split/file_columns', { files: params.files })).map((r) => String(r['column_name'])));
+    const present = await fileColumns(ctx, files);
     const missing = cols.filter((c) => !present.has(c));
     if (missing.length) {
       throw missingError(`the ${o.dataset} of split ${o.name}'s scope${foreign ? ` on venue ${venue}` : ''} have no column(s) ${missing.join(', ')}`, {

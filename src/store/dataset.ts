@@ -13,6 +13,7 @@ import {
 } from '../domain/datasets.js';
 import { usageError, validationError } from '../domain/errors.js';
 import { quoteIdent, type DuckSession } from './duckdb.js';
+import { runQuery } from './queries.js';
 import { assertParquetFilesIntact } from './integrity.js';
 import { RowStage } from './stage.js';
 import { acquireLock, commitSwaps, fsyncTree, newTxid, recover, stagingDir, type Swap } from './txn.js';
@@ -759,6 +760,11 @@ function hashedColumns(spec: DatasetSpec, exclude: string[]): string[] {
     .map((c) => q(c.name));
 }
 
+/** The columns of a dataset's files as a scan sees them (footers only: no row is read). */
+export async function fileColumns(ctx: Pick<ServiceContext, 'db'>, files: string[]): Promise<Set<string>> {
+  return new Set((await runQuery(ctx.db, 'common/file_columns', { files: listOf(files) })).map((r) => String(r['column_name'])));
+}
+
 /**
  * The spec's columns a content hash reads from these files: all but `exclude` and the catalog
  * columns none of the files holds (files written before a column existed; every column for current
@@ -766,7 +772,7 @@ function hashedColumns(spec: DatasetSpec, exclude: string[]): string[] {
  * segment read names it, exit 4).
  */
 async function columnsToHash(ctx: Pick<ServiceContext, 'db'>, spec: DatasetSpec, files: string[], exclude: string[]): Promise<{ cols: string[]; present: Set<string> }> {
-  const present = new Set((await ctx.db.all(`DESCRIBE SELECT * FROM ${SCAN_SQL}`, { files: listOf(files) })).map((r) => String(r['column_name'])));
+  const present = await fileColumns(ctx, files);
   return { cols: hashedColumns(spec, exclude.concat(allColumns(spec).map((c) => c.name).filter((c) => !present.has(c)))), present };
 }
 

@@ -142,7 +142,6 @@ export async function loadResearch(ctx: ServiceContext, root: string, runId: str
   const led = (await ledgerRow(ctx, root, runId))[0];
   const detail = j<{ verdicts?: Record<string, string>; unseal_reason?: string | null; venues?: RecordedVenues; config?: unknown }>(led?.detail, {});
   const specHashes = j<Record<string, string>>(first['spec_hashes'], {});
-
   const split = String(first['split_name']);
   const segment = String(first['segment']) as EvalSegment;
   // the config the run recorded in its ledger row; for runs recorded before that, the defaults

@@ -185,7 +185,7 @@ export function judge(spec: HypothesisSpec, cells: readonly CellResult[], cfg: R
  * needs p > alpha, so the adjustment never makes a fail easier.
  */
 function venuesCheck(tested: NonNullable<VenueContext['tested']>, best: CellResult, d: number, alpha: number, cfg: ResearchConfig): Check {
-  const withData = tested.filter((v) => !v.error && v.cells.some((x) => x.feature === best.feature && x.horizon === best.horizon && x.regime_dim === 'all' && x.status === 'ok' && x.ic !== null && x.p_value !== null)).length;
+  const withData = tested.filter((v) => venueCell(v, best) !== null).length;
   const alphaV = alpha / Math.max(1, withData);
   const each = tested.map((v) => venueCheck(v, best, d, alpha, cfg, alphaV));
   if (each.length === 1) return each[0]!;
@@ -193,7 +193,8 @@ function venuesCheck(tested: NonNullable<VenueContext['tested']>, best: CellResu
   tested.forEach((v, k) => {
     const c = each[k]!;
     numbers[`${v.venue}.status`] = c.status;
-    for (const key of ['ic', 't_nw', 'p_value', 'effective_n', 'folds'] as const) if (key !== 'folds' || key in c.numbers) numbers[`${v.venue}.${key}`] = c.numbers[key] ?? null;
+    for (const key of ['ic', 't_nw', 'p_value', 'effective_n'] as const) numbers[`${v.venue}.${key}`] = c.numbers[key] ?? null;
+    if ('folds' in c.numbers) numbers[`${v.venue}.folds`] = c.numbers['folds']!;
   });
   const by = (s: CheckStatus): string[] => tested.filter((_, k) => each[k]!.status === s).map((v) => v.venue);
   const failed = by('fail');
@@ -207,14 +208,21 @@ function venuesCheck(tested: NonNullable<VenueContext['tested']>, best: CellResu
   return { name: 'venue_robustness', status: 'inconclusive', numbers, reason: `no other venue replicates or contradicts: ${reasons('inconclusive')}` };
 }
 
+/** A venue's pooled cell of the run's best (feature, horizon) when it has a p (the venue could replicate); else null. */
+function venueCell(v: NonNullable<VenueContext['tested']>[number], best: CellResult): VenueCell | null {
+  if (v.error) return null;
+  const c = v.cells.find((x) => x.feature === best.feature && x.horizon === best.horizon && x.regime_dim === 'all');
+  return c && c.status === 'ok' && c.ic !== null && c.p_value !== null ? c : null;
+}
+
 /**
- * The run's best cell against the same (feature, horizon) pooled cell on the second venue: one
- * pre-specified test there (its own Newey-West p, no search, so no multiple-testing adjustment).
- * Pass: the same sign, p <= alpha. Fail: the opposite sign significant, or no significant effect
- * with enough data to reject. Inconclusive: no data there, or too little.
+ * The run's best cell against the same (feature, horizon) pooled cell on another venue: its own
+ * Newey-West p, judged at alphaSig (alpha / K over K venues: venuesCheck). Pass: the same sign,
+ * p <= alphaSig. Fail: the opposite sign with p <= alphaSig, or p > alpha with enough data to
+ * reject. Inconclusive: no data there, too little, or p between alphaSig and alpha.
  */
 function venueCheck(second: NonNullable<VenueContext['tested']>[number], best: CellResult, d: number, alpha: number, cfg: ResearchConfig, alphaSig = alpha): Check {
-  const c = second.cells.find((x) => x.feature === best.feature && x.horizon === best.horizon && x.regime_dim === 'all');
+  const c = venueCell(second, best);
   const numbers = {
     venue: second.venue,
     feature: best.feature,
@@ -228,11 +236,11 @@ function venueCheck(second: NonNullable<VenueContext['tested']>[number], best: C
     // folds-test: the folds the venue has data for (the venue's cell is over those)
     ...(second.folds ? { folds: second.folds.join(',') } : {}),
   };
-  const where = `${best.feature} ${best.horizon} on ${second.venue}${second.folds ? ` (folds ${second.folds.join(',')})` : ''}`;
+  const on = `${second.venue}${second.folds ? ` (folds ${second.folds.join(',')})` : ''}`;
   if (second.error) return { name: 'venue_robustness', status: 'inconclusive', numbers, reason: `inconclusive: ${second.venue} could not be tested: ${second.error}` };
-  if (!c || c.status !== 'ok' || c.ic === null || c.p_value === null) return { name: 'venue_robustness', status: 'inconclusive', numbers, reason: `inconclusive: too few observations for ${where}` };
+  if (!c || c.ic === null || c.p_value === null) return { name: 'venue_robustness', status: 'inconclusive', numbers, reason: `inconclusive: too few observations for ${best.feature} ${best.horizon} on ${on}` };
   const same = sgn(c.ic) === d;
-  if (c.p_value <= alphaSig && same) return { name: 'venue_robustness', status: 'pass', numbers, reason: `replicates on ${second.venue}${second.folds ? ` (folds ${second.folds.join(',')})` : ''}: IC ${fmt(c.ic)} (run ${fmt(best.ic)}), NW t ${fmt(c.t_nw, 2)}, p ${fmt(c.p_value)} <= ${alphaSig}` };
+  if (c.p_value <= alphaSig && same) return { name: 'venue_robustness', status: 'pass', numbers, reason: `replicates on ${on}: IC ${fmt(c.ic)} (run ${fmt(best.ic)}), NW t ${fmt(c.t_nw, 2)}, p ${fmt(c.p_value)} <= ${alphaSig}` };
   if (c.p_value <= alphaSig && !same) return { name: 'venue_robustness', status: 'fail', numbers, reason: `the opposite sign on ${second.venue}: IC ${fmt(c.ic)} against ${fmt(best.ic)} in the run, p ${fmt(c.p_value)}` };
   if (c.p_value > alpha && (c.effective_n ?? 0) >= cfg.min_effective_n_to_reject) {
     return { name: 'venue_robustness', status: 'fail', numbers, reason: `does not replicate on ${second.venue}: IC ${fmt(c.ic)}, p ${fmt(c.p_value)} > ${alpha} with effective N ${fmt(c.effective_n, 0)}` };
