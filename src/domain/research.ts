@@ -180,7 +180,7 @@ export function researchSpec(): DatasetSpec {
       c('effective_n', 'DOUBLE', 'independent time points worth of information: T x gamma_0 / Newey-West long-run variance of the pooled IC contributions'),
       c('ic', 'DOUBLE', 'pooled IC: mean over assets of the time-series Spearman IC'),
       c('ic_panel', 'DOUBLE', 'Spearman IC of the stacked panel (all assets together)'),
-      c('ic_by_asset', 'VARCHAR', 'time-series Spearman IC per asset, JSON {symbol: ic}'),
+      c('ic_by_asset', 'VARCHAR', 'time-series Spearman IC per asset, JSON {symbol: ic} (folds-test: {"<symbol>@fold-N": ic})'),
       c('t_naive', 'DOUBLE', 'naive t of the pooled IC (overstates significance with overlapping labels)'),
       c('t_nw', 'DOUBLE', 'Newey-West t of the pooled IC'),
       c('nw_lags', 'BIGINT', 'Newey-West lags used'),

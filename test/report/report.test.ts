@@ -134,7 +134,14 @@ describe('perpkit report: research and optimisation pages', () => {
   it('research: every section, the verdict table with each criterion, NW intervals around the IC', () => {
     const d = syntheticResearch();
     const r = ReportSchema.parse(researchReport(d, { ...LEDGER0, research_cells: 48 }, '2026-01-01T00:00:00.000Z', 'test'));
-    expect(sectionIds(r)).toEqual(['honesty', 'run-card', 'ic-horizon', 'ic-regime', 'decay', 'buckets', 'sign-stability', 'incrementality', 'verdicts', 'settlement']);
+    expect(sectionIds(r)).toEqual(['honesty', 'run-card', 'ic-horizon', 'ic-regime', 'ic-asset', 'decay', 'buckets', 'sign-stability', 'incrementality', 'verdicts', 'settlement']);
+    // IC by asset: each symbol's IC of the feature's most significant unconditional cell
+    const byAsset = tableOf(r, 'ic-asset')!.rows;
+    expect(byAsset.length).toBe(3);
+    for (const row of byAsset) {
+      const c = d.cells.find((x) => x.feature === row[0] && x.horizon === row[1] && x.regime_dim === 'all')!;
+      expect(row.slice(3)).toEqual(['BTC-PERP', 'ETH-PERP', 'SOL-PERP'].map((s) => (c.ic_by_asset[s] === null ? null : Number(c.ic_by_asset[s]!.toPrecision(6)))));
+    }
     const v = tableOf(r, 'verdicts')!.rows;
     expect(v.map((x) => x[0])).toEqual(['H1', 'H1', 'H1', 'H6', 'H6']);
     expect(v[1]![4]).toBe('significance: fail');
@@ -144,6 +151,25 @@ describe('perpkit report: research and optimisation pages', () => {
     expect(ic.data.errors[0]!.hi - ic.data.errors[0]!.lo).toBeCloseTo(2 * 1.96 * cell.se_nw!, 5);
     expect(r.honesty.sharpe.trials).toBe(48);
     expect(r.metrics).toMatchObject({ cells_total: d.cells.length, cells_tested: d.cells.filter((c) => c.p_value !== null).length, verdicts: { H1: 'fail', H6: 'inconclusive' } });
+  });
+
+  it('research folds-test: IC by asset rolls each symbol up over its folds (mean IC, folds with the pooled sign)', () => {
+    const d = { ...syntheticResearch(), segment: 'folds-test' };
+    // one symbol with an IC in two of three folds, of opposite signs; another in one fold only
+    d.cells = d.cells.map((c) => ({ ...c, ic_by_asset: { 'BTC-PERP@fold-1': 0.03, 'BTC-PERP@fold-2': -0.01, 'BTC-PERP@fold-3': null, 'ETH-PERP@fold-2': -0.02 } }));
+    const r = researchReport(d, LEDGER0, '2026-01-01T00:00:00.000Z', 'test');
+    const t = r.sections.find((s) => s.id === 'ic-asset')!;
+    const rows = tableOf(r, 'ic-asset')!.rows;
+    expect(rows.length).toBe(3);
+    for (const row of rows) {
+      const c = d.cells.find((x) => x.feature === row[0] && x.horizon === row[1] && x.regime_dim === 'all')!;
+      const pos = c.ic! > 0;
+      expect(row.slice(3)).toEqual([`0.01 (1/3 folds same sign)`, `-0.02 (${pos ? 0 : 1}/1 folds same sign)`]);
+    }
+    expect(JSON.stringify(t.blocks[0])).toContain('mean of its within-fold ICs');
+    const heat = t.blocks[1] as { data: { x: string[]; cells: Array<[number, number, number | null]> } };
+    expect(heat.data.x).toEqual(['BTC-PERP', 'ETH-PERP']);
+    expect(heat.data.cells.slice(0, 2)).toEqual([[0, 0, 0.01], [1, 0, -0.02]]);
   });
 
   it('optimisation (contract fixture): the summary\'s PBO, DSR and signs reach the panel; every section', async () => {

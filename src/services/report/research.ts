@@ -17,7 +17,7 @@ import { datasetFiles, listOf } from '../../store/dataset.js';
 import { runQuery } from '../../store/queries.js';
 import { ledgerSpec } from '../../store/ledger.js';
 import type { CellResult } from '../research/cells.js';
-import { evalIntervals, type EvalSegment } from '../research/panel.js';
+import { evalIntervals, icBySymbol, type EvalSegment } from '../research/panel.js';
 import { settlementStudy, type SettlementStudy } from '../research/settlement.js';
 import type { RecordedVenues } from '../research/venues.js';
 import { loadHypotheses } from '../research/specs.js';
@@ -240,6 +240,40 @@ export function researchSections(d: ResearchData): Section[] {
   const regimeBlocks: Block[] = regimeCols.length
     ? [chart<Chart>({ id: 'ic-regime', title: 'IC by regime (features at their most significant horizon; blank: too few observations; 3 significant digits)', kind: 'heatmap', data: { x: regimeCols, y: top.map((b) => `${b.feature} ${b.horizon}`), cells: heat, unit: '' } })]
     : [text('No regime cells in this run.')];
+  // IC by asset: the features at their best horizon x symbols; a folds-test run's (symbol, fold)
+  // ICs rolled up per symbol (mean over the folds with an IC, and how many share the pooled sign)
+  const folds = d.segment === 'folds-test';
+  const bySymbol = top.map((b) => icBySymbol(b.ic_by_asset));
+  const symbols = [...new Set(bySymbol.flatMap((x) => Object.keys(x)))].sort();
+  const assetHeat: Array<[number, number, number | null]> = [];
+  bySymbol.forEach((x, yi) =>
+    symbols.forEach((sym, xi) => {
+      const v = x[sym]?.ic ?? null;
+      assetHeat.push([xi, yi, v === null ? null : Number(v.toPrecision(3))]);
+    }),
+  );
+  const assetCell = (b: CellResult, x: ReturnType<typeof icBySymbol>[string] | undefined): string | number | null => {
+    if (!x || x.ic === null) return null;
+    if (!folds) return r6(x.ic);
+    const same = b.ic === null ? 0 : b.ic < 0 ? x.negative : x.positive;
+    return `${r6(x.ic)} (${same}/${x.listed} folds same sign)`;
+  };
+  const assetBlocks: Block[] = symbols.length
+    ? [
+        text(
+          folds
+            ? "Each symbol's IC is the mean of its within-fold ICs over the folds where it has one (this run pooled every fold's test side); the count is the folds whose IC has the pooled IC's sign, of the folds listed. The pooled IC is the mean over (symbol, fold)."
+            : "Each symbol's time-series Spearman IC; the pooled IC is their mean. With 3-5 assets, an effect carried by one asset is visible here and not in the pooled number.",
+        ),
+        chart<Chart>({ id: 'ic-asset', title: `IC by asset (features at their most significant horizon${folds ? '; mean over folds' : ''}; 3 significant digits)`, kind: 'heatmap', data: { x: symbols, y: top.map((b) => `${b.feature} ${b.horizon}`), cells: assetHeat, unit: '' } }),
+        table(
+          'ic-asset',
+          folds ? 'IC by symbol, rolled up over the folds' : 'IC by asset',
+          ['feature', 'horizon', 'pooled IC', ...symbols],
+          top.map((b, k) => [b.feature, b.horizon, r6(b.ic), ...symbols.map((sym) => assetCell(b, bySymbol[k]![sym]))]),
+        ),
+      ]
+    : [text('No per-asset ICs stored for the unconditional cells of this run.')];
   // decay: IC against horizon for the top features
   const decayFeatures = best.slice(0, 6).map((b) => b.feature);
   const decayBlocks: Block[] =
@@ -327,6 +361,7 @@ export function researchSections(d: ResearchData): Section[] {
   return [
     { id: 'ic-horizon', title: 'IC by horizon per family', blocks: [...icBlocks, cellsTable] },
     { id: 'ic-regime', title: 'IC by regime', blocks: regimeBlocks },
+    { id: 'ic-asset', title: 'IC by asset', blocks: assetBlocks },
     { id: 'decay', title: 'Decay', blocks: decayBlocks },
     { id: 'buckets', title: 'Magnitude buckets', blocks: bucketBlocks.length ? bucketBlocks : [text('No bucket statistics stored.')] },
     { id: 'sign-stability', title: 'Sign stability', blocks: signBlocks },

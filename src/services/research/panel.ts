@@ -40,6 +40,45 @@ export function foldOfAsset(name: string): number | null {
   return m ? Number(m[1]) : null;
 }
 
+/** One symbol's IC over its panel assets: one per fold in a `folds-test` run, else the asset itself. */
+export interface SymbolIc {
+  /** mean of the assets' ICs (null: none has one) */
+  ic: number | null;
+  /** assets (folds) with an IC, and assets listed */
+  with_ic: number;
+  listed: number;
+  /** assets whose IC is > 0, < 0 */
+  positive: number;
+  negative: number;
+}
+
+/**
+ * A cell's per-asset ICs rolled up by symbol (`<symbol>@fold-N` -> `<symbol>`): in a `folds-test`
+ * run, each symbol's mean within-fold IC and how many folds have one, and of which sign; in a run on
+ * one segment each symbol has one asset, so its IC is the asset's. Symbols in name order.
+ */
+export function icBySymbol(byAsset: Readonly<Record<string, number | null>>): Record<string, SymbolIc> {
+  const acc = new Map<string, SymbolIc & { sum: number }>();
+  for (const [name, v] of Object.entries(byAsset)) {
+    const symbol = foldOfAsset(name) === null ? name : name.slice(0, name.lastIndexOf('@fold-'));
+    const a = acc.get(symbol) ?? { ic: null, with_ic: 0, listed: 0, positive: 0, negative: 0, sum: 0 };
+    a.listed++;
+    if (v !== null && Number.isFinite(v)) {
+      a.with_ic++;
+      a.sum += v;
+      if (v > 0) a.positive++;
+      else if (v < 0) a.negative++;
+    }
+    acc.set(symbol, a);
+  }
+  const out: Record<string, SymbolIc> = {};
+  for (const symbol of [...acc.keys()].sort()) {
+    const { sum, ...a } = acc.get(symbol)!;
+    out[symbol] = { ...a, ic: a.with_ic ? sum / a.with_ic : null };
+  }
+  return out;
+}
+
 export interface SegmentRead {
   command: string;
   args: unknown;
