@@ -86,12 +86,12 @@ describe('hypothesis verdicts', () => {
     expect(v.verdict).toBe('inconclusive');
     expect(v.checks.find((c) => c.name === 'venue_robustness')!.reason).toMatch(/no second venue/);
   });
-  it('a second venue in the data dir is named with what to run, and the check stays inconclusive (one venue tested)', () => {
+  it('a second venue listed without its cells (a run recorded without them) is named with what to run, and the check stays inconclusive', () => {
     const v = judge(spec({ requires_second_venue: true }), [cell({}), ...regimeCells([-0.05, -0.06, -0.07])], cfg, null, null, { venue: 'coinbase', others: ['binance-usdm'], timeframe: '5m' });
     const c = v.checks.find((x) => x.name === 'venue_robustness')!;
     expect(c.status).toBe('inconclusive');
     expect(c.numbers).toEqual({ venues: 2, other_venues: 'binance-usdm' });
-    expect(c.reason).toMatch(/5m features of binance-usdm besides coinbase.*perpkit split --venue binance-usdm/);
+    expect(c.reason).toMatch(/5m features of binance-usdm besides coinbase, but no other venue's cells were judged; "perpkit research --hypothesis H1" tests every other venue/);
     expect(v.verdict).toBe('inconclusive');
   });
   describe('venue robustness on the second venue (the same cell there, its own NW p)', () => {

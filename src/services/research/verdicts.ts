@@ -156,7 +156,8 @@ export function judge(spec: HypothesisSpec, cells: readonly CellResult[], cfg: R
         name: 'venue_robustness',
         status: 'inconclusive',
         numbers: { venues: 1 + others.length, other_venues: others.join(',') },
-        reason: `inconclusive: the data dir has ${venues!.timeframe} features of ${others.join(', ')} besides ${venues!.venue}, but this run tests one venue; run the same hypothesis on a split of ${others[0]} ("perpkit split --venue ${others[0]} ..." then "perpkit research --hypothesis ${spec.id}") and compare the sign and significance`,
+        // perpkit research tests every venue it lists; a run recorded without the venues' cells gets here
+        reason: `inconclusive: the data dir has ${venues!.timeframe} features of ${others.join(', ')} besides ${venues!.venue}, but no other venue's cells were judged; "perpkit research --hypothesis ${spec.id}" tests every other venue over the split's intervals`,
       });
     }
   }
