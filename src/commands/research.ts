@@ -32,6 +32,7 @@ Writes the research dataset (one row per cell) and the ledger: the run's row and
     horizons: Flags.string({ description: 'Label horizons (default: those of the specs that the split has; with --features/--family: all of the split).' }),
     segment: Flags.string({ description: 'Segment to evaluate: train, validation, train+validation or test (holdout split), fold-N-test / fold-N-train (one fold of a walk-forward split; its training side fits edges and thresholds), or folds-test (every fold\'s test side of a walk-forward split, each fitted on its own fold\'s training side).', default: 'validation' }),
     regimes: Flags.string({ description: `Regime dimensions: ${REGIME_DIMENSIONS.join(', ')} (default: the specs'; with --features/--family: all).` }),
+    'allow-changed': Flags.boolean({ description: 'Read features and labels that changed since the split was written (recorded in the ledger); default: exit 3 naming what changed.', default: false }),
     unseal: Flags.string({ description: 'Reason for reading the sealed test segment (with --segment test); recorded in the ledger.' }),
     config: Flags.string({ description: 'YAML file with research config overrides (fdr, min_obs_per_cell, ic_period, ...; see docs/research.md).' }),
     'no-write': Flags.boolean({ description: 'Do not write the research dataset or the ledger trials.', default: false }),
@@ -70,6 +71,7 @@ Writes the research dataset (one row per cell) and the ledger: the run's row and
         ...(regimes ? { regimes } : {}),
         ...(config ? { config } : {}),
         ...(flags.unseal !== undefined ? { unseal_reason: flags.unseal } : {}),
+        ...(flags['allow-changed'] ? { allow_changed: true } : {}),
         write: !flags['no-write'],
         ...(workers !== undefined ? { workers } : {}),
         args: { split: flags.split, segment: flags.segment, features, families, hypotheses, horizons, regimes, config: flags.config ?? null },
@@ -116,9 +118,16 @@ Writes the research dataset (one row per cell) and the ledger: the run's row and
           t_nw: num(c.t_nw, 2),
           p_holm: num(c.p_holm, 4),
           p_bh: num(c.p_bh, 4),
+          ic_trend: num(c.ic_trend, 5),
+          viable: c.viable === null ? '' : c.viable ? 'yes' : 'no',
         })),
       ),
     );
+    if (!top.length) {
+      out.push(
+        `no cell has a Newey-West t: every cell has fewer than ${r.config.min_obs_per_cell} observations with the feature and the label (min_obs_per_cell), or too few periods; see the cells' n with --json`,
+      );
+    } else out.push(`top ${top.length} cells by |t_nw|; viable: the seed's rule (|IC| > ${r.config.viability.ic}, IC IR > ${r.config.viability.ic_ir}, IC trend > ${r.config.viability.ic_trend}, each in the IC's direction)`);
     if (r.settlement) {
       const pick = ['pre_perp', 'post_perp', 'pre_rel', 'post_rel', 'log_volume_ratio'];
       const rows = r.settlement.rows.filter((x) => pick.includes(x.measure));
@@ -137,7 +146,7 @@ Writes the research dataset (one row per cell) and the ledger: the run's row and
           ),
       );
     }
-    process.stdout.write(out.join('\n'));
+    process.stdout.write(`${out.join('\n')}\n`);
     if (!this.quiet) {
       process.stderr.write(
         `run ${r.run_id}: split ${r.split} ${r.segment}, ${r.rows} rows, ${r.cells_total} cells (${r.cells_tested} tested, ${r.cells_insufficient} insufficient); ` +

@@ -81,11 +81,14 @@ export const ResearchConfigSchema = z.object({
   liquidity_stress_quantile: z.number().min(0.5).max(0.99).default(0.8),
   /** confidence of the bucket spread interval */
   confidence: z.number().min(0.5).max(0.999).default(0.95),
-  /** a not-significant hypothesis fails only when its best cell had at least this effective N; below, inconclusive */
+  /** a not-significant hypothesis fails only when its best cell had at least this effective N; below, inconclusive (also the modulation check's, on the smaller cell) */
   min_effective_n_to_reject: z.number().positive().default(300),
+  /** the settlement event study (H6) fails on no move only with at least this many events in its best row; below, inconclusive */
+  min_events_to_reject: z.number().int().positive().default(100),
   /** seed §5.2 viability rule */
   viability: z
     .object({ ic: z.number().default(0.02), ic_ir: z.number().default(0.5), ic_trend: z.number().default(-0.001) })
+    .strict()
     .prefault({}),
   /** settlement event study (H6): near window on each side of a settlement, minutes (the settlement window of the features) */
   settlement_near_minutes: z.number().int().positive().default(30),
@@ -93,7 +96,9 @@ export const ResearchConfigSchema = z.object({
   settlement_far_minutes: z.number().int().positive().default(120),
   /** round-trip cost of the first tradability screen, fraction of notional (null: the labels' round_trip_cost) */
   round_trip_cost: z.number().nonnegative().nullable().default(null),
-});
+})
+  // a misspelt key is an error, not a default silently used
+  .strict();
 export type ResearchConfig = z.infer<typeof ResearchConfigSchema>;
 export const DEFAULT_RESEARCH_CONFIG: ResearchConfig = ResearchConfigSchema.parse({});
 

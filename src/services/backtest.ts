@@ -414,7 +414,7 @@ async function load(o: BacktestOptions & { segments?: string[]; command?: string
   let repeatedLook = false;
   for (const { name, selector } of selectors) {
     const seg = await readSegment(
-      { root: o.root, name: o.split, selector, dataset: 'features', unseal_test: o.unseal_test ?? false, command: o.command ?? 'backtest', args: { split: o.split, segment: name, strategy: o.strategy } },
+      { root: o.root, name: o.split, selector, dataset: 'features', unseal_test: o.unseal_test ?? false, command: o.command ?? 'backtest', args: { split: o.split, segment: name, strategy: o.strategy }, flags: { allow_changed: null } },
       ctx,
     );
     repeatedLook ||= seg.repeated_look;

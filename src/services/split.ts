@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listValue, timestampValue } from '@duckdb/node-api';
+import { z } from 'zod';
 import type { ServiceContext } from '../domain/context.js';
 import { isSlug, timeframeSeconds } from '../domain/datasets.js';
 import { missingError, usageError, validationError } from '../domain/errors.js';
@@ -276,11 +277,18 @@ async function makeSplit(o: SplitOptions, ctx: ServiceContext): Promise<SplitRes
   const path = splitPath(o.root, o.name);
   let replaced = false;
   if (existsSync(path)) {
-    const old = JSON.parse(readFileSync(path, 'utf8')) as SplitFile;
-    const same = sha256({ ...old, created_at: '' }) === sha256({ ...split, created_at: '' });
-    if (same) return { path, split: old, replaced: false };
+    // an unreadable file (torn copy, hand edit) is replaced only with --replace, as another definition is
+    let old: SplitFile | null = null;
+    try {
+      old = JSON.parse(readFileSync(path, 'utf8')) as SplitFile;
+    } catch {
+      old = null;
+    }
+    if (old && sha256({ ...old, created_at: '' }) === sha256({ ...split, created_at: '' })) return { path, split: old, replaced: false };
     if (!o.replace) {
-      throw usageError(`split ${o.name} exists with another definition (${path})`, { hint: 'choose another --name, or pass --replace (its unsealing history is kept)' });
+      throw usageError(old ? `split ${o.name} exists with another definition (${path})` : `split ${o.name} exists but ${path} is not valid JSON`, {
+        hint: 'choose another --name, or pass --replace (its unsealing history is kept)',
+      });
     }
     replaced = true;
   }
@@ -290,11 +298,38 @@ async function makeSplit(o: SplitOptions, ctx: ServiceContext): Promise<SplitRes
   return { path, split, replaced };
 }
 
+/** What every reader of a split file relies on (the file is written by createSplit; a hand edit or a torn copy can break it). */
+const intervalsShape = z.array(z.tuple([z.string(), z.string()]));
+const SplitFileShape = z.looseObject({
+  name: z.string(),
+  scheme: z.string(),
+  venue: z.string(),
+  timeframe: z.string(),
+  symbols: z.array(z.string()),
+  horizons: z.array(z.string()),
+  inputs: z.record(z.string(), z.looseObject({ hash: z.string(), rows: z.number() })),
+  params: z.record(z.string(), z.unknown()),
+  segments: z.array(z.looseObject({ name: z.string(), intervals: intervalsShape })).optional(),
+  folds: z.array(z.looseObject({ index: z.number(), train: z.looseObject({ intervals: intervalsShape }), test: z.looseObject({ intervals: intervalsShape }) })).optional(),
+});
+
 export function loadSplit(root: string, name: string): SplitFile {
   if (!isSlug(name)) throw usageError(`${JSON.stringify(name)} is not a valid split name`);
   const path = splitPath(root, name);
   if (!existsSync(path)) throw missingError(`no split ${name} (${path})`, { hint: `create it with "perpkit split --name ${name} ..."` });
-  return JSON.parse(readFileSync(path, 'utf8')) as SplitFile;
+  const hint = `re-create it: "perpkit split --name ${name} --replace ..." (its unsealing history is in the ledger and is kept)`;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw validationError(`split ${name}: ${path} is not valid JSON (${(err as Error).message})`, { hint });
+  }
+  const shape = SplitFileShape.safeParse(raw);
+  if (!shape.success) {
+    const what = shape.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ');
+    throw validationError(`split ${name}: ${path} is not a split file (${what})`, { hint });
+  }
+  return raw as SplitFile;
 }
 
 /** Which rows of a split: a holdout segment, or the train/test side of a fold. */
@@ -380,6 +415,14 @@ export interface ReadSegmentOptions {
    * input-hash check, as the split was not computed on that venue's data.
    */
   venue?: string;
+  /**
+   * One look at the sealed test segment made of several reads (features and labels, other venues):
+   * the first sealed read records the unsealing and warns of a repeated look; the later reads
+   * sharing this object record nothing more and report the same repeated look.
+   */
+  look?: SegmentLook;
+  /** the reading command's flags named in hints (defaults: --unseal-test, --allow-changed; null: the command has none) */
+  flags?: { unseal?: string; allow_changed?: string | null };
   /** for the ledger: the command and arguments that read it */
   command: string;
   args: unknown;
@@ -397,6 +440,16 @@ export interface ReadSegmentOptions {
    */
   columns?: readonly string[];
 }
+
+/** The state of one look at a sealed test segment shared by a run's reads (ReadSegmentOptions.look). */
+export interface SegmentLook {
+  recorded: boolean;
+  /** the unsealings before this look (ledger event times) */
+  previous: string[];
+}
+
+/** A new look: pass the same object to every read of one run. */
+export const newLook = (): SegmentLook => ({ recorded: false, previous: [] });
 
 export interface ReadSegmentResult {
   /** temp table holding the rows, named uniquely per call (drop it when done) */
@@ -436,7 +489,7 @@ async function readSegmentRows(o: ReadSegmentOptions, ctx: ServiceContext): Prom
   if (sealed) {
     if (!o.unseal_test) {
       throw usageError(`the test segment of split ${o.name} is sealed`, {
-        hint: 'pass --unseal-test to read it; every unsealing is recorded in the ledger and a second one is reported as a repeated look',
+        hint: `pass ${o.flags?.unseal ?? '--unseal-test'} to read it; every unsealing is recorded in the ledger and a second one is reported as a repeated look`,
       });
     }
   }
@@ -451,17 +504,21 @@ async function readSegmentRows(o: ReadSegmentOptions, ctx: ServiceContext): Prom
   const { current, changed } = foreign ? { current: {} as SplitFile['inputs'], changed: [] as InputChange[] } : (o.inputs ?? (await checkSplitInputs(ctx, o.root, split)));
   const recorded = Object.fromEntries(Object.entries(split.inputs).map(([k, v]) => [k, v.hash]));
   const now = Object.fromEntries(Object.entries(current).map(([k, v]) => [k, v.hash]));
+  const allowFlag = o.flags?.allow_changed === undefined ? '--allow-changed' : o.flags.allow_changed;
   if (changed.length) {
     const what = changed.map((c) => `${c.dataset} (${c.recorded.rows} rows, hash ${c.recorded.hash.slice(0, 12)} when written; now ${c.now.rows} rows, hash ${c.now.hash.slice(0, 12)})`).join(', ');
     if (!o.allow_changed) {
       throw validationError(`the data of split ${o.name} changed since it was written: ${what}`, {
-        hint: `its boundaries, purges and counts describe the old data: re-create it ("perpkit split --name ${o.name} --replace ..."), or pass --allow-changed to read anyway (recorded in the ledger)`,
+        hint: `its boundaries, purges and counts describe the old data: re-create it ("perpkit split --name ${o.name} --replace ...")${allowFlag === null ? '' : `, or pass ${allowFlag} to read anyway (recorded in the ledger)`}`,
         details: { split: o.name, changed },
       });
     }
     ctx.log.warn(`split ${o.name}: reading changed data (--allow-changed): ${what}; recorded in the ledger`);
   }
-  if (sealed) previous = (await ledgerRows(ctx, o.root, { kind: 'unseal', split_name: o.name })).map((r) => r.event_time);
+  // a later read of a look already recorded: the same previous unsealings, nothing recorded again
+  const seen = sealed && o.look?.recorded === true;
+  if (seen) previous = o.look!.previous;
+  else if (sealed) previous = (await ledgerRows(ctx, o.root, { kind: 'unseal', split_name: o.name })).map((r) => r.event_time);
   const ts = (us: number): ReturnType<typeof timestampValue> => timestampValue(BigInt(us));
   const ends = intervals.map(([, b]) => Math.min(b, 9e15));
   const params = {
@@ -499,7 +556,7 @@ async function readSegmentRows(o: ReadSegmentOptions, ctx: ServiceContext): Prom
       detail: { allow_changed: true, split_hashes: recorded, changed: changed.map((c) => c.dataset), rows },
     });
   }
-  if (sealed) {
+  if (sealed && !seen) {
     await appendLedger(ctx, o.root, {
       kind: 'unseal',
       command: o.command,
@@ -511,6 +568,10 @@ async function readSegmentRows(o: ReadSegmentOptions, ctx: ServiceContext): Prom
       detail: { rows, previous_unsealings: previous.length, ...(changed.length ? { split_hashes: recorded } : {}), ...(foreign ? { venue } : {}) },
     });
     if (previous.length) ctx.log.warn(`repeated look: the test segment of split ${o.name} was unsealed ${previous.length} time(s) before (first ${previous[0]})`);
+    if (o.look) {
+      o.look.recorded = true;
+      o.look.previous = previous;
+    }
   }
   return { table, rows, decision_rows: decisionRows, repeated_look: previous.length > 0, previous_unsealings: previous, changed_inputs: changed };
 }

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { researchSpec } from '../../src/domain/research.js';
@@ -91,7 +91,19 @@ describe('perpkit research (CLI, real sample)', () => {
       [['--split', 'kf', '--segment', 'fold-0-test'], 2, /split kf is purged-kfold; research evaluates holdout segments or walk-forward folds/],
       [['--split', 'demo', '--workers', '0'], 2, /--workers must be an integer in \[1, 64\], got "0"/],
       [['--split', 'demo', '--workers', 'two'], 2, /--workers must be an integer/],
+      [['--split', 'demo', '--horizons', 'abc'], 2, /bad horizon\(s\) abc: a horizon is a number and a unit/],
+      [['--split', 'demo', '--segment', 'test', '--unseal', ' '], 2, /--unseal needs a reason/],
+      // a typo in the sealed run's horizons is refused before the read: no look is recorded
+      [['--split', 'demo', '--segment', 'test', '--unseal', 'typo run', '--horizons', '2h'], 4, /no labels for horizon\(s\) 2h in split demo \(it has 1h, 4h\)/],
+      [['--split', 'demo', '--config', join(dir, 'typo.yaml')], 2, /bad research config: Unrecognized key: "fdr_level"/],
+      [['--split', 'demo', '--config', join(dir, 'nested.yaml')], 2, /bad research config: viability: Unrecognized key: "ic_ir_min"/],
+      [['--split', 'torn'], 3, /split torn: .*torn\.json is not valid JSON/],
+      [['--split', 'hollow'], 3, /split hollow: .*hollow\.json is not a split file \(name: /],
     ];
+    writeFileSync(join(dir, 'typo.yaml'), 'fdr_level: 0.2\nmin_obs_per_cell: 10\n');
+    writeFileSync(join(dir, 'nested.yaml'), 'viability:\n  ic_ir_min: 1\n');
+    writeFileSync(join(dir, 'splits', 'torn.json'), '{bad');
+    writeFileSync(join(dir, 'splits', 'hollow.json'), '{}');
     for (const [args, code, msg] of cases) {
       const x = (await runCli(['research', ...args, '--data-dir', dir, '--json']));
       expect(x.code, `${args.join(' ')}: ${x.stdout}${x.stderr}`).toBe(code);
@@ -102,11 +114,15 @@ describe('perpkit research (CLI, real sample)', () => {
     expect(wf.stderr).toMatch(/--segment fold-N-test with N in 0\.\.\d+, or --segment folds-test/);
     const kf = await runCli(['research', '--split', 'kf', '--segment', 'fold-0-test', '--data-dir', dir]);
     expect(kf.stderr).toContain('perpkit split --name kf-holdout --scheme holdout --timeframe 1h');
-    // one more trial (the unsealed run) and its unsealing with the reason (split's readSegment records
-    // the features and the labels read as two rows); failures record nothing
+    for (const f of ['torn', 'hollow']) rmSync(join(dir, 'splits', `${f}.json`));
+    // the suggested fix of a missing horizon is a command that works
+    const h = await runCli(['research', '--split', 'demo', '--horizons', '2h', '--data-dir', dir]);
+    expect(h.stderr).toContain('pass --horizons 1h,4h');
+    // one more trial (the unsealed run) and its one unsealing with the reason (its features and labels
+    // reads are one look); failures record nothing
     const rows = await ledgerRows(ctx, dir);
     expect(rows.filter((x) => x.kind === 'evaluation' && !x.args.includes('"regime_cell"'))).toHaveLength(2);
-    expect(rows.filter((x) => x.kind === 'unseal')).toHaveLength(2);
+    expect(rows.filter((x) => x.kind === 'unseal')).toHaveLength(1);
     expect(rows.find((x) => x.kind === 'unseal')!.args).toContain('final check of H1');
     expect(unsealed.stderr).not.toContain('repeated look');
   }, SLOW);

@@ -6,6 +6,7 @@ import { backtestReport, figures } from '../../src/services/report/backtest.js';
 import { renderHtml, sectionIds } from '../../src/services/report/html.js';
 import { buildReport, writeReport } from '../../src/services/report/index.js';
 import { researchReport } from '../../src/services/report/research.js';
+import { ResearchConfigSchema } from '../../src/domain/research.js';
 import { ReportSchema, type Report } from '../../src/services/report/schema.js';
 import { isPerpkitError } from '../../src/domain/errors.js';
 import { tempDir, testContext } from '../helpers.js';
@@ -151,6 +152,28 @@ describe('perpkit report: research and optimisation pages', () => {
     expect(ic.data.errors[0]!.hi - ic.data.errors[0]!.lo).toBeCloseTo(2 * 1.96 * cell.se_nw!, 5);
     expect(r.honesty.sharpe.trials).toBe(48);
     expect(r.metrics).toMatchObject({ cells_total: d.cells.length, cells_tested: d.cells.filter((c) => c.p_value !== null).length, verdicts: { H1: 'fail', H6: 'inconclusive' } });
+  });
+
+  it('research: the viability rule with its numbers; significance counted at the run\'s own FDR and FWER', () => {
+    const d = syntheticResearch();
+    const r = researchReport(d, LEDGER0, '2026-01-01T00:00:00.000Z', 'test');
+    const block = r.sections.flatMap((s) => s.blocks).find((b) => b.type === 'table' && b.id === 'viability') as { title: string; rows: unknown[][] };
+    expect(block.title).toContain('|IC| > 0.02, IC IR > 0.5, IC trend > -0.001');
+    expect(block.rows.length).toBe(3);
+    for (const row of block.rows) {
+      const c = d.cells.find((x) => x.feature === row[0] && x.horizon === row[1] && x.regime_dim === 'all')!;
+      const vol = (cell: string) => {
+        const x = d.cells.find((y) => y.feature === c.feature && y.horizon === c.horizon && y.regime_dim === 'vol' && y.regime_cell === cell)!;
+        return x.status === 'ok' ? x.ic : null;
+      };
+      expect(row.slice(2)).toEqual([c.ic, c.ic_ir, c.ic_trend, c.ic_rolling_std, c.ic_periods, c.turnover, vol('low'), vol('high'), 'no']);
+    }
+    // the fixture's BH p is 0.5 and Holm p 0.9: none at the default 5%, all tested cells at FDR 50%
+    expect(r.metrics).toMatchObject({ bh_significant: 0, holm_significant: 0 });
+    const loose = researchReport({ ...d, config: ResearchConfigSchema.parse({ fdr: 0.5, fwer: 0.5 }) }, LEDGER0, '2026-01-01T00:00:00.000Z', 'test');
+    const tested = d.cells.filter((c) => c.p_bh !== null).length;
+    expect(loose.metrics).toMatchObject({ bh_significant: tested, holm_significant: 0 });
+    expect(loose.honesty.notes[0]).toContain(`${tested} are significant after Benjamini-Hochberg (FDR 50%), 0 after Holm (family-wise 50%)`);
   });
 
   it('research folds-test: IC by asset rolls each symbol up over its folds (mean IC, folds with the pooled sign)', () => {

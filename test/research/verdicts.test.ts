@@ -55,6 +55,16 @@ describe('hypothesis verdicts', () => {
     expect(status(v, 'rare_stress')).toBe('fail');
     expect(v.verdict).toBe('fail');
   });
+  it('rare stress: an effect not significant with the stress periods is inconclusive there, not "depends on rare stress"', () => {
+    const v = judge(spec(), [cell({ p_value: 0.2, p_bh: 0.4, ic_ex_stress: -0.06, p_ex_stress: 0.2 }), ...regimeCells([-0.05, -0.06, -0.07])], cfg, null);
+    const c = v.checks.find((x) => x.name === 'rare_stress')!;
+    expect(c.status).toBe('inconclusive');
+    expect(c.reason).toMatch(/not significant with the stress periods either \(p 0\.2000 > 0\.05\): nothing to remove/);
+    // the verdict is the primary check's (not significant with effective N 1500: fail)
+    expect(v.verdict).toBe('fail');
+    // significant (p 0.04 <= 0.05) and gone without the stress decisions: fail
+    expect(status(judge(spec(), [cell({ p_value: 0.04, ic_ex_stress: -0.01, p_ex_stress: 0.3 }), ...regimeCells([-0.05, -0.06, -0.07])], cfg, null), 'rare_stress')).toBe('fail');
+  });
   it('fails on sign instability across adjacent periods, and is inconclusive with too few periods', () => {
     expect(judge(spec(), [cell({ sign_stability: 0.4 }), ...regimeCells([-0.05, -0.06, -0.07])], cfg, null).verdict).toBe('fail');
     const v = judge(spec(), [cell({ sign_pairs: 1, sign_stability: 1 }), ...regimeCells([-0.05, -0.06, -0.07])], cfg, null);
@@ -201,17 +211,25 @@ describe('hypothesis verdicts', () => {
     const flat = judge(s, [cell({}), lo, { ...hi, ic: -0.012 }], cfg, null);
     expect(flat.checks.find((c) => c.name === 'modulation')!.status).toBe('fail');
     expect(flat.verdict).toBe('fail');
+    // no difference, but one cell's effective N is under min_effective_n_to_reject: too little data to reject
+    const thin = judge(s, [cell({}), { ...lo, effective_n: 299 }, { ...hi, ic: -0.012 }], cfg, null);
+    const tm = thin.checks.find((c) => c.name === 'modulation')!;
+    expect(tm.status).toBe('inconclusive');
+    expect(tm.numbers['effective_n']).toBe(299);
+    expect(tm.reason).toMatch(/effective N 299 < 300 in a cell: too little data to reject/);
+    expect(thin.verdict).toBe('inconclusive');
+    expect(judge(s, [cell({}), { ...lo, effective_n: 300 }, { ...hi, ic: -0.012 }], cfg, null).verdict).toBe('fail');
   });
 });
 
 describe('H6 verdict by the settlement event study', () => {
-  const study = (t: number, placeboT: number) => ({
-    bar_timeframe: '1m', near_minutes: 30, far_minutes: 120, settlements: 40, note: '',
+  const study = (t: number, placeboT: number, events = 200) => ({
+    bar_timeframe: '1m', near_minutes: 30, far_minutes: 120, settlements: events, note: '',
     rows: (['settlement', 'placebo'] as const).flatMap((kind) =>
       (['positive', 'negative'] as const).flatMap((rate_sign) =>
         (['pre_rel', 'post_rel'] as const).map((measure) => {
           const tt = kind === 'settlement' && rate_sign === 'positive' && measure === 'pre_rel' ? t : kind === 'placebo' && rate_sign === 'positive' && measure === 'pre_rel' ? placeboT : 0.3;
-          return { kind, rate_sign, measure, events: 40, mean: tt * 1e-4, t: tt, p_value: 2 * (1 - 0.5 * (1 + Math.tanh(Math.abs(tt) * 0.7978845608 * (1 + 0.044715 * tt * tt)))) };
+          return { kind, rate_sign, measure, events, mean: tt * 1e-4, t: tt, p_value: 2 * (1 - 0.5 * (1 + Math.tanh(Math.abs(tt) * 0.7978845608 * (1 + 0.044715 * tt * tt)))) };
         }),
       ),
     ),
@@ -227,6 +245,14 @@ describe('H6 verdict by the settlement event study', () => {
     expect(judge(h6, cells, cfg, null, study(-4.5, -4)).verdict).toBe('fail');
     expect(judge(h6, cells, cfg, null, study(-2.2, 0)).verdict).toBe('fail'); // p ~ 0.028 x 4 > 0.05
     expect(judge(h6, cells, cfg, null, null).verdict).toBe('inconclusive');
+  });
+  it('no move on fewer than min_events_to_reject events is inconclusive; a significant move on few events still passes', () => {
+    const few = judge(h6, cells, cfg, null, study(-2.2, 0, 99));
+    const c = few.checks.find((x) => x.name === 'event_study')!;
+    expect(c.status).toBe('inconclusive');
+    expect(c.reason).toMatch(/on 99 events < 100: too few to reject/);
+    expect(judge(h6, cells, cfg, null, study(-2.2, 0, 100)).verdict).toBe('fail');
+    expect(judge(h6, cells, cfg, null, study(-4.5, -0.4, 40)).verdict).toBe('pass');
   });
 });
 
@@ -247,5 +273,23 @@ describe('features with a fallback (H4 v2)', () => {
     expect(v.best?.feature).toBe('flow_div_trades_24');
     expect(v.features_used![0]!.judged).toBe('flow_div_trades_24');
     expect(v.cells_considered).toBe(1);
+  });
+  it('a stand-in that shows nothing refutes nothing: a fail judged on fallbacks only is inconclusive, and says why; on the feature itself it fails', () => {
+    const noTrades = cell({ feature: 'flow_div_trades_24', status: 'insufficient', n: 0, ic: null, t_nw: null, p_bh: null });
+    const flatProxy = cell({ feature: 'flow_div_barproxy_24', ic: 0.001, t_nw: 0.2, p_value: 0.84, p_bh: 0.95, effective_n: 10_000 });
+    const v = judge(withFallback, [noTrades, flatProxy], cfg, null);
+    expect(v.checks.find((c) => c.name === 'significance')!.status).toBe('fail');
+    expect(v.verdict).toBe('inconclusive');
+    expect(v.checks[v.checks.length - 1]).toMatchObject({ name: 'feature_choice', status: 'info', reason: expect.stringMatching(/a fail on the fallback\(s\) flow_div_barproxy_24 only is inconclusive/) });
+    // a stand-in that shows the effect still passes
+    const shows = judge(withFallback, [noTrades, { ...proxy, partial_ic: 0.03, ic_ex_stress: 0.035 }], cfg, null);
+    expect(shows.verdict).toBe('pass');
+    // any fail on stand-ins only (here incrementality and rare stress of the proxy's effect) refutes nothing either
+    const notIncremental = judge(withFallback, [noTrades, proxy], cfg, null);
+    expect(notIncremental.checks.find((c) => c.name === 'incrementality')!.status).toBe('fail');
+    expect(notIncremental.verdict).toBe('inconclusive');
+    // the same null result on the feature itself is a fail
+    const flatTrades = { ...flatProxy, feature: 'flow_div_trades_24' };
+    expect(judge(withFallback, [flatTrades, proxy], cfg, null).verdict).toBe('fail');
   });
 });

@@ -6,7 +6,7 @@ import { isPerpkitError, PerpkitError } from '../../src/domain/errors.js';
 import { totalRows } from '../../src/domain/split.js';
 import { ledgerRows } from '../../src/store/ledger.js';
 import { allParquetFiles } from '../../src/store/integrity.js';
-import { createSplit, loadSplit, readSegment, type SegmentSelector, type SplitOptions } from '../../src/services/split.js';
+import { createSplit, loadSplit, newLook, readSegment, type SegmentSelector, type SplitOptions } from '../../src/services/split.js';
 import { ROOT, runCli, type CliRun, tempDir, testContext, treeHash } from '../helpers.js';
 
 /** runCli after a turn of the event loop (kept from when runCli blocked it). */
@@ -58,7 +58,7 @@ async function refusal(p: Promise<unknown>): Promise<PerpkitError> {
   throw new Error('not refused');
 }
 
-const read = (root: string, name: string, selector: SegmentSelector, dataset: 'features' | 'labels' = 'labels', extra: { unseal_test?: boolean; allow_changed?: boolean } = {}) =>
+const read = (root: string, name: string, selector: SegmentSelector, dataset: 'features' | 'labels' = 'labels', extra: Partial<Parameters<typeof readSegment>[0]> = {}) =>
   ({ root, name, selector, dataset, command: 'test', args: {}, ...extra });
 
 describe('split service (real sample)', () => {
@@ -141,6 +141,47 @@ describe('split service (real sample)', () => {
     expect(recorded['labels']).toBe(ok.changed_inputs[0]?.now.hash);
     expect(recorded['labels']).not.toBe(split.inputs['labels']?.hash);
     expect(JSON.parse(row.detail)).toMatchObject({ allow_changed: true, changed: ['labels'], split_hashes: { labels: split.inputs['labels']?.hash } });
+  });
+
+  it('one look at the sealed test segment over several reads records one unsealing; a later look is a repeated one; hints name the caller\'s flags', async () => {
+    const root = copy();
+    const warned: string[] = [];
+    const base0 = await testContext();
+    // a clock that moves: each look's ledger row has its own time
+    let now = Date.parse('2026-11-22T12:00:00Z');
+    const ctx = { ...base0, clock: { now: () => (now += 1000) }, log: { ...base0.log, warn: (m: string) => void warned.push(m) } };
+    await createSplit(base(root, { holdout: { buffer_us: 86_400_000_000 } }), ctx);
+    const sealed = await refusal(readSegment(read(root, 'main', { segment: 'test' }, 'features', { flags: { unseal: '--unseal "<reason>"' } }), ctx));
+    expect(sealed.exitCode).toBe(2);
+    expect(sealed.hint).toContain('pass --unseal "<reason>" to read it');
+    // one look: features, labels, features again
+    const look = newLook();
+    const reads = [];
+    for (const d of ['features', 'labels', 'features'] as const) reads.push(await readSegment(read(root, 'main', { segment: 'test' }, d, { unseal_test: true, look }), ctx));
+    expect((await ledgerRows(ctx, root)).filter((r) => r.kind === 'unseal')).toHaveLength(1);
+    expect(reads.map((r) => r.repeated_look)).toEqual([false, false, false]);
+    expect(warned).toEqual([]);
+    // a second look (a new run): recorded, and every read of it says repeated look, warned once
+    const look2 = newLook();
+    const again = [];
+    for (const d of ['features', 'labels'] as const) again.push(await readSegment(read(root, 'main', { segment: 'test' }, d, { unseal_test: true, look: look2 }), ctx));
+    const unseals = (await ledgerRows(ctx, root)).filter((r) => r.kind === 'unseal');
+    expect(unseals).toHaveLength(2);
+    const details = (await ctx.db.all(`SELECT detail FROM read_parquet('${root}/ledger/*/*.parquet') WHERE kind = 'unseal' ORDER BY event_time`)) as Array<{ detail: string }>;
+    expect(details.map((d) => JSON.parse(d.detail).previous_unsealings)).toEqual([0, 1]);
+    expect(again.map((r) => r.repeated_look)).toEqual([true, true]);
+    expect(again[1]!.previous_unsealings).toEqual(again[0]!.previous_unsealings);
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toMatch(/^repeated look: the test segment of split main was unsealed 1 time\(s\) before/);
+    // without a look, each sealed read is its own look (as before)
+    await readSegment(read(root, 'main', { segment: 'test' }, 'labels', { unseal_test: true }), ctx);
+    expect((await ledgerRows(ctx, root)).filter((r) => r.kind === 'unseal')).toHaveLength(3);
+    // changed data: a command without --allow-changed is not told to pass it
+    rmSync(allParquetFiles(join(root, 'labels')).find((p) => p.includes('month=2026-02')) as string);
+    const changed = await refusal(readSegment(read(root, 'main', { segment: 'train' }, 'features', { flags: { allow_changed: null } }), ctx));
+    expect(changed.exitCode).toBe(3);
+    expect(changed.hint).toContain('re-create it');
+    expect(changed.hint).not.toContain('--allow-changed');
   });
 
   it('refuses CPCV with too many folds at once (exit 2 with the count), writing nothing', async () => {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { ServiceContext } from '../../domain/context.js';
 import { missingError, usageError } from '../../domain/errors.js';
 import { FEATURES } from '../../domain/features.js';
-import { ResearchConfigSchema, researchSpec, type ResearchConfig } from '../../domain/research.js';
+import { DEFAULT_RESEARCH_CONFIG, ResearchConfigSchema, researchSpec, type ResearchConfig } from '../../domain/research.js';
 import { normCdf } from '../../stats/normal.js';
 import { datasetFiles, listOf } from '../../store/dataset.js';
 import { runQuery } from '../../store/queries.js';
@@ -47,6 +47,8 @@ export interface ResearchData {
   settlement: SettlementStudy | null;
   settlement_note: string;
   verdicts: Verdict[];
+  /** the config the verdicts were recomputed with (the run's recorded one, else the defaults); absent: the defaults */
+  config?: ResearchConfig;
   /** the verdicts were recomputed with the config the run recorded (else with the defaults) */
   config_recorded?: boolean;
   /** the run recorded a config that does not validate now (why): the defaults were used */
@@ -188,6 +190,7 @@ export async function loadResearch(ctx: ServiceContext, root: string, runId: str
     settlement,
     settlement_note: note,
     verdicts,
+    config: cfg,
     config_recorded: recordedCfg?.success === true,
     ...(recordedCfg && !recordedCfg.success ? { config_invalid: recordedCfg.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') } : {}),
   };
@@ -309,6 +312,17 @@ export function researchSections(d: ResearchData): Section[] {
     ['feature', 'horizon', 'IC', 't NW', 'BH p', 'partial IC', 'partial t NW', 'R2 lift', 'IC ex stress', 'viable'],
     best.map((c) => [c.feature, c.horizon, r6(c.ic), r6(c.t_nw), r6(c.p_bh), r6(c.partial_ic), r6(c.partial_t_nw), r6(c.r2_lift), r6(c.ic_ex_stress), c.viable]),
   );
+  // the seed's viability rule with its numbers (each in the IC's direction), not only the boolean
+  const vcfg = (d.config ?? DEFAULT_RESEARCH_CONFIG).viability;
+  const viability = table(
+    'viability',
+    `Edge metrics and viability (seed rule: |IC| > ${vcfg.ic}, IC IR > ${vcfg.ic_ir}, IC trend > ${vcfg.ic_trend} per period, each in the IC's direction)`,
+    ['feature', 'horizon', 'IC', 'IC IR', 'IC trend', 'IC rolling std', 'periods', 'turnover', 'IC vol low', 'IC vol high', 'viable'],
+    best.map((c) => {
+      const vol = (cell: string): number | null => r6(d.cells.find((x) => x.feature === c.feature && x.horizon === c.horizon && x.regime_dim === 'vol' && x.regime_cell === cell && x.status === 'ok')?.ic ?? null);
+      return [c.feature, c.horizon, r6(c.ic), r6(c.ic_ir), r6(c.ic_trend), r6(c.ic_rolling_std), c.ic_periods, r6(c.turnover), vol('low'), vol('high'), c.viable === null ? 'n/a' : c.viable ? 'yes' : 'no'];
+    }),
+  );
   const cellsTable = table(
     'cells',
     'Unconditional cells',
@@ -365,7 +379,7 @@ export function researchSections(d: ResearchData): Section[] {
     { id: 'decay', title: 'Decay', blocks: decayBlocks },
     { id: 'buckets', title: 'Magnitude buckets', blocks: bucketBlocks.length ? bucketBlocks : [text('No bucket statistics stored.')] },
     { id: 'sign-stability', title: 'Sign stability', blocks: signBlocks },
-    { id: 'incrementality', title: 'Incrementality', blocks: [incr] },
+    { id: 'incrementality', title: 'Incrementality and viability', blocks: [incr, viability] },
     { id: 'verdicts', title: 'Verdicts', blocks: verdictBlocks },
     { id: 'settlement', title: 'Settlement event study', blocks: settlementBlocks },
   ];
@@ -373,6 +387,11 @@ export function researchSections(d: ResearchData): Section[] {
 
 export function researchReport(d: ResearchData, ledger: LedgerSummary, generatedAt: string, version: string): Report {
   const tested = d.cells.filter((c) => c.p_value !== null).length;
+  // significance at the levels the run used (its recorded config; the defaults for older runs)
+  const cfg = d.config ?? DEFAULT_RESEARCH_CONFIG;
+  const bh = d.cells.filter((c) => c.p_bh !== null && c.p_bh <= cfg.fdr).length;
+  const holm = d.cells.filter((c) => c.p_holm !== null && c.p_holm <= cfg.fwer).length;
+  const pct = (x: number): string => `${r6(x * 100)}%`;
   const args = d.command_args && typeof d.command_args === 'object' ? Object.entries(d.command_args as Record<string, unknown>).filter(([, v]) => v !== undefined && v !== null && v !== false) : [];
   return {
     schema: REPORT_SCHEMA,
@@ -408,7 +427,7 @@ export function researchReport(d: ResearchData, ledger: LedgerSummary, generated
       funding_share: null,
       test_segment: { used: d.segment === 'test', times_opened: ledger.unseals },
       notes: [
-        `This run tested ${tested} cells; ${d.cells.filter((c) => c.p_bh !== null && c.p_bh <= 0.05).length} are significant after Benjamini-Hochberg (5%), ${d.cells.filter((c) => c.p_holm !== null && c.p_holm <= 0.05).length} after Holm. The ledger holds ${ledger.research_cells} research cells tested in all.`,
+        `This run tested ${tested} cells; ${bh} are significant after Benjamini-Hochberg (FDR ${pct(cfg.fdr)}), ${holm} after Holm (family-wise ${pct(cfg.fwer)}). The ledger holds ${ledger.research_cells} research cells tested in all.`,
         'Deflated Sharpe, PSR, the §10.3 signs and the §12.2 table judge a strategy: they appear on backtest and optimisation reports. Here multiple testing is controlled by BH/Holm across every cell of the run.',
         ...(d.segment === 'test' ? [`The sealed test segment was read (reason: ${d.unseal_reason ?? 'n/a'}); it has been opened ${ledger.unseals} time(s).`] : []),
       ],
@@ -417,8 +436,8 @@ export function researchReport(d: ResearchData, ledger: LedgerSummary, generated
       cells_total: d.cells.length,
       cells_tested: tested,
       cells_insufficient: d.cells.filter((c) => c.status === 'insufficient').length,
-      bh_significant: d.cells.filter((c) => c.p_bh !== null && c.p_bh <= 0.05).length,
-      holm_significant: d.cells.filter((c) => c.p_holm !== null && c.p_holm <= 0.05).length,
+      bh_significant: bh,
+      holm_significant: holm,
       verdicts: Object.fromEntries(d.verdicts.map((v) => [v.id, v.verdict])),
     },
     sections: researchSections(d),

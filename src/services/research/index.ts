@@ -1,6 +1,6 @@
 import type { ServiceContext } from '../../domain/context.js';
 import { timeframeSeconds } from '../../domain/datasets.js';
-import { usageError } from '../../domain/errors.js';
+import { missingError, usageError } from '../../domain/errors.js';
 import { FEATURE_FAMILIES, FEATURES, FEATURE_NAMES } from '../../domain/features.js';
 import {
   REGIME_DIMENSIONS,
@@ -14,10 +14,10 @@ import { bhAdjust, holmAdjust } from '../../stats/multiple-testing.js';
 import { neweyWestLags } from '../../stats/overlap.js';
 import { writeRows } from '../../store/dataset.js';
 import { ledgerSpec, sha256 } from '../../store/ledger.js';
-import { loadSplit } from '../split.js';
+import { loadSplit, newLook } from '../split.js';
 import type { CellResult } from './cells.js';
 import { gridCells, researchWorkers } from './grid-pool.js';
-import { evalIntervals, foldOf, loadPanels, overlappingFolds, type EvalSegment } from './panel.js';
+import { evalIntervals, foldOf, loadPanels, overlappingFolds, type EvalSegment, type SegmentRead } from './panel.js';
 import { loadHypotheses, type LoadedSpec } from './specs.js';
 import { judge, type Verdict } from './verdicts.js';
 import { settlementStudy, type SettlementStudy } from './settlement.js';
@@ -44,6 +44,8 @@ export interface ResearchOptions {
   config?: Record<string, unknown>;
   /** reading the sealed test segment needs a reason, recorded in the ledger */
   unseal_reason?: string;
+  /** read features and labels that changed since the split was written (recorded in the ledger) */
+  allow_changed?: boolean;
   /** where the H*.yaml specs are (tests); default: the package's hypotheses/ */
   hypotheses_dir?: string;
   /** write the research dataset and the ledger trial (default true) */
@@ -88,7 +90,11 @@ export interface ResearchResult {
 
 function resolveConfig(raw: Record<string, unknown> | undefined): ResearchConfig {
   const r = ResearchConfigSchema.safeParse(raw ?? {});
-  if (!r.success) throw usageError(`bad research config: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!r.success) {
+    throw usageError(`bad research config: ${r.error.issues.map((i) => `${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`).join('; ')}`, {
+      hint: `the keys are ${Object.keys(ResearchConfigSchema.shape).join(', ')} (docs/research.md, Config)`,
+    });
+  }
   for (const f of [...r.data.baseline_features, r.data.stress_feature]) {
     if (!FEATURE_NAMES.includes(f)) throw usageError(`research config names ${JSON.stringify(f)}, not a feature of the catalog`);
   }
@@ -125,6 +131,9 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
   }
   const { features, specs } = selection(o);
   const split = loadSplit(o.root, o.split);
+  if (o.unseal_reason !== undefined && o.unseal_reason.trim() === '') {
+    throw usageError('--unseal needs a reason', { hint: 'say why you read the sealed test segment, e.g. --unseal "final check of H1": the reason is recorded in the ledger' });
+  }
   if (o.segment === 'test' && !o.unseal_reason) {
     throw usageError(`the test segment of split ${o.split} is sealed`, { hint: 'pass --unseal "<reason>" to read it; the reading and the reason are recorded in the ledger' });
   }
@@ -157,7 +166,18 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
   }
   // Horizons: given ones must be stored; defaults are what the specs ask and the split has.
   let horizons: string[];
-  if (o.horizons?.length) horizons = o.horizons;
+  if (o.horizons?.length) {
+    // before any read: a typo must not cost a look at a sealed test segment
+    const bad = o.horizons.filter((h) => !/^\d+(m|h|d)$/.test(h));
+    if (bad.length) throw usageError(`bad horizon(s) ${bad.join(', ')}: a horizon is a number and a unit (m, h or d), e.g. 15m, 1h, 4h`, { hint: `split ${o.split} has labels for ${split.horizons.join(', ')}` });
+    const absent = o.horizons.filter((h) => !split.horizons.includes(h));
+    if (absent.length) {
+      throw missingError(`no labels for horizon(s) ${absent.join(', ')} in split ${o.split} (it has ${split.horizons.join(', ')})`, {
+        hint: `pass --horizons ${split.horizons.join(',')}, or add the labels ("perpkit features --labels --horizons ${[...new Set([...split.horizons, ...absent])].join(',')}") and re-create the split`,
+      });
+    }
+    horizons = o.horizons;
+  }
   else if (specs.length) {
     const wanted = [...new Set(specs.flatMap((s) => s.spec.horizons))];
     horizons = wanted.filter((h) => split.horizons.includes(h));
@@ -175,7 +195,15 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
     return (c.user + c.system) / 1e6;
   };
   let cpu0 = process.cpuUsage();
-  const read = { command: 'research', args: { ...(o.args as object), unseal_reason: o.unseal_reason ?? null }, unseal_test: o.segment === 'test' };
+  // one look at a sealed test segment per run: the features, labels and other venues' reads share it
+  const read: SegmentRead = {
+    command: 'research',
+    args: { ...(o.args as object), unseal_reason: o.unseal_reason ?? null },
+    unseal_test: o.segment === 'test',
+    look: newLook(),
+    flags: { unseal: '--unseal "<reason>"', allow_changed: '--allow-changed' },
+    ...(o.allow_changed ? { allow_changed: true } : {}),
+  };
   const needed = [...new Set([...features, ...dims.map((d) => REGIME_FEATURES[d]), ...cfg.baseline_features, cfg.stress_feature])];
   const loaded = await loadPanels(
     {

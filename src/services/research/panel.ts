@@ -4,7 +4,7 @@ import { missingError, PerpkitError, usageError } from '../../domain/errors.js';
 import { FEATURE_NAMES } from '../../domain/features.js';
 import { listOf } from '../../store/dataset.js';
 import { execQuery, runQuery } from '../../store/queries.js';
-import { checkSplitInputs, loadSplit, readSegment, selectorIntervals, type ReadSegmentOptions, type SegmentSelector, type SplitFile } from '../split.js';
+import { checkSplitInputs, loadSplit, readSegment, selectorIntervals, type ReadSegmentOptions, type SegmentLook, type SegmentSelector, type SplitFile } from '../split.js';
 
 /** One asset's rows of a segment, in decision-time order. */
 export interface AssetSeries {
@@ -85,6 +85,12 @@ export interface SegmentRead {
   unseal_test: boolean;
   /** another venue's rows over the split's intervals (the venue-robustness check; see readSegment) */
   venue?: string;
+  /** the run's one look at a sealed test segment: its features, labels and other venues' reads record one unsealing */
+  look?: SegmentLook;
+  /** read data changed since the split was written (recorded in the ledger) */
+  allow_changed?: boolean;
+  /** the command's flags named in readSegment's hints */
+  flags?: ReadSegmentOptions['flags'];
 }
 
 /** The label columns research reads (research/horizons and research/labels_at). */
@@ -111,7 +117,22 @@ async function copySegments(
   let repeated = false;
   for (const [i, sel] of segments.entries()) {
     const r = await readSegment(
-      { root, name: split, selector: sel, dataset, unseal_test: read.unseal_test, command: read.command, args: read.args, ordered: false, columns, ...(read.venue ? { venue: read.venue } : {}), ...(read.inputs ? { inputs: read.inputs } : {}) },
+      {
+        root,
+        name: split,
+        selector: sel,
+        dataset,
+        unseal_test: read.unseal_test,
+        command: read.command,
+        args: read.args,
+        ordered: false,
+        columns,
+        ...(read.venue ? { venue: read.venue } : {}),
+        ...(read.inputs ? { inputs: read.inputs } : {}),
+        ...(read.look ? { look: read.look } : {}),
+        ...(read.allow_changed ? { allow_changed: true } : {}),
+        ...(read.flags ? { flags: read.flags } : {}),
+      },
       ctx,
     );
     repeated ||= r.repeated_look;
@@ -289,12 +310,8 @@ export async function loadPanels(o: LoadPanelOptions, ctx: ServiceContext): Prom
   // feature names become SQL identifiers of the reads: catalog names only
   for (const c of o.features) if (!FEATURE_NAMES.includes(c)) throw usageError(`unknown feature ${JSON.stringify(c)}`);
   const f = await copySegments(ctx, o.root, o.split, sel.eval, 'features', 'research_features', read, o.features);
-  // readSegment reads one dataset per call and records each read of the sealed test segment, so
-  // the labels read of this same run would be reported as a "repeated look" at what the features
-  // read just unsealed. This run's look is the features read; the labels read's warning is dropped
-  // (the ledger still gets both rows; see the report: readSegment should take both datasets).
-  const labelsCtx: ServiceContext = o.segment === 'test' ? { ...ctx, log: { ...ctx.log, warn: (m) => (m.startsWith('repeated look') ? undefined : ctx.log.warn(m)) } } : ctx;
-  await copySegments(labelsCtx, o.root, o.split, sel.eval, 'labels', 'research_labels', read, LABEL_COLUMNS);
+  // the labels read is the same look at a sealed test segment as the features read (read.look)
+  await copySegments(ctx, o.root, o.split, sel.eval, 'labels', 'research_labels', read, LABEL_COLUMNS);
   if (!trainInEval) await copySegments(ctx, o.root, o.split, [sel.train], 'features', 'research_train_features', { ...read, unseal_test: false }, o.features);
   const stored = (await runQuery(ctx.db, 'research/horizons')).map((r) => ({ horizon: String(r['horizon']), horizon_ms: Number(r['horizon_ms']) }));
   const missingH = o.horizons.filter((h) => !stored.some((s) => s.horizon === h));

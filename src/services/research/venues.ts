@@ -47,11 +47,10 @@ export interface SecondVenueOptions {
 }
 
 export async function secondVenueCells(o: SecondVenueOptions, ctx: ServiceContext): Promise<SecondVenue> {
-  // The run's own read already reported any repeated look at a sealed segment.
-  const quiet: ServiceContext = { ...ctx, log: { ...ctx.log, warn: (m) => (m.startsWith('repeated look') ? undefined : ctx.log.warn(m)) } };
+  // o.read carries the run's look at a sealed segment: these reads record no second unsealing
   let loaded: Awaited<ReturnType<typeof loadPanels>>;
   try {
-    loaded = await loadPanels({ root: o.root, split: o.split, segment: o.segment, features: o.needed, horizons: o.horizons.map((h) => h.horizon), read: { ...o.read, venue: o.venue } }, quiet);
+    loaded = await loadPanels({ root: o.root, split: o.split, segment: o.segment, features: o.needed, horizons: o.horizons.map((h) => h.horizon), read: { ...o.read, venue: o.venue } }, ctx);
   } catch (err) {
     // nothing of the second venue to test (no features, labels or horizons there): the check says so
     if (err instanceof PerpkitError && err.kind === 'missing') return { venue: o.venue, cells: [], rows: 0, error: err.message };

@@ -64,7 +64,23 @@ export function judge(spec: HypothesisSpec, cells: readonly CellResult[], cfg: R
   const byT = (a: CellResult, b: CellResult): number => Math.abs(b.t_nw ?? 0) - Math.abs(a.t_nw ?? 0);
   const best = [...inDirection].sort(byT)[0] ?? [...all].sort(byT)[0] ?? null;
   const checks: Check[] = [];
-  const verdict = (v: Verdict['verdict']): Verdict => ({
+  // judged on stand-ins only (every feature on its fallback, e.g. the bar-volume proxy of trade
+  // flow): a stand-in that shows the effect supports it, one that shows nothing refutes nothing
+  const standIns = used.length > 0 && used.every((f) => f.judged !== f.name);
+  const verdict = (given: Verdict['verdict']): Verdict => {
+    let v = given;
+    if (v === 'fail' && standIns) {
+      v = 'inconclusive';
+      checks.push({
+        name: 'feature_choice',
+        status: 'info',
+        numbers: { judged: used.map((f) => f.judged).join(',') },
+        reason: `a fail on the fallback(s) ${[...new Set(used.map((f) => f.judged))].join(', ')} only is inconclusive: they stand in for ${used.map((f) => f.name).join(', ')}, which have no data in this run; a stand-in that shows nothing does not refute the hypothesis (get the data the spec's features need)`,
+      });
+    }
+    return verdictOf(v);
+  };
+  const verdictOf = (v: Verdict['verdict']): Verdict => ({
     id: spec.id,
     title: spec.title,
     verdict: v,
@@ -91,7 +107,7 @@ export function judge(spec: HypothesisSpec, cells: readonly CellResult[], cfg: R
   if (spec.modulation) {
     checks.push({ ...primary, status: 'info', reason: `(the feature's own IC, for reference) ${primary.reason}` });
     const m = spec.modulation;
-    let top: { z: number; feature: string; horizon: string; lo: number | null; hi: number | null } | null = null;
+    let top: { z: number; feature: string; horizon: string; lo: number | null; hi: number | null; n: number | null } | null = null;
     let tested = 0;
     for (const f of used.map((u) => ({ name: u.judged }))) {
       for (const h of spec.horizons) {
@@ -100,19 +116,23 @@ export function judge(spec: HypothesisSpec, cells: readonly CellResult[], cfg: R
         if (!lo || !hi || lo.se_nw === null || hi.se_nw === null || lo.ic === null || hi.ic === null) continue;
         tested++;
         const z = (Math.abs(hi.ic) - Math.abs(lo.ic)) / Math.sqrt(lo.se_nw ** 2 + hi.se_nw ** 2);
-        if (!top || Math.abs(z) > Math.abs(top.z)) top = { z, feature: f.name, horizon: h, lo: lo.ic, hi: hi.ic };
+        // the smaller effective N of the two cells: what the difference's test can resolve
+        const n = lo.effective_n === null || hi.effective_n === null ? null : Math.min(lo.effective_n, hi.effective_n);
+        if (!top || Math.abs(z) > Math.abs(top.z)) top = { z, feature: f.name, horizon: h, lo: lo.ic, hi: hi.ic, n };
       }
     }
     const p = top ? twoSidedP(top.z) : null;
     const pAdj = p === null ? null : Math.min(1, p * tested);
-    const numbers = { dimension: m.dimension, feature: top?.feature ?? null, horizon: top?.horizon ?? null, ic_low: top?.lo ?? null, ic_high: top?.hi ?? null, z: top?.z ?? null, p_bonferroni: pAdj, pairs_tested: tested };
+    const numbers = { dimension: m.dimension, feature: top?.feature ?? null, horizon: top?.horizon ?? null, ic_low: top?.lo ?? null, ic_high: top?.hi ?? null, z: top?.z ?? null, p_bonferroni: pAdj, pairs_tested: tested, effective_n: top?.n ?? null };
     if (!top) primary = { name: 'modulation', status: 'inconclusive', numbers, reason: `no pair of sufficient ${m.dimension} cells` };
     else if (pAdj !== null && pAdj <= alpha) primary = { name: 'modulation', status: 'pass', numbers, reason: `|IC| differs between ${m.dimension} ${m.high} and ${m.low}: z ${fmt(top.z, 2)}, Bonferroni p ${fmt(pAdj)}` };
+    // as the significance check: no difference on too little data is not evidence of none
+    else if ((top.n ?? 0) < cfg.min_effective_n_to_reject) primary = { name: 'modulation', status: 'inconclusive', numbers, reason: `no significant difference of |IC| between ${m.dimension} cells (best z ${fmt(top.z, 2)}, Bonferroni p ${fmt(pAdj)}), and effective N ${fmt(top.n, 0)} < ${cfg.min_effective_n_to_reject} in a cell: too little data to reject` };
     else primary = { name: 'modulation', status: 'fail', numbers, reason: `no significant difference of |IC| between ${m.dimension} cells (best z ${fmt(top.z, 2)}, Bonferroni p ${fmt(pAdj)})` };
   }
   if (spec.event_study) {
     checks.push({ ...primary, status: 'info', reason: `(the IC of the settlement features, for reference) ${primary.reason}` });
-    primary = eventStudyCheck(study, alpha);
+    primary = eventStudyCheck(study, alpha, cfg.min_events_to_reject);
   }
   checks.push(primary);
   const d = sgn(best.ic);
@@ -136,6 +156,8 @@ export function judge(spec: HypothesisSpec, cells: readonly CellResult[], cfg: R
   if (spec.failure.rare_stress) {
     const numbers = { ic: best.ic, ic_ex_stress: best.ic_ex_stress, p_ex_stress: best.p_ex_stress, dropped_share: cfg.stress_drop_share, stress_feature: cfg.stress_feature };
     if (best.ic_ex_stress === null) checks.push({ name: 'rare_stress', status: 'inconclusive', numbers, reason: 'no IC without the stress periods' });
+    // an effect that is not significant with the stress periods has nothing for them to carry
+    else if (best.p_value === null || best.p_value > alpha) checks.push({ name: 'rare_stress', status: 'inconclusive', numbers: { ...numbers, p_value: best.p_value }, reason: `the effect is not significant with the stress periods either (p ${fmt(best.p_value)} > ${alpha}): nothing to remove` });
     else if (sgn(best.ic_ex_stress) === d && best.p_ex_stress !== null && best.p_ex_stress <= alpha) checks.push({ name: 'rare_stress', status: 'pass', numbers, reason: `holds without the top ${cfg.stress_drop_share * 100}% stress decisions` });
     else checks.push({ name: 'rare_stress', status: 'fail', numbers, reason: `depends on rare stress: without the top ${cfg.stress_drop_share * 100}% stress decisions IC ${fmt(best.ic_ex_stress)}, p ${fmt(best.p_ex_stress)}` });
   }
@@ -257,7 +279,7 @@ function venueCheck(second: NonNullable<VenueContext['tested']>[number], best: C
  * (4 tests, Bonferroni); passes when one is significant and the same measure at placebo times is
  * not.
  */
-function eventStudyCheck(study: SettlementStudy | null, alpha: number): Check {
+function eventStudyCheck(study: SettlementStudy | null, alpha: number, minEvents: number): Check {
   if (!study) return { name: 'event_study', status: 'inconclusive', numbers: {}, reason: 'no settlement event study (no funding or bars in the segment)' };
   const tests = study.rows.filter((r) => r.kind === 'settlement' && r.rate_sign !== 'all' && (r.measure === 'pre_rel' || r.measure === 'post_rel'));
   const m = tests.length;
@@ -276,6 +298,9 @@ function eventStudyCheck(study: SettlementStudy | null, alpha: number): Check {
     placebo_t: placebo?.t ?? null,
     placebo_p: placebo?.p_value ?? null,
   };
+  if (pAdj > alpha && best.events < minEvents) {
+    return { name: 'event_study', status: 'inconclusive', numbers, reason: `no significant perp-minus-spot move around settlements (best Bonferroni p ${fmt(pAdj)}), on ${best.events} events < ${minEvents}: too few to reject` };
+  }
   if (pAdj > alpha) return { name: 'event_study', status: 'fail', numbers, reason: `no significant perp-minus-spot move around settlements (best Bonferroni p ${fmt(pAdj)})` };
   if (placebo && placebo.p_value !== null && placebo.p_value <= alpha) return { name: 'event_study', status: 'fail', numbers, reason: 'the same move shows at placebo times: not a settlement effect' };
   return { name: 'event_study', status: 'pass', numbers, reason: `${best.measure} with ${best.rate_sign} rates: ${fmt((best.mean ?? 0) * 1e4, 2)} bp, t ${fmt(best.t, 2)}, Bonferroni p ${fmt(pAdj)}; placebo t ${fmt(placebo?.t ?? null, 2)}` };

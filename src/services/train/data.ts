@@ -3,7 +3,7 @@ import { missingError, usageError } from '../../domain/errors.js';
 import { execQuery, readQuery, runQuery } from '../../store/queries.js';
 import { release, tempName } from '../../store/read.js';
 import { listOf } from '../../store/dataset.js';
-import { loadSplit, parseSelector, readSegment, type SplitFile } from '../split.js';
+import { loadSplit, newLook, parseSelector, readSegment, type SplitFile } from '../split.js';
 import type { Panel } from './walkforward.js';
 
 /**
@@ -53,10 +53,12 @@ export async function loadPanel(o: PanelRequest, ctx: ServiceContext): Promise<L
   const labelTables: string[] = [];
   const own: string[] = [];
   let repeated = false;
+  // one look at a sealed test segment: its features and labels reads record one unsealing
+  const look = newLook();
   try {
     for (const seg of o.segments) {
       const selector = parseSelector(seg);
-      const common = { root: o.root, name: o.split, selector, unseal_test: o.unseal_test ?? false, command: o.command, args: o.args };
+      const common = { root: o.root, name: o.split, selector, unseal_test: o.unseal_test ?? false, command: o.command, args: o.args, look, flags: { allow_changed: null } };
       const f = await readSegment({ ...common, dataset: 'features' }, ctx);
       featTables.push(f.table);
       const l = await readSegment({ ...common, dataset: 'labels' }, ctx);
