@@ -6,21 +6,24 @@ import { buildSynthetic, SHORT_SPAN_CONFIG } from './fixture.js';
 // --effects none: the same volatility, tails, regimes and clustering with no predictive effect.
 // Anything found is noise: the share of BH-significant cells must stay at or below the FDR level
 // and no hypothesis may pass.
+// Several seeds: one seed's share can sit under the FDR level by luck; the issue asks for several.
 describe('research on synthetic data without effects', () => {
-  it('finds at most an FDR share of BH-significant cells and passes no hypothesis', async () => {
-    const fx = await buildSynthetic(tempDir(), { effects: 'none', seed: 7, symbols: 'BTC,ETH,SOL', from: '2025-01-01', to: '2025-01-22' });
+  it.each([7, 8, 9])('seed %i: finds at most an FDR share of BH-significant cells and passes no hypothesis', async (seed) => {
+    const fx = await buildSynthetic(tempDir(), { effects: 'none', seed, symbols: 'BTC,ETH,SOL', from: '2025-01-01', to: '2025-01-22' });
     const ctx = await testContext();
     const r = await runResearch({ root: fx.root, split: fx.split, segment: 'train+validation', config: { ...SHORT_SPAN_CONFIG }, write: false, args: {} }, ctx);
     expect(r.cells_tested).toBeGreaterThan(100);
     expect(r.bh_significant / r.cells_tested).toBeLessThanOrEqual(r.config.fdr);
     for (const h of r.hypotheses) expect(h.verdict).not.toBe('pass');
-    // the basis cells that carry H1 in synthetic-effects.test.ts (same seed): no partial IC survives
-    for (const c of r.cells.filter((x) => ['basis_z_168', 'basis_pctile_168'].includes(x.feature) && x.regime_dim === 'all')) {
-      expect(c.partial_p!).toBeGreaterThan(0.05);
+    // the basis cells that carry H1 in synthetic-effects.test.ts (seed 7): no partial IC survives
+    if (seed === 7) {
+      for (const c of r.cells.filter((x) => ['basis_z_168', 'basis_pctile_168'].includes(x.feature) && x.regime_dim === 'all')) {
+        expect(c.partial_p!).toBeGreaterThan(0.05);
+      }
     }
     // the naive t is the one that lies: more naive |t| > 1.96 than Newey-West |t| > 1.96
     const naive = r.cells.filter((c) => c.t_naive !== null && Math.abs(c.t_naive) > 1.96).length;
     const nw = r.cells.filter((c) => c.t_nw !== null && Math.abs(c.t_nw) > 1.96).length;
     expect(naive).toBeGreaterThanOrEqual(nw);
-  });
+  }, 300_000);
 });
