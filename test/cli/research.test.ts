@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { researchSpec } from '../../src/domain/research.js';
 import { datasetFiles, listOf, SCAN_SQL } from '../../src/store/dataset.js';
 import { ledgerRows } from '../../src/store/ledger.js';
+import { allParquetFiles } from '../../src/store/integrity.js';
 import { ROOT, runCli, testContext } from '../helpers.js';
 
 /** The bundled real sample with 1h features and labels from 2026-02-01 (the perp/spot window is 2026-03-14 on) and a holdout split. */
@@ -156,6 +157,40 @@ describe('perpkit research (CLI, real sample)', () => {
     const trials2 = (await ledgerRows(ctx, dir)).filter((x) => x.kind === 'evaluation' && x.args.includes(o2.run_id));
     expect(trials2.length).toBe(o2.cells_tested);
     expect(trials2.every((x) => x.segment === 'folds-test')).toBe(true);
+  }, SLOW);
+
+  it('changed labels: exit 3 naming them and --allow-changed; --allow-changed reads and records it; a torn split file: exit 3, and split --replace rewrites it', async () => {
+    const ctx = await testContext();
+    const d2 = mkdtempSync(join(tmpdir(), 'perpkit-research-changed-'));
+    try {
+      cpSync(dir, d2, { recursive: true });
+      const accessBefore = (await ledgerRows(ctx, d2)).filter((r) => r.kind === 'access').length;
+      rmSync(allParquetFiles(join(d2, 'labels')).sort()[0]!);
+      const bad = await runCli(['research', '--split', 'demo', '--hypothesis', 'H1', '--data-dir', d2, '--json']);
+      expect(bad.code, bad.stderr).toBe(3);
+      const err = JSON.parse(bad.stdout).error;
+      expect(err.message).toMatch(/the data of split demo changed since it was written: labels/);
+      expect(err.hint).toContain('pass --allow-changed');
+      const ok = await runCli(['research', '--split', 'demo', '--hypothesis', 'H1', '--allow-changed', '--no-write', '--data-dir', d2]);
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(ok.stderr).toContain('reading changed data (--allow-changed)');
+      expect((await ledgerRows(ctx, d2)).filter((r) => r.kind === 'access').length).toBeGreaterThan(accessBefore);
+      // a torn split file
+      writeFileSync(join(d2, 'splits', 'demo.json'), '{"name": "demo", ');
+      const torn = await runCli(['research', '--split', 'demo', '--data-dir', d2]);
+      expect(torn.code).toBe(3);
+      expect(torn.stderr).toMatch(/split demo: .*demo\.json is not valid JSON/);
+      expect(torn.stderr).toContain('perpkit split --name demo --replace');
+      const again = await runCli(['split', '--name', 'demo', '--buffer', '1d', '--data-dir', d2]);
+      expect(again.code).toBe(2);
+      expect(again.stderr).toMatch(/split demo exists but .*demo\.json is not valid JSON/);
+      const replaced = await runCli(['split', '--name', 'demo', '--buffer', '1d', '--replace', '--data-dir', d2, '--quiet']);
+      expect(replaced.code, replaced.stderr).toBe(0);
+      const rerun = await runCli(['research', '--split', 'demo', '--hypothesis', 'H1', '--no-write', '--data-dir', d2, '--quiet']);
+      expect(rerun.code, rerun.stderr).toBe(0);
+    } finally {
+      rmSync(d2, { recursive: true, force: true });
+    }
   }, SLOW);
 
   it('computes the same cells on worker threads (the built worker, --workers 2) as on one thread', async () => {
