@@ -15,7 +15,7 @@
  *   it already holds the split "bench" of that venue, the features, labels and split are reused too)
  * The machine's load average is recorded with the numbers (the machine is shared).
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,6 +67,32 @@ async function prepare(root: string, effects: 'default' | 'none', seed: number):
 }
 
 const round = (x: number | null, d = 4): number | null => (x === null ? null : Number(x.toFixed(d)));
+
+/**
+ * The verdicts against the ground truth the generator wrote (synthetic/ground_truth/<venue>/truth.json):
+ * which hypotheses have a planted effect, the verdict expected (pass; H3 inconclusive with one venue,
+ * its significance check passing: lead-lag claims need a second venue), and whether the run's
+ * verdict matches, with the primary check's reason where it does not.
+ */
+function recoveryOf(root: string, verdicts: Array<{ id: string; verdict: string; checks: Array<{ name: string; status: string; reason: string }> }>): Array<Record<string, unknown>> {
+  const truth = JSON.parse(readFileSync(join(root, 'synthetic', 'ground_truth', 'synthetic', 'truth.json'), 'utf8')) as { effects: typeof DEFAULT_EFFECTS };
+  const e = truth.effects;
+  const planted: Record<string, boolean> = {
+    H1: e.basis.half_life_minutes !== null,
+    H2: e.funding.gap_pull > 0,
+    H3: e.lead_lag.weight_calm > 0 || e.lead_lag.weight_stress > 0,
+    H4: e.flow.impact_sigmas > 0,
+    H5: e.volume_ratio.elasticity > 0,
+    H6: e.settlement.effect_bps > 0,
+  };
+  return verdicts.map((v) => {
+    const primary = v.checks.find((c) => ['significance', 'modulation', 'event_study'].includes(c.name) && c.status !== 'info');
+    const isPlanted = planted[v.id] ?? false;
+    const expected = !isPlanted ? 'not pass' : v.id === 'H3' ? 'inconclusive (one venue), significance pass' : 'pass';
+    const matches = !isPlanted ? v.verdict !== 'pass' : v.id === 'H3' ? v.verdict === 'inconclusive' && primary?.status === 'pass' : v.verdict === 'pass';
+    return { id: v.id, planted: isPlanted, expected, verdict: v.verdict, matches, ...(matches ? {} : { primary: primary ? `${primary.name}:${primary.status}: ${primary.reason}` : null }) };
+  });
+}
 const roots: string[] = [];
 try {
   const root = given ?? mkdtempSync(join(tmpdir(), 'perpkit-bench-research-'));
@@ -97,6 +123,7 @@ try {
   const hyp = await runResearch({ root, split: 'bench', segment: 'train+validation', horizons: HORIZONS, write: false, args: { bench: true } }, ctx);
   const hypSeconds = (performance.now() - t0) / 1000;
   const hypCpu = cpuS(c0);
+  const recovery = recoveryOf(root, hyp.hypotheses);
   const nulls: Array<Record<string, unknown>> = [];
   for (let k = 0; k < nullSeeds; k++) {
     const nroot = mkdtempSync(join(tmpdir(), 'perpkit-bench-research-null-'));
@@ -141,6 +168,8 @@ try {
       cells: hyp.cells_total,
       bh_significant: hyp.bh_significant,
       verdicts: hyp.hypotheses.map((h) => ({ id: h.id, verdict: h.verdict, best: h.best && { ...h.best, ic: round(h.best.ic), t_nw: round(h.best.t_nw, 2), p_bh: round(h.best.p_bh) }, checks: h.checks.map((c) => `${c.name}:${c.status}`) })),
+      recovery,
+      recovered: `${recovery.filter((r) => r.matches).length} of ${recovery.length}`,
     },
     null_runs: nulls,
     target_s: TARGET_S,
@@ -152,7 +181,7 @@ try {
   console.log(JSON.stringify(result, null, 2));
   console.log(
     `research W1 (${days} d): all features x ${HORIZONS.length} horizons x ${REGIME_DIMENSIONS.length} regimes = ${full.cells_total} cells in ${result.full.seconds} s (${result.full.cpu_seconds} s CPU; target ${TARGET_S} s); ` +
-      `verdicts ${hyp.hypotheses.map((h) => `${h.id}:${h.verdict}`).join(' ')}; null BH shares ${nulls.map((n) => n['bh_share']).join(', ') || 'not run'}`,
+      `verdicts ${hyp.hypotheses.map((h) => `${h.id}:${h.verdict}`).join(' ')} (as planted: ${result.hypotheses.recovered}); null BH shares ${nulls.map((n) => n['bh_share']).join(', ') || 'not run'}`,
   );
 } finally {
   db.close();

@@ -11,6 +11,7 @@ import { ledgerSpec } from '../store/ledger.js';
 import type { DuckSession } from '../store/duckdb.js';
 import { execQuery, loadQuery, runQuery } from '../store/queries.js';
 import { predictionsSpec } from './train/predictions.js';
+import { researchSpec } from '../domain/research.js';
 
 /**
  * `perpkit sql`: read-only ad-hoc DuckDB over the data dir. The view and macro definitions live in
@@ -43,6 +44,7 @@ const DATASET_VIEWS: readonly ViewDef[] = [
   { name: 'features', dir: 'features', spec: featuresSpec() },
   { name: 'labels', dir: 'labels', spec: labelsSpec() },
   { name: 'predictions', dir: 'predictions', spec: predictionsSpec() },
+  { name: 'research', dir: 'research', spec: researchSpec() },
   { name: 'ledger', dir: 'ledger', spec: ledgerSpec() },
 ];
 

@@ -62,6 +62,11 @@ describe('perpkit research (CLI, real sample)', () => {
     const tested = Number(await ctx.db.scalar(`SELECT count(*) FROM ${SCAN_SQL} WHERE p_value IS NOT NULL`, { files: listOf(files) }));
     // the run's row and one trial per tested cell; the --no-write run left none
     expect(await ledgerRows(ctx, dir)).toHaveLength(1 + tested);
+    // the terminal table ends with a newline; perpkit sql has a research view over the same rows
+    expect(table.stdout.endsWith('\n')).toBe(true);
+    const sql = await runCli(['sql', 'SELECT count(*) AS n, count(p_value) AS tested FROM research', '--format', 'csv', '--data-dir', dir]);
+    expect(sql.code, sql.stderr).toBe(0);
+    expect(sql.stdout.trim().split('\n')[1]).toBe(`${research},${tested}`);
   }, SLOW);
 
   it('reads the sealed test segment only with --unseal REASON, recorded in the ledger; bad input exits 2 or 4 and records nothing', async () => {
