@@ -121,6 +121,15 @@ describe('perpkit research (CLI, real sample)', () => {
     const kf = await runCli(['research', '--split', 'kf', '--segment', 'fold-0-test', '--data-dir', dir]);
     expect(kf.stderr).toContain('perpkit split --name kf-holdout --scheme holdout --timeframe 1h');
     for (const f of ['torn', 'hollow']) rmSync(join(dir, 'splits', `${f}.json`));
+    // a family named after a kind of feature: the hint lists those features
+    const fam = await runCli(['research', '--split', 'demo', '--family', 'basis', '--data-dir', dir, '--json']);
+    expect(fam.code).toBe(2);
+    expect(JSON.parse(fam.stdout).error.message).toMatch(/unknown family basis; families: price, /);
+    expect(JSON.parse(fam.stdout).error.hint).toMatch(/--features basis,basis_mean_24,basis_z_168,basis_pctile_168,/);
+    // trade flow on the sample (no trades): every cell insufficient, and the table says why it is empty
+    const flow = await runCli(['research', '--split', 'demo', '--features', 'taker_imb_24', '--no-write', '--data-dir', dir]);
+    expect(flow.code, flow.stderr).toBe(0);
+    expect(flow.stdout).toMatch(/no cell has a Newey-West t: every cell has fewer than 200 observations with both the feature and the label/);
     // the suggested fix of a missing horizon is a command that works
     const h = await runCli(['research', '--split', 'demo', '--horizons', '2h', '--data-dir', dir]);
     expect(h.stderr).toContain('pass --horizons 1h,4h');

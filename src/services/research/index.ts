@@ -116,7 +116,13 @@ function selection(o: ResearchOptions): { features: string[]; specs: LoadedSpec[
   }
   if (o.families?.length) {
     const bad = o.families.filter((f) => !(FEATURE_FAMILIES as readonly string[]).includes(f));
-    if (bad.length) throw usageError(`unknown family ${bad.join(', ')}; families: ${FEATURE_FAMILIES.join(', ')}`);
+    if (bad.length) {
+      // a family named after a kind of feature (e.g. "basis"): the features of that name
+      const like = FEATURES.filter((f) => bad.some((b) => f.name.startsWith(b))).map((f) => f.name);
+      throw usageError(`unknown family ${bad.join(', ')}; families: ${FEATURE_FAMILIES.join(', ')}`, {
+        hint: like.length ? `the features named ${bad.join(', ')}*: --features ${like.join(',')} (perpkit features --list shows each feature's family)` : 'perpkit features --list shows each feature\'s family',
+      });
+    }
     return { features: FEATURES.filter((f) => o.families!.includes(f.family)).map((f) => f.name), specs: [] };
   }
   const specs = loadHypotheses(o.hypotheses?.length ? o.hypotheses : ['all'], ...(o.hypotheses_dir ? [o.hypotheses_dir] : []));
