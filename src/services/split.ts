@@ -280,13 +280,14 @@ async function makeSplit(o: SplitOptions, ctx: ServiceContext): Promise<SplitRes
     // an unreadable file (torn copy, hand edit) is replaced only with --replace, as another definition is
     let old: SplitFile | null = null;
     try {
-      old = JSON.parse(readFileSync(path, 'utf8')) as SplitFile;
+      const raw: unknown = JSON.parse(readFileSync(path, 'utf8'));
+      old = raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? (raw as SplitFile) : null;
     } catch {
       old = null;
     }
     if (old && sha256({ ...old, created_at: '' }) === sha256({ ...split, created_at: '' })) return { path, split: old, replaced: false };
     if (!o.replace) {
-      throw usageError(old ? `split ${o.name} exists with another definition (${path})` : `split ${o.name} exists but ${path} is not valid JSON`, {
+      throw usageError(old ? `split ${o.name} exists with another definition (${path})` : `split ${o.name} exists but ${path} is not a split file (not a JSON object)`, {
         hint: 'choose another --name, or pass --replace (its unsealing history is kept)',
       });
     }
@@ -300,6 +301,8 @@ async function makeSplit(o: SplitOptions, ctx: ServiceContext): Promise<SplitRes
 
 /** What every reader of a split file relies on (the file is written by createSplit; a hand edit or a torn copy can break it). */
 const intervalsShape = z.array(z.tuple([z.string(), z.string()]));
+const rowsShape = z.record(z.string(), z.number());
+const sideShape = z.looseObject({ intervals: intervalsShape, rows: rowsShape });
 const SplitFileShape = z.looseObject({
   name: z.string(),
   scheme: z.string(),
@@ -307,10 +310,13 @@ const SplitFileShape = z.looseObject({
   timeframe: z.string(),
   symbols: z.array(z.string()),
   horizons: z.array(z.string()),
+  from: z.string(),
+  to: z.string(),
+  rows: rowsShape,
   inputs: z.record(z.string(), z.looseObject({ hash: z.string(), rows: z.number() })),
   params: z.record(z.string(), z.unknown()),
-  segments: z.array(z.looseObject({ name: z.string(), intervals: intervalsShape })).optional(),
-  folds: z.array(z.looseObject({ index: z.number(), train: z.looseObject({ intervals: intervalsShape }), test: z.looseObject({ intervals: intervalsShape }) })).optional(),
+  segments: z.array(z.looseObject({ name: z.string(), intervals: intervalsShape, rows: rowsShape })).optional(),
+  folds: z.array(z.looseObject({ index: z.number(), train: sideShape, test: sideShape })).optional(),
 });
 
 export function loadSplit(root: string, name: string): SplitFile {
@@ -444,6 +450,8 @@ export interface ReadSegmentOptions {
 /** The state of one look at a sealed test segment shared by a run's reads (ReadSegmentOptions.look). */
 export interface SegmentLook {
   recorded: boolean;
+  /** the split whose unsealing was recorded (a read of another split is its own look) */
+  split?: string;
   /** the unsealings before this look (ledger event times) */
   previous: string[];
 }
@@ -516,7 +524,7 @@ async function readSegmentRows(o: ReadSegmentOptions, ctx: ServiceContext): Prom
     ctx.log.warn(`split ${o.name}: reading changed data (--allow-changed): ${what}; recorded in the ledger`);
   }
   // a later read of a look already recorded: the same previous unsealings, nothing recorded again
-  const seen = sealed && o.look?.recorded === true;
+  const seen = sealed && o.look?.recorded === true && o.look.split === o.name;
   if (seen) previous = o.look!.previous;
   else if (sealed) previous = (await ledgerRows(ctx, o.root, { kind: 'unseal', split_name: o.name })).map((r) => r.event_time);
   const ts = (us: number): ReturnType<typeof timestampValue> => timestampValue(BigInt(us));
@@ -570,6 +578,7 @@ async function readSegmentRows(o: ReadSegmentOptions, ctx: ServiceContext): Prom
     if (previous.length) ctx.log.warn(`repeated look: the test segment of split ${o.name} was unsealed ${previous.length} time(s) before (first ${previous[0]})`);
     if (o.look) {
       o.look.recorded = true;
+      o.look.split = o.name;
       o.look.previous = previous;
     }
   }

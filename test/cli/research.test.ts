@@ -185,8 +185,9 @@ describe('perpkit research (CLI, real sample)', () => {
       const err = JSON.parse(bad.stdout).error;
       expect(err.message).toMatch(/the data of split demo changed since it was written: labels/);
       expect(err.hint).toContain('pass --allow-changed');
-      const ok = await runCli(['research', '--split', 'demo', '--hypothesis', 'H1', '--allow-changed', '--no-write', '--data-dir', d2]);
+      const ok = await runCli(['research', '--split', 'demo', '--hypothesis', 'H6', '--allow-changed', '--data-dir', d2]);
       expect(ok.code, ok.stderr).toBe(0);
+      const runId = /run ([0-9a-f]{16}):/.exec(ok.stderr)![1]!;
       expect(ok.stderr).toContain('reading changed data (--allow-changed)');
       expect((await ledgerRows(ctx, d2)).filter((r) => r.kind === 'access').length).toBeGreaterThan(accessBefore);
       // a torn split file
@@ -195,9 +196,16 @@ describe('perpkit research (CLI, real sample)', () => {
       expect(torn.code).toBe(3);
       expect(torn.stderr).toMatch(/split demo: .*demo\.json is not valid JSON/);
       expect(torn.stderr).toContain('perpkit split --name demo --replace');
+      // the run's report still renders; only the settlement study (which needs the split) says why it is missing
+      const out = join(d2, 'r.json');
+      const rep = await runCli(['report', '--research', runId, '--format', 'json', '--out', out, '--data-dir', d2]);
+      expect(rep.code, rep.stderr).toBe(0);
+      const page = JSON.parse(readFileSync(out, 'utf8')) as { sections: Array<{ id: string; blocks: Array<{ type: string; text?: string }> }> };
+      const note = page.sections.find((x) => x.id === 'settlement')!.blocks[0]!;
+      expect(JSON.stringify(note)).toMatch(/split demo: .*demo\.json is not valid JSON.*: the event study cannot be recomputed/);
       const again = await runCli(['split', '--name', 'demo', '--buffer', '1d', '--data-dir', d2]);
       expect(again.code).toBe(2);
-      expect(again.stderr).toMatch(/split demo exists but .*demo\.json is not valid JSON/);
+      expect(again.stderr).toMatch(/split demo exists but .*demo\.json is not a split file \(not a JSON object\)/);
       const replaced = await runCli(['split', '--name', 'demo', '--buffer', '1d', '--replace', '--data-dir', d2, '--quiet']);
       expect(replaced.code, replaced.stderr).toBe(0);
       const rerun = await runCli(['research', '--split', 'demo', '--hypothesis', 'H1', '--no-write', '--data-dir', d2, '--quiet']);

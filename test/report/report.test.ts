@@ -176,6 +176,13 @@ describe('perpkit report: research and optimisation pages', () => {
     expect(loose.honesty.notes[0]).toContain(`${tested} are significant after Benjamini-Hochberg (FDR 50%), 0 after Holm (family-wise 50%)`);
   });
 
+  it('research: a recomputed verdict that differs from the recorded one says why (the specs changed, or perpkit\'s rules did)', () => {
+    const d = { ...syntheticResearch(), recorded: { H1: 'pass', H6: 'inconclusive' }, config_recorded: true };
+    const why = (x: typeof d) => JSON.stringify(researchReport(x, LEDGER0, '2026-01-01T00:00:00.000Z', 'test').sections.find((s) => s.id === 'verdicts'));
+    expect(why({ ...d, specs_changed: false })).toContain("The recomputed verdict of H1 differs from the one the run recorded: perpkit's verdict rules changed since the run (same specs, the run's config)");
+    expect(why({ ...d, specs_changed: true })).toContain('The recomputed verdict of H1 differs from the one the run recorded: the specs changed since the run');
+  });
+
   it('research folds-test: IC by asset rolls each symbol up over its folds (mean IC, folds with the pooled sign)', () => {
     const d = { ...syntheticResearch(), segment: 'folds-test' };
     // one symbol with an IC in two of three folds, of opposite signs; another in one fold only

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isPerpkitError } from '../../src/domain/errors.js';
@@ -255,6 +255,20 @@ describe('research panel read', () => {
     expect(err.exitCode).toBe(3);
     expect(err.message).toContain('changed since it was written: labels');
     expect(treeHash(root)).toBe(before);
+  }, 120_000);
+
+  it('none of the specs\' horizons in the split: exit 4 before any read (the sealed test segment is not unsealed)', async () => {
+    const ctx = await testContext();
+    const specs = tempDir();
+    writeFileSync(join(specs, 'H1.yaml'), readFileSync(join(ROOT, 'hypotheses', 'H1.yaml'), 'utf8').replace(/^horizons: .*$/m, 'horizons: [24h]'));
+    const before = treeHash(template);
+    const err = await runResearch({ root: template, split: 'main', segment: 'test', unseal_reason: 'look', hypotheses: ['H1'], hypotheses_dir: specs, args: {} }, ctx).catch((e: unknown) => e);
+    expect(isPerpkitError(err), String(err)).toBe(true);
+    if (!isPerpkitError(err)) return;
+    expect(err.exitCode).toBe(4);
+    expect(err.message).toMatch(/no labels for the specs' horizon\(s\) 24h in split main \(it has 1h, 4h\)/);
+    // nothing written: no unsealing in the ledger
+    expect(treeHash(template)).toBe(before);
   }, 120_000);
 
   it('a projected segment read of a column in none of the files: refused before any row is read, naming it (exit 4); an unknown feature: exit 2', async () => {

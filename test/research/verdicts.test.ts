@@ -64,6 +64,17 @@ describe('hypothesis verdicts', () => {
     expect(v.verdict).toBe('fail');
     // significant (p 0.04 <= 0.05) and gone without the stress decisions: fail
     expect(status(judge(spec(), [cell({ p_value: 0.04, ic_ex_stress: -0.01, p_ex_stress: 0.3 }), ...regimeCells([-0.05, -0.06, -0.07])], cfg, null), 'rare_stress')).toBe('fail');
+    // the raw p decides, not the BH p (p 0.04, BH p 0.2): holds without them, pass
+    expect(status(judge(spec(), [cell({ p_value: 0.04, p_bh: 0.2, ic_ex_stress: -0.05, p_ex_stress: 0.01 }), ...regimeCells([-0.05, -0.06, -0.07])], cfg, null), 'rare_stress')).toBe('pass');
+    // a modulation hypothesis: its unconditional cell need carry no effect; the check is information only
+    const mod = spec({ modulation: { dimension: 'activity', low: 'low', high: 'high' }, acceptance: { stable_across_regimes: false, incremental: false }, failure: { sign_instability: false, no_incrementality: false } });
+    const flatAll = cell({ ic: -0.001, t_nw: -0.1, p_value: 0.9, p_bh: 0.95, ic_ex_stress: -0.001, p_ex_stress: 0.9 });
+    const lo = cell({ regime_dim: 'activity', regime_cell: 'low', ic: 0.06, se_nw: 0.01 });
+    const hi = cell({ regime_dim: 'activity', regime_cell: 'high', ic: -0.01, se_nw: 0.01 });
+    const m = judge(mod, [flatAll, lo, hi], cfg, null);
+    expect(status(m, 'modulation')).toBe('pass');
+    expect(status(m, 'rare_stress')).toBe('info');
+    expect(m.verdict).toBe('pass');
   });
   it('fails on sign instability across adjacent periods, and is inconclusive with too few periods', () => {
     expect(judge(spec(), [cell({ sign_stability: 0.4 }), ...regimeCells([-0.05, -0.06, -0.07])], cfg, null).verdict).toBe('fail');
@@ -223,13 +234,13 @@ describe('hypothesis verdicts', () => {
 });
 
 describe('H6 verdict by the settlement event study', () => {
-  const study = (t: number, placeboT: number, events = 200) => ({
-    bar_timeframe: '1m', near_minutes: 30, far_minutes: 120, settlements: events, note: '',
+  const study = (t: number, placeboT: number, events = 200, thin = events) => ({
+    bar_timeframe: '1m', near_minutes: 30, far_minutes: 120, settlements: events + thin, note: '',
     rows: (['settlement', 'placebo'] as const).flatMap((kind) =>
       (['positive', 'negative'] as const).flatMap((rate_sign) =>
         (['pre_rel', 'post_rel'] as const).map((measure) => {
           const tt = kind === 'settlement' && rate_sign === 'positive' && measure === 'pre_rel' ? t : kind === 'placebo' && rate_sign === 'positive' && measure === 'pre_rel' ? placeboT : 0.3;
-          return { kind, rate_sign, measure, events, mean: tt * 1e-4, t: tt, p_value: 2 * (1 - 0.5 * (1 + Math.tanh(Math.abs(tt) * 0.7978845608 * (1 + 0.044715 * tt * tt)))) };
+          return { kind, rate_sign, measure, events: rate_sign === 'positive' ? thin : events, mean: tt * 1e-4, t: tt, p_value: 2 * (1 - 0.5 * (1 + Math.tanh(Math.abs(tt) * 0.7978845608 * (1 + 0.044715 * tt * tt)))) };
         }),
       ),
     ),
@@ -250,9 +261,14 @@ describe('H6 verdict by the settlement event study', () => {
     const few = judge(h6, cells, cfg, null, study(-2.2, 0, 99));
     const c = few.checks.find((x) => x.name === 'event_study')!;
     expect(c.status).toBe('inconclusive');
-    expect(c.reason).toMatch(/on 99 events < 100: too few to reject/);
+    expect(c.reason).toMatch(/on at most 99 events per rate sign < 100: too few to reject/);
     expect(judge(h6, cells, cfg, null, study(-2.2, 0, 100)).verdict).toBe('fail');
     expect(judge(h6, cells, cfg, null, study(-4.5, -0.4, 40)).verdict).toBe('pass');
+    // the smallest p on a thin row (positive rates, 20 events) while the other rows have 500: enough data, fail
+    const mixed = judge(h6, cells, cfg, null, study(-2.2, 0, 500, 20));
+    expect(mixed.checks.find((x) => x.name === 'event_study')!.numbers['events']).toBe(20);
+    expect(mixed.verdict).toBe('fail');
+    expect(judge(h6, cells, cfg, null, study(-2.2, 0, 99, 20)).verdict).toBe('inconclusive');
   });
 });
 
@@ -291,5 +307,11 @@ describe('features with a fallback (H4 v2)', () => {
     // the same null result on the feature itself is a fail
     const flatTrades = { ...flatProxy, feature: 'flow_div_trades_24' };
     expect(judge(withFallback, [flatTrades, proxy], cfg, null).verdict).toBe('fail');
+    // two features, one judged on itself (it has data) and one on its fallback: a fail stands
+    const two = spec({ features: [{ name: 'flow_div_trades_24', expected_sign: 'either', fallback: 'flow_div_barproxy_24' }, { name: 'taker_imb_24', expected_sign: 'either', fallback: 'flow_div_barproxy_24' }], regimes: [] });
+    const noImb = cell({ feature: 'taker_imb_24', status: 'insufficient', n: 0, ic: null, t_nw: null, p_bh: null });
+    const mixed = judge(two, [flatTrades, noImb, flatProxy], cfg, null);
+    expect(mixed.features_used!.map((f) => f.judged)).toEqual(['flow_div_trades_24', 'flow_div_barproxy_24']);
+    expect(mixed.verdict).toBe('fail');
   });
 });

@@ -176,6 +176,17 @@ describe('split service (real sample)', () => {
     // without a look, each sealed read is its own look (as before)
     await readSegment(read(root, 'main', { segment: 'test' }, 'labels', { unseal_test: true }), ctx);
     expect((await ledgerRows(ctx, root)).filter((r) => r.kind === 'unseal')).toHaveLength(3);
+    // a look whose first read is not sealed: the sealed read that follows is still recorded
+    const look3 = newLook();
+    await readSegment(read(root, 'main', { segment: 'train' }, 'labels', { look: look3 }), ctx);
+    expect(look3.recorded).toBe(false);
+    await readSegment(read(root, 'main', { segment: 'test' }, 'features', { unseal_test: true, look: look3 }), ctx);
+    expect((await ledgerRows(ctx, root)).filter((r) => r.kind === 'unseal')).toHaveLength(4);
+    // a look recorded on one split does not cover another split's test segment
+    await createSplit(base(root, { name: 'other', holdout: { buffer_us: 86_400_000_000 } }), ctx);
+    await readSegment(read(root, 'other', { segment: 'test' }, 'labels', { unseal_test: true, look: look3 }), ctx);
+    const byOther = (await ledgerRows(ctx, root, { kind: 'unseal', split_name: 'other' })).length;
+    expect(byOther).toBe(1);
     // changed data: a command without --allow-changed is not told to pass it
     rmSync(allParquetFiles(join(root, 'labels')).find((p) => p.includes('month=2026-02')) as string);
     const changed = await refusal(readSegment(read(root, 'main', { segment: 'train' }, 'features', { flags: { allow_changed: null } }), ctx));

@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServiceContext } from '../../domain/context.js';
-import { missingError, usageError } from '../../domain/errors.js';
+import { missingError, PerpkitError, usageError } from '../../domain/errors.js';
 import { FEATURES } from '../../domain/features.js';
 import { DEFAULT_RESEARCH_CONFIG, ResearchConfigSchema, researchSpec, type ResearchConfig } from '../../domain/research.js';
 import { normCdf } from '../../stats/normal.js';
@@ -47,6 +47,8 @@ export interface ResearchData {
   settlement: SettlementStudy | null;
   settlement_note: string;
   verdicts: Verdict[];
+  /** a spec file's hash differs from the one the run recorded (else a different recomputed verdict comes from perpkit's rules) */
+  specs_changed?: boolean;
   /** the config the verdicts were recomputed with (the run's recorded one, else the defaults); absent: the defaults */
   config?: ResearchConfig;
   /** the verdicts were recomputed with the config the run recorded (else with the defaults) */
@@ -154,8 +156,18 @@ export async function loadResearch(ctx: ServiceContext, root: string, runId: str
   let note = '';
   const ids = Object.keys(specHashes);
   if (ids.includes('H6')) {
+    let sp: ReturnType<typeof loadSplit> | null = null;
+    let unreadable = '';
     if (existsSync(join(root, 'splits', `${split}.json`))) {
-      const sp = loadSplit(root, split);
+      try {
+        sp = loadSplit(root, split);
+      } catch (err) {
+        // a torn or hand-edited split file: the rest of the report does not need it
+        if (!(err instanceof PerpkitError)) throw err;
+        unreadable = err.message;
+      }
+    }
+    if (sp) {
       settlement = await settlementStudy(
         ctx,
         root,
@@ -164,10 +176,12 @@ export async function loadResearch(ctx: ServiceContext, root: string, runId: str
         { near_minutes: cfg.settlement_near_minutes, far_minutes: cfg.settlement_far_minutes },
       );
       note = settlement ? `recomputed from split ${split}'s bars and funding` : 'no funding or bars in the segment';
-    } else note = `split ${split} no longer exists: the event study cannot be recomputed`;
+    } else note = unreadable ? `${unreadable}: the event study cannot be recomputed` : `split ${split} no longer exists: the event study cannot be recomputed`;
   } else note = 'H6 was not judged in this run';
   const roundTrip = n(first['round_trip_cost']);
   const specs = ids.length ? loadHypotheses(ids.filter((i) => /^H[1-6]$/.test(i))) : [];
+  // a recomputed verdict that differs: the specs changed (their hashes), or perpkit's verdict rules did
+  const specsChanged = specs.some((x) => specHashes[x.spec.id] !== x.hash);
   // the other venues' cells the run's venue-robustness check judged (recorded in its ledger row;
   // runs recorded before they were have none: the check then says no second venue)
   const venues = detail.venues ? { venue: String(first['venue']), timeframe: String(first['timeframe']), others: detail.venues.others, tested: detail.venues.tested } : null;
@@ -191,6 +205,7 @@ export async function loadResearch(ctx: ServiceContext, root: string, runId: str
     settlement_note: note,
     verdicts,
     config: cfg,
+    specs_changed: specsChanged,
     config_recorded: recordedCfg?.success === true,
     ...(recordedCfg && !recordedCfg.success ? { config_invalid: recordedCfg.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') } : {}),
   };
@@ -340,7 +355,7 @@ export function researchSections(d: ResearchData): Section[] {
     table('verdicts', 'Hypotheses H1-H6: verdict and each criterion', ['id', 'hypothesis', 'verdict (recomputed)', 'verdict (recorded)', 'criterion', 'numbers'], verdictRows),
     text(
       differs.length
-        ? `The recomputed verdict of ${differs.join(', ')} differs from the one the run recorded: ${d.config_recorded ? 'the specs changed since the run' : `the run used a config other than the defaults (config hash ${d.config_hash.slice(0, 12)}; ${d.config_invalid ? `its recorded config does not validate now: ${d.config_invalid}` : 'this run did not record its config'}) or the specs changed`}; the recorded verdict is the run's.`
+        ? `The recomputed verdict of ${differs.join(', ')} differs from the one the run recorded: ${d.config_recorded ? (d.specs_changed ? 'the specs changed since the run' : "perpkit's verdict rules changed since the run (same specs, the run's config)") : `the run used a config other than the defaults (config hash ${d.config_hash.slice(0, 12)}; ${d.config_invalid ? `its recorded config does not validate now: ${d.config_invalid}` : 'this run did not record its config'}) or the specs changed`}; the recorded verdict is the run's.`
         : `Verdicts recomputed from the stored cells with the shipped specs and ${d.config_recorded ? "the run's config (recorded in the ledger)" : 'the default config'}; they agree with what the run recorded in the ledger.`,
     ),
   ];

@@ -179,7 +179,7 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
     const absent = o.horizons.filter((h) => !split.horizons.includes(h));
     if (absent.length) {
       throw missingError(`no labels for horizon(s) ${absent.join(', ')} in split ${o.split} (it has ${split.horizons.join(', ')})`, {
-        hint: `pass --horizons ${split.horizons.join(',')}, or add the labels ("perpkit features --labels --horizons ${[...new Set([...split.horizons, ...absent])].join(',')}") and re-create the split`,
+        hint: `pass --horizons ${split.horizons.join(',')}, or build labels for ${absent.join(',')} ("perpkit features --labels --horizons ${[...new Set([...split.horizons, ...absent])].join(',')}") and re-create the split with them (its buffers are sized by its longest horizon)`,
       });
     }
     horizons = o.horizons;
@@ -189,7 +189,12 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
     horizons = wanted.filter((h) => split.horizons.includes(h));
     const dropped = wanted.filter((h) => !split.horizons.includes(h));
     if (dropped.length) ctx.log.warn(`horizon(s) ${dropped.join(', ')} of the specs have no labels in split ${o.split}; evaluating ${horizons.join(', ') || 'none'}`);
-    if (!horizons.length) horizons = wanted; // loadPanels reports them as missing (exit 4)
+    // before any read (a look at a sealed test segment would be spent on a run that cannot start)
+    if (!horizons.length) {
+      throw missingError(`no labels for the specs' horizon(s) ${wanted.join(', ')} in split ${o.split} (it has ${split.horizons.join(', ')})`, {
+        hint: `pass --horizons ${split.horizons.join(',')}, or build labels for ${wanted.join(',')} ("perpkit features --labels --horizons ...") and re-create the split with them`,
+      });
+    }
   } else horizons = split.horizons;
   const regimeNames = o.regimes?.length ? o.regimes : specs.length ? [...new Set(specs.flatMap((s) => [...s.spec.regimes, ...(s.spec.modulation ? [s.spec.modulation.dimension] : [])]))] : [...REGIME_DIMENSIONS];
   const badR = regimeNames.filter((r) => !(REGIME_DIMENSIONS as readonly string[]).includes(r));

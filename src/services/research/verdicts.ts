@@ -156,8 +156,16 @@ export function judge(spec: HypothesisSpec, cells: readonly CellResult[], cfg: R
   if (spec.failure.rare_stress) {
     const numbers = { ic: best.ic, ic_ex_stress: best.ic_ex_stress, p_ex_stress: best.p_ex_stress, dropped_share: cfg.stress_drop_share, stress_feature: cfg.stress_feature };
     if (best.ic_ex_stress === null) checks.push({ name: 'rare_stress', status: 'inconclusive', numbers, reason: 'no IC without the stress periods' });
-    // an effect that is not significant with the stress periods has nothing for them to carry
-    else if (best.p_value === null || best.p_value > alpha) checks.push({ name: 'rare_stress', status: 'inconclusive', numbers: { ...numbers, p_value: best.p_value }, reason: `the effect is not significant with the stress periods either (p ${fmt(best.p_value)} > ${alpha}): nothing to remove` });
+    // an effect that is not significant with the stress periods has nothing for them to carry; for a
+    // modulation hypothesis the unconditional cell need not carry an effect at all (information only)
+    else if (best.p_value === null || best.p_value > alpha) {
+      checks.push({
+        name: 'rare_stress',
+        status: spec.modulation ? 'info' : 'inconclusive',
+        numbers: { ...numbers, p_value: best.p_value },
+        reason: `the ${spec.modulation ? "feature's unconditional " : ''}effect is not significant with the stress periods either (p ${fmt(best.p_value)} > ${alpha}): nothing to remove`,
+      });
+    }
     else if (sgn(best.ic_ex_stress) === d && best.p_ex_stress !== null && best.p_ex_stress <= alpha) checks.push({ name: 'rare_stress', status: 'pass', numbers, reason: `holds without the top ${cfg.stress_drop_share * 100}% stress decisions` });
     else checks.push({ name: 'rare_stress', status: 'fail', numbers, reason: `depends on rare stress: without the top ${cfg.stress_drop_share * 100}% stress decisions IC ${fmt(best.ic_ex_stress)}, p ${fmt(best.p_ex_stress)}` });
   }
@@ -298,8 +306,10 @@ function eventStudyCheck(study: SettlementStudy | null, alpha: number, minEvents
     placebo_t: placebo?.t ?? null,
     placebo_p: placebo?.p_value ?? null,
   };
-  if (pAdj > alpha && best.events < minEvents) {
-    return { name: 'event_study', status: 'inconclusive', numbers, reason: `no significant perp-minus-spot move around settlements (best Bonferroni p ${fmt(pAdj)}), on ${best.events} events < ${minEvents}: too few to reject` };
+  // the best-powered of the tested rows (the smallest p can sit on a thin row under the null)
+  const most = Math.max(...tests.map((r) => r.events));
+  if (pAdj > alpha && most < minEvents) {
+    return { name: 'event_study', status: 'inconclusive', numbers: { ...numbers, most_events: most }, reason: `no significant perp-minus-spot move around settlements (best Bonferroni p ${fmt(pAdj)}), on at most ${most} events per rate sign < ${minEvents}: too few to reject` };
   }
   if (pAdj > alpha) return { name: 'event_study', status: 'fail', numbers, reason: `no significant perp-minus-spot move around settlements (best Bonferroni p ${fmt(pAdj)})` };
   if (placebo && placebo.p_value !== null && placebo.p_value <= alpha) return { name: 'event_study', status: 'fail', numbers, reason: 'the same move shows at placebo times: not a settlement effect' };
