@@ -8,6 +8,8 @@ import { icTrend, signStability } from '../../src/stats/decay.js';
 import { evalIntervals, loadPanels, type EvalSegment } from '../../src/services/research/panel.js';
 import { createSplit, loadSplit, readSegment } from '../../src/services/split.js';
 import { allParquetFiles } from '../../src/store/integrity.js';
+import { ledgerRows } from '../../src/store/ledger.js';
+import { loadPanel as loadTrainPanel } from '../../src/services/train/data.js';
 import { ROOT, runCli, tempDir, testContext, treeHash } from '../helpers.js';
 
 /**
@@ -269,6 +271,15 @@ describe('research panel read', () => {
     expect(err.message).toMatch(/no labels for the specs' horizon\(s\) 24h in split main \(it has 1h, 4h\)/);
     // nothing written: no unsealing in the ledger
     expect(treeHash(template)).toBe(before);
+  }, 120_000);
+
+  it('train\'s panel read of the sealed test segment: its features and labels reads are one look (one unsealing)', async () => {
+    const root = tempDir();
+    cpSync(template, root, { recursive: true });
+    const ctx = await testContext();
+    const p = await loadTrainPanel({ root, split: 'main', segments: ['test'], features: ['roc_1'], horizon: '1h', unseal_test: true, command: 'test', args: {} }, ctx);
+    expect(p.panel.time.length).toBeGreaterThan(0);
+    expect(await ledgerRows(ctx, root, { kind: 'unseal', split_name: 'main' })).toHaveLength(1);
   }, 120_000);
 
   it('a projected segment read of a column in none of the files: refused before any row is read, naming it (exit 4); an unknown feature: exit 2', async () => {
