@@ -125,7 +125,7 @@ Writes the research dataset (one row per cell) and the ledger: the run's row and
     );
     if (!top.length) {
       out.push(
-        `no cell has a Newey-West t: every cell has fewer than ${r.config.min_obs_per_cell} observations with both the feature and the label (min_obs_per_cell; a feature with no values in the segment, e.g. trade flow on data without trades, has none); see each cell's n with --json`,
+        `no cell has a Newey-West t: too few observations with both the feature and the label (under min_obs_per_cell ${r.config.min_obs_per_cell}; a feature with no values in the segment, e.g. trade flow on data without trades, has none), or nothing to test (a feature constant within each asset); see each cell's n and status with --json`,
       );
     } else out.push(`top ${top.length} cells by |t_nw|; viable: the seed's rule (|IC| > ${r.config.viability.ic}, IC IR > ${r.config.viability.ic_ir}, IC trend > ${r.config.viability.ic_trend}, each in the IC's direction)`);
     if (r.settlement) {

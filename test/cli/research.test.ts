@@ -129,7 +129,7 @@ describe('perpkit research (CLI, real sample)', () => {
     // trade flow on the sample (no trades): every cell insufficient, and the table says why it is empty
     const flow = await runCli(['research', '--split', 'demo', '--features', 'taker_imb_24', '--no-write', '--data-dir', dir]);
     expect(flow.code, flow.stderr).toBe(0);
-    expect(flow.stdout).toMatch(/no cell has a Newey-West t: every cell has fewer than 200 observations with both the feature and the label/);
+    expect(flow.stdout).toMatch(/no cell has a Newey-West t: too few observations with both the feature and the label \(under min_obs_per_cell 200;/);
     // the suggested fix of a missing horizon is a command that works
     const h = await runCli(['research', '--split', 'demo', '--horizons', '2h', '--data-dir', dir]);
     expect(h.stderr).toContain('pass --horizons 1h,4h');

@@ -179,8 +179,16 @@ describe('perpkit report: research and optimisation pages', () => {
   it('research: a recomputed verdict that differs from the recorded one says why (the specs changed, or perpkit\'s rules did)', () => {
     const d = { ...syntheticResearch(), recorded: { H1: 'pass', H6: 'inconclusive' }, config_recorded: true };
     const why = (x: typeof d) => JSON.stringify(researchReport(x, LEDGER0, '2026-01-01T00:00:00.000Z', 'test').sections.find((s) => s.id === 'verdicts'));
-    expect(why({ ...d, specs_changed: false })).toContain("The recomputed verdict of H1 differs from the one the run recorded: perpkit's verdict rules changed since the run (same specs, the run's config)");
-    expect(why({ ...d, specs_changed: true })).toContain('The recomputed verdict of H1 differs from the one the run recorded: the specs changed since the run');
+    expect(why({ ...d, specs_changed: [] })).toContain("The recomputed verdict of H1 differs from the one the run recorded: H1: perpkit's verdict rules changed since the run (same spec, the run's config)");
+    expect(why({ ...d, specs_changed: ['H1'] })).toContain('The recomputed verdict of H1 differs from the one the run recorded: H1: its spec changed since the run');
+    // another hypothesis' spec changing is not H1's cause
+    expect(why({ ...d, specs_changed: ['H6'] })).toContain("H1: perpkit's verdict rules changed since the run");
+    // H6 is recomputed from the split's bars and funding: a study that could not be made is its cause
+    const h6 = { ...d, recorded: { H1: 'fail', H6: 'pass' }, specs_changed: [] };
+    expect(why({ ...h6, settlement: null, settlement_note: 'split demo-1h no longer exists: the event study cannot be recomputed' })).toContain(
+      'H6: its settlement study could not be recomputed (split demo-1h no longer exists: the event study cannot be recomputed)',
+    );
+    expect(why(h6)).toContain("H6: its settlement study is recomputed from the split's bars and funding as they are now");
   });
 
   it('research folds-test: IC by asset rolls each symbol up over its folds (mean IC, folds with the pooled sign)', () => {

@@ -75,6 +75,10 @@ describe('hypothesis verdicts', () => {
     expect(status(m, 'modulation')).toBe('pass');
     expect(status(m, 'rare_stress')).toBe('info');
     expect(m.verdict).toBe('pass');
+    // also when the unconditional cell is significant and gone without the stress decisions (fail for a plain hypothesis)
+    const gone = judge(mod, [cell({ p_value: 0.01, ic_ex_stress: 0.01, p_ex_stress: 0.5 }), lo, hi], cfg, null);
+    expect(gone.checks.find((c) => c.name === 'rare_stress')).toMatchObject({ status: 'info', reason: expect.stringMatching(/^\(the feature's unconditional cell, for reference: fail\) depends on rare stress/) });
+    expect(gone.verdict).toBe('pass');
   });
   it('fails on sign instability across adjacent periods, and is inconclusive with too few periods', () => {
     expect(judge(spec(), [cell({ sign_stability: 0.4 }), ...regimeCells([-0.05, -0.06, -0.07])], cfg, null).verdict).toBe('fail');

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isPerpkitError, PerpkitError } from '../../src/domain/errors.js';
@@ -193,6 +193,46 @@ describe('split service (real sample)', () => {
     expect(changed.exitCode).toBe(3);
     expect(changed.hint).toContain('re-create it');
     expect(changed.hint).not.toContain('--allow-changed');
+  });
+
+  it('a split file that is not one (a field missing, not an object): exit 3 naming the file and the field; split overwrites it only with --replace', async () => {
+    const root = copy();
+    const ctx = await testContext();
+    await createSplit(base(root, { holdout: { buffer_us: 86_400_000_000 } }), ctx);
+    await createSplit(base(root, { name: 'wf', scheme: 'walk-forward', walk_forward: { train_us: 30 * 86_400_000_000, test_us: 15 * 86_400_000_000, step_us: 15 * 86_400_000_000, buffer_us: 86_400_000_000, window: 'expanding' } }), ctx);
+    const path = (n: string) => join(root, 'splits', `${n}.json`);
+    const edit = (n: string, f: (x: Record<string, unknown>) => void) => {
+      const x = JSON.parse(readFileSync(path(n), 'utf8')) as Record<string, unknown>;
+      f(x);
+      writeFileSync(path(n), JSON.stringify(x));
+    };
+    const cases: Array<[string, (x: Record<string, unknown>) => void, RegExp]> = [
+      ['main', (x) => delete x['rows'], /split main: .*main\.json is not a split file \(rows: /],
+      ['main', (x) => delete x['to'], /\(to: /],
+      ['main', (x) => delete (x['segments'] as Array<Record<string, unknown>>)[1]!['rows'], /\(segments\.1\.rows: /],
+      ['wf', (x) => delete ((x['folds'] as Array<Record<string, unknown>>)[0]!['test'] as Record<string, unknown>)['rows'], /\(folds\.0\.test\.rows: /],
+    ];
+    for (const [n, f, msg] of cases) {
+      const good = readFileSync(path(n), 'utf8');
+      edit(n, f);
+      let err: unknown = null;
+      try {
+        loadSplit(root, n);
+      } catch (e) {
+        err = e;
+      }
+      expect(isPerpkitError(err) && err.exitCode, String(err)).toBe(3);
+      expect((err as Error).message).toMatch(msg);
+      writeFileSync(path(n), good);
+    }
+    // valid JSON that is not an object: split refuses to overwrite it without --replace, then replaces it
+    writeFileSync(path('main'), '[]');
+    const refused = await refusal(createSplit(base(root, { holdout: { buffer_us: 86_400_000_000 } }), ctx));
+    expect(refused.exitCode).toBe(2);
+    expect(refused.message).toMatch(/split main exists but .*main\.json is not a split file \(not a JSON object\)/);
+    const r = await createSplit(base(root, { holdout: { buffer_us: 86_400_000_000 }, replace: true }), ctx);
+    expect(r.replaced).toBe(true);
+    expect(loadSplit(root, 'main').name).toBe('main');
   });
 
   it('refuses CPCV with too many folds at once (exit 2 with the count), writing nothing', async () => {

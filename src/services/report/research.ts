@@ -47,8 +47,8 @@ export interface ResearchData {
   settlement: SettlementStudy | null;
   settlement_note: string;
   verdicts: Verdict[];
-  /** a spec file's hash differs from the one the run recorded (else a different recomputed verdict comes from perpkit's rules) */
-  specs_changed?: boolean;
+  /** the hypotheses whose spec file's hash differs from the one the run recorded */
+  specs_changed?: string[];
   /** the config the verdicts were recomputed with (the run's recorded one, else the defaults); absent: the defaults */
   config?: ResearchConfig;
   /** the verdicts were recomputed with the config the run recorded (else with the defaults) */
@@ -181,7 +181,7 @@ export async function loadResearch(ctx: ServiceContext, root: string, runId: str
   const roundTrip = n(first['round_trip_cost']);
   const specs = ids.length ? loadHypotheses(ids.filter((i) => /^H[1-6]$/.test(i))) : [];
   // a recomputed verdict that differs: the specs changed (their hashes), or perpkit's verdict rules did
-  const specsChanged = specs.some((x) => specHashes[x.spec.id] !== x.hash);
+  const specsChanged = specs.filter((x) => specHashes[x.spec.id] !== x.hash).map((x) => x.spec.id);
   // the other venues' cells the run's venue-robustness check judged (recorded in its ledger row;
   // runs recorded before they were have none: the check then says no second venue)
   const venues = detail.venues ? { venue: String(first['venue']), timeframe: String(first['timeframe']), others: detail.venues.others, tested: detail.venues.tested } : null;
@@ -213,6 +213,17 @@ export async function loadResearch(ctx: ServiceContext, root: string, runId: str
 
 const familyOf = new Map(FEATURES.map((f) => [f.name, f.family as string]));
 const bp = (v: number | null): number | null => (v === null ? null : r6(v * 1e4));
+
+/**
+ * Why a recomputed verdict differs from the one the run recorded, when the run recorded its config:
+ * its spec changed; or (H6) its event study, recomputed from the split, bars and funding as they are
+ * now, differs or could not be made; otherwise perpkit's verdict rules changed since the run.
+ */
+function whyDiffers(d: ResearchData, id: string): string {
+  if (d.specs_changed?.includes(id)) return 'its spec changed since the run';
+  if (id === 'H6') return d.settlement ? "its settlement study is recomputed from the split's bars and funding as they are now" : `its settlement study could not be recomputed (${d.settlement_note})`;
+  return "perpkit's verdict rules changed since the run (same spec, the run's config)";
+}
 
 /** The most significant unconditional cell of each feature (its best horizon). */
 function bestByFeature(cells: CellResult[]): CellResult[] {
@@ -355,7 +366,7 @@ export function researchSections(d: ResearchData): Section[] {
     table('verdicts', 'Hypotheses H1-H6: verdict and each criterion', ['id', 'hypothesis', 'verdict (recomputed)', 'verdict (recorded)', 'criterion', 'numbers'], verdictRows),
     text(
       differs.length
-        ? `The recomputed verdict of ${differs.join(', ')} differs from the one the run recorded: ${d.config_recorded ? (d.specs_changed ? 'the specs changed since the run' : "perpkit's verdict rules changed since the run (same specs, the run's config)") : `the run used a config other than the defaults (config hash ${d.config_hash.slice(0, 12)}; ${d.config_invalid ? `its recorded config does not validate now: ${d.config_invalid}` : 'this run did not record its config'}) or the specs changed`}; the recorded verdict is the run's.`
+        ? `The recomputed verdict of ${differs.join(', ')} differs from the one the run recorded: ${d.config_recorded ? differs.map((id) => `${id}: ${whyDiffers(d, id)}`).join('; ') : `the run used a config other than the defaults (config hash ${d.config_hash.slice(0, 12)}; ${d.config_invalid ? `its recorded config does not validate now: ${d.config_invalid}` : 'this run did not record its config'}) or the specs changed`}; the recorded verdict is the run's.`
         : `Verdicts recomputed from the stored cells with the shipped specs and ${d.config_recorded ? "the run's config (recorded in the ledger)" : 'the default config'}; they agree with what the run recorded in the ledger.`,
     ),
   ];

@@ -188,11 +188,11 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
     const wanted = [...new Set(specs.flatMap((s) => s.spec.horizons))];
     horizons = wanted.filter((h) => split.horizons.includes(h));
     const dropped = wanted.filter((h) => !split.horizons.includes(h));
-    if (dropped.length) ctx.log.warn(`horizon(s) ${dropped.join(', ')} of the specs have no labels in split ${o.split}; evaluating ${horizons.join(', ') || 'none'}`);
+    if (dropped.length && horizons.length) ctx.log.warn(`horizon(s) ${dropped.join(', ')} of the specs have no labels in split ${o.split}; evaluating ${horizons.join(', ') || 'none'}`);
     // before any read (a look at a sealed test segment would be spent on a run that cannot start)
     if (!horizons.length) {
       throw missingError(`no labels for the specs' horizon(s) ${wanted.join(', ')} in split ${o.split} (it has ${split.horizons.join(', ')})`, {
-        hint: `pass --horizons ${split.horizons.join(',')}, or build labels for ${wanted.join(',')} ("perpkit features --labels --horizons ...") and re-create the split with them`,
+        hint: `pass --horizons ${split.horizons.join(',')}, or build labels for ${wanted.join(',')} ("perpkit features --labels --horizons ${[...new Set([...split.horizons, ...wanted])].join(',')}") and re-create the split with them`,
       });
     }
   } else horizons = split.horizons;

@@ -156,18 +156,15 @@ export function judge(spec: HypothesisSpec, cells: readonly CellResult[], cfg: R
   if (spec.failure.rare_stress) {
     const numbers = { ic: best.ic, ic_ex_stress: best.ic_ex_stress, p_ex_stress: best.p_ex_stress, dropped_share: cfg.stress_drop_share, stress_feature: cfg.stress_feature };
     if (best.ic_ex_stress === null) checks.push({ name: 'rare_stress', status: 'inconclusive', numbers, reason: 'no IC without the stress periods' });
-    // an effect that is not significant with the stress periods has nothing for them to carry; for a
-    // modulation hypothesis the unconditional cell need not carry an effect at all (information only)
-    else if (best.p_value === null || best.p_value > alpha) {
-      checks.push({
-        name: 'rare_stress',
-        status: spec.modulation ? 'info' : 'inconclusive',
-        numbers: { ...numbers, p_value: best.p_value },
-        reason: `the ${spec.modulation ? "feature's unconditional " : ''}effect is not significant with the stress periods either (p ${fmt(best.p_value)} > ${alpha}): nothing to remove`,
-      });
-    }
-    else if (sgn(best.ic_ex_stress) === d && best.p_ex_stress !== null && best.p_ex_stress <= alpha) checks.push({ name: 'rare_stress', status: 'pass', numbers, reason: `holds without the top ${cfg.stress_drop_share * 100}% stress decisions` });
-    else checks.push({ name: 'rare_stress', status: 'fail', numbers, reason: `depends on rare stress: without the top ${cfg.stress_drop_share * 100}% stress decisions IC ${fmt(best.ic_ex_stress)}, p ${fmt(best.p_ex_stress)}` });
+    let c: Check;
+    if (best.ic_ex_stress === null) c = { name: 'rare_stress', status: 'inconclusive', numbers, reason: 'no IC without the stress periods' };
+    // an effect that is not significant with the stress periods has nothing for them to carry
+    else if (best.p_value === null || best.p_value > alpha) c = { name: 'rare_stress', status: 'inconclusive', numbers: { ...numbers, p_value: best.p_value }, reason: `the effect is not significant with the stress periods either (p ${fmt(best.p_value)} > ${alpha}): nothing to remove` };
+    else if (sgn(best.ic_ex_stress) === d && best.p_ex_stress !== null && best.p_ex_stress <= alpha) c = { name: 'rare_stress', status: 'pass', numbers, reason: `holds without the top ${cfg.stress_drop_share * 100}% stress decisions` };
+    else c = { name: 'rare_stress', status: 'fail', numbers, reason: `depends on rare stress: without the top ${cfg.stress_drop_share * 100}% stress decisions IC ${fmt(best.ic_ex_stress)}, p ${fmt(best.p_ex_stress)}` };
+    // a modulation hypothesis is about the difference between cells: its feature's unconditional
+    // cell need carry no effect, so this check of that cell is information only
+    checks.push(spec.modulation ? { ...c, status: 'info', reason: `(the feature's unconditional cell, for reference: ${c.status}) ${c.reason}` } : c);
   }
   if (spec.failure.sign_instability) {
     const numbers = { sign_stability: best.sign_stability, pairs: best.sign_pairs, periods: best.ic_periods, period: cfg.ic_period, min: cfg.min_sign_stability };
