@@ -1,12 +1,12 @@
 /**
  * The research tear sheet: the `research` dataset's rows of one run (keyed by run_id) and its
  * ledger trial. The verdict table is recomputed from the stored cells with the shipped hypothesis
- * specs and the default research config (the dataset does not store verdicts), and shown next to
+ * specs and the config the run recorded (the defaults for older runs; the dataset does not store
+ * verdicts), and shown next to
  * the verdicts the run recorded in the ledger; a difference is said on the page. The settlement
  * event study is recomputed from the split's bars and funding when the split still exists; the
  * venue-robustness check (H3) reads the other venues' cells the run recorded in its ledger row.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServiceContext } from '../../domain/context.js';
 import { missingError, PerpkitError, usageError } from '../../domain/errors.js';
@@ -158,14 +158,12 @@ export async function loadResearch(ctx: ServiceContext, root: string, runId: str
   if (ids.includes('H6')) {
     let sp: ReturnType<typeof loadSplit> | null = null;
     let unreadable = '';
-    if (existsSync(join(root, 'splits', `${split}.json`))) {
-      try {
-        sp = loadSplit(root, split);
-      } catch (err) {
-        // a torn or hand-edited split file: the rest of the report does not need it
-        if (!(err instanceof PerpkitError)) throw err;
-        unreadable = err.message;
-      }
+    try {
+      sp = loadSplit(root, split);
+    } catch (err) {
+      // the split is gone, or its file torn or hand-edited: the rest of the report does not need it
+      if (!(err instanceof PerpkitError)) throw err;
+      unreadable = err.kind === 'missing' ? `split ${split} no longer exists` : err.message;
     }
     if (sp) {
       settlement = await settlementStudy(
@@ -176,7 +174,7 @@ export async function loadResearch(ctx: ServiceContext, root: string, runId: str
         { near_minutes: cfg.settlement_near_minutes, far_minutes: cfg.settlement_far_minutes },
       );
       note = settlement ? `recomputed from split ${split}'s bars and funding` : 'no funding or bars in the segment';
-    } else note = unreadable ? `${unreadable}: the event study cannot be recomputed` : `split ${split} no longer exists: the event study cannot be recomputed`;
+    } else note = `${unreadable}: the event study cannot be recomputed`;
   } else note = 'H6 was not judged in this run';
   const roundTrip = n(first['round_trip_cost']);
   const specs = ids.length ? loadHypotheses(ids.filter((i) => /^H[1-6]$/.test(i))) : [];

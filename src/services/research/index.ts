@@ -170,31 +170,26 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
       });
     }
   }
-  // Horizons: given ones must be stored; defaults are what the specs ask and the split has.
+  // Horizons: given ones must be stored; defaults are what the specs ask and the split has. Both are
+  // checked before any read (a look at a sealed test segment must not be spent on a run that cannot start).
+  const noLabels = (what: string, absent: readonly string[]): Error =>
+    missingError(`no labels for ${what} ${absent.join(', ')} in split ${o.split} (it has ${split.horizons.join(', ')})`, {
+      hint: `pass --horizons ${split.horizons.join(',')}, or build labels for ${absent.join(',')} ("perpkit features --labels --horizons ${[...new Set([...split.horizons, ...absent])].join(',')}") and re-create the split with them (its buffers are sized by its longest horizon)`,
+    });
   let horizons: string[];
   if (o.horizons?.length) {
-    // before any read: a typo must not cost a look at a sealed test segment
     const bad = o.horizons.filter((h) => !/^\d+(m|h|d)$/.test(h));
     if (bad.length) throw usageError(`bad horizon(s) ${bad.join(', ')}: a horizon is a number and a unit (m, h or d), e.g. 15m, 1h, 4h`, { hint: `split ${o.split} has labels for ${split.horizons.join(', ')}` });
     const absent = o.horizons.filter((h) => !split.horizons.includes(h));
-    if (absent.length) {
-      throw missingError(`no labels for horizon(s) ${absent.join(', ')} in split ${o.split} (it has ${split.horizons.join(', ')})`, {
-        hint: `pass --horizons ${split.horizons.join(',')}, or build labels for ${absent.join(',')} ("perpkit features --labels --horizons ${[...new Set([...split.horizons, ...absent])].join(',')}") and re-create the split with them (its buffers are sized by its longest horizon)`,
-      });
-    }
+    if (absent.length) throw noLabels('horizon(s)', absent);
     horizons = o.horizons;
   }
   else if (specs.length) {
     const wanted = [...new Set(specs.flatMap((s) => s.spec.horizons))];
     horizons = wanted.filter((h) => split.horizons.includes(h));
     const dropped = wanted.filter((h) => !split.horizons.includes(h));
-    if (dropped.length && horizons.length) ctx.log.warn(`horizon(s) ${dropped.join(', ')} of the specs have no labels in split ${o.split}; evaluating ${horizons.join(', ') || 'none'}`);
-    // before any read (a look at a sealed test segment would be spent on a run that cannot start)
-    if (!horizons.length) {
-      throw missingError(`no labels for the specs' horizon(s) ${wanted.join(', ')} in split ${o.split} (it has ${split.horizons.join(', ')})`, {
-        hint: `pass --horizons ${split.horizons.join(',')}, or build labels for ${wanted.join(',')} ("perpkit features --labels --horizons ${[...new Set([...split.horizons, ...wanted])].join(',')}") and re-create the split with them`,
-      });
-    }
+    if (!horizons.length) throw noLabels("the specs' horizon(s)", wanted);
+    if (dropped.length) ctx.log.warn(`horizon(s) ${dropped.join(', ')} of the specs have no labels in split ${o.split}; evaluating ${horizons.join(', ')}`);
   } else horizons = split.horizons;
   const regimeNames = o.regimes?.length ? o.regimes : specs.length ? [...new Set(specs.flatMap((s) => [...s.spec.regimes, ...(s.spec.modulation ? [s.spec.modulation.dimension] : [])]))] : [...REGIME_DIMENSIONS];
   const badR = regimeNames.filter((r) => !(REGIME_DIMENSIONS as readonly string[]).includes(r));

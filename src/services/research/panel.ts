@@ -117,22 +117,8 @@ async function copySegments(
   let repeated = false;
   for (const [i, sel] of segments.entries()) {
     const r = await readSegment(
-      {
-        root,
-        name: split,
-        selector: sel,
-        dataset,
-        unseal_test: read.unseal_test,
-        command: read.command,
-        args: read.args,
-        ordered: false,
-        columns,
-        ...(read.venue ? { venue: read.venue } : {}),
-        ...(read.inputs ? { inputs: read.inputs } : {}),
-        ...(read.look ? { look: read.look } : {}),
-        ...(read.allow_changed ? { allow_changed: true } : {}),
-        ...(read.flags ? { flags: read.flags } : {}),
-      },
+      // the run's read (command, sealing, look, venue, inputs check...) is readSegment's options as they are
+      { ...read, root, name: split, selector: sel, dataset, ordered: false, columns },
       ctx,
     );
     repeated ||= r.repeated_look;
