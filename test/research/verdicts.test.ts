@@ -64,6 +64,9 @@ describe('hypothesis verdicts', () => {
     expect(v.verdict).toBe('fail');
     // significant (p 0.04 <= 0.05) and gone without the stress decisions: fail
     expect(status(judge(spec(), [cell({ p_value: 0.04, ic_ex_stress: -0.01, p_ex_stress: 0.3 }), ...regimeCells([-0.05, -0.06, -0.07])], cfg, null), 'rare_stress')).toBe('fail');
+    // no IC without the stress decisions: one inconclusive check, not two
+    const none = judge(spec(), [cell({ ic_ex_stress: null, p_ex_stress: null }), ...regimeCells([-0.05, -0.06, -0.07])], cfg, null);
+    expect(none.checks.filter((c) => c.name === 'rare_stress').map((c) => c.status)).toEqual(['inconclusive']);
     // the raw p decides, not the BH p (p 0.04, BH p 0.2): holds without them, pass
     expect(status(judge(spec(), [cell({ p_value: 0.04, p_bh: 0.2, ic_ex_stress: -0.05, p_ex_stress: 0.01 }), ...regimeCells([-0.05, -0.06, -0.07])], cfg, null), 'rare_stress')).toBe('pass');
     // a modulation hypothesis: its unconditional cell need carry no effect; the check is information only
