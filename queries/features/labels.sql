@@ -4,7 +4,14 @@
 -- and exit is the first such price at or after decision_time + latency + horizon. An entry or exit
 -- later than intended by at least its source's tolerance (one bar of that timeframe; for trades a
 -- fixed limit) is a gap: the label is NULL (counted by the caller), never a drifted price.
--- A label is known when its exit price is: available_time = the exit row's available_time.
+-- The spot leg (rel_return, the perp's return minus its spot reference's over the same window):
+-- the spot reference's prices staged under 'spot:<perp symbol>', its entry the first at or after
+-- the perp's entry time and its exit the first at or after the perp's exit time (the same window
+-- as closely as the spot data allows), a spot price later than that by its source's tolerance
+-- being a gap; NULL without a spot reference or on a spot gap (fwd_return is
+-- kept). A label is known when its exit prices are: exit_available_time is the perp exit row's
+-- available_time, or the later of the two legs' where rel_return is set; label_end_time likewise
+-- the later exit time, so purging covers both legs.
 -- reads: label_grid, label_px, label_horizons, label_costs
 -- creates: label_out
 -- $exec_latency_ms BIGINT   execution latency after the decision, ms
@@ -15,7 +22,7 @@
 -- exit_time, exit_price, exit_source, exit_available_time, label_end_time, fwd_return,
 -- round_trip_cost, cost_return (label columns NULL where a gap was found).
 WITH t AS (
-  SELECT symbol, decision_time, decision_time + to_milliseconds($exec_latency_ms) AS target_entry FROM label_grid
+  SELECT symbol, 'spot:' || symbol AS spot_key, decision_time, decision_time + to_milliseconds($exec_latency_ms) AS target_entry FROM label_grid
 ), e AS (
   SELECT t.*, p.px_time AS entry_time, p.price AS entry_price, p.tol_ms AS entry_tol_ms, p.source AS entry_source
   FROM t ASOF LEFT JOIN label_px p ON p.symbol = t.symbol AND p.px_time >= t.target_entry
@@ -26,10 +33,21 @@ WITH t AS (
   SELECT x.*, p.px_time AS exit_time, p.price AS exit_price, p.tol_ms AS exit_tol_ms, p.source AS exit_source,
          p.available_time AS exit_available_time
   FROM x ASOF LEFT JOIN label_px p ON p.symbol = x.symbol AND p.px_time >= x.target_exit
+), se AS (
+  SELECT y.*, p.px_time AS spot_entry_time, p.price AS spot_entry_price, p.tol_ms AS spot_entry_tol_ms
+  FROM y ASOF LEFT JOIN label_px p ON p.symbol = y.spot_key AND p.px_time >= y.entry_time
+), sx AS (
+  SELECT se.*, p.px_time AS spot_exit_time, p.price AS spot_exit_price, p.tol_ms AS spot_exit_tol_ms,
+         p.available_time AS spot_exit_available_time
+  FROM se ASOF LEFT JOIN label_px p ON p.symbol = se.spot_key AND p.px_time >= se.exit_time
+), ok0 AS (
+  SELECT sx.*, coalesce(entry_time < target_entry + to_milliseconds(entry_tol_ms)
+                        AND exit_time < target_exit + to_milliseconds(exit_tol_ms), false) AS good
+  FROM sx
 ), ok AS (
-  SELECT y.*, coalesce(entry_time < target_entry + to_milliseconds(entry_tol_ms)
-                       AND exit_time < target_exit + to_milliseconds(exit_tol_ms), false) AS good
-  FROM y
+  SELECT ok0.*, good AND coalesce(spot_entry_time < entry_time + to_milliseconds(spot_entry_tol_ms)
+                                  AND spot_exit_time < exit_time + to_milliseconds(spot_exit_tol_ms), false) AS spot_good
+  FROM ok0
 )
 SELECT ok.symbol, ok.decision_time, ok.horizon, ok.horizon_ms,
   CASE WHEN good THEN entry_time END AS entry_time,
@@ -38,9 +56,12 @@ SELECT ok.symbol, ok.decision_time, ok.horizon, ok.horizon_ms,
   CASE WHEN good THEN exit_time END AS exit_time,
   CASE WHEN good THEN exit_price END AS exit_price,
   CASE WHEN good THEN exit_source END AS exit_source,
-  CASE WHEN good THEN exit_available_time END AS exit_available_time,
-  CASE WHEN good THEN exit_time END AS label_end_time,
+  CASE WHEN spot_good THEN greatest(exit_available_time, spot_exit_available_time) WHEN good THEN exit_available_time END AS exit_available_time,
+  CASE WHEN spot_good THEN greatest(exit_time, spot_exit_time) WHEN good THEN exit_time END AS label_end_time,
   CASE WHEN good THEN exit_price / entry_price - 1 END AS fwd_return,
   c.round_trip_cost,
-  CASE WHEN good THEN exit_price / entry_price - 1 - c.round_trip_cost END AS cost_return
+  CASE WHEN good THEN exit_price / entry_price - 1 - c.round_trip_cost END AS cost_return,
+  CASE WHEN spot_good THEN spot_entry_price END AS spot_entry_price,
+  CASE WHEN spot_good THEN spot_exit_price END AS spot_exit_price,
+  CASE WHEN spot_good THEN (exit_price / entry_price - 1) - (spot_exit_price / spot_entry_price - 1) END AS rel_return
 FROM ok LEFT JOIN label_costs c USING (symbol)

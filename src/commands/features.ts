@@ -163,7 +163,7 @@ Modes:
         );
         return;
       case 'labels':
-        out.write(formatTable([{ dataset: 'labels', timeframe: r.timeframe, label_timeframe: r.label_timeframe, priced_by: [...new Set(Object.values(r.price_sources).flat())].join(','), horizons: r.horizons.join(','), rows: r.rows, ...Object.fromEntries(Object.entries(r.unlabeled).map(([h, n]) => [`unlabeled_${h}`, n])) }]));
+        out.write(formatTable([{ dataset: 'labels', timeframe: r.timeframe, label_timeframe: r.label_timeframe, priced_by: [...new Set(Object.values(r.price_sources).flat())].join(','), rel_return: `${Object.keys(r.spot_sources).length} of ${Object.keys(r.price_sources).length} symbols`, horizons: r.horizons.join(','), rows: r.rows, ...Object.fromEntries(Object.entries(r.unlabeled).map(([h, n]) => [`unlabeled_${h}`, n])) }]));
         return;
       case 'features':
         out.write(

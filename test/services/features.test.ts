@@ -240,7 +240,7 @@ describe('feature engine on the real sample', () => {
 
   it('labels: entry and exit on the finest bars present after decision + latency (+ horizon), label known when its exit price is', async () => {
     const ctx = await testContext();
-    const r = await buildLabels({ root, venue: 'binance-usdm', symbols: ['ETH-PERP'], timeframe: '1h', horizons: ['1h', '4h'], from: Date.parse('2026-03-01T00:00:00Z') * 1000, to: Date.parse('2026-03-08T00:00:00Z') * 1000 }, ctx);
+    const r = await buildLabels({ root, venue: 'binance-usdm', symbols: ['ETH-PERP'], timeframe: '1h', horizons: ['1h', '4h'], from: Date.parse('2026-03-15T00:00:00Z') * 1000, to: Date.parse('2026-03-22T00:00:00Z') * 1000 }, ctx); // inside the spot window
     expect(r.rows).toBe(7 * 24 * 2);
     expect(r.price_sources['ETH-PERP']).toEqual(['bars:15m', 'bars:1h']);
     // every bar open of either timeframe is a candidate price; the earliest at or after the target wins
@@ -251,8 +251,41 @@ describe('feature engine on the real sample', () => {
     for (const x of b15) opens.set(x.t - H / 4, { open: x.open, avail: x.avail, src: 'bars:15m' });
     const times = [...opens.keys()].sort((a, b) => a - b);
     const firstAtOrAfter = (t: number): number => times.find((x) => x >= t) as number;
+    // the spot leg: ETH-SPOT's 5m and 1h bar opens (its reference in the instruments), the finest at an instant
+    const s5 = await bars(ctx, 'binance-spot', 'ETH-SPOT', '5m');
+    const s1h = await bars(ctx, 'binance-spot', 'ETH-SPOT', '1h');
+    const sOpens = new Map<number, { open: number; avail: number; tol: number }>();
+    for (const x of s1h) sOpens.set(x.t - H, { open: x.open, avail: x.avail, tol: H });
+    for (const x of s5) sOpens.set(x.t - H / 12, { open: x.open, avail: x.avail, tol: H / 12 });
+    const sTimes = [...sOpens.keys()].sort((a, b) => a - b);
+    expect(r.spot_sources['ETH-PERP']).toEqual(['binance-spot/ETH-SPOT bars:5m', 'binance-spot/ETH-SPOT bars:1h']);
     const files = await datasetFiles(root, labelsSpec(), { symbol: ['ETH-PERP'] });
-    const rows = await readRows(ctx, `SELECT epoch_ms(event_time) AS d, horizon, epoch_ms(entry_time) AS en, entry_price, entry_source, epoch_ms(exit_time) AS ex, exit_price, exit_source, epoch_ms(label_end_time) AS le, epoch_ms(available_time) AS av, fwd_return, cost_return, round_trip_cost FROM $SCAN`, files);
+    const rows = await readRows(ctx, `SELECT epoch_ms(event_time) AS d, horizon, epoch_ms(entry_time) AS en, entry_price, entry_source, epoch_ms(exit_time) AS ex, exit_price, exit_source, epoch_ms(label_end_time) AS le, epoch_ms(available_time) AS av, fwd_return, cost_return, round_trip_cost, spot_entry_price, spot_exit_price, rel_return FROM $SCAN`, files);
+    let withSpot = 0;
+    for (const x of rows) {
+      // the spot leg, by a row loop: first spot open at or after the perp's entry and exit, within one spot bar
+      const sen = sTimes.find((t) => t >= Number(x['en']));
+      const sex = sTimes.find((t) => t >= Number(x['ex']));
+      const ok = sen !== undefined && sex !== undefined && sen - Number(x['en']) < sOpens.get(sen)!.tol && sex - Number(x['ex']) < sOpens.get(sex)!.tol;
+      if (!ok) {
+        expect(x['rel_return']).toBeNull();
+        expect(x['spot_entry_price']).toBeNull();
+        expect(Number(x['le'])).toBe(Number(x['ex']));
+        continue;
+      }
+      withSpot++;
+      expect(x['spot_entry_price']).toBe(sOpens.get(sen)!.open);
+      expect(x['spot_exit_price']).toBe(sOpens.get(sex)!.open);
+      const rel = Number(x['exit_price']) / Number(x['entry_price']) - 1 - (sOpens.get(sex)!.open / sOpens.get(sen)!.open - 1);
+      expect(Math.abs(Number(x['rel_return']) - rel)).toBeLessThan(1e-15);
+      // known when both exits are: the later exit ends the window and sets the availability
+      expect(Number(x['le'])).toBe(Math.max(Number(x['ex']), sex));
+      expect(Number(x['av'])).toBe(Math.max(opens.get(Number(x['ex']))!.avail, sOpens.get(sex)!.avail));
+      // the perp's own columns do not move
+      x['le'] = x['ex'];
+      x['av'] = opens.get(Number(x['ex']))!.avail;
+    }
+    expect(withSpot).toBeGreaterThan(rows.length * 0.9);
     for (const x of rows) {
       const d = Number(x['d']);
       const en = Number(x['en']);

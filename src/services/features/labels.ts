@@ -32,6 +32,8 @@ export interface LabelsResult {
   price_sources: Record<string, string[]>;
   horizons: string[];
   rows: number;
+  /** per perp: what priced the spot leg of rel_return (<venue>/<symbol> <source>); absent = no spot reference or no spot prices */
+  spot_sources: Record<string, string[]>;
   /** decision rows per horizon with no label (no exit bar yet, or a gap at the exit) */
   unlabeled: Record<string, number>;
   /** bars left out because perpkit validate quarantined them */
@@ -71,36 +73,51 @@ export async function buildLabels(opts: LabelsOptions, ctx: ServiceContext): Pro
   const limit = timeframeSeconds(opts.label_timeframe ?? p.timeframe);
   const tfs = Object.entries(BAR_TIMEFRAMES).filter(([tf, secs]) => (opts.label_timeframe ? tf === opts.label_timeframe : secs <= limit));
   const sources: Record<string, string[]> = {};
-  for (const s of p.symbols) {
+  /** Stages one leg's executable prices (last-price bar opens, and trades where stored) into label_src under `key`. */
+  const stageLeg = async (venue: string, symbol: string, key: string): Promise<string[]> => {
+    const got: string[] = [];
     for (const [tf, secs] of tfs) {
       const b = await scan(ctx, p.root, DATASETS.bars, {
-        venue: [p.venue], symbol: [s], price: ['last'], timeframe: [tf],
+        venue: [venue], symbol: [symbol], price: ['last'], timeframe: [tf],
         ...(lower !== undefined ? { from: lower, event_from: lower } : {}),
         ...(upper !== undefined ? { to: upper, open_before: upper } : {}),
         columns: ['symbol', 'event_time', 'available_time', 'open_time', 'open'],
         prefix: 'label_bars',
       });
       if (b.files === 0) continue;
-      if (b.excluded > 0) excluded[`bars ${p.venue}/${s} last ${tf}`] = b.excluded;
-      await execQuery(ctx.db, 'features/label_src_bars', { tol: BigInt(secs * 1000), src: `bars:${tf}` }, { idents: { src: b.table } });
+      if (b.excluded > 0) excluded[`bars ${venue}/${symbol} last ${tf}`] = b.excluded;
+      await execQuery(ctx.db, 'features/label_src_bars', { key, tol: BigInt(secs * 1000), src: `bars:${tf}` }, { idents: { src: b.table } });
       await release(ctx, b.table);
-      (sources[s] ??= []).push(`bars:${tf}`);
+      got.push(`bars:${tf}`);
     }
     if (!opts.label_timeframe) {
       const t = await scan(ctx, p.root, DATASETS.trades, {
-        venue: [p.venue], symbol: [s],
+        venue: [venue], symbol: [symbol],
         ...(lower !== undefined ? { from: lower, event_from: lower } : {}),
         ...(upper !== undefined ? { to: upper } : {}),
         columns: ['symbol', 'event_time', 'available_time', 'price'],
         prefix: 'label_trades',
       });
       if (t.files > 0 && t.rows > 0) {
-        await execQuery(ctx.db, 'features/label_src_trades', { tol: BigInt(p.cfg.label_trade_max_gap_ms) }, { idents: { src: t.table } });
-        (sources[s] ??= []).push('trades');
+        await execQuery(ctx.db, 'features/label_src_trades', { key, tol: BigInt(p.cfg.label_trade_max_gap_ms) }, { idents: { src: t.table } });
+        got.push('trades');
       }
       await release(ctx, t.table);
     }
-    if (!sources[s]) throw missingError(`no last bars of ${p.venue}/${s} at ${opts.label_timeframe ?? `${p.timeframe} or finer`} for the entry and exit prices`);
+    return got;
+  };
+  const spotSources: Record<string, string[]> = {};
+  for (const s of p.symbols) {
+    const got = await stageLeg(p.venue, s, s);
+    if (!got.length) throw missingError(`no last bars of ${p.venue}/${s} at ${opts.label_timeframe ?? `${p.timeframe} or finer`} for the entry and exit prices`);
+    sources[s] = got;
+    // the spot leg of rel_return: the perp's spot reference, priced the same way (none: rel_return NULL)
+    const ref = p.refs.get(s);
+    if (ref?.spot_venue && ref.spot_symbol) {
+      const spot = await stageLeg(ref.spot_venue, ref.spot_symbol, `spot:${s}`);
+      if (spot.length) spotSources[s] = spot.map((x) => `${ref.spot_venue}/${ref.spot_symbol} ${x}`);
+      else ctx.log.warn(`${s}: no last bars of its spot reference ${ref.spot_venue}/${ref.spot_symbol}: rel_return is NULL`);
+    }
   }
   await runStep(ctx, 'features/label_px');
   await execQuery(ctx.db, 'features/label_horizons', {
@@ -127,6 +144,7 @@ export async function buildLabels(opts: LabelsOptions, ctx: ServiceContext): Pro
     timeframe: p.timeframe,
     label_timeframe: opts.label_timeframe ?? 'finest',
     price_sources: sources,
+    spot_sources: spotSources,
     horizons: opts.horizons,
     rows,
     unlabeled,
