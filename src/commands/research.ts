@@ -5,7 +5,7 @@ import { PerpkitCommand } from '../cli/base.js';
 import { parseInteger, parseList } from '../cli/parse.js';
 import { formatTable } from '../cli/table.js';
 import { missingError, usageError } from '../domain/errors.js';
-import { REGIME_DIMENSIONS } from '../domain/research.js';
+import { REGIME_DIMENSIONS, type ResearchTarget } from '../domain/research.js';
 import { runResearch, type ResearchResult } from '../services/research/index.js';
 import { parseEvalSegment } from '../services/research/panel.js';
 
@@ -21,6 +21,7 @@ Writes the research dataset (one row per cell) and the ledger: the run's row and
     '<%= config.bin %> research --split demo-1h',
     '<%= config.bin %> research --split demo-1h --hypothesis H1,H2 --horizons 1h,4h --json',
     '<%= config.bin %> research --split demo-1h --family perp_spot --regimes vol,liquidity --segment train+validation',
+    '<%= config.bin %> research --split demo-1h --features basis,funding_basis_gap --target both',
     '<%= config.bin %> research --split demo-wf --segment folds-test --hypothesis H1',
   ];
 
@@ -30,6 +31,7 @@ Writes the research dataset (one row per cell) and the ledger: the run's row and
     family: Flags.string({ description: 'Feature families to test, comma-separated (instead of --hypothesis).' }),
     hypothesis: Flags.string({ description: 'Hypotheses to judge: H1..H6, comma-separated, or all (the default).' }),
     horizons: Flags.string({ description: 'Label horizons (default: those of the specs that the split has; with --features/--family: all of the split).' }),
+    target: Flags.string({ description: 'With --features/--family: the label, perp (forward perp return, the default), relative (perp minus spot return over the same window: what basis convergence and lead-lag move) or both, comma-separated. A hypothesis is judged on its spec\'s target.' }),
     segment: Flags.string({ description: 'Segment to evaluate: train, validation, train+validation or test (holdout split), fold-N-test / fold-N-train (one fold of a walk-forward split; its training side fits edges and thresholds), or folds-test (every fold\'s test side of a walk-forward split, each fitted on its own fold\'s training side).', default: 'validation' }),
     regimes: Flags.string({ description: `Regime dimensions: ${REGIME_DIMENSIONS.join(', ')} (default: the specs'; with --features/--family: all).` }),
     'allow-changed': Flags.boolean({ description: 'Read features and labels that changed since the split was written (recorded in the ledger); default: exit 3 naming what changed.', default: false }),
@@ -56,6 +58,7 @@ Writes the research dataset (one row per cell) and the ledger: the run's row and
     const families = parseList(flags.family);
     const hypotheses = parseList(flags.hypothesis);
     const horizons = parseList(flags.horizons);
+    const targets = parseList(flags.target)?.flatMap((t) => (t === 'both' ? ['perp', 'relative'] : [t]));
     const regimes = parseList(flags.regimes);
     const workers = parseInteger('workers', flags.workers, { min: 1, max: 64 });
     const ctx = await this.context();
@@ -68,13 +71,14 @@ Writes the research dataset (one row per cell) and the ledger: the run's row and
         ...(families ? { families } : {}),
         ...(hypotheses ? { hypotheses } : {}),
         ...(horizons ? { horizons } : {}),
+        ...(targets ? { targets: targets as ResearchTarget[] } : {}),
         ...(regimes ? { regimes } : {}),
         ...(config ? { config } : {}),
         ...(flags.unseal !== undefined ? { unseal_reason: flags.unseal } : {}),
         ...(flags['allow-changed'] ? { allow_changed: true } : {}),
         write: !flags['no-write'],
         ...(workers !== undefined ? { workers } : {}),
-        args: { split: flags.split, segment: flags.segment, features, families, hypotheses, horizons, regimes, config: flags.config ?? null },
+        args: { split: flags.split, segment: flags.segment, features, families, hypotheses, horizons, targets: targets ?? null, regimes, config: flags.config ?? null },
       },
       ctx,
     );
@@ -88,6 +92,7 @@ Writes the research dataset (one row per cell) and the ledger: the run's row and
           r.hypotheses.map((v) => ({
             hypothesis: v.id,
             verdict: v.verdict,
+            target: v.target ?? 'perp',
             best: v.best ? `${v.best.feature} ${v.best.horizon}` : '',
             ic: v.best ? num(v.best.ic, 4) : null,
             t_nw: v.best ? num(v.best.t_nw, 2) : null,
@@ -108,6 +113,7 @@ Writes the research dataset (one row per cell) and the ledger: the run's row and
         top.map((c) => ({
           feature: c.feature,
           horizon: c.horizon,
+          ...(Object.keys(r.targets).length > 1 || !r.targets.perp ? { target: c.target } : {}),
           regime: c.regime_dim === 'all' ? 'all' : `${c.regime_dim}=${c.regime_cell}`,
           n: c.n,
           eff_n: c.effective_n === null ? null : Math.round(c.effective_n),

@@ -40,6 +40,14 @@ export const REGIME_FEATURES: Record<RegimeDimension, string> = {
   activity: 'perp_spot_activity_24',
 };
 
+/**
+ * What a cell's label is: `perp`, the perp's forward return (labels.fwd_return); `relative`, the
+ * perp's forward return minus its spot reference's over the same window (labels.rel_return), what
+ * basis convergence and perp/spot lead-lag move while the common price move cancels.
+ */
+export const RESEARCH_TARGETS = ['perp', 'relative'] as const;
+export type ResearchTarget = (typeof RESEARCH_TARGETS)[number];
+
 /** IC periods: calendar days, weeks (from Monday), months, or a walk-forward split's folds (`--segment folds-test` only, its default). */
 export const IC_PERIODS = ['day', 'week', 'month', 'fold'] as const;
 
@@ -77,6 +85,13 @@ export const ResearchConfigSchema = z.object({
   incremental_folds: z.number().int().min(1).default(4),
   /** baseline stack of the partial IC: recent returns, realised volatility, funding level */
   baseline_features: z.array(z.string()).default(['roc_1', 'roc_12', 'rv_24', 'funding_rate']),
+  /**
+   * the baseline stack on the relative target (in place of baseline_features): recent returns,
+   * realised volatility and the basis level, whose reversion (H1) moves every perp-minus-spot
+   * return, so a feature is incremental there only beyond it; not the funding level, which is what
+   * H2 says predicts the basis beyond its level
+   */
+  relative_baseline_features: z.array(z.string()).default(['roc_1', 'roc_12', 'rv_24', 'basis']),
   /** liquidity cell: liquidity_stress above this training quantile = stress */
   liquidity_stress_quantile: z.number().min(0.5).max(0.99).default(0.8),
   /** confidence of the bucket spread interval */
@@ -117,7 +132,7 @@ export const HypothesisSpecSchema = z
       .array(
         z.object({
           name: featureName,
-          /** expected sign of the IC with the forward perp return; either = mean reversion or continuation */
+          /** expected sign of the IC with the spec's target (forward perp, or perp-minus-spot, return); either = mean reversion or continuation */
           expected_sign: z.enum(['positive', 'negative', 'either']),
           /**
            * the feature judged instead when this one has no data in the run (no cell with a t), with
@@ -129,6 +144,8 @@ export const HypothesisSpecSchema = z
       )
       .min(1),
     horizons: z.array(z.string().regex(/^\d+[mhd]$/)).min(1),
+    /** the label the features are judged on: perp (forward perp return) or relative (perp minus spot, labels.rel_return) */
+    target: z.enum(RESEARCH_TARGETS).default('perp'),
     /** regime dimensions over which the effect must be stable (proposal 000: major regimes) */
     regimes: z.array(z.enum(REGIME_DIMENSIONS)).default(['vol']),
     /** the effect is expected to differ between the cells of this dimension (H5) */
@@ -177,6 +194,7 @@ export function researchSpec(): DatasetSpec {
       c('feature', 'VARCHAR', 'feature column', false),
       c('horizon', 'VARCHAR', 'label horizon, e.g. 1h', false),
       c('horizon_ms', 'BIGINT', 'label horizon, ms', false),
+      c('target', 'VARCHAR', 'the label: perp (forward perp return) or relative (perp minus spot return); NULL in rows written before targets existed: perp'),
       c('regime_dim', 'VARCHAR', 'regime dimension, or all', false),
       c('regime_cell', 'VARCHAR', 'regime cell, or all', false),
       c('status', 'VARCHAR', 'ok, or insufficient (fewer observations than min_obs_per_cell: no statistics)', false),

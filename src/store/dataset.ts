@@ -344,9 +344,13 @@ async function addBatch(ctx: ServiceContext, opts: WriteOptions, txid: string, s
   if (outside.length) throw new Error(`replace write of ${spec.name}: staged rows fall outside the scope (${JSON.stringify(outside[0])})`);
   const storedCols = spec.columns.map((c) => q(c.name)).join(', ');
   if (existingFiles.length) {
+    // files written before a column joined the catalog lack it: read as NULL there (the rows then
+    // differ from the new ones and are rewritten with it)
+    const present = await fileColumns(ctx, existingFiles);
+    const oldCols = spec.columns.map((c) => (present.has(c.name) ? q(c.name) : `NULL::${c.type} AS ${q(c.name)}`)).join(', ');
     await db.exec(
       `CREATE OR REPLACE TEMP TABLE __old AS
-       SELECT ${[...spec.partitionKeys.map((k) => `${q(k)}::VARCHAR AS ${q(k)}`), storedCols].join(', ')}
+       SELECT ${[...spec.partitionKeys.map((k) => `${q(k)}::VARCHAR AS ${q(k)}`), oldCols].join(', ')}
          ${spec.timeKey ? `, ${q(spec.timeKey)}::VARCHAR AS __tk` : ''}, true AS __present
        FROM read_parquet($files, hive_partitioning = true, hive_types_autocast = false, union_by_name = true)`,
       { files: listOf(existingFiles) },

@@ -105,6 +105,8 @@ describe('perpkit research (CLI, real sample)', () => {
       [['--split', 'demo', '--config', join(dir, 'nested.yaml')], 2, /bad research config: viability: Unrecognized key: "ic_ir_min"/],
       [['--split', 'torn'], 3, /split torn: .*torn\.json is not valid JSON/],
       [['--split', 'hollow'], 3, /split hollow: .*hollow\.json is not a split file \(name: /],
+      [['--split', 'demo', '--features', 'basis', '--target', 'spot'], 2, /unknown target\(s\) spot; targets: perp, relative/],
+      [['--split', 'demo', '--hypothesis', 'H2', '--target', 'perp'], 2, /--target is for --features and --family runs: each hypothesis spec names its own target/],
     ];
     writeFileSync(join(dir, 'typo.yaml'), 'fdr_level: 0.2\nmin_obs_per_cell: 10\n');
     writeFileSync(join(dir, 'nested.yaml'), 'viability:\n  ic_ir_min: 1\n');
@@ -130,6 +132,17 @@ describe('perpkit research (CLI, real sample)', () => {
     const flow = await runCli(['research', '--split', 'demo', '--features', 'taker_imb_24', '--no-write', '--data-dir', dir]);
     expect(flow.code, flow.stderr).toBe(0);
     expect(flow.stdout).toMatch(/no cell has a Newey-West t: too few observations with both the feature and the label \(under min_obs_per_cell 200;/);
+    // --target both: each feature on the perp and the relative label, the table says which
+    const both = await runCli(['research', '--split', 'demo', '--features', 'basis', '--horizons', '1h', '--regimes', 'vol', '--target', 'both', '--no-write', '--data-dir', dir, '--json']);
+    expect(both.code, both.stderr).toBe(0);
+    const bj = JSON.parse(both.stdout) as { targets: Record<string, string[]>; cells: Array<{ target: string; regime_dim: string; ic: number | null }> };
+    expect(bj.targets).toEqual({ perp: ['basis'], relative: ['basis'] });
+    const pooled = bj.cells.filter((c) => c.regime_dim === 'all');
+    expect(pooled.map((c) => c.target)).toEqual(['perp', 'relative']);
+    expect(pooled[0]!.ic).not.toBe(pooled[1]!.ic);
+    const bothTable = await runCli(['research', '--split', 'demo', '--features', 'basis', '--horizons', '1h', '--regimes', 'vol', '--target', 'both', '--no-write', '--data-dir', dir]);
+    expect(bothTable.stdout).toMatch(/^feature\s+horizon\s+target\s+regime/m);
+    expect(bothTable.stdout).toMatch(/^basis\s+1h\s+relative\s+/m);
     // the suggested fix of a missing horizon is a command that works
     const h = await runCli(['research', '--split', 'demo', '--horizons', '2h', '--data-dir', dir]);
     expect(h.stderr).toContain('pass --horizons 1h,4h');

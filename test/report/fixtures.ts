@@ -161,7 +161,7 @@ export function syntheticResearch(): ResearchData {
         k++;
         const ic = ((k % 7) - 3) / 100;
         cells.push({
-          feature: f, horizon: h, horizon_ms: ms, regime_dim: dim!, regime_cell: cell!, status: k % 11 === 0 ? 'insufficient' : 'ok', n: 4000, assets: 3, effective_n: 1000, ic, ic_panel: ic, ic_by_asset: { 'BTC-PERP': ic + 0.005, 'ETH-PERP': ic - 0.005, 'SOL-PERP': k % 5 === 0 ? null : ic },
+          feature: f, horizon: h, target: 'perp', horizon_ms: ms, regime_dim: dim!, regime_cell: cell!, status: k % 11 === 0 ? 'insufficient' : 'ok', n: 4000, assets: 3, effective_n: 1000, ic, ic_panel: ic, ic_by_asset: { 'BTC-PERP': ic + 0.005, 'ETH-PERP': ic - 0.005, 'SOL-PERP': k % 5 === 0 ? null : ic },
           t_naive: ic * 60, t_nw: ic * 40, se_nw: 0.025, nw_lags: 4, p_value: 0.2, p_holm: 0.9, p_bh: 0.5, hit_rate: 0.51, ic_periods: 4, ic_ir: 0.3, ic_rolling_std: 0.02, ic_trend: 0,
           sign_stability: 0.66, sign_pairs: 3, turnover: 0.1,
           buckets: dim === 'all' ? [1, 2, 3, 4, 5].map((b) => ({ bucket: b, count: 800, mean_return: (b - 3) * ic * 1e-3, hit_rate: 0.5 })) : null,

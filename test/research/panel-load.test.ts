@@ -88,6 +88,35 @@ describe('research panel read', () => {
       }
     }
     expect(placed).toBeGreaterThan(1000);
+    // the relative target: each asset's rel map holds the stored rel_return (perp minus spot), NaN
+    // where the spot leg is missing; fwd_return stays the labels; without `relative` nothing is read
+    expect(both.panel.assets.every((a) => a.rel === undefined)).toBe(true);
+    const rel = await loadPanels({ root: template, split: 'main', segment: 'train+validation', features: FEATURES, horizons: ['1h', '4h'], read: { command: 'test', args: {}, unseal_test: false }, relative: true }, ctx);
+    const relStored = (await ctx.db.all(`SELECT symbol, epoch_ms(event_time)::DOUBLE AS t, horizon, rel_return FROM read_parquet([${files}], hive_partitioning = true)`)) as Array<{ symbol: string; t: number; horizon: string; rel_return: number | null }>;
+    const relByKey = new Map(relStored.map((r) => [`${r.symbol}|${r.t}|${r.horizon}`, r.rel_return]));
+    let relPlaced = 0;
+    let relMissing = 0;
+    for (const a of rel.panel.assets) {
+      for (const h of ['1h', '4h']) {
+        const y = a.rel!.get(h)!;
+        const perp = both.panel.assets.find((b) => b.symbol === a.symbol)!.labels.get(h)!;
+        expect(Buffer.from(a.labels.get(h)!.buffer)).toEqual(Buffer.from(perp.buffer));
+        for (let i = 0; i < a.time.length; i++) {
+          const want = relByKey.get(`${a.symbol}|${a.time[i]}|${h}`);
+          if (want === undefined || want === null || !Number.isFinite(want)) {
+            expect(y[i]).toBeNaN();
+            if (Number.isFinite(perp[i]!)) relMissing++;
+          } else {
+            expect(y[i]).toBe(want);
+            expect(y[i]).not.toBe(perp[i]);
+            relPlaced++;
+          }
+        }
+      }
+    }
+    // the sample's spot bars start in mid-March: earlier rows have a perp label and no relative one
+    expect(relPlaced).toBeGreaterThan(1000);
+    expect(relMissing).toBeGreaterThan(1000);
     // the segment's rows only: the 4h label of the last training row is cut by the buffer, not read from the validation part
     expect(both.panel.rows).toBe(both.panel.assets.reduce((s, a) => s + a.time.length, 0));
   }, 120_000);

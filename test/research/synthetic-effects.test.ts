@@ -41,7 +41,7 @@ describe('research on synthetic data with planted effects', () => {
     const named = new Set(ledger.slice(1).map((x) => x.args));
     expect(named.size).toBe(r.cells_tested);
     const tested = r.cells.find((c) => c.p_value !== null)!;
-    expect(named).toContain(JSON.stringify({ run_id: r.run_id, feature: tested.feature, horizon: tested.horizon, regime_dim: tested.regime_dim, regime_cell: tested.regime_cell }));
+    expect(named).toContain(JSON.stringify({ run_id: r.run_id, feature: tested.feature, horizon: tested.horizon, target: tested.target, regime_dim: tested.regime_dim, regime_cell: tested.regime_cell }));
     // what the report's trial count sums: detail.trials over research rows = the cells tested
     const lf = await datasetFiles(fx.root, ledgerSpec());
     const trials = Number(await ctx.db.scalar(`SELECT sum(coalesce(TRY_CAST(json_extract(detail, '$.trials') AS BIGINT), 0)) FROM ${SCAN_SQL} WHERE command = 'research'`, { files: listOf(lf) }));

@@ -8,7 +8,7 @@ const cfg = DEFAULT_RESEARCH_CONFIG;
 
 function cell(over: Partial<CellResult>): CellResult {
   return {
-    feature: 'basis_z_168', horizon: '1h', horizon_ms: 3_600_000, regime_dim: 'all', regime_cell: 'all', status: 'ok', n: 5000, assets: 3,
+    feature: 'basis_z_168', horizon: '1h', target: 'perp', horizon_ms: 3_600_000, regime_dim: 'all', regime_cell: 'all', status: 'ok', n: 5000, assets: 3,
     effective_n: 1500, ic: -0.06, ic_panel: -0.05, ic_by_asset: {}, t_naive: -6, t_nw: -4, se_nw: 0.015, nw_lags: 22, p_value: 6e-5,
     p_holm: 0.001, p_bh: 0.001, hit_rate: 0.53, ic_periods: 20, ic_ir: -0.8, ic_rolling_std: 0.07, ic_trend: 0, sign_stability: 0.8,
     sign_pairs: 19, turnover: 0.1, buckets: null, monotonicity: -1, monotonicity_p: 0.0167, spread: -0.002, spread_ci_low: -0.003,
@@ -49,6 +49,31 @@ describe('hypothesis verdicts', () => {
     const trade = v.checks.find((c) => c.name === 'tradability_screen')!;
     expect(trade.numbers['gross_edge_per_trade']).toBeCloseTo(0.001, 12);
     expect(trade.numbers['edge_over_cost']).toBeCloseTo(0.001 / 0.0006, 9);
+  });
+  it('a spec is judged on its own target: relative cells for a relative spec, perp cells (or cells without a target) for a perp one, on every venue', () => {
+    const perpCells = [cell({}), ...regimeCells([-0.05, -0.06, -0.07])];
+    const relCells = [cell({ target: 'relative', ic: 0.04, t_nw: 3.9, partial_ic: 0.03 }), ...regimeCells([0.05, 0.06, 0.07]).map((c) => ({ ...c, target: 'relative' as const }))];
+    // a relative spec with only perp cells has nothing to judge
+    const none = judge(spec({ target: 'relative' }), perpCells, cfg, null);
+    expect(none.verdict).toBe('inconclusive');
+    expect(none.best).toBeNull();
+    expect(none.target).toBe('relative');
+    // with both, each spec reads its own: the relative cells have the other sign (fail on expected negative)
+    const rel = judge(spec({ target: 'relative' }), [...perpCells, ...relCells], cfg, null);
+    expect(rel.best?.ic).toBe(0.04);
+    expect(rel.verdict).toBe('fail');
+    const perp = judge(spec(), [...perpCells, ...relCells], cfg, null);
+    expect(perp.best?.ic).toBe(-0.06);
+    expect(perp.verdict).toBe('pass');
+    const old = judge(spec(), perpCells.map((c) => ({ ...c, target: undefined as unknown as 'perp' })), cfg, null);
+    expect(old.verdict).toBe('pass');
+    // the other venue's cells: only the spec's target is compared
+    const venueCell = (target: 'perp' | 'relative', ic: number) => ({ feature: 'basis_z_168', horizon: '1h', target, regime_dim: 'all', regime_cell: 'all', status: 'ok' as const, ic, t_nw: ic * 100, p_value: 1e-4, effective_n: 2000 });
+    const venues = { venue: 'a', others: ['b'], timeframe: '1h', tested: [{ venue: 'b', rows: 5000, cells: [venueCell('perp', -0.06), venueCell('relative', 0.05)] }] };
+    const lead = spec({ requires_second_venue: true });
+    expect(judge(lead, [...perpCells, ...relCells], cfg, null, null, venues).checks.find((c) => c.name === 'venue_robustness')?.status).toBe('pass');
+    const relVenues = { ...venues, tested: [{ venue: 'b', rows: 5000, cells: [venueCell('perp', -0.06)] }] };
+    expect(judge(spec({ requires_second_venue: true, target: 'relative', features: [{ name: 'basis_z_168', expected_sign: 'either' }] }), [...perpCells, ...relCells], cfg, null, null, relVenues).checks.find((c) => c.name === 'venue_robustness')?.status).toBe('inconclusive');
   });
   it('fails when the effect disappears without the top stress decisions (rare-stress dependence)', () => {
     const v = judge(spec(), [cell({ ic_ex_stress: 0.01, p_ex_stress: 0.4 }), ...regimeCells([-0.05, -0.06, -0.07])], cfg, null);

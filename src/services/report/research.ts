@@ -100,6 +100,8 @@ export async function loadResearch(ctx: ServiceContext, root: string, runId: str
     return {
       feature: String(r['feature']),
       horizon: String(r['horizon']),
+      // runs written before targets existed have no target column: their cells are perp
+      target: r['target'] === 'relative' ? 'relative' : 'perp',
       horizon_ms: Number(r['horizon_ms']),
       regime_dim: String(r['regime_dim']),
       regime_cell: String(r['regime_cell']),
@@ -209,7 +211,9 @@ export async function loadResearch(ctx: ServiceContext, root: string, runId: str
   };
 }
 
-const familyOf = new Map(FEATURES.map((f) => [f.name, f.family as string]));
+const families0 = new Map(FEATURES.map((f) => [f.name, f.family as string]));
+/** a feature's family; a relative-target cell's shown name ends in " (relative)" */
+const familyOf = { get: (name: string): string | undefined => families0.get(name.replace(/ \(relative\)$/, '')) };
 const bp = (v: number | null): number | null => (v === null ? null : r6(v * 1e4));
 
 /**
@@ -234,7 +238,9 @@ function bestByFeature(cells: CellResult[]): CellResult[] {
   return [...best.values()].sort((a, b) => Math.abs(b.t_nw ?? 0) - Math.abs(a.t_nw ?? 0));
 }
 
-export function researchSections(d: ResearchData): Section[] {
+export function researchSections(data: ResearchData): Section[] {
+  // a relative-target cell (perp minus spot return) is shown under its feature's name with "(relative)"
+  const d: ResearchData = { ...data, cells: data.cells.map((c) => (c.target === 'relative' ? { ...c, feature: `${c.feature} (relative)` } : c)) };
   const all = d.cells.filter((c) => c.regime_dim === 'all');
   const horizons = [...new Map(d.cells.map((c) => [c.horizon, c.horizon_ms])).entries()].sort((a, b) => a[1] - b[1]).map((x) => x[0]);
   const families = [...new Set(all.map((c) => familyOf.get(c.feature) ?? 'other'))].sort();

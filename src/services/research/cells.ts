@@ -1,4 +1,4 @@
-import { REGIME_CELLS, REGIME_FEATURES, type RegimeDimension, type ResearchConfig } from '../../domain/research.js';
+import { REGIME_CELLS, REGIME_FEATURES, type RegimeDimension, type ResearchConfig, type ResearchTarget } from '../../domain/research.js';
 import { bucketOf, bucketStats, quantileEdges, type BucketStat } from '../../stats/buckets.js';
 import { icStability, icTrend, signStability } from '../../stats/decay.js';
 import { crossSectionalIC, icSummary } from '../../stats/ic.js';
@@ -10,6 +10,8 @@ import { ecdf, pooledIcTest, quantileOf, sliceSpearman, sortedFinite, subsetSeri
 export interface CellResult {
   feature: string;
   horizon: string;
+  /** the label: perp (forward perp return) or relative (perp minus spot); set by the run for its relative cells */
+  target: ResearchTarget;
   horizon_ms: number;
   regime_dim: string;
   regime_cell: string;
@@ -200,7 +202,7 @@ function pairs(panel: Panel, feature: string, horizon: string, mask: (symbol: st
 
 export function emptyCell(o: FeatureHorizonInput, dim: string, cell: string, n: number): CellResult {
   return {
-    feature: o.feature, horizon: o.horizon, horizon_ms: o.horizon_ms, regime_dim: dim, regime_cell: cell, status: 'insufficient', n, assets: 0,
+    feature: o.feature, horizon: o.horizon, target: 'perp', horizon_ms: o.horizon_ms, regime_dim: dim, regime_cell: cell, status: 'insufficient', n, assets: 0,
     effective_n: null, ic: null, ic_panel: null, ic_by_asset: {}, t_naive: null, t_nw: null, se_nw: null, nw_lags: o.lags, p_value: null,
     p_holm: null, p_bh: null, hit_rate: null, ic_periods: 0, ic_ir: null, ic_rolling_std: null, ic_trend: null, sign_stability: null,
     sign_pairs: 0, turnover: null, buckets: null, monotonicity: null, monotonicity_p: null, spread: null, spread_ci_low: null,

@@ -5,10 +5,12 @@ import { FEATURE_FAMILIES, FEATURES, FEATURE_NAMES } from '../../domain/features
 import {
   REGIME_DIMENSIONS,
   REGIME_FEATURES,
+  RESEARCH_TARGETS,
   ResearchConfigSchema,
   researchSpec,
   type RegimeDimension,
   type ResearchConfig,
+  type ResearchTarget,
 } from '../../domain/research.js';
 import { bhAdjust, holmAdjust } from '../../stats/multiple-testing.js';
 import { neweyWestLags } from '../../stats/overlap.js';
@@ -17,7 +19,7 @@ import { ledgerSpec, sha256 } from '../../store/ledger.js';
 import { loadSplit, newLook } from '../split.js';
 import type { CellResult } from './cells.js';
 import { gridCells, researchWorkers } from './grid-pool.js';
-import { evalIntervals, foldOf, loadPanels, overlappingFolds, type EvalSegment, type SegmentRead } from './panel.js';
+import { evalIntervals, foldOf, loadPanels, overlappingFolds, relativePanel, type EvalSegment, type SegmentRead } from './panel.js';
 import { loadHypotheses, type LoadedSpec } from './specs.js';
 import { judge, type Verdict } from './verdicts.js';
 import { settlementStudy, type SettlementStudy } from './settlement.js';
@@ -36,6 +38,8 @@ export interface ResearchOptions {
   features?: string[];
   families?: string[];
   hypotheses?: string[];
+  /** the labels of --features/--family runs: perp (default), relative, or both; a hypothesis run uses each spec's target */
+  targets?: ResearchTarget[];
   /** label horizons; default: the specs' horizons that the split has (feature mode: all of the split's) */
   horizons?: string[];
   /** regime dimensions; default: the specs' (feature mode: all) */
@@ -63,6 +67,8 @@ export interface ResearchResult {
   venue: string;
   timeframe: string;
   features: string[];
+  /** the features evaluated on each target (perp: forward perp return; relative: perp minus spot) */
+  targets: Partial<Record<ResearchTarget, string[]>>;
   horizons: string[];
   regimes: RegimeDimension[];
   config: ResearchConfig;
@@ -95,7 +101,7 @@ function resolveConfig(raw: Record<string, unknown> | undefined): ResearchConfig
       hint: `the keys are ${Object.keys(ResearchConfigSchema.shape).join(', ')} (docs/research.md, Config)`,
     });
   }
-  for (const f of [...r.data.baseline_features, r.data.stress_feature]) {
+  for (const f of [...r.data.baseline_features, ...r.data.relative_baseline_features, r.data.stress_feature]) {
     if (!FEATURE_NAMES.includes(f)) throw usageError(`research config names ${JSON.stringify(f)}, not a feature of the catalog`);
   }
   return r.data;
@@ -106,9 +112,24 @@ function specFeatures(specs: readonly LoadedSpec[]): string[] {
   return [...new Set(specs.flatMap((s) => s.spec.features.flatMap((f) => [f.name, ...(f.fallback ? [f.fallback] : [])])))];
 }
 
+/** The features of each target: every target given for --features/--family, each spec's own for --hypothesis. */
+function byTarget(features: string[], specs: readonly LoadedSpec[], targets: readonly ResearchTarget[] | undefined): Partial<Record<ResearchTarget, string[]>> {
+  const out: Partial<Record<ResearchTarget, string[]>> = {};
+  for (const t of RESEARCH_TARGETS) {
+    const fs = specs.length ? specFeatures(specs.filter((s) => s.spec.target === t)) : (targets?.length ? targets : ['perp']).includes(t) ? features : [];
+    if (fs.length) out[t] = fs;
+  }
+  return out;
+}
+
 function selection(o: ResearchOptions): { features: string[]; specs: LoadedSpec[] } {
   const given = [o.features, o.families, o.hypotheses].filter((x) => x && x.length).length;
   if (given > 1) throw usageError('give one of --features, --family, --hypothesis');
+  const badT = (o.targets ?? []).filter((t) => !(RESEARCH_TARGETS as readonly string[]).includes(t));
+  if (badT.length) throw usageError(`unknown target(s) ${badT.join(', ')}; targets: ${RESEARCH_TARGETS.join(', ')}`);
+  if (o.targets?.length && !o.features?.length && !o.families?.length) {
+    throw usageError('--target is for --features and --family runs: each hypothesis spec names its own target', { hint: 'drop --target, or evaluate the spec\'s features with --features ... --target relative' });
+  }
   if (o.features?.length) {
     const bad = o.features.filter((f) => !FEATURE_NAMES.includes(f));
     if (bad.length) throw usageError(`unknown feature(s) ${bad.join(', ')}`, { hint: 'perpkit features --list shows the catalog' });
@@ -210,7 +231,11 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
     flags: { unseal: '--unseal "<reason>"', allow_changed: '--allow-changed' },
     ...(o.allow_changed ? { allow_changed: true } : {}),
   };
-  const needed = [...new Set([...features, ...dims.map((d) => REGIME_FEATURES[d]), ...cfg.baseline_features, cfg.stress_feature])];
+  const targets = byTarget(features, specs, o.targets);
+  // the relative target has its own baseline stack (with the basis level, whose reversion moves every perp-minus-spot return)
+  const cfgOf = (t: ResearchTarget): ResearchConfig => (t === 'relative' ? { ...cfg, baseline_features: cfg.relative_baseline_features } : cfg);
+  const baselines = [...new Set(Object.keys(targets).flatMap((t) => cfgOf(t as ResearchTarget).baseline_features))];
+  const needed = [...new Set([...features, ...dims.map((d) => REGIME_FEATURES[d]), ...baselines, cfg.stress_feature])];
   const loaded = await loadPanels(
     {
       root: o.root,
@@ -219,6 +244,7 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
       features: needed,
       horizons,
       read,
+      relative: targets.relative !== undefined,
     },
     ctx,
   );
@@ -230,12 +256,20 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
   // The panel laid out once in typed arrays per worker; each column is sorted once (research/grid.ts).
   const horizonJobs = loaded.horizons.map((h) => ({ horizon: h.horizon, horizon_ms: h.horizon_ms, lags: Math.ceil(cfg.nw_lag_multiplier * neweyWestLags(h.horizon_ms, barMs)) }));
   const workers = researchWorkers(loaded.panel.rows, features.length, o.workers);
-  ctx.log.progress(`research: ${features.length} feature(s) x ${horizonJobs.length} horizon(s)${workers > 1 ? ` on ${workers} workers` : ''}`);
-  const cells = await gridCells(
-    { panel: loaded.panel, train: loaded.train, dims, cfg, features, horizons: horizonJobs },
-    { workers, signal: ctx.signal, onFeature: (f, done) => ctx.log.progress(`research: ${f} (${done} of ${features.length} features)`) },
-  );
-  ctx.log.progressDone();
+  const cells: CellResult[] = [];
+  for (const t of RESEARCH_TARGETS) {
+    const fs = targets[t];
+    if (!fs) continue;
+    const on = Object.keys(targets).length > 1 || t !== 'perp' ? ` on the ${t} target` : '';
+    ctx.log.progress(`research: ${fs.length} feature(s) x ${horizonJobs.length} horizon(s)${on}${workers > 1 ? ` on ${workers} workers` : ''}`);
+    const got = await gridCells(
+      { panel: t === 'relative' ? relativePanel(loaded.panel) : loaded.panel, train: loaded.train, dims, cfg: cfgOf(t), features: fs, horizons: horizonJobs },
+      { workers, signal: ctx.signal, onFeature: (f, done) => ctx.log.progress(`research: ${f} (${done} of ${fs.length} features${on})`) },
+    );
+    ctx.log.progressDone();
+    for (const c of got) c.target = t;
+    cells.push(...got);
+  }
   const cellsS = (performance.now() - tCells) / 1000;
   const cellsCpu = cpuSeconds(cpu0);
   cpu0 = process.cpuUsage();
@@ -266,22 +300,32 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
   for (const [k, venue] of others.entries()) {
     const tVenue = performance.now();
     ctx.log.progress(`research: venue robustness on ${venue} (${k + 1}/${others.length})`);
-    const vf = specFeatures(venueSpecs);
-    const second = await secondVenueCells(
-      {
-        root: o.root,
-        split: o.split,
-        segment: o.segment,
-        venue,
-        features: vf,
-        needed: [...new Set([...vf, ...cfg.baseline_features, cfg.stress_feature])],
-        horizons: horizonJobs,
-        read,
-        cfg,
-      },
-      ctx,
-    );
+    // one read of the venue per target its specs name; the cells of every target in one entry
+    const parts: SecondVenue[] = [];
+    for (const t of RESEARCH_TARGETS) {
+      const vf = specFeatures(venueSpecs.filter((s) => s.spec.target === t));
+      if (!vf.length) continue;
+      const part = await secondVenueCells(
+        {
+          root: o.root,
+          split: o.split,
+          segment: o.segment,
+          venue,
+          features: vf,
+          needed: [...new Set([...vf, ...cfgOf(t).baseline_features, cfg.stress_feature])],
+          horizons: horizonJobs,
+          read,
+          cfg: cfgOf(t),
+          target: t,
+        },
+        ctx,
+      );
+      parts.push(part);
+    }
     ctx.log.progressDone();
+    if (!parts.length) continue;
+    const error = [...new Set(parts.map((p) => p.error).filter(Boolean))].join('; ');
+    const second: SecondVenue = { ...parts[0]!, cells: parts.flatMap((p) => p.cells), ...(error ? { error } : {}) };
     ctx.log.info(`research: venue robustness: ${second.error ?? `${second.cells.length} cells of ${second.venue} (${second.rows} rows) in ${((performance.now() - tVenue) / 1000).toFixed(1)} s`}`);
     venueTests.push(second);
   }
@@ -290,7 +334,7 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
   const dataHashes = Object.fromEntries(Object.entries(split.inputs).map(([k, v]) => [k, v.hash]));
   const nowMs = ctx.clock.now();
   const configHash = sha256(cfg);
-  const runId = sha256({ configHash, specHashes, dataHashes, split: o.split, segment: o.segment, features, horizons, dims, nowMs }).slice(0, 16);
+  const runId = sha256({ configHash, specHashes, dataHashes, split: o.split, segment: o.segment, features, targets, horizons, dims, nowMs }).slice(0, 16);
   const tested = cells.filter((c) => c.p_value !== null).length;
   const result: ResearchResult = {
     run_id: runId,
@@ -299,6 +343,7 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
     venue: split.venue,
     timeframe: split.timeframe,
     features,
+    targets,
     horizons: loaded.horizons.map((h) => h.horizon),
     regimes: dims,
     config: cfg,
@@ -334,6 +379,7 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
       feature: c.feature,
       horizon: c.horizon,
       horizon_ms: c.horizon_ms,
+      target: c.target,
       regime_dim: c.regime_dim,
       regime_cell: c.regime_cell,
       status: c.status,
@@ -415,9 +461,9 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
         ...runRow,
         event_time: us + 1,
         available_time: us + 1,
-        args: JSON.stringify({ run_id: runId, feature: c.feature, horizon: c.horizon, regime_dim: c.regime_dim, regime_cell: c.regime_cell }),
+        args: JSON.stringify({ run_id: runId, feature: c.feature, horizon: c.horizon, target: c.target, regime_dim: c.regime_dim, regime_cell: c.regime_cell }),
         config_hash: configHash,
-        detail: JSON.stringify({ run_id: runId, trials: 1, feature: c.feature, horizon: c.horizon, regime_dim: c.regime_dim, regime_cell: c.regime_cell, ic: c.ic, t_nw: c.t_nw, p_value: c.p_value, p_bh: c.p_bh, n: c.n, effective_n: c.effective_n }),
+        detail: JSON.stringify({ run_id: runId, trials: 1, feature: c.feature, horizon: c.horizon, target: c.target, regime_dim: c.regime_dim, regime_cell: c.regime_cell, ic: c.ic, t_nw: c.t_nw, p_value: c.p_value, p_bh: c.p_bh, n: c.n, effective_n: c.effective_n }),
       }));
     await writeRows(ctx, { root: o.root, spec: ledgerSpec() }, [runRow, ...cellRows]);
     result.timings.write_s = (performance.now() - tWrite) / 1000;

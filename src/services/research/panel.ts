@@ -15,6 +15,8 @@ export interface AssetSeries {
   features: Map<string, Float64Array>;
   /** horizon -> forward return at each decision time (NaN = unlabelled) */
   labels: Map<string, Float64Array>;
+  /** horizon -> perp-minus-spot forward return (labels.rel_return), read only for a relative target */
+  rel?: Map<string, Float64Array>;
 }
 
 export interface Panel {
@@ -95,6 +97,20 @@ export interface SegmentRead {
 
 /** The label columns research reads (research/horizons and research/labels_at). */
 const LABEL_COLUMNS = ['horizon', 'horizon_ms', 'fwd_return', 'round_trip_cost'] as const;
+
+/**
+ * The panel whose labels are the relative target (perp minus spot return, labels.rel_return): the
+ * same rows and features, the `rel` maps as labels. The panel must have been loaded with `relative`.
+ */
+export function relativePanel(panel: Panel): Panel {
+  return {
+    ...panel,
+    assets: panel.assets.map((a) => {
+      if (!a.rel) throw new Error(`research: the panel of ${a.symbol} was loaded without the relative labels`);
+      return { ...a, labels: a.rel };
+    }),
+  };
+}
 
 /** A run's segment reads: what readSegment needs beyond the segment, and the run's one input check. */
 type RunRead = SegmentRead & { inputs?: ReadSegmentOptions['inputs'] };
@@ -268,6 +284,8 @@ export interface LoadPanelOptions {
   features: string[];
   horizons: string[];
   read: SegmentRead;
+  /** also read the perp-minus-spot labels (labels.rel_return) into each asset's `rel` */
+  relative?: boolean;
 }
 
 export interface LoadedPanels {
@@ -297,7 +315,7 @@ export async function loadPanels(o: LoadPanelOptions, ctx: ServiceContext): Prom
   for (const c of o.features) if (!FEATURE_NAMES.includes(c)) throw usageError(`unknown feature ${JSON.stringify(c)}`);
   const f = await copySegments(ctx, o.root, o.split, sel.eval, 'features', 'research_features', read, o.features);
   // the labels read is the same look at a sealed test segment as the features read (read.look)
-  await copySegments(ctx, o.root, o.split, sel.eval, 'labels', 'research_labels', read, LABEL_COLUMNS);
+  await copySegments(ctx, o.root, o.split, sel.eval, 'labels', 'research_labels', read, o.relative ? [...LABEL_COLUMNS, 'rel_return'] : LABEL_COLUMNS);
   if (!trainInEval) await copySegments(ctx, o.root, o.split, [sel.train], 'features', 'research_train_features', { ...read, unseal_test: false }, o.features);
   const stored = (await runQuery(ctx.db, 'research/horizons')).map((r) => ({ horizon: String(r['horizon']), horizon_ms: Number(r['horizon_ms']) }));
   const missingH = o.horizons.filter((h) => !stored.some((s) => s.horizon === h));
@@ -317,13 +335,15 @@ export async function loadPanels(o: LoadPanelOptions, ctx: ServiceContext): Prom
     for (const [symbol, v] of evalRows) train.set(symbol, rowsWithin(v, trainIv));
   } else for (const [symbol, v] of await readFeatures(ctx, 'research_train_features', cols)) train.set(symbol, v.features);
   // The labels placed in SQL (research/labels_at): row index in the features' order, horizon index.
-  const [li, lh, lRet, lCost] = await readQueryColumns(ctx.db, 'research/labels_at', { horizons: listOf(horizons.map((h) => h.horizon)) }, {}, 4);
+  const [li, lh, lRet, lCost, lRel] = await readQueryColumns(ctx.db, 'research/labels_at', { horizons: listOf(horizons.map((h) => h.horizon)) }, { idents: { rel: o.relative ? 'rel_return' : 'fwd_return' } }, 5);
   const assets: AssetSeries[] = [];
-  for (const [symbol, v] of evalRows) assets.push({ symbol, time: v.time, features: v.features, labels: new Map(horizons.map((h) => [h.horizon, new Float64Array(v.time.length).fill(Number.NaN)])) });
+  const blank = (n: number): Map<string, Float64Array> => new Map(horizons.map((h) => [h.horizon, new Float64Array(n).fill(Number.NaN)]));
+  for (const [symbol, v] of evalRows) assets.push({ symbol, time: v.time, features: v.features, labels: blank(v.time.length), ...(o.relative ? { rel: blank(v.time.length) } : {}) });
   // row index -> (asset, row of the asset)
   const starts = new Float64Array(assets.length + 1);
   assets.forEach((a, k) => (starts[k + 1] = starts[k]! + a.time.length));
   const byH = assets.map((a) => horizons.map((h) => a.labels.get(h.horizon) as Float64Array));
+  const relByH = o.relative ? assets.map((a) => horizons.map((h) => a.rel?.get(h.horizon) as Float64Array)) : null;
   let costSum = 0;
   let costN = 0;
   for (let k = 0; k < (li as Float64Array).length; k++) {
@@ -331,6 +351,7 @@ export async function loadPanels(o: LoadPanelOptions, ctx: ServiceContext): Prom
     let a = 0;
     while (i >= starts[a + 1]!) a++;
     byH[a]![(lh as Float64Array)[k]!]![i - starts[a]!] = (lRet as Float64Array)[k]!;
+    if (relByH) relByH[a]![(lh as Float64Array)[k]!]![i - starts[a]!] = (lRel as Float64Array)[k]!;
     const c = (lCost as Float64Array)[k]!;
     if (Number.isFinite(c)) {
       costSum += c;

@@ -1,11 +1,11 @@
 import type { ServiceContext } from '../../domain/context.js';
 import { PerpkitError } from '../../domain/errors.js';
 import { featuresSpec } from '../../domain/features.js';
-import type { ResearchConfig } from '../../domain/research.js';
+import type { ResearchConfig, ResearchTarget } from '../../domain/research.js';
 import { datasetFiles } from '../../store/dataset.js';
 import type { CellResult } from './cells.js';
 import { featureCells, gridOf, type HorizonJob } from './grid-pool.js';
-import { loadPanels, type EvalSegment, type SegmentRead } from './panel.js';
+import { loadPanels, relativePanel, type EvalSegment, type SegmentRead } from './panel.js';
 
 /**
  * The venue-robustness check of lead-lag hypotheses (proposal 000, default question 3): the same
@@ -43,29 +43,33 @@ export interface SecondVenueOptions {
   /** the run's horizons with their Newey-West lags */
   horizons: HorizonJob[];
   read: SegmentRead;
+  /** the run's config for this target (on the relative target: its baseline stack with relative_baseline_features) */
   cfg: ResearchConfig;
+  /** the label the cells are computed on, as the run's */
+  target: ResearchTarget;
 }
 
 export async function secondVenueCells(o: SecondVenueOptions, ctx: ServiceContext): Promise<SecondVenue> {
   // o.read carries the run's look at a sealed segment: these reads record no second unsealing
   let loaded: Awaited<ReturnType<typeof loadPanels>>;
   try {
-    loaded = await loadPanels({ root: o.root, split: o.split, segment: o.segment, features: o.needed, horizons: o.horizons.map((h) => h.horizon), read: { ...o.read, venue: o.venue } }, ctx);
+    loaded = await loadPanels({ root: o.root, split: o.split, segment: o.segment, features: o.needed, horizons: o.horizons.map((h) => h.horizon), read: { ...o.read, venue: o.venue }, relative: o.target === 'relative' }, ctx);
   } catch (err) {
     // nothing of the second venue to test (no features, labels or horizons there): the check says so
     if (err instanceof PerpkitError && err.kind === 'missing') return { venue: o.venue, cells: [], rows: 0, error: err.message };
     throw err;
   }
   // the pooled cells only (no regime dimensions), of the run's own horizons (those the second venue has labels for)
-  const grid = gridOf({ panel: loaded.panel, train: loaded.train, dims: [], cfg: o.cfg });
+  const grid = gridOf({ panel: o.target === 'relative' ? relativePanel(loaded.panel) : loaded.panel, train: loaded.train, dims: [], cfg: o.cfg });
   const stored = new Set(loaded.horizons.map((h) => h.horizon));
   const horizons = o.horizons.filter((h) => stored.has(h.horizon));
   const cells = o.features.flatMap((f) => featureCells(grid, [], o.cfg, f, horizons).filter((c) => c.regime_dim === 'all'));
+  for (const c of cells) c.target = o.target;
   return { venue: o.venue, cells, rows: loaded.panel.rows, ...(loaded.folds ? { folds: loaded.folds } : {}) };
 }
 
 /** What the venue check reads of a venue's cell (verdicts.venueCheck), as the run records it. */
-export type VenueCell = Pick<CellResult, 'feature' | 'horizon' | 'regime_dim' | 'regime_cell' | 'status' | 'ic' | 't_nw' | 'p_value' | 'effective_n'>;
+export type VenueCell = Pick<CellResult, 'feature' | 'horizon' | 'target' | 'regime_dim' | 'regime_cell' | 'status' | 'ic' | 't_nw' | 'p_value' | 'effective_n'>;
 
 /** The venue-robustness inputs of a run, as recorded in its ledger row (the report judges with them). */
 export interface RecordedVenues {
@@ -81,7 +85,7 @@ export function recordVenues(others: readonly string[], tested: readonly SecondV
       rows: t.rows,
       ...(t.error !== undefined ? { error: t.error } : {}),
       ...(t.folds !== undefined ? { folds: t.folds } : {}),
-      cells: t.cells.map((c) => ({ feature: c.feature, horizon: c.horizon, regime_dim: c.regime_dim, regime_cell: c.regime_cell, status: c.status, ic: c.ic, t_nw: c.t_nw, p_value: c.p_value, effective_n: c.effective_n })),
+      cells: t.cells.map((c) => ({ feature: c.feature, horizon: c.horizon, target: c.target, regime_dim: c.regime_dim, regime_cell: c.regime_cell, status: c.status, ic: c.ic, t_nw: c.t_nw, p_value: c.p_value, effective_n: c.effective_n })),
     })),
   };
 }

@@ -22,6 +22,8 @@ export interface Verdict {
   best: { feature: string; horizon: string; ic: number | null; t_nw: number | null; p_bh: number | null; effective_n: number | null } | null;
   checks: Check[];
   cells_considered: number;
+  /** the label the spec is judged on: perp or relative (perp minus spot); absent in verdicts recorded before targets: perp */
+  target?: 'perp' | 'relative';
   /** the spec's version (absent in verdicts recorded before versions) */
   version?: number;
   /** features with a fallback: which one the verdict read, and why */
@@ -46,8 +48,12 @@ export interface VenueContext {
   tested?: Array<Omit<SecondVenue, 'cells'> & { cells: VenueCell[] }> | null;
 }
 
-export function judge(spec: HypothesisSpec, cells: readonly CellResult[], cfg: ResearchConfig, roundTripCost: number | null, study: SettlementStudy | null = null, venues: VenueContext | null = null): Verdict {
+export function judge(spec: HypothesisSpec, allCells: readonly CellResult[], cfg: ResearchConfig, roundTripCost: number | null, study: SettlementStudy | null = null, allVenues: VenueContext | null = null): Verdict {
   const alpha = spec.acceptance.alpha;
+  // a spec is judged on its own target's cells only (perp or relative; cells without one are perp), here and on the other venues
+  const onTarget = (c: { target?: string | null }): boolean => (c.target ?? 'perp') === spec.target;
+  const cells = allCells.filter(onTarget);
+  const venues: VenueContext | null = allVenues?.tested ? { ...allVenues, tested: allVenues.tested.map((v) => ({ ...v, cells: v.cells.filter(onTarget) })) } : allVenues;
   // A feature with a fallback is judged on itself where it has data (a cell with a t in the spec's
   // horizons), otherwise on the fallback (e.g. trade flow on data without trades: its bar proxy).
   const hasData = (f: string): boolean => cells.some((c) => c.feature === f && spec.horizons.includes(c.horizon) && c.regime_dim === 'all' && c.status === 'ok' && c.t_nw !== null);
@@ -87,6 +93,7 @@ export function judge(spec: HypothesisSpec, cells: readonly CellResult[], cfg: R
     best: best && { feature: best.feature, horizon: best.horizon, ic: best.ic, t_nw: best.t_nw, p_bh: best.p_bh, effective_n: best.effective_n },
     checks,
     cells_considered: mine.length,
+    target: spec.target,
     version: spec.version,
     features_used: featuresUsed,
   });
