@@ -254,6 +254,13 @@ describe('hypothesis verdicts', () => {
     const flat = judge(s, [cell({}), lo, { ...hi, ic: -0.012 }], cfg, null);
     expect(flat.checks.find((c) => c.name === 'modulation')!.status).toBe('fail');
     expect(flat.verdict).toBe('fail');
+    // the unconditional cell's incrementality and sign stability are information only: a partial IC of
+    // the other sign and unstable months (fail for a plain hypothesis) leave the modulation's pass
+    const flipped = judge(s, [cell({ partial_ic: 0.05, partial_p: 1e-4, sign_stability: 0.2 }), lo, hi], cfg, null);
+    expect(status(judge(spec(), [cell({ partial_ic: 0.05, partial_p: 1e-4, sign_stability: 0.2 }), ...regimeCells([-0.05, -0.06, -0.07])], cfg, null), 'incrementality')).toBe('fail');
+    expect(flipped.checks.find((c) => c.name === 'incrementality')).toMatchObject({ status: 'info', reason: expect.stringMatching(/^\(the feature's unconditional cell, for reference: fail\) no incrementality/) });
+    expect(flipped.checks.find((c) => c.name === 'sign_stability')).toMatchObject({ status: 'info', reason: expect.stringMatching(/for reference: fail\) sign instability/) });
+    expect(flipped.verdict).toBe('pass');
     // no difference, but one cell's effective N is under min_effective_n_to_reject: too little data to reject
     const thin = judge(s, [cell({}), { ...lo, effective_n: 299 }, { ...hi, ic: -0.012 }], cfg, null);
     const tm = thin.checks.find((c) => c.name === 'modulation')!;

@@ -154,11 +154,17 @@ export function judge(spec: HypothesisSpec, allCells: readonly CellResult[], cfg
     else if (dims.every((x) => (x.share ?? 0) >= cfg.min_regime_agreement)) checks.push({ name: 'regime_stability', status: 'pass', numbers, reason: `same sign in >= ${cfg.min_regime_agreement} of the cells of every dimension` });
     else checks.push({ name: 'regime_stability', status: 'fail', numbers, reason: 'the sign changes across the cells of a regime dimension' });
   }
+  // A modulation hypothesis is about the difference between cells: its feature's unconditional cell
+  // need carry no effect, so the checks of that cell (incrementality, rare stress, sign stability)
+  // are information only there, as its significance is.
+  const reference = (c: Check): Check => (spec.modulation ? { ...c, status: 'info', reason: `(the feature's unconditional cell, for reference: ${c.status}) ${c.reason}` } : c);
   if (spec.acceptance.incremental || spec.failure.no_incrementality) {
     const numbers = { partial_ic: best.partial_ic, partial_t_nw: best.partial_t_nw, partial_p: best.partial_p, r2_lift: best.r2_lift, ic: best.ic };
-    if (best.partial_ic === null) checks.push({ name: 'incrementality', status: 'inconclusive', numbers, reason: 'no partial IC (baseline features missing or too few rows per fold)' });
-    else if (sgn(best.partial_ic) === d && best.partial_p !== null && best.partial_p <= alpha) checks.push({ name: 'incrementality', status: 'pass', numbers, reason: `partial IC ${fmt(best.partial_ic)} after the baseline stack, p ${fmt(best.partial_p)}` });
-    else checks.push({ name: 'incrementality', status: 'fail', numbers, reason: `no incrementality: partial IC ${fmt(best.partial_ic)}, p ${fmt(best.partial_p)}` });
+    let c: Check;
+    if (best.partial_ic === null) c = { name: 'incrementality', status: 'inconclusive', numbers, reason: 'no partial IC (baseline features missing or too few rows per fold)' };
+    else if (sgn(best.partial_ic) === d && best.partial_p !== null && best.partial_p <= alpha) c = { name: 'incrementality', status: 'pass', numbers, reason: `partial IC ${fmt(best.partial_ic)} after the baseline stack, p ${fmt(best.partial_p)}` };
+    else c = { name: 'incrementality', status: 'fail', numbers, reason: `no incrementality: partial IC ${fmt(best.partial_ic)}, p ${fmt(best.partial_p)}` };
+    checks.push(reference(c));
   }
   if (spec.failure.rare_stress) {
     const numbers = { ic: best.ic, ic_ex_stress: best.ic_ex_stress, p_ex_stress: best.p_ex_stress, dropped_share: cfg.stress_drop_share, stress_feature: cfg.stress_feature };
@@ -168,15 +174,15 @@ export function judge(spec: HypothesisSpec, allCells: readonly CellResult[], cfg
     else if (best.p_value === null || best.p_value > alpha) c = { name: 'rare_stress', status: 'inconclusive', numbers: { ...numbers, p_value: best.p_value }, reason: `the effect is not significant with the stress periods either (p ${fmt(best.p_value)} > ${alpha}): nothing to remove` };
     else if (sgn(best.ic_ex_stress) === d && best.p_ex_stress !== null && best.p_ex_stress <= alpha) c = { name: 'rare_stress', status: 'pass', numbers, reason: `holds without the top ${cfg.stress_drop_share * 100}% stress decisions` };
     else c = { name: 'rare_stress', status: 'fail', numbers, reason: `depends on rare stress: without the top ${cfg.stress_drop_share * 100}% stress decisions IC ${fmt(best.ic_ex_stress)}, p ${fmt(best.p_ex_stress)}` };
-    // a modulation hypothesis is about the difference between cells: its feature's unconditional
-    // cell need carry no effect, so this check of that cell is information only
-    checks.push(spec.modulation ? { ...c, status: 'info', reason: `(the feature's unconditional cell, for reference: ${c.status}) ${c.reason}` } : c);
+    checks.push(reference(c));
   }
   if (spec.failure.sign_instability) {
     const numbers = { sign_stability: best.sign_stability, pairs: best.sign_pairs, periods: best.ic_periods, period: cfg.ic_period, min: cfg.min_sign_stability };
-    if (best.sign_pairs < cfg.min_sign_pairs) checks.push({ name: 'sign_stability', status: 'inconclusive', numbers, reason: `only ${best.sign_pairs} adjacent ${cfg.ic_period} pairs (need ${cfg.min_sign_pairs})` });
-    else if ((best.sign_stability ?? 0) >= cfg.min_sign_stability) checks.push({ name: 'sign_stability', status: 'pass', numbers, reason: `same sign in ${fmt(best.sign_stability, 2)} of adjacent ${cfg.ic_period}s` });
-    else checks.push({ name: 'sign_stability', status: 'fail', numbers, reason: `sign instability: same sign in only ${fmt(best.sign_stability, 2)} of adjacent ${cfg.ic_period}s` });
+    let c: Check;
+    if (best.sign_pairs < cfg.min_sign_pairs) c = { name: 'sign_stability', status: 'inconclusive', numbers, reason: `only ${best.sign_pairs} adjacent ${cfg.ic_period} pairs (need ${cfg.min_sign_pairs})` };
+    else if ((best.sign_stability ?? 0) >= cfg.min_sign_stability) c = { name: 'sign_stability', status: 'pass', numbers, reason: `same sign in ${fmt(best.sign_stability, 2)} of adjacent ${cfg.ic_period}s` };
+    else c = { name: 'sign_stability', status: 'fail', numbers, reason: `sign instability: same sign in only ${fmt(best.sign_stability, 2)} of adjacent ${cfg.ic_period}s` };
+    checks.push(reference(c));
   }
   if (spec.requires_second_venue) {
     const others = venues?.others ?? [];
