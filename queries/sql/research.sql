@@ -1,4 +1,4 @@
--- View research: perpkit research's cells, one row per (run, feature, horizon, regime cell) with every statistic, read from <data-dir>/research/ (Hive partitions as VARCHAR columns: venue, timeframe, month).
+-- View research: perpkit research's cells, one row per (run, feature, horizon, target, regime cell) with every statistic, read from <data-dir>/research/ (Hive partitions as VARCHAR columns: venue, timeframe, month).
 -- Variables: perpkit_files_research (VARCHAR glob or LIST(VARCHAR) of its Parquet files)
 -- Reads: nothing else
 -- Creates: view research (the dataset's columns, see researchSpec in src/domain/research.ts)

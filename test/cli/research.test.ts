@@ -38,7 +38,8 @@ describe('perpkit research (CLI, real sample)', () => {
     const ctx = await testContext();
     const table = (await runCli(['research', '--split', 'demo', '--data-dir', dir]));
     expect(table.code, table.stderr).toBe(0);
-    expect(table.stdout).toMatch(/^hypothesis\s+verdict\s+best/m);
+    expect(table.stdout).toMatch(/^hypothesis\s+verdict\s+target\s+best/m);
+    expect(table.stdout).toMatch(/^H2\s+\S+\s+relative\s+/m);
     for (const id of ['H1', 'H2', 'H3', 'H4', 'H5', 'H6']) expect(table.stdout).toMatch(new RegExp(`^${id}\\s+(pass|fail|inconclusive)`, 'm'));
     expect(table.stderr).toMatch(/run [0-9a-f]{16}: split demo validation/);
     expect(table.stderr).toMatch(/significant after BH at FDR 0\.05/);

@@ -154,6 +154,18 @@ describe('perpkit report: research and optimisation pages', () => {
     expect(r.metrics).toMatchObject({ cells_total: d.cells.length, cells_tested: d.cells.filter((c) => c.p_value !== null).length, verdicts: { H1: 'fail', H6: 'inconclusive' } });
   });
 
+  it('research: a relative-target cell is shown under its feature with "(relative)", beside the perp one; its family is the feature\'s', () => {
+    const d = syntheticResearch();
+    const perp = d.cells.find((c) => c.feature === 'basis_z_168' && c.horizon === '1h' && c.regime_dim === 'all')!;
+    const rel = { ...perp, target: 'relative' as const, ic: -0.321, t_nw: -9.5 };
+    const r = researchReport({ ...d, cells: [...d.cells, rel] }, LEDGER0, '2026-01-01T00:00:00.000Z', 'test');
+    const rows = tableOf(r, 'cells')!.rows;
+    expect(rows.find((x) => x[0] === 'basis_z_168 (relative)' && x[1] === '1h')?.[4]).toBe(-0.321);
+    expect(rows.find((x) => x[0] === 'basis_z_168' && x[1] === '1h')?.[4]).toBe(perp.ic);
+    const ic = r.sections[0]!.blocks.find((b) => b.type === 'chart' && b.id === 'ic-perp_spot') as { data: { categories: string[] } };
+    expect(ic.data.categories).toContain('basis_z_168 (relative) 1h');
+  });
+
   it('research: the viability rule with its numbers; significance counted at the run\'s own FDR and FWER', () => {
     const d = syntheticResearch();
     const r = researchReport(d, LEDGER0, '2026-01-01T00:00:00.000Z', 'test');
