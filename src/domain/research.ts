@@ -237,6 +237,6 @@ export function researchSpec(): DatasetSpec {
       c('spec_hashes', 'VARCHAR', 'sha256 of each hypothesis spec file used, JSON', false),
       c('data_hashes', 'VARCHAR', 'content hashes of the features and labels (from the split), JSON', false),
     ],
-    naturalKey: ['venue', 'timeframe', 'run_id', 'feature', 'horizon', 'regime_dim', 'regime_cell'],
+    naturalKey: ['venue', 'timeframe', 'run_id', 'feature', 'horizon', 'target', 'regime_dim', 'regime_cell'],
   };
 }
