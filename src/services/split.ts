@@ -454,6 +454,8 @@ export interface SegmentLook {
   split?: string;
   /** the unsealings before this look (ledger event times) */
   previous: string[];
+  /** the splits whose changed data this run's reads have already recorded (allow_changed: one access row and one warning per run and split) */
+  accessed?: string[];
 }
 
 /** A new look: pass the same object to every read of one run. */
@@ -521,7 +523,7 @@ async function readSegmentRows(o: ReadSegmentOptions, ctx: ServiceContext): Prom
         details: { split: o.name, changed },
       });
     }
-    ctx.log.warn(`split ${o.name}: reading changed data (--allow-changed): ${what}; recorded in the ledger`);
+    if (!o.look?.accessed?.includes(o.name)) ctx.log.warn(`split ${o.name}: reading changed data (${allowFlag ?? '--allow-changed'}): ${what}; recorded in the ledger`);
   }
   // a later read of a look already recorded: the same previous unsealings, nothing recorded again
   const seen = sealed && o.look?.recorded === true && o.look.split === o.name;
@@ -552,7 +554,9 @@ async function readSegmentRows(o: ReadSegmentOptions, ctx: ServiceContext): Prom
   const rows = Number(counts?.['n']);
   const decisionRows = Number(counts?.['d']);
   const segmentName = 'segment' in o.selector ? o.selector.segment : `fold-${o.selector.fold}-${o.selector.side}`;
-  if (changed.length) {
+  // one access row per run (its reads share o.look) and split; without a look, one per read
+  if (changed.length && !o.look?.accessed?.includes(o.name)) {
+    if (o.look) (o.look.accessed ??= []).push(o.name);
     await appendLedger(ctx, o.root, {
       kind: 'access',
       command: o.command,
