@@ -110,5 +110,14 @@ describe('research: venue robustness on a second venue', () => {
 
     // nothing of synthetic-b was read as the sealed test segment
     expect(await ledgerRows(ctx, root, { kind: 'unseal' })).toHaveLength(0);
+    // a run on the sealed test segment: its own reads and every other venue's share one look, one unsealing
+    const sealed = await runResearch({ root, split: 'a', segment: 'test', unseal_reason: 'final H3 check', hypotheses: ['H3'], config: { ...SHORT_SPAN_CONFIG }, args: { test: true }, write: false }, ctx);
+    const tested = sealed.hypotheses[0]!.checks.find((x) => x.name === 'venue_robustness')!;
+    expect(tested.numbers['venues']).toBe('synthetic-b,synthetic-c,synthetic-d');
+    expect(typeof tested.numbers['synthetic-b.ic']).toBe('number');
+    const unseals = await ledgerRows(ctx, root, { kind: 'unseal' });
+    expect(unseals).toHaveLength(1);
+    expect(unseals[0]!.split_name).toBe('a');
+    expect(sealed.repeated_look).toBe(false);
   }, 600_000);
 });
