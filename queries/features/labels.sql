@@ -26,20 +26,20 @@ WITH t AS (
 ), e AS (
   SELECT t.*, p.px_time AS entry_time, p.price AS entry_price, p.tol_ms AS entry_tol_ms, p.source AS entry_source
   FROM t ASOF LEFT JOIN label_px p ON p.symbol = t.symbol AND p.px_time >= t.target_entry
+), es AS (
+  SELECT e.*, p.px_time AS spot_entry_time, p.price AS spot_entry_price, p.tol_ms AS spot_entry_tol_ms
+  FROM e ASOF LEFT JOIN label_px p ON p.symbol = e.spot_key AND p.px_time >= e.entry_time
 ), x AS (
-  SELECT e.*, h.horizon, h.horizon_ms, e.target_entry + to_milliseconds(h.horizon_ms) AS target_exit
-  FROM e CROSS JOIN label_horizons h
+  SELECT es.*, h.horizon, h.horizon_ms, es.target_entry + to_milliseconds(h.horizon_ms) AS target_exit
+  FROM es CROSS JOIN label_horizons h
 ), y AS (
   SELECT x.*, p.px_time AS exit_time, p.price AS exit_price, p.tol_ms AS exit_tol_ms, p.source AS exit_source,
          p.available_time AS exit_available_time
   FROM x ASOF LEFT JOIN label_px p ON p.symbol = x.symbol AND p.px_time >= x.target_exit
-), se AS (
-  SELECT y.*, p.px_time AS spot_entry_time, p.price AS spot_entry_price, p.tol_ms AS spot_entry_tol_ms
-  FROM y ASOF LEFT JOIN label_px p ON p.symbol = y.spot_key AND p.px_time >= y.entry_time
 ), sx AS (
-  SELECT se.*, p.px_time AS spot_exit_time, p.price AS spot_exit_price, p.tol_ms AS spot_exit_tol_ms,
+  SELECT y.*, p.px_time AS spot_exit_time, p.price AS spot_exit_price, p.tol_ms AS spot_exit_tol_ms,
          p.available_time AS spot_exit_available_time
-  FROM se ASOF LEFT JOIN label_px p ON p.symbol = se.spot_key AND p.px_time >= se.exit_time
+  FROM y ASOF LEFT JOIN label_px p ON p.symbol = y.spot_key AND p.px_time >= y.exit_time
 ), ok0 AS (
   SELECT sx.*, coalesce(entry_time < target_entry + to_milliseconds(entry_tol_ms)
                         AND exit_time < target_exit + to_milliseconds(exit_tol_ms), false) AS good
