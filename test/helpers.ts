@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -47,6 +47,31 @@ export function runCli(args: string[], options: { env?: Record<string, string>; 
   const env: Record<string, string | undefined> = { ...process.env, ...options.env };
   if (!options.env?.['PERPKIT_DATA_DIR']) delete env['PERPKIT_DATA_DIR'];
   return runProcess(process.execPath, [join(ROOT, 'bin', 'run.js'), ...args], { cwd: options.cwd ?? ROOT, env });
+}
+
+/**
+ * Runs many invocations of the built CLI in one process (test/cli/fuzz-runner.mjs: oclif and DuckDB
+ * load once, each case through oclif's run() exactly as bin/run.js does), one after another, in
+ * order. For tables of bad-input cases: a process per case costs seconds on a loaded machine.
+ * PERPKIT_DATA_DIR is unset for every case, as runCli does.
+ */
+export async function runCliMany(cases: string[][]): Promise<Array<{ code: number | string; stdout: string; stderr: string }>> {
+  const dir = mkdtempSync(join(tmpdir(), 'perpkit-cli-many-'));
+  try {
+    const file = join(dir, 'cases.json');
+    writeFileSync(file, JSON.stringify(cases.map((args, id) => ({ id, args }))));
+    const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1' };
+    delete env['PERPKIT_DATA_DIR'];
+    const r = await runProcess(process.execPath, [join(ROOT, 'test', 'cli', 'fuzz-runner.mjs'), file], { cwd: ROOT, env });
+    const results = r.stdout
+      .split('\n')
+      .filter((l) => l.trim() && !l.startsWith('{"start"'))
+      .map((l) => JSON.parse(l) as { id: number; code: number | string; stdout: string; stderr: string });
+    if (results.length !== cases.length) throw new Error(`runCliMany: ${results.length} of ${cases.length} cases ran (exit ${r.code}): ${r.stderr.slice(-2000)}`);
+    return results.sort((a, b) => a.id - b.id).map(({ code, stdout, stderr }) => ({ code, stdout, stderr }));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**

@@ -6,7 +6,7 @@ import { researchSpec } from '../../src/domain/research.js';
 import { datasetFiles, listOf, SCAN_SQL } from '../../src/store/dataset.js';
 import { ledgerRows } from '../../src/store/ledger.js';
 import { allParquetFiles } from '../../src/store/integrity.js';
-import { ROOT, runCli, testContext } from '../helpers.js';
+import { ROOT, runCli, runCliMany, testContext } from '../helpers.js';
 
 /** The bundled real sample with 1h features and labels from 2026-02-01 (the perp/spot window is 2026-03-14 on) and a holdout split. */
 async function sampleWithSplit(dir: string): Promise<string> {
@@ -113,8 +113,10 @@ describe('perpkit research (CLI, real sample)', () => {
     writeFileSync(join(dir, 'nested.yaml'), 'viability:\n  ic_ir_min: 1\n');
     writeFileSync(join(dir, 'splits', 'torn.json'), '{bad');
     writeFileSync(join(dir, 'splits', 'hollow.json'), '{}');
-    for (const [args, code, msg] of cases) {
-      const x = (await runCli(['research', ...args, '--data-dir', dir, '--json']));
+    // (in one process: test/cli/fuzz-runner.mjs runs each through oclif as bin/run.js does)
+    const ran = await runCliMany(cases.map(([args]) => ['research', ...args, '--data-dir', dir, '--json']));
+    for (const [k, [args, code, msg]] of cases.entries()) {
+      const x = ran[k]!;
       expect(x.code, `${args.join(' ')}: ${x.stdout}${x.stderr}`).toBe(code);
       expect(JSON.parse(x.stdout).error.message).toMatch(msg);
     }
