@@ -201,7 +201,7 @@ export function labelsSpec(): DatasetSpec {
         c.name === 'event_time'
           ? { ...c, doc: 'decision time the label belongs to, UTC' }
           : c.name === 'available_time'
-            ? { ...c, doc: 'when the label is known: when its exit price was available (with rel_return: the later of the perp and spot exits)' }
+            ? { ...c, doc: 'when the label is known: when its exit price was available (with rel_return: the later of the perp and spot exit prices)' }
             : c,
       ),
       { name: 'horizon', type: 'VARCHAR', nullable: false, doc: 'label horizon, e.g. 4h' },
@@ -212,13 +212,13 @@ export function labelsSpec(): DatasetSpec {
       t('exit_time', 'time of the exit price: first trade or finest bar open at or after decision + execution latency + horizon'),
       d('exit_price', 'exit price, quote currency'),
       { name: 'exit_source', type: 'VARCHAR', nullable: false, doc: 'what priced the exit: trades, or bars:<timeframe>' },
-      t('label_end_time', 'end of the label window (the exit time; with rel_return the later of the perp and spot exits); purging uses [event_time, label_end_time]'),
+      t('label_end_time', "end of the label window (the exit time; the spot leg's prices are at or before it); purging uses [event_time, label_end_time]"),
       d('fwd_return', 'exit_price / entry_price - 1 (a long position), fraction'),
       d('round_trip_cost', 'cost of entering and leaving, fraction of notional'),
       d('cost_return', 'fwd_return - round_trip_cost, fraction'),
-      d('spot_entry_price', "the perp's spot reference at the entry: its first trade or finest bar open at or after the perp's entry_time (later by a bar or more: a gap); NULL without a spot reference or on a spot gap", true),
-      d('spot_exit_price', "the spot reference at the exit: its first price at or after the perp's exit_time, as spot_entry_price", true),
-      d('rel_return', 'perp minus spot return over the same window: fwd_return - (spot_exit_price / spot_entry_price - 1), fraction; what basis convergence and lead-lag move; NULL where the spot leg is', true),
+      d('spot_entry_price', "the perp's spot reference at the entry: its last price at or before the perp's entry_time (the open of the spot bar under way, or the last trade), younger than the perp's and the spot's granularity; NULL without a spot reference or on a spot gap", true),
+      d('spot_exit_price', "the spot reference at the exit: its last price at or before the perp's exit_time, as spot_entry_price (and later than it)", true),
+      d('rel_return', "perp minus spot return over the same window: fwd_return - (spot_exit_price / spot_entry_price - 1), fraction; what basis convergence and lead-lag move; NULL without a spot reference, on a spot gap, or where the spot data is coarser than the perp's or the horizon", true),
     ],
     naturalKey: ['venue', 'symbol', 'timeframe', 'event_time', 'horizon'],
   };
