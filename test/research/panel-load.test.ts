@@ -350,4 +350,31 @@ describe('research panel read', () => {
     expect(r.code, r.stderr).toBe(4);
     expect(JSON.parse(r.stdout).error.message).toBe("the features of split old's scope have no column(s) rv_24");
   }, 120_000);
+
+  it('labels built before their spot leg: perp research runs, the relative target exits 4 naming what still runs; a rebuild merges the column in', async () => {
+    const root = tempDir();
+    cpSync(template, root, { recursive: true });
+    const ctx = await testContext();
+    for (const f of allParquetFiles(join(root, 'labels'))) {
+      await ctx.db.exec(`COPY (SELECT * EXCLUDE (spot_entry_price, spot_exit_price, rel_return) FROM read_parquet('${f}')) TO '${f}.tmp' (FORMAT parquet)`);
+      renameSync(`${f}.tmp`, f);
+    }
+    expect((await runCli(['split', '--name', 'old', '--buffer', '1d', '--data-dir', root])).code).toBe(0);
+    const perp = await runCli(['research', '--split', 'old', '--features', 'basis', '--horizons', '1h', '--regimes', 'vol', '--no-write', '--data-dir', root, '--json']);
+    expect(perp.code, perp.stderr).toBe(0);
+    const all = await runCli(['research', '--split', 'old', '--no-write', '--data-dir', root, '--json']);
+    expect(all.code, all.stderr).toBe(4);
+    const e = JSON.parse(all.stdout).error as { message: string; hint: string };
+    expect(e.message).toBe("the labels of split old's scope have no column(s) rel_return (the relative target of H2, H3, H5 reads it)");
+    expect(e.hint).toMatch(/perpkit features --labels; labels built before their spot leg have no rel_return.*re-create the split with --replace, or judge the perp-target hypotheses only: --hypothesis H1,H4,H6$/);
+    const rel = await runCli(['research', '--split', 'old', '--features', 'basis', '--target', 'relative', '--no-write', '--data-dir', root, '--json']);
+    expect(rel.code).toBe(4);
+    expect(JSON.parse(rel.stdout).error.hint).toMatch(/, or drop --target relative$/);
+    // the suggested fix works: a rebuild over the old files, a new split, and the relative run
+    expect((await runCli(['features', '--labels', '--from', '2026-01-01', '--horizons', '1h,4h', '--data-dir', root, '--quiet'])).code).toBe(0);
+    expect((await runCli(['split', '--name', 'old', '--buffer', '1d', '--replace', '--data-dir', root, '--quiet'])).code).toBe(0);
+    const again = await runCli(['research', '--split', 'old', '--features', 'basis', '--horizons', '1h', '--regimes', 'vol', '--target', 'relative', '--no-write', '--data-dir', root, '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect((JSON.parse(again.stdout) as { cells: Array<{ target: string; ic: number | null }> }).cells.some((c) => c.target === 'relative' && c.ic !== null)).toBe(true);
+  }, 300_000);
 });

@@ -1,6 +1,6 @@
 import type { ServiceContext } from '../../domain/context.js';
 import { timeframeSeconds } from '../../domain/datasets.js';
-import { missingError, usageError } from '../../domain/errors.js';
+import { missingError, PerpkitError, usageError } from '../../domain/errors.js';
 import { FEATURE_FAMILIES, FEATURES, FEATURE_NAMES } from '../../domain/features.js';
 import {
   REGIME_DIMENSIONS,
@@ -247,7 +247,15 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
       relative: targets.relative !== undefined,
     },
     ctx,
-  );
+  ).catch((err: unknown) => {
+    // labels built before their spot leg: name what still runs on them (the perp target)
+    if (err instanceof PerpkitError && err.kind === 'missing' && /\brel_return\b/.test(err.message)) {
+      const perpSpecs = specs.filter((s) => s.spec.target === 'perp').map((s) => s.spec.id);
+      const instead = specs.length ? (perpSpecs.length ? `, or judge the perp-target hypotheses only: --hypothesis ${perpSpecs.join(',')}` : '') : ', or drop --target relative';
+      throw missingError(`${err.message} (the relative target${specs.length ? ` of ${specs.filter((s) => s.spec.target === 'relative').map((s) => s.spec.id).join(', ')}` : ''} reads it)`, { hint: `${err.hint ?? ''}${instead}` });
+    }
+    throw err;
+  });
   const loadS = (performance.now() - tLoad) / 1000;
   const loadCpu = cpuSeconds(cpu0);
   cpu0 = process.cpuUsage();
@@ -324,8 +332,10 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
     }
     ctx.log.progressDone();
     if (!parts.length) continue;
-    const error = [...new Set(parts.map((p) => p.error).filter(Boolean))].join('; ');
-    const second: SecondVenue = { ...parts[0]!, cells: parts.flatMap((p) => p.cells), ...(error ? { error } : {}) };
+    // the venue could not be tested only if no target's read worked; otherwise the cells that were read count
+    const read0 = parts.find((p) => !p.error);
+    const error = read0 ? '' : [...new Set(parts.map((p) => p.error).filter(Boolean))].join('; ');
+    const second: SecondVenue = { ...(read0 ?? parts[0]!), cells: parts.flatMap((p) => p.cells), ...(error ? { error } : {}) };
     ctx.log.info(`research: venue robustness: ${second.error ?? `${second.cells.length} cells of ${second.venue} (${second.rows} rows) in ${((performance.now() - tVenue) / 1000).toFixed(1)} s`}`);
     venueTests.push(second);
   }
