@@ -192,7 +192,7 @@ describe('perpkit report: research and optimisation pages', () => {
     const d = { ...syntheticResearch(), recorded: { H1: 'pass', H6: 'inconclusive' }, config_recorded: true };
     const why = (x: typeof d) => JSON.stringify(researchReport(x, LEDGER0, '2026-01-01T00:00:00.000Z', 'test').sections.find((s) => s.id === 'verdicts'));
     expect(why({ ...d, specs_changed: [] })).toContain("The recomputed verdict of H1 differs from the one the run recorded: H1: perpkit's verdict rules changed since the run (same spec, the run's config)");
-    expect(why({ ...d, specs_changed: ['H1'] })).toContain('The recomputed verdict of H1 differs from the one the run recorded: H1: its spec changed since the run');
+    expect(why({ ...d, specs_changed: ['H1'] })).toContain('The recomputed verdict of H1 differs from the one the run recorded: H1: the spec the run used is no longer shipped (no file in hypotheses/ or hypotheses/versions/ has its hash)');
     // another hypothesis' spec changing is not H1's cause
     expect(why({ ...d, specs_changed: ['H6'] })).toContain("H1: perpkit's verdict rules changed since the run");
     // H6 is recomputed from the split's bars and funding: a study that could not be made is its cause

@@ -1,8 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runResearch, type CellResult } from '../../src/services/research/index.js';
+import { loadResearch } from '../../src/services/report/research.js';
+import { hypothesesDir } from '../../src/services/research/specs.js';
 import { researchSpec } from '../../src/domain/research.js';
 import { datasetFiles, listOf, SCAN_SQL } from '../../src/store/dataset.js';
 import { ledgerRows, ledgerSpec } from '../../src/store/ledger.js';
@@ -121,5 +123,21 @@ describe('research on the relative target (synthetic, planted vs switched off)',
     expect(status(off, 'significance')).toBe('pass');
     expect(status(off, 'incrementality')).toBe('fail');
     expect(off.verdict).toBe('fail');
+  });
+
+  it('the report judges a run made with H2 version 1 (perp target) with that version, kept in hypotheses/versions/, not with today\'s', async () => {
+    const specDir = join(dirOf(), 'hypotheses');
+    mkdirSync(specDir);
+    copyFileSync(join(hypothesesDir(), 'versions', 'H2.v1.yaml'), join(specDir, 'H2.yaml'));
+    const ctx = await testContext();
+    const run = await runResearch({ root: fixtures.off!.root, split: fixtures.off!.split, segment: 'train+validation', hypotheses: ['H2'], hypotheses_dir: specDir, config: { ...SHORT_SPAN_CONFIG }, args: {} }, ctx);
+    expect(run.hypotheses[0]!.target).toBe('perp');
+    expect(run.cells.every((c) => c.target === 'perp')).toBe(true);
+    const report = await loadResearch(ctx, fixtures.off!.root, run.run_id);
+    expect(report.specs_changed).toEqual([]);
+    expect(report.verdicts[0]!.version).toBe(1);
+    expect(report.verdicts[0]!.target).toBe('perp');
+    expect(report.verdicts[0]!.verdict).toBe(run.hypotheses[0]!.verdict);
+    expect(report.verdicts[0]!.best).toEqual(run.hypotheses[0]!.best);
   });
 });

@@ -7,6 +7,7 @@
  * event study is recomputed from the split's bars and funding when the split still exists; the
  * venue-robustness check (H3) reads the other venues' cells the run recorded in its ledger row.
  */
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServiceContext } from '../../domain/context.js';
 import { missingError, PerpkitError, usageError } from '../../domain/errors.js';
@@ -20,7 +21,7 @@ import type { CellResult } from '../research/cells.js';
 import { evalIntervals, icBySymbol, type EvalSegment } from '../research/panel.js';
 import { settlementStudy, type SettlementStudy } from '../research/settlement.js';
 import type { RecordedVenues } from '../research/venues.js';
-import { loadHypotheses } from '../research/specs.js';
+import { hypothesesDir, loadHypotheses, loadSpecFile, type LoadedSpec } from '../research/specs.js';
 import { judge, type Verdict } from '../research/verdicts.js';
 import { loadSplit } from '../split.js';
 import { chart, r6, table, text } from './common.js';
@@ -145,6 +146,9 @@ export async function loadResearch(ctx: ServiceContext, root: string, runId: str
       viable: r['viable'] === null || r['viable'] === undefined ? null : Boolean(r['viable']),
     };
   });
+  // perp before relative within a (feature, horizon, regime cell) (the SQL order cannot name target: runs written before it have no such column)
+  const cmp = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
+  cells.sort((a, b) => cmp(a.feature, b.feature) || a.horizon_ms - b.horizon_ms || cmp(a.target, b.target) || cmp(a.regime_dim, b.regime_dim) || cmp(a.regime_cell, b.regime_cell));
   const led = (await ledgerRow(ctx, root, runId))[0];
   const detail = j<{ verdicts?: Record<string, string>; unseal_reason?: string | null; venues?: RecordedVenues; config?: unknown }>(led?.detail, {});
   const specHashes = j<Record<string, string>>(first['spec_hashes'], {});
@@ -179,8 +183,10 @@ export async function loadResearch(ctx: ServiceContext, root: string, runId: str
     } else note = `${unreadable}: the event study cannot be recomputed`;
   } else note = 'H6 was not judged in this run';
   const roundTrip = n(first['round_trip_cost']);
-  const specs = ids.length ? loadHypotheses(ids.filter((i) => /^H[1-6]$/.test(i))) : [];
-  // a recomputed verdict that differs: the specs changed (their hashes), or perpkit's verdict rules did
+  // each hypothesis is judged with the spec the run used: the shipped one, or the earlier version
+  // kept byte for byte in hypotheses/versions/ whose hash the run recorded
+  const specs = (ids.length ? loadHypotheses(ids.filter((i) => /^H[1-6]$/.test(i))) : []).map((x) => (specHashes[x.spec.id] === x.hash ? x : archivedSpec(x.spec.id, specHashes[x.spec.id]) ?? x));
+  // a recomputed verdict that differs: the spec the run used is not shipped any more (its hash), or perpkit's verdict rules changed
   const specsChanged = specs.filter((x) => specHashes[x.spec.id] !== x.hash).map((x) => x.spec.id);
   // the other venues' cells the run's venue-robustness check judged (recorded in its ledger row;
   // runs recorded before they were have none: the check then says no second venue)
@@ -211,6 +217,18 @@ export async function loadResearch(ctx: ServiceContext, root: string, runId: str
   };
 }
 
+/** The earlier version of a hypothesis spec in hypotheses/versions/ whose file hash is `hash`, if any. */
+function archivedSpec(id: string, hash: string | undefined): LoadedSpec | null {
+  if (!hash) return null;
+  const dir = join(hypothesesDir(), 'versions');
+  if (!existsSync(dir)) return null;
+  for (const f of readdirSync(dir).filter((x) => x.startsWith(`${id}.v`) && x.endsWith('.yaml'))) {
+    const loaded = loadSpecFile(join(dir, f));
+    if (loaded.hash === hash && loaded.spec.id === id) return loaded;
+  }
+  return null;
+}
+
 const families0 = new Map(FEATURES.map((f) => [f.name, f.family as string]));
 /** a feature's family; a relative-target cell's shown name ends in " (relative)" */
 const familyOf = { get: (name: string): string | undefined => families0.get(name.replace(/ \(relative\)$/, '')) };
@@ -222,7 +240,7 @@ const bp = (v: number | null): number | null => (v === null ? null : r6(v * 1e4)
  * now, differs or could not be made; otherwise perpkit's verdict rules changed since the run.
  */
 function whyDiffers(d: ResearchData, id: string): string {
-  if (d.specs_changed?.includes(id)) return 'its spec changed since the run';
+  if (d.specs_changed?.includes(id)) return 'the spec the run used is no longer shipped (no file in hypotheses/ or hypotheses/versions/ has its hash)';
   if (id === 'H6') return d.settlement ? "its settlement study is recomputed from the split's bars and funding as they are now" : `its settlement study could not be recomputed (${d.settlement_note})`;
   return "perpkit's verdict rules changed since the run (same spec, the run's config)";
 }
@@ -327,7 +345,7 @@ export function researchSections(data: ResearchData): Section[] {
     .map((b) =>
       chart<Chart>({
         id: `buckets-${b.feature}-${b.horizon}`,
-        title: `Magnitude buckets: ${b.feature} ${b.horizon}, mean forward return (bps) by quintile of the feature (monotonicity ${r6(b.monotonicity) ?? 'n/a'}, p ${r6(b.monotonicity_p) ?? 'n/a'})`,
+        title: `Magnitude buckets: ${b.feature} ${b.horizon}, mean forward ${b.target === 'relative' ? 'perp-minus-spot ' : ''}return (bps) by quintile of the feature (monotonicity ${r6(b.monotonicity) ?? 'n/a'}, p ${r6(b.monotonicity_p) ?? 'n/a'})`,
         kind: 'bar',
         data: { categories: (b.buckets ?? []).map((k) => `Q${k.bucket}`), series: [{ name: 'mean return (bps)', values: (b.buckets ?? []).map((k) => bp(k.mean_return)) }], errors: null, y_unit: 'bps' },
       }),
@@ -362,7 +380,7 @@ export function researchSections(data: ResearchData): Section[] {
   const verdictRows: Array<Array<string | number | null>> = [];
   for (const v of d.verdicts) {
     const rec = d.recorded[v.id] ?? 'n/a';
-    verdictRows.push([v.id, v.title, v.verdict, rec, 'best cell', v.best ? `${v.best.feature} ${v.best.horizon}: IC ${r6(v.best.ic)}, t ${r6(v.best.t_nw)}, BH p ${r6(v.best.p_bh)}` : 'none']);
+    verdictRows.push([v.id, v.title, v.verdict, rec, 'best cell', v.best ? `${v.best.feature}${v.target === 'relative' ? ' (relative)' : ''} ${v.best.horizon}: IC ${r6(v.best.ic)}, t ${r6(v.best.t_nw)}, BH p ${r6(v.best.p_bh)}` : 'none']);
     for (const c of v.checks) verdictRows.push([v.id, '', '', '', `${c.name}: ${c.status}`, c.reason]);
   }
   const differs = d.verdicts.filter((v) => d.recorded[v.id] !== undefined && d.recorded[v.id] !== v.verdict).map((v) => v.id);
@@ -371,7 +389,7 @@ export function researchSections(data: ResearchData): Section[] {
     text(
       differs.length
         ? `The recomputed verdict of ${differs.join(', ')} differs from the one the run recorded: ${d.config_recorded ? differs.map((id) => `${id}: ${whyDiffers(d, id)}`).join('; ') : `the run used a config other than the defaults (config hash ${d.config_hash.slice(0, 12)}; ${d.config_invalid ? `its recorded config does not validate now: ${d.config_invalid}` : 'this run did not record its config'}) or the specs changed`}; the recorded verdict is the run's.`
-        : `Verdicts recomputed from the stored cells with the shipped specs and ${d.config_recorded ? "the run's config (recorded in the ledger)" : 'the default config'}; they agree with what the run recorded in the ledger.`,
+        : `Verdicts recomputed from the stored cells with the specs the run used (shipped, or kept in hypotheses/versions/) and ${d.config_recorded ? "the run's config (recorded in the ledger)" : 'the default config'}; they agree with what the run recorded in the ledger.`,
     ),
   ];
   const st = d.settlement;
