@@ -81,7 +81,7 @@ const round = (x: number | null, d = 4): number | null => (x === null ? null : N
  * on the trades run), and whether the run's verdict matches, with the primary check's reason where
  * it does not.
  */
-type Judged = { id: string; verdict: string; checks: Array<{ name: string; status: string; reason: string }> };
+type Judged = { id: string; verdict: string; checks: Array<{ name: string; status: string; reason: string }>; features_used?: Array<{ feature: string; judged: string }> };
 function recoveryOf(root: string, verdicts: Judged[], onTrades: { planted: Judged; none: Judged } | null): Array<Record<string, unknown>> {
   const truth = JSON.parse(readFileSync(join(root, 'synthetic', 'ground_truth', 'synthetic', 'truth.json'), 'utf8')) as { effects: typeof DEFAULT_EFFECTS };
   const e = truth.effects;
@@ -94,7 +94,7 @@ function recoveryOf(root: string, verdicts: Judged[], onTrades: { planted: Judge
     H6: e.settlement.effect_bps > 0,
   };
   const primaryOf = (v: Judged) => v.checks.find((c) => ['significance', 'modulation', 'event_study'].includes(c.name) && c.status !== 'info');
-  const standIn = (v: Judged): boolean => v.checks.some((c) => c.name === 'feature_choice' && c.reason.includes('judged on its fallback'));
+  const standIn = (v: Judged): boolean => (v.features_used ?? []).some((f) => f.judged !== f.feature);
   const rows = verdicts.map((v) => {
     const primary = primaryOf(v);
     const isPlanted = planted[v.id] ?? false;

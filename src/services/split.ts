@@ -546,6 +546,7 @@ async function readSegmentRows(o: ReadSegmentOptions, ctx: ServiceContext): Prom
     if (missing.length) {
       throw missingError(`the ${o.dataset} of split ${o.name}'s scope${foreign ? ` on venue ${venue}` : ''} have no column(s) ${missing.join(', ')}`, {
         hint: o.dataset === 'features' ? `rebuild the features with every family: perpkit features${foreign ? ` --venue ${venue}` : ''} --set all` : `rebuild the labels (perpkit features${foreign ? ` --venue ${venue}` : ''} --labels${missing.includes('rel_return') ? '; labels built before their spot leg have no rel_return, which the relative target reads' : ''}) and re-create the split with --replace`,
+        details: { split: o.name, dataset: o.dataset, columns: missing },
       });
     }
     await execQuery(ctx.db, 'split/segment_columns', params, { idents: { table, cols } });

@@ -1,13 +1,13 @@
 /**
  * The research tear sheet: the `research` dataset's rows of one run (keyed by run_id) and its
- * ledger trial. The verdict table is recomputed from the stored cells with the shipped hypothesis
- * specs and the config the run recorded (the defaults for older runs; the dataset does not store
- * verdicts), and shown next to
+ * ledger trial. The verdict table is recomputed from the stored cells with the hypothesis specs the
+ * run used (shipped, or an earlier version in hypotheses/versions/ with the hash it recorded) and the
+ * config the run recorded (the defaults for older runs; the dataset does not store verdicts), and
+ * shown next to
  * the verdicts the run recorded in the ledger; a difference is said on the page. The settlement
  * event study is recomputed from the split's bars and funding when the split still exists; the
  * venue-robustness check (H3) reads the other venues' cells the run recorded in its ledger row.
  */
-import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServiceContext } from '../../domain/context.js';
 import { missingError, PerpkitError, usageError } from '../../domain/errors.js';
@@ -21,7 +21,7 @@ import type { CellResult } from '../research/cells.js';
 import { evalIntervals, icBySymbol, type EvalSegment } from '../research/panel.js';
 import { settlementStudy, type SettlementStudy } from '../research/settlement.js';
 import type { RecordedVenues } from '../research/venues.js';
-import { hypothesesDir, loadHypotheses, loadSpecFile, type LoadedSpec } from '../research/specs.js';
+import { archivedSpec, loadHypotheses } from '../research/specs.js';
 import { judge, type Verdict } from '../research/verdicts.js';
 import { loadSplit } from '../split.js';
 import { chart, r6, table, text } from './common.js';
@@ -215,18 +215,6 @@ export async function loadResearch(ctx: ServiceContext, root: string, runId: str
     config_recorded: recordedCfg?.success === true,
     ...(recordedCfg && !recordedCfg.success ? { config_invalid: recordedCfg.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') } : {}),
   };
-}
-
-/** The earlier version of a hypothesis spec in hypotheses/versions/ whose file hash is `hash`, if any. */
-function archivedSpec(id: string, hash: string | undefined): LoadedSpec | null {
-  if (!hash) return null;
-  const dir = join(hypothesesDir(), 'versions');
-  if (!existsSync(dir)) return null;
-  for (const f of readdirSync(dir).filter((x) => x.startsWith(`${id}.v`) && x.endsWith('.yaml'))) {
-    const loaded = loadSpecFile(join(dir, f));
-    if (loaded.hash === hash && loaded.spec.id === id) return loaded;
-  }
-  return null;
 }
 
 const families0 = new Map(FEATURES.map((f) => [f.name, f.family as string]));

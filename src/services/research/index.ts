@@ -249,7 +249,7 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
     ctx,
   ).catch((err: unknown) => {
     // labels built before their spot leg: name what still runs on them (the perp target)
-    if (err instanceof PerpkitError && err.kind === 'missing' && /\brel_return\b/.test(err.message)) {
+    if (err instanceof PerpkitError && err.kind === 'missing' && (err.details?.['columns'] as string[] | undefined)?.includes('rel_return')) {
       const perpSpecs = specs.filter((s) => s.spec.target === 'perp').map((s) => s.spec.id);
       const instead = specs.length ? (perpSpecs.length ? `, or judge the perp-target hypotheses only: --hypothesis ${perpSpecs.join(',')}` : '') : ', or drop --target relative';
       throw missingError(`${err.message} (the relative target${specs.length ? ` of ${specs.filter((s) => s.spec.target === 'relative').map((s) => s.spec.id).join(', ')}` : ''} reads it)`, { hint: `${err.hint ?? ''}${instead}` });
@@ -304,38 +304,19 @@ export async function runResearch(o: ResearchOptions, ctx: ServiceContext): Prom
   // this timeframe, over the split's own intervals (research/venues.ts).
   const venueSpecs = specs.filter((s) => s.spec.requires_second_venue);
   const others = venueSpecs.length ? await otherVenues(o.root, split.venue, split.timeframe) : [];
+  const venueTargets = RESEARCH_TARGETS.flatMap((t) => {
+    const vf = specFeatures(venueSpecs.filter((s) => s.spec.target === t));
+    return vf.length ? [{ target: t, features: vf, cfg: cfgOf(t) }] : [];
+  });
   const venueTests: SecondVenue[] = [];
   for (const [k, venue] of others.entries()) {
     const tVenue = performance.now();
     ctx.log.progress(`research: venue robustness on ${venue} (${k + 1}/${others.length})`);
-    // one read of the venue per target its specs name; the cells of every target in one entry
-    const parts: SecondVenue[] = [];
-    for (const t of RESEARCH_TARGETS) {
-      const vf = specFeatures(venueSpecs.filter((s) => s.spec.target === t));
-      if (!vf.length) continue;
-      const part = await secondVenueCells(
-        {
-          root: o.root,
-          split: o.split,
-          segment: o.segment,
-          venue,
-          features: vf,
-          needed: [...new Set([...vf, ...cfgOf(t).baseline_features, cfg.stress_feature])],
-          horizons: horizonJobs,
-          read,
-          cfg: cfgOf(t),
-          target: t,
-        },
-        ctx,
-      );
-      parts.push(part);
-    }
+    const second = await secondVenueCells(
+      { root: o.root, split: o.split, segment: o.segment, venue, targets: venueTargets, stress_feature: cfg.stress_feature, horizons: horizonJobs, read },
+      ctx,
+    );
     ctx.log.progressDone();
-    if (!parts.length) continue;
-    // the venue could not be tested only if no target's read worked; otherwise the cells that were read count
-    const read0 = parts.find((p) => !p.error);
-    const error = read0 ? '' : [...new Set(parts.map((p) => p.error).filter(Boolean))].join('; ');
-    const second: SecondVenue = { ...(read0 ?? parts[0]!), cells: parts.flatMap((p) => p.cells), ...(error ? { error } : {}) };
     ctx.log.info(`research: venue robustness: ${second.error ?? `${second.cells.length} cells of ${second.venue} (${second.rows} rows) in ${((performance.now() - tVenue) / 1000).toFixed(1)} s`}`);
     venueTests.push(second);
   }

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
@@ -56,4 +56,18 @@ export function loadHypotheses(ids: string[], dir = hypothesesDir()): LoadedSpec
     if (loaded.spec.id !== id) throw usageError(`${loaded.path} declares id ${loaded.spec.id}, expected ${id}`);
     return loaded;
   });
+}
+
+/**
+ * The earlier version of a spec kept byte for byte in hypotheses/versions/ (<id>.v<N>.yaml) whose
+ * file hash is `hash` (what a run recorded), or null: the report judges an old run with it.
+ */
+export function archivedSpec(id: string, hash: string | undefined, dir = hypothesesDir()): LoadedSpec | null {
+  const versions = join(dir, 'versions');
+  if (!hash || !existsSync(versions)) return null;
+  for (const f of readdirSync(versions).filter((x) => x.startsWith(`${id}.v`) && x.endsWith('.yaml'))) {
+    const loaded = loadSpecFile(join(versions, f));
+    if (loaded.hash === hash && loaded.spec.id === id) return loaded;
+  }
+  return null;
 }

@@ -37,34 +37,35 @@ export interface SecondVenueOptions {
   split: string;
   segment: EvalSegment;
   venue: string;
-  /** the features whose cells are compared, and the columns the cells need besides (baseline, stress) */
-  features: string[];
-  needed: string[];
+  /** per target the run's specs name: the features whose cells are compared, and the run's config for it (its baseline stack) */
+  targets: Array<{ target: ResearchTarget; features: string[]; cfg: ResearchConfig }>;
+  /** the point-in-time stress measure the cells read besides (the run's config) */
+  stress_feature: string;
   /** the run's horizons with their Newey-West lags */
   horizons: HorizonJob[];
   read: SegmentRead;
-  /** the run's config for this target (on the relative target: its baseline stack with relative_baseline_features) */
-  cfg: ResearchConfig;
-  /** the label the cells are computed on, as the run's */
-  target: ResearchTarget;
 }
 
 export async function secondVenueCells(o: SecondVenueOptions, ctx: ServiceContext): Promise<SecondVenue> {
-  // o.read carries the run's look at a sealed segment: these reads record no second unsealing
+  // one read of the venue for every target (o.read carries the run's look at a sealed segment: no second unsealing)
+  const needed = [...new Set(o.targets.flatMap((t) => [...t.features, ...t.cfg.baseline_features]).concat(o.stress_feature))];
   let loaded: Awaited<ReturnType<typeof loadPanels>>;
   try {
-    loaded = await loadPanels({ root: o.root, split: o.split, segment: o.segment, features: o.needed, horizons: o.horizons.map((h) => h.horizon), read: { ...o.read, venue: o.venue }, relative: o.target === 'relative' }, ctx);
+    loaded = await loadPanels({ root: o.root, split: o.split, segment: o.segment, features: needed, horizons: o.horizons.map((h) => h.horizon), read: { ...o.read, venue: o.venue }, relative: o.targets.some((t) => t.target === 'relative') }, ctx);
   } catch (err) {
     // nothing of the second venue to test (no features, labels or horizons there): the check says so
     if (err instanceof PerpkitError && err.kind === 'missing') return { venue: o.venue, cells: [], rows: 0, error: err.message };
     throw err;
   }
   // the pooled cells only (no regime dimensions), of the run's own horizons (those the second venue has labels for)
-  const grid = gridOf({ panel: o.target === 'relative' ? relativePanel(loaded.panel) : loaded.panel, train: loaded.train, dims: [], cfg: o.cfg });
   const stored = new Set(loaded.horizons.map((h) => h.horizon));
   const horizons = o.horizons.filter((h) => stored.has(h.horizon));
-  const cells = o.features.flatMap((f) => featureCells(grid, [], o.cfg, f, horizons).filter((c) => c.regime_dim === 'all'));
-  for (const c of cells) c.target = o.target;
+  const cells = o.targets.flatMap(({ target, features, cfg }) => {
+    const grid = gridOf({ panel: target === 'relative' ? relativePanel(loaded.panel) : loaded.panel, train: loaded.train, dims: [], cfg });
+    const got = features.flatMap((f) => featureCells(grid, [], cfg, f, horizons).filter((c) => c.regime_dim === 'all'));
+    for (const c of got) c.target = target;
+    return got;
+  });
   return { venue: o.venue, cells, rows: loaded.panel.rows, ...(loaded.folds ? { folds: loaded.folds } : {}) };
 }
 
