@@ -16,8 +16,11 @@
  *   (`SideRanks` carries the mask it was computed for; a cache compares it bit for bit).
  * - sum dx^2 and sum dy^2 need no pass: for doubled average ranks they are (n^3 - n - ties) / 3.
  * - One pass in row order (`groupSumsOf`) then reads both sides' ranks: sum dx dy per group, and for
- *   the pooled groupings (asset x cell) the per-row contributions u = dx dy / (sd_x sd_y), summed per
- *   group and by decision time (the series whose Newey-West variance gives the pooled IC's t).
+ *   the pooled groupings (asset x cell) the per-row contributions u = dx dy / (sd_x sd_y) summed by
+ *   decision time (the series whose Newey-West variance gives the pooled IC's t). Per row and pooled
+ *   grouping that is three additions: the product, the contribution, and the hit counter (positive
+ *   and negative hits packed in one number). A group's sum of u is its sum dx dy / (sd_x sd_y), and
+ *   the rows counted per decision time depend on the rows used only: counted once per X ranking.
  *
  * Equal to the per-group definitions (descriptive.pearson of average ranks) up to rounding.
  */
@@ -172,12 +175,14 @@ export interface SideRanks {
   /** valid rows per group, and the tie sums sum (t^3 - t) per group */
   cnt: Int32Array;
   ties: Float64Array;
+  /** pooled groupings: valid rows per cell and decision time, for the decision times tIdx (computed once per ranking by groupSumsOf), or null */
+  tcnt: { tIdx: Int32Array; counts: Int32Array } | null;
 }
 
 /** Empty ranks of a set's size (buffers reused by rankSide). */
 export function sideRanksFor(set: GroupSet): SideRanks {
   const total = set.off[set.K]!;
-  return { valid: new Uint8Array(set.N), r: new Int32Array(set.N * set.K), cnt: new Int32Array(total), ties: new Float64Array(total) };
+  return { valid: new Uint8Array(set.N), r: new Int32Array(set.N * set.K), cnt: new Int32Array(total), ties: new Float64Array(total), tcnt: null };
 }
 
 /**
@@ -227,6 +232,7 @@ export function rankSide(set: GroupSet, col: RankedColumn | SortedColumn, valid:
     closeBlock(K, tab, ordered, order, p, q, valid, t, cnt, ties);
     p = q;
   }
+  out.tcnt = null;
   return out;
 }
 
@@ -256,20 +262,65 @@ export function groupSums(set: GroupSet, x: RankedColumn, y: RankedColumn, valid
 /**
  * groupSums from both sides' ranks (computed for the same rows: their masks must be equal). One
  * pass in row order: sum dx dy per group, and over the pooled groupings the contributions u per
- * group and decision time, with the hit counts.
+ * group and decision time, with the hit counts (one counter per group: pos + HIT_BASE x neg).
  */
 export function groupSumsOf(set: GroupSet, xr: SideRanks, yr: SideRanks, tIdx: Int32Array, sign: Int8Array | null): GroupSums {
-  if (!sameMask(xr.valid, yr.valid)) throw new Error('research grid: the two sides were ranked over different rows');
-  const { N, K, pooled, table, series } = set;
   const s = set.sums;
-  const { cnt, sxy, usum, pos, neg, tsum, tcnt } = s;
-  for (const a of [sxy, usum, pos, neg, tsum, tcnt]) a.fill(0);
+  const { N, K, pooled, table, series } = set;
+  const { c1s, inv } = startSums(set, xr, yr, s);
+  const { sxy, pos, tsum } = s;
+  const valid = xr.valid;
+  const rx = xr.r;
+  const ry = yr.r;
+  for (let i = 0; i < N; i++) {
+    if (valid[i] !== 1) continue;
+    const b = i * K;
+    const t = tIdx[i]!;
+    const hv = hitValue(sign, i);
+    // the pooled groupings (asset x cell): products, contributions by decision time and hits
+    for (let k = 0; k < pooled; k++) {
+      const idx = table[b + k]!;
+      if (idx < 0) continue;
+      const c1 = c1s[idx]!;
+      const d = (rx[b + k]! - c1) * (ry[b + k]! - c1);
+      sxy[idx] = sxy[idx]! + d;
+      pos[idx] = pos[idx]! + hv;
+      const e = series[idx]! + t;
+      tsum[e] = tsum[e]! + d * inv[idx]!;
+    }
+    // the others: the products only
+    for (let k = pooled; k < K; k++) {
+      const idx = table[b + k]!;
+      if (idx < 0) continue;
+      const c1 = c1s[idx]!;
+      sxy[idx] = sxy[idx]! + (rx[b + k]! - c1) * (ry[b + k]! - c1);
+    }
+  }
+  finishSums(set, xr, inv, tIdx, s);
+  return s;
+}
+
+/** A row's packed hit: 1 for a positive sign agreement, HIT_BASE for a negative one, 0 for none. */
+function hitValue(sign: Int8Array | null, i: number): number {
+  const sg = sign ? sign[i]! : 0;
+  return sg > 0 ? 1 : sg < 0 ? HIT_BASE : 0;
+}
+
+/**
+ * Clears the sums of a pass and sets what needs no pass: counts, tie sums, sxx and syy. Returns each
+ * group's centre (count + 1 in doubled ranks, read once per row and grouping) and 1 / (sd_x sd_y)
+ * (0 where the contributions are undefined: fewer than 3 rows or a constant side).
+ */
+function startSums(set: GroupSet, xr: SideRanks, yr: SideRanks, s: GroupSums): { c1s: Float64Array; inv: Float64Array } {
+  if (!sameMask(xr.valid, yr.valid)) throw new Error('research grid: the two sides were ranked over different rows');
+  if (set.N >= HIT_BASE) throw new Error(`research grid: ${set.N} rows exceed the hit counters' ${HIT_BASE}`);
+  const { cnt, sxy, pos, tsum } = s;
+  for (const a of [sxy, pos, tsum]) a.fill(0);
   cnt.set(xr.cnt);
   s.tiesX.set(xr.ties);
   s.tiesY.set(yr.ties);
   const total = cnt.length;
   const inv = new Float64Array(total);
-  // the groups' centre (count + 1, in doubled ranks) as a double, read once per row and grouping
   const c1s = new Float64Array(total);
   for (let idx = 0; idx < total; idx++) {
     const n = cnt[idx]!;
@@ -282,40 +333,58 @@ export function groupSumsOf(set: GroupSet, xr: SideRanks, yr: SideRanks, tIdx: I
     const sdy = Math.sqrt(s.syy[idx]! / n);
     if (sdx > 0 && sdy > 0) inv[idx] = 1 / (sdx * sdy);
   }
+  return { c1s, inv };
+}
+
+/** After the pass: the pooled groups' sums of contributions (u = dx dy / (sd_x sd_y)), the hits unpacked, the series' counts. */
+function finishSums(set: GroupSet, xr: SideRanks, inv: Float64Array, tIdx: Int32Array, s: GroupSums): void {
+  const total = s.cnt.length;
+  const pooledEnd = set.off[set.pooled]!;
+  for (let idx = 0; idx < total; idx++) {
+    s.usum[idx] = idx < pooledEnd && inv[idx] !== 0 ? s.sxy[idx]! * inv[idx]! : 0;
+    const h = s.pos[idx]!;
+    const ng = Math.floor(h / HIT_BASE);
+    s.neg[idx] = ng;
+    s.pos[idx] = h - ng * HIT_BASE;
+  }
+  s.tcnt.set(timeCounts(set, xr, inv, tIdx));
+}
+
+/** Base of the packed hit counters (pos + HIT_BASE x neg stays an exact double below 2^52). */
+const HIT_BASE = 2 ** 26;
+
+/**
+ * Rows per cell and decision time of the pooled groupings that count in the series (valid, in a
+ * group whose contributions are defined): the valid rows' counts are kept with the side's ranks
+ * (they depend on the mask only); rows of groups without contributions (fewer than 3 rows, or a
+ * constant side) are taken out of a copy.
+ */
+function timeCounts(set: GroupSet, xr: SideRanks, inv: Float64Array, tIdx: Int32Array): Int32Array {
+  const { N, K, pooled, table, series } = set;
   const valid = xr.valid;
-  const rx = xr.r;
-  const ry = yr.r;
+  if (!xr.tcnt || xr.tcnt.tIdx !== tIdx) {
+    const c = new Int32Array(set.sums.tcnt.length);
+    for (let i = 0; i < N; i++) {
+      if (valid[i] !== 1) continue;
+      for (let k = 0, b = i * K; k < pooled; k++) {
+        const idx = table[b + k]!;
+        if (idx >= 0) c[series[idx]! + tIdx[i]!]!++;
+      }
+    }
+    xr.tcnt = { tIdx, counts: c };
+  }
+  let none = false;
+  for (let idx = 0; idx < set.off[pooled]!; idx++) if (xr.cnt[idx]! > 0 && inv[idx] === 0) none = true;
+  if (!none) return xr.tcnt.counts;
+  const c = Int32Array.from(xr.tcnt.counts);
   for (let i = 0; i < N; i++) {
     if (valid[i] !== 1) continue;
-    const b = i * K;
-    const sg = sign ? sign[i]! : 0;
-    const t = tIdx[i]!;
-    // the pooled groupings (asset x cell): products, contributions and hits
-    for (let k = 0; k < pooled; k++) {
+    for (let k = 0, b = i * K; k < pooled; k++) {
       const idx = table[b + k]!;
-      if (idx < 0) continue;
-      const c1 = c1s[idx]!;
-      const d = (rx[b + k]! - c1) * (ry[b + k]! - c1);
-      sxy[idx] = sxy[idx]! + d;
-      if (sg > 0) pos[idx]!++;
-      else if (sg < 0) neg[idx]!++;
-      const w = inv[idx]!;
-      if (w === 0) continue;
-      const u = d * w;
-      usum[idx] = usum[idx]! + u;
-      const e = series[idx]! + t;
-      tsum[e] = tsum[e]! + u;
-      tcnt[e]!++;
-    }
-    // the others: the products only
-    for (let k = pooled; k < K; k++) {
-      const idx = table[b + k]!;
-      if (idx < 0) continue;
-      const c1 = c1s[idx]!;
-      sxy[idx] = sxy[idx]! + (rx[b + k]! - c1) * (ry[b + k]! - c1);
+      if (idx >= 0 && inv[idx] === 0) c[series[idx]! + tIdx[i]!]!--;
     }
   }
-  return s;
+  return c;
 }
 
 /** Spearman correlation of one group from its sums (descriptive.pearson of the ranks); NaN when undefined. */

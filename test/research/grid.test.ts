@@ -9,7 +9,7 @@ import { walkForwardResiduals } from '../../src/stats/incremental.js';
 import { mulberry32, normalGenerator } from '../../src/stats/random.js';
 import { walkForwardResidualsFast } from '../../src/stats/research-incremental.js';
 import { DIRECT_LAGS, hacSum, longRunVarianceFast, sortColumn } from '../../src/stats/research-kernels.js';
-import { groupPearsonOf, groupSums, makeGroupSet, rankedColumn } from '../../src/stats/research-fused.js';
+import { groupPearsonOf, groupSums, groupSumsOf, makeGroupSet, rankedColumn, rankSide } from '../../src/stats/research-fused.js';
 import { pearson, rankAverage } from '../../src/stats/descriptive.js';
 
 // The fast grid (research/grid.ts) against the plain per-cell loops (cells.computeFeatureHorizon),
@@ -197,6 +197,35 @@ describe('research kernels', () => {
     let total = 0;
     for (let t = 0; t < 5; t++) total += s.tsum[t]!;
     expect(total).toBeCloseTo(s.usum[0]! + s.usum[1]!, 12);
+  });
+  it('groupSumsOf: hits per pooled group, and the series counts leave out groups without contributions (recounted for other decision times)', () => {
+    // pooled grouping: 3 assets x 1 cell; asset 1 has a constant x (no contributions), asset 2 two valid rows (under 3)
+    const x = Float64Array.from([1, 4, 2, 3, 5, 7, 7, 7, 7, 2, 9, 1]);
+    const y = Float64Array.from([0.3, -0.2, 0.5, 0.1, -0.4, 0.2, 0.6, -0.1, 0.3, 0.7, -0.5, 0.2]);
+    const g = Int32Array.from([0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2]);
+    const valid = Uint8Array.from(x, (_, i) => (i === 11 ? 0 : 1));
+    const sign = Int8Array.from(x, (v, i) => Math.sign(v - 4) * Math.sign(y[i]!));
+    const set = makeGroupSet(12, [{ group: g, size: 3, cells: 1 }], 1, 4);
+    const xr = rankSide(set, sortColumn(x), valid);
+    const yr = rankSide(set, sortColumn(y), valid);
+    const t1 = Int32Array.from({ length: 12 }, (_, i) => i % 4);
+    const s = groupSumsOf(set, xr, yr, t1, sign);
+    for (const a of [0, 1, 2]) {
+      const rows = [...g.keys()].filter((i) => g[i] === a && valid[i] === 1);
+      expect(s.pos[a]).toBe(rows.filter((i) => sign[i]! > 0).length);
+      expect(s.neg[a]).toBe(rows.filter((i) => sign[i]! < 0).length);
+    }
+    expect(s.pos[0]! + s.neg[0]!).toBeGreaterThan(2);
+    expect(s.neg[1]! + s.neg[2]!).toBeGreaterThan(0);
+    // only asset 0's rows (0..4) count in the series: times 0, 1, 2, 3, 0
+    expect(Array.from(s.tcnt)).toEqual([2, 1, 1, 1]);
+    expect(s.usum[1]).toBe(0);
+    expect(s.usum[2]).toBe(0);
+    // the same ranks with other decision times: counted again, not taken from the first call's
+    const t2 = Int32Array.from({ length: 12 }, (_, i) => 3 - (i % 4));
+    expect(Array.from(groupSumsOf(set, xr, yr, t2, sign).tcnt)).toEqual([1, 1, 1, 2]);
+    // and again with the first times
+    expect(Array.from(groupSumsOf(set, xr, yr, t1, null).tcnt)).toEqual([2, 1, 1, 1]);
   });
   it('sortColumn (radix): the finite rows in numeric order, ties in row order, -0 = 0, tie blocks marked', () => {
     const u = mulberry32(21);
