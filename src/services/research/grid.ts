@@ -11,7 +11,7 @@ import type { CellResult, FeatureHorizonInput } from './cells.js';
 import { emptyCell } from './cells.js';
 import { column, sideRanks, type GridIndex } from './grid-index.js';
 import { crossSectional } from './grid-cross.js';
-import { ecdf, quantileOf, sortedFinite } from './pooled.js';
+import { quantileOf, sortedFinite } from './pooled.js';
 
 /**
  * The research grid over typed arrays: the panel's rows are laid out once (assets in panel order,
@@ -266,28 +266,48 @@ function gridAllCellExtras(ix: GridIndex, o: FeatureHorizonInput, valid: Uint8Ar
   }
   Object.assign(r, { buckets, monotonicity: mono.rho, monotonicity_p: mono.p_value, spread, spread_ci_low: lo95, spread_ci_high: hi95 });
   // Turnover does not depend on the horizon: once per feature.
-  if (!ix.turnover.has(o.feature)) {
-    let tSum = 0;
-    let tN = 0;
-    for (const a of ix.panel.assets) {
-      const x = a.features.get(o.feature);
-      const tr = sortedFinite(ix.train.get(a.symbol)?.get(o.feature));
-      if (!x || tr.length === 0) continue;
-      let prev = Number.NaN;
-      for (let i = 0; i < x.length; i++) {
-        const q = Number.isFinite(x[i]!) ? ecdf(tr, x[i]!) : Number.NaN;
-        if (Number.isFinite(q) && Number.isFinite(prev)) {
-          tSum += Math.abs(q - prev);
-          tN++;
-        }
-        prev = q;
-      }
-    }
-    ix.turnover.set(o.feature, tN ? tSum / tN : null);
-  }
+  if (!ix.turnover.has(o.feature)) ix.turnover.set(o.feature, featureTurnover(ix, o.feature, X));
   r.turnover = ix.turnover.get(o.feature) ?? null;
   gridIncrementality(ix, o, r);
   crossSectional(ix, o.feature, valid, X, Y, o.lags, r);
+}
+
+/**
+ * The signal's turnover (cells.turnover): the mean absolute change of each row's place in its
+ * asset's training distribution (the empirical CDF) between consecutive rows. The CDF values come
+ * from one walk over the feature's sorted column, each asset's training values merged in as the
+ * values rise (no binary search per row); the same numbers as ecdf, summed in the same order.
+ */
+function featureTurnover(ix: GridIndex, feature: string, X: Float64Array): number | null {
+  const { order } = column(ix, `f:${feature}`, (a) => a.features.get(feature), false).sorted;
+  const trs = ix.symbols.map((sym) => sortedFinite(ix.train.get(sym)?.get(feature)));
+  const q = new Float64Array(ix.N).fill(Number.NaN);
+  const ptr = new Int32Array(ix.A);
+  for (let j = 0; j < order.length; j++) {
+    const i = order[j]!;
+    const a = ix.assetOf[i]!;
+    const tr = trs[a]!;
+    if (tr.length === 0) continue;
+    const v = X[i]!;
+    let p = ptr[a]!;
+    while (p < tr.length && tr[p]! <= v) p++;
+    ptr[a] = p;
+    q[i] = p / tr.length;
+  }
+  let tSum = 0;
+  let tN = 0;
+  for (let a = 0; a < ix.A; a++) {
+    let prev = Number.NaN;
+    for (let i = ix.offsets[a]!; i < ix.offsets[a + 1]!; i++) {
+      const v = q[i]!;
+      if (Number.isFinite(v) && Number.isFinite(prev)) {
+        tSum += Math.abs(v - prev);
+        tN++;
+      }
+      prev = v;
+    }
+  }
+  return tN ? tSum / tN : null;
 }
 
 export { REGIME_FEATURES };
