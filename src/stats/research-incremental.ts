@@ -16,21 +16,29 @@ function solveOrNull(xtx: number[][], xty: number[]): number[] | null {
   return out.every((v) => Number.isFinite(v)) ? out : null;
 }
 
-export function walkForwardResidualsFast(inp: WalkForwardInput, folds: number, embargo: number): WalkForwardResiduals {
+/**
+ * The label's side of the walk-forward regressions for one set of usable rows (the same for every
+ * feature with those rows): per fold, the running sums of the [1, baseline] products and the
+ * label's with them at the fold's training prefix, label ~ baseline's coefficients, and each test
+ * row's baseline prediction. Kept by the caller (research/grid.ts, per asset and horizon) and
+ * reused only for the same label, baseline, times, folds and embargo over equal usable rows.
+ */
+export interface WalkForwardLabelSide {
+  label: ArrayLike<number>;
+  baseline: ReadonlyArray<ArrayLike<number>>;
+  time: ArrayLike<number>;
+  folds: number;
+  embargo: number;
+  /** usable rows (finite feature, label, time and baseline), ascending */
+  okRows: Int32Array;
+  fold: Array<{ used: number; r0: number; r1: number; S: Float64Array; Sy: Float64Array; ySum: number; bY: number[] | null } | null>;
+  /** per usable row (index into okRows): its fold's baseline prediction of the label (NaN outside) */
+  pb: Float64Array;
+}
+
+/** Rows with a finite feature, label, time and baseline, ascending (okN of okRows used). */
+function usableRows(inp: WalkForwardInput): Int32Array {
   const n = inp.time.length;
-  for (let i = 1; i < n; i++) if (!(inp.time[i]! >= inp.time[i - 1]!)) return walkForwardResiduals(inp, folds, embargo);
-  const nan = (): Float64Array => new Float64Array(n).fill(Number.NaN);
-  const out: WalkForwardResiduals = {
-    feature_resid: nan(),
-    label_resid: nan(),
-    pred_base: nan(),
-    pred_full: nan(),
-    fold: new Int32Array(n).fill(-1),
-    folds_used: 0,
-    r2_oos_base: null,
-    r2_oos_full: null,
-    r2_lift: null,
-  };
   const B = inp.baseline.length;
   let okN = 0;
   const okRows = new Int32Array(n);
@@ -40,8 +48,28 @@ export function walkForwardResidualsFast(inp: WalkForwardInput, folds: number, e
     for (let b = 0; b < B; b++) if (!Number.isFinite(inp.baseline[b]![i]!)) all = false;
     if (all) okRows[okN++] = i;
   }
-  if (okN < 10 || folds < 1) return out;
-  // the usable rows' times, ascending (rows are in time order): each fold's test rows are one run of them
+  return okRows.subarray(0, okN);
+}
+
+function sameSide(side: WalkForwardLabelSide | null, inp: WalkForwardInput, okRows: Int32Array, folds: number, embargo: number): side is WalkForwardLabelSide {
+  if (!side || side.label !== inp.label || side.time !== inp.time || side.folds !== folds || side.embargo !== embargo) return false;
+  if (side.baseline.length !== inp.baseline.length || side.baseline.some((b, k) => b !== inp.baseline[k])) return false;
+  if (side.okRows.length !== okRows.length) return false;
+  for (let r = 0; r < okRows.length; r++) if (side.okRows[r] !== okRows[r]) return false;
+  return true;
+}
+
+/**
+ * The label side over usable rows: the folds' training prefixes and test runs, the [1, baseline]
+ * and label sums at each prefix (the same additions in the same order as the one-pass loop, each
+ * sum on its own), label ~ baseline per fold and the test rows' baseline predictions.
+ */
+function labelSide(inp: WalkForwardInput, okRows: Int32Array, folds: number, embargo: number): WalkForwardLabelSide {
+  const okN = okRows.length;
+  const B = inp.baseline.length;
+  const p = B + 1;
+  const q = B + 2;
+  const base = inp.baseline;
   const okTime = new Float64Array(okN);
   for (let r = 0; r < okN; r++) okTime[r] = inp.time[okRows[r]!]!;
   const tMin = okTime[0]!;
@@ -58,60 +86,120 @@ export function walkForwardResidualsFast(inp: WalkForwardInput, folds: number, e
     return lo;
   };
   const width = (tMax - tMin) / (folds + 1);
-  // running sums over the rows [1, baseline..., feature] (upper triangle, row-major q x q), label
-  // products and label sum; typed arrays, the same additions in the same order as the per-fold loops
-  const q = B + 2;
+  // running sums over the rows of [1, baseline...] (upper triangle of the q x q layout) and the label
   const S = new Float64Array(q * q);
   const Sy = new Float64Array(q);
   let ySum = 0;
   let used = 0;
-  const row = new Float64Array(q).fill(1);
-  const base = inp.baseline;
-  let sseB = 0;
-  let sseF = 0;
-  let sst = 0;
-  const p = B + 1;
+  const row = new Float64Array(p).fill(1);
+  const pb = new Float64Array(okN).fill(Number.NaN);
+  const out: WalkForwardLabelSide['fold'] = [null];
   for (let j = 1; j <= folds; j++) {
     const lo = tMin + j * width;
     const hi = j === folds ? Infinity : tMin + (j + 1) * width;
-    // extend the training prefix: rows with time < lo - embargo
     while (used < okN && okTime[used]! < lo - embargo) {
       const i = okRows[used]!;
       for (let b = 0; b < B; b++) row[b + 1] = base[b]![i]!;
-      row[q - 1] = inp.feature[i]!;
       const y = inp.label[i]!;
-      for (let a = 0; a < q; a++) {
+      for (let a = 0; a < p; a++) {
         const ra = row[a]!;
         Sy[a] = Sy[a]! + ra * y;
-        for (let b = a, o = a * q + a; b < q; b++, o++) S[o] = S[o]! + ra * row[b]!;
+        for (let b = a, o = a * q + a; b < p; b++, o++) S[o] = S[o]! + ra * row[b]!;
       }
       ySum += y;
       used++;
     }
     const r0 = firstAtOrAfter(lo);
     const r1 = hi === Infinity ? okN : firstAtOrAfter(hi);
-    if (r1 <= r0) continue;
+    if (r1 <= r0 || used < p + 2 || used < q + 2) {
+      out.push(null);
+      continue;
+    }
+    const sub = Array.from({ length: p }, (_, a) => Array.from({ length: p }, (_, b) => (b >= a ? S[a * q + b]! : 0)));
+    const bY = solveOrNull(sub, Array.from(Sy.subarray(0, p)));
+    if (bY) {
+      for (let r = r0; r < r1; r++) {
+        const i = okRows[r]!;
+        let v = bY[0]!;
+        for (let b = 0; b < B; b++) v += bY[b + 1]! * base[b]![i]!;
+        pb[r] = v;
+      }
+    }
+    out.push({ used, r0, r1, S: Float64Array.from(S), Sy: Float64Array.from(Sy), ySum, bY });
+  }
+  return { label: inp.label, baseline: inp.baseline, time: inp.time, folds, embargo, okRows, fold: out, pb };
+}
+
+/**
+ * walkForwardResidualsFast with the label side kept in `cache` (cache.side: the last one; replaced
+ * when it does not match). Only the feature's sums and predictions are computed per feature.
+ */
+export function walkForwardResidualsFast(inp: WalkForwardInput, folds: number, embargo: number, cache: { side: WalkForwardLabelSide | null } = { side: null }): WalkForwardResiduals {
+  const n = inp.time.length;
+  for (let i = 1; i < n; i++) if (!(inp.time[i]! >= inp.time[i - 1]!)) return walkForwardResiduals(inp, folds, embargo);
+  const nan = (): Float64Array => new Float64Array(n).fill(Number.NaN);
+  const out: WalkForwardResiduals = {
+    feature_resid: nan(),
+    label_resid: nan(),
+    pred_base: nan(),
+    pred_full: nan(),
+    fold: new Int32Array(n).fill(-1),
+    folds_used: 0,
+    r2_oos_base: null,
+    r2_oos_full: null,
+    r2_lift: null,
+  };
+  const okRows = usableRows(inp);
+  const okN = okRows.length;
+  if (okN < 10 || folds < 1) return out;
+  if (!sameSide(cache.side, inp, okRows, folds, embargo)) cache.side = labelSide(inp, okRows, folds, embargo);
+  const side = cache.side;
+  const B = inp.baseline.length;
+  const p = B + 1;
+  const q = B + 2;
+  const base = inp.baseline;
+  const x = inp.feature;
+  // the feature's running sums: its products with [1, baseline...] and itself (column q - 1), and with the label
+  const Fx = new Float64Array(q);
+  let Fy = 0;
+  let used = 0;
+  const row = new Float64Array(q).fill(1);
+  let sseB = 0;
+  let sseF = 0;
+  let sst = 0;
+  for (let j = 1; j <= folds; j++) {
+    const f = side.fold[j];
+    if (!f) continue;
+    while (used < f.used) {
+      const i = okRows[used]!;
+      for (let b = 0; b < B; b++) row[b + 1] = base[b]![i]!;
+      const xi = x[i]!;
+      row[q - 1] = xi;
+      for (let a = 0; a < q; a++) Fx[a] = Fx[a]! + row[a]! * xi;
+      Fy = Fy + xi * inp.label[i]!;
+      used++;
+    }
+    const bY = f.bY;
     // feature ~ baseline and label ~ baseline: p x p; label ~ baseline + feature: q x q
-    if (used < p + 2 || used < q + 2) continue;
-    const sub = (k: number): number[][] => Array.from({ length: k }, (_, a) => Array.from({ length: k }, (_, b) => (b >= a ? S[a * q + b]! : 0)));
-    const bF = solveOrNull(sub(p), Array.from({ length: p }, (_, a) => S[a * q + q - 1]!));
-    const bY = solveOrNull(sub(p), Array.from(Sy.subarray(0, p)));
-    const bFull = solveOrNull(sub(q), Array.from(Sy));
+    const full = (k: number): number[][] => Array.from({ length: k }, (_, a) => Array.from({ length: k }, (_, b) => (b < a ? 0 : b === q - 1 ? Fx[a]! : f.S[a * q + b]!)));
+    const bF = solveOrNull(full(p), Array.from({ length: p }, (_, a) => Fx[a]!));
+    const sy = Array.from(f.Sy.subarray(0, p));
+    sy.push(Fy);
+    const bFull = solveOrNull(full(q), sy);
     if (!bF || !bY || !bFull) continue;
     out.folds_used++;
-    const yMean = ySum / used;
-    for (let r = r0; r < r1; r++) {
+    const yMean = f.ySum / f.used;
+    for (let r = f.r0; r < f.r1; r++) {
       const i = okRows[r]!;
-      const x = inp.feature[i]!;
-      let pb = bY[0]!;
-      for (let b = 0; b < B; b++) pb += bY[b + 1]! * base[b]![i]!;
+      const xi = x[i]!;
+      const pb = side.pb[r]!;
       let pf = bFull[0]!;
       for (let b = 0; b < B; b++) pf += bFull[b + 1]! * base[b]![i]!;
-      pf += bFull[B + 1]! * x;
+      pf += bFull[B + 1]! * xi;
       let pF = bF[0]!;
       for (let b = 0; b < B; b++) pF += bF[b + 1]! * base[b]![i]!;
       const y = inp.label[i]!;
-      out.feature_resid[i] = x - pF;
+      out.feature_resid[i] = xi - pF;
       out.label_resid[i] = y - pb;
       out.pred_base[i] = pb;
       out.pred_full[i] = pf;

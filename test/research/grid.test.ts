@@ -7,7 +7,7 @@ import { icTrend, signStability } from '../../src/stats/decay.js';
 import { longRunVariance } from '../../src/stats/ic.js';
 import { walkForwardResiduals } from '../../src/stats/incremental.js';
 import { mulberry32, normalGenerator } from '../../src/stats/random.js';
-import { walkForwardResidualsFast } from '../../src/stats/research-incremental.js';
+import { walkForwardResidualsFast, type WalkForwardLabelSide } from '../../src/stats/research-incremental.js';
 import { DIRECT_LAGS, hacSum, longRunVarianceFast, sortColumn } from '../../src/stats/research-kernels.js';
 import { groupPearsonOf, groupSums, groupSumsOf, makeGroupSet, rankedColumn, rankSide } from '../../src/stats/research-fused.js';
 import { pearson, rankAverage } from '../../src/stats/descriptive.js';
@@ -294,5 +294,29 @@ describe('research kernels', () => {
     expect([a2.fold[279], a2.fold[280], a2.fold[419], a2.fold[420], a2.fold[700]]).toEqual([1, 2, 2, 3, 4]);
     const shuffled = Float64Array.from(time).reverse();
     expect(walkForwardResidualsFast({ time: shuffled, feature, label, baseline }, 3, 0)).toEqual(walkForwardResiduals({ time: shuffled, feature, label, baseline }, 3, 0));
+  });
+  it('walkForwardResidualsFast with the label side kept: reused for a feature with the same usable rows, rebuilt for other rows or another label; always equal to walkForwardResiduals', () => {
+    const u = mulberry32(21);
+    const n = 900;
+    const time = Float64Array.from({ length: n }, (_, i) => i * 60_000);
+    const label = Float64Array.from({ length: n }, (_, i) => (i % 97 === 5 ? Number.NaN : z()));
+    const label2 = Float64Array.from(label, (v) => v * 0.5 + 0.001);
+    const baseline = [0, 1].map(() => Float64Array.from({ length: n }, () => (u() < 0.03 ? Number.NaN : z())));
+    const f1 = Float64Array.from({ length: n }, (_, i) => (i < 30 ? Number.NaN : 0.3 * (label[i]! || 0) + z()));
+    const f2 = Float64Array.from(f1, (v) => (Number.isFinite(v) ? -0.5 * v + z() : Number.NaN)); // the same missing rows
+    const f3 = Float64Array.from(f2, (v, i) => (i === 400 ? Number.NaN : v)); // one row fewer
+    const cache: { side: WalkForwardLabelSide | null } = { side: null };
+    const run = (feature: Float64Array, y: Float64Array): WalkForwardLabelSide => {
+      const got = walkForwardResidualsFast({ time, feature, label: y, baseline }, 4, 5 * 60_000, cache);
+      expect(got).toEqual(walkForwardResiduals({ time, feature, label: y, baseline }, 4, 5 * 60_000));
+      expect(got.folds_used).toBe(4);
+      return cache.side!;
+    };
+    const s1 = run(f1, label);
+    expect(run(f2, label)).toBe(s1); // same rows, same label: the label side is reused
+    const s3 = run(f3, label);
+    expect(s3).not.toBe(s1); // other rows: rebuilt
+    expect(run(f3, label2)).not.toBe(s3); // another label over the same rows: rebuilt
+    expect(run(f1, label)).not.toBe(s1);
   });
 });

@@ -1,6 +1,7 @@
 import { REGIME_CELLS, type RegimeDimension, type ResearchConfig } from '../../domain/research.js';
 import { makeGroupSet, rankedColumn, rankSide, sameMask, sideRanksFor, type GroupSet, type GroupingSpec, type RankedColumn, type SideRanks } from '../../stats/research-fused.js';
 import { sortColumn, type SortedColumn } from '../../stats/research-kernels.js';
+import type { WalkForwardLabelSide } from '../../stats/research-incremental.js';
 import type { RegimeMasks } from './cells.js';
 import { foldPeriodKey, periodKeyOfDay } from './cells.js';
 import type { Panel } from './panel.js';
@@ -58,6 +59,8 @@ export interface GridIndex {
   buckets: Map<string, Int8Array>;
   /** per horizon: the last label-residual column, its sort and its ranks (equal for features with the same usable rows) */
   residuals: Map<string, { values: Float64Array; sorted: SortedColumn; ranks: SideRanks }>;
+  /** per asset and horizon (`<asset index>:<horizon>`): the label side of the walk-forward regressions (stats/research-incremental) */
+  walkForward: Map<string, { side: WalkForwardLabelSide | null }>;
   scratch: { FR: Float64Array; LR: Float64Array; valid: Uint8Array; frRanks: SideRanks };
 }
 
@@ -193,6 +196,7 @@ export function buildGridIndex(panel: Panel, train: Map<string, Map<string, Floa
     buckets: new Map(),
     cross: null,
     residuals: new Map(),
+    walkForward: new Map(),
     scratch: { FR: new Float64Array(N), LR: new Float64Array(N), valid: new Uint8Array(N), frRanks: sideRanksFor(bare) },
   };
 }

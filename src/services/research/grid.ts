@@ -331,7 +331,11 @@ function gridIncrementality(ix: GridIndex, o: FeatureHorizonInput, r: CellResult
     const y = a.labels.get(o.horizon);
     const cols = baseline.map((f) => a.features.get(f));
     if (!x || !y || cols.some((c) => !c)) return;
-    const w = walkForwardResidualsFast({ time: a.time, feature: x, label: y, baseline: cols as Float64Array[] }, o.cfg.incremental_folds, o.horizon_ms);
+    // the label's side of the regressions is the same for features with the same usable rows: kept per asset and horizon
+    const key = `${k}:${o.horizon}`;
+    const cache = ix.walkForward.get(key) ?? { side: null };
+    ix.walkForward.set(key, cache);
+    const w = walkForwardResidualsFast({ time: a.time, feature: x, label: y, baseline: cols as Float64Array[] }, o.cfg.incremental_folds, o.horizon_ms, cache);
     const off = ix.offsets[k]!;
     for (let i = 0; i < w.fold.length; i++) {
       if (w.fold[i]! < 0) continue;
