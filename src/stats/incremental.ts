@@ -76,10 +76,10 @@ function predict(beta: number[], row: number[]): number {
   return s;
 }
 
-export function walkForwardResiduals(inp: WalkForwardInput, folds: number, embargo: number): WalkForwardResiduals {
-  const n = inp.time.length;
+/** Residuals of n rows before any fold: every row NaN and in no fold. */
+export function emptyResiduals(n: number): WalkForwardResiduals {
   const nan = (): Float64Array => new Float64Array(n).fill(Number.NaN);
-  const out: WalkForwardResiduals = {
+  return {
     feature_resid: nan(),
     label_resid: nan(),
     pred_base: nan(),
@@ -90,6 +90,11 @@ export function walkForwardResiduals(inp: WalkForwardInput, folds: number, embar
     r2_oos_full: null,
     r2_lift: null,
   };
+}
+
+export function walkForwardResiduals(inp: WalkForwardInput, folds: number, embargo: number): WalkForwardResiduals {
+  const n = inp.time.length;
+  const out = emptyResiduals(n);
   const ok: number[] = [];
   for (let i = 0; i < n; i++) {
     if (!Number.isFinite(inp.feature[i]!) || !Number.isFinite(inp.label[i]!) || !Number.isFinite(inp.time[i]!)) continue;

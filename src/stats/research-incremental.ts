@@ -3,11 +3,14 @@
  * sets of the folds are prefixes of the usable rows, so the normal-equation sums of every fold are
  * snapshots of one running accumulation (the same additions in the same order as the per-fold
  * loops), and the three regressions (feature ~ baseline, label ~ baseline, label ~ baseline +
- * feature) read one (p + 1) x (p + 1) sum of [1, baseline, feature] products. Rows not in time
- * order fall back to walkForwardResiduals. Same results, bit for bit (test/research/grid.test.ts).
+ * feature) read one (p + 1) x (p + 1) sum of [1, baseline, feature] products. Each entry of that
+ * sum is its own running sum, so the entries of [1, baseline] and the label (label ~ baseline and the baseline
+ * predictions) are computed once per set of usable rows (`WalkForwardLabelSide`, kept by the
+ * caller) and only the feature's column per feature. Rows not in time order fall back to
+ * walkForwardResiduals. Same results, bit for bit (test/research/grid.test.ts).
  */
 import { Matrix, solve } from 'ml-matrix';
-import { walkForwardResiduals, type WalkForwardInput, type WalkForwardResiduals } from './incremental.js';
+import { emptyResiduals, walkForwardResiduals, type WalkForwardInput, type WalkForwardResiduals } from './incremental.js';
 
 function solveOrNull(xtx: number[][], xty: number[]): number[] | null {
   const p = xty.length;
@@ -137,18 +140,7 @@ function labelSide(inp: WalkForwardInput, okRows: Int32Array, folds: number, emb
 export function walkForwardResidualsFast(inp: WalkForwardInput, folds: number, embargo: number, cache: { side: WalkForwardLabelSide | null } = { side: null }): WalkForwardResiduals {
   const n = inp.time.length;
   for (let i = 1; i < n; i++) if (!(inp.time[i]! >= inp.time[i - 1]!)) return walkForwardResiduals(inp, folds, embargo);
-  const nan = (): Float64Array => new Float64Array(n).fill(Number.NaN);
-  const out: WalkForwardResiduals = {
-    feature_resid: nan(),
-    label_resid: nan(),
-    pred_base: nan(),
-    pred_full: nan(),
-    fold: new Int32Array(n).fill(-1),
-    folds_used: 0,
-    r2_oos_base: null,
-    r2_oos_full: null,
-    r2_lift: null,
-  };
+  const out = emptyResiduals(n);
   const okRows = usableRows(inp);
   const okN = okRows.length;
   if (okN < 10 || folds < 1) return out;
