@@ -51,7 +51,8 @@ function usableRows(inp: WalkForwardInput): Int32Array {
     for (let b = 0; b < B; b++) if (!Number.isFinite(inp.baseline[b]![i]!)) all = false;
     if (all) okRows[okN++] = i;
   }
-  return okRows.subarray(0, okN);
+  // a copy of its own size: a kept label side holds it
+  return okRows.slice(0, okN);
 }
 
 function sameSide(side: WalkForwardLabelSide | null, inp: WalkForwardInput, okRows: Int32Array, folds: number, embargo: number): side is WalkForwardLabelSide {

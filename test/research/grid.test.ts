@@ -318,5 +318,16 @@ describe('research kernels', () => {
     expect(s3).not.toBe(s1); // other rows: rebuilt
     expect(run(f3, label2)).not.toBe(s3); // another label over the same rows: rebuilt
     expect(run(f1, label)).not.toBe(s1);
+    // the same rows and label with another baseline (in the grid: a feature that is itself a
+    // baseline column is left out of its own baseline): rebuilt, for one column more or fewer too
+    const other = [baseline[0]!, Float64Array.from(baseline[1]!, (v) => 2 * v + 0.1)]; // the same missing rows
+    const full = [...baseline, Float64Array.from({ length: n }, () => z())]; // a third column with none missing
+    for (const b of [other, full, baseline]) {
+      const before = cache.side!;
+      const got = walkForwardResidualsFast({ time, feature: f2, label, baseline: b }, 4, 5 * 60_000, cache);
+      expect(cache.side!.okRows).toEqual(before.okRows); // the usable rows did not change
+      expect(cache.side).not.toBe(before);
+      expect(got).toEqual(walkForwardResiduals({ time, feature: f2, label, baseline: b }, 4, 5 * 60_000));
+    }
   });
 });
