@@ -76,8 +76,16 @@ function predict(beta: number[], row: number[]): number {
   return s;
 }
 
-/** Residuals of n rows before any fold: every row NaN and in no fold. */
-export function emptyResiduals(n: number): WalkForwardResiduals {
+/**
+ * Residuals of n rows before any fold: every row NaN and in no fold. With `into` (a result of n
+ * rows no longer needed), its arrays are reset and reused instead of new ones.
+ */
+export function emptyResiduals(n: number, into?: WalkForwardResiduals): WalkForwardResiduals {
+  if (into && into.fold.length === n) {
+    for (const a of [into.feature_resid, into.label_resid, into.pred_base, into.pred_full]) a.fill(Number.NaN);
+    into.fold.fill(-1);
+    return Object.assign(into, { folds_used: 0, r2_oos_base: null, r2_oos_full: null, r2_lift: null });
+  }
   const nan = (): Float64Array => new Float64Array(n).fill(Number.NaN);
   return {
     feature_resid: nan(),

@@ -137,11 +137,19 @@ function labelSide(inp: WalkForwardInput, okRows: Int32Array, folds: number, emb
 /**
  * walkForwardResidualsFast with the label side kept in `cache` (cache.side: the last one; replaced
  * when it does not match). Only the feature's sums and predictions are computed per feature.
+ * `into`: an earlier result of as many rows that the caller no longer needs, overwritten instead of
+ * new arrays (the grid copies the residuals out before the next call).
  */
-export function walkForwardResidualsFast(inp: WalkForwardInput, folds: number, embargo: number, cache: { side: WalkForwardLabelSide | null } = { side: null }): WalkForwardResiduals {
+export function walkForwardResidualsFast(
+  inp: WalkForwardInput,
+  folds: number,
+  embargo: number,
+  cache: { side: WalkForwardLabelSide | null } = { side: null },
+  into?: WalkForwardResiduals,
+): WalkForwardResiduals {
   const n = inp.time.length;
   for (let i = 1; i < n; i++) if (!(inp.time[i]! >= inp.time[i - 1]!)) return walkForwardResiduals(inp, folds, embargo);
-  const out = emptyResiduals(n);
+  const out = emptyResiduals(n, into);
   const okRows = usableRows(inp);
   const okN = okRows.length;
   if (okN < 10 || folds < 1) return out;

@@ -25,20 +25,31 @@ export interface SortedColumn {
 }
 
 /**
- * The finite values as unsigned 64-bit keys (hi, lo) whose unsigned order is the numeric order
- * (-0 is 0), with their rows, and the 4 histograms of the 16-bit digits of the keys.
+ * Working arrays of the sort, kept by the module (one set per thread) and grown as needed: a fresh
+ * typed array is paid for in page faults as it is first written (on this kind of machine about as
+ * much as the sort itself), and the grid sorts hundreds of panel columns of the same length.
  */
-function sortableKeys(values: Float64Array): { hi: Uint32Array; lo: Uint32Array; row: Int32Array; hist: Int32Array } {
+const work = { size: -1, hi: new Uint32Array(0), lo: new Uint32Array(0), row: new Int32Array(0), hi2: new Uint32Array(0), lo2: new Uint32Array(0), row2: new Int32Array(0), hist: new Int32Array(4 * 65536) };
+
+function workFor(m: number): typeof work {
+  if (work.size < m) {
+    Object.assign(work, { size: m, hi: new Uint32Array(m), lo: new Uint32Array(m), row: new Int32Array(m), hi2: new Uint32Array(m), lo2: new Uint32Array(m), row2: new Int32Array(m) });
+  }
+  work.hist.fill(0);
+  return work;
+}
+
+/**
+ * The finite values as unsigned 64-bit keys (hi, lo) whose unsigned order is the numeric order
+ * (-0 is 0), with their rows, into the working arrays, with the 4 histograms of the 16-bit digits
+ * of the keys. Returns the number of finite values.
+ */
+function sortableKeys(values: Float64Array, w: typeof work): number {
   const n = values.length;
-  let m = 0;
-  for (let i = 0; i < n; i++) if (Number.isFinite(values[i]!)) m++;
   const f = new Float64Array(1);
   const u = new Uint32Array(f.buffer);
-  const hi = new Uint32Array(m);
-  const lo = new Uint32Array(m);
-  const row = new Int32Array(m);
-  const hist = new Int32Array(4 * 65536);
-  m = 0;
+  const { hi, lo, row, hist } = w;
+  let m = 0;
   for (let i = 0; i < n; i++) {
     const v = values[i]!;
     if (!Number.isFinite(v)) continue;
@@ -59,23 +70,20 @@ function sortableKeys(values: Float64Array): { hi: Uint32Array; lo: Uint32Array;
     hist[196608 + (h >>> 16)]!++;
     m++;
   }
-  return { hi, lo, row, hist };
+  return m;
 }
 
 /**
  * LSD radix sort (4 passes of 16 bits, a pass skipped when every key shares its digit) of the
- * finite values: stable, so ties stay in row order; no comparisons and no binary searches.
+ * finite values: stable, so ties stay in row order; no comparisons and no binary searches. The
+ * result is written into `into` when it has room for the finite values (a caller that sorts
+ * column after column and keeps none of them), else into new arrays.
  */
-export function sortColumn(values: Float64Array): SortedColumn {
-  const keys = sortableKeys(values);
-  let hi: Uint32Array = keys.hi;
-  let lo: Uint32Array = keys.lo;
-  let row: Int32Array = keys.row;
-  const hist = keys.hist;
-  const m = row.length;
-  let hi2: Uint32Array = new Uint32Array(m);
-  let lo2: Uint32Array = new Uint32Array(m);
-  let row2: Int32Array = new Int32Array(m);
+export function sortColumn(values: Float64Array, into?: SortedColumn): SortedColumn {
+  const w = workFor(values.length);
+  const m = sortableKeys(values, w);
+  let { hi, lo, row, hi2, lo2, row2 } = w;
+  const hist = w.hist;
   for (let pass = 0; pass < 4 && m > 0; pass++) {
     const base = pass * 65536;
     let shared = false;
@@ -105,9 +113,12 @@ export function sortColumn(values: Float64Array): SortedColumn {
     [lo, lo2] = [lo2, lo];
     [row, row2] = [row2, row];
   }
-  const blockStart = new Uint8Array(m);
-  for (let j = 0; j < m; j++) if (j === 0 || hi[j] !== hi[j - 1] || lo[j] !== lo[j - 1]) blockStart[j] = 1;
-  return { order: row, blockStart };
+  const fits = into !== undefined && into.order.buffer.byteLength >= m * 4 && into.blockStart.buffer.byteLength >= m;
+  const order = fits ? new Int32Array(into.order.buffer, 0, m) : new Int32Array(m);
+  const blockStart = fits ? new Uint8Array(into.blockStart.buffer, 0, m) : new Uint8Array(m);
+  order.set(row.subarray(0, m));
+  for (let j = 0; j < m; j++) blockStart[j] = j === 0 || hi[j] !== hi[j - 1] || lo[j] !== lo[j - 1] ? 1 : 0;
+  return { order, blockStart };
 }
 
 /** One grouping: a group id per row (-1 = not in any group) and the number of groups. */

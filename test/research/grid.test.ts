@@ -253,6 +253,18 @@ describe('research kernels', () => {
       expect(Array.from(got.order)).toEqual(rows);
       expect(Array.from(got.blockStart)).toEqual(rows.map((r, j) => (j === 0 || v[r] !== v[rows[j - 1]!] ? 1 : 0)));
     }
+    // into the arrays of a caller (kept from an earlier sort): a long column, then a shorter one with
+    // other missing rows, then one too long for them (new arrays); each equal to a plain sort
+    const into = { order: new Int32Array(700), blockStart: new Uint8Array(700) };
+    for (const n of [700, 350, 5, 900]) {
+      const v = Float64Array.from({ length: n }, (_, i) => (u() < 0.1 ? Number.NaN : i % 3 ? Math.floor(u() * 20) : u() - 0.5));
+      const rows = Array.from({ length: n }, (_, i) => i).filter((i) => Number.isFinite(v[i]!));
+      rows.sort((a, b) => v[a]! - v[b]! || a - b);
+      const got = sortColumn(v, into);
+      expect(got.order.buffer === into.order.buffer).toBe(n <= 700);
+      expect(Array.from(got.order)).toEqual(rows);
+      expect(Array.from(got.blockStart)).toEqual(rows.map((r, j) => (j === 0 || v[r] !== v[rows[j - 1]!] ? 1 : 0)));
+    }
     // one value everywhere: every pass is skipped
     expect(Array.from(sortColumn(Float64Array.from([2, 2, Number.NaN, 2])).order)).toEqual([0, 1, 3]);
     expect(Array.from(sortColumn(Float64Array.from([2, 2, Number.NaN, 2])).blockStart)).toEqual([1, 0, 0]);
@@ -329,5 +341,28 @@ describe('research kernels', () => {
       expect(cache.side).not.toBe(before);
       expect(got).toEqual(walkForwardResiduals({ time, feature: f2, label, baseline: b }, 4, 5 * 60_000));
     }
+  });
+  it('walkForwardResidualsFast into an earlier result: its arrays overwritten, equal to a fresh result (rows of the earlier folds reset)', () => {
+    const n = 800;
+    const time = Float64Array.from({ length: n }, (_, i) => i * 60_000);
+    const label = Float64Array.from({ length: n }, () => z());
+    const baseline = [Float64Array.from({ length: n }, () => z())];
+    // the first feature has every row; the second misses its first 300 (rows the first put in folds)
+    const f1 = Float64Array.from(label, (v) => 0.4 * v + z());
+    const f2 = Float64Array.from(f1, (v, i) => (i < 300 ? Number.NaN : -v));
+    const first = walkForwardResidualsFast({ time, feature: f1, label, baseline }, 4, 0);
+    expect(first.fold.slice(0, 300).some((f) => f >= 0)).toBe(true);
+    const arrays = [first.feature_resid, first.label_resid, first.fold];
+    const again = walkForwardResidualsFast({ time, feature: f2, label, baseline }, 4, 0, { side: null }, first);
+    expect(again).toBe(first);
+    expect([again.feature_resid, again.label_resid, again.fold]).toEqual(arrays);
+    expect(again).toEqual(walkForwardResiduals({ time, feature: f2, label, baseline }, 4, 0));
+    // too few usable rows: the reset result (every row NaN, in no fold)
+    const none = walkForwardResidualsFast({ time, feature: f1.map(() => Number.NaN), label, baseline }, 4, 0, { side: null }, first);
+    expect(none).toEqual(walkForwardResiduals({ time, feature: f1.map(() => Number.NaN), label, baseline }, 4, 0));
+    // a result of another length is not reused
+    const short = walkForwardResidualsFast({ time: time.subarray(0, 500), feature: f1.subarray(0, 500), label: label.subarray(0, 500), baseline: [baseline[0]!.subarray(0, 500)] }, 4, 0, { side: null }, first);
+    expect(short).not.toBe(first);
+    expect(short.fold.length).toBe(500);
   });
 });

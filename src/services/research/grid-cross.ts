@@ -86,7 +86,9 @@ export function crossSectional(ix: GridIndex, feature: string, valid: Uint8Array
   const { start, rows, dx } = cx;
   const ys = new Float64Array(ix.A);
   const rys = new Float64Array(ix.A);
-  const ics: number[] = [];
+  // the ICs per decision time, in the grid's working array (read before the next cell)
+  const ic = ix.scratch.ics;
+  let n = 0;
   for (let t = 0; t < G; t++) {
     const s0 = start[t]!;
     const m = start[t + 1]! - s0;
@@ -101,20 +103,18 @@ export function crossSectional(ix: GridIndex, feature: string, valid: Uint8Array
     }
     const sxx = cx.sxx[t]!;
     if (!(sxx > 0) || !(syy > 0)) continue;
-    ics.push(Math.max(-1, Math.min(1, sxy / Math.sqrt(sxx * syy))));
+    ic[n++] = Math.max(-1, Math.min(1, sxy / Math.sqrt(sxx * syy)));
   }
-  const n = ics.length;
   r.cs_times = n;
   if (n === 0) {
     r.cs_ic = null;
     r.cs_t_nw = null;
     return;
   }
-  const ic = Float64Array.from(ics);
   let s = 0;
   for (let i = 0; i < n; i++) s += ic[i]!;
   const m = s / n;
   r.cs_ic = Number.isFinite(m) ? m : null;
-  const nw = Math.sqrt(longRunVarianceFast(ic, Math.max(0, Math.floor(lags + 1) - 1)).lrv / n);
+  const nw = Math.sqrt(longRunVarianceFast(ic.subarray(0, n), Math.max(0, Math.floor(lags + 1) - 1)).lrv / n);
   r.cs_t_nw = n > 1 && nw > 0 && Number.isFinite(m / nw) ? m / nw : null;
 }

@@ -1,6 +1,7 @@
 import { REGIME_CELLS, type RegimeDimension, type ResearchConfig } from '../../domain/research.js';
 import { makeGroupSet, rankedColumn, rankSide, sameMask, sideRanksFor, type GroupSet, type GroupingSpec, type RankedColumn, type SideRanks } from '../../stats/research-fused.js';
 import { sortColumn, type SortedColumn } from '../../stats/research-kernels.js';
+import type { WalkForwardResiduals } from '../../stats/incremental.js';
 import type { WalkForwardLabelSide } from '../../stats/research-incremental.js';
 import type { RegimeMasks } from './cells.js';
 import { foldPeriodKey, periodKeyOfDay } from './cells.js';
@@ -61,7 +62,13 @@ export interface GridIndex {
   residuals: Map<string, { values: Float64Array; sorted: SortedColumn; ranks: SideRanks }>;
   /** per asset and horizon (`<asset index>:<horizon>`): the label side of the walk-forward regressions (stats/research-incremental) */
   walkForward: Map<string, { side: WalkForwardLabelSide | null }>;
-  scratch: { FR: Float64Array; LR: Float64Array; valid: Uint8Array; frRanks: SideRanks };
+  /**
+   * Working arrays of the grid, overwritten by each (feature, horizon): a fresh array per cell costs
+   * its page faults every time (research-kernels sortColumn). FR, LR, valid, frSorted, frRanks: the
+   * partial IC's residuals, their rows, sort and ranks; spread: the buckets' spread terms; ics: the
+   * cross-sectional IC per decision time; wf: per asset, the last walk-forward result (its arrays reused).
+   */
+  scratch: { FR: Float64Array; LR: Float64Array; valid: Uint8Array; frSorted: SortedColumn; frRanks: SideRanks; spread: Float64Array; ics: Float64Array; wf: Array<WalkForwardResiduals | undefined> };
 }
 
 function concatColumn(ix: Pick<GridIndex, 'panel' | 'N'>, get: (a: Panel['assets'][number]) => Float64Array | undefined): Float64Array {
@@ -197,7 +204,16 @@ export function buildGridIndex(panel: Panel, train: Map<string, Map<string, Floa
     cross: null,
     residuals: new Map(),
     walkForward: new Map(),
-    scratch: { FR: new Float64Array(N), LR: new Float64Array(N), valid: new Uint8Array(N), frRanks: sideRanksFor(bare) },
+    scratch: {
+      FR: new Float64Array(N),
+      LR: new Float64Array(N),
+      valid: new Uint8Array(N),
+      frSorted: { order: new Int32Array(N), blockStart: new Uint8Array(N) },
+      frRanks: sideRanksFor(bare),
+      spread: new Float64Array(N),
+      ics: new Float64Array(times.length),
+      wf: [],
+    },
   };
 }
 

@@ -249,7 +249,7 @@ function gridAllCellExtras(ix: GridIndex, o: FeatureHorizonInput, valid: Uint8Ar
     const mBot = sums[0]! / nBot;
     spread = mTop - mBot;
     let v = 0;
-    const d = new Float64Array(ix.N);
+    const d = ix.scratch.spread;
     for (let a = 0; a < A; a++) {
       let m = 0;
       for (let i = ix.offsets[a]!; i < ix.offsets[a + 1]!; i++) {
@@ -320,7 +320,7 @@ export { buildGridIndex, releaseColumn, type GridIndex } from './grid-index.js';
  */
 function gridIncrementality(ix: GridIndex, o: FeatureHorizonInput, r: CellResult): void {
   const baseline = o.cfg.baseline_features.filter((f) => f !== o.feature);
-  // scratch buffers of the grid (sortColumn copies what it keeps; a new label residual is copied into the cache)
+  // scratch buffers of the grid (the label residual's sort is kept, so it gets arrays of its own; a new label residual is copied into the cache)
   const { FR, LR, valid } = ix.scratch;
   FR.fill(Number.NaN);
   LR.fill(Number.NaN);
@@ -335,7 +335,8 @@ function gridIncrementality(ix: GridIndex, o: FeatureHorizonInput, r: CellResult
     const key = `${k}:${o.horizon}`;
     const cache = ix.walkForward.get(key) ?? { side: null };
     ix.walkForward.set(key, cache);
-    const w = walkForwardResidualsFast({ time: a.time, feature: x, label: y, baseline: cols as Float64Array[] }, o.cfg.incremental_folds, o.horizon_ms, cache);
+    const w = walkForwardResidualsFast({ time: a.time, feature: x, label: y, baseline: cols as Float64Array[] }, o.cfg.incremental_folds, o.horizon_ms, cache, ix.scratch.wf[k]);
+    ix.scratch.wf[k] = w;
     const off = ix.offsets[k]!;
     for (let i = 0; i < w.fold.length; i++) {
       if (w.fold[i]! < 0) continue;
@@ -352,7 +353,7 @@ function gridIncrementality(ix: GridIndex, o: FeatureHorizonInput, r: CellResult
     lr = { values: Float64Array.from(LR), sorted, ranks: rankSide(ix.bare, sorted, valid, lr?.ranks ?? sideRanksFor(ix.bare)) };
     ix.residuals.set(o.horizon, lr);
   }
-  const s = groupSumsOf(ix.bare, rankSide(ix.bare, sortColumn(FR), valid, ix.scratch.frRanks), lr.ranks, ix.tIdx, null);
+  const s = groupSumsOf(ix.bare, rankSide(ix.bare, sortColumn(FR, ix.scratch.frSorted), valid, ix.scratch.frRanks), lr.ranks, ix.tIdx, null);
   const pr = pooledOf(ix, ix.bare, s, 0, o.lags)[0]!;
   r.partial_ic = pr.ic;
   r.partial_t_nw = pr.t_nw;
