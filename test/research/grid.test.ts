@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_RESEARCH_CONFIG, REGIME_DIMENSIONS, type ResearchConfig } from '../../src/domain/research.js';
 import { computeFeatureHorizon, regimeMasks } from '../../src/services/research/cells.js';
 import { buildGridIndex, gridFeatureHorizon } from '../../src/services/research/grid.js';
+import { column } from '../../src/services/research/grid-index.js';
+import type { AssetSeries, Panel } from '../../src/services/research/panel.js';
 import { panelOf, series } from './grid-panel.js';
 import { icTrend, signStability } from '../../src/stats/decay.js';
 import { longRunVariance } from '../../src/stats/ic.js';
@@ -79,6 +81,58 @@ describe('research grid (fast path) = the plain per-cell loops', () => {
     expect(b[0]).toBe(a[0]);
     const c = partial('basis'); // 5% missing: other rows, sorted again
     expect(c[0]).not.toBe(a[0]);
+  });
+});
+
+describe('research grid over a panel read as one array per column', () => {
+  // research/panel.ts reads each column once over every asset (the assets' arrays are consecutive
+  // views of it): the grid uses the array itself; views in another order are copied in panel order
+  const dims = [...REGIME_DIMENSIONS];
+  const names = [...eval_.assets[0]!.features.keys()];
+  const horizons = [...eval_.assets[0]!.labels.keys()];
+  const viewsOf = (order: number[]): Panel => {
+    const n = eval_.assets.map((a) => a.time.length);
+    const at = order.reduce<number[]>((acc, k, j) => ((acc[k] = j === 0 ? 0 : acc[order[j - 1]!]! + n[order[j - 1]!]!), acc), []);
+    const whole = (get: (a: AssetSeries) => Float64Array): Float64Array => {
+      const out = new Float64Array(new SharedArrayBuffer(n.reduce((s, v) => s + v, 0) * 8));
+      eval_.assets.forEach((a, k) => out.set(get(a), at[k]!));
+      return out;
+    };
+    const time = whole((a) => a.time);
+    const feats = new Map(names.map((f) => [f, whole((a) => a.features.get(f)!)]));
+    const labs = new Map(horizons.map((h) => [h, whole((a) => a.labels.get(h)!)]));
+    const view = (v: Float64Array, k: number): Float64Array => v.subarray(at[k]!, at[k]! + n[k]!);
+    return panelOf(
+      eval_.assets.map((a, k) => ({
+        symbol: a.symbol,
+        time: view(time, k),
+        features: new Map([...feats].map(([f, v]) => [f, view(v, k)])),
+        labels: new Map([...labs].map(([h, v]) => [h, view(v, k)])),
+      })),
+    );
+  };
+  const o = { dims, feature: 'basis_z_168', horizon: '4h', horizon_ms: 14_400_000, lags: 5, cfg };
+  const masks = regimeMasks(eval_, train, dims, cfg);
+  const want = gridFeatureHorizon(buildGridIndex(eval_, train, masks, dims, cfg), o);
+  it('consecutive views: the column is the array itself, the cells the same as over separate arrays', () => {
+    const p = viewsOf([0, 1, 2]);
+    const ix = buildGridIndex(p, train, regimeMasks(p, train, dims, cfg), dims, cfg);
+    const col = column(ix, 'f:basis_z_168', (a) => a.features.get('basis_z_168'), false);
+    expect(col.values.buffer).toBe(p.assets[0]!.features.get('basis_z_168')!.buffer);
+    expect(col.values.length).toBe(ix.N);
+    expect(gridFeatureHorizon(ix, o)).toEqual(want);
+  });
+  it('views of one array in another order than the panel\'s: copied in panel order, the same cells', () => {
+    const p = viewsOf([2, 0, 1]);
+    const ix = buildGridIndex(p, train, regimeMasks(p, train, dims, cfg), dims, cfg);
+    const col = column(ix, 'f:basis_z_168', (a) => a.features.get('basis_z_168'), false);
+    expect(col.values.buffer).not.toBe(p.assets[0]!.features.get('basis_z_168')!.buffer);
+    let o0 = 0;
+    for (const a of eval_.assets) {
+      expect(Buffer.from(col.values.buffer, o0 * 8, a.time.length * 8)).toEqual(Buffer.from(a.features.get('basis_z_168')!.buffer));
+      o0 += a.time.length;
+    }
+    expect(gridFeatureHorizon(ix, o)).toEqual(want);
   });
 });
 

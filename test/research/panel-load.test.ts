@@ -37,6 +37,9 @@ beforeAll(async () => {
 }, 300_000);
 afterAll(() => rmSync(template, { recursive: true, force: true }));
 
+/** The bytes of an array (a view: the panel's columns are parts of one array per column). */
+const bytes = (v: Float64Array): Buffer => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+
 /** A split file's interval bound (ISO with microseconds: a buffer ends 1 us after a row) in epoch microseconds. */
 const isoUs = (s: string): number => {
   const m = /^(.*)\.(\d{6})Z$/.exec(s)!;
@@ -55,19 +58,35 @@ describe('research panel read', () => {
       expect(both.train.size).toBe(train.panel.assets.length);
       for (const a of train.panel.assets) {
         const t = both.train.get(a.symbol)!;
-        for (const f of FEATURES) expect(Buffer.from(t.get(f)!.buffer)).toEqual(Buffer.from(a.features.get(f)!.buffer));
+        for (const f of FEATURES) expect(bytes(t.get(f)!)).toEqual(bytes(a.features.get(f)!));
       }
     }
     const both = await load(template, 'train+validation', ctx);
     const train = await load(template, 'train', ctx);
     expect(both.panel.assets.map((a) => a.symbol)).toEqual(train.panel.assets.map((a) => a.symbol));
+    // the layout the grid's workers read in place: each column (times, every feature, every horizon's
+    // labels) one array in shared memory, the assets' rows consecutive views of it in panel order;
+    // the training columns in shared memory too
+    const columns: Array<(a: (typeof both.panel.assets)[number]) => Float64Array> = [(a) => a.time, ...FEATURES.map((f) => (a: (typeof both.panel.assets)[number]) => a.features.get(f)!), ...['1h', '4h'].map((h) => (a: (typeof both.panel.assets)[number]) => a.labels.get(h)!)];
+    for (const get of columns) {
+      const first = get(both.panel.assets[0]!);
+      expect(first.buffer).toBeInstanceOf(SharedArrayBuffer);
+      let at = first.byteOffset;
+      for (const a of both.panel.assets) {
+        expect(get(a).buffer).toBe(first.buffer);
+        expect(get(a).byteOffset).toBe(at);
+        expect(get(a).length).toBe(a.time.length);
+        at += get(a).byteLength;
+      }
+    }
+    for (const t of both.train.values()) for (const f of FEATURES) expect(t.get(f)!.buffer).toBeInstanceOf(SharedArrayBuffer);
     expect(both.panel.assets.length).toBeGreaterThan(1);
     for (const a of train.panel.assets) {
       const t = both.train.get(a.symbol)!;
       const evalRows = both.panel.assets.find((b) => b.symbol === a.symbol)!.time.length;
       expect(a.time.length).toBeGreaterThan(100);
       expect(a.time.length).toBeLessThan(evalRows); // the validation rows are not training rows
-      for (const f of FEATURES) expect(Buffer.from(t.get(f)!.buffer)).toEqual(Buffer.from(a.features.get(f)!.buffer));
+      for (const f of FEATURES) expect(bytes(t.get(f)!)).toEqual(bytes(a.features.get(f)!));
     }
     // Labels: a plain map of every stored label, looked up row by row.
     const files = allParquetFiles(join(template, 'labels')).map((p) => `'${p}'`).join(', ');
@@ -101,7 +120,7 @@ describe('research panel read', () => {
       for (const h of ['1h', '4h']) {
         const y = a.rel!.get(h)!;
         const perp = both.panel.assets.find((b) => b.symbol === a.symbol)!.labels.get(h)!;
-        expect(Buffer.from(a.labels.get(h)!.buffer)).toEqual(Buffer.from(perp.buffer));
+        expect(bytes(a.labels.get(h)!)).toEqual(bytes(perp));
         for (let i = 0; i < a.time.length; i++) {
           const want = relByKey.get(`${a.symbol}|${a.time[i]}|${h}`);
           if (want === undefined || want === null || !Number.isFinite(want)) {
@@ -152,7 +171,7 @@ describe('research panel read', () => {
     expect(test.panel.assets.flatMap((a) => Array.from(a.time, (t) => `${a.symbol} ${t}`)).sort()).toEqual(within(f.test.intervals));
     expect(train.panel.assets.flatMap((a) => Array.from(a.time, (t) => `${a.symbol} ${t}`)).sort()).toEqual(within(f.train.intervals));
     for (const a of train.panel.assets) {
-      for (const x of FEATURES) expect(Buffer.from(test.train.get(a.symbol)!.get(x)!.buffer)).toEqual(Buffer.from(a.features.get(x)!.buffer));
+      for (const x of FEATURES) expect(bytes(test.train.get(a.symbol)!.get(x)!)).toEqual(bytes(a.features.get(x)!));
     }
     // the fold's training side ends before its test side starts
     expect(Math.max(...train.panel.assets.map((a) => a.time[a.time.length - 1]!))).toBeLessThan(Math.min(...test.panel.assets.map((a) => a.time[0]!)));
@@ -175,12 +194,12 @@ describe('research panel read', () => {
         const name = `${a.symbol}@fold-${f.index}`;
         want.push(name);
         const got = all.panel.assets.find((x) => x.symbol === name)!;
-        expect(Buffer.from(got.time.buffer)).toEqual(Buffer.from(a.time.buffer));
+        expect(bytes(got.time)).toEqual(bytes(a.time));
         for (const x of FEATURES) {
-          expect(Buffer.from(got.features.get(x)!.buffer)).toEqual(Buffer.from(a.features.get(x)!.buffer));
-          expect(Buffer.from(all.train.get(name)!.get(x)!.buffer)).toEqual(Buffer.from(one.train.get(a.symbol)!.get(x)!.buffer));
+          expect(bytes(got.features.get(x)!)).toEqual(bytes(a.features.get(x)!));
+          expect(bytes(all.train.get(name)!.get(x)!)).toEqual(bytes(one.train.get(a.symbol)!.get(x)!));
         }
-        for (const h of ['1h', '4h']) expect(Buffer.from(got.labels.get(h)!.buffer)).toEqual(Buffer.from(a.labels.get(h)!.buffer));
+        for (const h of ['1h', '4h']) expect(bytes(got.labels.get(h)!)).toEqual(bytes(a.labels.get(h)!));
       }
     }
     expect(all.panel.assets.map((a) => a.symbol)).toEqual(want);

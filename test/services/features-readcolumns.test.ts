@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { barsTable } from '../../src/services/features/inputs.js';
-import { loadBars, loadCloses, readColumns } from '../../src/services/features/panel.js';
+import { loadBars, loadCloses, readColumns, readInto } from '../../src/services/features/panel.js';
 import { testContext } from '../helpers.js';
 
 describe('readColumns: query rows into typed arrays', () => {
@@ -23,6 +23,35 @@ describe('readColumns: query rows into typed arrays', () => {
       if (i % 5 === 0) expect(Number.isNaN(c?.[i])).toBe(true);
       else expect(c?.[i]).toBe(i);
     }
+  });
+});
+
+describe('readInto: query rows into the caller\'s arrays', () => {
+  const sql = `SELECT i::DOUBLE AS a, CASE WHEN i % 7 = 3 THEN NULL ELSE i * 0.25 END AS b FROM range(0, $n::BIGINT) r(i) ORDER BY i`;
+  it('fills shared arrays across chunks (each copied while the next is fetched), NULL as NaN; the rows past the result untouched', async () => {
+    const ctx = await testContext();
+    const n = 5000; // three DuckDB chunks
+    const into = [0, 1].map(() => new Float64Array(new SharedArrayBuffer((n + 3) * 8)).fill(-1));
+    expect(await readInto(ctx.db, sql, { n: BigInt(n) }, into)).toBe(n);
+    const [a, b] = into as [Float64Array, Float64Array];
+    for (let i = 0; i < n; i++) {
+      expect(a[i]).toBe(i);
+      if (i % 7 === 3) expect(b[i]).toBeNaN();
+      else expect(b[i]).toBe(i * 0.25);
+    }
+    expect([...a.subarray(n), ...b.subarray(n)]).toEqual([-1, -1, -1, -1, -1, -1]);
+    // the same values as readColumns
+    const [ra, rb] = await readColumns(ctx.db, sql, { n: BigInt(n) }, 2);
+    expect(Buffer.from(ra!.buffer)).toEqual(Buffer.from(a.buffer, 0, n * 8));
+    expect(Buffer.from(rb!.buffer)).toEqual(Buffer.from(b.buffer, 0, n * 8));
+    // an empty result reads nothing
+    expect(await readInto(ctx.db, sql, { n: 0n }, into)).toBe(0);
+  });
+  it('more rows than the arrays hold: an error, and the session still answers', async () => {
+    const ctx = await testContext();
+    const into = [new Float64Array(4999), new Float64Array(6000)];
+    await expect(readInto(ctx.db, sql, { n: 5000n }, into)).rejects.toThrow(/more than the 4999 rows/);
+    expect(await readInto(ctx.db, sql, { n: 10n }, into)).toBe(10);
   });
 });
 

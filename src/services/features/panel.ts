@@ -69,6 +69,36 @@ export async function readColumns(db: DuckSession, sql: string, params: SqlParam
 }
 
 /**
+ * A query of queries/ read column by column into arrays the caller made (`into[c]` receives column
+ * c from row 0; every column a double, NULL -> NaN), each chunk copied while DuckDB produces the
+ * next: no chunk is held and no array made here (a caller that knows the row count reads into
+ * shared memory, or into arrays it reuses). Returns the rows read; more rows than the arrays hold
+ * is an error.
+ */
+export async function readQueryInto(db: DuckSession, name: string, params: SqlParams, shape: QueryShape, into: readonly Float64Array[]): Promise<number> {
+  return readInto(db, await prepareQuery(db, name, params, shape), params, into);
+}
+
+/** The rows of a query's text read into the caller's arrays (see readQueryInto). */
+export async function readInto(db: DuckSession, sql: string, params: SqlParams, into: readonly Float64Array[]): Promise<number> {
+  const result = await db.conn.run(sql, params);
+  const room = into.length ? Math.min(...into.map((a) => a.length)) : 0;
+  let rows = 0;
+  let next = result.fetchChunk();
+  for (;;) {
+    const chunk = await next;
+    if (!chunk || chunk.rowCount === 0) break;
+    if (rows + chunk.rowCount > room) throw new Error(`readInto: the query returned more than the ${room} rows its arrays hold`);
+    next = result.fetchChunk();
+    // a failed fetch surfaces at the next await; until then it must not count as unhandled
+    next.catch(() => null);
+    for (let c = 0; c < into.length; c++) chunkColumn(chunk, c, into[c] as Float64Array, rows);
+    rows += chunk.rowCount;
+  }
+  return rows;
+}
+
+/**
  * A query of queries/ streamed chunk by chunk: visit gets each chunk's columns as doubles (NULL ->
  * NaN; the arrays are reused for the next chunk) and its row count. Nothing of the result is kept, so
  * a caller that places rows elsewhere (loadBars: on the bar axis) never holds them twice.

@@ -71,7 +71,22 @@ export interface GridIndex {
   scratch: { FR: Float64Array; LR: Float64Array; valid: Uint8Array; frSorted: SortedColumn; frRanks: SideRanks; spread: Float64Array; ics: Float64Array; wf: Array<WalkForwardResiduals | undefined> };
 }
 
+/**
+ * A column of every asset, in panel order: when the assets' arrays are consecutive parts of one
+ * array (research/panel.ts reads each column as one), a view of it; else a copy (NaN for an asset
+ * without the column). Read only.
+ */
 function concatColumn(ix: Pick<GridIndex, 'panel' | 'N'>, get: (a: Panel['assets'][number]) => Float64Array | undefined): Float64Array {
+  const parts = ix.panel.assets.map((a) => get(a));
+  const first = parts[0];
+  let contiguous = first !== undefined && parts.length === ix.panel.assets.length;
+  let end = first ? first.byteOffset : 0;
+  ix.panel.assets.forEach((a, k) => {
+    const v = parts[k];
+    contiguous &&= v !== undefined && v.buffer === first!.buffer && v.byteOffset === end && v.length === a.time.length;
+    if (v) end = v.byteOffset + v.byteLength;
+  });
+  if (contiguous && first) return new Float64Array(first.buffer, first.byteOffset, ix.N);
   const out = new Float64Array(ix.N).fill(Number.NaN);
   let o = 0;
   for (const a of ix.panel.assets) {

@@ -1,5 +1,5 @@
 import type { ServiceContext } from '../../domain/context.js';
-import { readQueryColumns } from '../features/panel.js';
+import { readQueryColumns, readQueryInto } from '../features/panel.js';
 import { missingError, PerpkitError, usageError } from '../../domain/errors.js';
 import { FEATURE_NAMES } from '../../domain/features.js';
 import { listOf } from '../../store/dataset.js';
@@ -234,20 +234,30 @@ interface FeatureRows {
 
 /** Reads the feature columns of a temp table into per-asset typed arrays (symbol order, each in time order). */
 async function readFeatures(ctx: ServiceContext, table: string, cols: string[]): Promise<Map<string, FeatureRows>> {
-  // Column-wise read into typed arrays (features/panel.ts readQueryColumns): every value a double,
-  // NULL as NaN, in symbol then time order; the symbols' runs from a count per symbol.
+  // Column-wise read (features/panel.ts readQueryInto): every value a double, NULL as NaN, in
+  // symbol then time order, each column one array in shared memory over all symbols; a symbol's
+  // rows are views of it (the symbols' runs from a count per symbol). The grid's workers read these
+  // arrays in place, and a column of every asset is one array already (grid-index.ts column).
   const runs = await runQuery(ctx.db, 'research/features_symbols', {}, { idents: { t: table } });
-  const [times, us, ...values] = await readQueryColumns(ctx.db, 'research/features_typed', {}, { idents: { t: table, cols } }, cols.length + 2);
+  const total = runs.reduce((s, r) => s + Number(r['n']), 0);
+  const [times, us, ...values] = Array.from({ length: cols.length + 2 }, () => sharedArray(total));
+  const read = await readQueryInto(ctx.db, 'research/features_typed', {}, { idents: { t: table, cols } }, [times!, us!, ...values]);
+  if (read !== total) throw new Error(`research: read ${read} feature rows of ${table}, counted ${total}`);
   const out = new Map<string, FeatureRows>();
   let start = 0;
   for (const r of runs) {
     const end = start + Number(r['n']);
     const features = new Map<string, Float64Array>();
-    cols.forEach((c, k) => features.set(c, (values[k] as Float64Array).slice(start, end)));
-    out.set(String(r['symbol']), { time: (times as Float64Array).slice(start, end), us: (us as Float64Array).slice(start, end), features });
+    cols.forEach((c, k) => features.set(c, values[k]!.subarray(start, end)));
+    out.set(String(r['symbol']), { time: times!.subarray(start, end), us: us!.subarray(start, end), features });
     start = end;
   }
   return out;
+}
+
+/** A zeroed array of n doubles in shared memory (the grid's workers read it without a copy). */
+export function sharedArray(n: number): Float64Array {
+  return new Float64Array(new SharedArrayBuffer(n * Float64Array.BYTES_PER_ELEMENT));
 }
 
 /**
@@ -270,7 +280,7 @@ export function rowsWithin(rows: FeatureRows, intervals: ReadonlyArray<readonly 
   }
   const out = new Map<string, Float64Array>();
   for (const [name, v] of rows.features) {
-    const w = new Float64Array(m);
+    const w = sharedArray(m);
     for (let j = 0; j < m; j++) w[j] = v[keep[j]!]!;
     out.set(name, w);
   }
@@ -337,8 +347,18 @@ export async function loadPanels(o: LoadPanelOptions, ctx: ServiceContext): Prom
   // The labels placed in SQL (research/labels_at): row index in the features' order, horizon index.
   const [li, lh, lRet, lCost, lRel] = await readQueryColumns(ctx.db, 'research/labels_at', { horizons: listOf(horizons.map((h) => h.horizon)) }, { idents: { rel: o.relative ? 'rel_return' : 'fwd_return' } }, 5);
   const assets: AssetSeries[] = [];
-  const blank = (n: number): Map<string, Float64Array> => new Map(horizons.map((h) => [h.horizon, new Float64Array(n).fill(Number.NaN)]));
-  for (const [symbol, v] of evalRows) assets.push({ symbol, time: v.time, features: v.features, labels: blank(v.time.length), ...(o.relative ? { rel: blank(v.time.length) } : {}) });
+  // each horizon's labels: one array in shared memory over all assets (as the features), NaN where no label
+  const nRows = [...evalRows.values()].reduce((s, v) => s + v.time.length, 0);
+  const labelColumns = (): Float64Array[] => horizons.map(() => sharedArray(nRows).fill(Number.NaN));
+  const retCols = labelColumns();
+  const relCols = o.relative ? labelColumns() : null;
+  let at = 0;
+  const views = (cols: Float64Array[], n: number): Map<string, Float64Array> => new Map(horizons.map((h, k) => [h.horizon, cols[k]!.subarray(at, at + n)]));
+  for (const [symbol, v] of evalRows) {
+    const n = v.time.length;
+    assets.push({ symbol, time: v.time, features: v.features, labels: views(retCols, n), ...(relCols ? { rel: views(relCols, n) } : {}) });
+    at += n;
+  }
   // row index -> (asset, row of the asset)
   const starts = new Float64Array(assets.length + 1);
   assets.forEach((a, k) => (starts[k + 1] = starts[k]! + a.time.length));
