@@ -162,11 +162,19 @@ describe('research grid: ranks shared across horizons and features', () => {
     run(ix, 'settle_in_window', '15m');
     const shared = ix.ranks.get('y:15m')!.ranks;
     const before = Int32Array.from(shared.r);
+    // the label side of the cross-sectional IC too (the cells' cs_ic is compared with the plain loops by run)
+    const cy = ix.crossY.get('15m')!;
+    const dyBefore = Float64Array.from(cy.dy);
+    expect(gridFeatureHorizon(ix, { dims, feature: 'settle_in_window', horizon: '15m', horizon_ms: 900_000, lags: 3, cfg })[0]!.cs_ic).not.toBeNull();
     run(ix, 'perp_spot_activity_24', '15m'); // same rows: the same label ranks
     expect(ix.ranks.get('y:15m')!.ranks.r).toEqual(before);
+    expect(ix.crossY.get('15m')).toBe(cy);
+    expect(cy.dy).toEqual(dyBefore);
     run(ix, 'basis', '15m'); // other rows: re-ranked
     expect(ix.ranks.get('y:15m')!.ranks.r).not.toEqual(before);
+    expect(ix.crossY.get('15m')!.dy.length).toBeLessThan(dyBefore.length);
     run(ix, 'perp_spot_activity_24', '15m');
+    expect(ix.crossY.get('15m')!.dy).toEqual(dyBefore);
   });
 });
 

@@ -79,13 +79,59 @@ function crossX(ix: GridIndex, feature: string, valid: Uint8Array, X: Float64Arr
   return out;
 }
 
-/** Cross-sectional Spearman IC per decision time (stats/ic crossSectionalIC, >= 3 assets) and its Newey-West t (icSummary). */
-export function crossSectional(ix: GridIndex, feature: string, valid: Uint8Array, X: Float64Array, Y: Float64Array, lags: number, r: CellResult): void {
+/**
+ * The label side of the cross-section for one horizon and set of usable rows (the rows of CrossX):
+ * each time's centred ranks of the label and their sum of squares. It does not depend on the
+ * feature: kept per horizon for the next feature with the same usable rows (bit for bit the same
+ * sums as computing it per feature).
+ */
+export interface CrossY {
+  /** the label column and the usable rows it was computed for */
+  label: Float64Array;
+  valid: Uint8Array;
+  /** centred average ranks of the label within each time (aligned with CrossX rows) */
+  dy: Float64Array;
+  syy: Float64Array;
+}
+
+function crossY(ix: GridIndex, horizon: string, cx: CrossX, Y: Float64Array): CrossY {
+  const hit = ix.crossY.get(horizon);
+  if (hit && hit.label === Y && sameMask(hit.valid, cx.valid)) return hit;
   const G = ix.times.length;
-  const cx = crossX(ix, feature, valid, X);
-  const { start, rows, dx } = cx;
+  const { start, rows } = cx;
+  // the arrays of the horizon's previous entry are reused (a fresh array costs its page faults)
+  const dy = hit && hit.dy.length === rows.length ? hit.dy : new Float64Array(rows.length);
+  const syy = hit ? hit.syy : new Float64Array(G);
+  const valid = hit ? hit.valid : new Uint8Array(cx.valid.length);
+  valid.set(cx.valid);
+  syy.fill(0);
   const ys = new Float64Array(ix.A);
   const rys = new Float64Array(ix.A);
+  for (let t = 0; t < G; t++) {
+    const s0 = start[t]!;
+    const m = start[t + 1]! - s0;
+    if (m < 3) continue;
+    centredRanks(Y, rows, s0, m, ys, rys);
+    let q = 0;
+    for (let j = 0; j < m; j++) {
+      const d = rys[j]!;
+      dy[s0 + j] = d;
+      q += d * d;
+    }
+    syy[t] = q;
+  }
+  const out: CrossY = { label: Y, valid, dy, syy };
+  ix.crossY.set(horizon, out);
+  return out;
+}
+
+/** Cross-sectional Spearman IC per decision time (stats/ic crossSectionalIC, >= 3 assets) and its Newey-West t (icSummary). */
+export function crossSectional(ix: GridIndex, feature: string, horizon: string, valid: Uint8Array, X: Float64Array, Y: Float64Array, lags: number, r: CellResult): void {
+  const G = ix.times.length;
+  const cx = crossX(ix, feature, valid, X);
+  const { start, dx } = cx;
+  const cy = crossY(ix, horizon, cx, Y);
+  const dyAll = cy.dy;
   // the ICs per decision time, in the grid's working array (read before the next cell)
   const ic = ix.scratch.ics;
   let n = 0;
@@ -93,14 +139,9 @@ export function crossSectional(ix: GridIndex, feature: string, valid: Uint8Array
     const s0 = start[t]!;
     const m = start[t + 1]! - s0;
     if (m < 3) continue;
-    centredRanks(Y, rows, s0, m, ys, rys);
     let sxy = 0;
-    let syy = 0;
-    for (let j = 0; j < m; j++) {
-      const dy = rys[j]!;
-      sxy += dx[s0 + j]! * dy;
-      syy += dy * dy;
-    }
+    for (let j = 0; j < m; j++) sxy += dx[s0 + j]! * dyAll[s0 + j]!;
+    const syy = cy.syy[t]!;
     const sxx = cx.sxx[t]!;
     if (!(sxx > 0) || !(syy > 0)) continue;
     ic[n++] = Math.max(-1, Math.min(1, sxy / Math.sqrt(sxx * syy)));

@@ -6,7 +6,7 @@ import type { WalkForwardLabelSide } from '../../stats/research-incremental.js';
 import type { RegimeMasks } from './cells.js';
 import { foldPeriodKey, periodKeyOfDay } from './cells.js';
 import type { Panel } from './panel.js';
-import type { CrossX } from './grid-cross.js';
+import type { CrossX, CrossY } from './grid-cross.js';
 import { quantileOf } from './pooled.js';
 
 /**
@@ -56,6 +56,8 @@ export interface GridIndex {
   turnover: Map<string, number | null>;
   /** the feature side of the cross-sectional IC (research/grid-cross.ts), for one feature and its usable rows */
   cross: CrossX | null;
+  /** per horizon: the label side of the cross-sectional IC for the last usable rows (the same for features with the same rows) */
+  crossY: Map<string, CrossY>;
   /** per feature: the bucket of each row (research/grid.ts featureBuckets), dropped with the feature's columns */
   buckets: Map<string, Int8Array>;
   /** per horizon: the last label-residual column, its sort and its ranks (equal for features with the same usable rows) */
@@ -217,6 +219,7 @@ export function buildGridIndex(panel: Panel, train: Map<string, Map<string, Floa
     turnover: new Map(),
     buckets: new Map(),
     cross: null,
+    crossY: new Map(),
     residuals: new Map(),
     walkForward: new Map(),
     scratch: {

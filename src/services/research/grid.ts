@@ -269,7 +269,7 @@ function gridAllCellExtras(ix: GridIndex, o: FeatureHorizonInput, valid: Uint8Ar
   if (!ix.turnover.has(o.feature)) ix.turnover.set(o.feature, featureTurnover(ix, o.feature, X));
   r.turnover = ix.turnover.get(o.feature) ?? null;
   gridIncrementality(ix, o, r);
-  crossSectional(ix, o.feature, valid, X, Y, o.lags, r);
+  crossSectional(ix, o.feature, o.horizon, valid, X, Y, o.lags, r);
 }
 
 /**
