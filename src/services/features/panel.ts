@@ -99,7 +99,7 @@ export async function readInto(db: DuckSession, sql: string, params: SqlParams, 
 }
 
 /**
- * A query of queries/ streamed chunk by chunk: visit gets each chunk's columns as doubles (NULL ->
+ * A query of queries/ streamed chunk by chunk (the next fetched while one is visited): visit gets each chunk's columns as doubles (NULL ->
  * NaN; the arrays are reused for the next chunk) and its row count. Nothing of the result is kept, so
  * a caller that places rows elsewhere (loadBars: on the bar axis) never holds them twice.
  */
@@ -113,9 +113,13 @@ export async function scanQueryColumns(
 ): Promise<void> {
   const result = await db.conn.run(await prepareQuery(db, name, params, shape), params);
   let buf: Float64Array[] = [];
+  let next = result.fetchChunk();
   for (;;) {
-    const chunk = await result.fetchChunk();
+    const chunk = await next;
     if (!chunk || chunk.rowCount === 0) break;
+    // DuckDB fetches the next chunk while this one is copied and visited (a failure surfaces at the next await)
+    next = result.fetchChunk();
+    next.catch(() => null);
     const m = chunk.rowCount;
     if ((buf[0]?.length ?? 0) < m) buf = Array.from({ length: ncols }, () => new Float64Array(m));
     for (let c = 0; c < ncols; c++) chunkColumn(chunk, c, buf[c] as Float64Array, 0);

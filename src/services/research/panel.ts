@@ -1,5 +1,5 @@
 import type { ServiceContext } from '../../domain/context.js';
-import { readQueryColumns, readQueryInto } from '../features/panel.js';
+import { readQueryInto, scanQueryColumns } from '../features/panel.js';
 import { missingError, PerpkitError, usageError } from '../../domain/errors.js';
 import { FEATURE_NAMES } from '../../domain/features.js';
 import { listOf } from '../../store/dataset.js';
@@ -344,8 +344,6 @@ export async function loadPanels(o: LoadPanelOptions, ctx: ServiceContext): Prom
     const trainIv = selectorIntervals(split, sel.train);
     for (const [symbol, v] of evalRows) train.set(symbol, rowsWithin(v, trainIv));
   } else for (const [symbol, v] of await readFeatures(ctx, 'research_train_features', cols)) train.set(symbol, v.features);
-  // The labels placed in SQL (research/labels_at): row index in the features' order, horizon index.
-  const [li, lh, lRet, lCost, lRel] = await readQueryColumns(ctx.db, 'research/labels_at', { horizons: listOf(horizons.map((h) => h.horizon)) }, { idents: { rel: o.relative ? 'rel_return' : 'fwd_return' } }, 5);
   const assets: AssetSeries[] = [];
   // each horizon's labels: one array in shared memory over all assets (as the features), NaN where no label
   const nRows = [...evalRows.values()].reduce((s, v) => s + v.time.length, 0);
@@ -359,25 +357,24 @@ export async function loadPanels(o: LoadPanelOptions, ctx: ServiceContext): Prom
     assets.push({ symbol, time: v.time, features: v.features, labels: views(retCols, n), ...(relCols ? { rel: views(relCols, n) } : {}) });
     at += n;
   }
-  // row index -> (asset, row of the asset)
-  const starts = new Float64Array(assets.length + 1);
-  assets.forEach((a, k) => (starts[k + 1] = starts[k]! + a.time.length));
-  const byH = assets.map((a) => horizons.map((h) => a.labels.get(h.horizon) as Float64Array));
-  const relByH = o.relative ? assets.map((a) => horizons.map((h) => a.rel?.get(h.horizon) as Float64Array)) : null;
+  // The labels placed in SQL (research/labels_at): each label's row index in the features' order,
+  // which is the label columns' order too, and its horizon's index; streamed chunk by chunk.
   let costSum = 0;
   let costN = 0;
-  for (let k = 0; k < (li as Float64Array).length; k++) {
-    const i = (li as Float64Array)[k]!;
-    let a = 0;
-    while (i >= starts[a + 1]!) a++;
-    byH[a]![(lh as Float64Array)[k]!]![i - starts[a]!] = (lRet as Float64Array)[k]!;
-    if (relByH) relByH[a]![(lh as Float64Array)[k]!]![i - starts[a]!] = (lRel as Float64Array)[k]!;
-    const c = (lCost as Float64Array)[k]!;
-    if (Number.isFinite(c)) {
-      costSum += c;
-      costN++;
+  await scanQueryColumns(ctx.db, 'research/labels_at', { horizons: listOf(horizons.map((h) => h.horizon)) }, { idents: { rel: o.relative ? 'rel_return' : 'fwd_return' } }, 5, (cols, m) => {
+    const [li, lh, lRet, lCost, lRel] = cols as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+    for (let k = 0; k < m; k++) {
+      const i = li[k]!;
+      const h = lh[k]!;
+      retCols[h]![i] = lRet[k]!;
+      if (relCols) relCols[h]![i] = lRel[k]!;
+      const c = lCost[k]!;
+      if (Number.isFinite(c)) {
+        costSum += c;
+        costN++;
+      }
     }
-  }
+  });
   for (const t of ['research_features', 'research_labels', 'research_train_features']) await execQuery(ctx.db, 'common/drop_table', {}, { idents: { t } });
   return {
     panel: { assets, rows: assets.reduce((s, a) => s + a.time.length, 0), round_trip_cost: costN ? costSum / costN : null },
