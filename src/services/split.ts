@@ -454,8 +454,10 @@ export interface SegmentLook {
   split?: string;
   /** the unsealings before this look (ledger event times) */
   previous: string[];
-  /** the splits whose changed data this run's reads have already recorded (allow_changed: one access row and one warning per run and split) */
+  /** the splits whose changed data this run's reads have already warned of (allow_changed: one warning per run and split) */
   accessed?: string[];
+  /** the segments of a split (`<split>/<segment>`) whose read of changed data is already in the ledger (one access row per run, split and segment) */
+  accessedSegments?: string[];
 }
 
 /** A new look: pass the same object to every read of one run. */
@@ -555,9 +557,12 @@ async function readSegmentRows(o: ReadSegmentOptions, ctx: ServiceContext): Prom
   const rows = Number(counts?.['n']);
   const decisionRows = Number(counts?.['d']);
   const segmentName = 'segment' in o.selector ? o.selector.segment : `fold-${o.selector.fold}-${o.selector.side}`;
-  // one access row per run (its reads share o.look) and split; without a look, one per read
-  if (changed.length && !o.look?.accessed?.includes(o.name)) {
-    if (o.look) (o.look.accessed ??= []).push(o.name);
+  // one access row per run (its reads share o.look), split and segment read (a train+validation run
+  // records both segments); without a look, one per read. The warning above is one per run and split.
+  if (changed.length && o.look && !(o.look.accessed ??= []).includes(o.name)) o.look.accessed.push(o.name);
+  const accessKey = `${o.name}/${segmentName}`;
+  if (changed.length && !o.look?.accessedSegments?.includes(accessKey)) {
+    if (o.look) (o.look.accessedSegments ??= []).push(accessKey);
     await appendLedger(ctx, o.root, {
       kind: 'access',
       command: o.command,

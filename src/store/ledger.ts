@@ -7,7 +7,7 @@ import { datasetFiles, listOf, SCAN_SQL, writeRows } from './dataset.js';
  * The trial ledger: an append-only dataset with one row per evaluation or data access (every
  * backtest, every evaluation, every unsealing of a test segment), so that Deflated Sharpe and PBO
  * can count every trial ever run and repeated looks at a sealed test set are reported.
- * Rows are never replaced: each has its own time and arguments.
+ * Rows are never replaced: each has its own time, arguments, split and segment.
  */
 export function ledgerSpec(): DatasetSpec {
   return {
@@ -29,7 +29,9 @@ export function ledgerSpec(): DatasetSpec {
       { name: 'segment', type: 'VARCHAR', nullable: true, doc: 'the segment or fold read, if any' },
       { name: 'detail', type: 'VARCHAR', nullable: true, doc: 'anything else, JSON' },
     ],
-    naturalKey: ['event_time', 'kind', 'command', 'args'],
+    // the split and segment are part of a row's identity: one run's reads record one access row per
+    // segment of changed data they read, possibly within the same millisecond
+    naturalKey: ['event_time', 'kind', 'command', 'args', 'split_name', 'segment'],
   };
 }
 
@@ -80,7 +82,8 @@ export async function ledgerRows(ctx: ServiceContext, root: string, filter: { ki
   if (files.length === 0) return [];
   const rows = await ctx.db.all(
     `SELECT strftime(event_time, '%Y-%m-%dT%H:%M:%S.%fZ') AS event_time, kind, command, args, split_name, segment FROM ${SCAN_SQL}
-     WHERE ($kind IS NULL OR kind = $kind) AND ($split IS NULL OR split_name = $split) ORDER BY event_time`,
+     WHERE ($kind IS NULL OR kind = $kind) AND ($split IS NULL OR split_name = $split)
+     ORDER BY event_time, kind, command, split_name, segment, args`,
     { files: listOf(files), kind: filter.kind ?? null, split: filter.split_name ?? null },
   );
   return rows as unknown as LedgerRow[];

@@ -205,7 +205,10 @@ describe('perpkit research (CLI, real sample)', () => {
       expect(ok.code, ok.stderr).toBe(0);
       const runId = /run ([0-9a-f]{16}):/.exec(ok.stderr)![1]!;
       expect(ok.stderr).toContain('reading changed data (--allow-changed)');
-      expect((await ledgerRows(ctx, d2)).filter((r) => r.kind === 'access').length).toBe(accessBefore + 1); // one access row for the run (its features, labels and training reads share one look)
+      // one access row per segment the run read (its features, labels and training reads share one look): train+validation is two
+      const access = (await ledgerRows(ctx, d2)).filter((r) => r.kind === 'access');
+      expect(access.length).toBe(accessBefore + 2);
+      expect(access.slice(accessBefore).map((r) => r.segment).sort()).toEqual(['train', 'validation']);
       // a torn split file
       writeFileSync(join(d2, 'splits', 'demo.json'), '{"name": "demo", ');
       const torn = await runCli(['research', '--split', 'demo', '--data-dir', d2]);

@@ -141,18 +141,20 @@ describe('split service (real sample)', () => {
     expect(recorded['labels']).toBe(ok.changed_inputs[0]?.now.hash);
     expect(recorded['labels']).not.toBe(split.inputs['labels']?.hash);
     expect(JSON.parse(row.detail)).toMatchObject({ allow_changed: true, changed: ['labels'], split_hashes: { labels: split.inputs['labels']?.hash } });
-    // a run's reads sharing one look (features, labels, the training rows) record one access, and a
-    // new run another
-    // (each run at its own time: the ledger's rows are keyed by time)
+    // a run's reads sharing one look (features and labels of validation, features and labels of
+    // train) record one access per segment read, each naming its segment, and one warning; a new
+    // run records again (each run at its own time: the ledger's rows are keyed by time)
     const look = newLook();
-    const run2 = await testContext(Date.parse('2026-11-22T13:00:00Z'));
-    for (const [dataset, segment] of [['features', 'validation'], ['labels', 'validation'], ['features', 'train']] as const) {
+    const warned: string[] = [];
+    const run2 = { ...(await testContext(Date.parse('2026-11-22T13:00:00Z'))), log: { ...ctx.log, warn: (m: string) => void warned.push(m) } };
+    for (const [dataset, segment] of [['features', 'validation'], ['labels', 'validation'], ['features', 'train'], ['labels', 'train']] as const) {
       await readSegment(read(root, 'main', { segment }, dataset, { allow_changed: true, look }), run2);
     }
-    const access = async (): Promise<number> => (await ledgerRows(ctx, root)).filter((r) => r.kind === 'access').length;
-    expect(await access()).toBe(2);
+    const access = async (): Promise<string[]> => (await ledgerRows(ctx, root)).filter((r) => r.kind === 'access').map((r) => r.segment ?? '');
+    expect(await access()).toEqual(['train', 'train', 'validation']); // rows of one time in segment order
+    expect(warned).toHaveLength(1);
     await readSegment(read(root, 'main', { segment: 'train' }, 'labels', { allow_changed: true, look: newLook() }), await testContext(Date.parse('2026-11-22T14:00:00Z')));
-    expect(await access()).toBe(3);
+    expect(await access()).toEqual(['train', 'train', 'validation', 'train']);
   });
 
   it('one look at the sealed test segment over several reads records one unsealing; a later look is a repeated one; hints name the caller\'s flags', async () => {
