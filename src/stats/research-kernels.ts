@@ -113,9 +113,9 @@ export function sortColumn(values: Float64Array, into?: SortedColumn): SortedCol
     [lo, lo2] = [lo2, lo];
     [row, row2] = [row2, row];
   }
-  const fits = into !== undefined && into.order.buffer.byteLength >= m * 4 && into.blockStart.buffer.byteLength >= m;
-  const order = fits ? new Int32Array(into.order.buffer, 0, m) : new Int32Array(m);
-  const blockStart = fits ? new Uint8Array(into.blockStart.buffer, 0, m) : new Uint8Array(m);
+  const fits = into !== undefined && into.order.length >= m && into.blockStart.length >= m;
+  const order = fits ? into.order.subarray(0, m) : new Int32Array(m);
+  const blockStart = fits ? into.blockStart.subarray(0, m) : new Uint8Array(m);
   order.set(row.subarray(0, m));
   for (let j = 0; j < m; j++) blockStart[j] = j === 0 || hi[j] !== hi[j - 1] || lo[j] !== lo[j - 1] ? 1 : 0;
   return { order, blockStart };

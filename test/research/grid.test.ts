@@ -327,6 +327,15 @@ describe('research kernels', () => {
       expect(Array.from(got.order)).toEqual(rows);
       expect(Array.from(got.blockStart)).toEqual(rows.map((r, j) => (j === 0 || v[r] !== v[rows[j - 1]!] ? 1 : 0)));
     }
+    // into views that start inside a larger array: written within them, the rest untouched
+    const bigOrder = new Int32Array(1000).fill(-7);
+    const bigBlocks = new Uint8Array(1000).fill(9);
+    const v = Float64Array.from({ length: 300 }, () => Math.floor(u() * 50));
+    const got = sortColumn(v, { order: bigOrder.subarray(400, 700), blockStart: bigBlocks.subarray(400, 700) });
+    expect(Array.from(got.order)).toEqual(Array.from(sortColumn(v).order));
+    expect(got.order.byteOffset).toBe(400 * 4);
+    expect([...bigOrder.subarray(0, 400), ...bigOrder.subarray(700)].every((x) => x === -7)).toBe(true);
+    expect([...bigBlocks.subarray(0, 400), ...bigBlocks.subarray(700)].every((x) => x === 9)).toBe(true);
     // one value everywhere: every pass is skipped
     expect(Array.from(sortColumn(Float64Array.from([2, 2, Number.NaN, 2])).order)).toEqual([0, 1, 3]);
     expect(Array.from(sortColumn(Float64Array.from([2, 2, Number.NaN, 2])).blockStart)).toEqual([1, 0, 0]);

@@ -70,9 +70,10 @@ export async function readColumns(db: DuckSession, sql: string, params: SqlParam
 
 /**
  * A query of queries/ read column by column into arrays the caller made (`into[c]` receives column
- * c from row 0; every column a double, NULL -> NaN), each chunk copied while DuckDB produces the
- * next: no chunk is held and no array made here (a caller that knows the row count reads into
- * shared memory, or into arrays it reuses). Returns the rows read; more rows than the arrays hold
+ * c from row 0; every column a double, NULL -> NaN), chunk by chunk (the query's result is
+ * complete once it runs; the next chunk is requested while one is copied): no chunk is held and no
+ * array made here (a caller that knows the row count reads into shared memory, or into arrays it
+ * reuses). Returns the rows read; more rows than the arrays hold
  * is an error.
  */
 export async function readQueryInto(db: DuckSession, name: string, params: SqlParams, shape: QueryShape, into: readonly Float64Array[]): Promise<number> {
@@ -99,7 +100,7 @@ export async function readInto(db: DuckSession, sql: string, params: SqlParams, 
 }
 
 /**
- * A query of queries/ streamed chunk by chunk (the next fetched while one is visited): visit gets each chunk's columns as doubles (NULL ->
+ * A query of queries/ streamed chunk by chunk (the next requested while one is visited): visit gets each chunk's columns as doubles (NULL ->
  * NaN; the arrays are reused for the next chunk) and its row count. Nothing of the result is kept, so
  * a caller that places rows elsewhere (loadBars: on the bar axis) never holds them twice.
  */
@@ -117,7 +118,7 @@ export async function scanQueryColumns(
   for (;;) {
     const chunk = await next;
     if (!chunk || chunk.rowCount === 0) break;
-    // DuckDB fetches the next chunk while this one is copied and visited (a failure surfaces at the next await)
+    // the next chunk is requested while this one is copied and visited (a failure surfaces at the next await)
     next = result.fetchChunk();
     next.catch(() => null);
     const m = chunk.rowCount;
