@@ -454,10 +454,8 @@ export interface SegmentLook {
   split?: string;
   /** the unsealings before this look (ledger event times) */
   previous: string[];
-  /** the splits whose changed data this run's reads have already warned of (allow_changed: one warning per run and split) */
-  accessed?: string[];
-  /** the segments of a split (`<split>/<segment>`) whose read of changed data is already in the ledger (one access row per run, split and segment) */
-  accessedSegments?: string[];
+  /** the (split, segment) reads of changed data this run has recorded (allow_changed: one access row per run, split and segment; one warning per run and split) */
+  accessed?: Array<{ split: string; segment: string }>;
 }
 
 /** A new look: pass the same object to every read of one run. */
@@ -525,7 +523,7 @@ async function readSegmentRows(o: ReadSegmentOptions, ctx: ServiceContext): Prom
         details: { split: o.name, changed },
       });
     }
-    if (!o.look?.accessed?.includes(o.name)) ctx.log.warn(`split ${o.name}: reading changed data (${allowFlag ?? '--allow-changed'}): ${what}; recorded in the ledger`);
+    if (!o.look?.accessed?.some((x) => x.split === o.name)) ctx.log.warn(`split ${o.name}: reading changed data (${allowFlag ?? '--allow-changed'}): ${what}; recorded in the ledger`);
   }
   // a later read of a look already recorded: the same previous unsealings, nothing recorded again
   const seen = sealed && o.look?.recorded === true && o.look.split === o.name;
@@ -559,10 +557,8 @@ async function readSegmentRows(o: ReadSegmentOptions, ctx: ServiceContext): Prom
   const segmentName = 'segment' in o.selector ? o.selector.segment : `fold-${o.selector.fold}-${o.selector.side}`;
   // one access row per run (its reads share o.look), split and segment read (a train+validation run
   // records both segments); without a look, one per read. The warning above is one per run and split.
-  if (changed.length && o.look && !(o.look.accessed ??= []).includes(o.name)) o.look.accessed.push(o.name);
-  const accessKey = `${o.name}/${segmentName}`;
-  if (changed.length && !o.look?.accessedSegments?.includes(accessKey)) {
-    if (o.look) (o.look.accessedSegments ??= []).push(accessKey);
+  if (changed.length && !o.look?.accessed?.some((x) => x.split === o.name && x.segment === segmentName)) {
+    if (o.look) (o.look.accessed ??= []).push({ split: o.name, segment: segmentName });
     await appendLedger(ctx, o.root, {
       kind: 'access',
       command: o.command,

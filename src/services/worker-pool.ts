@@ -10,6 +10,14 @@ import { PerpkitError } from '../domain/errors.js';
 
 export type PoolReply<R> = { ok: true; result: R } | { ok: false; job: number; error: { message: string; kind?: string; hint?: string } };
 
+/** A zeroed array of n doubles in shared memory (workers read it in place). */
+export function sharedArray(n: number): Float64Array {
+  return new Float64Array(new SharedArrayBuffer(n * Float64Array.BYTES_PER_ELEMENT));
+}
+
+/** An array in shared memory: itself when it is one already, else a copy (sharedCopy). */
+export const inShared = (a: Float64Array): Float64Array => (a.buffer instanceof SharedArrayBuffer ? a : sharedCopy(a));
+
 /** A copy of a typed array in shared memory: workers started with it read it in place, no copy each. */
 export function sharedCopy<T extends Float64Array | Uint16Array>(a: T): T {
   const ctor = a.constructor as { new (b: SharedArrayBuffer): T; BYTES_PER_ELEMENT: number };

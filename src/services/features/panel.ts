@@ -82,21 +82,30 @@ export async function readQueryInto(db: DuckSession, name: string, params: SqlPa
 
 /** The rows of a query's text read into the caller's arrays (see readQueryInto). */
 export async function readInto(db: DuckSession, sql: string, params: SqlParams, into: readonly Float64Array[]): Promise<number> {
-  const result = await db.conn.run(sql, params);
   const room = into.length ? Math.min(...into.map((a) => a.length)) : 0;
   let rows = 0;
-  let next = result.fetchChunk();
-  for (;;) {
-    const chunk = await next;
-    if (!chunk || chunk.rowCount === 0) break;
+  for await (const chunk of chunksOf(db, sql, params)) {
     if (rows + chunk.rowCount > room) throw new Error(`readInto: the query returned more than the ${room} rows its arrays hold`);
-    next = result.fetchChunk();
-    // a failed fetch surfaces at the next await; until then it must not count as unhandled
-    next.catch(() => null);
     for (let c = 0; c < into.length; c++) chunkColumn(chunk, c, into[c] as Float64Array, rows);
     rows += chunk.rowCount;
   }
   return rows;
+}
+
+/**
+ * The chunks of a query's result in order, the next one requested while the caller handles one (a
+ * failed request surfaces when the loop reaches it, and is never an unhandled rejection).
+ */
+async function* chunksOf(db: DuckSession, sql: string, params: SqlParams): AsyncGenerator<DuckDBDataChunk> {
+  const result = await db.conn.run(sql, params);
+  let next = result.fetchChunk();
+  for (;;) {
+    const chunk = await next;
+    if (!chunk || chunk.rowCount === 0) return;
+    next = result.fetchChunk();
+    next.catch(() => null);
+    yield chunk;
+  }
 }
 
 /**
@@ -112,15 +121,8 @@ export async function scanQueryColumns(
   ncols: number,
   visit: (cols: readonly Float64Array[], rows: number) => void,
 ): Promise<void> {
-  const result = await db.conn.run(await prepareQuery(db, name, params, shape), params);
   let buf: Float64Array[] = [];
-  let next = result.fetchChunk();
-  for (;;) {
-    const chunk = await next;
-    if (!chunk || chunk.rowCount === 0) break;
-    // the next chunk is requested while this one is copied and visited (a failure surfaces at the next await)
-    next = result.fetchChunk();
-    next.catch(() => null);
+  for await (const chunk of chunksOf(db, await prepareQuery(db, name, params, shape), params)) {
     const m = chunk.rowCount;
     if ((buf[0]?.length ?? 0) < m) buf = Array.from({ length: ncols }, () => new Float64Array(m));
     for (let c = 0; c < ncols; c++) chunkColumn(chunk, c, buf[c] as Float64Array, 0);

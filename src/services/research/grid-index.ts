@@ -81,21 +81,22 @@ export interface GridIndex {
 function concatColumn(ix: Pick<GridIndex, 'panel' | 'N'>, get: (a: Panel['assets'][number]) => Float64Array | undefined): Float64Array {
   const parts = ix.panel.assets.map((a) => get(a));
   const first = parts[0];
-  let contiguous = first !== undefined && parts.length === ix.panel.assets.length;
-  let end = first ? first.byteOffset : 0;
-  ix.panel.assets.forEach((a, k) => {
-    const v = parts[k];
-    contiguous &&= v !== undefined && v.buffer === first!.buffer && v.byteOffset === end && v.length === a.time.length;
-    if (v) end = v.byteOffset + v.byteLength;
-  });
-  if (contiguous && first) return new Float64Array(first.buffer, first.byteOffset, ix.N);
+  if (first) {
+    let end = first.byteOffset;
+    const contiguous = ix.panel.assets.every((a, k) => {
+      const v = parts[k];
+      const ok = v !== undefined && v.buffer === first.buffer && v.byteOffset === end && v.length === a.time.length;
+      if (v) end = v.byteOffset + v.byteLength;
+      return ok;
+    });
+    if (contiguous) return new Float64Array(first.buffer, first.byteOffset, ix.N);
+  }
   const out = new Float64Array(ix.N).fill(Number.NaN);
   let o = 0;
-  for (const a of ix.panel.assets) {
-    const v = get(a);
-    if (v) out.set(v, o);
+  ix.panel.assets.forEach((a, k) => {
+    if (parts[k]) out.set(parts[k], o);
     o += a.time.length;
-  }
+  });
   return out;
 }
 

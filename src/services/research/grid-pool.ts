@@ -14,7 +14,7 @@ import type { CellResult } from './cells.js';
 import { regimeMasks } from './cells.js';
 import { buildGridIndex, gridFeatureHorizon, releaseColumn, type GridIndex } from './grid.js';
 import type { AssetSeries, Panel } from './panel.js';
-import { runPool, sharedCopy, workerScript } from '../worker-pool.js';
+import { inShared, runPool, workerScript } from '../worker-pool.js';
 
 export interface HorizonJob {
   horizon: string;
@@ -131,11 +131,9 @@ export function gridOf(d: Pick<GridWorkerData, 'panel' | 'train' | 'dims' | 'cfg
   return buildGridIndex(d.panel, d.train, regimeMasks(d.panel, d.train, d.dims, d.cfg), d.dims, d.cfg);
 }
 
-/** An array in shared memory: itself when it is one already (research/panel.ts reads the panel into shared memory), else a copy. */
-const inShared = (a: Float64Array): Float64Array => (a.buffer instanceof SharedArrayBuffer ? a : sharedCopy(a));
 const sharedMap = (m: Map<string, Float64Array>): Map<string, Float64Array> => new Map([...m].map(([k, v]) => [k, inShared(v)]));
 
-/** The panel and training columns in shared memory (the workers read them in place; nothing in the grid writes to them). */
+/** The panel and training columns in shared memory (research/panel.ts reads them there already; the workers read them in place, nothing in the grid writes to them). */
 function toShared(j: GridJobs): Pick<GridWorkerData, 'panel' | 'train'> {
   const assets: AssetSeries[] = j.panel.assets.map((a) => ({ symbol: a.symbol, time: inShared(a.time), features: sharedMap(a.features), labels: sharedMap(a.labels) }));
   const train = new Map([...j.train].map(([s, m]) => [s, sharedMap(m)]));

@@ -1,5 +1,6 @@
 import type { ServiceContext } from '../../domain/context.js';
 import { readQueryInto, scanQueryColumns } from '../features/panel.js';
+import { sharedArray } from '../worker-pool.js';
 import { missingError, PerpkitError, usageError } from '../../domain/errors.js';
 import { FEATURE_NAMES } from '../../domain/features.js';
 import { listOf } from '../../store/dataset.js';
@@ -253,11 +254,6 @@ async function readFeatures(ctx: ServiceContext, table: string, cols: string[]):
     start = end;
   }
   return out;
-}
-
-/** A zeroed array of n doubles in shared memory (the grid's workers read it without a copy). */
-export function sharedArray(n: number): Float64Array {
-  return new Float64Array(new SharedArrayBuffer(n * Float64Array.BYTES_PER_ELEMENT));
 }
 
 /**
