@@ -16,6 +16,7 @@
  */
 import { mean } from './descriptive.js';
 import { longRunVariance } from './ic.js';
+import type { HeapArray, KernelHeap } from './wasm/heap.js';
 
 /** The finite rows of a column, ordered by value (ties in row order), and where each tie block starts. */
 export interface SortedColumn {
@@ -79,7 +80,9 @@ function sortableKeys(values: Float64Array, w: typeof work): number {
  * result is written into `into` when it has room for the finite values (a caller that sorts
  * column after column and keeps none of them), else into new arrays.
  */
-export function sortColumn(values: Float64Array, into?: SortedColumn): SortedColumn {
+export function sortColumn(values: Float64Array, into?: SortedColumn, heap?: KernelHeap | null): SortedColumn {
+  const fast = heap ? sortKernel(values, into, heap) : null;
+  if (fast) return fast;
   const w = workFor(values.length);
   const m = sortableKeys(values, w);
   let { hi, lo, row, hi2, lo2, row2 } = w;
@@ -119,6 +122,44 @@ export function sortColumn(values: Float64Array, into?: SortedColumn): SortedCol
   order.set(row.subarray(0, m));
   for (let j = 0; j < m; j++) blockStart[j] = j === 0 || hi[j] !== hi[j - 1] || lo[j] !== lo[j - 1] ? 1 : 0;
   return { order, blockStart };
+}
+
+/** Digits of the kernel's radix sort: RADIX_PASSES passes of RADIX_BITS bits (64 bits in all). */
+const RADIX_BITS = 16;
+const RADIX_PASSES = 4;
+
+/**
+ * sortColumn as the WebAssembly kernel (stats/wasm/research.wat `sort`): the same order and tie
+ * blocks (a stable sort by the same keys). Its working arrays are taken from the heap and given
+ * back; the result goes into `into` when it is in the heap and long enough, else it is copied out as
+ * sortColumn would return it. null: the heap is full (sortColumn then sorts in TypeScript).
+ */
+function sortKernel(values: Float64Array, into: SortedColumn | undefined, heap: KernelHeap): SortedColumn | null {
+  const n = values.length;
+  const temps: HeapArray[] = [];
+  const take = <T extends HeapArray>(a: T | null): T | null => (a && temps.push(a), a);
+  try {
+    const v = heap.addressOf(values, temps);
+    const keys = take(heap.alloc(Float64Array, n));
+    const keys2 = take(heap.alloc(Float64Array, n));
+    const rows = take(heap.alloc(Int32Array, n));
+    const rows2 = take(heap.alloc(Int32Array, n));
+    const hist = take(heap.alloc(Int32Array, RADIX_PASSES << RADIX_BITS));
+    const direct = into !== undefined && heap.owns(into.order) && heap.owns(into.blockStart) && into.order.length >= n && into.blockStart.length >= n;
+    const order = direct ? into.order : take(heap.alloc(Int32Array, n));
+    const bs = direct ? into.blockStart : take(heap.alloc(Uint8Array, n));
+    if (v === null || !keys || !keys2 || !rows || !rows2 || !hist || !order || !bs) return null;
+    const m = heap.k.sort(n, v, keys.byteOffset, keys2.byteOffset, rows.byteOffset, rows2.byteOffset, hist.byteOffset, RADIX_BITS, RADIX_PASSES, order.byteOffset, bs.byteOffset);
+    if (direct) return { order: order.subarray(0, m), blockStart: bs.subarray(0, m) };
+    const fits = into !== undefined && into.order.length >= m && into.blockStart.length >= m;
+    const outO = fits ? into.order.subarray(0, m) : new Int32Array(m);
+    const outB = fits ? into.blockStart.subarray(0, m) : new Uint8Array(m);
+    outO.set(order.subarray(0, m));
+    outB.set(bs.subarray(0, m));
+    return { order: outO, blockStart: outB };
+  } finally {
+    temps.forEach((a) => heap.release(a));
+  }
 }
 
 /** One grouping: a group id per row (-1 = not in any group) and the number of groups. */

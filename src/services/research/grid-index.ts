@@ -2,6 +2,7 @@ import { REGIME_CELLS, type RegimeDimension, type ResearchConfig } from '../../d
 import { makeGroupSet, rankedColumn, rankSide, sameMask, sideRanksFor, type GroupSet, type GroupingSpec, type RankedColumn, type SideRanks } from '../../stats/research-fused.js';
 import { sortColumn, type SortedColumn } from '../../stats/research-kernels.js';
 import type { WalkForwardResiduals } from '../../stats/incremental.js';
+import { heapArray, KernelHeap, type HeapArray } from '../../stats/wasm/heap.js';
 import type { WalkForwardLabelSide } from '../../stats/research-incremental.js';
 import type { RegimeMasks } from './cells.js';
 import { foldPeriodKey, periodKeyOfDay } from './cells.js';
@@ -61,7 +62,7 @@ export interface GridIndex {
   /** per feature: the bucket of each row (research/grid.ts featureBuckets), dropped with the feature's columns */
   buckets: Map<string, Int8Array>;
   /** per horizon: the last label-residual column, its sort and its ranks (equal for features with the same usable rows) */
-  residuals: Map<string, { values: Float64Array; sorted: SortedColumn; ranks: SideRanks }>;
+  residuals: Map<string, { values: Float64Array; sorted: SortedColumn; into: SortedColumn; ranks: SideRanks }>;
   /** per asset and horizon (`<asset index>:<horizon>`): the label side of the walk-forward regressions (stats/research-incremental) */
   walkForward: Map<string, { side: WalkForwardLabelSide | null }>;
   /**
@@ -70,6 +71,8 @@ export interface GridIndex {
    * partial IC's residuals, their rows, sort and ranks; spread: the buckets' spread terms; ics: the
    * cross-sectional IC per decision time; wf: per asset, the last walk-forward result (its arrays reused).
    */
+  /** the WebAssembly heap of the rank passes (stats/wasm/heap.ts), or null: the TypeScript loops */
+  heap: KernelHeap | null;
   scratch: { FR: Float64Array; LR: Float64Array; valid: Uint8Array; frSorted: SortedColumn; frRanks: SideRanks; spread: Float64Array; ics: Float64Array; wf: Array<WalkForwardResiduals | undefined> };
 }
 
@@ -100,11 +103,26 @@ function concatColumn(ix: Pick<GridIndex, 'panel' | 'N'>, get: (a: Panel['assets
   return out;
 }
 
-export function buildGridIndex(panel: Panel, train: Map<string, Map<string, Float64Array>>, masks: RegimeMasks, dims: readonly RegimeDimension[], cfg: ResearchConfig): GridIndex {
+/**
+ * The heap's size for a panel of N rows and K groupings: the set's table, the feature's and five
+ * labels' ranks, five labels' ordered tables and a spare (N x K int32 each: 13), the sorted columns
+ * and the partial IC's arrays (about 64 bytes a row), and the per-group sums. An allocation beyond it
+ * falls back to a plain array (the TypeScript loops for that pass).
+ */
+const heapBytes = (N: number, K: number): number => 13 * N * K * 4 + 64 * N + (1 << 24);
+
+export interface GridIndexOptions {
+  /** run the rank passes as WebAssembly kernels (default true; false: the TypeScript loops, for tests) */
+  wasm?: boolean;
+}
+
+export function buildGridIndex(panel: Panel, train: Map<string, Map<string, Float64Array>>, masks: RegimeMasks, dims: readonly RegimeDimension[], cfg: ResearchConfig, opts: GridIndexOptions = {}): GridIndex {
   const A = panel.assets.length;
   const offsets = new Int32Array(A + 1);
   panel.assets.forEach((a, k) => (offsets[k + 1] = offsets[k]! + a.time.length));
   const N = offsets[A]!;
+  // groupings: 'all' and each dimension (asset x cell, cell, asset x period x cell), and the stress check
+  const heap = opts.wasm === false ? null : KernelHeap.create(heapBytes(N, 3 * (dims.length + 1) + 1));
   const assetOf = new Int32Array(N);
   const allTimes = new Float64Array(N);
   for (let k = 0; k < A; k++) {
@@ -115,7 +133,7 @@ export function buildGridIndex(panel: Panel, train: Map<string, Map<string, Floa
   const uniq: number[] = [];
   for (let i = 0; i < N; i++) if (i === 0 || sortedT[i] !== sortedT[i - 1]) uniq.push(sortedT[i]!);
   const times = Float64Array.from(uniq);
-  const tIdx = new Int32Array(N);
+  const tIdx = heapArray(heap, Int32Array, N);
   const keys = new Float64Array(N);
   let lastDay = Number.NaN;
   let lastKey = Number.NaN;
@@ -196,8 +214,8 @@ export function buildGridIndex(panel: Panel, train: Map<string, Map<string, Floa
   });
   const D = dimList.length;
   dimList.forEach((d, di) => Object.assign(d, { asset: di, panel: D + 1 + di, period: 2 * D + 1 + di }));
-  const set = makeGroupSet(N, [...pooledG, { group: calm, size: A, cells: 1 }, ...panelG, ...periodG], D + 1, times.length);
-  const bare = makeGroupSet(N, [{ group: assetOf, size: A, cells: 1 }], 1, times.length);
+  const set = makeGroupSet(N, [...pooledG, { group: calm, size: A, cells: 1 }, ...panelG, ...periodG], D + 1, times.length, heap);
+  const bare = makeGroupSet(N, [{ group: assetOf, size: A, cells: 1 }], 1, times.length, heap);
   return {
     panel,
     train,
@@ -223,11 +241,12 @@ export function buildGridIndex(panel: Panel, train: Map<string, Map<string, Floa
     crossY: new Map(),
     residuals: new Map(),
     walkForward: new Map(),
+    heap,
     scratch: {
       FR: new Float64Array(N),
       LR: new Float64Array(N),
       valid: new Uint8Array(N),
-      frSorted: { order: new Int32Array(N), blockStart: new Uint8Array(N) },
+      frSorted: { order: heapArray(heap, Int32Array, N), blockStart: heapArray(heap, Uint8Array, N) },
       frRanks: sideRanksFor(bare),
       spread: new Float64Array(N),
       ics: new Float64Array(times.length),
@@ -241,6 +260,8 @@ export interface GridColumn {
   values: Float64Array;
   sorted?: SortedColumn;
   ranked?: RankedColumn;
+  /** the heap arrays the sort was written into (released with the column) */
+  heapArrays?: HeapArray[];
 }
 
 /** A panel column, sorted once (cached: features across horizons, labels across features); `ordered` adds the ordered table. */
@@ -250,7 +271,12 @@ export function column(ix: GridIndex, key: string, get: (a: Panel['assets'][numb
     c = { values: concatColumn(ix, get) };
     ix.cols.set(key, c);
   }
-  c.sorted ??= sortColumn(c.values);
+  if (!c.sorted) {
+    // sorted into the heap (the rank kernels read it there); the result is the finite values' part
+    const into = { order: heapArray(ix.heap, Int32Array, ix.N), blockStart: heapArray(ix.heap, Uint8Array, ix.N) };
+    c.sorted = sortColumn(c.values, into, ix.heap);
+    c.heapArrays = [into.order, into.blockStart];
+  }
   if (ordered) c.ranked ??= rankedColumn(ix.set, c.sorted);
   return c as GridColumn & { sorted: SortedColumn };
 }
@@ -270,6 +296,8 @@ export function sideRanks(ix: GridIndex, side: string, key: string, col: GridCol
 
 /** Drops the cached sort of a column (memory: a feature's columns are not needed after its horizons). */
 export function releaseColumn(ix: GridIndex, feature: string): void {
+  const c = ix.cols.get(`f:${feature}`);
+  if (c && ix.heap) for (const a of [...(c.heapArrays ?? []), c.ranked?.table]) if (a) ix.heap.release(a);
   ix.cols.delete(`f:${feature}`);
   ix.buckets.delete(feature);
   if (ix.cross?.feature === feature) ix.cross = null;

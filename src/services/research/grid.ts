@@ -7,6 +7,7 @@ import { normQuantile } from '../../stats/normal.js';
 import { walkForwardResidualsFast } from '../../stats/research-incremental.js';
 import { groupPearsonOf, groupSumsOf, rankSide, sideRanksFor, type GroupSet, type GroupSums } from '../../stats/research-fused.js';
 import { hacSum, longRunVarianceFast, sortColumn } from '../../stats/research-kernels.js';
+import { heapArray } from '../../stats/wasm/heap.js';
 import type { CellResult, FeatureHorizonInput } from './cells.js';
 import { emptyCell } from './cells.js';
 import { column, sideRanks, type GridIndex } from './grid-index.js';
@@ -349,11 +350,13 @@ function gridIncrementality(ix: GridIndex, o: FeatureHorizonInput, r: CellResult
   // The label residual depends on the feature only through the usable rows: reuse its sort and ranks when equal, bit for bit.
   let lr = ix.residuals.get(o.horizon);
   if (!lr || !sameBits(lr.values, LR)) {
-    const sorted = sortColumn(LR);
-    lr = { values: Float64Array.from(LR), sorted, ranks: rankSide(ix.bare, sorted, valid, lr?.ranks ?? sideRanksFor(ix.bare)) };
+    // sorted into the previous residual's arrays (in the kernels' heap when there is one)
+    const into = lr?.into ?? { order: heapArray(ix.heap, Int32Array, ix.N), blockStart: heapArray(ix.heap, Uint8Array, ix.N) };
+    const sorted = sortColumn(LR, into, ix.heap);
+    lr = { values: Float64Array.from(LR), sorted, into, ranks: rankSide(ix.bare, sorted, valid, lr?.ranks ?? sideRanksFor(ix.bare)) };
     ix.residuals.set(o.horizon, lr);
   }
-  const s = groupSumsOf(ix.bare, rankSide(ix.bare, sortColumn(FR, ix.scratch.frSorted), valid, ix.scratch.frRanks), lr.ranks, ix.tIdx, null);
+  const s = groupSumsOf(ix.bare, rankSide(ix.bare, sortColumn(FR, ix.scratch.frSorted, ix.heap), valid, ix.scratch.frRanks), lr.ranks, ix.tIdx, null);
   const pr = pooledOf(ix, ix.bare, s, 0, o.lags)[0]!;
   r.partial_ic = pr.ic;
   r.partial_t_nw = pr.t_nw;

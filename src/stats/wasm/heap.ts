@@ -1,0 +1,147 @@
+/**
+ * A memory for the research kernels (research.wat) and the arrays they read and write.
+ *
+ * WebAssembly reads only its own memory, so the arrays the kernels work on (the groupings' table,
+ * the ranks, the ordered tables, the sums) are allocated in it and handed to TypeScript as typed
+ * array views; the kernels get their byte addresses. The memory has a fixed size, chosen when the
+ * heap is made and never grown (a grown memory would detach every view), and each page is only
+ * backed once written. An allocation that does not fit returns null: the caller then makes a plain
+ * array and the TypeScript loops run instead, with the same results.
+ *
+ * Blocks are reused by exact size (release); a heap belongs to one owner (a research grid index,
+ * per thread) and goes with it.
+ */
+import { RESEARCH_WASM } from './research-wasm.js';
+
+/** The kernels' exports (research.wat documents each). Pointers are byte addresses in the heap's memory. */
+export interface ResearchKernels {
+  rank(M: number, K: number, ordered: number, order: number, bs: number, tab: number, valid: number, r: number, cnt: number, t: number, ties: number): void;
+  sums(
+    N: number,
+    K: number,
+    pooled: number,
+    table: number,
+    rx: number,
+    ry: number,
+    valid: number,
+    tIdx: number,
+    hasSign: number,
+    sign: number,
+    c1s: number,
+    inv: number,
+    series: number,
+    sxy: number,
+    pos: number,
+    tsum: number,
+    hitBase: number,
+  ): void;
+  reorder(M: number, K: number, order: number, src: number, dst: number): void;
+  sort(n: number, values: number, keys: number, keys2: number, rows: number, rows2: number, hist: number, dig: number, np: number, order: number, bs: number): number;
+}
+
+export type HeapArray = Int32Array | Uint8Array | Int8Array | Float64Array;
+interface ArrayCtor<T extends HeapArray> {
+  new (buffer: ArrayBuffer, byteOffset: number, length: number): T;
+  new (length: number): T;
+  readonly BYTES_PER_ELEMENT: number;
+}
+
+/** The engine's WebAssembly API, the part used here (the project's TypeScript libraries do not declare it). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Memory: new (d: { initial: number; maximum: number }) => WasmMemory;
+  Instance: new (m: object, imports: object) => { exports: object };
+}
+const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+const PAGE = 65_536;
+/** The largest memory a 32-bit WebAssembly module addresses (4 GiB). */
+const MAX_PAGES = 65_536;
+const ALIGN = 64;
+
+let compiled: object | null = null;
+function researchModule(): object {
+  compiled ??= new wasm.Module(Buffer.from(RESEARCH_WASM, 'base64'));
+  return compiled;
+}
+
+export class KernelHeap {
+  readonly k: ResearchKernels;
+  readonly bytes: number;
+  private readonly buffer: ArrayBuffer;
+  private top = ALIGN;
+  private readonly free = new Map<number, number[]>();
+
+  private constructor(memory: WasmMemory) {
+    this.buffer = memory.buffer;
+    this.bytes = memory.buffer.byteLength;
+    this.k = new wasm.Instance(researchModule(), { env: { mem: memory } }).exports as unknown as ResearchKernels;
+  }
+
+  /** A heap of at least `bytes` bytes, or null when the engine cannot give one (the caller then uses plain arrays). */
+  static create(bytes: number): KernelHeap | null {
+    const pages = Math.ceil((Math.max(bytes, 0) + ALIGN) / PAGE) + 1;
+    if (pages > MAX_PAGES) return null;
+    try {
+      return new KernelHeap(new wasm.Memory({ initial: pages, maximum: pages }));
+    } catch {
+      return null;
+    }
+  }
+
+  /** A zeroed array of `length` elements in the heap, or null when it does not fit. */
+  alloc<T extends HeapArray>(ctor: ArrayCtor<T>, length: number): T | null {
+    const size = blockSize(length * ctor.BYTES_PER_ELEMENT);
+    const reuse = this.free.get(size)?.pop();
+    if (reuse !== undefined) {
+      const v = new ctor(this.buffer, reuse, length);
+      v.fill(0);
+      return v;
+    }
+    if (this.top + size > this.bytes) return null;
+    const at = this.top;
+    this.top += size;
+    return new ctor(this.buffer, at, length);
+  }
+
+  /** alloc, or a plain array when the heap is full. */
+  array<T extends HeapArray>(ctor: ArrayCtor<T>, length: number): T {
+    return this.alloc(ctor, length) ?? new ctor(length);
+  }
+
+  /** Gives a heap array's block back (plain arrays are ignored). The view must not be used afterwards. */
+  release(view: HeapArray): void {
+    if (!this.owns(view)) return;
+    const size = blockSize(view.byteLength);
+    const list = this.free.get(size) ?? [];
+    list.push(view.byteOffset);
+    this.free.set(size, list);
+  }
+
+  /** The array is a view of this heap. */
+  owns(view: HeapArray): boolean {
+    return view.buffer === this.buffer;
+  }
+
+  /** The byte address of an array in the heap: the array itself, or a temporary copy (added to `temps`, release after the call); null when it does not fit. */
+  addressOf(view: HeapArray, temps: HeapArray[]): number | null {
+    if (this.owns(view)) return view.byteOffset;
+    const copy = this.alloc(view.constructor as ArrayCtor<HeapArray>, view.length);
+    if (!copy) return null;
+    copy.set(view as never);
+    temps.push(copy);
+    return copy.byteOffset;
+  }
+}
+
+function blockSize(bytes: number): number {
+  return Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
+}
+
+/** A zeroed array: in the heap when there is one and it fits, else a plain one. */
+export function heapArray<T extends HeapArray>(heap: KernelHeap | null, ctor: ArrayCtor<T>, length: number): T {
+  return heap ? heap.array(ctor, length) : new ctor(length);
+}

@@ -1,0 +1,210 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_RESEARCH_CONFIG, REGIME_DIMENSIONS, type ResearchConfig } from '../../src/domain/research.js';
+import { regimeMasks } from '../../src/services/research/cells.js';
+import { buildGridIndex, gridFeatureHorizon } from '../../src/services/research/grid.js';
+import { mulberry32 } from '../../src/stats/random.js';
+import { groupSumsOf, makeGroupSet, orderedTable, rankSide, sideRanksFor, type GroupSet, type GroupingSpec } from '../../src/stats/research-fused.js';
+import { sortColumn, type SortedColumn } from '../../src/stats/research-kernels.js';
+import { KernelHeap } from '../../src/stats/wasm/heap.js';
+import { RESEARCH_WASM } from '../../src/stats/wasm/research-wasm.js';
+// @ts-expect-error: a plain ES module script without types
+import { compileWat } from '../../scripts/build-wasm.mjs';
+import { panelOf, series } from '../research/grid-panel.js';
+
+// The WebAssembly kernels (src/stats/wasm/research.wat) against the TypeScript loops they replace:
+// the same results bit for bit, on awkward inputs (ties, missing values, rows in no group, special
+// doubles), and the TypeScript loops whenever an array is not in the heap or the heap is full.
+
+const bits = (a: ArrayLike<number>): string => Buffer.from(Float64Array.from(a).buffer).toString('hex');
+
+function sameSorted(a: SortedColumn, b: SortedColumn): void {
+  expect(b.order.length).toBe(a.order.length);
+  expect(Array.from(b.order)).toEqual(Array.from(a.order));
+  expect(Array.from(b.blockStart)).toEqual(Array.from(a.blockStart));
+}
+
+/** Random groupings over N rows: sizes 1..7 groups, about 1 row in 8 in no group; the first `pooled` have cells. */
+function groupings(N: number, K: number, pooled: number, rnd: () => number): GroupingSpec[] {
+  return Array.from({ length: K }, (_, k) => {
+    const size = 1 + Math.floor(rnd() * 7);
+    const group = Int32Array.from({ length: N }, () => (rnd() < 0.125 ? -1 : Math.floor(rnd() * size)));
+    return k < pooled ? { group, size, cells: 1 } : { group, size };
+  });
+}
+
+/** A column with ties (values on a coarse grid), NaN, infinities, -0 and 0. */
+function awkward(N: number, rnd: () => number): Float64Array {
+  return Float64Array.from({ length: N }, () => {
+    const u = rnd();
+    if (u < 0.05) return Number.NaN;
+    if (u < 0.07) return u < 0.06 ? Infinity : -Infinity;
+    if (u < 0.1) return u < 0.085 ? -0 : 0;
+    return Math.round((rnd() - 0.5) * 40) / 8;
+  });
+}
+
+describe('WebAssembly research kernels', () => {
+  it('the committed module is the compile of research.wat (run `npm run build:wasm` after editing it)', async () => {
+    const bytes = (await compileWat()) as Buffer;
+    expect(Buffer.from(RESEARCH_WASM, 'base64').equals(bytes)).toBe(true);
+    expect(readFileSync(new URL('../../src/stats/wasm/research.wat', import.meta.url), 'utf8')).toContain('(export "rank")');
+  });
+
+  it('sort: the same order and tie blocks as the TypeScript radix sort, into the heap or copied out', () => {
+    const heap = KernelHeap.create(1 << 24)!;
+    const rnd = mulberry32(7);
+    const cols = [
+      awkward(5000, rnd),
+      Float64Array.from({ length: 3000 }, () => rnd() - 0.5),
+      Float64Array.from([5e-324, -5e-324, 0, -0, 1.7976931348623157e308, -1.7976931348623157e308, Number.NaN, 2, 2, -2, -2]),
+      new Float64Array(0),
+      Float64Array.from([Number.NaN, Infinity]),
+    ];
+    for (const v of cols) {
+      const want = sortColumn(v);
+      sameSorted(want, sortColumn(v, undefined, heap));
+      const into = { order: heap.alloc(Int32Array, v.length)!, blockStart: heap.alloc(Uint8Array, v.length)! };
+      const got = sortColumn(v, into, heap);
+      sameSorted(want, got);
+      if (want.order.length) expect(got.order.buffer).toBe(into.order.buffer);
+      // a caller's plain arrays: the result is written into them
+      const plain = { order: new Int32Array(v.length + 3), blockStart: new Uint8Array(v.length + 3) };
+      const got2 = sortColumn(v, plain, heap);
+      sameSorted(want, got2);
+      expect(got2.order.buffer).toBe(plain.order.buffer);
+    }
+  });
+
+  it('sort: -0 ties with 0, and ties keep row order', () => {
+    const heap = KernelHeap.create(1 << 22)!;
+    const s = sortColumn(Float64Array.from([0, -1, -0, 3, 0, -1]), undefined, heap);
+    expect(Array.from(s.order)).toEqual([1, 5, 0, 2, 4, 3]);
+    expect(Array.from(s.blockStart)).toEqual([1, 0, 1, 0, 0, 1]);
+  });
+
+  const N = 4000;
+  const make = (heap: KernelHeap | null, seed: number): { set: GroupSet; x: Float64Array; y: Float64Array; valid: Uint8Array; tIdx: Int32Array; sign: Int8Array } => {
+    const rnd = mulberry32(seed);
+    const set = makeGroupSet(N, groupings(N, 9, 4, mulberry32(seed + 1)), 4, 37, heap);
+    const x = awkward(N, rnd);
+    const y = awkward(N, rnd);
+    const valid = Uint8Array.from(x, (v, i) => (Number.isFinite(v) && Number.isFinite(y[i]!) && rnd() > 0.1 ? 1 : 0));
+    const tIdx = Int32Array.from({ length: N }, (_, i) => Math.floor((i * 37) / N));
+    const sign = Int8Array.from(x, (v, i) => Math.sign(v) * Math.sign(y[i]!));
+    return { set, x, y, valid, tIdx, sign };
+  };
+
+  it('rank, reorder and sums: equal to the TypeScript loops bit for bit (ordered and unordered tables, with and without signs)', () => {
+    for (const seed of [1, 2, 3]) {
+      const heap = KernelHeap.create(1 << 24)!;
+      const w = make(heap, seed);
+      const t = make(null, seed);
+      expect(w.set.heap).toBe(heap);
+      expect(heap.owns(w.set.table)).toBe(true);
+      expect(Array.from(w.set.table)).toEqual(Array.from(t.set.table));
+      const sx = sortColumn(w.x);
+      const sy = sortColumn(w.y);
+      // ordered tables
+      const otW = orderedTable(w.set, sy);
+      const otT = orderedTable(t.set, sy);
+      expect(heap.owns(otW)).toBe(true);
+      expect(Array.from(otW)).toEqual(Array.from(otT));
+      // ranks: the feature side over the set's table, the label side over its ordered table
+      const side = (set: GroupSet, ordered: boolean): ReturnType<typeof rankSide>[] => [
+        rankSide(set, sx, w.valid, sideRanksFor(set)),
+        rankSide(set, ordered ? { col: sy, table: orderedTable(set, sy) } : sy, w.valid, sideRanksFor(set)),
+      ];
+      const rw = side(w.set, true);
+      const rt = side(t.set, true);
+      for (let s = 0; s < 2; s++) {
+        expect(heap.owns(rw[s]!.r)).toBe(true);
+        // ranks are defined for valid rows in a group only: compare those
+        const K = w.set.K;
+        const diff: string[] = [];
+        for (let i = 0; i < N; i++) {
+          if (w.valid[i] !== 1) continue;
+          for (let k = 0; k < K; k++) if (w.set.table[i * K + k]! >= 0 && rw[s]!.r[i * K + k] !== rt[s]!.r[i * K + k]) diff.push(`${s}:${i}:${k}`);
+        }
+        expect(diff).toEqual([]);
+        expect(Array.from(rw[s]!.cnt)).toEqual(Array.from(rt[s]!.cnt));
+        expect(bits(rw[s]!.ties)).toBe(bits(rt[s]!.ties));
+      }
+      // there are ties to average and rows in no group
+      expect(rt[1]!.ties.some((v) => v > 0)).toBe(true);
+      // the label side over the unordered table gives the same ranks
+      const ru = side(w.set, false)[1]!;
+      expect(Array.from(ru.cnt)).toEqual(Array.from(rt[1]!.cnt));
+      for (const sign of [w.sign, null]) {
+        const a = groupSumsOf(w.set, rw[0]!, rw[1]!, w.tIdx, sign);
+        const snap = (s: typeof a): Record<string, string> => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, bits(v as ArrayLike<number>)]));
+        const gotW = snap(a);
+        const gotT = snap(groupSumsOf(t.set, rt[0]!, rt[1]!, t.tIdx, sign));
+        expect(gotW).toEqual(gotT);
+        if (sign) expect(a.neg.some((v) => v > 0) && a.pos.some((v) => v > 0)).toBe(true);
+        else expect(a.pos.every((v) => v === 0)).toBe(true);
+      }
+    }
+  });
+
+  it('a full heap: allocations fall back to plain arrays and the TypeScript loops give the same sums', () => {
+    const tiny = KernelHeap.create(0)!; // one page: the set's table does not fit
+    const w = make(tiny, 4);
+    const t = make(null, 4);
+    expect(tiny.owns(w.set.table)).toBe(false);
+    const a = groupSumsOf(w.set, rankSide(w.set, sortColumn(w.x, undefined, tiny), w.valid), rankSide(w.set, sortColumn(w.y, undefined, tiny), w.valid), w.tIdx, w.sign);
+    const b = groupSumsOf(t.set, rankSide(t.set, sortColumn(t.x), t.valid), rankSide(t.set, sortColumn(t.y), t.valid), t.tIdx, t.sign);
+    expect(bits(a.sxy)).toBe(bits(b.sxy));
+    expect(bits(a.tsum)).toBe(bits(b.tsum));
+  });
+
+  it('heap: blocks are reused by size and zeroed, plain arrays are not taken back, an oversized request is null', () => {
+    const heap = KernelHeap.create(1 << 20)!;
+    const a = heap.alloc(Int32Array, 1000)!;
+    a.fill(7);
+    const at = a.byteOffset;
+    heap.release(a);
+    const b = heap.alloc(Int32Array, 1000)!;
+    expect(b.byteOffset).toBe(at);
+    expect(b.every((v) => v === 0)).toBe(true);
+    const c = heap.alloc(Float64Array, 10)!;
+    expect(c.byteOffset).not.toBe(at);
+    heap.release(new Int32Array(1000)); // ignored
+    expect(heap.alloc(Int32Array, 1000)!.byteOffset).not.toBe(at);
+    expect(heap.alloc(Uint8Array, heap.bytes)).toBeNull();
+    expect(heap.array(Uint8Array, heap.bytes).buffer).not.toBe(b.buffer);
+    const temps: Int32Array[] = [];
+    const src = Int32Array.from([1, 2, 3]);
+    const addr = heap.addressOf(src, temps)!;
+    expect(temps).toHaveLength(1);
+    expect(Array.from(new Int32Array(b.buffer, addr, 3))).toEqual([1, 2, 3]);
+    expect(heap.addressOf(b, temps)).toBe(b.byteOffset);
+    expect(temps).toHaveLength(1);
+    expect(KernelHeap.create(2 ** 33)).toBeNull();
+  });
+
+  it('the research grid with and without the kernels: the same cells, bit for bit', () => {
+    const evalP = panelOf([series('AAA', 1600, 0, 1), series('BBB', 1500, 150, 2), series('CCC', 1600, 0, 3)]);
+    const trainP = panelOf([series('AAA', 700, -1000, 11), series('BBB', 700, -1000, 12), series('CCC', 700, -1000, 13)]);
+    const train = new Map(trainP.assets.map((a) => [a.symbol, a.features]));
+    const cfg: ResearchConfig = { ...DEFAULT_RESEARCH_CONFIG, min_obs_per_cell: 400, ic_period: 'day', min_obs_per_period: 40 };
+    const dims = [...REGIME_DIMENSIONS];
+    const masks = regimeMasks(evalP, train, dims, cfg);
+    const fast = buildGridIndex(evalP, train, masks, dims, cfg);
+    const plain = buildGridIndex(evalP, train, masks, dims, cfg, { wasm: false });
+    expect(fast.heap).not.toBeNull();
+    expect(plain.heap).toBeNull();
+    for (const [feature, horizon] of [
+      ['basis', '15m'],
+      ['basis_z_168', '15m'],
+      ['basis', '4h'],
+    ] as const) {
+      const o = { dims, feature, horizon, horizon_ms: horizon === '15m' ? 900_000 : 14_400_000, lags: 40, cfg };
+      const a = gridFeatureHorizon(fast, o);
+      const b = gridFeatureHorizon(plain, o);
+      expect(a.filter((c) => c.status === 'ok').length).toBeGreaterThan(5);
+      expect(JSON.stringify(a)).toBe(JSON.stringify(b));
+    }
+    expect(fast.heap!.owns(fast.set.table)).toBe(true);
+  });
+});
