@@ -64,6 +64,8 @@ export interface GroupSet {
   inv: Float64Array;
   /** the WebAssembly heap of the set's arrays, or null (TypeScript loops) */
   heap: KernelHeap | null;
+  /** working copy of the series' counts (timeCounts) */
+  tcntWork?: Int32Array;
 }
 
 export interface GroupSums {
@@ -77,7 +79,7 @@ export interface GroupSums {
   usum: Float64Array;
   pos: Float64Array;
   neg: Float64Array;
-  /** pooled groupings: per cell and decision time, sum and count of u */
+  /** pooled groupings: per cell and decision time, sum and count of u (tcnt: the X side's counts, or the set's copy without the groups lacking contributions; read only) */
   tsum: Float64Array;
   tcnt: Int32Array;
 }
@@ -409,7 +411,7 @@ function finishSums(set: GroupSet, xr: SideRanks, inv: Float64Array, tIdx: Int32
     s.neg[idx] = ng;
     s.pos[idx] = h - ng * HIT_BASE;
   }
-  s.tcnt.set(timeCounts(set, xr, inv, tIdx));
+  s.tcnt = timeCounts(set, xr, inv, tIdx);
 }
 
 /** Base of the packed hit counters (pos + HIT_BASE x neg stays an exact double below 2^52). */
@@ -438,7 +440,10 @@ function timeCounts(set: GroupSet, xr: SideRanks, inv: Float64Array, tIdx: Int32
   let none = false;
   for (let idx = 0; idx < set.off[pooled]!; idx++) if (xr.cnt[idx]! > 0 && inv[idx] === 0) none = true;
   if (!none) return xr.tcnt.counts;
-  const c = Int32Array.from(xr.tcnt.counts);
+  // a copy in the set's working array (the ranks keep theirs)
+  set.tcntWork ??= new Int32Array(xr.tcnt.counts.length);
+  const c = set.tcntWork;
+  c.set(xr.tcnt.counts);
   for (let i = 0; i < N; i++) {
     if (valid[i] !== 1) continue;
     for (let k = 0, b = i * K; k < pooled; k++) {

@@ -39,20 +39,27 @@ export interface WalkForwardLabelSide {
   pb: Float64Array;
 }
 
-/** Rows with a finite feature, label, time and baseline, ascending (okN of okRows used). */
+/**
+ * Working arrays kept by the module (one set per thread), grown as needed: a fresh typed array is
+ * paid for in page faults as it is first written (research-kernels sortColumn), and the grid runs
+ * these regressions per asset for every (feature, horizon).
+ */
+const work = { rows: new Int32Array(0), time: new Float64Array(0) };
+
+/** Rows with a finite feature, label, time and baseline, ascending: a view of the module's working array (valid until the next call). */
 function usableRows(inp: WalkForwardInput): Int32Array {
   const n = inp.time.length;
   const B = inp.baseline.length;
   let okN = 0;
-  const okRows = new Int32Array(n);
+  if (work.rows.length < n) work.rows = new Int32Array(n);
+  const okRows = work.rows;
   for (let i = 0; i < n; i++) {
     if (!Number.isFinite(inp.feature[i]!) || !Number.isFinite(inp.label[i]!) || !Number.isFinite(inp.time[i]!)) continue;
     let all = true;
     for (let b = 0; b < B; b++) if (!Number.isFinite(inp.baseline[b]![i]!)) all = false;
     if (all) okRows[okN++] = i;
   }
-  // a copy of its own size: a kept label side holds it
-  return okRows.slice(0, okN);
+  return okRows.subarray(0, okN);
 }
 
 function sameSide(side: WalkForwardLabelSide | null, inp: WalkForwardInput, okRows: Int32Array, folds: number, embargo: number): side is WalkForwardLabelSide {
@@ -68,13 +75,17 @@ function sameSide(side: WalkForwardLabelSide | null, inp: WalkForwardInput, okRo
  * and label sums at each prefix (the same additions in the same order as the one-pass loop, each
  * sum on its own), label ~ baseline per fold and the test rows' baseline predictions.
  */
-function labelSide(inp: WalkForwardInput, okRows: Int32Array, folds: number, embargo: number): WalkForwardLabelSide {
-  const okN = okRows.length;
+function labelSide(inp: WalkForwardInput, usable: Int32Array, folds: number, embargo: number, old: WalkForwardLabelSide | null): WalkForwardLabelSide {
+  const okN = usable.length;
   const B = inp.baseline.length;
   const p = B + 1;
   const q = B + 2;
   const base = inp.baseline;
-  const okTime = new Float64Array(okN);
+  // the rows are kept with the side (a copy: `usable` is a working array); the replaced side's arrays are reused when as long
+  const okRows = old && old.okRows.length === okN ? old.okRows : new Int32Array(okN);
+  okRows.set(usable);
+  if (work.time.length < okN) work.time = new Float64Array(okN);
+  const okTime = work.time;
   for (let r = 0; r < okN; r++) okTime[r] = inp.time[okRows[r]!]!;
   const tMin = okTime[0]!;
   const tMax = okTime[okN - 1]!;
@@ -96,7 +107,7 @@ function labelSide(inp: WalkForwardInput, okRows: Int32Array, folds: number, emb
   let ySum = 0;
   let used = 0;
   const row = new Float64Array(p).fill(1);
-  const pb = new Float64Array(okN).fill(Number.NaN);
+  const pb = (old && old.pb.length === okN ? old.pb : new Float64Array(okN)).fill(Number.NaN);
   const out: WalkForwardLabelSide['fold'] = [null];
   for (let j = 1; j <= folds; j++) {
     const lo = tMin + j * width;
@@ -153,7 +164,7 @@ export function walkForwardResidualsFast(
   const okRows = usableRows(inp);
   const okN = okRows.length;
   if (okN < 10 || folds < 1) return out;
-  if (!sameSide(cache.side, inp, okRows, folds, embargo)) cache.side = labelSide(inp, okRows, folds, embargo);
+  if (!sameSide(cache.side, inp, okRows, folds, embargo)) cache.side = labelSide(inp, okRows, folds, embargo, cache.side);
   const side = cache.side;
   const B = inp.baseline.length;
   const p = B + 1;

@@ -172,9 +172,14 @@ export interface Grouping {
 export const DIRECT_LAGS = 32;
 
 /** Box-kernel form of sum_{s,t} w(|s - t|) z_s z_t with Bartlett weights w(k) = 1 - k / (L + 1). */
+/** Working arrays of the Newey-West sums (one set per thread, grown as needed; see `work`). */
+const lrvWork = { z: new Float64Array(0), P: new Float64Array(0) };
+
 function boxKernelSum(z: Float64Array, L: number): number {
   const n = z.length;
-  const P = new Float64Array(n + 1);
+  if (lrvWork.P.length < n + 1) lrvWork.P = new Float64Array(n + 1);
+  const P = lrvWork.P;
+  P[0] = 0;
   for (let i = 0; i < n; i++) P[i + 1] = P[i]! + z[i]!;
   let s = 0;
   for (let m = -L; m < n; m++) {
@@ -192,7 +197,8 @@ export function longRunVarianceFast(x: Float64Array, lags: number): { gamma0: nu
   const L = Math.max(0, Math.min(Math.floor(lags), n - 1));
   if (n === 0 || L <= DIRECT_LAGS) return longRunVariance(x, lags);
   const m = mean(x);
-  const z = new Float64Array(n);
+  if (lrvWork.z.length < n) lrvWork.z = new Float64Array(n);
+  const z = lrvWork.z.subarray(0, n);
   let g0 = 0;
   for (let t = 0; t < n; t++) {
     const d = x[t]! - m;

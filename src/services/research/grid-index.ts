@@ -69,11 +69,12 @@ export interface GridIndex {
    * Working arrays of the grid, overwritten by each (feature, horizon): a fresh array per cell costs
    * its page faults every time (research-kernels sortColumn). FR, LR, valid, frSorted, frRanks: the
    * partial IC's residuals, their rows, sort and ranks; spread: the buckets' spread terms; ics: the
-   * cross-sectional IC per decision time; wf: per asset, the last walk-forward result (its arrays reused).
+   * cross-sectional IC per decision time; wf: per asset, the last walk-forward result (its arrays reused);
+   * series: a pooled cell's mean contribution per decision time.
    */
   /** the WebAssembly heap of the rank passes (stats/wasm/heap.ts), or null: the TypeScript loops */
   heap: KernelHeap | null;
-  scratch: { FR: Float64Array; LR: Float64Array; valid: Uint8Array; frSorted: SortedColumn; frRanks: SideRanks; spread: Float64Array; ics: Float64Array; wf: Array<WalkForwardResiduals | undefined> };
+  scratch: { series: Float64Array; FR: Float64Array; LR: Float64Array; valid: Uint8Array; frSorted: SortedColumn; frRanks: SideRanks; spread: Float64Array; ics: Float64Array; wf: Array<WalkForwardResiduals | undefined> };
 }
 
 /**
@@ -243,6 +244,7 @@ export function buildGridIndex(panel: Panel, train: Map<string, Map<string, Floa
     walkForward: new Map(),
     heap,
     scratch: {
+      series: new Float64Array(0),
       FR: new Float64Array(N),
       LR: new Float64Array(N),
       valid: new Uint8Array(N),

@@ -72,7 +72,9 @@ function pooledOf(ix: GridIndex, set: GroupSet, s: GroupSums, k: number, lags: n
     let T = 0;
     for (let t = 0; t < G; t++) if (s.tcnt[base + t]! > 0) T++;
     if (r.ic !== null && T >= 3) {
-      const pooled = new Float64Array(T);
+      // the series in the index's working array (a fresh array per cell costs its page faults)
+      if (ix.scratch.series.length < T) ix.scratch.series = new Float64Array(G);
+      const pooled = ix.scratch.series.subarray(0, T);
       let j = 0;
       for (let t = 0; t < G; t++) if (s.tcnt[base + t]! > 0) pooled[j++] = s.tsum[base + t]! / s.tcnt[base + t]!;
       const { gamma0, lrv } = longRunVarianceFast(pooled, lags);
