@@ -105,12 +105,13 @@ function concatColumn(ix: Pick<GridIndex, 'panel' | 'N'>, get: (a: Panel['assets
 }
 
 /**
- * The heap's size for a panel of N rows and K groupings: the set's table, the feature's and five
- * labels' ranks, five labels' ordered tables and a spare (N x K int32 each: 13), the sorted columns
- * and the partial IC's arrays (about 64 bytes a row), and the per-group sums. An allocation beyond it
- * falls back to a plain array (the TypeScript loops for that pass).
+ * The heap's size for a panel of N rows, K groupings and H horizons: the set's table, the feature's
+ * ranks, each label's ranks and ordered table, and two spares (N x K int32 each), the sorted columns
+ * and the partial IC's arrays (under 96 bytes a row), and the per-group sums. Pages never written
+ * cost nothing, so it errs on the large side; an allocation beyond it falls back to a plain array
+ * (the TypeScript loops for that pass).
  */
-const heapBytes = (N: number, K: number): number => 13 * N * K * 4 + 64 * N + (1 << 24);
+const heapBytes = (N: number, K: number, H: number): number => (2 * H + 4) * N * K * 4 + 96 * N + (1 << 25);
 
 export interface GridIndexOptions {
   /** run the rank passes as WebAssembly kernels (default true; false: the TypeScript loops, for tests) */
@@ -123,7 +124,8 @@ export function buildGridIndex(panel: Panel, train: Map<string, Map<string, Floa
   panel.assets.forEach((a, k) => (offsets[k + 1] = offsets[k]! + a.time.length));
   const N = offsets[A]!;
   // groupings: 'all' and each dimension (asset x cell, cell, asset x period x cell), and the stress check
-  const heap = opts.wasm === false ? null : KernelHeap.create(heapBytes(N, 3 * (dims.length + 1) + 1));
+  const H = Math.max(0, ...panel.assets.map((a) => a.labels.size));
+  const heap = opts.wasm === false ? null : KernelHeap.create(heapBytes(N, 3 * (dims.length + 1) + 1, H));
   const assetOf = new Int32Array(N);
   const allTimes = new Float64Array(N);
   for (let k = 0; k < A; k++) {

@@ -81,6 +81,11 @@ export class KernelHeap {
     this.k = new wasm.Instance(researchModule(), { env: { mem: memory } }).exports as unknown as ResearchKernels;
   }
 
+  /** Bytes handed out so far (the high-water mark: released blocks are reused, not returned). */
+  get used(): number {
+    return this.top;
+  }
+
   /** A heap of at least `bytes` bytes, or null when the engine cannot give one (the caller then uses plain arrays). */
   static create(bytes: number): KernelHeap | null {
     const pages = Math.ceil((Math.max(bytes, 0) + ALIGN) / PAGE) + 1;
