@@ -7,6 +7,8 @@ import { mulberry32 } from '../../src/stats/random.js';
 import { groupSumsOf, makeGroupSet, orderedTable, rankSide, sideRanksFor, type GroupSet, type GroupingSpec } from '../../src/stats/research-fused.js';
 import { sortColumn, type SortedColumn } from '../../src/stats/research-kernels.js';
 import { KernelHeap } from '../../src/stats/wasm/heap.js';
+import { walkForwardResidualsFast, type WalkForwardLabelSide } from '../../src/stats/research-incremental.js';
+import type { WalkForwardResiduals } from '../../src/stats/incremental.js';
 import { RESEARCH_WASM } from '../../src/stats/wasm/research-wasm.js';
 // @ts-expect-error: a plain ES module script without types
 import { compileWat } from '../../scripts/build-wasm.mjs';
@@ -181,6 +183,70 @@ describe('WebAssembly research kernels', () => {
     expect(heap.addressOf(b, temps)).toBe(b.byteOffset);
     expect(temps).toHaveLength(1);
     expect(KernelHeap.create(2 ** 33)).toBeNull();
+    // a view from a block's start gives the whole block back; a view from inside it, or a second release, is ignored
+    const big = heap.alloc(Float64Array, 500)!;
+    heap.release(big.subarray(100));
+    heap.release(big.subarray(0, 10));
+    heap.release(big.subarray(0, 10));
+    const again = heap.alloc(Float64Array, 500)!;
+    expect(again.byteOffset).toBe(big.byteOffset);
+    expect(heap.alloc(Float64Array, 500)!.byteOffset).not.toBe(big.byteOffset);
+  });
+
+  it('walk-forward loops: equal to the TypeScript loops bit for bit, with the label side kept or rebuilt, the columns in the heap or copied there, and a full heap', () => {
+    const rnd = mulberry32(31);
+    const z = (): number => rnd() + rnd() + rnd() - 1.5;
+    const n = 1500;
+    const heap = KernelHeap.create(1 << 24)!;
+    const inHeap = (a: Float64Array): Float64Array => {
+      const v = heap.alloc(Float64Array, a.length)!;
+      v.set(a);
+      return v;
+    };
+    const time = Float64Array.from({ length: n }, (_, i) => i * 60_000 + (i > 700 ? 3_600_000 : 0));
+    const label = Float64Array.from({ length: n }, (_, i) => (i % 89 === 3 ? Number.NaN : z()));
+    const baseline = [0, 1, 2].map((b) => Float64Array.from({ length: n }, () => (rnd() < 0.02 ? Number.NaN : z() * (b + 1))));
+    const f1 = Float64Array.from({ length: n }, (_, i) => (i < 40 ? Number.NaN : 0.3 * (label[i]! || 0) + z()));
+    const f2 = Float64Array.from(f1, (v) => (Number.isFinite(v) ? -0.7 * v + z() : Number.NaN));
+    const f3 = Float64Array.from(f2, (v, i) => (i === 900 || i === 1200 ? Infinity : v));
+    const hTime = inHeap(time);
+    const hLabel = inHeap(label);
+    const hBase = baseline.map(inHeap);
+    const cacheW: { side: WalkForwardLabelSide | null } = { side: null };
+    const cacheT: { side: WalkForwardLabelSide | null } = { side: null };
+    let intoW: WalkForwardResiduals | undefined;
+    let intoT: WalkForwardResiduals | undefined;
+    const same = (a: WalkForwardResiduals, b: WalkForwardResiduals): void => {
+      for (const k of ['feature_resid', 'label_resid', 'pred_base', 'pred_full'] as const) expect(bits(a[k])).toBe(bits(b[k]));
+      expect(Array.from(a.fold)).toEqual(Array.from(b.fold));
+      expect([a.folds_used, a.r2_oos_base, a.r2_oos_full, a.r2_lift]).toEqual([b.folds_used, b.r2_oos_base, b.r2_oos_full, b.r2_lift]);
+    };
+    const sides: Array<WalkForwardLabelSide | null> = [];
+    for (const [f, heapCols] of [
+      [f1, true],
+      [f2, true], // the same rows: the label side is kept
+      [f3, true], // two rows fewer: rebuilt
+      [f1, false], // columns outside the heap: copied there for the call
+      [f2, true],
+    ] as const) {
+      const x = heapCols ? inHeap(f) : f;
+      const inpW = heapCols ? { time: hTime, feature: x, label: hLabel, baseline: hBase } : { time, feature: x, label, baseline };
+      const w = walkForwardResidualsFast(inpW, 4, 300_000, cacheW, intoW, heap);
+      const t = walkForwardResidualsFast({ time, feature: f, label, baseline }, 4, 300_000, cacheT, intoT);
+      same(w, t);
+      expect(w.folds_used).toBe(4);
+      expect(heap.owns(w.feature_resid)).toBe(true);
+      expect(heap.owns(cacheW.side!.okRows) && heap.owns(cacheW.side!.pb)).toBe(true);
+      expect(bits(cacheW.side!.pb)).toBe(bits(cacheT.side!.pb));
+      sides.push(cacheW.side);
+      intoW = w;
+      intoT = t;
+    }
+    expect(sides[1]).toBe(sides[0]);
+    expect(sides[2]).not.toBe(sides[1]);
+    // a full heap: the TypeScript loops, the same numbers
+    const tiny = KernelHeap.create(0)!;
+    same(walkForwardResidualsFast({ time, feature: f2, label, baseline }, 4, 300_000, { side: null }, undefined, tiny), walkForwardResidualsFast({ time, feature: f2, label, baseline }, 4, 300_000));
   });
 
   it('the research grid with and without the kernels: the same cells, bit for bit', () => {

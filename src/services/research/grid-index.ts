@@ -72,8 +72,10 @@ export interface GridIndex {
    * cross-sectional IC per decision time; wf: per asset, the last walk-forward result (its arrays reused);
    * series: a pooled cell's mean contribution per decision time.
    */
-  /** the WebAssembly heap of the rank passes (stats/wasm/heap.ts), or null: the TypeScript loops */
+  /** the WebAssembly heap of the rank passes and the walk-forward loops (stats/wasm/heap.ts), or null: the TypeScript loops */
   heap: KernelHeap | null;
+  /** per key, each asset's view of the heap's copy of a panel column (heapColumn), and the copy */
+  heapCols: Map<string, { views: Array<Float64Array | undefined>; block: Float64Array | null }>;
   scratch: { series: Float64Array; FR: Float64Array; LR: Float64Array; valid: Uint8Array; frSorted: SortedColumn; frRanks: SideRanks; spread: Float64Array; ics: Float64Array; wf: Array<WalkForwardResiduals | undefined> };
 }
 
@@ -107,11 +109,12 @@ function concatColumn(ix: Pick<GridIndex, 'panel' | 'N'>, get: (a: Panel['assets
 /**
  * The heap's size for a panel of N rows, K groupings and H horizons: the set's table, the feature's
  * ranks, each label's ranks and ordered table, and two spares (N x K int32 each), the sorted columns
- * and the partial IC's arrays (under 96 bytes a row), and the per-group sums. Pages never written
- * cost nothing, so it errs on the large side; an allocation beyond it falls back to a plain array
- * (the TypeScript loops for that pass).
+ * and the partial IC's arrays (under 96 bytes a row), the walk-forward's columns (times, labels,
+ * baseline and feature: float64), results and kept label sides (12 bytes a row per horizon), and the
+ * per-group sums. Pages never written cost nothing, so it errs on the large side; an allocation
+ * beyond it falls back to a plain array (the TypeScript loops for that pass).
  */
-const heapBytes = (N: number, K: number, H: number): number => (2 * H + 4) * N * K * 4 + 96 * N + (1 << 25);
+const heapBytes = (N: number, K: number, H: number): number => (2 * H + 4) * N * K * 4 + 96 * N + (H + 16) * 8 * N + 12 * H * N + (1 << 25);
 
 export interface GridIndexOptions {
   /** run the rank passes as WebAssembly kernels (default true; false: the TypeScript loops, for tests) */
@@ -245,6 +248,7 @@ export function buildGridIndex(panel: Panel, train: Map<string, Map<string, Floa
     residuals: new Map(),
     walkForward: new Map(),
     heap,
+    heapCols: new Map(),
     scratch: {
       series: new Float64Array(0),
       FR: new Float64Array(N),
@@ -298,11 +302,37 @@ export function sideRanks(ix: GridIndex, side: string, key: string, col: GridCol
   return ranks;
 }
 
+/**
+ * Each asset's part of a panel column (undefined where the asset lacks it) as views of one copy in
+ * the heap, made once per key (the walk-forward kernels read their columns there; the views keep
+ * their identity, which the kept label sides compare). Without a heap, or when it is full, the
+ * panel's own arrays.
+ */
+export function heapColumn(ix: GridIndex, key: string, get: (a: Panel['assets'][number]) => Float64Array | undefined): Array<Float64Array | undefined> {
+  const hit = ix.heapCols.get(key);
+  if (hit) return hit.views;
+  const parts = ix.panel.assets.map((a) => get(a));
+  const block = ix.heap?.alloc(Float64Array, ix.N) ?? null;
+  const views = block
+    ? parts.map((v, k) => {
+        if (!v || v.length !== ix.offsets[k + 1]! - ix.offsets[k]!) return v;
+        const view = block.subarray(ix.offsets[k]!, ix.offsets[k + 1]!);
+        view.set(v);
+        return view;
+      })
+    : parts;
+  ix.heapCols.set(key, { views, block });
+  return views;
+}
+
 /** Drops the cached sort of a column (memory: a feature's columns are not needed after its horizons). */
 export function releaseColumn(ix: GridIndex, feature: string): void {
   const c = ix.cols.get(`f:${feature}`);
   if (c && ix.heap) for (const a of [...(c.heapArrays ?? []), c.ranked?.table]) if (a) ix.heap.release(a);
   ix.cols.delete(`f:${feature}`);
+  const hc = ix.heapCols.get(`f:${feature}`);
+  if (hc?.block) ix.heap?.release(hc.block);
+  ix.heapCols.delete(`f:${feature}`);
   ix.buckets.delete(feature);
   if (ix.cross?.feature === feature) ix.cross = null;
 }

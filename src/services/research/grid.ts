@@ -10,7 +10,7 @@ import { hacSum, longRunVarianceFast, sortColumn } from '../../stats/research-ke
 import { heapArray } from '../../stats/wasm/heap.js';
 import type { CellResult, FeatureHorizonInput } from './cells.js';
 import { emptyCell } from './cells.js';
-import { column, sideRanks, type GridIndex } from './grid-index.js';
+import { column, heapColumn, sideRanks, type GridIndex } from './grid-index.js';
 import { crossSectional } from './grid-cross.js';
 import { quantileOf, sortedFinite } from './pooled.js';
 
@@ -329,16 +329,22 @@ function gridIncrementality(ix: GridIndex, o: FeatureHorizonInput, r: CellResult
   LR.fill(Number.NaN);
   valid.fill(0);
   const lifts: number[] = [];
-  ix.panel.assets.forEach((a, k) => {
-    const x = a.features.get(o.feature);
-    const y = a.labels.get(o.horizon);
-    const cols = baseline.map((f) => a.features.get(f));
+  // the columns as views of the heap's copies (the kernels read them there), the same views each time
+  const xs = heapColumn(ix, `f:${o.feature}`, (a) => a.features.get(o.feature));
+  const ys = heapColumn(ix, `y:${o.horizon}`, (a) => a.labels.get(o.horizon));
+  const ts = heapColumn(ix, 't', (a) => a.time);
+  const bs = baseline.map((f) => heapColumn(ix, `b:${f}`, (a) => a.features.get(f)));
+  ix.panel.assets.forEach((_, k) => {
+    const x = xs[k];
+    const y = ys[k];
+    const time = ts[k]!;
+    const cols = bs.map((c) => c[k]);
     if (!x || !y || cols.some((c) => !c)) return;
     // the label's side of the regressions is the same for features with the same usable rows: kept per asset and horizon
     const key = `${k}:${o.horizon}`;
     const cache = ix.walkForward.get(key) ?? { side: null };
     ix.walkForward.set(key, cache);
-    const w = walkForwardResidualsFast({ time: a.time, feature: x, label: y, baseline: cols as Float64Array[] }, o.cfg.incremental_folds, o.horizon_ms, cache, ix.scratch.wf[k]);
+    const w = walkForwardResidualsFast({ time, feature: x, label: y, baseline: cols as Float64Array[] }, o.cfg.incremental_folds, o.horizon_ms, cache, ix.scratch.wf[k], ix.heap);
     ix.scratch.wf[k] = w;
     const off = ix.offsets[k]!;
     for (let i = 0; i < w.fold.length; i++) {

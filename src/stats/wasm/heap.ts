@@ -36,6 +36,30 @@ export interface ResearchKernels {
     hitBase: number,
   ): void;
   reorder(M: number, K: number, order: number, src: number, dst: number): void;
+  wf_usable(n: number, x: number, y: number, time: number, B: number, base: number, out: number): number;
+  wf_acc_label(from: number, to: number, rows: number, B: number, base: number, y: number, row: number, S: number, Sy: number, ySum: number): void;
+  wf_predict(r0: number, r1: number, rows: number, B: number, base: number, coef: number, pb: number): void;
+  wf_acc_feature(from: number, to: number, rows: number, B: number, base: number, x: number, y: number, row: number, Fx: number, Fy: number): void;
+  wf_resid(
+    r0: number,
+    r1: number,
+    j: number,
+    rows: number,
+    B: number,
+    base: number,
+    x: number,
+    y: number,
+    pbs: number,
+    bFull: number,
+    bF: number,
+    fr: number,
+    lr: number,
+    pbOut: number,
+    pfOut: number,
+    fold: number,
+    acc: number,
+    yMean: number,
+  ): void;
   sort(n: number, values: number, keys: number, keys2: number, rows: number, rows2: number, hist: number, dig: number, np: number, order: number, bs: number): number;
 }
 
@@ -74,6 +98,8 @@ export class KernelHeap {
   private readonly buffer: ArrayBuffer;
   private top = ALIGN;
   private readonly free = new Map<number, number[]>();
+  /** size of each block handed out, by address */
+  private readonly blocks = new Map<number, number>();
 
   private constructor(memory: WasmMemory) {
     this.buffer = memory.buffer;
@@ -102,6 +128,7 @@ export class KernelHeap {
     const size = blockSize(length * ctor.BYTES_PER_ELEMENT);
     const reuse = this.free.get(size)?.pop();
     if (reuse !== undefined) {
+      this.blocks.set(reuse, size);
       const v = new ctor(this.buffer, reuse, length);
       v.fill(0);
       return v;
@@ -109,6 +136,7 @@ export class KernelHeap {
     if (this.top + size > this.bytes) return null;
     const at = this.top;
     this.top += size;
+    this.blocks.set(at, size);
     return new ctor(this.buffer, at, length);
   }
 
@@ -117,10 +145,16 @@ export class KernelHeap {
     return this.alloc(ctor, length) ?? new ctor(length);
   }
 
-  /** Gives a heap array's block back (plain arrays are ignored). The view must not be used afterwards. */
+  /**
+   * Gives back the block a heap array starts (the array, or a view from its start: the block's own
+   * size is kept). Plain arrays, views from inside a block and blocks already given back are
+   * ignored. No view of the block may be used afterwards.
+   */
   release(view: HeapArray): void {
     if (!this.owns(view)) return;
-    const size = blockSize(view.byteLength);
+    const size = this.blocks.get(view.byteOffset);
+    if (size === undefined) return;
+    this.blocks.delete(view.byteOffset);
     const list = this.free.get(size) ?? [];
     list.push(view.byteOffset);
     this.free.set(size, list);

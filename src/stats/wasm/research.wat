@@ -315,4 +315,196 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $ol)))
     (local.get $m))
+
+  ;; The walk-forward regressions of the incrementality check (stats/research-incremental.ts): the
+  ;; per-row loops, the solves stay in TypeScript. $base: B addresses (int32) of the baseline columns;
+  ;; rows are indices into the asset's columns (float64); $row: scratch of B + 2 float64.
+
+  ;; usableRows: rows with a finite feature, label, time and baseline, ascending, into $out; returns their count.
+  (func (export "wf_usable")
+    (param $n i32) (param $x i32) (param $y i32) (param $time i32) (param $B i32) (param $base i32) (param $out i32) (result i32)
+    (local $i i32) (local $m i32) (local $b i32) (local $ok i32) (local $v f64) (local $a i32)
+    (block $done
+      (loop $rows
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $a (i32.shl (local.get $i) (i32.const 3)))
+        (local.set $v (f64.load (i32.add (local.get $x) (local.get $a))))
+        (local.set $ok (f64.eq (f64.sub (local.get $v) (local.get $v)) (f64.const 0)))
+        (local.set $v (f64.load (i32.add (local.get $y) (local.get $a))))
+        (local.set $ok (i32.and (local.get $ok) (f64.eq (f64.sub (local.get $v) (local.get $v)) (f64.const 0))))
+        (local.set $v (f64.load (i32.add (local.get $time) (local.get $a))))
+        (local.set $ok (i32.and (local.get $ok) (f64.eq (f64.sub (local.get $v) (local.get $v)) (f64.const 0))))
+        (local.set $b (i32.const 0))
+        (block $bd
+          (loop $bl
+            (br_if $bd (i32.ge_u (local.get $b) (local.get $B)))
+            (local.set $v (f64.load (i32.add (i32.load (i32.add (local.get $base) (i32.shl (local.get $b) (i32.const 2)))) (local.get $a))))
+            (local.set $ok (i32.and (local.get $ok) (f64.eq (f64.sub (local.get $v) (local.get $v)) (f64.const 0))))
+            (local.set $b (i32.add (local.get $b) (i32.const 1)))
+            (br $bl)))
+        (if (local.get $ok)
+          (then
+            (i32.store (i32.add (local.get $out) (i32.shl (local.get $m) (i32.const 2))) (local.get $i))
+            (local.set $m (i32.add (local.get $m) (i32.const 1)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $rows)))
+    (local.get $m))
+
+  ;; $row[1..B] = the baseline at row $i ($row[0] = 1 is the caller's); with $x >= 0 also $row[B + 1] = x[i].
+  (func $wf_row (param $i i32) (param $B i32) (param $base i32) (param $row i32)
+    (local $b i32) (local $a i32)
+    (local.set $a (i32.shl (local.get $i) (i32.const 3)))
+    (block $bd
+      (loop $bl
+        (br_if $bd (i32.ge_u (local.get $b) (local.get $B)))
+        (f64.store (i32.add (local.get $row) (i32.shl (i32.add (local.get $b) (i32.const 1)) (i32.const 3)))
+          (f64.load (i32.add (i32.load (i32.add (local.get $base) (i32.shl (local.get $b) (i32.const 2)))) (local.get $a))))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $bl))))
+
+  ;; the label side's running sums over usable rows [from, to): S (q x q, upper triangle of the p x p
+  ;; [1, baseline] block; q = B + 2, p = B + 1), Sy (p) and the label's sum at $ySum.
+  (func (export "wf_acc_label")
+    (param $from i32) (param $to i32) (param $rows i32) (param $B i32) (param $base i32) (param $y i32)
+    (param $row i32) (param $S i32) (param $Sy i32) (param $ySum i32)
+    (local $r i32) (local $i i32) (local $p i32) (local $q i32) (local $a i32) (local $b i32) (local $o i32)
+    (local $yv f64) (local $ra f64) (local $ad i32)
+    (local.set $p (i32.add (local.get $B) (i32.const 1)))
+    (local.set $q (i32.add (local.get $B) (i32.const 2)))
+    (local.set $r (local.get $from))
+    (block $done
+      (loop $rl
+        (br_if $done (i32.ge_u (local.get $r) (local.get $to)))
+        (local.set $i (i32.load (i32.add (local.get $rows) (i32.shl (local.get $r) (i32.const 2)))))
+        (call $wf_row (local.get $i) (local.get $B) (local.get $base) (local.get $row))
+        (local.set $yv (f64.load (i32.add (local.get $y) (i32.shl (local.get $i) (i32.const 3)))))
+        (local.set $a (i32.const 0))
+        (loop $al
+          (local.set $ra (f64.load (i32.add (local.get $row) (i32.shl (local.get $a) (i32.const 3)))))
+          (local.set $ad (i32.add (local.get $Sy) (i32.shl (local.get $a) (i32.const 3))))
+          (f64.store (local.get $ad) (f64.add (f64.load (local.get $ad)) (f64.mul (local.get $ra) (local.get $yv))))
+          (local.set $b (local.get $a))
+          (local.set $o (i32.add (i32.mul (local.get $a) (local.get $q)) (local.get $a)))
+          (loop $bl
+            (local.set $ad (i32.add (local.get $S) (i32.shl (local.get $o) (i32.const 3))))
+            (f64.store (local.get $ad)
+              (f64.add (f64.load (local.get $ad))
+                (f64.mul (local.get $ra) (f64.load (i32.add (local.get $row) (i32.shl (local.get $b) (i32.const 3)))))))
+            (local.set $b (i32.add (local.get $b) (i32.const 1)))
+            (local.set $o (i32.add (local.get $o) (i32.const 1)))
+            (br_if $bl (i32.lt_u (local.get $b) (local.get $p))))
+          (local.set $a (i32.add (local.get $a) (i32.const 1)))
+          (br_if $al (i32.lt_u (local.get $a) (local.get $p))))
+        (f64.store (local.get $ySum) (f64.add (f64.load (local.get $ySum)) (local.get $yv)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rl))))
+
+  ;; pb[r] = coef[0] + sum_b coef[b + 1] base_b[i] for usable rows [r0, r1).
+  (func (export "wf_predict")
+    (param $r0 i32) (param $r1 i32) (param $rows i32) (param $B i32) (param $base i32) (param $coef i32) (param $pb i32)
+    (local $r i32) (local $a i32) (local $b i32) (local $v f64)
+    (local.set $r (local.get $r0))
+    (block $done
+      (loop $rl
+        (br_if $done (i32.ge_u (local.get $r) (local.get $r1)))
+        (local.set $a (i32.shl (i32.load (i32.add (local.get $rows) (i32.shl (local.get $r) (i32.const 2)))) (i32.const 3)))
+        (local.set $v (f64.load (local.get $coef)))
+        (local.set $b (i32.const 0))
+        (block $bd
+          (loop $bl
+            (br_if $bd (i32.ge_u (local.get $b) (local.get $B)))
+            (local.set $v
+              (f64.add (local.get $v)
+                (f64.mul
+                  (f64.load (i32.add (local.get $coef) (i32.shl (i32.add (local.get $b) (i32.const 1)) (i32.const 3))))
+                  (f64.load (i32.add (i32.load (i32.add (local.get $base) (i32.shl (local.get $b) (i32.const 2)))) (local.get $a))))))
+            (local.set $b (i32.add (local.get $b) (i32.const 1)))
+            (br $bl)))
+        (f64.store (i32.add (local.get $pb) (i32.shl (local.get $r) (i32.const 3))) (local.get $v))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rl))))
+
+  ;; the feature's running sums over usable rows [from, to): Fx[a] += row[a] x (a < q, row = [1, baseline, x])
+  ;; and at $Fy the sum of x y.
+  (func (export "wf_acc_feature")
+    (param $from i32) (param $to i32) (param $rows i32) (param $B i32) (param $base i32) (param $x i32) (param $y i32)
+    (param $row i32) (param $Fx i32) (param $Fy i32)
+    (local $r i32) (local $i i32) (local $q i32) (local $a i32) (local $xi f64) (local $ad i32)
+    (local.set $q (i32.add (local.get $B) (i32.const 2)))
+    (local.set $r (local.get $from))
+    (block $done
+      (loop $rl
+        (br_if $done (i32.ge_u (local.get $r) (local.get $to)))
+        (local.set $i (i32.load (i32.add (local.get $rows) (i32.shl (local.get $r) (i32.const 2)))))
+        (call $wf_row (local.get $i) (local.get $B) (local.get $base) (local.get $row))
+        (local.set $xi (f64.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 3)))))
+        (f64.store (i32.add (local.get $row) (i32.shl (i32.sub (local.get $q) (i32.const 1)) (i32.const 3))) (local.get $xi))
+        (local.set $a (i32.const 0))
+        (loop $al
+          (local.set $ad (i32.add (local.get $Fx) (i32.shl (local.get $a) (i32.const 3))))
+          (f64.store (local.get $ad)
+            (f64.add (f64.load (local.get $ad)) (f64.mul (f64.load (i32.add (local.get $row) (i32.shl (local.get $a) (i32.const 3)))) (local.get $xi))))
+          (local.set $a (i32.add (local.get $a) (i32.const 1)))
+          (br_if $al (i32.lt_u (local.get $a) (local.get $q))))
+        (f64.store (local.get $Fy)
+          (f64.add (f64.load (local.get $Fy)) (f64.mul (local.get $xi) (f64.load (i32.add (local.get $y) (i32.shl (local.get $i) (i32.const 3)))))))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rl))))
+
+  ;; a fold's test rows [r0, r1): the residuals and predictions at each row, its fold $j, and the
+  ;; sums of squares at $acc (sseB, sseF, sst). bFull: B + 2 coefficients, bF: B + 1.
+  (func (export "wf_resid")
+    (param $r0 i32) (param $r1 i32) (param $j i32) (param $rows i32) (param $B i32) (param $base i32) (param $x i32) (param $y i32)
+    (param $pbs i32) (param $bFull i32) (param $bF i32) (param $fr i32) (param $lr i32) (param $pbOut i32) (param $pfOut i32) (param $fold i32)
+    (param $acc i32) (param $yMean f64)
+    (local $r i32) (local $i i32) (local $a i32) (local $b i32) (local $ba f64) (local $xi f64) (local $pb f64) (local $pf f64) (local $pF f64) (local $yv f64) (local $d f64)
+    (local.set $r (local.get $r0))
+    (block $done
+      (loop $rl
+        (br_if $done (i32.ge_u (local.get $r) (local.get $r1)))
+        (local.set $i (i32.load (i32.add (local.get $rows) (i32.shl (local.get $r) (i32.const 2)))))
+        (local.set $a (i32.shl (local.get $i) (i32.const 3)))
+        (local.set $xi (f64.load (i32.add (local.get $x) (local.get $a))))
+        (local.set $pb (f64.load (i32.add (local.get $pbs) (i32.shl (local.get $r) (i32.const 3)))))
+        (local.set $pf (f64.load (local.get $bFull)))
+        (local.set $b (i32.const 0))
+        (block $bd
+          (loop $bl
+            (br_if $bd (i32.ge_u (local.get $b) (local.get $B)))
+            (local.set $pf
+              (f64.add (local.get $pf)
+                (f64.mul
+                  (f64.load (i32.add (local.get $bFull) (i32.shl (i32.add (local.get $b) (i32.const 1)) (i32.const 3))))
+                  (f64.load (i32.add (i32.load (i32.add (local.get $base) (i32.shl (local.get $b) (i32.const 2)))) (local.get $a))))))
+            (local.set $b (i32.add (local.get $b) (i32.const 1)))
+            (br $bl)))
+        (local.set $pf
+          (f64.add (local.get $pf)
+            (f64.mul (f64.load (i32.add (local.get $bFull) (i32.shl (i32.add (local.get $B) (i32.const 1)) (i32.const 3)))) (local.get $xi))))
+        (local.set $pF (f64.load (local.get $bF)))
+        (local.set $b (i32.const 0))
+        (block $cd
+          (loop $cl
+            (br_if $cd (i32.ge_u (local.get $b) (local.get $B)))
+            (local.set $pF
+              (f64.add (local.get $pF)
+                (f64.mul
+                  (f64.load (i32.add (local.get $bF) (i32.shl (i32.add (local.get $b) (i32.const 1)) (i32.const 3))))
+                  (f64.load (i32.add (i32.load (i32.add (local.get $base) (i32.shl (local.get $b) (i32.const 2)))) (local.get $a))))))
+            (local.set $b (i32.add (local.get $b) (i32.const 1)))
+            (br $cl)))
+        (local.set $yv (f64.load (i32.add (local.get $y) (local.get $a))))
+        (f64.store (i32.add (local.get $fr) (local.get $a)) (f64.sub (local.get $xi) (local.get $pF)))
+        (f64.store (i32.add (local.get $lr) (local.get $a)) (f64.sub (local.get $yv) (local.get $pb)))
+        (f64.store (i32.add (local.get $pbOut) (local.get $a)) (local.get $pb))
+        (f64.store (i32.add (local.get $pfOut) (local.get $a)) (local.get $pf))
+        (i32.store (i32.add (local.get $fold) (i32.shl (local.get $i) (i32.const 2))) (local.get $j))
+        (local.set $d (f64.sub (local.get $yv) (local.get $pb)))
+        (f64.store (local.get $acc) (f64.add (f64.load (local.get $acc)) (f64.mul (local.get $d) (local.get $d))))
+        (local.set $d (f64.sub (local.get $yv) (local.get $pf)))
+        (f64.store offset=8 (local.get $acc) (f64.add (f64.load offset=8 (local.get $acc)) (f64.mul (local.get $d) (local.get $d))))
+        (local.set $d (f64.sub (local.get $yv) (local.get $yMean)))
+        (f64.store offset=16 (local.get $acc) (f64.add (f64.load offset=16 (local.get $acc)) (f64.mul (local.get $d) (local.get $d))))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rl))))
 )
