@@ -89,7 +89,8 @@ describe('WebAssembly research kernels', () => {
   const make = (heap: KernelHeap | null, seed: number): { set: GroupSet; x: Float64Array; y: Float64Array; valid: Uint8Array; tIdx: Int32Array; sign: Int8Array } => {
     const rnd = mulberry32(seed);
     const set = makeGroupSet(N, groupings(N, 9, 4, mulberry32(seed + 1)), 4, 37, heap);
-    const x = awkward(N, rnd);
+    // x without ties (the rank kernel's single-value path), y with many
+    const x = Float64Array.from({ length: N }, () => (rnd() < 0.05 ? Number.NaN : rnd() - 0.5));
     const y = awkward(N, rnd);
     const valid = Uint8Array.from(x, (v, i) => (Number.isFinite(v) && Number.isFinite(y[i]!) && rnd() > 0.1 ? 1 : 0));
     const tIdx = Int32Array.from({ length: N }, (_, i) => Math.floor((i * 37) / N));
@@ -132,8 +133,9 @@ describe('WebAssembly research kernels', () => {
         expect(Array.from(rw[s]!.cnt)).toEqual(Array.from(rt[s]!.cnt));
         expect(bits(rw[s]!.ties)).toBe(bits(rt[s]!.ties));
       }
-      // there are ties to average and rows in no group
+      // there are ties to average on the label side, none on the feature side
       expect(rt[1]!.ties.some((v) => v > 0)).toBe(true);
+      expect(rt[0]!.ties.every((v) => v === 0)).toBe(true);
       // the label side over the unordered table gives the same ranks
       const ru = side(w.set, false)[1]!;
       expect(Array.from(ru.cnt)).toEqual(Array.from(rt[1]!.cnt));
@@ -147,6 +149,35 @@ describe('WebAssembly research kernels', () => {
         else expect(a.pos.every((v) => v === 0)).toBe(true);
       }
     }
+  });
+
+  it('arrays across and above 2 GiB in the heap (addresses past 2^31 are negative as int32): the same sorts, ranks and sums', () => {
+    const heap = KernelHeap.create(2 ** 31 + (1 << 24));
+    expect(heap).not.toBeNull();
+    // a block of almost 2 GiB never written (its pages are not backed), then the set: its table
+    // crosses 2^31 inside a row (36 bytes a row), the arrays after it are above
+    expect(heap!.alloc(Uint8Array, 2 ** 31 - 73_728)).not.toBeNull();
+    const w = make(heap, 10);
+    const t = make(null, 10);
+    const tab = w.set.table;
+    expect(tab.byteOffset).toBeLessThan(2 ** 31);
+    expect(tab.byteOffset + tab.byteLength).toBeGreaterThan(2 ** 31);
+    // the row that crosses 2^31 is used (valid): its end address is negative as int32
+    const cross = Math.floor((2 ** 31 - tab.byteOffset) / (4 * w.set.K));
+    expect((2 ** 31 - tab.byteOffset) % (4 * w.set.K)).not.toBe(0);
+    expect(w.valid[cross]).toBe(1);
+    const into = { order: heap!.alloc(Int32Array, N)!, blockStart: heap!.alloc(Uint8Array, N)! };
+    const sx = sortColumn(w.x, into, heap);
+    sameSorted(sortColumn(t.x), sx);
+    const sy = sortColumn(t.y);
+    const rw = [rankSide(w.set, sx, w.valid, sideRanksFor(w.set)), rankSide(w.set, { col: sy, table: orderedTable(w.set, sy) }, w.valid, sideRanksFor(w.set))];
+    const rt = [rankSide(t.set, sx, t.valid, sideRanksFor(t.set)), rankSide(t.set, { col: sy, table: orderedTable(t.set, sy) }, t.valid, sideRanksFor(t.set))];
+    expect(heap!.owns(rw[1]!.r) && rw[1]!.r.byteOffset > 2 ** 31).toBe(true);
+    for (let s = 0; s < 2; s++) {
+      expect(Array.from(rw[s]!.cnt)).toEqual(Array.from(rt[s]!.cnt));
+      expect(bits(rw[s]!.ties)).toBe(bits(rt[s]!.ties));
+    }
+    expect(bits(groupSumsOf(w.set, rw[0]!, rw[1]!, w.tIdx, w.sign).sxy)).toBe(bits(groupSumsOf(t.set, rt[0]!, rt[1]!, t.tIdx, t.sign).sxy));
   });
 
   it('a full heap: allocations fall back to plain arrays and the TypeScript loops give the same sums', () => {

@@ -82,8 +82,11 @@ interface WasmApi {
 const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 const PAGE = 65_536;
-/** The largest memory a 32-bit WebAssembly module addresses (4 GiB). */
-const MAX_PAGES = 65_536;
+/**
+ * The largest heap: one page under the 4 GiB a 32-bit module addresses, so that no array ends at
+ * 2^32 (the kernels' loops compare end addresses, which would wrap to 0 there).
+ */
+const MAX_PAGES = 65_535;
 const ALIGN = 64;
 
 let compiled: object | null = null;
