@@ -198,6 +198,8 @@ export interface SideRanks {
   ties: Float64Array;
   /** pooled groupings: valid rows per cell and decision time, for the decision times tIdx (computed once per ranking by groupSumsOf), or null */
   tcnt: { tIdx: Int32Array; counts: Int32Array } | null;
+  /** the array tcnt's counts are written into (made at first use, then reused) */
+  tcntBuf?: Int32Array;
 }
 
 /** Empty ranks of a set's size (buffers reused by rankSide). */
@@ -426,13 +428,18 @@ const HIT_BASE = 2 ** 26;
 function timeCounts(set: GroupSet, xr: SideRanks, inv: Float64Array, tIdx: Int32Array): Int32Array {
   const { N, K, pooled, table, series } = set;
   const valid = xr.valid;
+  const len = set.seriesOff[pooled]!;
   if (!xr.tcnt || xr.tcnt.tIdx !== tIdx) {
-    const c = new Int32Array(set.sums.tcnt.length);
-    for (let i = 0; i < N; i++) {
-      if (valid[i] !== 1) continue;
-      for (let k = 0, b = i * K; k < pooled; k++) {
-        const idx = table[b + k]!;
-        if (idx >= 0) c[series[idx]! + tIdx[i]!]!++;
+    xr.tcntBuf ??= heapArray(set.heap, Int32Array, len);
+    const c = xr.tcntBuf;
+    c.fill(0);
+    if (!countKernel(set, xr.valid, tIdx, inv, c, 0)) {
+      for (let i = 0; i < N; i++) {
+        if (valid[i] !== 1) continue;
+        for (let k = 0, b = i * K; k < pooled; k++) {
+          const idx = table[b + k]!;
+          if (idx >= 0) c[series[idx]! + tIdx[i]!]!++;
+        }
       }
     }
     xr.tcnt = { tIdx, counts: c };
@@ -441,9 +448,10 @@ function timeCounts(set: GroupSet, xr: SideRanks, inv: Float64Array, tIdx: Int32
   for (let idx = 0; idx < set.off[pooled]!; idx++) if (xr.cnt[idx]! > 0 && inv[idx] === 0) none = true;
   if (!none) return xr.tcnt.counts;
   // a copy in the set's working array (the ranks keep theirs)
-  set.tcntWork ??= new Int32Array(xr.tcnt.counts.length);
+  set.tcntWork ??= heapArray(set.heap, Int32Array, len);
   const c = set.tcntWork;
   c.set(xr.tcnt.counts);
+  if (countKernel(set, xr.valid, tIdx, inv, c, 1)) return c;
   for (let i = 0; i < N; i++) {
     if (valid[i] !== 1) continue;
     for (let k = 0, b = i * K; k < pooled; k++) {
@@ -452,6 +460,21 @@ function timeCounts(set: GroupSet, xr: SideRanks, inv: Float64Array, tIdx: Int32
     }
   }
   return c;
+}
+
+/** timeCounts' pass as the WebAssembly kernel (sub = 0: count the valid rows; 1: take out those of groups with inv = 0); false: not run. */
+function countKernel(set: GroupSet, valid: Uint8Array, tIdx: Int32Array, inv: Float64Array, c: Int32Array, sub: number): boolean {
+  const heap = set.heap;
+  if (!heap || ![set.table, valid, set.series, inv, c].every((a) => heap.owns(a))) return false;
+  const temps: HeapArray[] = [];
+  try {
+    const t = heap.addressOf(tIdx, temps);
+    if (t === null) return false;
+    heap.k.tcount(set.N, set.K, set.pooled, set.table.byteOffset, valid.byteOffset, t, set.series.byteOffset, inv.byteOffset, c.byteOffset, sub);
+    return true;
+  } finally {
+    temps.forEach((a) => heap.release(a));
+  }
 }
 
 /** Spearman correlation of one group from its sums (descriptive.pearson of the ranks); NaN when undefined. */

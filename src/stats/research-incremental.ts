@@ -175,10 +175,11 @@ function kernelLoops(inp: WalkForwardInput, heap: KernelHeap, out: WalkForwardRe
   if (x === null || y === null || time === null || bases.some((b) => b === null)) return null;
   if (![out.feature_resid, out.label_resid, out.pred_base, out.pred_full, out.fold].every((a) => heap.owns(a))) return null;
   const take = <T extends HeapArray>(a: T | null): T | null => (a && temps.push(a), a);
-  const base = take(heap.alloc(Int32Array, B));
-  const row = take(heap.alloc(Float64Array, q));
-  const sums = take(heap.alloc(Float64Array, q * q + 4 * q + 2));
-  const rowsWork = take(heap.alloc(Int32Array, n));
+  // written before they are read: not cleared
+  const base = take(heap.alloc(Int32Array, B, false));
+  const row = take(heap.alloc(Float64Array, q, false));
+  const sums = take(heap.alloc(Float64Array, q * q + 4 * q + 2, false));
+  const rowsWork = take(heap.alloc(Int32Array, n, false));
   if (!base || !row || !sums || !rowsWork) return null;
   bases.forEach((b, k) => (base[k] = b!));
   row[0] = 1;

@@ -140,14 +140,15 @@ function sortKernel(values: Float64Array, into: SortedColumn | undefined, heap: 
   const take = <T extends HeapArray>(a: T | null): T | null => (a && temps.push(a), a);
   try {
     const v = heap.addressOf(values, temps);
-    const keys = take(heap.alloc(Float64Array, n));
-    const keys2 = take(heap.alloc(Float64Array, n));
-    const rows = take(heap.alloc(Int32Array, n));
-    const rows2 = take(heap.alloc(Int32Array, n));
+    // working arrays written before they are read (not cleared); the histograms start at zero
+    const keys = take(heap.alloc(Float64Array, n, false));
+    const keys2 = take(heap.alloc(Float64Array, n, false));
+    const rows = take(heap.alloc(Int32Array, n, false));
+    const rows2 = take(heap.alloc(Int32Array, n, false));
     const hist = take(heap.alloc(Int32Array, RADIX_PASSES << RADIX_BITS));
     const direct = into !== undefined && heap.owns(into.order) && heap.owns(into.blockStart) && into.order.length >= n && into.blockStart.length >= n;
-    const order = direct ? into.order : take(heap.alloc(Int32Array, n));
-    const bs = direct ? into.blockStart : take(heap.alloc(Uint8Array, n));
+    const order = direct ? into.order : take(heap.alloc(Int32Array, n, false));
+    const bs = direct ? into.blockStart : take(heap.alloc(Uint8Array, n, false));
     if (v === null || !keys || !keys2 || !rows || !rows2 || !hist || !order || !bs) return null;
     const m = heap.k.sort(n, v, keys.byteOffset, keys2.byteOffset, rows.byteOffset, rows2.byteOffset, hist.byteOffset, RADIX_BITS, RADIX_PASSES, order.byteOffset, bs.byteOffset);
     if (direct) return { order: order.subarray(0, m), blockStart: bs.subarray(0, m) };

@@ -88,11 +88,15 @@ describe('WebAssembly research kernels', () => {
   const N = 4000;
   const make = (heap: KernelHeap | null, seed: number): { set: GroupSet; x: Float64Array; y: Float64Array; valid: Uint8Array; tIdx: Int32Array; sign: Int8Array } => {
     const rnd = mulberry32(seed);
-    const set = makeGroupSet(N, groupings(N, 9, 4, mulberry32(seed + 1)), 4, 37, heap);
     // x without ties (the rank kernel's single-value path), y with many
     const x = Float64Array.from({ length: N }, () => (rnd() < 0.05 ? Number.NaN : rnd() - 0.5));
     const y = awkward(N, rnd);
     const valid = Uint8Array.from(x, (v, i) => (Number.isFinite(v) && Number.isFinite(y[i]!) && rnd() > 0.1 ? 1 : 0));
+    // a pooled group with 2 valid rows: no contributions (its rows are taken out of the series' counts)
+    const gs = groupings(N, 9, 4, mulberry32(seed + 1));
+    let kept = 0;
+    for (let i = 0; i < N; i++) if (gs[1]!.group[i] === 0 && (valid[i] !== 1 || kept++ >= 2)) gs[1]!.group[i] = -1;
+    const set = makeGroupSet(N, gs, 4, 37, heap);
     const tIdx = Int32Array.from({ length: N }, (_, i) => Math.floor((i * 37) / N));
     const sign = Int8Array.from(x, (v, i) => Math.sign(v) * Math.sign(y[i]!));
     return { set, x, y, valid, tIdx, sign };
@@ -147,6 +151,9 @@ describe('WebAssembly research kernels', () => {
         expect(gotW).toEqual(gotT);
         if (sign) expect(a.neg.some((v) => v > 0) && a.pos.some((v) => v > 0)).toBe(true);
         else expect(a.pos.every((v) => v === 0)).toBe(true);
+        // the small group's 2 rows are counted with the ranks and taken out of the series' counts (the kernel's subtracting pass)
+        expect(a.cnt[w.set.off[1]!]).toBe(2);
+        expect(Array.from(a.tcnt)).not.toEqual(Array.from(rw[0]!.tcnt!.counts));
       }
     }
   });

@@ -36,6 +36,7 @@ export interface ResearchKernels {
     hitBase: number,
   ): void;
   reorder(M: number, K: number, order: number, src: number, dst: number): void;
+  tcount(N: number, K: number, pooled: number, table: number, valid: number, tIdx: number, series: number, inv: number, c: number, sub: number): void;
   wf_usable(n: number, x: number, y: number, time: number, B: number, base: number, out: number): number;
   wf_acc_label(from: number, to: number, rows: number, B: number, base: number, y: number, row: number, S: number, Sy: number, ySum: number): void;
   wf_predict(r0: number, r1: number, rows: number, B: number, base: number, coef: number, pb: number): void;
@@ -126,14 +127,17 @@ export class KernelHeap {
     }
   }
 
-  /** A zeroed array of `length` elements in the heap, or null when it does not fit. */
-  alloc<T extends HeapArray>(ctor: ArrayCtor<T>, length: number): T | null {
+  /**
+   * A zeroed array of `length` elements in the heap, or null when it does not fit. `zero = false`:
+   * a reused block keeps what it held (for working arrays written before they are read).
+   */
+  alloc<T extends HeapArray>(ctor: ArrayCtor<T>, length: number, zero = true): T | null {
     const size = blockSize(length * ctor.BYTES_PER_ELEMENT);
     const reuse = this.free.get(size)?.pop();
     if (reuse !== undefined) {
       this.blocks.set(reuse, size);
       const v = new ctor(this.buffer, reuse, length);
-      v.fill(0);
+      if (zero) v.fill(0);
       return v;
     }
     if (this.top + size > this.bytes) return null;

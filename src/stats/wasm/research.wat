@@ -507,4 +507,37 @@
         (f64.store offset=16 (local.get $acc) (f64.add (f64.load offset=16 (local.get $acc)) (f64.mul (local.get $d) (local.get $d))))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $rl))))
+
+  ;; timeCounts: per cell and decision time of the pooled groupings, the valid rows (c + 1 each), or
+  ;; with $sub = 1 minus the valid rows of groups whose contributions are undefined (inv = 0).
+  (func (export "tcount")
+    (param $N i32) (param $K i32) (param $pooled i32) (param $table i32) (param $valid i32) (param $tIdx i32)
+    (param $series i32) (param $inv i32) (param $c i32) (param $sub i32)
+    (local $i i32) (local $b i32) (local $e i32) (local $t i32) (local $idx i32) (local $a i32) (local $K4 i32)
+    (local.set $K4 (i32.shl (local.get $K) (i32.const 2)))
+    (if (i32.eqz (local.get $pooled)) (then (return)))
+    (block $done
+      (loop $rows
+        (br_if $done (i32.ge_u (local.get $i) (local.get $N)))
+        (if (i32.eq (i32.load8_u (i32.add (local.get $valid) (local.get $i))) (i32.const 1))
+          (then
+            (local.set $t (i32.load (i32.add (local.get $tIdx) (i32.shl (local.get $i) (i32.const 2)))))
+            (local.set $b (i32.mul (local.get $i) (local.get $K4)))
+            (local.set $e (i32.add (local.get $b) (i32.shl (local.get $pooled) (i32.const 2))))
+            (loop $ks
+              (local.set $idx (i32.load (i32.add (local.get $table) (local.get $b))))
+              (if (i32.ge_s (local.get $idx) (i32.const 0))
+                (then
+                  (if (i32.or (i32.eqz (local.get $sub))
+                        (f64.eq (f64.load (i32.add (local.get $inv) (i32.shl (local.get $idx) (i32.const 3)))) (f64.const 0)))
+                    (then
+                      (local.set $a
+                        (i32.add (local.get $c)
+                          (i32.shl (i32.add (i32.load (i32.add (local.get $series) (i32.shl (local.get $idx) (i32.const 2)))) (local.get $t)) (i32.const 2))))
+                      (i32.store (local.get $a)
+                        (select (i32.sub (i32.load (local.get $a)) (i32.const 1)) (i32.add (i32.load (local.get $a)) (i32.const 1)) (local.get $sub)))))))
+              (local.set $b (i32.add (local.get $b) (i32.const 4)))
+              (br_if $ks (i32.lt_u (local.get $b) (local.get $e))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $rows))))
 )
