@@ -163,6 +163,24 @@ function sortKernel(values: Float64Array, into: SortedColumn | undefined, heap: 
   }
 }
 
+/** longRunVarianceFast as the kernel (x in the heap, n > 0); null when its scratch does not fit. */
+function lrvKernel(x: Float64Array, L: number, heap: KernelHeap): { gamma0: number; lrv: number } | null {
+  const n = x.length;
+  const direct = L <= DIRECT_LAGS;
+  const temps: HeapArray[] = [];
+  const take = <T extends HeapArray>(a: T | null): T | null => (a && temps.push(a), a);
+  try {
+    const out = take(heap.alloc(Float64Array, 2, false));
+    const z = direct ? out : take(heap.alloc(Float64Array, n, false));
+    const P = direct ? out : take(heap.alloc(Float64Array, n + 1, false));
+    if (!out || !z || !P) return null;
+    heap.k.lrv(x.byteOffset, n, L, direct ? 1 : 0, z.byteOffset, P.byteOffset, out.byteOffset);
+    return { gamma0: out[0]!, lrv: out[1]! };
+  } finally {
+    temps.forEach((a) => heap.release(a));
+  }
+}
+
 /** One grouping: a group id per row (-1 = not in any group) and the number of groups. */
 export interface Grouping {
   group: Int32Array;
@@ -192,10 +210,17 @@ function boxKernelSum(z: Float64Array, L: number): number {
   return s / (L + 1);
 }
 
-/** ic.longRunVariance in O(n + L) (see the module comment). */
-export function longRunVarianceFast(x: Float64Array, lags: number): { gamma0: number; lrv: number } {
+/**
+ * ic.longRunVariance in O(n + L) (see the module comment). With a heap that holds `x`, the same
+ * sums (direct or box kernel) as the WebAssembly kernel `lrv`, bit for bit.
+ */
+export function longRunVarianceFast(x: Float64Array, lags: number, heap?: KernelHeap | null): { gamma0: number; lrv: number } {
   const n = x.length;
   const L = Math.max(0, Math.min(Math.floor(lags), n - 1));
+  if (heap && n > 0 && heap.owns(x)) {
+    const r = lrvKernel(x, L, heap);
+    if (r) return r;
+  }
   if (n === 0 || L <= DIRECT_LAGS) return longRunVariance(x, lags);
   const m = mean(x);
   if (lrvWork.z.length < n) lrvWork.z = new Float64Array(n);

@@ -5,7 +5,7 @@ import { regimeMasks } from '../../src/services/research/cells.js';
 import { buildGridIndex, gridFeatureHorizon } from '../../src/services/research/grid.js';
 import { mulberry32 } from '../../src/stats/random.js';
 import { groupSumsOf, makeGroupSet, orderedTable, rankSide, sideRanksFor, type GroupSet, type GroupingSpec } from '../../src/stats/research-fused.js';
-import { sortColumn, type SortedColumn } from '../../src/stats/research-kernels.js';
+import { DIRECT_LAGS, longRunVarianceFast, sortColumn, type SortedColumn } from '../../src/stats/research-kernels.js';
 import { KernelHeap } from '../../src/stats/wasm/heap.js';
 import { walkForwardResidualsFast, type WalkForwardLabelSide } from '../../src/stats/research-incremental.js';
 import type { WalkForwardResiduals } from '../../src/stats/incremental.js';
@@ -76,6 +76,26 @@ describe('WebAssembly research kernels', () => {
       sameSorted(want, got2);
       expect(got2.order.buffer).toBe(plain.order.buffer);
     }
+  });
+
+  it('Newey-West long-run variance: the direct sum and the box kernel, equal to the TypeScript sums bit for bit', () => {
+    const heap = KernelHeap.create(1 << 22)!;
+    const rnd = mulberry32(3);
+    let box = 0;
+    for (const n of [1, 2, 3, 40, 1200]) {
+      const plain = Float64Array.from({ length: n }, (_, i) => Math.sin(i / 7) + rnd() - 0.5);
+      const x = heap.alloc(Float64Array, n)!;
+      x.set(plain);
+      for (const lags of [0, 1, 5, DIRECT_LAGS, DIRECT_LAGS + 1, 100, n - 1, n + 10, 2.7]) {
+        const want = longRunVarianceFast(plain, lags);
+        const got = longRunVarianceFast(x, lags, heap);
+        expect(bits([got.gamma0, got.lrv])).toBe(bits([want.gamma0, want.lrv]));
+        if (Math.min(Math.floor(lags), n - 1) > DIRECT_LAGS) box++;
+      }
+    }
+    expect(box).toBeGreaterThan(3);
+    // an empty series and a series outside the heap: the TypeScript sums
+    expect(longRunVarianceFast(new Float64Array(0), 3, heap).gamma0).toBeNaN();
   });
 
   it('sort: -0 ties with 0, and ties keep row order', () => {

@@ -250,7 +250,7 @@ export function buildGridIndex(panel: Panel, train: Map<string, Map<string, Floa
     heap,
     heapCols: new Map(),
     scratch: {
-      series: new Float64Array(0),
+      series: heapArray(heap, Float64Array, times.length),
       FR: new Float64Array(N),
       LR: new Float64Array(N),
       valid: new Uint8Array(N),

@@ -69,15 +69,10 @@ function pooledOf(ix: GridIndex, set: GroupSet, s: GroupSums, k: number, lags: n
     }
     const r: PooledOut = { n, assets: icN, ic: icN ? icSum / icN : null, ic_by_asset: icBy, t_naive: null, t_nw: null, se_nw: null, p_value: null, effective_n: null, pos, neg };
     const base = set.seriesOff[k]! + c * G;
-    let T = 0;
-    for (let t = 0; t < G; t++) if (s.tcnt[base + t]! > 0) T++;
+    const T = cellSeries(ix, s, base);
     if (r.ic !== null && T >= 3) {
-      // the series in the index's working array (a fresh array per cell costs its page faults)
-      if (ix.scratch.series.length < T) ix.scratch.series = new Float64Array(G);
       const pooled = ix.scratch.series.subarray(0, T);
-      let j = 0;
-      for (let t = 0; t < G; t++) if (s.tcnt[base + t]! > 0) pooled[j++] = s.tsum[base + t]! / s.tcnt[base + t]!;
-      const { gamma0, lrv } = longRunVarianceFast(pooled, lags);
+      const { gamma0, lrv } = longRunVarianceFast(pooled, lags, ix.heap);
       if (lrv > 0) {
         r.se_nw = Math.sqrt(lrv / T);
         r.t_nw = r.ic / r.se_nw;
@@ -89,6 +84,20 @@ function pooledOf(ix: GridIndex, set: GroupSet, s: GroupSums, k: number, lags: n
     out.push(r);
   }
   return out;
+}
+
+/**
+ * A pooled cell's series (the mean contribution per decision time with rows, in time order) into the
+ * index's working array (in the heap: the kernel `series`); returns its length.
+ */
+function cellSeries(ix: GridIndex, s: GroupSums, base: number): number {
+  const G = ix.times.length;
+  const out = ix.scratch.series;
+  const heap = ix.heap;
+  if (heap && heap.owns(out) && heap.owns(s.tsum) && heap.owns(s.tcnt)) return heap.k.series(G, s.tsum.byteOffset + 8 * base, s.tcnt.byteOffset + 4 * base, out.byteOffset);
+  let j = 0;
+  for (let t = 0; t < G; t++) if (s.tcnt[base + t]! > 0) out[j++] = s.tsum[base + t]! / s.tcnt[base + t]!;
+  return j;
 }
 
 /** Statistics of every regime cell of one (feature, horizon), as cells.computeFeatureHorizon. */

@@ -540,4 +540,113 @@
               (br_if $ks (i32.lt_u (local.get $b) (local.get $e))))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $rows))))
+
+  ;; pooledOf's series: the mean contribution u per decision time with any rows (sum / count), in
+  ;; time order, into $out; returns how many.
+  (func (export "series") (param $G i32) (param $tsum i32) (param $tcnt i32) (param $out i32) (result i32)
+    (local $t i32) (local $j i32) (local $c i32)
+    (block $done
+      (loop $tl
+        (br_if $done (i32.ge_u (local.get $t) (local.get $G)))
+        (local.set $c (i32.load (i32.add (local.get $tcnt) (i32.shl (local.get $t) (i32.const 2)))))
+        (if (i32.gt_s (local.get $c) (i32.const 0))
+          (then
+            (f64.store (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 3)))
+              (f64.div (f64.load (i32.add (local.get $tsum) (i32.shl (local.get $t) (i32.const 3)))) (f64.convert_i32_s (local.get $c))))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $tl)))
+    (local.get $j))
+
+  ;; longRunVarianceFast (n > 0, L = min(floor(lags), n - 1) >= 0): with $direct = 1 the direct sum
+  ;; of ic.longRunVariance, else the box kernel (z, P: n and n + 1 float64 of scratch). Writes gamma0
+  ;; and max(lrv, 0) to $out.
+  (func (export "lrv") (param $x i32) (param $n i32) (param $L i32) (param $direct i32) (param $z i32) (param $P i32) (param $out i32)
+    (local $i i32) (local $k i32) (local $t i32) (local $s f64) (local $m f64) (local $nf f64) (local $g0 f64)
+    (local $lrv f64) (local $g f64) (local $d f64) (local $a i32) (local $b i32) (local $mm i32) (local $w f64)
+    (local.set $nf (f64.convert_i32_s (local.get $n)))
+    ;; the mean
+    (block $md
+      (loop $ml
+        (br_if $md (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $s (f64.add (local.get $s) (f64.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 3))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $ml)))
+    (local.set $m (f64.div (local.get $s) (local.get $nf)))
+    (if (local.get $direct)
+      (then
+        ;; gamma(k) = sum_{t >= k} (x_t - m)(x_{t-k} - m) / n; lrv = g0 + sum_k 2 (1 - k / (L + 1)) gamma(k)
+        (local.set $k (i32.const 0))
+        (loop $kl
+          (local.set $s (f64.const 0))
+          (local.set $t (local.get $k))
+          (block $td
+            (loop $tl
+              (br_if $td (i32.ge_u (local.get $t) (local.get $n)))
+              (local.set $s
+                (f64.add (local.get $s)
+                  (f64.mul
+                    (f64.sub (f64.load (i32.add (local.get $x) (i32.shl (local.get $t) (i32.const 3)))) (local.get $m))
+                    (f64.sub (f64.load (i32.add (local.get $x) (i32.shl (i32.sub (local.get $t) (local.get $k)) (i32.const 3)))) (local.get $m)))))
+              (local.set $t (i32.add (local.get $t) (i32.const 1)))
+              (br $tl)))
+          (local.set $g (f64.div (local.get $s) (local.get $nf)))
+          (if (i32.eqz (local.get $k))
+            (then
+              (local.set $g0 (local.get $g))
+              (local.set $lrv (local.get $g)))
+            (else
+              (local.set $lrv
+                (f64.add (local.get $lrv)
+                  (f64.mul
+                    (f64.mul (f64.const 2)
+                      (f64.sub (f64.const 1)
+                        (f64.div (f64.convert_i32_s (local.get $k)) (f64.convert_i32_s (i32.add (local.get $L) (i32.const 1))))))
+                    (local.get $g))))))
+          (local.set $k (i32.add (local.get $k) (i32.const 1)))
+          (br_if $kl (i32.le_s (local.get $k) (local.get $L))))
+        (f64.store (local.get $out) (local.get $g0))
+        (f64.store offset=8 (local.get $out) (f64.max (local.get $lrv) (f64.const 0))))
+      (else
+        ;; the centred series, its squares' sum, its prefix sums and the windows of L + 1
+        (local.set $i (i32.const 0))
+        (local.set $s (f64.const 0))
+        (block $cd
+          (loop $cl
+            (br_if $cd (i32.ge_u (local.get $i) (local.get $n)))
+            (local.set $d (f64.sub (f64.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 3)))) (local.get $m)))
+            (f64.store (i32.add (local.get $z) (i32.shl (local.get $i) (i32.const 3))) (local.get $d))
+            (local.set $s (f64.add (local.get $s) (f64.mul (local.get $d) (local.get $d))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $cl)))
+        (local.set $g0 (local.get $s))
+        (f64.store (local.get $P) (f64.const 0))
+        (local.set $i (i32.const 0))
+        (block $pd
+          (loop $pl
+            (br_if $pd (i32.ge_u (local.get $i) (local.get $n)))
+            (f64.store (i32.add (local.get $P) (i32.shl (i32.add (local.get $i) (i32.const 1)) (i32.const 3)))
+              (f64.add
+                (f64.load (i32.add (local.get $P) (i32.shl (local.get $i) (i32.const 3))))
+                (f64.load (i32.add (local.get $z) (i32.shl (local.get $i) (i32.const 3))))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $pl)))
+        (local.set $s (f64.const 0))
+        (local.set $mm (i32.sub (i32.const 0) (local.get $L)))
+        (block $wd
+          (loop $wl
+            (br_if $wd (i32.ge_s (local.get $mm) (local.get $n)))
+            (local.set $a (select (i32.const 0) (local.get $mm) (i32.lt_s (local.get $mm) (i32.const 0))))
+            (local.set $b (i32.add (i32.add (local.get $mm) (local.get $L)) (i32.const 1)))
+            (local.set $b (select (local.get $n) (local.get $b) (i32.gt_s (local.get $b) (local.get $n))))
+            (local.set $w
+              (f64.sub
+                (f64.load (i32.add (local.get $P) (i32.shl (local.get $b) (i32.const 3))))
+                (f64.load (i32.add (local.get $P) (i32.shl (local.get $a) (i32.const 3))))))
+            (local.set $s (f64.add (local.get $s) (f64.mul (local.get $w) (local.get $w))))
+            (local.set $mm (i32.add (local.get $mm) (i32.const 1)))
+            (br $wl)))
+        (f64.store (local.get $out) (f64.div (local.get $g0) (local.get $nf)))
+        (f64.store offset=8 (local.get $out)
+          (f64.max (f64.div (f64.div (local.get $s) (f64.convert_i32_s (i32.add (local.get $L) (i32.const 1)))) (local.get $nf)) (f64.const 0))))))
 )
