@@ -167,18 +167,13 @@ function sortKernel(values: Float64Array, into: SortedColumn | undefined, heap: 
 function lrvKernel(x: Float64Array, L: number, heap: KernelHeap): { gamma0: number; lrv: number } | null {
   const n = x.length;
   const direct = L <= DIRECT_LAGS;
-  const temps: HeapArray[] = [];
-  const take = <T extends HeapArray>(a: T | null): T | null => (a && temps.push(a), a);
-  try {
-    const out = take(heap.alloc(Float64Array, 2, false));
-    const z = direct ? out : take(heap.alloc(Float64Array, n, false));
-    const P = direct ? out : take(heap.alloc(Float64Array, n + 1, false));
-    if (!out || !z || !P) return null;
-    heap.k.lrv(x.byteOffset, n, L, direct ? 1 : 0, z.byteOffset, P.byteOffset, out.byteOffset);
-    return { gamma0: out[0]!, lrv: out[1]! };
-  } finally {
-    temps.forEach((a) => heap.release(a));
-  }
+  // working arrays kept by the heap (the series' length changes from cell to cell)
+  const out = heap.scratch('lrv.out', Float64Array, 2);
+  const z = direct ? out : heap.scratch('lrv.z', Float64Array, n);
+  const P = direct ? out : heap.scratch('lrv.P', Float64Array, n + 1);
+  if (!out || !z || !P) return null;
+  heap.k.lrv(x.byteOffset, n, L, direct ? 1 : 0, z.byteOffset, P.byteOffset, out.byteOffset);
+  return { gamma0: out[0]!, lrv: out[1]! };
 }
 
 /** One grouping: a group id per row (-1 = not in any group) and the number of groups. */

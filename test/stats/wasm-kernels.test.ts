@@ -251,6 +251,23 @@ describe('WebAssembly research kernels', () => {
     expect(heap.alloc(Float64Array, 500)!.byteOffset).not.toBe(big.byteOffset);
   });
 
+  it('heap scratch: one block per key, grown only when a longer array is asked for', () => {
+    const heap = KernelHeap.create(1 << 20)!;
+    const a = heap.scratch('k', Float64Array, 100)!;
+    const used = heap.used;
+    for (const n of [10, 99, 100, 37]) {
+      const b = heap.scratch('k', Float64Array, n)!;
+      expect(b.length).toBe(n);
+      expect(b.byteOffset).toBe(a.byteOffset);
+    }
+    expect(heap.used).toBe(used);
+    const c = heap.scratch('k', Float64Array, 101)!;
+    expect(c.length).toBe(101);
+    expect(heap.scratch('k', Float64Array, 150)!.byteOffset).toBe(c.byteOffset); // grown by half
+    expect(heap.scratch('other', Int32Array, 100)!.byteOffset).not.toBe(c.byteOffset);
+    expect(heap.scratch('k', Float64Array, 1 << 20)).toBeNull();
+  });
+
   it('walk-forward loops: equal to the TypeScript loops bit for bit, with the label side kept or rebuilt, the columns in the heap or copied there, and a full heap', () => {
     const rnd = mulberry32(31);
     const z = (): number => rnd() + rnd() + rnd() - 1.5;

@@ -106,6 +106,8 @@ export class KernelHeap {
   private readonly free = new Map<number, number[]>();
   /** size of each block handed out, by address */
   private readonly blocks = new Map<number, number>();
+  /** working arrays by key (scratch) */
+  private readonly held = new Map<string, HeapArray>();
 
   private constructor(memory: WasmMemory) {
     this.buffer = memory.buffer;
@@ -147,6 +149,23 @@ export class KernelHeap {
     this.top += size;
     this.blocks.set(at, size);
     return new ctor(this.buffer, at, length);
+  }
+
+  /**
+   * A working array of at least `length` elements kept under `key` (not cleared: written before it is
+   * read), grown as needed: for working arrays whose length changes from call to call, which would
+   * otherwise leave a free block of every length behind. Valid until the next call with the key;
+   * null when it does not fit.
+   */
+  scratch<T extends HeapArray>(key: string, ctor: ArrayCtor<T>, length: number): T | null {
+    const held = this.held.get(key);
+    if (held && held.constructor === ctor && held.length >= length) return (held as T).subarray(0, length) as T;
+    if (held) this.release(held);
+    this.held.delete(key);
+    const a = this.alloc(ctor, Math.max(length, held && held.constructor === ctor ? Math.ceil(held.length * 1.5) : 0), false) ?? this.alloc(ctor, length, false);
+    if (!a) return null;
+    this.held.set(key, a);
+    return a.subarray(0, length) as T;
   }
 
   /** alloc, or a plain array when the heap is full. */
