@@ -172,7 +172,7 @@ function lrvKernel(x: Float64Array, L: number, heap: KernelHeap): { gamma0: numb
   const z = direct ? out : heap.scratch('lrv.z', Float64Array, n);
   const P = direct ? out : heap.scratch('lrv.P', Float64Array, n + 1);
   if (!out || !z || !P) return null;
-  heap.k.lrv(x.byteOffset, n, L, direct ? 1 : 0, z.byteOffset, P.byteOffset, out.byteOffset);
+  heap.k.lrv(x.byteOffset, n, L, direct ? 1 : 0, z.byteOffset, P.byteOffset, out.byteOffset, 0);
   return { gamma0: out[0]!, lrv: out[1]! };
 }
 
@@ -233,9 +233,20 @@ export function longRunVarianceFast(x: Float64Array, lags: number, heap?: Kernel
  * sum_t d_t^2 + 2 sum_{k=1}^{L} (1 - k / (L + 1)) sum_t d_t d_{t-k} of an uncentred series (the
  * Newey-West variance of a sum, as buckets.bucketStats computes it per asset).
  */
-export function hacSum(d: Float64Array, lags: number): number {
+export function hacSum(d: Float64Array, lags: number, heap?: KernelHeap | null): number {
   const L = Math.max(0, Math.floor(lags));
   const n = d.length;
+  if (heap && n > 0 && heap.owns(d) && L < 2 ** 31 - 2) {
+    // the kernel `lrv` in its hacSum mode: the same sums
+    const direct = L <= DIRECT_LAGS;
+    const out = heap.scratch('lrv.out', Float64Array, 2);
+    const z = direct ? out : heap.scratch('lrv.z', Float64Array, n);
+    const P = direct ? out : heap.scratch('lrv.P', Float64Array, n + 1);
+    if (out && z && P) {
+      heap.k.lrv(d.byteOffset, n, L, direct ? 1 : 0, z.byteOffset, P.byteOffset, out.byteOffset, 1);
+      return out[1]!;
+    }
+  }
   if (L > DIRECT_LAGS && n > 0) return boxKernelSum(d, L);
   let v = 0;
   for (let i = 0; i < n; i++) v += d[i]! * d[i]!;

@@ -5,7 +5,7 @@ import { regimeMasks } from '../../src/services/research/cells.js';
 import { buildGridIndex, gridFeatureHorizon } from '../../src/services/research/grid.js';
 import { mulberry32 } from '../../src/stats/random.js';
 import { groupSumsOf, makeGroupSet, orderedTable, rankSide, sideRanksFor, type GroupSet, type GroupingSpec } from '../../src/stats/research-fused.js';
-import { DIRECT_LAGS, longRunVarianceFast, sortColumn, type SortedColumn } from '../../src/stats/research-kernels.js';
+import { DIRECT_LAGS, hacSum, longRunVarianceFast, sortColumn, type SortedColumn } from '../../src/stats/research-kernels.js';
 import { KernelHeap } from '../../src/stats/wasm/heap.js';
 import { walkForwardResidualsFast, type WalkForwardLabelSide } from '../../src/stats/research-incremental.js';
 import type { WalkForwardResiduals } from '../../src/stats/incremental.js';
@@ -94,6 +94,13 @@ describe('WebAssembly research kernels', () => {
       }
     }
     expect(box).toBeGreaterThan(3);
+    // hacSum (uncentred, not divided by n), direct and box, lags beyond the series too
+    for (const n of [1, 7, 900]) {
+      const plain = Float64Array.from({ length: n }, () => rnd() - 0.3);
+      const x = heap.alloc(Float64Array, n)!;
+      x.set(plain);
+      for (const lags of [0, 3, DIRECT_LAGS, DIRECT_LAGS + 1, 250, n + 40]) expect(bits([hacSum(x, lags, heap)])).toBe(bits([hacSum(plain, lags)]));
+    }
     // an empty series and a series outside the heap: the TypeScript sums
     expect(longRunVarianceFast(new Float64Array(0), 3, heap).gamma0).toBeNaN();
   });

@@ -256,7 +256,7 @@ export function buildGridIndex(panel: Panel, train: Map<string, Map<string, Floa
       valid: new Uint8Array(N),
       frSorted: { order: heapArray(heap, Int32Array, N), blockStart: heapArray(heap, Uint8Array, N) },
       frRanks: sideRanksFor(bare),
-      spread: new Float64Array(N),
+      spread: heapArray(heap, Float64Array, N),
       ics: new Float64Array(times.length),
       wf: [],
     },

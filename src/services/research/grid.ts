@@ -269,7 +269,7 @@ function gridAllCellExtras(ix: GridIndex, o: FeatureHorizonInput, valid: Uint8Ar
         const bi = bk[i]!;
         d[m++] = bi === top ? (Y[i]! - mTop) / nTop : bi === 0 ? -(Y[i]! - mBot) / nBot : 0;
       }
-      v += hacSum(d.subarray(0, m), o.lags);
+      v += hacSum(d.subarray(0, m), o.lags, ix.heap);
     }
     const se = Math.sqrt(Math.max(v, 0));
     const z = normQuantile(0.5 + cfg.confidence / 2);

@@ -38,7 +38,7 @@ export interface ResearchKernels {
   reorder(M: number, K: number, order: number, src: number, dst: number): void;
   tcount(N: number, K: number, pooled: number, table: number, valid: number, tIdx: number, series: number, inv: number, c: number, sub: number): void;
   series(G: number, tsum: number, tcnt: number, out: number): number;
-  lrv(x: number, n: number, L: number, direct: number, z: number, P: number, out: number): void;
+  lrv(x: number, n: number, L: number, direct: number, z: number, P: number, out: number, hac: number): void;
   wf_usable(n: number, x: number, y: number, time: number, B: number, base: number, out: number): number;
   wf_acc_label(from: number, to: number, rows: number, B: number, base: number, y: number, row: number, S: number, Sy: number, ySum: number): void;
   wf_predict(r0: number, r1: number, rows: number, B: number, base: number, coef: number, pb: number): void;

@@ -560,19 +560,21 @@
 
   ;; longRunVarianceFast (n > 0, L = min(floor(lags), n - 1) >= 0): with $direct = 1 the direct sum
   ;; of ic.longRunVariance, else the box kernel (z, P: n and n + 1 float64 of scratch). Writes gamma0
-  ;; and max(lrv, 0) to $out.
-  (func (export "lrv") (param $x i32) (param $n i32) (param $L i32) (param $direct i32) (param $z i32) (param $P i32) (param $out i32)
+  ;; and max(lrv, 0) to $out. With $hac = 1, hacSum instead (L = floor(lags) >= 0, any n > 0): the
+  ;; series is not centred and the sums are not divided by n; writes the sum to $out + 8.
+  (func (export "lrv") (param $x i32) (param $n i32) (param $L i32) (param $direct i32) (param $z i32) (param $P i32) (param $out i32) (param $hac i32)
     (local $i i32) (local $k i32) (local $t i32) (local $s f64) (local $m f64) (local $nf f64) (local $g0 f64)
     (local $lrv f64) (local $g f64) (local $d f64) (local $a i32) (local $b i32) (local $mm i32) (local $w f64)
     (local.set $nf (f64.convert_i32_s (local.get $n)))
-    ;; the mean
+    ;; the mean (hacSum: none; x - 0 is x)
     (block $md
+      (br_if $md (local.get $hac))
       (loop $ml
         (br_if $md (i32.ge_u (local.get $i) (local.get $n)))
         (local.set $s (f64.add (local.get $s) (f64.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 3))))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $ml)))
-    (local.set $m (f64.div (local.get $s) (local.get $nf)))
+    (local.set $m (select (f64.const 0) (f64.div (local.get $s) (local.get $nf)) (local.get $hac)))
     (if (local.get $direct)
       (then
         ;; gamma(k) = sum_{t >= k} (x_t - m)(x_{t-k} - m) / n; lrv = g0 + sum_k 2 (1 - k / (L + 1)) gamma(k)
@@ -590,7 +592,7 @@
                     (f64.sub (f64.load (i32.add (local.get $x) (i32.shl (i32.sub (local.get $t) (local.get $k)) (i32.const 3)))) (local.get $m)))))
               (local.set $t (i32.add (local.get $t) (i32.const 1)))
               (br $tl)))
-          (local.set $g (f64.div (local.get $s) (local.get $nf)))
+          (local.set $g (select (local.get $s) (f64.div (local.get $s) (local.get $nf)) (local.get $hac)))
           (if (i32.eqz (local.get $k))
             (then
               (local.set $g0 (local.get $g))
@@ -606,7 +608,7 @@
           (local.set $k (i32.add (local.get $k) (i32.const 1)))
           (br_if $kl (i32.le_s (local.get $k) (local.get $L))))
         (f64.store (local.get $out) (local.get $g0))
-        (f64.store offset=8 (local.get $out) (f64.max (local.get $lrv) (f64.const 0))))
+        (f64.store offset=8 (local.get $out) (select (local.get $lrv) (f64.max (local.get $lrv) (f64.const 0)) (local.get $hac))))
       (else
         ;; the centred series, its squares' sum, its prefix sums and the windows of L + 1
         (local.set $i (i32.const 0))
@@ -646,7 +648,8 @@
             (local.set $s (f64.add (local.get $s) (f64.mul (local.get $w) (local.get $w))))
             (local.set $mm (i32.add (local.get $mm) (i32.const 1)))
             (br $wl)))
+        (local.set $w (f64.div (local.get $s) (f64.convert_i32_s (i32.add (local.get $L) (i32.const 1)))))
         (f64.store (local.get $out) (f64.div (local.get $g0) (local.get $nf)))
         (f64.store offset=8 (local.get $out)
-          (f64.max (f64.div (f64.div (local.get $s) (f64.convert_i32_s (i32.add (local.get $L) (i32.const 1)))) (local.get $nf)) (f64.const 0))))))
+          (select (local.get $w) (f64.max (f64.div (local.get $w) (local.get $nf)) (f64.const 0)) (local.get $hac))))))
 )
