@@ -248,6 +248,7 @@ describe('WebAssembly research kernels', () => {
     expect(heap.addressOf(b, temps)).toBe(b.byteOffset);
     expect(temps).toHaveLength(1);
     expect(KernelHeap.create(2 ** 33)).toBeNull();
+    expect(KernelHeap.create(KernelHeap.MAX_BYTES)!.bytes).toBeGreaterThanOrEqual(KernelHeap.MAX_BYTES);
     // a view from a block's start gives the whole block back; a view from inside it, or a second release, is ignored
     const big = heap.alloc(Float64Array, 500)!;
     heap.release(big.subarray(100));

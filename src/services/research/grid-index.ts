@@ -128,7 +128,8 @@ export function buildGridIndex(panel: Panel, train: Map<string, Map<string, Floa
   const N = offsets[A]!;
   // groupings: 'all' and each dimension (asset x cell, cell, asset x period x cell), and the stress check
   const H = Math.max(0, ...panel.assets.map((a) => a.labels.size));
-  const heap = opts.wasm === false ? null : KernelHeap.create(heapBytes(N, 3 * (dims.length + 1) + 1, H));
+  // a panel too large for the whole estimate gets the largest heap: what does not fit runs in TypeScript
+  const heap = opts.wasm === false ? null : KernelHeap.create(Math.min(heapBytes(N, 3 * (dims.length + 1) + 1, H), KernelHeap.MAX_BYTES));
   const assetOf = new Int32Array(N);
   const allTimes = new Float64Array(N);
   for (let k = 0; k < A; k++) {

@@ -120,6 +120,9 @@ export class KernelHeap {
     return this.top;
   }
 
+  /** The largest heap `create` gives (bytes). */
+  static readonly MAX_BYTES = (MAX_PAGES - 1) * PAGE - ALIGN;
+
   /** A heap of at least `bytes` bytes, or null when the engine cannot give one (the caller then uses plain arrays). */
   static create(bytes: number): KernelHeap | null {
     const pages = Math.ceil((Math.max(bytes, 0) + ALIGN) / PAGE) + 1;
