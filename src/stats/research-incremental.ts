@@ -76,7 +76,7 @@ interface RunningSums {
 
 const runningSums = (q: number): RunningSums => ({ S: new Float64Array(q * q), Sy: new Float64Array(q), ySum: new Float64Array(1), Fx: new Float64Array(q), Fy: new Float64Array(1) });
 
-function jsLoops(inp: WalkForwardInput, sums: RunningSums = runningSums(inp.baseline.length + 2)): Loops {
+function jsLoops(inp: WalkForwardInput, sums: RunningSums = runningSums(inp.baseline.length + 2), heap: KernelHeap | null = null): Loops {
   const B = inp.baseline.length;
   const p = B + 1;
   const q = B + 2;
@@ -87,7 +87,8 @@ function jsLoops(inp: WalkForwardInput, sums: RunningSums = runningSums(inp.base
   const { S, Sy, ySum, Fx, Fy } = sums;
   return {
     alloc: (ctor, n) => new ctor(n),
-    release: () => undefined,
+    // a kept side's heap arrays (made when the kernels ran) go back to the heap
+    release: (a) => heap?.release(a),
     usable: () => usableRows(inp),
     S,
     Sy,
@@ -173,6 +174,8 @@ function kernelLoops(inp: WalkForwardInput, heap: KernelHeap, out: WalkForwardRe
   const time = addr(inp.time);
   const bases = inp.baseline.map(addr);
   if (x === null || y === null || time === null || bases.some((b) => b === null)) return null;
+  // every column as long as the times (the kernels read n values of each)
+  if ([inp.feature, inp.label, ...inp.baseline].some((a) => a.length !== n)) return null;
   if (![out.feature_resid, out.label_resid, out.pred_base, out.pred_full, out.fold].every((a) => heap.owns(a))) return null;
   const take = <T extends HeapArray>(a: T | null): T | null => (a && temps.push(a), a);
   // written before they are read: not cleared
@@ -334,8 +337,9 @@ export function walkForwardResidualsFast(
   for (let i = 1; i < n; i++) if (!(inp.time[i]! >= inp.time[i - 1]!)) return walkForwardResiduals(inp, folds, embargo);
   const temps: HeapArray[] = [];
   try {
-    const out = heap ? emptyResiduals(n, into && heap.owns(into.fold) ? into : heapResiduals(heap, n)) : emptyResiduals(n, into);
-    const L = (heap && kernelLoops(inp, heap, out, temps)) || jsLoops(inp);
+    // an earlier result is reused as it is (the kernels run only when its arrays are in the heap)
+    const out = emptyResiduals(n, into ?? (heap ? heapResiduals(heap, n) : undefined));
+    const L = (heap && kernelLoops(inp, heap, out, temps)) || jsLoops(inp, undefined, heap ?? null);
     return walkForward(inp, folds, embargo, cache, out, L);
   } finally {
     temps.forEach((a) => heap?.release(a));

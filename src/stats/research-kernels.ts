@@ -212,7 +212,7 @@ function boxKernelSum(z: Float64Array, L: number): number {
 export function longRunVarianceFast(x: Float64Array, lags: number, heap?: KernelHeap | null): { gamma0: number; lrv: number } {
   const n = x.length;
   const L = Math.max(0, Math.min(Math.floor(lags), n - 1));
-  if (heap && n > 0 && heap.owns(x)) {
+  if (heap && n > 0 && Number.isInteger(L) && heap.owns(x)) {
     const r = lrvKernel(x, L, heap);
     if (r) return r;
   }
@@ -236,7 +236,8 @@ export function longRunVarianceFast(x: Float64Array, lags: number, heap?: Kernel
 export function hacSum(d: Float64Array, lags: number, heap?: KernelHeap | null): number {
   const L = Math.max(0, Math.floor(lags));
   const n = d.length;
-  if (heap && n > 0 && heap.owns(d) && L < 2 ** 31 - 2) {
+  // (the kernel's window ends reach n + L: int32)
+  if (heap && n > 0 && Number.isInteger(L) && L + n < 2 ** 31 - 2 && heap.owns(d)) {
     // the kernel `lrv` in its hacSum mode: the same sums
     const direct = L <= DIRECT_LAGS;
     const out = heap.scratch('lrv.out', Float64Array, 2);

@@ -59,6 +59,8 @@ describe('WebAssembly research kernels', () => {
     const cols = [
       awkward(5000, rnd),
       Float64Array.from({ length: 3000 }, () => rnd() - 0.5),
+      // as long as the one before: its working arrays are reused as that sort left them
+      Float64Array.from({ length: 3000 }, () => (rnd() < 0.1 ? -0 : Math.round(rnd() * 30) - 15)),
       Float64Array.from([5e-324, -5e-324, 0, -0, 1.7976931348623157e308, -1.7976931348623157e308, Number.NaN, 2, 2, -2, -2]),
       new Float64Array(0),
       Float64Array.from([Number.NaN, Infinity]),
@@ -82,11 +84,13 @@ describe('WebAssembly research kernels', () => {
     const heap = KernelHeap.create(1 << 22)!;
     const rnd = mulberry32(3);
     let box = 0;
+    // the kernel's working arrays hold garbage before it writes them
+    for (const key of ['lrv.out', 'lrv.z', 'lrv.P']) heap.scratch(key, Float64Array, 2000)!.fill(Number.NaN);
     for (const n of [1, 2, 3, 40, 1200]) {
       const plain = Float64Array.from({ length: n }, (_, i) => Math.sin(i / 7) + rnd() - 0.5);
       const x = heap.alloc(Float64Array, n)!;
       x.set(plain);
-      for (const lags of [0, 1, 5, DIRECT_LAGS, DIRECT_LAGS + 1, 100, n - 1, n + 10, 2.7]) {
+      for (const lags of [0, 1, 5, DIRECT_LAGS, DIRECT_LAGS + 1, 100, n - 1, n + 10, 2.7, Number.NaN]) {
         const want = longRunVarianceFast(plain, lags);
         const got = longRunVarianceFast(x, lags, heap);
         expect(bits([got.gamma0, got.lrv])).toBe(bits([want.gamma0, want.lrv]));
@@ -287,9 +291,12 @@ describe('WebAssembly research kernels', () => {
       return v;
     };
     const time = Float64Array.from({ length: n }, (_, i) => i * 60_000 + (i > 700 ? 3_600_000 : 0));
-    const label = Float64Array.from({ length: n }, (_, i) => (i % 89 === 3 ? Number.NaN : z()));
-    const baseline = [0, 1, 2].map((b) => Float64Array.from({ length: n }, () => (rnd() < 0.02 ? Number.NaN : z() * (b + 1))));
-    const f1 = Float64Array.from({ length: n }, (_, i) => (i < 40 ? Number.NaN : 0.3 * (label[i]! || 0) + z()));
+    // rows the regressions cannot use: NaN and infinite labels, an infinite time, NaN and infinite baselines
+    const label = Float64Array.from({ length: n }, (_, i) => (i % 89 === 3 ? Number.NaN : i % 97 === 5 ? -Infinity : z()));
+    time[n - 1] = Infinity; // (the last: the times stay in order, else both paths take the plain loops)
+    const baseline = [0, 1, 2].map((b) => Float64Array.from({ length: n }, (_, i) => (rnd() < 0.02 ? Number.NaN : i % 101 === 7 + b ? Infinity : z() * (b + 1))));
+    // the feature finite where the label is not (only the label's check drops those rows)
+    const f1 = Float64Array.from({ length: n }, (_, i) => (i < 40 ? Number.NaN : 0.3 * (Number.isFinite(label[i]!) ? label[i]! : 0) + z()));
     const f2 = Float64Array.from(f1, (v) => (Number.isFinite(v) ? -0.7 * v + z() : Number.NaN));
     const f3 = Float64Array.from(f2, (v, i) => (i === 900 || i === 1200 ? Infinity : v));
     const hTime = inHeap(time);
@@ -327,6 +334,23 @@ describe('WebAssembly research kernels', () => {
     }
     expect(sides[1]).toBe(sides[0]);
     expect(sides[2]).not.toBe(sides[1]);
+    // a label side kept from a run without the heap (plain arrays), used and then rebuilt with the
+    // same number of rows by runs with it: the kernels that would read its arrays run the TypeScript loops
+    const mixed: { side: WalkForwardLabelSide | null } = { side: null };
+    const inpH = (f: Float64Array): Parameters<typeof walkForwardResidualsFast>[0] => ({ time: hTime, feature: inHeap(f), label: hLabel, baseline: hBase });
+    walkForwardResidualsFast(inpH(f1), 4, 300_000, mixed);
+    const plainSide = mixed.side!;
+    expect(heap.owns(plainSide.okRows)).toBe(false);
+    same(walkForwardResidualsFast(inpH(f2), 4, 300_000, mixed, undefined, heap), walkForwardResidualsFast({ time, feature: f2, label, baseline }, 4, 300_000));
+    expect(mixed.side).toBe(plainSide);
+    // other rows, as many: one usable row gains the feature, another loses it
+    const usable = (i: number): boolean => [label[i]!, time[i]!, ...baseline.map((b) => b[i]!)].every((v) => Number.isFinite(v));
+    const gain = [...Array(40).keys()].find(usable)!;
+    const lose = [...Array(n).keys()].find((i) => i >= 40 && usable(i) && Number.isFinite(f2[i]!))!;
+    const f4 = Float64Array.from(f2, (v, i) => (i === gain ? 0.25 : i === lose ? Number.NaN : v));
+    same(walkForwardResidualsFast(inpH(f4), 4, 300_000, mixed, undefined, heap), walkForwardResidualsFast({ time, feature: f4, label, baseline }, 4, 300_000));
+    expect(mixed.side).not.toBe(plainSide);
+    expect(mixed.side!.okRows.length).toBe(plainSide.okRows.length);
     // a full heap: the TypeScript loops, the same numbers
     const tiny = KernelHeap.create(0)!;
     same(walkForwardResidualsFast({ time, feature: f2, label, baseline }, 4, 300_000, { side: null }, undefined, tiny), walkForwardResidualsFast({ time, feature: f2, label, baseline }, 4, 300_000));
