@@ -31,7 +31,7 @@
  * in the heap, the TypeScript loops below run.
  */
 import type { SortedColumn } from './research-kernels.js';
-import { heapArray, type HeapArray, type KernelHeap } from './wasm/heap.js';
+import { heapArray, type KernelHeap } from './wasm/heap.js';
 
 export interface GroupingSpec {
   /** group of each row (-1 = in none) */
@@ -114,7 +114,8 @@ export function makeGroupSet(N: number, groupings: readonly GroupingSpec[], pool
     pos: f(),
     neg: f(),
     tsum: heapArray(heap, Float64Array, seriesOff[pooled]!),
-    tcnt: new Int32Array(seriesOff[pooled]!),
+    // set by each pass to the counts it read (timeCounts)
+    tcnt: new Int32Array(0),
   };
   return { N, K, pooled, table, off, seriesOff, G, cells, series, sums, scratch: heapArray(heap, Int32Array, total), c1s: f(), inv: f(), heap };
 }
@@ -125,11 +126,12 @@ export function orderedTable(set: GroupSet, col: SortedColumn): Int32Array {
   const { order } = col;
   const out = heapArray(heap, Int32Array, order.length * K);
   if (heap && heap.owns(table) && heap.owns(out)) {
-    const temps: HeapArray[] = [];
-    const o = heap.addressOf(order, temps);
-    if (o !== null) heap.k.reorder(order.length, K, o, table.byteOffset, out.byteOffset);
-    temps.forEach((a) => heap.release(a));
-    if (o !== null) return out;
+    const done = heap.withTemps((t) => {
+      const o = t.address(order);
+      if (o !== null) heap.k.reorder(order.length, K, o, table.byteOffset, out.byteOffset);
+      return o !== null;
+    });
+    if (done) return out;
   }
   for (let p = 0; p < order.length; p++) {
     const src = order[p]! * K;
@@ -268,16 +270,13 @@ export function rankSide(set: GroupSet, col: RankedColumn | SortedColumn, valid:
 function rankKernel(set: GroupSet, ordered: number, tab: Int32Array, order: Int32Array, blockStart: Uint8Array, out: SideRanks): boolean {
   const heap = set.heap;
   if (!heap || ![tab, out.valid, out.r, out.cnt, out.ties, set.scratch].every((a) => heap.owns(a))) return false;
-  const temps: HeapArray[] = [];
-  try {
-    const o = heap.addressOf(order, temps);
-    const bs = heap.addressOf(blockStart, temps);
+  return heap.withTemps((t) => {
+    const o = t.address(order);
+    const bs = t.address(blockStart);
     if (o === null || bs === null) return false;
     heap.k.rank(order.length, set.K, ordered, o, bs, tab.byteOffset, out.valid.byteOffset, out.r.byteOffset, out.cnt.byteOffset, set.scratch.byteOffset, out.ties.byteOffset);
     return true;
-  } finally {
-    temps.forEach((a) => heap.release(a));
-  }
+  });
 }
 
 /** Equal masks, bit for bit. */
@@ -353,17 +352,14 @@ function sumsKernel(set: GroupSet, xr: SideRanks, yr: SideRanks, tIdx: Int32Arra
   const heap = set.heap;
   const s = set.sums;
   if (!heap || ![set.table, xr.r, yr.r, xr.valid, set.c1s, set.inv, set.series, s.sxy, s.pos, s.tsum].every((a) => heap.owns(a))) return false;
-  const temps: HeapArray[] = [];
-  try {
-    const t = heap.addressOf(tIdx, temps);
-    const sg = sign ? heap.addressOf(sign, temps) : 0;
+  return heap.withTemps((tmp) => {
+    const t = tmp.address(tIdx);
+    const sg = sign ? tmp.address(sign) : 0;
     if (t === null || sg === null) return false;
     const { N, K, pooled } = set;
     heap.k.sums(N, K, pooled, set.table.byteOffset, xr.r.byteOffset, yr.r.byteOffset, xr.valid.byteOffset, t, sign ? 1 : 0, sg, set.c1s.byteOffset, set.inv.byteOffset, set.series.byteOffset, s.sxy.byteOffset, s.pos.byteOffset, s.tsum.byteOffset, HIT_BASE);
     return true;
-  } finally {
-    temps.forEach((a) => heap.release(a));
-  }
+  });
 }
 
 /** A row's packed hit: 1 for a positive sign agreement, HIT_BASE for a negative one, 0 for none. */
@@ -466,15 +462,12 @@ function timeCounts(set: GroupSet, xr: SideRanks, inv: Float64Array, tIdx: Int32
 function countKernel(set: GroupSet, valid: Uint8Array, tIdx: Int32Array, inv: Float64Array, c: Int32Array, sub: number): boolean {
   const heap = set.heap;
   if (!heap || ![set.table, valid, set.series, inv, c].every((a) => heap.owns(a))) return false;
-  const temps: HeapArray[] = [];
-  try {
-    const t = heap.addressOf(tIdx, temps);
+  return heap.withTemps((tmp) => {
+    const t = tmp.address(tIdx);
     if (t === null) return false;
     heap.k.tcount(set.N, set.K, set.pooled, set.table.byteOffset, valid.byteOffset, t, set.series.byteOffset, inv.byteOffset, c.byteOffset, sub);
     return true;
-  } finally {
-    temps.forEach((a) => heap.release(a));
-  }
+  });
 }
 
 /** Spearman correlation of one group from its sums (descriptive.pearson of the ranks); NaN when undefined. */

@@ -11,7 +11,7 @@
  */
 import { Matrix, solve } from 'ml-matrix';
 import { emptyResiduals, walkForwardResiduals, type WalkForwardInput, type WalkForwardResiduals } from './incremental.js';
-import type { HeapArray, KernelHeap } from './wasm/heap.js';
+import type { HeapArray, HeapTemps, KernelHeap } from './wasm/heap.js';
 
 function solveOrNull(xtx: number[][], xty: number[]): number[] | null {
   const p = xty.length;
@@ -161,14 +161,14 @@ function jsLoops(inp: WalkForwardInput, sums: RunningSums = runningSums(inp.base
 }
 
 /**
- * The kernels' loops over an input whose columns are in the heap or copied there (`temps`, released
- * by the caller), with `out`'s arrays in the heap; null when something does not fit.
+ * The kernels' loops over an input whose columns are in the heap or copied there (the call's
+ * working arrays `t`), with `out`'s arrays in the heap; null when something does not fit.
  */
-function kernelLoops(inp: WalkForwardInput, heap: KernelHeap, out: WalkForwardResiduals, temps: HeapArray[]): Loops | null {
+function kernelLoops(inp: WalkForwardInput, heap: KernelHeap, out: WalkForwardResiduals, t: HeapTemps): Loops | null {
   const B = inp.baseline.length;
   const q = B + 2;
   const n = inp.time.length;
-  const addr = (a: ArrayLike<number>): number | null => (a instanceof Float64Array ? heap.addressOf(a, temps) : null);
+  const addr = (a: ArrayLike<number>): number | null => (a instanceof Float64Array ? t.address(a) : null);
   const x = addr(inp.feature);
   const y = addr(inp.label);
   const time = addr(inp.time);
@@ -177,12 +177,11 @@ function kernelLoops(inp: WalkForwardInput, heap: KernelHeap, out: WalkForwardRe
   // every column as long as the times (the kernels read n values of each)
   if ([inp.feature, inp.label, ...inp.baseline].some((a) => a.length !== n)) return null;
   if (![out.feature_resid, out.label_resid, out.pred_base, out.pred_full, out.fold].every((a) => heap.owns(a))) return null;
-  const take = <T extends HeapArray>(a: T | null): T | null => (a && temps.push(a), a);
   // written before they are read: not cleared
-  const base = take(heap.alloc(Int32Array, B, false));
-  const row = take(heap.alloc(Float64Array, q, false));
-  const sums = take(heap.alloc(Float64Array, q * q + 4 * q + 2, false));
-  const rowsWork = take(heap.alloc(Int32Array, n, false));
+  const base = t.alloc(Int32Array, B, false);
+  const row = t.alloc(Float64Array, q, false);
+  const sums = t.alloc(Float64Array, q * q + 4 * q + 2, false);
+  const rowsWork = t.alloc(Int32Array, n, false);
   if (!base || !row || !sums || !rowsWork) return null;
   bases.forEach((b, k) => (base[k] = b!));
   row[0] = 1;
@@ -335,15 +334,10 @@ export function walkForwardResidualsFast(
 ): WalkForwardResiduals {
   const n = inp.time.length;
   for (let i = 1; i < n; i++) if (!(inp.time[i]! >= inp.time[i - 1]!)) return walkForwardResiduals(inp, folds, embargo);
-  const temps: HeapArray[] = [];
-  try {
-    // an earlier result is reused as it is (the kernels run only when its arrays are in the heap)
-    const out = emptyResiduals(n, into ?? (heap ? heapResiduals(heap, n) : undefined));
-    const L = (heap && kernelLoops(inp, heap, out, temps)) || jsLoops(inp, undefined, heap ?? null);
-    return walkForward(inp, folds, embargo, cache, out, L);
-  } finally {
-    temps.forEach((a) => heap?.release(a));
-  }
+  // an earlier result is reused as it is (the kernels run only when its arrays are in the heap)
+  const out = emptyResiduals(n, into ?? (heap ? heapResiduals(heap, n) : undefined));
+  if (!heap) return walkForward(inp, folds, embargo, cache, out, jsLoops(inp));
+  return heap.withTemps((t) => walkForward(inp, folds, embargo, cache, out, kernelLoops(inp, heap, out, t) ?? jsLoops(inp, undefined, heap)));
 }
 
 /** Empty residuals of n rows in the heap (plain arrays for what does not fit). */

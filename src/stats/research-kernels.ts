@@ -16,7 +16,7 @@
  */
 import { mean } from './descriptive.js';
 import { longRunVariance } from './ic.js';
-import type { HeapArray, KernelHeap } from './wasm/heap.js';
+import type { KernelHeap } from './wasm/heap.js';
 
 /** The finite rows of a column, ordered by value (ties in row order), and where each tie block starts. */
 export interface SortedColumn {
@@ -116,12 +116,16 @@ export function sortColumn(values: Float64Array, into?: SortedColumn, heap?: Ker
     [lo, lo2] = [lo2, lo];
     [row, row2] = [row2, row];
   }
-  const fits = into !== undefined && into.order.length >= m && into.blockStart.length >= m;
-  const order = fits ? into.order.subarray(0, m) : new Int32Array(m);
-  const blockStart = fits ? into.blockStart.subarray(0, m) : new Uint8Array(m);
+  const { order, blockStart } = resultArrays(into, m);
   order.set(row.subarray(0, m));
   for (let j = 0; j < m; j++) blockStart[j] = j === 0 || hi[j] !== hi[j - 1] || lo[j] !== lo[j - 1] ? 1 : 0;
   return { order, blockStart };
+}
+
+/** Where a sort of m finite values goes: the start of `into` when it has room, else new arrays. */
+function resultArrays(into: SortedColumn | undefined, m: number): SortedColumn {
+  const fits = into !== undefined && into.order.length >= m && into.blockStart.length >= m;
+  return fits ? { order: into.order.subarray(0, m), blockStart: into.blockStart.subarray(0, m) } : { order: new Int32Array(m), blockStart: new Uint8Array(m) };
 }
 
 /** Digits of the kernel's radix sort: RADIX_PASSES passes of RADIX_BITS bits (64 bits in all). */
@@ -136,35 +140,32 @@ const RADIX_PASSES = 4;
  */
 function sortKernel(values: Float64Array, into: SortedColumn | undefined, heap: KernelHeap): SortedColumn | null {
   const n = values.length;
-  const temps: HeapArray[] = [];
-  const take = <T extends HeapArray>(a: T | null): T | null => (a && temps.push(a), a);
-  try {
-    const v = heap.addressOf(values, temps);
+  return heap.withTemps((t) => {
+    const v = t.address(values);
     // working arrays written before they are read (not cleared); the histograms start at zero
-    const keys = take(heap.alloc(Float64Array, n, false));
-    const keys2 = take(heap.alloc(Float64Array, n, false));
-    const rows = take(heap.alloc(Int32Array, n, false));
-    const rows2 = take(heap.alloc(Int32Array, n, false));
-    const hist = take(heap.alloc(Int32Array, RADIX_PASSES << RADIX_BITS));
+    const keys = t.alloc(Float64Array, n, false);
+    const keys2 = t.alloc(Float64Array, n, false);
+    const rows = t.alloc(Int32Array, n, false);
+    const rows2 = t.alloc(Int32Array, n, false);
+    const hist = t.alloc(Int32Array, RADIX_PASSES << RADIX_BITS);
     const direct = into !== undefined && heap.owns(into.order) && heap.owns(into.blockStart) && into.order.length >= n && into.blockStart.length >= n;
-    const order = direct ? into.order : take(heap.alloc(Int32Array, n, false));
-    const bs = direct ? into.blockStart : take(heap.alloc(Uint8Array, n, false));
+    const order = direct ? into.order : t.alloc(Int32Array, n, false);
+    const bs = direct ? into.blockStart : t.alloc(Uint8Array, n, false);
     if (v === null || !keys || !keys2 || !rows || !rows2 || !hist || !order || !bs) return null;
     const m = heap.k.sort(n, v, keys.byteOffset, keys2.byteOffset, rows.byteOffset, rows2.byteOffset, hist.byteOffset, RADIX_BITS, RADIX_PASSES, order.byteOffset, bs.byteOffset);
     if (direct) return { order: order.subarray(0, m), blockStart: bs.subarray(0, m) };
-    const fits = into !== undefined && into.order.length >= m && into.blockStart.length >= m;
-    const outO = fits ? into.order.subarray(0, m) : new Int32Array(m);
-    const outB = fits ? into.blockStart.subarray(0, m) : new Uint8Array(m);
-    outO.set(order.subarray(0, m));
-    outB.set(bs.subarray(0, m));
-    return { order: outO, blockStart: outB };
-  } finally {
-    temps.forEach((a) => heap.release(a));
-  }
+    const out = resultArrays(into, m);
+    out.order.set(order.subarray(0, m));
+    out.blockStart.set(bs.subarray(0, m));
+    return out;
+  });
 }
 
-/** longRunVarianceFast as the kernel (x in the heap, n > 0); null when its scratch does not fit. */
-function lrvKernel(x: Float64Array, L: number, heap: KernelHeap): { gamma0: number; lrv: number } | null {
+/**
+ * longRunVarianceFast (hac = 0) or hacSum (hac = 1: lrv is the sum) as the kernel `lrv` (x in the
+ * heap, n > 0, L an integer); null when its working arrays do not fit.
+ */
+function lrvKernel(x: Float64Array, L: number, heap: KernelHeap, hac: 0 | 1): { gamma0: number; lrv: number } | null {
   const n = x.length;
   const direct = L <= DIRECT_LAGS;
   // working arrays kept by the heap (the series' length changes from cell to cell)
@@ -172,7 +173,7 @@ function lrvKernel(x: Float64Array, L: number, heap: KernelHeap): { gamma0: numb
   const z = direct ? out : heap.scratch('lrv.z', Float64Array, n);
   const P = direct ? out : heap.scratch('lrv.P', Float64Array, n + 1);
   if (!out || !z || !P) return null;
-  heap.k.lrv(x.byteOffset, n, L, direct ? 1 : 0, z.byteOffset, P.byteOffset, out.byteOffset, 0);
+  heap.k.lrv(x.byteOffset, n, L, direct ? 1 : 0, z.byteOffset, P.byteOffset, out.byteOffset, hac);
   return { gamma0: out[0]!, lrv: out[1]! };
 }
 
@@ -185,10 +186,10 @@ export interface Grouping {
 /** Up to this many lags the long-run variance is the direct O(n L) sum (ic.longRunVariance). */
 export const DIRECT_LAGS = 32;
 
-/** Box-kernel form of sum_{s,t} w(|s - t|) z_s z_t with Bartlett weights w(k) = 1 - k / (L + 1). */
 /** Working arrays of the Newey-West sums (one set per thread, grown as needed; see `work`). */
 const lrvWork = { z: new Float64Array(0), P: new Float64Array(0) };
 
+/** Box-kernel form of sum_{s,t} w(|s - t|) z_s z_t with Bartlett weights w(k) = 1 - k / (L + 1). */
 function boxKernelSum(z: Float64Array, L: number): number {
   const n = z.length;
   if (lrvWork.P.length < n + 1) lrvWork.P = new Float64Array(n + 1);
@@ -213,7 +214,7 @@ export function longRunVarianceFast(x: Float64Array, lags: number, heap?: Kernel
   const n = x.length;
   const L = Math.max(0, Math.min(Math.floor(lags), n - 1));
   if (heap && n > 0 && Number.isInteger(L) && heap.owns(x)) {
-    const r = lrvKernel(x, L, heap);
+    const r = lrvKernel(x, L, heap, 0);
     if (r) return r;
   }
   if (n === 0 || L <= DIRECT_LAGS) return longRunVariance(x, lags);
@@ -238,15 +239,8 @@ export function hacSum(d: Float64Array, lags: number, heap?: KernelHeap | null):
   const n = d.length;
   // (the kernel's window ends reach n + L: int32)
   if (heap && n > 0 && Number.isInteger(L) && L + n < 2 ** 31 - 2 && heap.owns(d)) {
-    // the kernel `lrv` in its hacSum mode: the same sums
-    const direct = L <= DIRECT_LAGS;
-    const out = heap.scratch('lrv.out', Float64Array, 2);
-    const z = direct ? out : heap.scratch('lrv.z', Float64Array, n);
-    const P = direct ? out : heap.scratch('lrv.P', Float64Array, n + 1);
-    if (out && z && P) {
-      heap.k.lrv(d.byteOffset, n, L, direct ? 1 : 0, z.byteOffset, P.byteOffset, out.byteOffset, 1);
-      return out[1]!;
-    }
+    const r = lrvKernel(d, L, heap, 1);
+    if (r) return r.lrv;
   }
   if (L > DIRECT_LAGS && n > 0) return boxKernelSum(d, L);
   let v = 0;

@@ -50,12 +50,9 @@ export async function readQueryColumns(db: DuckSession, name: string, params: Sq
 
 /** The rows of a query's text read column by column into typed arrays (see readQueryColumns). */
 export async function readColumns(db: DuckSession, sql: string, params: SqlParams, ncols: number): Promise<Float64Array[]> {
-  const result = await db.conn.run(sql, params);
   const chunks: DuckDBDataChunk[] = [];
   let rows = 0;
-  for (;;) {
-    const chunk = await result.fetchChunk();
-    if (!chunk || chunk.rowCount === 0) break;
+  for await (const chunk of chunksOf(db, sql, params)) {
     chunks.push(chunk);
     rows += chunk.rowCount;
   }

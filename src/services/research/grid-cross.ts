@@ -47,6 +47,29 @@ export interface CrossX {
   sxx: Float64Array;
 }
 
+/**
+ * One side of the cross-section: each time's centred average ranks of a column over its rows (into
+ * d, aligned with rows) and their sum of squares (into sq; 0 for times with fewer than 3 rows).
+ */
+function centredSide(ix: GridIndex, V: Float64Array, start: Int32Array, rows: Int32Array, d: Float64Array, sq: Float64Array): void {
+  sq.fill(0);
+  const vs = new Float64Array(ix.A);
+  const rvs = new Float64Array(ix.A);
+  for (let t = 0; t + 1 < start.length; t++) {
+    const s0 = start[t]!;
+    const m = start[t + 1]! - s0;
+    if (m < 3) continue;
+    centredRanks(V, rows, s0, m, vs, rvs);
+    let q = 0;
+    for (let j = 0; j < m; j++) {
+      const r = rvs[j]!;
+      d[s0 + j] = r;
+      q += r * r;
+    }
+    sq[t] = q;
+  }
+}
+
 function crossX(ix: GridIndex, feature: string, valid: Uint8Array, X: Float64Array): CrossX {
   const hit = ix.cross;
   if (hit && hit.feature === feature && sameMask(hit.valid, valid)) return hit;
@@ -59,21 +82,7 @@ function crossX(ix: GridIndex, feature: string, valid: Uint8Array, X: Float64Arr
   for (let i = 0; i < ix.N; i++) if (valid[i] === 1) rows[fill[ix.tIdx[i]!]!++] = i;
   const dx = new Float64Array(rows.length);
   const sxx = new Float64Array(G);
-  const xs = new Float64Array(ix.A);
-  const rxs = new Float64Array(ix.A);
-  for (let t = 0; t < G; t++) {
-    const s0 = start[t]!;
-    const m = start[t + 1]! - s0;
-    if (m < 3) continue;
-    centredRanks(X, rows, s0, m, xs, rxs);
-    let q = 0;
-    for (let j = 0; j < m; j++) {
-      const d = rxs[j]!;
-      dx[s0 + j] = d;
-      q += d * d;
-    }
-    sxx[t] = q;
-  }
+  centredSide(ix, X, start, rows, dx, sxx);
   const out: CrossX = { feature, valid: Uint8Array.from(valid), start, rows, dx, sxx };
   ix.cross = out;
   return out;
@@ -104,22 +113,7 @@ function crossY(ix: GridIndex, horizon: string, cx: CrossX, Y: Float64Array): Cr
   const syy = hit ? hit.syy : new Float64Array(G);
   const valid = hit ? hit.valid : new Uint8Array(cx.valid.length);
   valid.set(cx.valid);
-  syy.fill(0);
-  const ys = new Float64Array(ix.A);
-  const rys = new Float64Array(ix.A);
-  for (let t = 0; t < G; t++) {
-    const s0 = start[t]!;
-    const m = start[t + 1]! - s0;
-    if (m < 3) continue;
-    centredRanks(Y, rows, s0, m, ys, rys);
-    let q = 0;
-    for (let j = 0; j < m; j++) {
-      const d = rys[j]!;
-      dy[s0 + j] = d;
-      q += d * d;
-    }
-    syy[t] = q;
-  }
+  centredSide(ix, Y, start, rows, dy, syy);
   const out: CrossY = { label: Y, valid, dy, syy };
   ix.crossY.set(horizon, out);
   return out;

@@ -255,7 +255,7 @@ export function buildGridIndex(panel: Panel, train: Map<string, Map<string, Floa
       FR: new Float64Array(N),
       LR: new Float64Array(N),
       valid: new Uint8Array(N),
-      frSorted: { order: heapArray(heap, Int32Array, N), blockStart: heapArray(heap, Uint8Array, N) },
+      frSorted: sortBuffers({ heap, N }),
       frRanks: sideRanksFor(bare),
       spread: heapArray(heap, Float64Array, N),
       ics: new Float64Array(times.length),
@@ -273,6 +273,11 @@ export interface GridColumn {
   heapArrays?: HeapArray[];
 }
 
+/** Arrays a panel column is sorted into (sortColumn's `into`): in the heap when there is one. */
+export function sortBuffers(ix: Pick<GridIndex, 'heap' | 'N'>): SortedColumn {
+  return { order: heapArray(ix.heap, Int32Array, ix.N), blockStart: heapArray(ix.heap, Uint8Array, ix.N) };
+}
+
 /** A panel column, sorted once (cached: features across horizons, labels across features); `ordered` adds the ordered table. */
 export function column(ix: GridIndex, key: string, get: (a: Panel['assets'][number]) => Float64Array | undefined, ordered: boolean): GridColumn & { sorted: SortedColumn } {
   let c = ix.cols.get(key);
@@ -282,7 +287,7 @@ export function column(ix: GridIndex, key: string, get: (a: Panel['assets'][numb
   }
   if (!c.sorted) {
     // sorted into the heap (the rank kernels read it there); the result is the finite values' part
-    const into = { order: heapArray(ix.heap, Int32Array, ix.N), blockStart: heapArray(ix.heap, Uint8Array, ix.N) };
+    const into = sortBuffers(ix);
     c.sorted = sortColumn(c.values, into, ix.heap);
     c.heapArrays = [into.order, into.blockStart];
   }

@@ -7,10 +7,9 @@ import { normQuantile } from '../../stats/normal.js';
 import { walkForwardResidualsFast } from '../../stats/research-incremental.js';
 import { groupPearsonOf, groupSumsOf, rankSide, sideRanksFor, type GroupSet, type GroupSums } from '../../stats/research-fused.js';
 import { hacSum, longRunVarianceFast, sortColumn } from '../../stats/research-kernels.js';
-import { heapArray } from '../../stats/wasm/heap.js';
 import type { CellResult, FeatureHorizonInput } from './cells.js';
 import { emptyCell } from './cells.js';
-import { column, heapColumn, sideRanks, type GridIndex } from './grid-index.js';
+import { column, heapColumn, sideRanks, sortBuffers, type GridIndex } from './grid-index.js';
 import { crossSectional } from './grid-cross.js';
 import { quantileOf, sortedFinite } from './pooled.js';
 
@@ -367,10 +366,12 @@ function gridIncrementality(ix: GridIndex, o: FeatureHorizonInput, r: CellResult
   // The label residual depends on the feature only through the usable rows: reuse its sort and ranks when equal, bit for bit.
   let lr = ix.residuals.get(o.horizon);
   if (!lr || !sameBits(lr.values, LR)) {
-    // sorted into the previous residual's arrays (in the kernels' heap when there is one)
-    const into = lr?.into ?? { order: heapArray(ix.heap, Int32Array, ix.N), blockStart: heapArray(ix.heap, Uint8Array, ix.N) };
+    // copied and sorted into the previous residual's arrays (the sort in the kernels' heap when there is one)
+    const values = lr?.values ?? new Float64Array(LR.length);
+    values.set(LR);
+    const into = lr?.into ?? sortBuffers(ix);
     const sorted = sortColumn(LR, into, ix.heap);
-    lr = { values: Float64Array.from(LR), sorted, into, ranks: rankSide(ix.bare, sorted, valid, lr?.ranks ?? sideRanksFor(ix.bare)) };
+    lr = { values, sorted, into, ranks: rankSide(ix.bare, sorted, valid, lr?.ranks ?? sideRanksFor(ix.bare)) };
     ix.residuals.set(o.horizon, lr);
   }
   const s = groupSumsOf(ix.bare, rankSide(ix.bare, sortColumn(FR, ix.scratch.frSorted, ix.heap), valid, ix.scratch.frRanks), lr.ranks, ix.tIdx, null);

@@ -196,6 +196,27 @@ export class KernelHeap {
     return view.buffer === this.buffer;
   }
 
+  /**
+   * Runs fn with the working arrays of one call (`t.alloc`, and `t.address`: an array's address in
+   * the heap, of a copy when it is not in it), all given back when fn returns or throws.
+   */
+  withTemps<R>(fn: (t: HeapTemps) => R): R {
+    const temps: HeapArray[] = [];
+    const t: HeapTemps = {
+      alloc: (ctor, length, zero = true) => {
+        const a = this.alloc(ctor, length, zero);
+        if (a) temps.push(a);
+        return a;
+      },
+      address: (view) => this.addressOf(view, temps),
+    };
+    try {
+      return fn(t);
+    } finally {
+      for (const a of temps) this.release(a);
+    }
+  }
+
   /** The byte address of an array in the heap: the array itself, or a temporary copy (added to `temps`, release after the call); null when it does not fit. */
   addressOf(view: HeapArray, temps: HeapArray[]): number | null {
     if (this.owns(view)) return view.byteOffset;
@@ -205,6 +226,12 @@ export class KernelHeap {
     temps.push(copy);
     return copy.byteOffset;
   }
+}
+
+/** The working arrays of one call (KernelHeap.withTemps). */
+export interface HeapTemps {
+  alloc<T extends HeapArray>(ctor: ArrayCtor<T>, length: number, zero?: boolean): T | null;
+  address(view: HeapArray): number | null;
 }
 
 function blockSize(bytes: number): number {
