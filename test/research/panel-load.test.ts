@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { isPerpkitError } from '../../src/domain/errors.js';
 import { runResearch } from '../../src/services/research/index.js';
 import { icTrend, signStability } from '../../src/stats/decay.js';
-import { evalIntervals, loadPanels, type EvalSegment } from '../../src/services/research/panel.js';
+import { evalIntervals, loadPanels, rowsWithin, type EvalSegment } from '../../src/services/research/panel.js';
 import { createSplit, loadSplit, readSegment } from '../../src/services/split.js';
 import { allParquetFiles } from '../../src/store/integrity.js';
 import { ledgerRows } from '../../src/store/ledger.js';
@@ -396,4 +396,26 @@ describe('research panel read', () => {
     expect(again.code, again.stderr).toBe(0);
     expect((JSON.parse(again.stdout) as { cells: Array<{ target: string; ic: number | null }> }).cells.some((c) => c.target === 'relative' && c.ic !== null)).toBe(true);
   }, 300_000);
+});
+
+describe('rowsWithin (the training rows of a train+validation read)', () => {
+  const us = Float64Array.from([10, 20, 30, 40, 50, 60]);
+  const x = new Float64Array(new SharedArrayBuffer(6 * 8));
+  x.set([1, 2, 3, 4, 5, 6]);
+  const rows = { time: us.map((v) => v / 1000), us, features: new Map([['x', x]]) };
+  it('consecutive rows are views of the column (no copy), exactly the rows inside the intervals', () => {
+    const got = rowsWithin(rows, [[20, 41]]).get('x')!;
+    expect([...got]).toEqual([2, 3, 4]);
+    expect(got.buffer).toBe(x.buffer);
+    expect(got.byteOffset).toBe(8);
+    // half-open: a row at an interval's end is outside it
+    expect([...rowsWithin(rows, [[20, 40]]).get('x')!]).toEqual([2, 3]);
+  });
+  it('rows with a gap between them are copied, in order, into shared memory; none inside gives an empty column', () => {
+    const got = rowsWithin(rows, [[10, 21], [50, 70]]).get('x')!;
+    expect([...got]).toEqual([1, 2, 5, 6]);
+    expect(got.buffer).not.toBe(x.buffer);
+    expect(got.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(rowsWithin(rows, [[0, 5]]).get('x')!.length).toBe(0);
+  });
 });

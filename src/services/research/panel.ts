@@ -260,6 +260,7 @@ async function readFeatures(ctx: ServiceContext, table: string, cols: string[]):
  * The rows of `rows` inside the intervals (half-open, microseconds): with the evaluated segment
  * train+validation, the training rows are taken from the one read of both (the same rows a read of
  * the train segment returns: segments' intervals never overlap) instead of reading them again.
+ * Consecutive rows (the usual case: rows are in time order) are views of the columns, not copies.
  */
 export function rowsWithin(rows: FeatureRows, intervals: ReadonlyArray<readonly [number, number]>): Map<string, Float64Array> {
   const { us } = rows;
@@ -275,7 +276,14 @@ export function rowsWithin(rows: FeatureRows, intervals: ReadonlyArray<readonly 
     }
   }
   const out = new Map<string, Float64Array>();
+  // one run of consecutive rows (a segment's rows of one asset, whose intervals come before or after
+  // the others'): views of the columns, read only like them; else copies of the rows kept
+  const run = m > 0 && keep[m - 1]! - keep[0]! === m - 1;
   for (const [name, v] of rows.features) {
+    if (run) {
+      out.set(name, v.subarray(keep[0]!, keep[0]! + m));
+      continue;
+    }
     const w = sharedArray(m);
     for (let j = 0; j < m; j++) w[j] = v[keep[j]!]!;
     out.set(name, w);
