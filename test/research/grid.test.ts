@@ -437,3 +437,32 @@ describe('research kernels', () => {
     expect(short.fold.length).toBe(500);
   });
 });
+
+describe('research grid: the cross-sectional IC with five assets', () => {
+  it('times whose feature values tie across assets (average ranks) give the plain loops\' IC and t; an asset fewer (three) too', () => {
+    // with three assets one tie gives centred ranks proportional to any other tie rule; with five it does not
+    const five = panelOf(['AAA', 'BBB', 'CCC', 'DDD', 'EEE'].map((s, k) => series(s, 1500, k * 20, 31 + k)));
+    const tr = panelOf(['AAA', 'BBB', 'CCC', 'DDD', 'EEE'].map((s, k) => series(s, 600, -1000, 41 + k)));
+    const train5 = new Map(tr.assets.map((a) => [a.symbol, a.features]));
+    const dims = [...REGIME_DIMENSIONS];
+    const cfg5: ResearchConfig = { ...cfg, min_obs_per_cell: 300 };
+    const masks = regimeMasks(five, train5, dims, cfg5);
+    const ix = buildGridIndex(five, train5, masks, dims, cfg5);
+    // ties across all five assets at a time: a value shared by two of them while three others differ
+    let tied = 0;
+    for (let r = 100; r < 1400; r++) {
+      const v = five.assets.map((a) => a.features.get('basis')![r - (five.assets.indexOf(a) * 20)]!).filter(Number.isFinite);
+      if (v.length === 5 && new Set(v).size >= 3 && new Set(v).size < 5) tied++;
+    }
+    expect(tied).toBeGreaterThan(200);
+    for (const feature of ['basis', 'basis_z_168', 'perp_spot_activity_24']) {
+      const o = { dims, feature, horizon: '15m', horizon_ms: 900_000, lags: 3, cfg: cfg5 };
+      const ref = computeFeatureHorizon({ ...o, panel: five, train: train5, masks })[0]!;
+      const got = gridFeatureHorizon(ix, o)[0]!;
+      expect(ref.cs_ic).not.toBeNull();
+      expect(got.cs_times).toBe(ref.cs_times);
+      expect(Math.abs(got.cs_ic! - ref.cs_ic!)).toBeLessThanOrEqual(1e-12);
+      expect(Math.abs(got.cs_t_nw! - ref.cs_t_nw!)).toBeLessThanOrEqual(1e-9 * Math.abs(ref.cs_t_nw!));
+    }
+  });
+});

@@ -8,36 +8,14 @@ import { sameMask } from '../../stats/research-fused.js';
  * Spearman IC across assets at each decision time and its Newey-West t.
  */
 
-/** Average ranks 1..m of a few values (ties share their mean), as descriptive.rankAverage. */
-function smallRanks(v: Float64Array, m: number, out: Float64Array): void {
-  for (let i = 0; i < m; i++) {
-    let below = 0;
-    let eq = 0;
-    for (let j = 0; j < m; j++) {
-      if (v[j]! < v[i]!) below++;
-      else if (v[j] === v[i]) eq++;
-    }
-    out[i] = below + (eq + 1) / 2;
-  }
-}
-
-/** The average ranks of V at rows[s0 .. s0 + m) (one decision time), minus their mean, into out. */
-function centredRanks(V: Float64Array, rows: Int32Array, s0: number, m: number, vals: Float64Array, out: Float64Array): void {
-  for (let j = 0; j < m; j++) vals[j] = V[rows[s0 + j]!]!;
-  smallRanks(vals, m, out);
-  let mean = 0;
-  for (let j = 0; j < m; j++) mean += out[j]!;
-  mean /= m;
-  for (let j = 0; j < m; j++) out[j] = out[j]! - mean;
-}
-
 /**
  * The feature side of the cross-section for one set of usable rows: the rows grouped by decision
  * time (assets in panel order), each time's centred ranks of the feature and their sum of squares.
  * It does not depend on the horizon: kept for the feature's horizons while the rows are the same.
  */
 export interface CrossX {
-  feature: string;
+  /** null once the feature's columns are released (the arrays stay for the next feature) */
+  feature: string | null;
   valid: Uint8Array;
   /** rows of time t: rows[start[t] .. start[t + 1]) */
   start: Int32Array;
@@ -45,24 +23,50 @@ export interface CrossX {
   /** centred average ranks of the feature within each time (aligned with rows) */
   dx: Float64Array;
   sxx: Float64Array;
+  /** the arrays rows and dx are the start of (room for every row: reused by the next feature) */
+  rowsAll: Int32Array;
+  dxAll: Float64Array;
 }
 
 /**
  * One side of the cross-section: each time's centred average ranks of a column over its rows (into
- * d, aligned with rows) and their sum of squares (into sq; 0 for times with fewer than 3 rows).
+ * d, aligned with rows) and their sum of squares (into sq; both 0 for times with fewer than 3 rows). A
+ * row's average rank among a time's few values (descriptive.rankAverage: ties share their mean) is
+ * the values below it plus (the values equal to it + 1) / 2; the mean is summed in row order, then
+ * subtracted, and the squares summed in row order.
  */
 function centredSide(ix: GridIndex, V: Float64Array, start: Int32Array, rows: Int32Array, d: Float64Array, sq: Float64Array): void {
-  sq.fill(0);
   const vs = new Float64Array(ix.A);
-  const rvs = new Float64Array(ix.A);
-  for (let t = 0; t + 1 < start.length; t++) {
+  const rs = new Float64Array(ix.A);
+  const G = start.length - 1;
+  for (let t = 0; t < G; t++) {
     const s0 = start[t]!;
     const m = start[t + 1]! - s0;
-    if (m < 3) continue;
-    centredRanks(V, rows, s0, m, vs, rvs);
+    if (m < 3) {
+      // no IC at this time: its rows' entries are 0 (the arrays are reused: nothing stale is left)
+      for (let j = 0; j < m; j++) d[s0 + j] = 0;
+      sq[t] = 0;
+      continue;
+    }
+    for (let j = 0; j < m; j++) vs[j] = V[rows[s0 + j]!]!;
+    let mean = 0;
+    for (let i = 0; i < m; i++) {
+      const v = vs[i]!;
+      let below = 0;
+      let eq = 0;
+      for (let j = 0; j < m; j++) {
+        const w = vs[j]!;
+        if (w < v) below++;
+        else if (w === v) eq++;
+      }
+      const r = below + (eq + 1) / 2;
+      rs[i] = r;
+      mean += r;
+    }
+    mean /= m;
     let q = 0;
     for (let j = 0; j < m; j++) {
-      const r = rvs[j]!;
+      const r = rs[j]! - mean;
       d[s0 + j] = r;
       q += r * r;
     }
@@ -74,16 +78,24 @@ function crossX(ix: GridIndex, feature: string, valid: Uint8Array, X: Float64Arr
   const hit = ix.cross;
   if (hit && hit.feature === feature && sameMask(hit.valid, valid)) return hit;
   const G = ix.times.length;
-  const start = new Int32Array(G + 1);
+  // the last feature's arrays are reused (a fresh array costs its page faults): rows and dx hold up
+  // to every row, the rows used are their start
+  const start = hit ? hit.start.fill(0) : new Int32Array(G + 1);
   for (let i = 0; i < ix.N; i++) if (valid[i] === 1) start[ix.tIdx[i]! + 1]!++;
   for (let t = 0; t < G; t++) start[t + 1] = start[t + 1]! + start[t]!;
-  const fill = start.slice(0, G);
-  const rows = new Int32Array(start[G]!);
+  const n = start[G]!;
+  const rowsAll = hit ? hit.rowsAll : new Int32Array(ix.N);
+  const dxAll = hit ? hit.dxAll : new Float64Array(ix.N);
+  const fill = ix.scratch.crossFill;
+  fill.set(start.subarray(0, G));
+  const rows = rowsAll.subarray(0, n);
   for (let i = 0; i < ix.N; i++) if (valid[i] === 1) rows[fill[ix.tIdx[i]!]!++] = i;
-  const dx = new Float64Array(rows.length);
-  const sxx = new Float64Array(G);
+  const dx = dxAll.subarray(0, n);
+  const sxx = hit ? hit.sxx : new Float64Array(G);
   centredSide(ix, X, start, rows, dx, sxx);
-  const out: CrossX = { feature, valid: Uint8Array.from(valid), start, rows, dx, sxx };
+  const mask = hit ? hit.valid : new Uint8Array(valid.length);
+  mask.set(valid);
+  const out: CrossX = { feature, valid: mask, start, rows, dx, sxx, rowsAll, dxAll };
   ix.cross = out;
   return out;
 }
@@ -101,6 +113,8 @@ export interface CrossY {
   /** centred average ranks of the label within each time (aligned with CrossX rows) */
   dy: Float64Array;
   syy: Float64Array;
+  /** the array dy is the start of (room for every row) */
+  dyAll: Float64Array;
 }
 
 function crossY(ix: GridIndex, horizon: string, cx: CrossX, Y: Float64Array): CrossY {
@@ -109,12 +123,13 @@ function crossY(ix: GridIndex, horizon: string, cx: CrossX, Y: Float64Array): Cr
   const G = ix.times.length;
   const { start, rows } = cx;
   // the arrays of the horizon's previous entry are reused (a fresh array costs its page faults)
-  const dy = hit && hit.dy.length === rows.length ? hit.dy : new Float64Array(rows.length);
+  const dyAll = hit ? hit.dyAll : new Float64Array(ix.N);
+  const dy = dyAll.subarray(0, rows.length);
   const syy = hit ? hit.syy : new Float64Array(G);
   const valid = hit ? hit.valid : new Uint8Array(cx.valid.length);
   valid.set(cx.valid);
   centredSide(ix, Y, start, rows, dy, syy);
-  const out: CrossY = { label: Y, valid, dy, syy };
+  const out: CrossY = { label: Y, valid, dy, syy, dyAll };
   ix.crossY.set(horizon, out);
   return out;
 }
