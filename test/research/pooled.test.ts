@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { spearman } from '../../src/stats/descriptive.js';
 import { normalArray } from '../../src/stats/random.js';
-import { pooledIcTest, sliceSpearman, subsetSeries, withKeys, type PairSeries } from '../../src/services/research/pooled.js';
+import { pooledIcTest, quantileOf, sliceSpearman, sortedFinite, subsetSeries, withKeys, type PairSeries } from '../../src/services/research/pooled.js';
+import { KernelHeap } from '../../src/stats/wasm/heap.js';
 
 /** Independent pooled IC: per-asset Spearman (descriptive.spearman), contributions by plain loops, NW double loop. */
 function independent(series: PairSeries[], L: number): { ic: number; t: number; effN: number; panel: number } {
@@ -87,5 +88,30 @@ describe('pooled IC with overlap-aware t', () => {
     expect(fromKeys.t_nw).toBeCloseTo(fresh.t_nw!, 12);
     const s0 = sub[0]!;
     expect(sliceSpearman(s0, 10, 90)).toBeCloseTo(spearman(s0.x.subarray(10, 90), s0.y.subarray(10, 90)), 12);
+  });
+});
+
+describe('sortedFinite with the grid heap (radix sort)', () => {
+  const bits = (a: Float64Array): number[] => [...new Uint32Array(a.buffer, a.byteOffset, a.length * 2)];
+  it('the same array as Float64Array.prototype.sort of the finite values, bit for bit: -0 before 0, duplicates, negatives', () => {
+    const heap = KernelHeap.create(1 << 22)!;
+    const cases: number[][] = [
+      [3, -0, 0, Number.NaN, -1.5, 0, -0, Infinity, 2, -Infinity, 3, -0, 1e-300, -1e-300],
+      [0, 0, -0],
+      [-0],
+      [Number.NaN, Infinity],
+      [],
+      Array.from({ length: 5000 }, (_, i) => (i % 7 === 0 ? -0 : i % 11 === 0 ? 0 : Math.round(Math.sin(i) * 50) / 10)),
+    ];
+    for (const c of cases) {
+      const plain = sortedFinite(Float64Array.from(c));
+      const radix = sortedFinite(Float64Array.from(c), heap);
+      expect(bits(radix)).toEqual(bits(plain));
+      expect(quantileOf(Float64Array.from(c), 0.3, heap)).toBe(quantileOf(Float64Array.from(c), 0.3));
+    }
+    // -0 and 0 kept apart: the first zero of the first case is -0, the last 0
+    const r = sortedFinite(Float64Array.from(cases[0]!), heap);
+    expect(Object.is(r[r.indexOf(0)], -0)).toBe(true);
+    expect(Object.is(r[r.lastIndexOf(0)], 0)).toBe(true);
   });
 });

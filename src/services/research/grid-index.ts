@@ -70,13 +70,13 @@ export interface GridIndex {
    * its page faults every time (research-kernels sortColumn). FR, LR, valid, frSorted, frRanks: the
    * partial IC's residuals, their rows, sort and ranks; spread: the buckets' spread terms; ics: the
    * cross-sectional IC per decision time; wf: per asset, the last walk-forward result (its arrays reused);
-   * series: a pooled cell's mean contribution per decision time; crossFill: where the cross-section places the next row of each time.
+   * series: a pooled cell's mean contribution per decision time; crossFill: where the cross-section places the next row of each time; turnover: each row's place in its asset's training distribution (featureTurnover).
    */
   /** the WebAssembly heap of the rank passes and the walk-forward loops (stats/wasm/heap.ts), or null: the TypeScript loops */
   heap: KernelHeap | null;
   /** per key, each asset's view of the heap's copy of a panel column (heapColumn), and the copy */
   heapCols: Map<string, { views: Array<Float64Array | undefined>; block: Float64Array | null }>;
-  scratch: { series: Float64Array; crossFill: Int32Array; FR: Float64Array; LR: Float64Array; valid: Uint8Array; frSorted: SortedColumn; frRanks: SideRanks; spread: Float64Array; ics: Float64Array; wf: Array<WalkForwardResiduals | undefined> };
+  scratch: { series: Float64Array; crossFill: Int32Array; turnover: Float64Array; FR: Float64Array; LR: Float64Array; valid: Uint8Array; frSorted: SortedColumn; frRanks: SideRanks; spread: Float64Array; ics: Float64Array; wf: Array<WalkForwardResiduals | undefined> };
 }
 
 /**
@@ -253,6 +253,7 @@ export function buildGridIndex(panel: Panel, train: Map<string, Map<string, Floa
     scratch: {
       series: heapArray(heap, Float64Array, times.length),
       crossFill: new Int32Array(times.length),
+      turnover: new Float64Array(N),
       FR: new Float64Array(N),
       LR: new Float64Array(N),
       valid: new Uint8Array(N),

@@ -111,7 +111,7 @@ export function gridFeatureHorizon(ix: GridIndex, o: Omit<FeatureHorizonInput, '
   // hit rate: sign agreement of (x - training median) and the return, per row
   const sign = new Int8Array(N);
   for (let a = 0; a < A; a++) {
-    const med = quantileOf(ix.train.get(ix.symbols[a]!)?.get(o.feature), 0.5);
+    const med = quantileOf(ix.train.get(ix.symbols[a]!)?.get(o.feature), 0.5, ix.heap);
     if (!Number.isFinite(med)) continue;
     for (let i = ix.offsets[a]!; i < ix.offsets[a + 1]!; i++) {
       if (valid[i] !== 1) continue;
@@ -218,7 +218,7 @@ function featureBuckets(ix: GridIndex, feature: string, X: Float64Array): Int8Ar
   const k = ix.cfg.buckets;
   const out = new Int8Array(ix.N).fill(-1);
   for (let a = 0; a < ix.A; a++) {
-    const s = sortedFinite(ix.train.get(ix.symbols[a]!)?.get(feature));
+    const s = sortedFinite(ix.train.get(ix.symbols[a]!)?.get(feature), ix.heap);
     if (!s.length) continue;
     const edges: number[] = [];
     for (let i = 1; i < k; i++) edges.push(percentileSorted(s, i / k));
@@ -291,8 +291,9 @@ function gridAllCellExtras(ix: GridIndex, o: FeatureHorizonInput, valid: Uint8Ar
  */
 function featureTurnover(ix: GridIndex, feature: string, X: Float64Array): number | null {
   const { order } = column(ix, `f:${feature}`, (a) => a.features.get(feature), false).sorted;
-  const trs = ix.symbols.map((sym) => sortedFinite(ix.train.get(sym)?.get(feature)));
-  const q = new Float64Array(ix.N).fill(Number.NaN);
+  const trs = ix.symbols.map((sym) => sortedFinite(ix.train.get(sym)?.get(feature), ix.heap));
+  // the grid's working array (a fresh one per feature costs its page faults)
+  const q = ix.scratch.turnover.fill(Number.NaN);
   const ptr = new Int32Array(ix.A);
   for (let j = 0; j < order.length; j++) {
     const i = order[j]!;

@@ -1,7 +1,8 @@
 import { percentileSorted } from '../../stats/descriptive.js';
 import { pearson } from '../../stats/descriptive.js';
 import { contributionsFromRanks, countingRanks } from '../../stats/overlap.js';
-import { denseKeys, longRunVarianceFast, uniqueIndex } from '../../stats/research-kernels.js';
+import { denseKeys, longRunVarianceFast, sortColumn, uniqueIndex } from '../../stats/research-kernels.js';
+import type { KernelHeap } from '../../stats/wasm/heap.js';
 import { twoSidedP } from '../../stats/multiple-testing.js';
 
 /** One asset's pairs (finite feature and label) in time order. */
@@ -186,26 +187,52 @@ export function pooledIcTest(input: readonly PairSeries[], lags: number): Pooled
 
 /**
  * Finite values of an array, sorted ascending; memoised per array object (training columns are
- * read-only and asked for their quantiles once per cell otherwise).
+ * read-only and asked for their quantiles once per cell otherwise). With a heap (the research grid's)
+ * the sort is the heap's radix sort (stats/research-kernels sortColumn), the values gathered in its
+ * order: the same array as Float64Array.prototype.sort gives, -0 before 0 included.
  */
 const sortedCache = new WeakMap<object, Float64Array>();
-export function sortedFinite(x: ArrayLike<number> | undefined): Float64Array {
+export function sortedFinite(x: ArrayLike<number> | undefined, heap: KernelHeap | null = null): Float64Array {
   if (!x) return new Float64Array(0);
   const hit = sortedCache.get(x as object);
   if (hit) return hit;
+  const out = heap && x instanceof Float64Array ? radixSorted(x, heap) : plainSorted(x);
+  sortedCache.set(x as object, out);
+  return out;
+}
+
+function plainSorted(x: ArrayLike<number>): Float64Array {
   let m = 0;
   for (let i = 0; i < x.length; i++) if (Number.isFinite(x[i]!)) m++;
   const fin = new Float64Array(m);
   m = 0;
   for (let i = 0; i < x.length; i++) if (Number.isFinite(x[i]!)) fin[m++] = x[i]!;
-  const out = fin.sort();
-  sortedCache.set(x as object, out);
+  return fin.sort();
+}
+
+/** plainSorted by the radix sort: its order holds -0 and 0 as equal (row order), so the zeros are rewritten -0 first. */
+function radixSorted(x: Float64Array, heap: KernelHeap): Float64Array {
+  const { order } = sortColumn(x, undefined, heap);
+  const out = new Float64Array(order.length);
+  let firstZero = -1;
+  let zeros = 0;
+  let negZeros = 0;
+  for (let j = 0; j < order.length; j++) {
+    const v = x[order[j]!]!;
+    out[j] = v;
+    if (v === 0) {
+      if (firstZero < 0) firstZero = j;
+      zeros++;
+      if (Object.is(v, -0)) negZeros++;
+    }
+  }
+  if (negZeros > 0) for (let j = 0; j < zeros; j++) out[firstZero + j] = j < negZeros ? -0 : 0;
   return out;
 }
 
-/** Quantile of the finite values (linear interpolation); NaN when there are none. */
-export function quantileOf(x: ArrayLike<number> | undefined, q: number): number {
-  const s = sortedFinite(x);
+/** Quantile of the finite values (linear interpolation); NaN when there are none. heap: sortedFinite's. */
+export function quantileOf(x: ArrayLike<number> | undefined, q: number, heap: KernelHeap | null = null): number {
+  const s = sortedFinite(x, heap);
   return s.length ? percentileSorted(s, q) : Number.NaN;
 }
 
