@@ -1,5 +1,5 @@
 -- research/labels_at: the forward-return labels of the evaluated rows, placed: each label row with
--- the index of its (symbol, decision time) in the order of research/features_typed (symbol, then
+-- the index of its (symbol, decision time) in the order of split/segment_doubles (symbol, then
 -- time) and the index of its horizon in $horizons. Labels of times without a features row are left
 -- out (nothing to pair them with), as are missing and non-finite returns.
 -- Reads: research_features, research_labels (temp tables: the features and labels rows of the

@@ -28,6 +28,7 @@ import {
 import { contentFingerprint, contentHash, datasetFiles, fileColumns, listOf, type ReadFilter } from '../store/dataset.js';
 import { corruptFileFromEngineError } from '../store/integrity.js';
 import { execQuery, runQuery } from '../store/queries.js';
+import { readQueryInto } from './features/panel.js';
 import { appendLedger, ledgerRows, sha256 } from '../store/ledger.js';
 
 const DAY_US = 86_400_000_000;
@@ -445,6 +446,21 @@ export interface ReadSegmentOptions {
    * ordered: false). A column in none of the dataset's files is refused, naming it, before any row is read.
    */
   columns?: readonly string[];
+  /**
+   * With `columns`: the temp table holds only symbol and event_time (the keys: the counts, and joins
+   * on them); the columns are checked as above and read by the caller straight from the files with
+   * the result's `source` (readSegmentColumns), never copied into a table first.
+   */
+  keys_only?: boolean;
+}
+
+/**
+ * Where a segment read's rows are (ReadSegmentResult.source): the dataset files and the intervals on
+ * decision time (microseconds, half-open) that readSegment selected them by.
+ */
+export interface SegmentSource {
+  files: string[];
+  intervals: Array<[number, number]>;
 }
 
 /** The state of one look at a sealed test segment shared by a run's reads (ReadSegmentOptions.look). */
@@ -473,6 +489,8 @@ export interface ReadSegmentResult {
   previous_unsealings: string[];
   /** inputs that changed since the split was written (read anyway with allow_changed) */
   changed_inputs: InputChange[];
+  /** the files and intervals the rows were selected from (readSegmentColumns reads their columns) */
+  source: SegmentSource;
 }
 
 /**
@@ -549,7 +567,7 @@ async function readSegmentRows(o: ReadSegmentOptions, ctx: ServiceContext): Prom
         details: { split: o.name, dataset: o.dataset, columns: missing },
       });
     }
-    await execQuery(ctx.db, 'split/segment_columns', params, { idents: { table, cols } });
+    await execQuery(ctx.db, 'split/segment_columns', params, { idents: { table, cols: o.keys_only ? ['symbol', 'event_time'] : cols } });
   } else await execQuery(ctx.db, o.ordered === false ? 'split/segment_unordered' : 'split/segment', params, { idents: { table } });
   const [counts] = await runQuery(ctx.db, 'split/segment_counts', {}, { idents: { table } });
   const rows = Number(counts?.['n']);
@@ -588,7 +606,75 @@ async function readSegmentRows(o: ReadSegmentOptions, ctx: ServiceContext): Prom
       o.look.previous = previous;
     }
   }
-  return { table, rows, decision_rows: decisionRows, repeated_look: previous.length > 0, previous_unsealings: previous, changed_inputs: changed };
+  return {
+    table,
+    rows,
+    decision_rows: decisionRows,
+    repeated_look: previous.length > 0,
+    previous_unsealings: previous,
+    changed_inputs: changed,
+    source: { files, intervals: intervals.map(([a, b]) => [a, b] as [number, number]) },
+  };
+}
+
+/**
+ * The chosen columns of the rows of one or more segment reads of the same files (their sources'
+ * intervals together), as doubles, streamed into `into` one symbol at a time: `runs` gives each
+ * symbol's rows (counted from the reads' key tables) and where they go, in time order. Per row: the
+ * decision time in epoch ms, again in epoch microseconds, then each column (NULL as NaN). The rows
+ * arrive in the files' order, which is time order when each file is and the files follow each other
+ * in time; when not, a symbol's rows are put in time order here. A symbol whose row count differs
+ * from its run's (the files changed since the reads) is an error. The columns must have been
+ * checked by the reads (ReadSegmentOptions.columns).
+ */
+export async function readSegmentColumns(
+  ctx: ServiceContext,
+  root: string,
+  sources: readonly SegmentSource[],
+  cols: readonly string[],
+  runs: ReadonlyArray<{ symbol: string; start: number; n: number }>,
+  into: readonly Float64Array[],
+): Promise<void> {
+  const files = sources[0]?.files ?? [];
+  if (sources.some((x) => x.files.length !== files.length || x.files.some((f, k) => f !== files[k]))) throw new Error('readSegmentColumns: the reads are of different files');
+  const intervals = sources.flatMap((x) => x.intervals);
+  const ts = (us: number): ReturnType<typeof timestampValue> => timestampValue(BigInt(us));
+  const ends = intervals.map(([, b]) => Math.min(b, 9e15));
+  const base = {
+    files: listOf(files),
+    starts: listValue(intervals.map(([a]) => ts(a))),
+    ends: listValue(ends.map(ts)),
+    lo: intervals.length ? ts(Math.min(...intervals.map(([a]) => a))) : null,
+    hi: intervals.length ? ts(Math.max(...ends)) : null,
+  };
+  for (const run of runs) {
+    const part = into.map((a) => a.subarray(run.start, run.start + run.n));
+    let read: number;
+    try {
+      read = await readQueryInto(ctx.db, 'split/segment_doubles', { ...base, symbol: run.symbol }, { idents: { cols: [...cols] } }, part);
+    } catch (err) {
+      throw corruptFileFromEngineError(err, root) ?? err;
+    }
+    if (read !== run.n) throw new Error(`read ${read} rows of ${run.symbol} from the files, counted ${run.n}: the files changed while they were read`);
+    inTimeOrder(part[1]!, part);
+  }
+}
+
+/**
+ * Puts rows in ascending order of `us` (every array of `cols` permuted alike; ties keep their
+ * order) when they are not already: one pass when they are. Returns whether rows were moved.
+ */
+export function inTimeOrder(us: Float64Array, cols: readonly Float64Array[]): boolean {
+  let sorted = true;
+  for (let i = 1; i < us.length && sorted; i++) if (us[i]! < us[i - 1]!) sorted = false;
+  if (sorted) return false;
+  const idx = Int32Array.from({ length: us.length }, (_, i) => i).sort((a, b) => us[a]! - us[b]! || a - b);
+  const tmp = new Float64Array(us.length);
+  for (const c of new Set(cols)) {
+    for (let j = 0; j < idx.length; j++) tmp[j] = c[idx[j]!]!;
+    c.set(tmp);
+  }
+  return true;
 }
 
 /** A text timeline of a split for people. */

@@ -6,7 +6,7 @@ import { isPerpkitError } from '../../src/domain/errors.js';
 import { runResearch } from '../../src/services/research/index.js';
 import { icTrend, signStability } from '../../src/stats/decay.js';
 import { evalIntervals, loadPanels, rowsWithin, type EvalSegment } from '../../src/services/research/panel.js';
-import { createSplit, loadSplit, readSegment } from '../../src/services/split.js';
+import { createSplit, inTimeOrder, loadSplit, readSegment } from '../../src/services/split.js';
 import { allParquetFiles } from '../../src/store/integrity.js';
 import { ledgerRows } from '../../src/store/ledger.js';
 import { loadPanel as loadTrainPanel } from '../../src/services/train/data.js';
@@ -353,6 +353,37 @@ describe('research panel read', () => {
     expect(await q(part.table)).toEqual(await q(full.table));
     expect((await ctx.db.all(`DESCRIBE "${part.table}"`)).map((r) => (r as { column_name: string }).column_name).sort()).toEqual(['event_time', 'fwd_return', 'horizon', 'symbol']);
   }, 120_000);
+
+  it('feature files whose rows are not in time order (a file written newest first): the same panel, put in time order per symbol', async () => {
+    const root = tempDir();
+    cpSync(template, root, { recursive: true });
+    const ctx = await testContext();
+    for (const f of allParquetFiles(join(root, 'features'))) {
+      await ctx.db.exec(`COPY (SELECT * FROM read_parquet('${f}') ORDER BY event_time DESC) TO '${f}.tmp' (FORMAT parquet)`);
+      renameSync(`${f}.tmp`, f);
+    }
+    const read = { command: 'test', args: {}, unseal_test: false, allow_changed: true };
+    const want = await loadPanels({ root: template, split: 'main', segment: 'train+validation', features: FEATURES, horizons: ['1h', '4h'], read }, ctx);
+    const got = await loadPanels({ root, split: 'main', segment: 'train+validation', features: FEATURES, horizons: ['1h', '4h'], read }, ctx);
+    expect(got.panel.assets.map((a) => a.symbol)).toEqual(want.panel.assets.map((a) => a.symbol));
+    got.panel.assets.forEach((a, k) => {
+      const w = want.panel.assets[k]!;
+      expect(bytes(a.time)).toEqual(bytes(w.time));
+      for (const f of FEATURES) expect(bytes(a.features.get(f)!)).toEqual(bytes(w.features.get(f)!));
+      for (const h of ['1h', '4h']) expect(bytes(a.labels.get(h)!)).toEqual(bytes(w.labels.get(h)!));
+      for (const f of FEATURES) expect(bytes(got.train.get(a.symbol)!.get(f)!)).toEqual(bytes(want.train.get(a.symbol)!.get(f)!));
+    });
+  }, 120_000);
+
+  it('inTimeOrder: rows put in time order, every column alike, ties in their order; rows in order are left as they are', () => {
+    const us = Float64Array.from([30, 10, 20, 10, 40]);
+    const a = Float64Array.from([3, 1, 2, 1.5, 4]);
+    expect(inTimeOrder(us, [us, a])).toBe(true);
+    expect([...us]).toEqual([10, 10, 20, 30, 40]);
+    expect([...a]).toEqual([1, 1.5, 2, 3, 4]);
+    expect(inTimeOrder(us, [us, a])).toBe(false);
+    expect([...a]).toEqual([1, 1.5, 2, 3, 4]);
+  });
 
   it('features written without a catalog column (an older build): split works, research that needs the column exits 4 naming it', async () => {
     const root = tempDir();

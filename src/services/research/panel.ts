@@ -1,11 +1,11 @@
 import type { ServiceContext } from '../../domain/context.js';
-import { readQueryInto, scanQueryColumns } from '../features/panel.js';
+import { scanQueryColumns } from '../features/panel.js';
 import { sharedArray } from '../worker-pool.js';
 import { missingError, PerpkitError, usageError } from '../../domain/errors.js';
 import { FEATURE_NAMES } from '../../domain/features.js';
 import { listOf } from '../../store/dataset.js';
 import { execQuery, runQuery } from '../../store/queries.js';
-import { checkSplitInputs, loadSplit, readSegment, selectorIntervals, type ReadSegmentOptions, type SegmentLook, type SegmentSelector, type SplitFile } from '../split.js';
+import { checkSplitInputs, loadSplit, readSegment, readSegmentColumns, selectorIntervals, type ReadSegmentOptions, type SegmentLook, type SegmentSelector, type SegmentSource, type SplitFile } from '../split.js';
 
 /** One asset's rows of a segment, in decision-time order. */
 export interface AssetSeries {
@@ -118,7 +118,8 @@ type RunRead = SegmentRead & { inputs?: ReadSegmentOptions['inputs'] };
 
 /**
  * Copies the rows of one or more segments of a split into a temp table of our own (`target`,
- * a fixed name from this module), always through the table readSegment returns.
+ * a fixed name from this module), always through the table readSegment returns; with keysOnly the
+ * table holds the rows' keys only, and the reads' sources are where their columns are read from.
  */
 async function copySegments(
   ctx: ServiceContext,
@@ -130,15 +131,19 @@ async function copySegments(
   read: RunRead,
   /** the columns to read (the keys are always read) */
   columns: readonly string[],
-): Promise<{ repeated_look: boolean }> {
+  /** only the keys into the table; the columns are read from the sources (readSegmentColumns) */
+  keysOnly = false,
+): Promise<{ repeated_look: boolean; sources: SegmentSource[] }> {
   let repeated = false;
+  const sources: SegmentSource[] = [];
   for (const [i, sel] of segments.entries()) {
     const r = await readSegment(
       // the run's read (command, sealing, look, venue, inputs check...) is readSegment's options as they are
-      { ...read, root, name: split, selector: sel, dataset, ordered: false, columns },
+      { ...read, root, name: split, selector: sel, dataset, ordered: false, columns, keys_only: keysOnly },
       ctx,
     );
     repeated ||= r.repeated_look;
+    sources.push(r.source);
     const src = r.table;
     if (i === 0) {
       // the first segment's table becomes the target (renamed, not copied)
@@ -149,7 +154,7 @@ async function copySegments(
       await execQuery(ctx.db, 'common/drop_table', {}, { idents: { t: src } });
     }
   }
-  return { repeated_look: repeated };
+  return { repeated_look: repeated, sources };
 }
 
 /** The holdout segments of an evaluated holdout segment (`train+validation` is two). */
@@ -233,8 +238,12 @@ interface FeatureRows {
   features: Map<string, Float64Array>;
 }
 
-/** Reads the feature columns of a temp table into per-asset typed arrays (symbol order, each in time order). */
-async function readFeatures(ctx: ServiceContext, table: string, cols: string[]): Promise<Map<string, FeatureRows>> {
+/**
+ * The feature columns of segment reads into per-asset typed arrays (symbol order, each in time
+ * order): the symbols' row counts from the reads' key table, the values streamed from their files
+ * symbol by symbol (split.ts readSegmentColumns: no copy of the wide rows into a table, no sort).
+ */
+async function readFeatures(ctx: ServiceContext, root: string, table: string, sources: readonly SegmentSource[], cols: string[]): Promise<Map<string, FeatureRows>> {
   // Column-wise read (features/panel.ts readQueryInto): every value a double, NULL as NaN, in
   // symbol then time order, each column one array in shared memory over all symbols; a symbol's
   // rows are views of it (the symbols' runs from a count per symbol). The grid's workers read these
@@ -242,8 +251,13 @@ async function readFeatures(ctx: ServiceContext, table: string, cols: string[]):
   const runs = await runQuery(ctx.db, 'research/features_symbols', {}, { idents: { t: table } });
   const total = runs.reduce((s, r) => s + Number(r['n']), 0);
   const [times, us, ...values] = Array.from({ length: cols.length + 2 }, () => sharedArray(total));
-  const read = await readQueryInto(ctx.db, 'research/features_typed', {}, { idents: { t: table, cols } }, [times!, us!, ...values]);
-  if (read !== total) throw new Error(`research: read ${read} feature rows of ${table}, counted ${total}`);
+  let at = 0;
+  const placed = runs.map((r) => {
+    const run = { symbol: String(r['symbol']), start: at, n: Number(r['n']) };
+    at += run.n;
+    return run;
+  });
+  await readSegmentColumns(ctx, root, sources, cols, placed, [times!, us!, ...values]);
   const out = new Map<string, FeatureRows>();
   let start = 0;
   for (const r of runs) {
@@ -327,10 +341,10 @@ export async function loadPanels(o: LoadPanelOptions, ctx: ServiceContext): Prom
   const trainInEval = sel.eval.some((x) => sameSelector(x, sel.train));
   // feature names become SQL identifiers of the reads: catalog names only
   for (const c of o.features) if (!FEATURE_NAMES.includes(c)) throw usageError(`unknown feature ${JSON.stringify(c)}`);
-  const f = await copySegments(ctx, o.root, o.split, sel.eval, 'features', 'research_features', read, o.features);
+  const f = await copySegments(ctx, o.root, o.split, sel.eval, 'features', 'research_features', read, o.features, true);
   // the labels read is the same look at a sealed test segment as the features read (read.look)
   await copySegments(ctx, o.root, o.split, sel.eval, 'labels', 'research_labels', read, o.relative ? [...LABEL_COLUMNS, 'rel_return'] : LABEL_COLUMNS);
-  if (!trainInEval) await copySegments(ctx, o.root, o.split, [sel.train], 'features', 'research_train_features', { ...read, unseal_test: false }, o.features);
+  const trainRead = trainInEval ? null : await copySegments(ctx, o.root, o.split, [sel.train], 'features', 'research_train_features', { ...read, unseal_test: false }, o.features, true);
   const stored = (await runQuery(ctx.db, 'research/horizons')).map((r) => ({ horizon: String(r['horizon']), horizon_ms: Number(r['horizon_ms']) }));
   const missingH = o.horizons.filter((h) => !stored.some((s) => s.horizon === h));
   if (stored.length === 0) throw missingError(`no labels in the ${o.segment} segment of split ${o.split}`, { hint: 'run "perpkit features --labels" and re-create the split' });
@@ -342,12 +356,12 @@ export async function loadPanels(o: LoadPanelOptions, ctx: ServiceContext): Prom
   const horizons = stored.filter((s) => o.horizons.includes(s.horizon));
   // the names were checked against the catalog above, and their presence by the projected reads
   const cols = [...o.features];
-  const evalRows = await readFeatures(ctx, 'research_features', cols);
+  const evalRows = await readFeatures(ctx, o.root, 'research_features', f.sources, cols);
   const train = new Map<string, Map<string, Float64Array>>();
   if (trainInEval) {
     const trainIv = selectorIntervals(split, sel.train);
     for (const [symbol, v] of evalRows) train.set(symbol, rowsWithin(v, trainIv));
-  } else for (const [symbol, v] of await readFeatures(ctx, 'research_train_features', cols)) train.set(symbol, v.features);
+  } else for (const [symbol, v] of await readFeatures(ctx, o.root, 'research_train_features', trainRead!.sources, cols)) train.set(symbol, v.features);
   const assets: AssetSeries[] = [];
   // each horizon's labels: one array in shared memory over all assets (as the features), NaN where no label
   const nRows = [...evalRows.values()].reduce((s, v) => s + v.time.length, 0);
