@@ -30,7 +30,7 @@
  * for bit (test/stats/wasm-kernels.test.ts), 1.4-3.7x faster. Without one, or when an array is not
  * in the heap, the TypeScript loops below run.
  */
-import type { SortedColumn } from './research-kernels.js';
+import { sortColumn, type SortedColumn } from './research-kernels.js';
 import { heapArray, type KernelHeap } from './wasm/heap.js';
 
 export interface GroupingSpec {
@@ -264,6 +264,42 @@ export function rankSide(set: GroupSet, col: RankedColumn | SortedColumn, valid:
   }
   out.tcnt = null;
   return out;
+}
+
+/**
+ * rankSide of a column over a set whose one grouping is the assets' row ranges (K = 1; the rows
+ * offsets[a] .. offsets[a + 1] are group a, every row in its asset's group: the grid's `bare` set),
+ * sorting and ranking each asset's rows on their own (sortColumn of the asset's part, into its part
+ * of `into`): the same ranks, counts and tie sums as rankSide over one sort of every row (an asset's
+ * tie blocks are the global blocks' rows of that asset, in the same ascending order), with each sort
+ * and rank pass inside one asset's rows instead of random accesses over all of them. Returns the
+ * per-asset sorts (new objects per call). Without the heap's kernels (arrays outside it): one sort of
+ * every row and rankSide, as before.
+ */
+export function rankByAsset(set: GroupSet, offsets: Int32Array, values: Float64Array, into: SortedColumn, valid: Uint8Array, out: SideRanks): SortedColumn[] {
+  const heap = set.heap;
+  const A = offsets.length - 1;
+  const inHeap = heap !== null && set.K === 1 && offsets[A] === set.N && values.length === set.N && [set.table, set.scratch, out.valid, out.r, out.cnt, out.ties, into.order, into.blockStart].every((a) => heap.owns(a));
+  if (!inHeap || into.order.length < set.N || into.blockStart.length < set.N) {
+    const sorted = sortColumn(values, into, heap);
+    rankSide(set, sorted, valid, out);
+    return [sorted];
+  }
+  out.valid.set(valid);
+  out.cnt.fill(0);
+  out.ties.fill(0);
+  out.tcnt = null;
+  const parts: SortedColumn[] = [];
+  for (let a = 0; a < A; a++) {
+    const o0 = offsets[a]!;
+    const o1 = offsets[a + 1]!;
+    // the asset's finite values in order: positions local to its rows (the kernel's row base is its first row)
+    const part = sortColumn(values.subarray(o0, o1), { order: into.order.subarray(o0, o1), blockStart: into.blockStart.subarray(o0, o1) }, heap);
+    parts.push(part);
+    if (!heap.owns(part.order) || !heap.owns(part.blockStart)) throw new Error('rankByAsset: a sort left the heap');
+    heap.k.rank(part.order.length, 1, 0, part.order.byteOffset, part.blockStart.byteOffset, set.table.byteOffset + 4 * o0, out.valid.byteOffset + o0, out.r.byteOffset + 4 * o0, out.cnt.byteOffset, set.scratch.byteOffset, out.ties.byteOffset);
+  }
+  return parts;
 }
 
 /** rankSide's pass as the WebAssembly kernel, when the set, the table and the ranks are in its heap (false: not run). */

@@ -4,7 +4,7 @@ import { DEFAULT_RESEARCH_CONFIG, REGIME_DIMENSIONS, type ResearchConfig } from 
 import { regimeMasks } from '../../src/services/research/cells.js';
 import { buildGridIndex, gridFeatureHorizon } from '../../src/services/research/grid.js';
 import { mulberry32 } from '../../src/stats/random.js';
-import { groupSumsOf, makeGroupSet, orderedTable, rankSide, sideRanksFor, type GroupSet, type GroupingSpec } from '../../src/stats/research-fused.js';
+import { groupSumsOf, makeGroupSet, orderedTable, rankByAsset, rankSide, sideRanksFor, type GroupSet, type GroupingSpec } from '../../src/stats/research-fused.js';
 import { DIRECT_LAGS, hacSum, longRunVarianceFast, sortColumn, type SortedColumn } from '../../src/stats/research-kernels.js';
 import { KernelHeap } from '../../src/stats/wasm/heap.js';
 import { walkForwardResidualsFast, type WalkForwardLabelSide } from '../../src/stats/research-incremental.js';
@@ -51,6 +51,41 @@ describe('WebAssembly research kernels', () => {
     const bytes = (await compileWat()) as Buffer;
     expect(Buffer.from(RESEARCH_WASM, 'base64').equals(bytes)).toBe(true);
     expect(readFileSync(new URL('../../src/stats/wasm/research.wat', import.meta.url), 'utf8')).toContain('(export "rank")');
+  });
+
+  it('rankByAsset: each asset sorted and ranked on its own gives rankSide\'s ranks, counts and tie sums over one sort of every row, bit for bit', () => {
+    const rnd = mulberry32(17);
+    // assets of unequal lengths (one empty, one of a single row), values tied within and across assets
+    const lengths = [700, 0, 1, 950, 333];
+    const offsets = Int32Array.from([0, ...lengths.map((_, k) => lengths.slice(0, k + 1).reduce((a, b) => a + b, 0))]);
+    const N = offsets[offsets.length - 1]!;
+    const assetOf = Int32Array.from({ length: N }, (_, i) => offsets.findIndex((o, k) => i >= o && i < offsets[k + 1]!));
+    const values = awkward(N, rnd);
+    const valid = Uint8Array.from(values, (v) => (Number.isFinite(v) && rnd() < 0.9 ? 1 : 0));
+    const plainSet = makeGroupSet(N, [{ group: assetOf, size: lengths.length, cells: 1 }], 1, 10);
+    const want = rankSide(plainSet, sortColumn(values), valid);
+    const heap = KernelHeap.create(1 << 24)!;
+    const set = makeGroupSet(N, [{ group: assetOf, size: lengths.length, cells: 1 }], 1, 10, heap);
+    const into = { order: heap.alloc(Int32Array, N)!, blockStart: heap.alloc(Uint8Array, N)! };
+    const out = sideRanksFor(set);
+    // garbage in the outputs and the sort arrays: every entry read is written first
+    out.r.fill(-7);
+    out.cnt.fill(3);
+    out.ties.fill(2.5);
+    into.order.fill(99);
+    const parts = rankByAsset(set, offsets, values, into, valid, out);
+    expect(parts.length).toBe(lengths.length);
+    parts.forEach((p, a) => expect(p.order.length).toBe(Array.from(values.subarray(offsets[a]!, offsets[a + 1]!)).filter(Number.isFinite).length));
+    const r = (x: typeof out): number[] => Array.from(x.r).map((v, i) => (x.valid[i] === 1 ? v : 0));
+    expect(r(out)).toEqual(r(want));
+    expect(Array.from(out.cnt)).toEqual(Array.from(want.cnt));
+    expect(bits(out.ties)).toBe(bits(want.ties));
+    expect(want.ties.some((t) => t > 0)).toBe(true);
+    // without the heap: one sort of every row, the same numbers
+    const again = sideRanksFor(plainSet);
+    rankByAsset(plainSet, offsets, values, { order: new Int32Array(N), blockStart: new Uint8Array(N) }, valid, again);
+    expect(r(again)).toEqual(r(want));
+    expect(bits(again.ties)).toBe(bits(want.ties));
   });
 
   it('sort: the same order and tie blocks as the TypeScript radix sort, into the heap or copied out', () => {

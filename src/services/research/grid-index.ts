@@ -62,7 +62,7 @@ export interface GridIndex {
   /** per feature: the bucket of each row (research/grid.ts featureBuckets), dropped with the feature's columns */
   buckets: Map<string, Int8Array>;
   /** per horizon: the last label-residual column, its sort and its ranks (equal for features with the same usable rows) */
-  residuals: Map<string, { values: Float64Array; sorted: SortedColumn; into: SortedColumn; ranks: SideRanks }>;
+  residuals: Map<string, { values: Float64Array; sorted: SortedColumn[]; into: SortedColumn; ranks: SideRanks }>;
   /** per asset and horizon (`<asset index>:<horizon>`): the label side of the walk-forward regressions (stats/research-incremental) */
   walkForward: Map<string, { side: WalkForwardLabelSide | null }>;
   /**

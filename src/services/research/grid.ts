@@ -5,8 +5,8 @@ import { percentileSorted } from '../../stats/descriptive.js';
 import { twoSidedP } from '../../stats/multiple-testing.js';
 import { normQuantile } from '../../stats/normal.js';
 import { walkForwardResidualsFast } from '../../stats/research-incremental.js';
-import { groupPearsonOf, groupSumsOf, rankSide, sideRanksFor, type GroupSet, type GroupSums } from '../../stats/research-fused.js';
-import { hacSum, longRunVarianceFast, sortColumn } from '../../stats/research-kernels.js';
+import { groupPearsonOf, groupSumsOf, rankByAsset, sideRanksFor, type GroupSet, type GroupSums } from '../../stats/research-fused.js';
+import { hacSum, longRunVarianceFast } from '../../stats/research-kernels.js';
 import type { CellResult, FeatureHorizonInput } from './cells.js';
 import { emptyCell } from './cells.js';
 import { column, heapColumn, sideRanks, sortBuffers, type GridIndex } from './grid-index.js';
@@ -327,8 +327,8 @@ export { buildGridIndex, releaseColumn, type GridIndex } from './grid-index.js';
 
 /**
  * Incrementality (cells.incrementality): per asset, walk-forward residuals of the feature and the
- * label on the baseline stack; the partial IC is the pooled IC of the residuals, ranked here with
- * one sort per side over the whole panel.
+ * label on the baseline stack; the partial IC is the pooled IC of the residuals, each side sorted
+ * and ranked asset by asset (research-fused rankByAsset).
  */
 function gridIncrementality(ix: GridIndex, o: FeatureHorizonInput, r: CellResult): void {
   const baseline = o.cfg.baseline_features.filter((f) => f !== o.feature);
@@ -367,15 +367,17 @@ function gridIncrementality(ix: GridIndex, o: FeatureHorizonInput, r: CellResult
   // The label residual depends on the feature only through the usable rows: reuse its sort and ranks when equal, bit for bit.
   let lr = ix.residuals.get(o.horizon);
   if (!lr || !sameBits(lr.values, LR)) {
-    // copied and sorted into the previous residual's arrays (the sort in the kernels' heap when there is one)
+    // copied, then sorted and ranked asset by asset into the previous residual's arrays (in the kernels' heap when there is one)
     const values = lr?.values ?? new Float64Array(LR.length);
     values.set(LR);
     const into = lr?.into ?? sortBuffers(ix);
-    const sorted = sortColumn(LR, into, ix.heap);
-    lr = { values, sorted, into, ranks: rankSide(ix.bare, sorted, valid, lr?.ranks ?? sideRanksFor(ix.bare)) };
+    const ranks = lr?.ranks ?? sideRanksFor(ix.bare);
+    const sorted = rankByAsset(ix.bare, ix.offsets, LR, into, valid, ranks);
+    lr = { values, sorted, into, ranks };
     ix.residuals.set(o.horizon, lr);
   }
-  const s = groupSumsOf(ix.bare, rankSide(ix.bare, sortColumn(FR, ix.scratch.frSorted, ix.heap), valid, ix.scratch.frRanks), lr.ranks, ix.tIdx, null);
+  rankByAsset(ix.bare, ix.offsets, FR, ix.scratch.frSorted, valid, ix.scratch.frRanks);
+  const s = groupSumsOf(ix.bare, ix.scratch.frRanks, lr.ranks, ix.tIdx, null);
   const pr = pooledOf(ix, ix.bare, s, 0, o.lags)[0]!;
   r.partial_ic = pr.ic;
   r.partial_t_nw = pr.t_nw;
