@@ -29,7 +29,8 @@ export function series(symbol: string, n: number, start: number, seed: number): 
     ['rv_24', f(() => Math.abs(z()) * 0.02, 0.01)],
   ]);
   const labels = new Map<string, Float64Array>([
-    ['15m', f((i) => 0.5 * ret[i]! + z() * 0.01, 0.03)],
+    // some returns exactly 0 (a bar without a price change): neither a win nor a loss
+    ['15m', f((i) => (i % 17 === 0 ? 0 : 0.5 * ret[i]! + z() * 0.01), 0.03)],
     ['4h', f((i) => 0.2 * ret[i]! + z() * 0.02, 0.03)],
   ]);
   return { symbol, time, features, labels };

@@ -113,9 +113,12 @@ export function gridFeatureHorizon(ix: GridIndex, o: Omit<FeatureHorizonInput, '
   for (let a = 0; a < A; a++) {
     const med = quantileOf(ix.train.get(ix.symbols[a]!)?.get(o.feature), 0.5, ix.heap);
     if (!Number.isFinite(med)) continue;
-    for (let i = ix.offsets[a]!; i < ix.offsets[a + 1]!; i++) {
-      if (valid[i] !== 1) continue;
-      sign[i] = Math.sign(X[i]! - med) * Math.sign(Y[i]!);
+    // Math.sign(x - med) * Math.sign(y) without branches (the signs are random: a branch per row
+    // mispredicts half the time); 0 on rows not used
+    for (let i = ix.offsets[a]!, e = ix.offsets[a + 1]!; i < e; i++) {
+      const d = X[i]! - med;
+      const y = Y[i]!;
+      sign[i] = valid[i]! * (+(d > 0) - +(d < 0)) * (+(y > 0) - +(y < 0));
     }
   }
   // every grouping's rank sums (stats/research-fused): the feature's ranks are shared by its horizons
@@ -246,7 +249,8 @@ function gridAllCellExtras(ix: GridIndex, o: FeatureHorizonInput, valid: Uint8Ar
     const y = Y[i]!;
     sums[bi] = sums[bi]! + y;
     counts[bi] = counts[bi]! + 1;
-    if (y > 0) wins[bi] = wins[bi]! + 1;
+    // + 1 for a positive return, without a branch (adding 0 changes nothing)
+    wins[bi] = wins[bi]! + +(y > 0);
   }
   const { buckets, mono } = bucketSummary(sums, counts, wins);
   const top = k - 1;
