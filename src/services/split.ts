@@ -662,16 +662,28 @@ export async function readSegmentColumns(
 
 /**
  * Puts rows in ascending order of `us` (every array of `cols` permuted alike; ties keep their
- * order) when they are not already: one pass when they are. Returns whether rows were moved.
+ * order) when they are not already: one pass when they are. A parallel scan of several files
+ * returns each file's rows in order but the files in any order: when the ascending runs do not
+ * overlap in time they are moved as blocks; otherwise the rows are sorted. Returns whether rows moved.
  */
 export function inTimeOrder(us: Float64Array, cols: readonly Float64Array[]): boolean {
-  let sorted = true;
-  for (let i = 1; i < us.length && sorted; i++) if (us[i]! < us[i - 1]!) sorted = false;
-  if (sorted) return false;
-  const idx = Int32Array.from({ length: us.length }, (_, i) => i).sort((a, b) => us[a]! - us[b]! || a - b);
+  const starts = [0];
+  for (let i = 1; i < us.length; i++) if (us[i]! < us[i - 1]!) starts.push(i);
+  if (starts.length === 1) return false;
+  const runs = starts.map((s0, k) => ({ s0, e: starts[k + 1] ?? us.length })).sort((x, y) => us[x.s0]! - us[y.s0]! || x.s0 - y.s0);
+  // runs that follow each other strictly in time: the order is the runs' order
+  const blocks = runs.every((r, k) => k === 0 || us[runs[k - 1]!.e - 1]! < us[r.s0]!);
   const tmp = new Float64Array(us.length);
+  const idx = blocks ? null : Int32Array.from({ length: us.length }, (_, i) => i).sort((a, b) => us[a]! - us[b]! || a - b);
   for (const c of new Set(cols)) {
-    for (let j = 0; j < idx.length; j++) tmp[j] = c[idx[j]!]!;
+    if (idx) for (let j = 0; j < idx.length; j++) tmp[j] = c[idx[j]!]!;
+    else {
+      let at = 0;
+      for (const r of runs) {
+        tmp.set(c.subarray(r.s0, r.e), at);
+        at += r.e - r.s0;
+      }
+    }
     c.set(tmp);
   }
   return true;

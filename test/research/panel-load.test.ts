@@ -383,6 +383,23 @@ describe('research panel read', () => {
     expect([...a]).toEqual([1, 1.5, 2, 3, 4]);
     expect(inTimeOrder(us, [us, a])).toBe(false);
     expect([...a]).toEqual([1, 1.5, 2, 3, 4]);
+    // whole files out of order (runs that do not overlap): moved as blocks
+    const files = Float64Array.from([7, 8, 9, 1, 2, 3, 4, 5, 6]);
+    const b = files.map((v) => v * 10);
+    expect(inTimeOrder(files, [files, b])).toBe(true);
+    expect([...files]).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect([...b]).toEqual([10, 20, 30, 40, 50, 60, 70, 80, 90]);
+    // runs that overlap in time (and a time in two runs): sorted, ties in their order
+    const mixed = Float64Array.from([5, 6, 9, 1, 6, 7, 2]);
+    const c = Float64Array.from([0, 1, 2, 3, 4, 5, 6]);
+    expect(inTimeOrder(mixed, [mixed, c])).toBe(true);
+    expect([...mixed]).toEqual([1, 2, 5, 6, 6, 7, 9]);
+    expect([...c]).toEqual([3, 6, 0, 1, 4, 5, 2]);
+    // runs touching at one time (the same time at one's end and the next's start): sorted as well
+    const touch = Float64Array.from([3, 4, 1, 2, 3]);
+    const d = Float64Array.from([0, 1, 2, 3, 4]);
+    inTimeOrder(touch, [touch, d]);
+    expect([...d]).toEqual([2, 3, 0, 4, 1]);
   });
 
   it('features written without a catalog column (an older build): split works, research that needs the column exits 4 naming it', async () => {
