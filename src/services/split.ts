@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { listValue, timestampValue } from '@duckdb/node-api';
+import { listValue, timestampValue, type DuckDBValue } from '@duckdb/node-api';
 import { z } from 'zod';
 import type { ServiceContext } from '../domain/context.js';
 import { isSlug, timeframeSeconds } from '../domain/datasets.js';
@@ -501,6 +501,19 @@ export interface ReadSegmentResult {
  * a repeated look is reported. Each call creates its own temp table, so several reads (features
  * and labels, several folds) can be open at once.
  */
+/** The parameters of the segment queries (queries/split/segment_*.sql): files, interval starts and ends (the open end capped), and their bounds. */
+function segmentParams(files: readonly string[], intervals: ReadonlyArray<readonly [number, number]>): { files: DuckDBValue; starts: DuckDBValue; ends: DuckDBValue; lo: DuckDBValue; hi: DuckDBValue } {
+  const ts = (us: number): ReturnType<typeof timestampValue> => timestampValue(BigInt(us));
+  const ends = intervals.map(([, b]) => Math.min(b, 9e15));
+  return {
+    files: listOf([...files]),
+    starts: listValue(intervals.map(([a]) => ts(a))),
+    ends: listValue(ends.map(ts)),
+    lo: intervals.length ? ts(Math.min(...intervals.map(([a]) => a))) : null,
+    hi: intervals.length ? ts(Math.max(...ends)) : null,
+  };
+}
+
 export async function readSegment(o: ReadSegmentOptions, ctx: ServiceContext): Promise<ReadSegmentResult> {
   try {
     return await readSegmentRows(o, ctx);
@@ -547,15 +560,7 @@ async function readSegmentRows(o: ReadSegmentOptions, ctx: ServiceContext): Prom
   const seen = sealed && o.look?.recorded === true && o.look.split === o.name;
   if (seen) previous = o.look!.previous;
   else if (sealed) previous = (await ledgerRows(ctx, o.root, { kind: 'unseal', split_name: o.name })).map((r) => r.event_time);
-  const ts = (us: number): ReturnType<typeof timestampValue> => timestampValue(BigInt(us));
-  const ends = intervals.map(([, b]) => Math.min(b, 9e15));
-  const params = {
-    files: listOf(files),
-    starts: listValue(intervals.map(([a]) => ts(a))),
-    ends: listValue(ends.map(ts)),
-    lo: intervals.length ? ts(Math.min(...intervals.map(([a]) => a))) : null,
-    hi: intervals.length ? ts(Math.max(...ends)) : null,
-  };
+  const params = segmentParams(files, intervals);
   const table = `segment_${o.dataset}_${randomBytes(6).toString('hex')}`;
   if (o.columns) {
     const cols = [...new Set(['symbol', 'event_time', ...o.columns])];
@@ -637,16 +642,7 @@ export async function readSegmentColumns(
 ): Promise<void> {
   const files = sources[0]?.files ?? [];
   if (sources.some((x) => x.files.length !== files.length || x.files.some((f, k) => f !== files[k]))) throw new Error('readSegmentColumns: the reads are of different files');
-  const intervals = sources.flatMap((x) => x.intervals);
-  const ts = (us: number): ReturnType<typeof timestampValue> => timestampValue(BigInt(us));
-  const ends = intervals.map(([, b]) => Math.min(b, 9e15));
-  const base = {
-    files: listOf(files),
-    starts: listValue(intervals.map(([a]) => ts(a))),
-    ends: listValue(ends.map(ts)),
-    lo: intervals.length ? ts(Math.min(...intervals.map(([a]) => a))) : null,
-    hi: intervals.length ? ts(Math.max(...ends)) : null,
-  };
+  const base = segmentParams(files, sources.flatMap((x) => x.intervals));
   for (const run of runs) {
     const part = into.map((a) => a.subarray(run.start, run.start + run.n));
     let read: number;
