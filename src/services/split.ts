@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { join, sep } from 'node:path';
 import { listValue, timestampValue, type DuckDBValue } from '@duckdb/node-api';
 import { z } from 'zod';
 import type { ServiceContext } from '../domain/context.js';
 import { isSlug, timeframeSeconds } from '../domain/datasets.js';
-import { missingError, usageError, validationError } from '../domain/errors.js';
+import { missingError, usageError, validationError, type PerpkitError } from '../domain/errors.js';
 import { FEATURES, featuresSpec, labelsSpec } from '../domain/features.js';
 import {
   HoldoutParams,
@@ -461,6 +461,18 @@ export interface ReadSegmentOptions {
 export interface SegmentSource {
   files: string[];
   intervals: Array<[number, number]>;
+  /** each file's size and modification time when the rows were read (a rebuild replaces the files) */
+  stamps: string[];
+}
+
+/** A file's size and modification time (ns), or "missing". */
+function fileStamp(path: string): string {
+  try {
+    const st = statSync(path, { bigint: true });
+    return `${st.size}:${st.mtimeNs}:${st.ino}`;
+  } catch {
+    return 'missing';
+  }
 }
 
 /** The state of one look at a sealed test segment shared by a run's reads (ReadSegmentOptions.look). */
@@ -618,7 +630,7 @@ async function readSegmentRows(o: ReadSegmentOptions, ctx: ServiceContext): Prom
     repeated_look: previous.length > 0,
     previous_unsealings: previous,
     changed_inputs: changed,
-    source: { files, intervals: intervals.map(([a, b]) => [a, b] as [number, number]) },
+    source: { files, intervals: intervals.map(([a, b]) => [a, b] as [number, number]), stamps: files.map(fileStamp) },
   };
 }
 
@@ -628,9 +640,11 @@ async function readSegmentRows(o: ReadSegmentOptions, ctx: ServiceContext): Prom
  * symbol's rows (counted from the reads' key tables) and where they go, in time order. Per row: the
  * decision time in epoch ms, again in epoch microseconds, then each column (NULL as NaN). The rows
  * arrive in the files' order, which is time order when each file is and the files follow each other
- * in time; when not, a symbol's rows are put in time order here. A symbol whose row count differs
- * from its run's (the files changed since the reads) is an error. The columns must have been
- * checked by the reads (ReadSegmentOptions.columns).
+ * in time; when not, a symbol's rows are put in time order here. Files replaced since the reads
+ * (their size, modification time or inode; a rebuild ran meanwhile) or a symbol whose row count
+ * differs from its run's are refused (a validation error, exit 3): the rows would not be the ones
+ * the reads checked and counted. The columns must have been checked by the reads
+ * (ReadSegmentOptions.columns).
  */
 export async function readSegmentColumns(
   ctx: ServiceContext,
@@ -641,17 +655,28 @@ export async function readSegmentColumns(
   into: readonly Float64Array[],
 ): Promise<void> {
   const files = sources[0]?.files ?? [];
-  if (sources.some((x) => x.files.length !== files.length || x.files.some((f, k) => f !== files[k]))) throw new Error('readSegmentColumns: the reads are of different files');
+  // the rows must be the reads' own: the same files, unchanged since they were read (a rebuild
+  // in between replaces them), checked before and after the columns are streamed
+  const changed = (): boolean =>
+    sources.some((x) => x.files.length !== files.length || x.files.some((f, k) => f !== files[k] || fileStamp(f) !== x.stamps[k] || x.stamps[k] !== sources[0]!.stamps[k]));
+  const refuse = (what: string): PerpkitError =>
+    validationError(`the data changed while it was read: ${what}`, { hint: 'a rebuild of the features or labels ran at the same time; run this again once it is done' });
+  if (changed()) throw refuse('the segment reads are of different files');
   const base = segmentParams(files, sources.flatMap((x) => x.intervals));
   for (const run of runs) {
     const part = into.map((a) => a.subarray(run.start, run.start + run.n));
+    // the symbol's own files (hive partition symbol=...), so that each query reads only those; all of them if none is named so
+    const own = files.filter((f) => f.includes(`${sep}symbol=${run.symbol}${sep}`));
     let read: number;
     try {
-      read = await readQueryInto(ctx.db, 'split/segment_doubles', { ...base, symbol: run.symbol }, { idents: { cols: [...cols] } }, part);
+      read = await readQueryInto(ctx.db, 'split/segment_doubles', { ...base, ...(own.length ? { files: listOf(own) } : {}), symbol: run.symbol }, { idents: { cols: [...cols] } }, part);
     } catch (err) {
+      if (changed()) throw refuse(`the files of ${run.symbol}`);
+      // more rows than counted (features/panel.ts readInto refuses to write past the arrays)
+      if (err instanceof Error && err.message.startsWith('readInto: the query returned more than')) throw refuse(`more rows of ${run.symbol} in the files than the ${run.n} counted`);
       throw corruptFileFromEngineError(err, root) ?? err;
     }
-    if (read !== run.n) throw new Error(`read ${read} rows of ${run.symbol} from the files, counted ${run.n}: the files changed while they were read`);
+    if (read !== run.n || changed()) throw refuse(`${read} rows of ${run.symbol} in the files, ${run.n} when counted`);
     inTimeOrder(part[1]!, part);
   }
 }

@@ -6,7 +6,7 @@ import { isPerpkitError } from '../../src/domain/errors.js';
 import { runResearch } from '../../src/services/research/index.js';
 import { icTrend, signStability } from '../../src/stats/decay.js';
 import { evalIntervals, loadPanels, rowsWithin, type EvalSegment } from '../../src/services/research/panel.js';
-import { createSplit, inTimeOrder, loadSplit, readSegment } from '../../src/services/split.js';
+import { createSplit, inTimeOrder, loadSplit, readSegment, readSegmentColumns } from '../../src/services/split.js';
 import { allParquetFiles } from '../../src/store/integrity.js';
 import { ledgerRows } from '../../src/store/ledger.js';
 import { loadPanel as loadTrainPanel } from '../../src/services/train/data.js';
@@ -373,6 +373,41 @@ describe('research panel read', () => {
       for (const h of ['1h', '4h']) expect(bytes(a.labels.get(h)!)).toEqual(bytes(w.labels.get(h)!));
       for (const f of FEATURES) expect(bytes(got.train.get(a.symbol)!.get(f)!)).toEqual(bytes(want.train.get(a.symbol)!.get(f)!));
     });
+  }, 120_000);
+
+  it('readSegmentColumns (split/segment_doubles) = the columns of a full segment read sorted in SQL; files changed after the read, other files, a wrong count: exit 3 (validation)', async () => {
+    const root = tempDir();
+    cpSync(template, root, { recursive: true });
+    const ctx = await testContext();
+    const base = { root, name: 'main', dataset: 'features' as const, command: 'test', args: {}, ordered: false };
+    const full = await readSegment({ ...base, selector: { segment: 'train' }, columns: FEATURES }, ctx);
+    const keys = await readSegment({ ...base, selector: { segment: 'train' }, columns: FEATURES, keys_only: true }, ctx);
+    expect((await ctx.db.all(`DESCRIBE "${keys.table}"`)).map((r) => (r as { column_name: string }).column_name).sort()).toEqual(['event_time', 'symbol']);
+    const runs = (await ctx.db.all(`SELECT symbol, count(*)::INTEGER AS n FROM "${keys.table}" GROUP BY symbol ORDER BY symbol`)) as Array<{ symbol: string; n: number }>;
+    let at = 0;
+    const placed = runs.map((r) => ((at += r.n), { symbol: r.symbol, start: at - r.n, n: r.n }));
+    const arrays = (): Float64Array[] => Array.from({ length: FEATURES.length + 2 }, () => new Float64Array(at));
+    const got = arrays();
+    await readSegmentColumns(ctx, root, [keys.source], FEATURES, placed, got);
+    const want = (await ctx.db.all(`SELECT epoch_ms(event_time)::DOUBLE AS t, epoch_us(event_time)::DOUBLE AS us, ${FEATURES.map((f) => `"${f}"`).join(', ')} FROM "${full.table}" ORDER BY symbol, event_time`)) as Array<Record<string, number | null>>;
+    expect(want.length).toBe(at);
+    ['t', 'us', ...FEATURES].forEach((c, k) => expect(bytes(got[k]!)).toEqual(bytes(Float64Array.from(want, (r) => r[c] ?? Number.NaN))));
+    const refused = async (p: Promise<unknown>, text: RegExp): Promise<void> => {
+      const err = await p.then(() => null, (e: unknown) => e);
+      expect(isPerpkitError(err) && err.kind === 'validation', String(err)).toBe(true);
+      expect((err as Error).message).toMatch(text);
+    };
+    // a count that is not the files' (the files got more or fewer rows since they were counted)
+    await refused(readSegmentColumns(ctx, root, [keys.source], FEATURES, placed.map((r, k) => (k === 0 ? { ...r, n: r.n - 1 } : r)), arrays()), /more rows of .* than the \d+ counted/);
+    const fewer = arrays().map((a) => new Float64Array(a.length + 1));
+    await refused(readSegmentColumns(ctx, root, [keys.source], FEATURES, placed.map((r, k) => (k === placed.length - 1 ? { ...r, n: r.n + 1 } : r)), fewer), /rows of .* in the files, \d+ when counted/);
+    // two reads of different files
+    await refused(readSegmentColumns(ctx, root, [keys.source, { ...keys.source, files: keys.source.files.slice(1), stamps: keys.source.stamps.slice(1) }], FEATURES, placed, arrays()), /different files/);
+    // a file rewritten after the read (a rebuild ran meanwhile), even with the same rows
+    const f = keys.source.files[0]!;
+    await ctx.db.exec(`COPY (SELECT * FROM read_parquet('${f}')) TO '${f}.tmp' (FORMAT parquet)`);
+    renameSync(`${f}.tmp`, f);
+    await refused(readSegmentColumns(ctx, root, [keys.source], FEATURES, placed, arrays()), /data changed while it was read/);
   }, 120_000);
 
   it('inTimeOrder: rows put in time order, every column alike, ties in their order; rows in order are left as they are', () => {
