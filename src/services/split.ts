@@ -461,11 +461,11 @@ export interface ReadSegmentOptions {
 export interface SegmentSource {
   files: string[];
   intervals: Array<[number, number]>;
-  /** each file's size and modification time when the rows were read (a rebuild replaces the files) */
+  /** each file's stamp (fileStamp) when the rows were read: a rebuild replaces the files */
   stamps: string[];
 }
 
-/** A file's size and modification time (ns), or "missing". */
+/** A file's size, modification time (ns) and inode, or "missing": a replaced file has another. */
 function fileStamp(path: string): string {
   try {
     const st = statSync(path, { bigint: true });
@@ -505,14 +505,6 @@ export interface ReadSegmentResult {
   source: SegmentSource;
 }
 
-/**
- * The one way steps read the rows of a segment or fold: the split's intervals on decision time
- * (event_time), the split's scope (venue, timeframe, symbols). The features and labels must still
- * hash as when the split was written (else exit 3, or allow_changed, which records the new hashes
- * in the ledger). Reading a sealed test segment needs unseal_test, is recorded in the ledger, and
- * a repeated look is reported. Each call creates its own temp table, so several reads (features
- * and labels, several folds) can be open at once.
- */
 /** The parameters of the segment queries (queries/split/segment_*.sql): files, interval starts and ends (the open end capped), and their bounds. */
 function segmentParams(files: readonly string[], intervals: ReadonlyArray<readonly [number, number]>): { files: DuckDBValue; starts: DuckDBValue; ends: DuckDBValue; lo: DuckDBValue; hi: DuckDBValue } {
   const ts = (us: number): ReturnType<typeof timestampValue> => timestampValue(BigInt(us));
@@ -526,6 +518,14 @@ function segmentParams(files: readonly string[], intervals: ReadonlyArray<readon
   };
 }
 
+/**
+ * The one way steps read the rows of a segment or fold: the split's intervals on decision time
+ * (event_time), the split's scope (venue, timeframe, symbols). The features and labels must still
+ * hash as when the split was written (else exit 3, or allow_changed, which records the new hashes
+ * in the ledger). Reading a sealed test segment needs unseal_test, is recorded in the ledger, and
+ * a repeated look is reported. Each call creates its own temp table, so several reads (features
+ * and labels, several folds) can be open at once.
+ */
 export async function readSegment(o: ReadSegmentOptions, ctx: ServiceContext): Promise<ReadSegmentResult> {
   try {
     return await readSegmentRows(o, ctx);
@@ -658,7 +658,7 @@ export async function readSegmentColumns(
   // the rows must be the reads' own: the same files, unchanged since they were read (a rebuild
   // in between replaces them), checked before and after the columns are streamed
   const changed = (): boolean =>
-    sources.some((x) => x.files.length !== files.length || x.files.some((f, k) => f !== files[k] || fileStamp(f) !== x.stamps[k] || x.stamps[k] !== sources[0]!.stamps[k]));
+    sources.some((x) => x.files.length !== files.length || x.files.some((f, k) => f !== files[k] || fileStamp(f) !== x.stamps[k]));
   const refuse = (what: string): PerpkitError =>
     validationError(`the data changed while it was read: ${what}`, { hint: 'a rebuild of the features or labels ran at the same time; run this again once it is done' });
   if (changed()) throw refuse('the segment reads are of different files');

@@ -279,8 +279,15 @@ export function rankSide(set: GroupSet, col: RankedColumn | SortedColumn, valid:
 export function rankByAsset(set: GroupSet, offsets: Int32Array, values: Float64Array, into: SortedColumn, valid: Uint8Array, out: SideRanks): SortedColumn[] {
   const heap = set.heap;
   const A = offsets.length - 1;
-  const inHeap = heap !== null && set.K === 1 && offsets[A] === set.N && values.length === set.N && [set.table, set.scratch, out.valid, out.r, out.cnt, out.ties, into.order, into.blockStart].every((a) => heap.owns(a));
-  if (!inHeap || into.order.length < set.N || into.blockStart.length < set.N) {
+  const kernels =
+    heap !== null &&
+    set.K === 1 &&
+    offsets[A] === set.N &&
+    values.length === set.N &&
+    into.order.length >= set.N &&
+    into.blockStart.length >= set.N &&
+    [set.table, set.scratch, out.valid, out.r, out.cnt, out.ties, into.order, into.blockStart].every((a) => heap.owns(a));
+  if (!kernels) {
     const sorted = sortColumn(values, into, heap);
     rankSide(set, sorted, valid, out);
     return [sorted];

@@ -259,13 +259,10 @@ async function readFeatures(ctx: ServiceContext, root: string, table: string, so
   });
   await readSegmentColumns(ctx, root, sources, cols, placed, [times!, us!, ...values]);
   const out = new Map<string, FeatureRows>();
-  let start = 0;
-  for (const r of runs) {
-    const end = start + Number(r['n']);
+  for (const { symbol, start, n } of placed) {
     const features = new Map<string, Float64Array>();
-    cols.forEach((c, k) => features.set(c, values[k]!.subarray(start, end)));
-    out.set(String(r['symbol']), { time: times!.subarray(start, end), us: us!.subarray(start, end), features });
-    start = end;
+    cols.forEach((c, k) => features.set(c, values[k]!.subarray(start, start + n)));
+    out.set(symbol, { time: times!.subarray(start, start + n), us: us!.subarray(start, start + n), features });
   }
   return out;
 }
