@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_RESEARCH_CONFIG, REGIME_DIMENSIONS, type ResearchConfig } from '../../src/domain/research.js';
 import { regimeMasks, type CellResult } from '../../src/services/research/cells.js';
 import { buildGridIndex, gridFeatureHorizon } from '../../src/services/research/grid.js';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { gridCells, sameRowGroups, splitForWorkers, type HorizonJob } from '../../src/services/research/grid-pool.js';
 import { panelOf, series } from './grid-panel.js';
 
@@ -63,6 +65,29 @@ describe('research cells on worker threads', () => {
     const ac = new AbortController();
     await expect(gridCells(jobs, { workers: 2, signal: ac.signal, onFeature: () => ac.abort(new Error('stopped by user')) })).rejects.toThrow('stopped by user');
   }, 60_000);
+});
+
+describe('research grid workers', () => {
+  it("load no store and no DuckDB (the grid worker's imports, followed from its source)", () => {
+    // each worker imports its modules itself: DuckDB's native module alone took 170 ms of each start
+    const seen = new Set<string>();
+    const packages = new Set<string>();
+    const walk = (file: string): void => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      // value imports only (import type is erased)
+      for (const m of readFileSync(file, 'utf8').matchAll(/^import (?!type )[^;]*?from '([^']+)';/gms)) {
+        const spec = m[1]!;
+        if (spec.startsWith('.')) walk(resolve(dirname(file), spec.replace(/\.js$/, '.ts')));
+        else packages.add(spec);
+      }
+    };
+    walk(resolve(__dirname, '../../src/services/research/grid-worker.ts'));
+    expect(seen.size).toBeGreaterThan(10);
+    expect([...seen].some((f) => f.endsWith('cells.ts'))).toBe(true);
+    expect([...packages].filter((x) => /duckdb|apache-arrow/.test(x))).toEqual([]);
+    expect([...seen].filter((f) => /[/\\]store[/\\]/.test(f))).toEqual([]);
+  });
 });
 
 describe('research jobs: features with the same missing rows', () => {

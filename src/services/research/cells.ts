@@ -4,7 +4,8 @@ import { icStability, icTrend, signStability } from '../../stats/decay.js';
 import { crossSectionalIC, icSummary } from '../../stats/ic.js';
 import { walkForwardResiduals } from '../../stats/incremental.js';
 import { usageError } from '../../domain/errors.js';
-import { foldOfAsset, type Panel } from './panel.js';
+import { foldOfAsset } from './fold-assets.js';
+import type { Panel } from './panel.js';
 import { ecdf, pooledIcTest, quantileOf, sliceSpearman, sortedFinite, subsetSeries, withKeys, type PairSeries, type PooledIc } from './pooled.js';
 
 export interface CellResult {

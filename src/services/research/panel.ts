@@ -6,6 +6,7 @@ import { FEATURE_NAMES } from '../../domain/features.js';
 import { listOf } from '../../store/dataset.js';
 import { execQuery, runQuery } from '../../store/queries.js';
 import { checkSplitInputs, loadSplit, readSegment, readSegmentColumns, selectorIntervals, type ReadSegmentOptions, type SegmentLook, type SegmentSelector, type SegmentSource, type SplitFile } from '../split.js';
+import { foldAsset, foldOfAsset } from './fold-assets.js';
 
 /** One asset's rows of a segment, in decision-time order. */
 export interface AssetSeries {
@@ -34,14 +35,8 @@ export interface Panel {
  */
 export type EvalSegment = 'train' | 'validation' | 'train+validation' | 'test' | `fold-${number}-train` | `fold-${number}-test` | 'folds-test';
 
-/** The panel's name of an asset's rows in one fold of a `folds-test` run: `<symbol>@fold-<N>`. */
-export const foldAsset = (symbol: string, fold: number): string => `${symbol}@fold-${fold}`;
-
-/** The fold of a `folds-test` panel asset (foldAsset), or null for an asset of one segment. */
-export function foldOfAsset(name: string): number | null {
-  const m = /@fold-(\d+)$/.exec(name);
-  return m ? Number(m[1]) : null;
-}
+// the fold names of a folds-test panel's assets (in a module of their own: the grid's workers import it without this module's store and DuckDB)
+export { foldAsset, foldOfAsset };
 
 /** One symbol's IC over its panel assets: one per fold in a `folds-test` run, else the asset itself. */
 export interface SymbolIc {
