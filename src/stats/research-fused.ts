@@ -1,8 +1,9 @@
 /**
  * Rank statistics of many groupings of the same rows in one pass per side (research grid).
  *
- * The rows' groups are laid out row-major (`table[i * K + k]` = group of row i in grouping k, as an
- * index into the concatenated per-group arrays), and for each sorted column once in that column's
+ * The rows' groups are laid out row-major (`table[i * K + k]` = 1 + the group of row i in grouping k,
+ * as an index into the concatenated per-group arrays; 0 = in no group), uint16 when the groups are
+ * fewer than 65,535 (half the bytes every pass reads, and half the fresh pages), else int32, and for each sorted column once in that column's
  * value order (`orderedTable`: the features' tables are reused across horizons, the labels' across
  * features). Each side's pass then reads its groups sequentially; the only random accesses left
  * are one row of the X side's ranks and one row of products per row in the Y pass. The grid's
@@ -47,7 +48,8 @@ export interface GroupSet {
   K: number;
   /** the first `pooled` groupings are pooled (asset x cell) */
   pooled: number;
-  table: Int32Array;
+  /** 1 + each row's group in each grouping (0: none), row-major; uint16 when the groups allow */
+  table: GroupTable;
   /** first index of grouping k's groups in the concatenated per-group arrays (K + 1 entries) */
   off: Int32Array;
   /** pooled groupings: where the decision-time series of each cell starts (tsum index of cell 0) */
@@ -67,6 +69,12 @@ export interface GroupSet {
   /** working copy of the series' counts (timeCounts) */
   tcntWork?: Int32Array;
 }
+
+/** A set's table or one in a column's order: entries are 1 + the group (0: in no group). */
+export type GroupTable = Uint16Array | Int32Array;
+
+/** Groups (of every grouping together) a uint16 table holds: entries up to 65,535 = 1 + the last. */
+export const U16_GROUPS = 65_535;
 
 export interface GroupSums {
   cnt: Int32Array;
@@ -89,9 +97,9 @@ export function makeGroupSet(N: number, groupings: readonly GroupingSpec[], pool
   const off = new Int32Array(K + 1);
   groupings.forEach((g, k) => (off[k + 1] = off[k]! + g.size));
   const total = off[K]!;
-  const table = heapArray(heap, Int32Array, N * K);
+  const table: GroupTable = total <= U16_GROUPS ? heapArray(heap, Uint16Array, N * K) : heapArray(heap, Int32Array, N * K);
   groupings.forEach((g, k) => {
-    for (let i = 0; i < N; i++) table[i * K + k] = g.group[i]! < 0 ? -1 : off[k]! + g.group[i]!;
+    for (let i = 0; i < N; i++) table[i * K + k] = g.group[i]! < 0 ? 0 : off[k]! + g.group[i]! + 1;
   });
   const seriesOff = new Int32Array(pooled + 1);
   const cells = new Int32Array(pooled);
@@ -121,14 +129,14 @@ export function makeGroupSet(N: number, groupings: readonly GroupingSpec[], pool
 }
 
 /** The set's table in the value order of a sorted column: row p * K + k = table row order[p]. */
-export function orderedTable(set: GroupSet, col: SortedColumn): Int32Array {
+export function orderedTable(set: GroupSet, col: SortedColumn): GroupTable {
   const { K, table, heap } = set;
   const { order } = col;
-  const out = heapArray(heap, Int32Array, order.length * K);
+  const out: GroupTable = table instanceof Uint16Array ? heapArray(heap, Uint16Array, order.length * K) : heapArray(heap, Int32Array, order.length * K);
   if (heap && heap.owns(table) && heap.owns(out)) {
     const done = heap.withTemps((t) => {
       const o = t.address(order);
-      if (o !== null) heap.k.reorder(order.length, K, o, table.byteOffset, out.byteOffset);
+      if (o !== null) heap.k.reorder(order.length, K, o, table.byteOffset, out.byteOffset, table.BYTES_PER_ELEMENT);
       return o !== null;
     });
     if (done) return out;
@@ -144,7 +152,7 @@ export function orderedTable(set: GroupSet, col: SortedColumn): Int32Array {
 /** A sorted column with its ordered table. */
 export interface RankedColumn {
   col: SortedColumn;
-  table: Int32Array;
+  table: GroupTable;
 }
 
 /** A sorted column with its ordered table. */
@@ -163,22 +171,22 @@ function blockEnd(bs: Uint8Array, p: number, m: number): number {
 const rowOf = (ordered: boolean, order: Int32Array, p: number): number => (ordered ? p : order[p]!);
 
 /** Scratch counts of the valid rows of a tie block [p, q) per group. */
-function countBlock(K: number, tab: Int32Array, ordered: boolean, order: Int32Array, p: number, q: number, valid: Uint8Array, t: Int32Array): void {
+function countBlock(K: number, tab: GroupTable, ordered: boolean, order: Int32Array, p: number, q: number, valid: Uint8Array, t: Int32Array): void {
   for (let r = p; r < q; r++) {
     if (valid[order[r]!] !== 1) continue;
     for (let k = 0, b = rowOf(ordered, order, r) * K; k < K; k++) {
-      const idx = tab[b + k]!;
+      const idx = tab[b + k]! - 1;
       if (idx >= 0) t[idx]!++;
     }
   }
 }
 
 /** After a tie block: add its tie sums (t^3 - t) and counts, clear the scratch counts. */
-function closeBlock(K: number, tab: Int32Array, ordered: boolean, order: Int32Array, p: number, q: number, valid: Uint8Array, t: Int32Array, cnt: Int32Array, ties: Float64Array): void {
+function closeBlock(K: number, tab: GroupTable, ordered: boolean, order: Int32Array, p: number, q: number, valid: Uint8Array, t: Int32Array, cnt: Int32Array, ties: Float64Array): void {
   for (let r = p; r < q; r++) {
     if (valid[order[r]!] !== 1) continue;
     for (let k = 0, b = rowOf(ordered, order, r) * K; k < K; k++) {
-      const idx = tab[b + k]!;
+      const idx = tab[b + k]! - 1;
       if (idx < 0) continue;
       const tt = t[idx]!;
       if (tt === 0) continue;
@@ -239,7 +247,7 @@ export function rankSide(set: GroupSet, col: RankedColumn | SortedColumn, valid:
       if (valid[i] === 1) {
         const by = i * K;
         for (let k = 0, b = rowOf(ordered, order, p) * K; k < K; k++) {
-          const idx = tab[b + k]!;
+          const idx = tab[b + k]! - 1;
           if (idx < 0) continue;
           const c = cnt[idx]! + 1;
           cnt[idx] = c;
@@ -255,7 +263,7 @@ export function rankSide(set: GroupSet, col: RankedColumn | SortedColumn, valid:
       if (valid[i] !== 1) continue;
       const by = i * K;
       for (let k = 0, b = rowOf(ordered, order, j) * K; k < K; k++) {
-        const idx = tab[b + k]!;
+        const idx = tab[b + k]! - 1;
         if (idx >= 0) r[by + k] = 2 * cnt[idx]! + t[idx]! + 1;
       }
     }
@@ -304,20 +312,21 @@ export function rankByAsset(set: GroupSet, offsets: Int32Array, values: Float64A
     const part = sortColumn(values.subarray(o0, o1), { order: into.order.subarray(o0, o1), blockStart: into.blockStart.subarray(o0, o1) }, heap);
     parts.push(part);
     if (!heap.owns(part.order) || !heap.owns(part.blockStart)) throw new Error('rankByAsset: a sort left the heap');
-    heap.k.rank(part.order.length, 1, 0, part.order.byteOffset, part.blockStart.byteOffset, set.table.byteOffset + 4 * o0, out.valid.byteOffset + o0, out.r.byteOffset + 4 * o0, out.cnt.byteOffset, set.scratch.byteOffset, out.ties.byteOffset);
+    const w = set.table.BYTES_PER_ELEMENT;
+    heap.k.rank(part.order.length, 1, 0, part.order.byteOffset, part.blockStart.byteOffset, set.table.byteOffset + w * o0, out.valid.byteOffset + o0, out.r.byteOffset + 4 * o0, out.cnt.byteOffset, set.scratch.byteOffset, out.ties.byteOffset, w);
   }
   return parts;
 }
 
 /** rankSide's pass as the WebAssembly kernel, when the set, the table and the ranks are in its heap (false: not run). */
-function rankKernel(set: GroupSet, ordered: number, tab: Int32Array, order: Int32Array, blockStart: Uint8Array, out: SideRanks): boolean {
+function rankKernel(set: GroupSet, ordered: number, tab: GroupTable, order: Int32Array, blockStart: Uint8Array, out: SideRanks): boolean {
   const heap = set.heap;
   if (!heap || ![tab, out.valid, out.r, out.cnt, out.ties, set.scratch].every((a) => heap.owns(a))) return false;
   return heap.withTemps((t) => {
     const o = t.address(order);
     const bs = t.address(blockStart);
     if (o === null || bs === null) return false;
-    heap.k.rank(order.length, set.K, ordered, o, bs, tab.byteOffset, out.valid.byteOffset, out.r.byteOffset, out.cnt.byteOffset, set.scratch.byteOffset, out.ties.byteOffset);
+    heap.k.rank(order.length, set.K, ordered, o, bs, tab.byteOffset, out.valid.byteOffset, out.r.byteOffset, out.cnt.byteOffset, set.scratch.byteOffset, out.ties.byteOffset, tab.BYTES_PER_ELEMENT);
     return true;
   });
 }
@@ -369,7 +378,7 @@ export function groupSumsOf(set: GroupSet, xr: SideRanks, yr: SideRanks, tIdx: I
     const hv = hitValue(sign, i);
     // the pooled groupings (asset x cell): products, contributions by decision time and hits
     for (let k = 0; k < pooled; k++) {
-      const idx = table[b + k]!;
+      const idx = table[b + k]! - 1;
       if (idx < 0) continue;
       const c1 = c1s[idx]!;
       const d = (rx[b + k]! - c1) * (ry[b + k]! - c1);
@@ -380,7 +389,7 @@ export function groupSumsOf(set: GroupSet, xr: SideRanks, yr: SideRanks, tIdx: I
     }
     // the others: the products only
     for (let k = pooled; k < K; k++) {
-      const idx = table[b + k]!;
+      const idx = table[b + k]! - 1;
       if (idx < 0) continue;
       const c1 = c1s[idx]!;
       sxy[idx] = sxy[idx]! + (rx[b + k]! - c1) * (ry[b + k]! - c1);
@@ -400,7 +409,7 @@ function sumsKernel(set: GroupSet, xr: SideRanks, yr: SideRanks, tIdx: Int32Arra
     const sg = sign ? tmp.address(sign) : 0;
     if (t === null || sg === null) return false;
     const { N, K, pooled } = set;
-    heap.k.sums(N, K, pooled, set.table.byteOffset, xr.r.byteOffset, yr.r.byteOffset, xr.valid.byteOffset, t, sign ? 1 : 0, sg, set.c1s.byteOffset, set.inv.byteOffset, set.series.byteOffset, s.sxy.byteOffset, s.pos.byteOffset, s.tsum.byteOffset, HIT_BASE);
+    heap.k.sums(N, K, pooled, set.table.byteOffset, xr.r.byteOffset, yr.r.byteOffset, xr.valid.byteOffset, t, sign ? 1 : 0, sg, set.c1s.byteOffset, set.inv.byteOffset, set.series.byteOffset, s.sxy.byteOffset, s.pos.byteOffset, s.tsum.byteOffset, HIT_BASE, set.table.BYTES_PER_ELEMENT);
     return true;
   });
 }
@@ -476,7 +485,7 @@ function timeCounts(set: GroupSet, xr: SideRanks, inv: Float64Array, tIdx: Int32
       for (let i = 0; i < N; i++) {
         if (valid[i] !== 1) continue;
         for (let k = 0, b = i * K; k < pooled; k++) {
-          const idx = table[b + k]!;
+          const idx = table[b + k]! - 1;
           if (idx >= 0) c[series[idx]! + tIdx[i]!]!++;
         }
       }
@@ -494,7 +503,7 @@ function timeCounts(set: GroupSet, xr: SideRanks, inv: Float64Array, tIdx: Int32
   for (let i = 0; i < N; i++) {
     if (valid[i] !== 1) continue;
     for (let k = 0, b = i * K; k < pooled; k++) {
-      const idx = table[b + k]!;
+      const idx = table[b + k]! - 1;
       if (idx >= 0 && inv[idx] === 0) c[series[idx]! + tIdx[i]!]!--;
     }
   }
@@ -508,7 +517,7 @@ function countKernel(set: GroupSet, valid: Uint8Array, tIdx: Int32Array, inv: Fl
   return heap.withTemps((tmp) => {
     const t = tmp.address(tIdx);
     if (t === null) return false;
-    heap.k.tcount(set.N, set.K, set.pooled, set.table.byteOffset, valid.byteOffset, t, set.series.byteOffset, inv.byteOffset, c.byteOffset, sub);
+    heap.k.tcount(set.N, set.K, set.pooled, set.table.byteOffset, valid.byteOffset, t, set.series.byteOffset, inv.byteOffset, c.byteOffset, sub, set.table.BYTES_PER_ELEMENT);
     return true;
   });
 }

@@ -152,7 +152,8 @@ describe('WebAssembly research kernels', () => {
   });
 
   const N = 4000;
-  const make = (heap: KernelHeap | null, seed: number): { set: GroupSet; x: Float64Array; y: Float64Array; valid: Uint8Array; tIdx: Int32Array; sign: Int8Array } => {
+  /** wide: one more grouping of 70,000 groups (more than a uint16 table holds: the int32 table) */
+  const make = (heap: KernelHeap | null, seed: number, wide = false): { set: GroupSet; x: Float64Array; y: Float64Array; valid: Uint8Array; tIdx: Int32Array; sign: Int8Array } => {
     const rnd = mulberry32(seed);
     // x without ties (the rank kernel's single-value path), y with many
     const x = Float64Array.from({ length: N }, () => (rnd() < 0.05 ? Number.NaN : rnd() - 0.5));
@@ -162,19 +163,24 @@ describe('WebAssembly research kernels', () => {
     const gs = groupings(N, 9, 4, mulberry32(seed + 1));
     let kept = 0;
     for (let i = 0; i < N; i++) if (gs[1]!.group[i] === 0 && (valid[i] !== 1 || kept++ >= 2)) gs[1]!.group[i] = -1;
+    // rows spread over the high groups too (the last ones need 17 bits), some in none
+    if (wide) gs.push({ group: Int32Array.from({ length: N }, (_, i) => (i % 11 === 0 ? -1 : (i * 7919) % 70_000)), size: 70_000 });
     const set = makeGroupSet(N, gs, 4, 37, heap);
     const tIdx = Int32Array.from({ length: N }, (_, i) => Math.floor((i * 37) / N));
     const sign = Int8Array.from(x, (v, i) => Math.sign(v) * Math.sign(y[i]!));
     return { set, x, y, valid, tIdx, sign };
   };
 
-  it('rank, reorder and sums: equal to the TypeScript loops bit for bit (ordered and unordered tables, with and without signs)', () => {
-    for (const seed of [1, 2, 3]) {
-      const heap = KernelHeap.create(1 << 24)!;
-      const w = make(heap, seed);
-      const t = make(null, seed);
+  it('rank, reorder and sums: equal to the TypeScript loops bit for bit (uint16 and int32 tables, ordered and unordered, with and without signs)', () => {
+    for (const [seed, wide] of [[1, false], [2, false], [3, false], [4, true], [5, true]] as const) {
+      const heap = KernelHeap.create(1 << 26)!;
+      const w = make(heap, seed, wide);
+      const t = make(null, seed, wide);
       expect(w.set.heap).toBe(heap);
       expect(heap.owns(w.set.table)).toBe(true);
+      // up to 65,534 groups a uint16 table (entries: 1 + the group, 0 = none), else int32
+      expect(w.set.table).toBeInstanceOf(wide ? Int32Array : Uint16Array);
+      expect(t.set.table).toBeInstanceOf(wide ? Int32Array : Uint16Array);
       expect(Array.from(w.set.table)).toEqual(Array.from(t.set.table));
       const sx = sortColumn(w.x);
       const sy = sortColumn(w.y);
@@ -197,7 +203,7 @@ describe('WebAssembly research kernels', () => {
         const diff: string[] = [];
         for (let i = 0; i < N; i++) {
           if (w.valid[i] !== 1) continue;
-          for (let k = 0; k < K; k++) if (w.set.table[i * K + k]! >= 0 && rw[s]!.r[i * K + k] !== rt[s]!.r[i * K + k]) diff.push(`${s}:${i}:${k}`);
+          for (let k = 0; k < K; k++) if (w.set.table[i * K + k]! > 0 && rw[s]!.r[i * K + k] !== rt[s]!.r[i * K + k]) diff.push(`${s}:${i}:${k}`);
         }
         expect(diff).toEqual([]);
         expect(Array.from(rw[s]!.cnt)).toEqual(Array.from(rt[s]!.cnt));
@@ -228,16 +234,16 @@ describe('WebAssembly research kernels', () => {
     const heap = KernelHeap.create(2 ** 31 + (1 << 24));
     expect(heap).not.toBeNull();
     // a block of almost 2 GiB never written (its pages are not backed), then the set: its table
-    // crosses 2^31 inside a row (36 bytes a row), the arrays after it are above
-    expect(heap!.alloc(Uint8Array, 2 ** 31 - 73_728)).not.toBeNull();
+    // crosses 2^31 inside a row (uint16: 18 bytes a row), the arrays after it are above
+    expect(heap!.alloc(Uint8Array, 2 ** 31 - 36_864)).not.toBeNull();
     const w = make(heap, 10);
     const t = make(null, 10);
     const tab = w.set.table;
     expect(tab.byteOffset).toBeLessThan(2 ** 31);
     expect(tab.byteOffset + tab.byteLength).toBeGreaterThan(2 ** 31);
     // the row that crosses 2^31 is used (valid): its end address is negative as int32
-    const cross = Math.floor((2 ** 31 - tab.byteOffset) / (4 * w.set.K));
-    expect((2 ** 31 - tab.byteOffset) % (4 * w.set.K)).not.toBe(0);
+    const cross = Math.floor((2 ** 31 - tab.byteOffset) / (tab.BYTES_PER_ELEMENT * w.set.K));
+    expect((2 ** 31 - tab.byteOffset) % (tab.BYTES_PER_ELEMENT * w.set.K)).not.toBe(0);
     expect(w.valid[cross]).toBe(1);
     const into = { order: heap!.alloc(Int32Array, N)!, blockStart: heap!.alloc(Uint8Array, N)! };
     const sx = sortColumn(w.x, into, heap);
@@ -254,9 +260,9 @@ describe('WebAssembly research kernels', () => {
   });
 
   it('a full heap: allocations fall back to plain arrays and the TypeScript loops give the same sums', () => {
-    const tiny = KernelHeap.create(0)!; // one page: the set's table does not fit
-    const w = make(tiny, 4);
-    const t = make(null, 4);
+    const tiny = KernelHeap.create(0)!; // two pages: the set's table (int32, 144 KB) does not fit
+    const w = make(tiny, 4, true);
+    const t = make(null, 4, true);
     expect(tiny.owns(w.set.table)).toBe(false);
     const a = groupSumsOf(w.set, rankSide(w.set, sortColumn(w.x, undefined, tiny), w.valid), rankSide(w.set, sortColumn(w.y, undefined, tiny), w.valid), w.tIdx, w.sign);
     const b = groupSumsOf(t.set, rankSide(t.set, sortColumn(t.x), t.valid), rankSide(t.set, sortColumn(t.y), t.valid), t.tIdx, t.sign);

@@ -15,7 +15,7 @@ import { RESEARCH_WASM } from './research-wasm.js';
 
 /** The kernels' exports (research.wat documents each). Pointers are byte addresses in the heap's memory. */
 export interface ResearchKernels {
-  rank(M: number, K: number, ordered: number, order: number, bs: number, tab: number, valid: number, r: number, cnt: number, t: number, ties: number): void;
+  rank(M: number, K: number, ordered: number, order: number, bs: number, tab: number, valid: number, r: number, cnt: number, t: number, ties: number, w: number): void;
   sums(
     N: number,
     K: number,
@@ -34,9 +34,10 @@ export interface ResearchKernels {
     pos: number,
     tsum: number,
     hitBase: number,
+    w: number,
   ): void;
-  reorder(M: number, K: number, order: number, src: number, dst: number): void;
-  tcount(N: number, K: number, pooled: number, table: number, valid: number, tIdx: number, series: number, inv: number, c: number, sub: number): void;
+  reorder(M: number, K: number, order: number, src: number, dst: number, w: number): void;
+  tcount(N: number, K: number, pooled: number, table: number, valid: number, tIdx: number, series: number, inv: number, c: number, sub: number, w: number): void;
   series(G: number, tsum: number, tcnt: number, out: number): number;
   lrv(x: number, n: number, L: number, direct: number, z: number, P: number, out: number, hac: number): void;
   wf_usable(n: number, x: number, y: number, time: number, B: number, base: number, out: number): number;
@@ -66,7 +67,7 @@ export interface ResearchKernels {
   sort(n: number, values: number, keys: number, keys2: number, rows: number, rows2: number, hist: number, dig: number, np: number, order: number, bs: number): number;
 }
 
-export type HeapArray = Int32Array | Uint8Array | Int8Array | Float64Array;
+export type HeapArray = Int32Array | Uint16Array | Uint8Array | Int8Array | Float64Array;
 interface ArrayCtor<T extends HeapArray> {
   new (buffer: ArrayBuffer, byteOffset: number, length: number): T;
   new (length: number): T;
