@@ -3,7 +3,8 @@
  *
  * The rows' groups are laid out row-major (`table[i * K + k]` = 1 + the group of row i in grouping k,
  * as an index into the concatenated per-group arrays; 0 = in no group), uint16 when the groups are
- * fewer than 65,535 (half the bytes every pass reads, and half the fresh pages), else int32, and for each sorted column once in that column's
+ * fewer than 65,535 (half the bytes every pass reads, and half the fresh pages), else int32 (the
+ * kernels read uint16 tables only: such a set runs the TypeScript loops), and for each sorted column once in that column's
  * value order (`orderedTable`: the features' tables are reused across horizons, the labels' across
  * features). Each side's pass then reads its groups sequentially; the only random accesses left
  * are one row of the X side's ranks and one row of products per row in the Y pass. The grid's
@@ -290,6 +291,7 @@ export function rankByAsset(set: GroupSet, offsets: Int32Array, values: Float64A
   const kernels =
     heap !== null &&
     set.K === 1 &&
+    set.table instanceof Uint16Array &&
     offsets[A] === set.N &&
     values.length === set.N &&
     into.order.length >= set.N &&
@@ -312,8 +314,7 @@ export function rankByAsset(set: GroupSet, offsets: Int32Array, values: Float64A
     const part = sortColumn(values.subarray(o0, o1), { order: into.order.subarray(o0, o1), blockStart: into.blockStart.subarray(o0, o1) }, heap);
     parts.push(part);
     if (!heap.owns(part.order) || !heap.owns(part.blockStart)) throw new Error('rankByAsset: a sort left the heap');
-    const w = set.table.BYTES_PER_ELEMENT;
-    heap.k.rank(part.order.length, 1, 0, part.order.byteOffset, part.blockStart.byteOffset, set.table.byteOffset + w * o0, out.valid.byteOffset + o0, out.r.byteOffset + 4 * o0, out.cnt.byteOffset, set.scratch.byteOffset, out.ties.byteOffset, w);
+    heap.k.rank(part.order.length, 1, 0, part.order.byteOffset, part.blockStart.byteOffset, set.table.byteOffset + 2 * o0, out.valid.byteOffset + o0, out.r.byteOffset + 4 * o0, out.cnt.byteOffset, set.scratch.byteOffset, out.ties.byteOffset);
   }
   return parts;
 }
@@ -321,12 +322,12 @@ export function rankByAsset(set: GroupSet, offsets: Int32Array, values: Float64A
 /** rankSide's pass as the WebAssembly kernel, when the set, the table and the ranks are in its heap (false: not run). */
 function rankKernel(set: GroupSet, ordered: number, tab: GroupTable, order: Int32Array, blockStart: Uint8Array, out: SideRanks): boolean {
   const heap = set.heap;
-  if (!heap || ![tab, out.valid, out.r, out.cnt, out.ties, set.scratch].every((a) => heap.owns(a))) return false;
+  if (!heap || !(tab instanceof Uint16Array) || ![tab, out.valid, out.r, out.cnt, out.ties, set.scratch].every((a) => heap.owns(a))) return false;
   return heap.withTemps((t) => {
     const o = t.address(order);
     const bs = t.address(blockStart);
     if (o === null || bs === null) return false;
-    heap.k.rank(order.length, set.K, ordered, o, bs, tab.byteOffset, out.valid.byteOffset, out.r.byteOffset, out.cnt.byteOffset, set.scratch.byteOffset, out.ties.byteOffset, tab.BYTES_PER_ELEMENT);
+    heap.k.rank(order.length, set.K, ordered, o, bs, tab.byteOffset, out.valid.byteOffset, out.r.byteOffset, out.cnt.byteOffset, set.scratch.byteOffset, out.ties.byteOffset);
     return true;
   });
 }
@@ -403,13 +404,13 @@ export function groupSumsOf(set: GroupSet, xr: SideRanks, yr: SideRanks, tIdx: I
 function sumsKernel(set: GroupSet, xr: SideRanks, yr: SideRanks, tIdx: Int32Array, sign: Int8Array | null): boolean {
   const heap = set.heap;
   const s = set.sums;
-  if (!heap || ![set.table, xr.r, yr.r, xr.valid, set.c1s, set.inv, set.series, s.sxy, s.pos, s.tsum].every((a) => heap.owns(a))) return false;
+  if (!heap || !(set.table instanceof Uint16Array) || ![set.table, xr.r, yr.r, xr.valid, set.c1s, set.inv, set.series, s.sxy, s.pos, s.tsum].every((a) => heap.owns(a))) return false;
   return heap.withTemps((tmp) => {
     const t = tmp.address(tIdx);
     const sg = sign ? tmp.address(sign) : 0;
     if (t === null || sg === null) return false;
     const { N, K, pooled } = set;
-    heap.k.sums(N, K, pooled, set.table.byteOffset, xr.r.byteOffset, yr.r.byteOffset, xr.valid.byteOffset, t, sign ? 1 : 0, sg, set.c1s.byteOffset, set.inv.byteOffset, set.series.byteOffset, s.sxy.byteOffset, s.pos.byteOffset, s.tsum.byteOffset, HIT_BASE, set.table.BYTES_PER_ELEMENT);
+    heap.k.sums(N, K, pooled, set.table.byteOffset, xr.r.byteOffset, yr.r.byteOffset, xr.valid.byteOffset, t, sign ? 1 : 0, sg, set.c1s.byteOffset, set.inv.byteOffset, set.series.byteOffset, s.sxy.byteOffset, s.pos.byteOffset, s.tsum.byteOffset, HIT_BASE);
     return true;
   });
 }
@@ -513,11 +514,11 @@ function timeCounts(set: GroupSet, xr: SideRanks, inv: Float64Array, tIdx: Int32
 /** timeCounts' pass as the WebAssembly kernel (sub = 0: count the valid rows; 1: take out those of groups with inv = 0); false: not run. */
 function countKernel(set: GroupSet, valid: Uint8Array, tIdx: Int32Array, inv: Float64Array, c: Int32Array, sub: number): boolean {
   const heap = set.heap;
-  if (!heap || ![set.table, valid, set.series, inv, c].every((a) => heap.owns(a))) return false;
+  if (!heap || !(set.table instanceof Uint16Array) || ![set.table, valid, set.series, inv, c].every((a) => heap.owns(a))) return false;
   return heap.withTemps((tmp) => {
     const t = tmp.address(tIdx);
     if (t === null) return false;
-    heap.k.tcount(set.N, set.K, set.pooled, set.table.byteOffset, valid.byteOffset, t, set.series.byteOffset, inv.byteOffset, c.byteOffset, sub, set.table.BYTES_PER_ELEMENT);
+    heap.k.tcount(set.N, set.K, set.pooled, set.table.byteOffset, valid.byteOffset, t, set.series.byteOffset, inv.byteOffset, c.byteOffset, sub);
     return true;
   });
 }

@@ -171,7 +171,7 @@ describe('WebAssembly research kernels', () => {
     return { set, x, y, valid, tIdx, sign };
   };
 
-  it('rank, reorder and sums: equal to the TypeScript loops bit for bit (uint16 and int32 tables, ordered and unordered, with and without signs)', () => {
+  it('rank, reorder and sums: equal to the TypeScript loops bit for bit (uint16 tables; int32 ones, which only the TypeScript loops read, from the heap; ordered and unordered, with and without signs)', () => {
     for (const [seed, wide] of [[1, false], [2, false], [3, false], [4, true], [5, true]] as const) {
       const heap = KernelHeap.create(1 << 26)!;
       const w = make(heap, seed, wide);

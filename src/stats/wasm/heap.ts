@@ -15,7 +15,7 @@ import { RESEARCH_WASM } from './research-wasm.js';
 
 /** The kernels' exports (research.wat documents each). Pointers are byte addresses in the heap's memory. */
 export interface ResearchKernels {
-  rank(M: number, K: number, ordered: number, order: number, bs: number, tab: number, valid: number, r: number, cnt: number, t: number, ties: number, w: number): void;
+  rank(M: number, K: number, ordered: number, order: number, bs: number, tab: number, valid: number, r: number, cnt: number, t: number, ties: number): void;
   sums(
     N: number,
     K: number,
@@ -34,10 +34,9 @@ export interface ResearchKernels {
     pos: number,
     tsum: number,
     hitBase: number,
-    w: number,
   ): void;
   reorder(M: number, K: number, order: number, src: number, dst: number, w: number): void;
-  tcount(N: number, K: number, pooled: number, table: number, valid: number, tIdx: number, series: number, inv: number, c: number, sub: number, w: number): void;
+  tcount(N: number, K: number, pooled: number, table: number, valid: number, tIdx: number, series: number, inv: number, c: number, sub: number): void;
   series(G: number, tsum: number, tcnt: number, out: number): number;
   lrv(x: number, n: number, L: number, direct: number, z: number, P: number, out: number, hac: number): void;
   wf_usable(n: number, x: number, y: number, time: number, B: number, base: number, out: number): number;

@@ -5,8 +5,9 @@
 ;;
 ;; Every pointer is a byte address in the imported memory (stats/wasm/heap.ts allocates the arrays
 ;; there). Layouts as in research-fused.ts: row-major tables and ranks (row i, grouping k at
-;; i * K + k); a table's entries are group + 1 (0: in no group) of $w bytes (2: uint16, 4: int32),
-;; ranks int32; per-group arrays of float64 or int32, masks of bytes.
+;; i * K + k); a table's entries are group + 1 (0: in no group), uint16 (the rank, sums and count
+;; kernels read no other width: a set of more groups runs the TypeScript loops), ranks int32;
+;; per-group arrays of float64 or int32, masks of bytes.
 (module
   (import "env" "mem" (memory 1))
 
@@ -16,11 +17,11 @@
   ;; cnt, ties: zero on entry; t: scratch counts, zero on entry and on exit.
   (func (export "rank")
     (param $M i32) (param $K i32) (param $ordered i32) (param $order i32) (param $bs i32) (param $tab i32)
-    (param $valid i32) (param $r i32) (param $cnt i32) (param $t i32) (param $ties i32) (param $w i32)
+    (param $valid i32) (param $r i32) (param $cnt i32) (param $t i32) (param $ties i32)
     (local $p i32) (local $q i32) (local $j i32) (local $i i32) (local $b i32) (local $e i32)
     (local $by i32) (local $idx i32) (local $a i32) (local $c i32) (local $K4 i32) (local $KT i32) (local $tf f64)
     (local.set $K4 (i32.shl (local.get $K) (i32.const 2)))
-    (local.set $KT (i32.mul (local.get $K) (local.get $w)))
+    (local.set $KT (i32.shl (local.get $K) (i32.const 1)))
     (if (i32.eqz (local.get $K)) (then (return)))
     (block $done
       (loop $blocks
@@ -43,14 +44,14 @@
                 (local.set $b (i32.add (local.get $tab) (i32.mul (select (local.get $p) (local.get $i) (local.get $ordered)) (local.get $KT))))
                 (local.set $e (i32.add (local.get $b) (local.get $KT)))
                 (loop $k1
-                  (local.set $idx (i32.sub (if (result i32) (i32.eq (local.get $w) (i32.const 2)) (then (i32.load16_u (local.get $b))) (else (i32.load (local.get $b)))) (i32.const 1)))
+                  (local.set $idx (i32.sub (i32.load16_u (local.get $b)) (i32.const 1)))
                   (if (i32.ge_s (local.get $idx) (i32.const 0))
                     (then
                       (local.set $a (i32.add (local.get $cnt) (i32.shl (local.get $idx) (i32.const 2))))
                       (local.set $c (i32.add (i32.load (local.get $a)) (i32.const 1)))
                       (i32.store (local.get $a) (local.get $c))
                       (i32.store (local.get $by) (i32.shl (local.get $c) (i32.const 1)))))
-                  (local.set $b (i32.add (local.get $b) (local.get $w)))
+                  (local.set $b (i32.add (local.get $b) (i32.const 2)))
                   (local.set $by (i32.add (local.get $by) (i32.const 4)))
                   (br_if $k1 (i32.lt_u (local.get $b) (local.get $e)))))))
           (else
@@ -63,12 +64,12 @@
                   (local.set $b (i32.add (local.get $tab) (i32.mul (select (local.get $j) (local.get $i) (local.get $ordered)) (local.get $KT))))
                   (local.set $e (i32.add (local.get $b) (local.get $KT)))
                   (loop $k2
-                    (local.set $idx (i32.sub (if (result i32) (i32.eq (local.get $w) (i32.const 2)) (then (i32.load16_u (local.get $b))) (else (i32.load (local.get $b)))) (i32.const 1)))
+                    (local.set $idx (i32.sub (i32.load16_u (local.get $b)) (i32.const 1)))
                     (if (i32.ge_s (local.get $idx) (i32.const 0))
                       (then
                         (local.set $a (i32.add (local.get $t) (i32.shl (local.get $idx) (i32.const 2))))
                         (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))))
-                    (local.set $b (i32.add (local.get $b) (local.get $w)))
+                    (local.set $b (i32.add (local.get $b) (i32.const 2)))
                     (br_if $k2 (i32.lt_u (local.get $b) (local.get $e))))))
               (local.set $j (i32.add (local.get $j) (i32.const 1)))
               (br_if $cb (i32.lt_u (local.get $j) (local.get $q))))
@@ -82,7 +83,7 @@
                   (local.set $b (i32.add (local.get $tab) (i32.mul (select (local.get $j) (local.get $i) (local.get $ordered)) (local.get $KT))))
                   (local.set $e (i32.add (local.get $b) (local.get $KT)))
                   (loop $k3
-                    (local.set $idx (i32.sub (if (result i32) (i32.eq (local.get $w) (i32.const 2)) (then (i32.load16_u (local.get $b))) (else (i32.load (local.get $b)))) (i32.const 1)))
+                    (local.set $idx (i32.sub (i32.load16_u (local.get $b)) (i32.const 1)))
                     (if (i32.ge_s (local.get $idx) (i32.const 0))
                       (then
                         (i32.store (local.get $by)
@@ -91,7 +92,7 @@
                               (i32.shl (i32.load (i32.add (local.get $cnt) (i32.shl (local.get $idx) (i32.const 2)))) (i32.const 1))
                               (i32.load (i32.add (local.get $t) (i32.shl (local.get $idx) (i32.const 2)))))
                             (i32.const 1)))))
-                    (local.set $b (i32.add (local.get $b) (local.get $w)))
+                    (local.set $b (i32.add (local.get $b) (i32.const 2)))
                     (local.set $by (i32.add (local.get $by) (i32.const 4)))
                     (br_if $k3 (i32.lt_u (local.get $b) (local.get $e))))))
               (local.set $j (i32.add (local.get $j) (i32.const 1)))
@@ -105,7 +106,7 @@
                   (local.set $b (i32.add (local.get $tab) (i32.mul (select (local.get $j) (local.get $i) (local.get $ordered)) (local.get $KT))))
                   (local.set $e (i32.add (local.get $b) (local.get $KT)))
                   (loop $k4
-                    (local.set $idx (i32.sub (if (result i32) (i32.eq (local.get $w) (i32.const 2)) (then (i32.load16_u (local.get $b))) (else (i32.load (local.get $b)))) (i32.const 1)))
+                    (local.set $idx (i32.sub (i32.load16_u (local.get $b)) (i32.const 1)))
                     (if (i32.ge_s (local.get $idx) (i32.const 0))
                       (then
                         (local.set $a (i32.add (local.get $t) (i32.shl (local.get $idx) (i32.const 2))))
@@ -120,7 +121,7 @@
                             (local.set $a (i32.add (local.get $cnt) (i32.shl (local.get $idx) (i32.const 2))))
                             (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (local.get $c)))
                             (i32.store (i32.add (local.get $t) (i32.shl (local.get $idx) (i32.const 2))) (i32.const 0))))))
-                    (local.set $b (i32.add (local.get $b) (local.get $w)))
+                    (local.set $b (i32.add (local.get $b) (i32.const 2)))
                     (br_if $k4 (i32.lt_u (local.get $b) (local.get $e))))))
               (local.set $j (i32.add (local.get $j) (i32.const 1)))
               (br_if $zb (i32.lt_u (local.get $j) (local.get $q))))))
@@ -133,11 +134,11 @@
   (func (export "sums")
     (param $N i32) (param $K i32) (param $pooled i32) (param $table i32) (param $rx i32) (param $ry i32)
     (param $valid i32) (param $tIdx i32) (param $hasSign i32) (param $sign i32) (param $c1s i32) (param $inv i32) (param $series i32)
-    (param $sxy i32) (param $pos i32) (param $tsum i32) (param $hitBase f64) (param $w i32)
+    (param $sxy i32) (param $pos i32) (param $tsum i32) (param $hitBase f64)
     (local $i i32) (local $b i32) (local $e1 i32) (local $e i32) (local $t i32) (local $sg i32)
     (local $idx i32) (local $a i32) (local $K4 i32) (local $KT i32) (local $bt i32) (local $hv f64) (local $c1 f64) (local $d f64)
     (local.set $K4 (i32.shl (local.get $K) (i32.const 2)))
-    (local.set $KT (i32.mul (local.get $K) (local.get $w)))
+    (local.set $KT (i32.shl (local.get $K) (i32.const 1)))
     (block $done
       (loop $rows
         (br_if $done (i32.ge_u (local.get $i) (local.get $N)))
@@ -158,7 +159,7 @@
             (block $pe
               (loop $pk
                 (br_if $pe (i32.ge_u (local.get $b) (local.get $e1)))
-                (local.set $idx (i32.sub (if (result i32) (i32.eq (local.get $w) (i32.const 2)) (then (i32.load16_u (local.get $bt))) (else (i32.load (local.get $bt)))) (i32.const 1)))
+                (local.set $idx (i32.sub (i32.load16_u (local.get $bt)) (i32.const 1)))
                 (if (i32.ge_s (local.get $idx) (i32.const 0))
                   (then
                     (local.set $c1 (f64.load (i32.add (local.get $c1s) (i32.shl (local.get $idx) (i32.const 3)))))
@@ -179,12 +180,12 @@
                       (f64.add (f64.load (local.get $a))
                         (f64.mul (local.get $d) (f64.load (i32.add (local.get $inv) (i32.shl (local.get $idx) (i32.const 3)))))))))
                 (local.set $b (i32.add (local.get $b) (i32.const 4)))
-                (local.set $bt (i32.add (local.get $bt) (local.get $w)))
+                (local.set $bt (i32.add (local.get $bt) (i32.const 2)))
                 (br $pk)))
             (block $oe
               (loop $ok
                 (br_if $oe (i32.ge_u (local.get $b) (local.get $e)))
-                (local.set $idx (i32.sub (if (result i32) (i32.eq (local.get $w) (i32.const 2)) (then (i32.load16_u (local.get $bt))) (else (i32.load (local.get $bt)))) (i32.const 1)))
+                (local.set $idx (i32.sub (i32.load16_u (local.get $bt)) (i32.const 1)))
                 (if (i32.ge_s (local.get $idx) (i32.const 0))
                   (then
                     (local.set $c1 (f64.load (i32.add (local.get $c1s) (i32.shl (local.get $idx) (i32.const 3)))))
@@ -195,7 +196,7 @@
                           (f64.sub (f64.convert_i32_s (i32.load (i32.add (local.get $rx) (local.get $b)))) (local.get $c1))
                           (f64.sub (f64.convert_i32_s (i32.load (i32.add (local.get $ry) (local.get $b)))) (local.get $c1)))))))
                 (local.set $b (i32.add (local.get $b) (i32.const 4)))
-                (local.set $bt (i32.add (local.get $bt) (local.get $w)))
+                (local.set $bt (i32.add (local.get $bt) (i32.const 2)))
                 (br $ok)))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $rows))))
@@ -518,9 +519,9 @@
   ;; with $sub = 1 minus the valid rows of groups whose contributions are undefined (inv = 0).
   (func (export "tcount")
     (param $N i32) (param $K i32) (param $pooled i32) (param $table i32) (param $valid i32) (param $tIdx i32)
-    (param $series i32) (param $inv i32) (param $c i32) (param $sub i32) (param $w i32)
+    (param $series i32) (param $inv i32) (param $c i32) (param $sub i32)
     (local $i i32) (local $b i32) (local $e i32) (local $t i32) (local $idx i32) (local $a i32) (local $KT i32)
-    (local.set $KT (i32.mul (local.get $K) (local.get $w)))
+    (local.set $KT (i32.shl (local.get $K) (i32.const 1)))
     (if (i32.eqz (local.get $pooled)) (then (return)))
     (block $done
       (loop $rows
@@ -529,9 +530,9 @@
           (then
             (local.set $t (i32.load (i32.add (local.get $tIdx) (i32.shl (local.get $i) (i32.const 2)))))
             (local.set $b (i32.add (local.get $table) (i32.mul (local.get $i) (local.get $KT))))
-            (local.set $e (i32.add (local.get $b) (i32.mul (local.get $pooled) (local.get $w))))
+            (local.set $e (i32.add (local.get $b) (i32.shl (local.get $pooled) (i32.const 1))))
             (loop $ks
-              (local.set $idx (i32.sub (if (result i32) (i32.eq (local.get $w) (i32.const 2)) (then (i32.load16_u (local.get $b))) (else (i32.load (local.get $b)))) (i32.const 1)))
+              (local.set $idx (i32.sub (i32.load16_u (local.get $b)) (i32.const 1)))
               (if (i32.ge_s (local.get $idx) (i32.const 0))
                 (then
                   (if (i32.or (i32.eqz (local.get $sub))
@@ -542,7 +543,7 @@
                           (i32.shl (i32.add (i32.load (i32.add (local.get $series) (i32.shl (local.get $idx) (i32.const 2)))) (local.get $t)) (i32.const 2))))
                       (i32.store (local.get $a)
                         (select (i32.sub (i32.load (local.get $a)) (i32.const 1)) (i32.add (i32.load (local.get $a)) (i32.const 1)) (local.get $sub)))))))
-              (local.set $b (i32.add (local.get $b) (local.get $w)))
+              (local.set $b (i32.add (local.get $b) (i32.const 2)))
               (br_if $ks (i32.lt_u (local.get $b) (local.get $e))))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $rows))))
