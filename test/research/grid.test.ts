@@ -84,6 +84,25 @@ describe('research grid (fast path) = the plain per-cell loops', () => {
   });
 });
 
+describe("research grid: the grid's working arrays between features", () => {
+  it("an asset without training values of a feature: no hits counted for it, whatever the previous feature's were", () => {
+    // BBB has no training values of roc_1 (no median: its rows count no sign agreement); basis, run
+    // first on the same index, counted BBB's rows
+    const dims = [...REGIME_DIMENSIONS];
+    const trainNo = new Map([...train].map(([sym, m]) => [sym, sym === 'BBB' ? new Map([...m].filter(([f]) => f !== 'roc_1')) : m]));
+    const masks = regimeMasks(eval_, trainNo, dims, cfg);
+    const ix = buildGridIndex(eval_, trainNo, masks, dims, cfg);
+    const o = { dims, horizon: '15m', horizon_ms: 900_000, lags: 2, cfg };
+    expect(gridFeatureHorizon(ix, { ...o, feature: 'basis' })[0]!.hit_rate).not.toBeNull();
+    const got = gridFeatureHorizon(ix, { ...o, feature: 'roc_1' });
+    const ref = computeFeatureHorizon({ ...o, feature: 'roc_1', panel: eval_, train: trainNo, masks });
+    expect(ref[0]!.hit_rate).not.toBeNull();
+    const bad: string[] = [];
+    ref.forEach((c, i) => close(c.hit_rate, got[i]!.hit_rate, `${c.regime_dim}=${c.regime_cell}`, bad));
+    expect(bad).toEqual([]);
+  });
+});
+
 describe('research grid over a panel read as one array per column', () => {
   // research/panel.ts reads each column once over every asset (the assets' arrays are consecutive
   // views of it): the grid uses the array itself; views in another order are copied in panel order

@@ -67,7 +67,8 @@ export interface GridIndex {
   walkForward: Map<string, { side: WalkForwardLabelSide | null }>;
   /**
    * Working arrays of the grid, overwritten by each (feature, horizon): a fresh array per cell costs
-   * its page faults every time (research-kernels sortColumn). FR, LR, valid, frSorted, frRanks: the
+   * its page faults every time (research-kernels sortColumn). rows, sign: the usable rows and the
+   * hit-rate signs of the (feature, horizon) (grid.ts gridFeatureHorizon); FR, LR, valid, frSorted, frRanks: the
    * partial IC's residuals, their rows, sort and ranks; spread: the buckets' spread terms; ics: the
    * cross-sectional IC per decision time; wf: per asset, the last walk-forward result (its arrays reused);
    * series: a pooled cell's mean contribution per decision time; crossFill: where the cross-section places the next row of each time; turnover: each row's place in its asset's training distribution (featureTurnover).
@@ -76,7 +77,7 @@ export interface GridIndex {
   heap: KernelHeap | null;
   /** per key, each asset's view of the heap's copy of a panel column (heapColumn), and the copy */
   heapCols: Map<string, { views: Array<Float64Array | undefined>; block: Float64Array | null }>;
-  scratch: { series: Float64Array; crossFill: Int32Array; turnover: Float64Array; FR: Float64Array; LR: Float64Array; valid: Uint8Array; frSorted: SortedColumn; frRanks: SideRanks; spread: Float64Array; ics: Float64Array; wf: Array<WalkForwardResiduals | undefined> };
+  scratch: { rows: Uint8Array; sign: Int8Array; series: Float64Array; crossFill: Int32Array; turnover: Float64Array; FR: Float64Array; LR: Float64Array; valid: Uint8Array; frSorted: SortedColumn; frRanks: SideRanks; spread: Float64Array; ics: Float64Array; wf: Array<WalkForwardResiduals | undefined> };
 }
 
 /**
@@ -251,6 +252,8 @@ export function buildGridIndex(panel: Panel, train: Map<string, Map<string, Floa
     heap,
     heapCols: new Map(),
     scratch: {
+      rows: new Uint8Array(N),
+      sign: heapArray(heap, Int8Array, N),
       series: heapArray(heap, Float64Array, times.length),
       crossFill: new Int32Array(times.length),
       turnover: new Float64Array(N),

@@ -106,13 +106,18 @@ export function gridFeatureHorizon(ix: GridIndex, o: Omit<FeatureHorizonInput, '
   const fy = column(ix, `y:${o.horizon}`, (a) => a.labels.get(o.horizon), true);
   const X = fx.values;
   const Y = fy.values;
-  const valid = new Uint8Array(N);
-  for (let i = 0; i < N; i++) if (Number.isFinite(X[i]!) && Number.isFinite(Y[i]!)) valid[i] = 1;
-  // hit rate: sign agreement of (x - training median) and the return, per row
-  const sign = new Int8Array(N);
+  // the usable rows and the signs: working arrays of the grid, every entry rewritten (a fresh array
+  // per (feature, horizon) costs its page faults; everything that keeps a mask copies it)
+  const valid = ix.scratch.rows;
+  for (let i = 0; i < N; i++) valid[i] = +(Number.isFinite(X[i]!) && Number.isFinite(Y[i]!));
+  // hit rate: sign agreement of (x - training median) and the return, per row (in the kernels' heap: the sums pass reads it there)
+  const sign = ix.scratch.sign;
   for (let a = 0; a < A; a++) {
     const med = quantileOf(ix.train.get(ix.symbols[a]!)?.get(o.feature), 0.5, ix.heap);
-    if (!Number.isFinite(med)) continue;
+    if (!Number.isFinite(med)) {
+      sign.fill(0, ix.offsets[a]!, ix.offsets[a + 1]!);
+      continue;
+    }
     // Math.sign(x - med) * Math.sign(y) without branches (the signs are random: a branch per row
     // mispredicts half the time); 0 on rows not used
     for (let i = ix.offsets[a]!, e = ix.offsets[a + 1]!; i < e; i++) {
