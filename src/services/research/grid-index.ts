@@ -181,13 +181,14 @@ export function buildGridIndex(panel: Panel, train: Map<string, Map<string, Floa
   const panelG: GroupingSpec[] = [];
   const periodG: GroupingSpec[] = [];
   const dimList: Dim[] = [];
-  const mkDim = (dim: string, cells: readonly string[], cellOf: (i: number) => number): void => {
+  /** cellOf: each row's cell (-1: in none) */
+  const mkDim = (dim: string, cells: readonly string[], cellOf: Int32Array): void => {
     const C = cells.length;
     const ga = new Int32Array(N);
     const gp = new Int32Array(N);
     const gq = new Int32Array(N);
     for (let i = 0; i < N; i++) {
-      const c = cellOf(i);
+      const c = cellOf[i]!;
       const a = assetOf[i]!;
       gp[i] = c;
       ga[i] = c < 0 ? -1 : a * C + c;
@@ -198,22 +199,25 @@ export function buildGridIndex(panel: Panel, train: Map<string, Map<string, Floa
     periodG.push({ group: gq, size: A * P * C });
     dimList.push({ dim, cells, asset: 0, panel: 0, period: 0 });
   };
-  mkDim('all', ['all'], () => 0);
+  mkDim('all', ['all'], new Int32Array(N));
   for (const d of dims) {
     const cells = REGIME_CELLS[d];
-    const ms = panel.assets.map((a) => cells.map((c) => masks.get(a.symbol)?.get(`${d}=${c}`)));
-    mkDim(d, cells, (i) => {
-      const a = assetOf[i]!;
-      const r = i - offsets[a]!;
-      const m = ms[a]!;
-      for (let c = 0; c < m.length; c++) if (m[c]?.[r] === 1) return c;
-      return -1;
+    // a row's cell: the first whose mask has it (the cells are written last to first, so the first wins)
+    const cellOf = new Int32Array(N).fill(-1);
+    panel.assets.forEach((a, k) => {
+      for (let c = cells.length - 1; c >= 0; c--) {
+        const m = masks.get(a.symbol)?.get(`${d}=${cells[c]}`);
+        if (!m) continue;
+        const o0 = offsets[k]!;
+        for (let r = 0; r < a.time.length; r++) if (m[r] === 1) cellOf[o0 + r] = c;
+      }
     });
+    mkDim(d, cells, cellOf);
   }
   // Rare-stress check: rows whose stress measure is at or below its training quantile (or missing).
   const calm = new Int32Array(N).fill(-1);
   panel.assets.forEach((a, k) => {
-    const thr = quantileOf(train.get(a.symbol)?.get(cfg.stress_feature), 1 - cfg.stress_drop_share);
+    const thr = quantileOf(train.get(a.symbol)?.get(cfg.stress_feature), 1 - cfg.stress_drop_share, heap);
     const v = a.features.get(cfg.stress_feature);
     for (let r = 0; r < a.time.length; r++) {
       const x = v?.[r];
