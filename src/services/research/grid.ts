@@ -364,12 +364,20 @@ function gridIncrementality(ix: GridIndex, o: FeatureHorizonInput, r: CellResult
     ix.walkForward.set(key, cache);
     const w = walkForwardResidualsFast({ time, feature: x, label: y, baseline: cols as Float64Array[] }, o.cfg.incremental_folds, o.horizon_ms, cache, ix.scratch.wf[k], ix.heap);
     ix.scratch.wf[k] = w;
+    // the rows in a fold, copied run by run (the rows out of every fold are few and mostly first)
     const off = ix.offsets[k]!;
-    for (let i = 0; i < w.fold.length; i++) {
-      if (w.fold[i]! < 0) continue;
-      FR[off + i] = w.feature_resid[i]!;
-      LR[off + i] = w.label_resid[i]!;
-      valid[off + i] = 1;
+    const n = w.fold.length;
+    for (let i = 0; i < n; ) {
+      if (w.fold[i]! < 0) {
+        i++;
+        continue;
+      }
+      let e = i + 1;
+      while (e < n && w.fold[e]! >= 0) e++;
+      FR.set(w.feature_resid.subarray(i, e), off + i);
+      LR.set(w.label_resid.subarray(i, e), off + i);
+      valid.fill(1, off + i, off + e);
+      i = e;
     }
     if (w.r2_lift !== null) lifts.push(w.r2_lift);
   });
