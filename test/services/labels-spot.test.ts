@@ -2,6 +2,7 @@ import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DATASETS } from '../../src/domain/datasets.js';
+import { DEFAULT_FEATURES_CONFIG } from '../../src/domain/features.js';
 import { buildLabels, labelsSpec } from '../../src/services/features.js';
 import { datasetFiles, listOf, SCAN_SQL, writeRows } from '../../src/store/dataset.js';
 import { ROOT, tempDir, testContext } from '../helpers.js';
@@ -51,7 +52,65 @@ async function labels(dir: string): Promise<Array<Record<string, number | string
   )) as Array<Record<string, number | string | null>>;
 }
 
+/**
+ * Prints (the 1h perp bars give the decision grid): after each bar's close T the entry target is
+ * T + the decision latency + the execution latency (1 s); the perp's entry print comes 30 s after
+ * it, its 1m exit print 0.5 s after the exit target; the spot prints 20 s after the entry target,
+ * and then either 45 s after it (inside the perp's window) or only 5 minutes later. Every
+ * tolerance (60 s for prints) holds either way.
+ */
+async function tradesDir(): Promise<string> {
+  const ctx = await testContext();
+  const dir = tempDir();
+  cpSync(join(ROOT, 'data', 'sample', 'instruments'), join(dir, 'instruments'), { recursive: true });
+  const bars: Array<Record<string, unknown>> = [];
+  const trades: Array<Record<string, unknown>> = [];
+  const print = (venue: string, symbol: string, ms: number, price: number, id: number): Record<string, unknown> => ({
+    venue, symbol, event_time: ms * 1000, available_time: (ms + 100) * 1000, source: 'test', ingest_time: 0, trade_id: String(id), price, size: 1, side: 'buy',
+  });
+  for (let h = 0; h < 8; h++) {
+    const t = T0 + h * 60 * M;
+    bars.push(bar('binance-usdm', 'ETH-PERP', 60 * M, t, perpOpen(t), 2000));
+    const target = t + 60 * M + DEFAULT_FEATURES_CONFIG.decision_latency_ms + 1000;
+    trades.push(print('binance-usdm', 'ETH-PERP', target + 30_000, 100 + h, 2 * h));
+    trades.push(print('binance-usdm', 'ETH-PERP', target + 60_500, 101 + h, 2 * h + 1));
+    trades.push(print('binance-spot', 'ETH-SPOT', target + 20_000, 200 + h, 2 * h));
+    // even hours: a spot print inside the perp's window; odd hours: none until 5 minutes later
+    trades.push(print('binance-spot', 'ETH-SPOT', target + (h % 2 === 0 ? 45_000 : 300_000), 202 + h, 2 * h + 1));
+  }
+  await writeRows(ctx, { root: dir, spec: DATASETS.bars }, bars);
+  await writeRows(ctx, { root: dir, spec: DATASETS.trades }, trades);
+  await buildLabels({ root: dir, venue: 'binance-usdm', symbols: ['ETH-PERP'], timeframe: '1h', horizons: ['1m'] }, ctx);
+  return dir;
+}
+
 describe('labels: the spot leg', () => {
+  it('on prints: a spot leg with no spot print after its entry and by the perp\'s exit spans no time: no relative label, fwd_return kept', async () => {
+    const rows = await labels(await tradesDir());
+    const at = (h: number): Record<string, number | string | null> | undefined => rows.find((x) => x['en'] === T0 + (h + 1) * 60 * M + DEFAULT_FEATURES_CONFIG.decision_latency_ms + 1000 + 30_000);
+    let inside = 0;
+    let none = 0;
+    for (let h = 0; h < 8; h++) {
+      const x = at(h);
+      if (!x) continue;
+      expect(x['fwd_return']).toBeCloseTo((101 + h) / (100 + h) - 1, 12);
+      if (h % 2 === 0) {
+        expect(x['spot_entry_price']).toBe(200 + h);
+        expect(x['spot_exit_price']).toBe(202 + h);
+        expect(x['rel_return']).toBeCloseTo((101 + h) / (100 + h) - (202 + h) / (200 + h), 12);
+        inside++;
+      } else {
+        // the spot's last print at the perp's exit is its entry print: both within 60 s of the perp's prices, but the leg spans nothing
+        expect(x['rel_return']).toBeNull();
+        expect(x['spot_entry_price']).toBeNull();
+        none++;
+      }
+    }
+    expect(inside).toBeGreaterThanOrEqual(3);
+    expect(none).toBeGreaterThanOrEqual(3);
+  });
+
+
   it('prices the spot at the perp\'s entry and exit instants, is known when the later exit is published, and is NULL across a spot gap', async () => {
     const rows = await labels(await dataDir('fine'));
     expect(rows.length).toBeGreaterThan(15);
