@@ -3,7 +3,7 @@
  *
  * The rows' groups are laid out row-major (`table[i * K + k]` = 1 + the group of row i in grouping k,
  * as an index into the concatenated per-group arrays; 0 = in no group), uint16 when the groups are
- * fewer than 65,535 (half the bytes every pass reads, and half the fresh pages), else int32 (the
+ * at most 65,535 (half the bytes every pass reads, and half the fresh pages), else int32 (the
  * kernels read uint16 tables only: such a set runs the TypeScript loops), and for each sorted column once in that column's
  * value order (`orderedTable`: the features' tables are reused across horizons, the labels' across
  * features). Each side's pass then reads its groups sequentially; the only random accesses left

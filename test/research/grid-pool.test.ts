@@ -75,8 +75,8 @@ describe('research grid workers', () => {
     const walk = (file: string): void => {
       if (seen.has(file)) return;
       seen.add(file);
-      // value imports only (import type is erased)
-      for (const m of readFileSync(file, 'utf8').matchAll(/^import (?!type )[^;]*?from '([^']+)';/gms)) {
+      // value imports and re-exports (import type and export type are erased), and bare imports
+      for (const m of readFileSync(file, 'utf8').matchAll(/^(?:(?:import|export) (?!type )[^;]*?from |import )'([^']+)';/gms)) {
         const spec = m[1]!;
         if (spec.startsWith('.')) walk(resolve(dirname(file), spec.replace(/\.js$/, '.ts')));
         else packages.add(spec);

@@ -178,7 +178,7 @@ describe('WebAssembly research kernels', () => {
       const t = make(null, seed, wide);
       expect(w.set.heap).toBe(heap);
       expect(heap.owns(w.set.table)).toBe(true);
-      // up to 65,534 groups a uint16 table (entries: 1 + the group, 0 = none), else int32
+      // up to 65,535 groups a uint16 table (entries: 1 + the group, 0 = none), else int32
       expect(w.set.table).toBeInstanceOf(wide ? Int32Array : Uint16Array);
       expect(t.set.table).toBeInstanceOf(wide ? Int32Array : Uint16Array);
       expect(Array.from(w.set.table)).toEqual(Array.from(t.set.table));
@@ -227,6 +227,31 @@ describe('WebAssembly research kernels', () => {
         expect(a.cnt[w.set.off[1]!]).toBe(2);
         expect(Array.from(a.tcnt)).not.toEqual(Array.from(rw[0]!.tcnt!.counts));
       }
+    }
+  });
+
+  it('a table is uint16 up to 65,535 groups in all (the last group stored as 65,535), int32 from 65,536; the kernels read the uint16 one', () => {
+    for (const [size, type] of [[65_535, Uint16Array], [65_536, Int32Array]] as const) {
+      // two groupings: 35 groups, then the rest; rows in the last group, the first, and none
+      const n = 64;
+      const a = Int32Array.from({ length: n }, (_, i) => i % 35);
+      const b = Int32Array.from({ length: n }, (_, i) => (i % 3 === 0 ? size - 36 : i % 3 === 1 ? 0 : -1));
+      const heap = KernelHeap.create(1 << 24)!;
+      const set = makeGroupSet(n, [{ group: a, size: 35, cells: 1 }, { group: b, size: size - 35 }], 1, 4, heap);
+      const plain = makeGroupSet(n, [{ group: a, size: 35, cells: 1 }, { group: b, size: size - 35 }], 1, 4, null);
+      expect(set.table).toBeInstanceOf(type);
+      expect(set.table[0 * 2 + 1]).toBe(size); // row 0: the last group, 35 + (size - 36), stored + 1
+      expect(set.table[1 * 2 + 1]).toBe(36);
+      expect(set.table[2 * 2 + 1]).toBe(0);
+      // the same ranks by the kernel (uint16) or the loops (int32) as without the heap
+      const x = Float64Array.from({ length: n }, (_, i) => ((i * 37) % 64) / 7);
+      const sx = sortColumn(x);
+      const valid = new Uint8Array(n).fill(1);
+      const got = rankSide(set, sx, valid, sideRanksFor(set));
+      const want = rankSide(plain, sx, valid, sideRanksFor(plain));
+      expect(Array.from(got.cnt)).toEqual(Array.from(want.cnt));
+      expect(got.cnt[35 + size - 36]).toBe(22);
+      for (let i = 0; i < n; i++) for (let k = 0; k < 2; k++) if (set.table[i * 2 + k]! > 0) expect(got.r[i * 2 + k]).toBe(want.r[i * 2 + k]);
     }
   });
 

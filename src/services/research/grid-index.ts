@@ -109,7 +109,8 @@ function concatColumn(ix: Pick<GridIndex, 'panel' | 'N'>, get: (a: Panel['assets
 
 /**
  * The heap's size for a panel of N rows, K groupings and H horizons: the set's table, the feature's
- * ranks, each label's ranks and ordered table, and two spares (N x K int32 each), the sorted columns
+ * ranks, each label's ranks and ordered table, and two spares (N x K int32 each: the tables are
+ * uint16 when the groups allow, so this errs on the large side), the sorted columns
  * and the partial IC's arrays (under 96 bytes a row), the walk-forward's columns (times, labels,
  * baseline and feature: float64), results and kept label sides (12 bytes a row per horizon), and the
  * per-group sums. Pages never written cost nothing, so it errs on the large side; an allocation
