@@ -657,11 +657,11 @@ export async function readSegmentColumns(
   const files = sources[0]?.files ?? [];
   // the rows must be the reads' own: the same files, unchanged since they were read (a rebuild
   // in between replaces them), checked before and after the columns are streamed
-  const changed = (): boolean =>
-    sources.some((x) => x.files.length !== files.length || x.files.some((f, k) => f !== files[k] || fileStamp(f) !== x.stamps[k]));
+  const replaced = (): boolean => sources.some((x) => x.files.some((f, k) => fileStamp(f) !== x.stamps[k]));
   const refuse = (what: string): PerpkitError =>
     validationError(`the data changed while it was read: ${what}`, { hint: 'a rebuild of the features or labels ran at the same time; run this again once it is done' });
-  if (changed()) throw refuse('the segment reads are of different files');
+  if (sources.some((x) => x.files.length !== files.length || x.files.some((f, k) => f !== files[k]))) throw refuse('the segment reads are of different files');
+  if (replaced()) throw refuse('files were replaced since they were read');
   const base = segmentParams(files, sources.flatMap((x) => x.intervals));
   for (const run of runs) {
     const part = into.map((a) => a.subarray(run.start, run.start + run.n));
@@ -671,12 +671,13 @@ export async function readSegmentColumns(
     try {
       read = await readQueryInto(ctx.db, 'split/segment_doubles', { ...base, ...(own.length ? { files: listOf(own) } : {}), symbol: run.symbol }, { idents: { cols: [...cols] } }, part);
     } catch (err) {
-      if (changed()) throw refuse(`the files of ${run.symbol}`);
+      if (replaced()) throw refuse(`files of ${run.symbol} were replaced while they were read`);
       // more rows than counted (features/panel.ts readInto refuses to write past the arrays)
       if (err instanceof Error && err.message.startsWith('readInto: the query returned more than')) throw refuse(`more rows of ${run.symbol} in the files than the ${run.n} counted`);
       throw corruptFileFromEngineError(err, root) ?? err;
     }
-    if (read !== run.n || changed()) throw refuse(`${read} rows of ${run.symbol} in the files, ${run.n} when counted`);
+    if (replaced()) throw refuse(`files of ${run.symbol} were replaced while they were read`);
+    if (read !== run.n) throw refuse(`${read} rows of ${run.symbol} in the files, ${run.n} when counted`);
     inTimeOrder(part[1]!, part);
   }
 }

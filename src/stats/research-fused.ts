@@ -4,8 +4,8 @@
  * The rows' groups are laid out row-major (`table[i * K + k]` = 1 + the group of row i in grouping k,
  * as an index into the concatenated per-group arrays; 0 = in no group), uint16 when the groups are
  * at most 65,535 (half the bytes every pass reads, and half the fresh pages), else int32 (the
- * kernels read uint16 tables only: such a set runs the TypeScript loops), and for each sorted column once in that column's
- * value order (`orderedTable`: the features' tables are reused across horizons, the labels' across
+ * kernels read uint16 tables only: such a set runs the TypeScript loops), and for each sorted
+ * column once in that column's value order (`orderedTable`: the features' tables are reused across horizons, the labels' across
  * features). Each side's pass then reads its groups sequentially; the only random accesses left
  * are one row of the X side's ranks and one row of products per row in the Y pass. The grid's
  * 20-odd groupings (regime cell, asset x cell, asset x period x cell, the rare-stress check...)
@@ -98,7 +98,7 @@ export function makeGroupSet(N: number, groupings: readonly GroupingSpec[], pool
   const off = new Int32Array(K + 1);
   groupings.forEach((g, k) => (off[k + 1] = off[k]! + g.size));
   const total = off[K]!;
-  const table: GroupTable = total <= U16_GROUPS ? heapArray(heap, Uint16Array, N * K) : heapArray(heap, Int32Array, N * K);
+  const table = tableArray(heap, total <= U16_GROUPS, N * K);
   groupings.forEach((g, k) => {
     for (let i = 0; i < N; i++) table[i * K + k] = g.group[i]! < 0 ? 0 : off[k]! + g.group[i]! + 1;
   });
@@ -129,11 +129,16 @@ export function makeGroupSet(N: number, groupings: readonly GroupingSpec[], pool
   return { N, K, pooled, table, off, seriesOff, G, cells, series, sums, scratch: heapArray(heap, Int32Array, total), c1s: f(), inv: f(), heap };
 }
 
+/** A table of `length` entries, uint16 or int32 (in the heap when there is one). */
+function tableArray(heap: KernelHeap | null, u16: boolean, length: number): GroupTable {
+  return u16 ? heapArray(heap, Uint16Array, length) : heapArray(heap, Int32Array, length);
+}
+
 /** The set's table in the value order of a sorted column: row p * K + k = table row order[p]. */
 export function orderedTable(set: GroupSet, col: SortedColumn): GroupTable {
   const { K, table, heap } = set;
   const { order } = col;
-  const out: GroupTable = table instanceof Uint16Array ? heapArray(heap, Uint16Array, order.length * K) : heapArray(heap, Int32Array, order.length * K);
+  const out = tableArray(heap, table instanceof Uint16Array, order.length * K);
   if (heap && heap.owns(table) && heap.owns(out)) {
     const done = heap.withTemps((t) => {
       const o = t.address(order);

@@ -68,10 +68,12 @@ export interface GridIndex {
   /**
    * Working arrays of the grid, overwritten by each (feature, horizon): a fresh array per cell costs
    * its page faults every time (research-kernels sortColumn). rows, sign: the usable rows and the
-   * hit-rate signs of the (feature, horizon) (grid.ts gridFeatureHorizon); FR, LR, valid, frSorted, frRanks: the
-   * partial IC's residuals, their rows, sort and ranks; spread: the buckets' spread terms; ics: the
-   * cross-sectional IC per decision time; wf: per asset, the last walk-forward result (its arrays reused);
-   * series: a pooled cell's mean contribution per decision time; crossFill: where the cross-section places the next row of each time; turnover: each row's place in its asset's training distribution (featureTurnover).
+   * hit-rate signs of the (feature, horizon) (grid.ts gridFeatureHorizon); FR, LR, valid, frSorted,
+   * frRanks: the partial IC's residuals, their rows, sort and ranks; spread: the buckets' spread
+   * terms; ics: the cross-sectional IC per decision time; wf: per asset, the last walk-forward
+   * result (its arrays reused); series: a pooled cell's mean contribution per decision time;
+   * crossFill: where the cross-section places the next row of each time; turnover: each row's place
+   * in its asset's training distribution (featureTurnover).
    */
   /** the WebAssembly heap of the rank passes and the walk-forward loops (stats/wasm/heap.ts), or null: the TypeScript loops */
   heap: KernelHeap | null;
