@@ -109,7 +109,8 @@ export function gridFeatureHorizon(ix: GridIndex, o: Omit<FeatureHorizonInput, '
   // the usable rows and the signs: working arrays of the grid, every entry rewritten (a fresh array
   // per (feature, horizon) costs its page faults; everything that keeps a mask copies it)
   const valid = ix.scratch.rows;
-  for (let i = 0; i < N; i++) valid[i] = +(Number.isFinite(X[i]!) && Number.isFinite(Y[i]!));
+  // x - x is 0 for a finite x and NaN otherwise (NaN and the infinities): both finite without a branch
+  for (let i = 0; i < N; i++) valid[i] = +(X[i]! - X[i]! + (Y[i]! - Y[i]!) === 0);
   // hit rate: sign agreement of (x - training median) and the return, per row (in the kernels' heap: the sums pass reads it there)
   const sign = ix.scratch.sign;
   for (let a = 0; a < A; a++) {
@@ -270,12 +271,22 @@ function gridAllCellExtras(ix: GridIndex, o: FeatureHorizonInput, valid: Uint8Ar
     spread = mTop - mBot;
     let v = 0;
     const d = ix.scratch.spread;
+    // a row's term (y - mean) / n of its bucket, -(y - mean) / n for the bottom (written y - mean over
+    // -n: the same bits) and 0 for the others (y / Infinity: a zero, whose sign no sum sees), read from
+    // tables by bucket + 1 (0: no bucket) instead of a branch per row (the buckets are random: a
+    // branch mispredicts often)
+    const mean = new Float64Array(k + 1);
+    const over = new Float64Array(k + 1).fill(Number.POSITIVE_INFINITY);
+    mean[1] = mBot;
+    over[1] = -nBot;
+    mean[top + 1] = mTop;
+    over[top + 1] = nTop;
     for (let a = 0; a < A; a++) {
       let m = 0;
       for (let i = ix.offsets[a]!; i < ix.offsets[a + 1]!; i++) {
         if (valid[i] !== 1) continue;
-        const bi = bk[i]!;
-        d[m++] = bi === top ? (Y[i]! - mTop) / nTop : bi === 0 ? -(Y[i]! - mBot) / nBot : 0;
+        const b = bk[i]! + 1;
+        d[m++] = (Y[i]! - mean[b]!) / over[b]!;
       }
       v += hacSum(d.subarray(0, m), o.lags, ix.heap);
     }
