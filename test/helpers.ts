@@ -55,14 +55,14 @@ export function runCli(args: string[], options: { env?: Record<string, string>; 
  * order. For tables of bad-input cases: a process per case costs seconds on a loaded machine.
  * PERPKIT_DATA_DIR is unset for every case, as runCli does.
  */
-export async function runCliMany(cases: string[][]): Promise<Array<{ code: number | string; stdout: string; stderr: string }>> {
+export async function runCliMany(cases: string[][], options: { timeoutMs?: number } = {}): Promise<Array<{ code: number | string; stdout: string; stderr: string }>> {
   const dir = mkdtempSync(join(tmpdir(), 'perpkit-cli-many-'));
   try {
     const file = join(dir, 'cases.json');
-    writeFileSync(file, JSON.stringify(cases.map((args, id) => ({ id, args }))));
+    writeFileSync(file, JSON.stringify(cases.map((args, id) => ({ id, args, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) }))));
     const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1' };
     delete env['PERPKIT_DATA_DIR'];
-    const r = await runProcess(process.execPath, [join(ROOT, 'test', 'cli', 'fuzz-runner.mjs'), file], { cwd: ROOT, env });
+    const r = await runProcess(process.execPath, [join(ROOT, 'test', 'cli', 'fuzz-runner.mjs'), file], { cwd: ROOT, env, ...(options.timeoutMs ? { timeoutMs: cases.length * options.timeoutMs } : {}) });
     const results = r.stdout
       .split('\n')
       .filter((l) => l.trim() && !l.startsWith('{"start"'))
@@ -72,6 +72,20 @@ export async function runCliMany(cases: string[][]): Promise<Array<{ code: numbe
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Builds a test fixture with the CLI: runs the steps one after another in one process (runCliMany:
+ * each through oclif as bin/run.js does), so that a fixture of several steps, or several fixtures,
+ * pay for one Node, oclif and DuckDB start instead of one per step. For setup only: what a test
+ * checks about a command's exit code or output runs through bin/run.js (runCli). Throws, naming the
+ * step, if a step does not exit 0 (the steps after it still run, and are not reported).
+ */
+export async function buildWithCli(steps: string[][]): Promise<void> {
+  const ran = await runCliMany(steps, { timeoutMs: 300_000 });
+  ran.forEach((r, k) => {
+    if (r.code !== 0) throw new Error(`fixture step failed: perpkit ${steps[k]!.join(' ')}: exit ${r.code}: ${r.stderr.slice(-2000)}`);
+  });
 }
 
 /**

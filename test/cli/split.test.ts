@@ -1,9 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseIsoMicros } from '../../src/domain/split.js';
-import { ROOT, runCli, type CliRun, tempDir, treeHash } from '../helpers.js';
+import { buildWithCli, ROOT, runCli, type CliRun, tempDir, treeHash } from '../helpers.js';
 
 /** runCli after a turn of the event loop (kept from when runCli blocked it). */
 async function run(args: string[]): Promise<CliRun> {
@@ -11,12 +12,41 @@ async function run(args: string[]): Promise<CliRun> {
   return (await runCli(args));
 }
 
+/**
+ * The bundled real sample with labels built by perpkit features, one data dir per label set the
+ * tests use, built once (all four in one process: buildWithCli) and copied by each test, which
+ * writes splits and ledger rows into its copy.
+ */
+const LABELS = {
+  /** from 2025-06-01, 1h and 4h (the holdout and default-boundary tests) */
+  jun25: ['--from', '2025-06-01', '--horizons', '1h,4h'],
+  /** from 2025-01-01, 4h (walk-forward and CPCV) */
+  jan25: ['--from', '2025-01-01', '--horizons', '4h'],
+  /** from 2026-01-01, 1h (changed labels) */
+  jan26: ['--from', '2026-01-01', '--horizons', '1h'],
+  /** the whole sample, 1h (a CPCV split long enough to interrupt) */
+  all: ['--horizons', '1h'],
+} as const;
+let templates = '';
+beforeAll(async () => {
+  templates = mkdtempSync(join(tmpdir(), 'perpkit-split-templates-'));
+  for (const name of Object.keys(LABELS)) cpSync(join(ROOT, 'data', 'sample'), join(templates, name), { recursive: true });
+  await buildWithCli(Object.entries(LABELS).map(([name, args]) => ['features', '--labels', '--data-dir', join(templates, name), ...args, '--quiet']));
+}, 300_000);
+afterAll(() => {
+  if (templates) rmSync(templates, { recursive: true, force: true });
+});
+
+/** A fresh copy of the sample with the given labels (see LABELS). */
+function withLabels(name: keyof typeof LABELS): string {
+  const dir = tempDir();
+  cpSync(join(templates, name), dir, { recursive: true });
+  return dir;
+}
+
 describe('perpkit split (CLI, real sample)', () => {
   it('holdout with a sealed test: refused without --unseal-test, recorded in the ledger, repeated look reported', async () => {
-    const dir = tempDir();
-    cpSync(join(ROOT, 'data', 'sample'), dir, { recursive: true });
-    const l = await run(['features', '--labels', '--data-dir', dir, '--from', '2025-06-01', '--horizons', '1h,4h', '--quiet']);
-    expect(l.code, l.stderr).toBe(0);
+    const dir = withLabels('jun25');
     const c = await run(['split', '--name', 'main', '--data-dir', dir, '--buffer', '2d', '--json']);
     expect(c.code, c.stderr).toBe(0);
     const split = JSON.parse(c.stdout).split as { segments: Array<{ name: string; intervals: string[][]; rows: Record<string, number>; sealed?: boolean }>; inputs: Record<string, { hash: string }> };
@@ -57,10 +87,7 @@ describe('perpkit split (CLI, real sample)', () => {
   });
 
   it('holdout and purged k-fold with the DEFAULT buffer and embargo: every boundary exact', async () => {
-    const dir = tempDir();
-    cpSync(join(ROOT, 'data', 'sample'), dir, { recursive: true });
-    const l = await run(['features', '--labels', '--data-dir', dir, '--from', '2025-06-01', '--horizons', '1h,4h', '--quiet']);
-    expect(l.code, l.stderr).toBe(0);
+    const dir = withLabels('jun25');
     // Defaults, asserted exactly: the buffer is the longest label (4 h) plus the longest feature
     // lookback at 1h (1344 h: 168 funding prints x 8 h); the embargo is the lookback. One bar short
     // (1347 h) or the label alone (4 h) moves every boundary below.
@@ -93,9 +120,7 @@ describe('perpkit split (CLI, real sample)', () => {
   });
 
   it('walk-forward and CPCV files list every fold with purge and embargo', async () => {
-    const dir = tempDir();
-    cpSync(join(ROOT, 'data', 'sample'), dir, { recursive: true });
-    expect((await run(['features', '--labels', '--data-dir', dir, '--from', '2025-01-01', '--horizons', '4h', '--quiet'])).code).toBe(0);
+    const dir = withLabels('jan25');
     const wf = await run(['split', '--name', 'wf', '--scheme', 'walk-forward', '--train-window', '90d', '--test-window', '30d', '--step', '30d', '--buffer', '1d', '--data-dir', dir, '--json']);
     expect(wf.code, wf.stderr).toBe(0);
     const folds = JSON.parse(wf.stdout).split.folds as Array<{ train: { intervals: string[][] }; test: { intervals: string[][] } }>;
@@ -134,9 +159,7 @@ describe('perpkit split refusals (CLI)', () => {
   });
 
   it('a read whose labels changed since the split: exit 3 unless --allow-changed; counts read back equal the recorded ones', async () => {
-    const dir = tempDir();
-    cpSync(join(ROOT, 'data', 'sample'), dir, { recursive: true });
-    expect((await run(['features', '--labels', '--data-dir', dir, '--from', '2026-01-01', '--horizons', '1h', '--quiet'])).code).toBe(0);
+    const dir = withLabels('jan26');
     const c = await run(['split', '--name', 'h', '--buffer', '1d', '--data-dir', dir, '--json']);
     expect(c.code, c.stderr).toBe(0);
     const split = JSON.parse(c.stdout).split as { to: string; segments: Array<{ name: string; rows: Record<string, number> }> };
@@ -165,9 +188,7 @@ describe('perpkit split refusals (CLI)', () => {
   });
 
   it('SIGTERM during a long CPCV split: exit 130 promptly, no split written', async () => {
-    const dir = tempDir();
-    cpSync(join(ROOT, 'data', 'sample'), dir, { recursive: true });
-    expect((await run(['features', '--labels', '--data-dir', dir, '--horizons', '1h', '--quiet'])).code).toBe(0);
+    const dir = withLabels('all');
     const child = spawn(process.execPath, [join(ROOT, 'bin', 'run.js'), 'split', '--name', 'cv', '--scheme', 'cpcv', '--groups', '12', '--test-groups', '6', '--embargo', '1h', '--data-dir', dir], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
