@@ -10,7 +10,7 @@ import { createSplit, inTimeOrder, loadSplit, readSegment, readSegmentColumns } 
 import { allParquetFiles } from '../../src/store/integrity.js';
 import { ledgerRows } from '../../src/store/ledger.js';
 import { loadPanel as loadTrainPanel } from '../../src/services/train/data.js';
-import { ROOT, runCli, tempDir, testContext, treeHash } from '../helpers.js';
+import { buildWithCli, ROOT, runCli, tempDir, testContext, treeHash } from '../helpers.js';
 
 /**
  * research's panel read (loadPanels) on the bundled real sample: the training columns taken from
@@ -22,13 +22,10 @@ const FEATURES = ['roc_1', 'rv_24', 'basis', 'funding_rate'];
 beforeAll(async () => {
   template = mkdtempSync(join(tmpdir(), 'perpkit-research-load-'));
   cpSync(join(ROOT, 'data', 'sample'), template, { recursive: true });
-  for (const args of [
+  await buildWithCli([
     ['features', '--from', '2026-01-01'],
     ['features', '--labels', '--from', '2026-01-01', '--horizons', '1h,4h'],
-  ]) {
-    const r = await runCli([...args, '--data-dir', template, '--quiet']);
-    if (r.code !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
-  }
+  ].map((args) => [...args, '--data-dir', template, '--quiet']));
   const ctx = await testContext();
   await createSplit({ root: template, name: 'main', scheme: 'holdout', venue: 'binance-usdm', timeframe: '1h', holdout: { buffer_us: 86_400_000_000 } }, ctx);
   // no buffer: the validation segment starts at the end of the training one (a row exactly there is not a training row)
@@ -52,17 +49,19 @@ const load = async (root: string, segment: EvalSegment, ctx: Awaited<ReturnType<
 describe('research panel read', () => {
   it('train+validation: the training columns are exactly the rows a train read gives; every label is the stored one at its (symbol, time)', async () => {
     const ctx = await testContext();
+    const loaded = new Map<string, { both: Awaited<ReturnType<typeof load>>; train: Awaited<ReturnType<typeof load>> }>();
     for (const split of ['main', 'touching']) {
       const both = await load(template, 'train+validation', ctx, split);
       const train = await load(template, 'train', ctx, split);
+      loaded.set(split, { both, train });
       expect(both.train.size).toBe(train.panel.assets.length);
       for (const a of train.panel.assets) {
         const t = both.train.get(a.symbol)!;
         for (const f of FEATURES) expect(bytes(t.get(f)!)).toEqual(bytes(a.features.get(f)!));
       }
     }
-    const both = await load(template, 'train+validation', ctx);
-    const train = await load(template, 'train', ctx);
+    // split main's two reads, checked further below (read once: the reads only read)
+    const { both, train } = loaded.get('main')!;
     expect(both.panel.assets.map((a) => a.symbol)).toEqual(train.panel.assets.map((a) => a.symbol));
     // the layout the grid's workers read in place: each column (times, every feature, every horizon's
     // labels) one array in shared memory, the assets' rows consecutive views of it in panel order;
@@ -221,6 +220,9 @@ describe('research panel read', () => {
       runResearch({ root: template, split: 'wf', segment, features: ['roc_1', 'basis'], horizons: ['1h'], regimes: ['vol'], config: { min_obs_per_cell: 30 }, args: { test: true }, write: false }, ctx);
     const all = await run('folds-test');
     expect(all.segment).toBe('folds-test');
+    // each fold's own run, once (it has the cells of both features; write: false, nothing recorded)
+    const oneFold = new Map<number, Awaited<ReturnType<typeof run>>>();
+    for (const f of split.folds) oneFold.set(f.index, await run(`fold-${f.index}-test`));
     for (const feature of ['roc_1', 'basis']) {
       const cell = all.cells.find((c) => c.feature === feature && c.regime_dim === 'all')!;
       expect(cell.status).toBe('ok');
@@ -228,7 +230,7 @@ describe('research panel read', () => {
       // cell on its own still adds its assets' ICs to the pooled cell, as a short asset does)
       let compared = 0;
       for (const f of split.folds) {
-        const one = (await run(`fold-${f.index}-test`)).cells.find((c) => c.feature === feature && c.regime_dim === 'all')!;
+        const one = oneFold.get(f.index)!.cells.find((c) => c.feature === feature && c.regime_dim === 'all')!;
         if (one.status !== 'ok') continue;
         for (const [sym, ic] of Object.entries(one.ic_by_asset)) {
           expect(cell.ic_by_asset[`${sym}@fold-${f.index}`]).toBe(ic);
