@@ -9,7 +9,7 @@ import { researchSpec } from '../../src/domain/research.js';
 import { datasetFiles, listOf, SCAN_SQL } from '../../src/store/dataset.js';
 import { ledgerRows, ledgerSpec } from '../../src/store/ledger.js';
 import { testContext } from '../helpers.js';
-import { buildSynthetic, SHORT_SPAN_CONFIG, type SyntheticFixture } from './fixture.js';
+import { buildSynthetics, SHORT_SPAN_CONFIG, type SyntheticFixture } from './fixture.js';
 
 /** Seed 7, three weeks of three perps: the default effects, and the same seed and shocks with H2's convergence and H3's lead switched off (shared by both describes). */
 const fixtures: { on?: SyntheticFixture; off?: SyntheticFixture } = {};
@@ -23,11 +23,15 @@ const dirOf = (): string => {
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 beforeAll(async () => {
-  fixtures.on = await buildSynthetic(dirOf(), { effects: 'default', seed: 7, symbols: 'BTC,ETH,SOL', from: '2025-01-01', to: '2025-01-22' });
+  const on = dirOf();
   const dir = dirOf();
   const file = join(dir, 'off.json');
   writeFileSync(file, JSON.stringify({ funding: { gap_pull: 0 }, lead_lag: { weight_calm: 0 } }));
-  fixtures.off = await buildSynthetic(dir, { effects: file, seed: 7, symbols: 'BTC,ETH,SOL', from: '2025-01-01', to: '2025-01-22' });
+  // both in one process (buildSynthetics)
+  [fixtures.on, fixtures.off] = await buildSynthetics([
+    { dir: on, effects: 'default', seed: 7, symbols: 'BTC,ETH,SOL', from: '2025-01-01', to: '2025-01-22' },
+    { dir, effects: file, seed: 7, symbols: 'BTC,ETH,SOL', from: '2025-01-01', to: '2025-01-22' },
+  ]);
 }, 300_000);
 
 // Planted effect (src/sources/synthetic/README.md): H1, the basis reverts with a 20-minute
