@@ -9,7 +9,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, runCli, testContext } from '../helpers.js';
+import { buildWithCli, ROOT, runCli, testContext } from '../helpers.js';
 
 let T = '';
 /** the single-worker run of the small grid: the reference of the shard and resume equalities */
@@ -46,14 +46,11 @@ beforeAll(async () => {
   T = mkdtempSync(join(tmpdir(), 'perpkit-opt-'));
   base = join(T, 'base');
   cpSync(join(ROOT, 'data', 'sample'), base, { recursive: true });
-  for (const args of [
+  await buildWithCli([
     ['features', '--from', '2026-03-01'],
     ['features', '--labels', '--from', '2026-03-01', '--horizons', '1h'],
     ['split', '--name', 'demo', '--scheme', 'holdout', '--buffer', '2d'],
-  ]) {
-    const r = await runCli([...args, '--data-dir', base, '--quiet']);
-    if (r.code !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
-  }
+  ].map((args) => [...args, '--data-dir', base, '--quiet']));
   writeFileSync(join(T, 'grid.yaml'), 'sma_fast: [10, 20]\nsma_slow: [50, 100]\n');
 }, 240_000);
 
