@@ -14,7 +14,7 @@ import { runRetrain, runTrain, type TrainOptions } from '../../src/services/trai
 import { readPredictions } from '../../src/services/train/predictions.js';
 import { decisions, deployments, readManifest } from '../../src/services/train/registry.js';
 import { ledgerRows } from '../../src/store/ledger.js';
-import { ROOT, runCli, testContext } from '../helpers.js';
+import { buildWithCli, ROOT, runCli, testContext } from '../helpers.js';
 
 /** The built CLI, asynchronously (runCli; PERPKIT_DATA_DIR is never inherited). */
 const cli = (args: string[]): ReturnType<typeof runCli> => runCli(args);
@@ -26,15 +26,12 @@ const H = 3_600_000_000;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'perpkit-train-'));
   cpSync(join(ROOT, 'data', 'sample'), dir, { recursive: true });
-  for (const args of [
+  await buildWithCli([
     ['features', '--from', '2026-03-01'],
     ['features', '--labels', '--from', '2026-03-01', '--horizons', '1h'],
     ['split', '--name', 'early', '--scheme', 'holdout', '--buffer', '2d', '--to', '2026-04-12'],
     ['split', '--name', 'demo', '--scheme', 'holdout', '--buffer', '2d'],
-  ]) {
-    const r = await cli([...args, '--data-dir', dir, '--quiet']);
-    if (r.code !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
-  }
+  ].map((args) => [...args, '--data-dir', dir, '--quiet']));
 }, 600_000);
 
 afterAll(() => {
