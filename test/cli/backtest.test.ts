@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PerpkitError } from '../../src/domain/errors.js';
 import { rerunBacktest, runBacktest } from '../../src/services/backtest.js';
-import { ROOT, testContext } from '../helpers.js';
+import { buildWithCli, ROOT, testContext } from '../helpers.js';
 
 /** The real CLI, asynchronously (long synchronous spawns starve vitest's worker RPC on a loaded machine). */
 function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -33,15 +33,12 @@ let runId = '';
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'perpkit-bt-'));
   cpSync(join(ROOT, 'data', 'sample'), dir, { recursive: true });
-  for (const args of [
+  await buildWithCli([
     ['features', '--from', '2026-03-01'],
     ['features', '--labels', '--from', '2026-03-01', '--horizons', '1h'],
     ['split', '--name', 'demo', '--scheme', 'holdout', '--buffer', '2d'],
-  ]) {
-    const r = await cli([...args, '--data-dir', dir, '--quiet']);
-    if (r.code !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
-  }
-});
+  ].map((args) => [...args, '--data-dir', dir, '--quiet']));
+}, 300_000);
 
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
