@@ -6,21 +6,22 @@ import { researchSpec } from '../../src/domain/research.js';
 import { datasetFiles, listOf, SCAN_SQL } from '../../src/store/dataset.js';
 import { ledgerRows } from '../../src/store/ledger.js';
 import { allParquetFiles } from '../../src/store/integrity.js';
-import { ROOT, runCli, runCliMany, testContext } from '../helpers.js';
+import { buildWithCli, ROOT, runCli, runCliMany, testContext } from '../helpers.js';
 
-/** The bundled real sample with 1h features and labels from 2026-02-01 (the perp/spot window is 2026-03-14 on) and a holdout split. */
+/**
+ * The bundled real sample with 1h features and labels from 2026-02-01 (the perp/spot window is
+ * 2026-03-14 on) and a holdout split; the steps run in one process (buildWithCli, which throws if
+ * one does not exit 0).
+ */
 async function sampleWithSplit(dir: string): Promise<string> {
   cpSync(join(ROOT, 'data', 'sample'), dir, { recursive: true });
-  for (const args of [
+  await buildWithCli([
     ['features', '--from', '2026-02-01'],
     ['features', '--labels', '--from', '2026-02-01', '--horizons', '1h,4h'],
     ['split', '--name', 'demo', '--buffer', '1d'],
     ['split', '--name', 'wf', '--scheme', 'walk-forward', '--train-window', '20d', '--test-window', '10d', '--step', '10d'],
     ['split', '--name', 'kf', '--scheme', 'purged-kfold', '--groups', '4'],
-  ]) {
-    const r = (await runCli([...args, '--data-dir', dir, '--quiet']));
-    expect(r.code, r.stderr).toBe(0);
-  }
+  ].map((args) => [...args, '--data-dir', dir, '--quiet']));
   return dir;
 }
 
