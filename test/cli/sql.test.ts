@@ -7,7 +7,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { isPerpkitError } from '../../src/domain/errors.js';
 import { openSqlSession, runSql } from '../../src/services/sql.js';
 import { barFile, rewrite } from '../validate/inject.js';
-import { ROOT, runCli, tempDir, testContext, treeHash, type CliRun } from '../helpers.js';
+import { ROOT, runCli, runCliMany, tempDir, testContext, treeHash, type CliRun } from '../helpers.js';
 
 /** runCli after a turn of the event loop (kept from when runCli blocked it). */
 async function run(args: string[]): Promise<CliRun> {
@@ -32,16 +32,19 @@ beforeAll(async () => {
     barFile(template, BTC_1H, '2026-03'),
     `SELECT * REPLACE (CASE WHEN event_time = TIMESTAMP '${BAD_BAR}' THEN low - 1 ELSE high END AS high) FROM __f ORDER BY event_time`,
   );
-  for (const args of [
+  // the three steps in one process (runCliMany: each through oclif as bin/run.js runs it)
+  const steps = [
     ['features', '--labels', '--from', '2026-01-01', '--horizons', '1h'],
     ['split', '--name', 'h', '--buffer', '1d'],
-  ]) {
-    const r = await run([...args, '--data-dir', template, '--quiet']);
-    if (r.code !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
-  }
-  const v = await run(['validate', '--data-dir', template, '--quiet']);
+    ['validate'],
+  ].map((args) => [...args, '--data-dir', template, '--quiet']);
+  const ran = await runCliMany(steps, { timeoutMs: 300_000 });
+  ran.slice(0, 2).forEach((r, k) => {
+    if (r.code !== 0) throw new Error(`${steps[k]!.join(' ')}: ${r.stderr}`);
+  });
+  const v = ran[2]!;
   if (v.code !== 3) throw new Error(`validate should find the bad bar: ${v.code} ${v.stderr}`);
-});
+}, 300_000);
 afterAll(() => rmSync(template, { recursive: true, force: true }));
 
 function copy(): string {
