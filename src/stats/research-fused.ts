@@ -5,8 +5,8 @@
  * as an index into the concatenated per-group arrays; 0 = in no group), uint16 when the groups are
  * at most 65,535 (half the bytes every pass reads, and half the fresh pages), else int32 (the
  * kernels read uint16 tables only: such a set runs the TypeScript loops), and for each sorted
- * column once in that column's value order (`orderedTable`: the features' tables are reused across horizons, the labels' across
- * features). Each side's pass then reads its groups sequentially; the only random accesses left
+ * column once in that column's value order (`orderedTable`: the features' tables are reused
+ * across horizons, the labels' across features). Each side's pass then reads its groups sequentially; the only random accesses left
  * are one row of the X side's ranks and one row of products per row in the Y pass. The grid's
  * 20-odd groupings (regime cell, asset x cell, asset x period x cell, the rare-stress check...)
  * cost one pass per side instead of one random access per grouping and row.

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { foldAsset, icBySymbol } from '../../src/services/research/panel.js';
+import { foldAsset } from '../../src/services/research/fold-assets.js';
+import { icBySymbol } from '../../src/services/research/panel.js';
 
 describe('icBySymbol: per-asset ICs rolled up by symbol', () => {
   it('folds-test assets: the mean over the folds with an IC, the folds listed and each sign counted', () => {

@@ -11,3 +11,8 @@ export function foldOfAsset(name: string): number | null {
   const m = /@fold-(\d+)$/.exec(name);
   return m ? Number(m[1]) : null;
 }
+
+/** The symbol of a panel asset: the name without its fold (foldAsset), or the name itself. */
+export function symbolOfAsset(name: string): string {
+  return foldOfAsset(name) === null ? name : name.slice(0, name.lastIndexOf('@fold-'));
+}

@@ -6,7 +6,7 @@ import { FEATURE_NAMES } from '../../domain/features.js';
 import { listOf } from '../../store/dataset.js';
 import { execQuery, runQuery } from '../../store/queries.js';
 import { checkSplitInputs, loadSplit, readSegment, readSegmentColumns, selectorIntervals, type ReadSegmentOptions, type SegmentLook, type SegmentSelector, type SegmentSource, type SplitFile } from '../split.js';
-import { foldAsset, foldOfAsset } from './fold-assets.js';
+import { foldAsset, symbolOfAsset } from './fold-assets.js';
 
 /** One asset's rows of a segment, in decision-time order. */
 export interface AssetSeries {
@@ -35,9 +35,6 @@ export interface Panel {
  */
 export type EvalSegment = 'train' | 'validation' | 'train+validation' | 'test' | `fold-${number}-train` | `fold-${number}-test` | 'folds-test';
 
-// the fold names of a folds-test panel's assets (in a module of their own: the grid's workers import it without this module's store and DuckDB)
-export { foldAsset, foldOfAsset };
-
 /** One symbol's IC over its panel assets: one per fold in a `folds-test` run, else the asset itself. */
 export interface SymbolIc {
   /** mean of the assets' ICs (null: none has one) */
@@ -58,7 +55,7 @@ export interface SymbolIc {
 export function icBySymbol(byAsset: Readonly<Record<string, number | null>>): Record<string, SymbolIc> {
   const acc = new Map<string, SymbolIc & { sum: number }>();
   for (const [name, v] of Object.entries(byAsset)) {
-    const symbol = foldOfAsset(name) === null ? name : name.slice(0, name.lastIndexOf('@fold-'));
+    const symbol = symbolOfAsset(name);
     const a = acc.get(symbol) ?? { ic: null, with_ic: 0, listed: 0, positive: 0, negative: 0, sum: 0 };
     a.listed++;
     if (v !== null && Number.isFinite(v)) {
